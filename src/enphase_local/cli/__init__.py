@@ -1,0 +1,1 @@
+"""The `enphase` command."""

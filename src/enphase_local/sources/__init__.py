@@ -1,0 +1,4 @@
+"""Endpoint families: one module each, with pure ``bytes -> model`` parsers.
+
+`registry.SOURCES` (assembled in `sources/table.py`) lists every endpoint.
+"""

@@ -1,0 +1,278 @@
+"""Helpers every parser uses: decode a body, read typed fields, fail as `EnvoyParseError`.
+
+The contract of every parser is ``bytes -> model`` and "raises nothing but
+`EnvoyParseError`". Parsers reach it by being written with `@json_parser(path)`
+(or `@text_parser(path)` for HTML and XML): the decorator decodes the body,
+refuses HTML pages and ``{"error": ...}`` bodies, and turns any shape problem
+met while reading (`ShapeError`, and as a safety net KeyError, TypeError,
+ValueError, IndexError, AttributeError) into `EnvoyParseError(path, snippet)`.
+
+Inside a parser, wrap dicts in `Obj` and read fields through its typed
+getters, which say where the problem was (``meters[1].activePower: expected
+a number, got 'abc'``). Getters are deliberately lenient about extra keys and
+strict about the type of every key they read.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import orjson
+
+from ..errors import EnvoyParseError
+
+__all__ = [
+    "Obj",
+    "ShapeError",
+    "as_list",
+    "as_obj",
+    "json_parser",
+    "load_json",
+    "snippet",
+    "text_parser",
+]
+
+T = TypeVar("T")
+
+_SAFETY_NET = (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError)
+
+
+class ShapeError(ValueError):
+    """A field is missing or of the wrong type. Internal: surfaces as EnvoyParseError."""
+
+
+def snippet(body: bytes | str) -> str:
+    """The first bytes of a body as text, for error messages."""
+    if isinstance(body, bytes):
+        body = body[: EnvoyParseError.SNIPPET_CHARS * 4].decode("utf-8", "replace")
+    return " ".join(body.split())[: EnvoyParseError.SNIPPET_CHARS]
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body.lstrip()[:1]
+    return head == b"<"
+
+
+def load_json(body: bytes, path: str) -> Any:
+    """Decode a JSON body, refusing HTML pages and ``{"error": ...}`` bodies."""
+    if not body.strip():
+        raise EnvoyParseError(path, "", "empty body")
+    if _looks_like_html(body):
+        raise EnvoyParseError(path, snippet(body), "got an HTML page, not JSON")
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as err:
+        raise EnvoyParseError(path, snippet(body), "not valid JSON (truncated?)") from err
+    if isinstance(data, dict) and 0 < len(data) <= 2:
+        message = data.get("error", data.get("err"))
+        if isinstance(message, str):
+            raise EnvoyParseError(
+                path, snippet(body), f"gateway answered an error: {message}", gateway_error=message
+            )
+    return data
+
+
+def json_parser(path: str) -> Callable[[Callable[[Any], T]], Callable[[bytes], T]]:
+    """Decorate ``fn(decoded_json) -> model`` into the parser ``bytes -> model`` of `path`."""
+
+    def decorate(fn: Callable[[Any], T]) -> Callable[[bytes], T]:
+        @functools.wraps(fn)
+        def parse(body: bytes) -> T:
+            data = load_json(body, path)
+            try:
+                return fn(data)
+            except EnvoyParseError:
+                raise
+            except _SAFETY_NET as err:
+                raise EnvoyParseError(path, snippet(body), str(err) or type(err).__name__) from err
+
+        return parse
+
+    return decorate
+
+
+def text_parser(path: str) -> Callable[[Callable[[str], T]], Callable[[bytes], T]]:
+    """Decorate ``fn(text) -> model`` (HTML, XML) into the parser ``bytes -> model`` of `path`."""
+
+    def decorate(fn: Callable[[str], T]) -> Callable[[bytes], T]:
+        @functools.wraps(fn)
+        def parse(body: bytes) -> T:
+            if not body.strip():
+                raise EnvoyParseError(path, "", "empty body")
+            text = body.decode("utf-8", "replace")
+            try:
+                return fn(text)
+            except EnvoyParseError:
+                raise
+            except _SAFETY_NET as err:
+                raise EnvoyParseError(path, snippet(body), str(err) or type(err).__name__) from err
+
+        return parse
+
+    return decorate
+
+
+def _kind(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def as_list(value: Any, where: str = "body") -> list[Any]:
+    """`value` if it is a JSON array, else `ShapeError`."""
+    if not isinstance(value, list):
+        raise ShapeError(f"{where}: expected a list, got {_kind(value)}")
+    return value
+
+
+def as_obj(value: Any, where: str = "body") -> Obj:
+    """`value` wrapped as `Obj` if it is a JSON object, else `ShapeError`."""
+    if not isinstance(value, dict):
+        raise ShapeError(f"{where}: expected an object, got {_kind(value)}")
+    return Obj(value, where)
+
+
+class Obj:
+    """A JSON object with typed getters that name the failing field.
+
+    ``number``/``integer``/``text``/``flag`` require the key; the ``*_or``
+    variants return the default when the key is absent or null. A present
+    value of the wrong type is always an error.
+    """
+
+    __slots__ = ("d", "where")
+
+    def __init__(self, d: dict[str, Any], where: str = "body") -> None:
+        self.d = d
+        self.where = where
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.d
+
+    def _fail(self, key: str, expected: str, value: Any) -> ShapeError:
+        if value is _ABSENT:
+            return ShapeError(f"{self.where}.{key}: missing")
+        return ShapeError(f"{self.where}.{key}: expected {expected}, got {_kind(value)}")
+
+    def raw(self, key: str, default: Any = None) -> Any:
+        """The value as decoded, unchecked."""
+        return self.d.get(key, default)
+
+    # numbers ---------------------------------------------------------------
+    def number(self, key: str) -> float:
+        value = self.d.get(key, _ABSENT)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise self._fail(key, "a number", value)
+
+    def number_or(self, key: str, default: float | None = None) -> float | None:
+        value = self.d.get(key)
+        if value is None:
+            return default
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise self._fail(key, "a number", value)
+
+    def integer(self, key: str) -> int:
+        value = self.d.get(key, _ABSENT)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise self._fail(key, "an integer", value)
+
+    def integer_or(self, key: str, default: int | None = None) -> int | None:
+        if self.d.get(key) is None:
+            return default
+        return self.integer(key)
+
+    def epoch(self, key: str) -> int:
+        """Epoch seconds; some firmware sends them as numeric strings (inventory.json)."""
+        value = self.d.get(key, _ABSENT)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value)
+        raise self._fail(key, "epoch seconds", value)
+
+    def epoch_or(self, key: str, default: int | None = None) -> int | None:
+        if self.d.get(key) is None:
+            return default
+        return self.epoch(key)
+
+    # text and flags ----------------------------------------------------------
+    def text(self, key: str) -> str:
+        value = self.d.get(key, _ABSENT)
+        if isinstance(value, str):
+            return value
+        raise self._fail(key, "a string", value)
+
+    def text_or(self, key: str, default: str | None = None) -> str | None:
+        value = self.d.get(key)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            return value
+        raise self._fail(key, "a string", value)
+
+    def flag(self, key: str) -> bool:
+        """A boolean; also accepts 0/1 and "true"/"false", which some firmware sends."""
+        value = self.d.get(key, _ABSENT)
+        result = _to_bool(value)
+        if result is None:
+            raise self._fail(key, "a boolean", value)
+        return result
+
+    def flag_or(self, key: str, default: bool | None = None) -> bool | None:
+        if self.d.get(key) is None:
+            return default
+        return self.flag(key)
+
+    # nested ------------------------------------------------------------------
+    def child(self, key: str) -> Obj:
+        value = self.d.get(key, _ABSENT)
+        if isinstance(value, dict):
+            return Obj(value, f"{self.where}.{key}")
+        raise self._fail(key, "an object", value)
+
+    def child_or(self, key: str) -> Obj | None:
+        value = self.d.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            return Obj(value, f"{self.where}.{key}")
+        raise self._fail(key, "an object", value)
+
+    def items(self, key: str) -> list[Any]:
+        value = self.d.get(key, _ABSENT)
+        if isinstance(value, list):
+            return value
+        raise self._fail(key, "a list", value)
+
+    def items_or(self, key: str) -> list[Any]:
+        """The list, or an empty list when the key is absent or null."""
+        value = self.d.get(key)
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return value
+        raise self._fail(key, "a list", value)
+
+    def objs(self, key: str) -> Iterator[Obj]:
+        """Each element of the list `key` (absent: none) as `Obj`."""
+        for i, value in enumerate(self.items_or(key)):
+            yield as_obj(value, f"{self.where}.{key}[{i}]")
+
+
+_ABSENT: Any = object()
+
+
+def _to_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None

@@ -1,0 +1,84 @@
+"""The table of every endpoint the client reads: path, parser, role, cadence, speed.
+
+One place answers "what can we ask a gateway, who may ask it, and how often
+is it worth asking". The client's probe, its update scheduler, the CLI's
+``dump`` command, the simulator's request log checks and the benchmarks all
+iterate over `SOURCES`.
+
+Each endpoint family module (``sources/<family>.py``) defines its `Source`
+objects next to its parsers; this module only collects them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+__all__ = ["Cadence", "Role", "Source", "Speed"]
+
+T = TypeVar("T")
+
+
+class Role(enum.StrEnum):
+    """Who may read an endpoint."""
+
+    PUBLIC = "public"  # no auth at all (/info, /home on most firmware)
+    OWNER = "owner"  # owner token, or digest user `envoy` before firmware 7
+    INSTALLER = "installer"  # installer token or digest user `installer`: owners get 401
+
+
+class Cadence(enum.Enum):
+    """How often the data of an endpoint can change, in seconds.
+
+    LIVE data (CT meters, live power) changes continuously and is read on
+    every update. REPORT data follows the microinverters' 5-minute report
+    rhythm. CONFIG data (inventory, tariff, settings, meter configuration)
+    changes when someone changes it. IDENTITY (firmware, network) changes
+    rarely; it is re-read every few hours and after surprises.
+    """
+
+    LIVE = 0
+    REPORT = 300
+    CONFIG = 600
+    IDENTITY = 4 * 3600
+
+    @property
+    def seconds(self) -> int:
+        return int(self.value)
+
+
+class Speed(enum.Enum):
+    """How long the gateway may take to answer: picks the request timeout."""
+
+    FAST = "fast"  # /ivp/* answer in well under a second
+    SLOW = "slow"  # production.json, /home, /inventory.json: tens of seconds on some firmware
+
+
+@dataclass(frozen=True, slots=True)
+class Source(Generic[T]):
+    """One endpoint the client can read.
+
+    `key` is a stable short name used in logs, the request economy stats and
+    the snapshot's `errors` map. `parse` is pure: ``bytes -> model``, raising
+    only `EnvoyParseError`.
+    """
+
+    key: str
+    path: str
+    parse: Callable[[bytes], T]
+    role: Role = Role.OWNER
+    cadence: Cadence = Cadence.LIVE
+    speed: Speed = Speed.FAST
+    doc: str = ""
+
+
+def build_table(*sources: Source[Any]) -> Mapping[str, Source[Any]]:
+    """Index sources by key, refusing duplicates (a typo would silently shadow one)."""
+    table: dict[str, Source[Any]] = {}
+    for source in sources:
+        if source.key in table:
+            raise ValueError(f"duplicate source key {source.key!r}")
+        table[source.key] = source
+    return table
