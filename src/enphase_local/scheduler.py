@@ -1,0 +1,108 @@
+"""When is each source worth asking again? The client's request economy in one place.
+
+The gateway is slow and fragile (gateway.md section 6), so every request must
+earn its place. Each source has a cadence (registry.Cadence): LIVE sources are
+read on every update, CONFIG and IDENTITY sources after their period, and
+REPORT sources (microinverter data) only when a new 5-minute report can be
+due: at the newest report time seen plus the report period, not at our own
+fetch time plus it, so we neither miss a report by minutes nor ask early.
+
+All decisions use an injected clock (epoch seconds), so tests and benchmarks
+replay hours of polling in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .sources.registry import Cadence, Source
+
+__all__ = ["Schedule", "SourceState"]
+
+# A report arrives a little after its nominal instant and the gateway needs a
+# moment to publish it: ask this long after it is due.
+REPORT_GRACE_S = 15.0
+# When no report timestamp is known (or it looks stale), fall back to asking
+# every period after our last fetch.
+
+
+@dataclass(slots=True)
+class SourceState:
+    """What we know of one source's last fetch."""
+
+    fetched_at: float | None = None  # epoch s of the last successful fetch
+    failed_at: float | None = None  # epoch s of the last failure
+    failures: int = 0  # consecutive failures
+    newest_report: float | None = None  # REPORT sources: newest device report time seen
+    forced: bool = False  # ask on the next update whatever the cadence
+
+
+@dataclass(slots=True)
+class Schedule:
+    """Per-source bookkeeping and the "is it due?" decision.
+
+    `overrides` lets the client shorten or lengthen a cadence for one source
+    (for instance production.json's counters are only needed every few
+    minutes when CT readings give live power).
+    """
+
+    overrides: dict[str, float] = field(default_factory=dict)
+    states: dict[str, SourceState] = field(default_factory=dict)
+    report_period_s: float = float(Cadence.REPORT.seconds)
+
+    def state(self, key: str) -> SourceState:
+        st = self.states.get(key)
+        if st is None:
+            st = self.states[key] = SourceState()
+        return st
+
+    def period(self, source: Source[object]) -> float:
+        """Seconds between reads of `source`."""
+        return self.overrides.get(source.key, float(source.cadence.seconds))
+
+    def next_due(self, source: Source[object]) -> float:
+        """Epoch seconds from which `source` is worth asking again (0: now)."""
+        st = self.state(source.key)
+        if st.forced or st.fetched_at is None:
+            return 0.0
+        if st.failed_at is not None and st.failed_at > st.fetched_at:
+            # After a failure, try again on the next update: the data we hold is stale.
+            return 0.0
+        period = self.period(source)
+        if period <= 0:
+            return 0.0
+        if source.cadence is Cadence.REPORT and st.newest_report is not None:
+            by_report = st.newest_report + self.report_period_s + REPORT_GRACE_S
+            # A report far in the past (device asleep at night, or clock skew) must
+            # not make us ask on every update: never more often than the period.
+            return max(by_report, st.fetched_at + min(period, 60.0))
+        return st.fetched_at + period
+
+    def due(self, sources: Iterable[Source[object]], now: float) -> list[Source[object]]:
+        """The sources worth asking at `now`, in the given order."""
+        return [s for s in sources if self.next_due(s) <= now]
+
+    def record_success(self, key: str, now: float, newest_report: float | None = None) -> None:
+        st = self.state(key)
+        st.fetched_at = now
+        st.failures = 0
+        st.forced = False
+        if newest_report is not None:
+            st.newest_report = newest_report
+
+    def record_failure(self, key: str, now: float) -> None:
+        st = self.state(key)
+        st.failed_at = now
+        st.failures += 1
+
+    def force(self, *keys: str) -> None:
+        """Ask these sources on the next update whatever their cadence (after a write, say)."""
+        for key in keys:
+            self.state(key).forced = True
+
+    def age(self, key: str, now: float) -> float | None:
+        st = self.states.get(key)
+        if st is None or st.fetched_at is None:
+            return None
+        return now - st.fetched_at
