@@ -1,0 +1,274 @@
+"""Dry contacts: parsers for their state and settings, and the bodies that change them.
+
+``/ivp/ensemble/dry_contacts`` lists the relay state of each contact and
+``/ivp/ss/dry_contact_settings`` its configuration. Firmware 3.x to 5.x answer
+both with ``{"error": "404 - Not Found"}`` (or ``{"err": ...}``), which the
+`json_parser` decorator turns into `EnvoyParseError` with `gateway_error` set.
+
+The body builders are pure: they validate and return the dict the control
+layer will POST, and raise `ValueError` naming the broken rule before any
+request could be made.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from ..models._base import FlexEnum
+from ..models.dry_contacts import (
+    DryContactAction,
+    DryContactMode,
+    DryContactSettings,
+    DryContactState,
+    DryContactStatus,
+    DryContactType,
+)
+from ._json import Obj, ShapeError, as_obj, json_parser
+from .registry import Cadence, Role, Source, Speed
+
+__all__ = [
+    "DRY_CONTACTS",
+    "DRY_CONTACT_SETTINGS",
+    "SETTABLE_FIELDS",
+    "dry_contact_settings_body",
+    "dry_contact_state_body",
+    "parse_dry_contact_settings",
+    "parse_dry_contacts",
+]
+
+E = TypeVar("E", bound=FlexEnum)
+
+STATUS_PATH = "/ivp/ensemble/dry_contacts"
+SETTINGS_PATH = "/ivp/ss/dry_contact_settings"
+
+
+def _text_enum(obj: Obj, key: str, cls: type[E]) -> E:
+    """A FlexEnum read from a string key: absent or null is UNKNOWN, a non-string is an error."""
+    return cls.parse(obj.text_or(key))
+
+
+def _contacts(data: Any) -> list[Obj]:
+    """The ``dry_contacts`` list as `Obj`s, refusing duplicate ids (a write would be ambiguous)."""
+    items = as_obj(data).items("dry_contacts")
+    contacts = [as_obj(v, f"body.dry_contacts[{i}]") for i, v in enumerate(items)]
+    seen: set[str] = set()
+    for contact in contacts:
+        contact_id = contact.text("id")
+        if contact_id in seen:
+            raise ShapeError(f"{contact.where}.id: duplicate contact id {contact_id!r}")
+        seen.add(contact_id)
+    return contacts
+
+
+@json_parser(STATUS_PATH)
+def parse_dry_contacts(data: Any) -> dict[str, DryContactStatus]:
+    """``/ivp/ensemble/dry_contacts`` -> contact id -> relay state."""
+    return {
+        c.text("id"): DryContactStatus(
+            id=c.text("id"), status=_text_enum(c, "status", DryContactState)
+        )
+        for c in _contacts(data)
+    }
+
+
+def _serials(contact: Obj) -> tuple[str, ...]:
+    out: list[str] = []
+    for i, value in enumerate(contact.items_or("pv_serial_nb")):
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            out.append(str(value))
+        else:
+            raise ShapeError(f"{contact.where}.pv_serial_nb[{i}]: expected a serial, got {value!r}")
+    return tuple(out)
+
+
+def _settings(c: Obj) -> DryContactSettings:
+    return DryContactSettings(
+        id=c.text("id"),
+        type=_text_enum(c, "type", DryContactType),
+        grid_action=_text_enum(c, "grid_action", DryContactAction),
+        micro_grid_action=_text_enum(c, "micro_grid_action", DryContactAction),
+        gen_action=_text_enum(c, "gen_action", DryContactAction),
+        mode=_text_enum(c, "mode", DryContactMode),
+        soc_low=c.number_or("soc_low"),
+        soc_high=c.number_or("soc_high"),
+        load_name=c.text_or("load_name", "") or "",
+        priority=c.integer_or("priority"),
+        black_s_start=c.number_or("black_s_start"),
+        essential_start_time=c.integer_or("essential_start_time"),
+        essential_end_time=c.integer_or("essential_end_time"),
+        override=c.flag_or("override"),
+        manual_override=c.flag_or("manual_override"),
+        pv_serial_nb=_serials(c),
+        raw=c.d,
+    )
+
+
+@json_parser(SETTINGS_PATH)
+def parse_dry_contact_settings(data: Any) -> dict[str, DryContactSettings]:
+    """``/ivp/ss/dry_contact_settings`` -> contact id -> settings (with the raw contact)."""
+    return {c.text("id"): _settings(c) for c in _contacts(data)}
+
+
+# --- write bodies ------------------------------------------------------------
+
+_ACTIONS = tuple(m for m in DryContactAction if m is not DryContactAction.UNKNOWN)
+_MODES = tuple(m for m in DryContactMode if m is not DryContactMode.UNKNOWN)
+_TYPES = tuple(m for m in DryContactType if m is not DryContactType.UNKNOWN)
+
+SETTABLE_FIELDS = frozenset(
+    {
+        "type",
+        "grid_action",
+        "micro_grid_action",
+        "gen_action",
+        "mode",
+        "soc_low",
+        "soc_high",
+        "load_name",
+        "priority",
+        "black_s_start",
+        "essential_start_time",
+        "essential_end_time",
+        "override",
+        "manual_override",
+        "pv_serial_nb",
+    }
+)
+"""The settings `dry_contact_settings_body` accepts (`id` and `raw` cannot change)."""
+
+_SECONDS_PER_DAY = 86400
+
+
+def _choice(name: str, value: object, allowed: tuple[Any, ...], upper: bool = False) -> str:
+    if isinstance(value, str):
+        wanted = value.upper() if upper else value.lower()
+        for member in allowed:
+            if member.value == wanted:
+                return str(member.value)
+    names = ", ".join(str(m.value) for m in allowed)
+    raise ValueError(f"{name} must be one of {names}; got {value!r}")
+
+
+def _number(name: str, value: object, low: float, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    if value < low or (high is not None and value > high):
+        bounds = f"{low:g} to {high:g}" if high is not None else f"at least {low:g}"
+        raise ValueError(f"{name} must be {bounds}; got {value!r}")
+    return float(value)
+
+
+def _integer(name: str, value: object, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer; got {value!r}")
+    _number(name, value, low, high)
+    return value
+
+
+def _like(existing: object, value: float) -> float | int:
+    """`value` as the gateway spelled the field before: float unless it sent an int."""
+    if isinstance(existing, int) and not isinstance(existing, bool) and value == int(value):
+        return int(value)
+    return float(value)
+
+
+def _encode(name: str, value: object, raw: Mapping[str, Any]) -> Any:
+    """The gateway's spelling of a validated setting."""
+    if name == "type":
+        return _choice(name, value, _TYPES, upper=True)
+    if name in ("grid_action", "micro_grid_action", "gen_action"):
+        return _choice(name, value, _ACTIONS)
+    if name == "mode":
+        return _choice(name, value, _MODES)
+    if name in ("soc_low", "soc_high"):
+        return _like(raw.get(name), _number(name, value, 0, 100))
+    if name in ("override", "manual_override"):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be True or False; got {value!r}")
+        return "true" if value else "false"
+    if name == "load_name":
+        if not isinstance(value, str):
+            raise ValueError(f"load_name must be a string; got {value!r}")
+        return value
+    if name == "priority":
+        return _like(raw.get(name, 0.0), _integer(name, value, 1))
+    if name in ("essential_start_time", "essential_end_time"):
+        seconds = _integer(name, value, 0, _SECONDS_PER_DAY)
+        return _like(raw.get(name, 0.0), seconds)
+    if name == "black_s_start":
+        return _like(raw.get(name, 0.0), _number(name, value, 0))
+    # pv_serial_nb: the only other settable field
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ValueError(f"pv_serial_nb must be a list of serial numbers; got {value!r}")
+    if not all(isinstance(s, str) and s for s in value):
+        raise ValueError(f"pv_serial_nb must hold non-empty strings; got {value!r}")
+    return list(value)
+
+
+def dry_contact_settings_body(settings: DryContactSettings, **changes: Any) -> dict[str, Any]:
+    """The body of ``POST /ivp/ss/dry_contact_settings`` changing `changes` on one contact.
+
+    Starts from a deep copy of the contact as the gateway sent it, so every
+    key it holds (modelled or not) goes back unchanged. Values take the
+    model's types (enum members or their strings, bools for the override
+    flags, seconds after midnight for the essential times) and are written in
+    the gateway's spelling (``"3RD-PV"``, ``"true"``, ``30.0``).
+
+    Raises ValueError for an unknown field, a value outside its set or range,
+    SoC thresholds outside 0..100 or with ``soc_low > soc_high``, or no change.
+    """
+    if not changes:
+        raise ValueError("no setting to change: give at least one, e.g. load_name='Pool pump'")
+    unknown = sorted(set(changes) - SETTABLE_FIELDS)
+    if unknown:
+        known = ", ".join(sorted(SETTABLE_FIELDS))
+        raise ValueError(f"unknown dry contact setting {', '.join(unknown)}; known: {known}")
+    raw = settings.raw
+    contact = copy.deepcopy(dict(raw))
+    contact["id"] = settings.id
+    for name, value in changes.items():
+        contact[name] = _encode(name, value, raw)
+    low, high = contact.get("soc_low"), contact.get("soc_high")
+    if (
+        isinstance(low, int | float)
+        and isinstance(high, int | float)
+        and not isinstance(low, bool)
+        and not isinstance(high, bool)
+        and low > high
+    ):
+        raise ValueError(f"soc_low ({low:g}) must not be above soc_high ({high:g})")
+    return {"dry_contacts": contact}
+
+
+def dry_contact_state_body(contact_id: str, status: DryContactState | str) -> dict[str, Any]:
+    """The body of ``POST /ivp/ensemble/dry_contacts`` opening or closing one contact."""
+    if not isinstance(contact_id, str) or not contact_id:
+        raise ValueError(f"contact id must be a non-empty string such as 'NC1'; got {contact_id!r}")
+    allowed = (DryContactState.OPEN, DryContactState.CLOSED)
+    return {"dry_contacts": {"id": contact_id, "status": _choice("status", status, allowed)}}
+
+
+DRY_CONTACTS: Source[dict[str, DryContactStatus]] = Source(
+    key="dry_contacts",
+    path=STATUS_PATH,
+    parse=parse_dry_contacts,
+    role=Role.OWNER,
+    cadence=Cadence.REPORT,
+    speed=Speed.FAST,
+    doc="relay state (open/closed) of each Enpower dry contact",
+)
+
+DRY_CONTACT_SETTINGS: Source[dict[str, DryContactSettings]] = Source(
+    key="dry_contact_settings",
+    path=SETTINGS_PATH,
+    parse=parse_dry_contact_settings,
+    role=Role.OWNER,
+    cadence=Cadence.CONFIG,
+    speed=Speed.FAST,
+    doc="configuration of each Enpower dry contact (type, actions, SoC thresholds)",
+)

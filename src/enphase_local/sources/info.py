@@ -1,0 +1,145 @@
+"""``/info``: the gateway's identity, as XML, readable without auth on every firmware.
+
+Why defusedxml with DTDs forbidden: the client talks to whatever answers on
+the address it was given, and a hostile or broken host could send an entity
+expansion bomb ("billion laughs") or external entities. The gateway never
+sends a DTD, so refusing them costs nothing.
+
+The body is parsed as bytes so that the XML declaration's encoding is
+honoured. Every failure (bad XML, unsafe XML, unknown encoding, missing
+serial or firmware) surfaces as `EnvoyParseError`, like every other parser.
+
+Old firmware (3.x) has no ``<imeter>``, ``<web-tokens>`` or ``<build_info>``,
+and lists the children of ``<package>`` in any order: everything is looked up
+by tag name, never by position.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from ..errors import EnvoyParseError
+from ..models.gateway import GatewayInfo, PackageInfo
+from ._json import ShapeError, snippet
+from .registry import Cadence, Role, Source, Speed
+
+__all__ = ["INFO", "INFO_PATH", "parse_info"]
+
+INFO_PATH = "/info"
+
+_SHAPE_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError)
+
+
+def _child(element: Any, tag: str) -> Any | None:
+    """The first direct child named `tag` (no ElementPath: tags are compared literally)."""
+    for child in element:
+        if child.tag == tag:
+            return child
+    return None
+
+
+def _text(element: Any, tag: str) -> str | None:
+    """The stripped text of child `tag`, or None when it is absent or empty."""
+    child = _child(element, tag)
+    if child is None or child.text is None:
+        return None
+    return str(child.text).strip() or None
+
+
+def _required(element: Any, tag: str, where: str) -> str:
+    value = _text(element, tag)
+    if value is None:
+        raise ShapeError(f"{where}.{tag}: missing")
+    return value
+
+
+def _flag(element: Any, tag: str, where: str) -> bool:
+    """``true``/``false`` (any case); absent means False, as on firmware that predates the tag."""
+    value = _text(element, tag)
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise ShapeError(f"{where}.{tag}: expected true or false, got {value[:30]!r}")
+
+
+def _epoch(element: Any, tag: str, where: str) -> int | None:
+    value = _text(element, tag)
+    if value is None:
+        return None
+    if not value.isascii() or not value.lstrip("-").isdigit():
+        raise ShapeError(f"{where}.{tag}: expected epoch seconds, got {value[:30]!r}")
+    return int(value)
+
+
+def _packages(root: Any) -> dict[str, PackageInfo]:
+    packages: dict[str, PackageInfo] = {}
+    for i, package in enumerate(p for p in root if p.tag == "package"):
+        name = str(package.get("name") or "").strip()
+        if not name:
+            raise ShapeError(f"envoy_info.package[{i}]: missing name attribute")
+        packages[name] = PackageInfo(
+            part_number=_text(package, "pn"),
+            version=_text(package, "version"),
+            build=_text(package, "build"),
+        )
+    return packages
+
+
+def _info(root: Any) -> GatewayInfo:
+    if root.tag != "envoy_info":
+        raise ShapeError(f"root element is <{str(root.tag)[:30]}>, not <envoy_info>")
+    device = _child(root, "device")
+    if device is None:
+        raise ShapeError("envoy_info.device: missing")
+    build = _child(root, "build_info")
+    where = "envoy_info.build_info"
+    return GatewayInfo(
+        serial=_required(device, "sn", "envoy_info.device"),
+        part_number=_text(device, "pn"),
+        firmware=_required(device, "software", "envoy_info.device"),
+        imeter=_flag(device, "imeter", "envoy_info.device"),
+        web_tokens=_flag(root, "web-tokens", "envoy_info"),
+        device_time=_epoch(root, "time", "envoy_info"),
+        packages=_packages(root),
+        build_id=None if build is None else _text(build, "build_id"),
+        build_time_gmt=None if build is None else _epoch(build, "build_time_gmt", where),
+        release_stage=None if build is None else _text(build, "release_stage"),
+        release_ver=None if build is None else _text(build, "release_ver"),
+    )
+
+
+def parse_info(body: bytes) -> GatewayInfo:
+    """``/info`` XML -> `GatewayInfo`; raises only `EnvoyParseError`."""
+    if not body.strip():
+        raise EnvoyParseError(INFO_PATH, "", "empty body")
+    try:
+        root = SafeET.fromstring(body, forbid_dtd=True)
+    except defusedxml.DefusedXmlException as err:
+        raise EnvoyParseError(
+            INFO_PATH, snippet(body), "refused unsafe XML (DTD or entity declarations)"
+        ) from err
+    except (ParseError, LookupError, ValueError, UnicodeError, RecursionError) as err:
+        raise EnvoyParseError(INFO_PATH, snippet(body), f"not valid XML ({err})") from err
+    try:
+        return _info(root)
+    except _SHAPE_ERRORS as err:
+        raise EnvoyParseError(INFO_PATH, snippet(body), str(err) or type(err).__name__) from err
+
+
+INFO = Source(
+    key="info",
+    path=INFO_PATH,
+    parse=parse_info,
+    role=Role.PUBLIC,
+    cadence=Cadence.IDENTITY,
+    speed=Speed.FAST,
+    doc="serial, part number, firmware, metered model, packages and build",
+)

@@ -1,0 +1,211 @@
+"""Production and consumption: ``/production.json?details=1``, ``/production`` and v1.
+
+``production.json`` is the richest source (CT aggregates, per-phase lines,
+the AC Battery) but slow on some firmware; ``/production`` answers the same
+JSON without lines on firmware 4 and later (before 3.9 it is an HTML page:
+see `legacy_html`); ``/api/v1/production`` is small and fast but holds
+aggregated production only, and stalls on metered units without CTs.
+
+Entries are chosen by their ``type`` and ``measurementType`` fields, never
+by list position, and an entry whose ``activeCount`` is 0 is left out before
+its ``measurementType`` is even looked at: firmware 4.x omits that field on
+inactive entries. Entries that cannot be classified (no ``type``, unknown
+``measurementType``) are skipped, so a new kind of entry does not cost us the
+whole report; fields we read are type-checked strictly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models.battery import AcbState, AcbStorage
+from ..models.energy import EnergyReading, PhaseReadings
+from ..models.production import PHASE_NAMES, ProductionReport
+from ._json import Obj, ShapeError, as_obj, json_parser
+from .registry import Cadence, Role, Source, Speed
+
+__all__ = [
+    "PRODUCTION",
+    "PRODUCTION_JSON",
+    "PRODUCTION_JSON_PATH",
+    "PRODUCTION_PATH",
+    "PRODUCTION_V1",
+    "PRODUCTION_V1_PATH",
+    "parse_production",
+    "parse_production_json",
+    "parse_production_v1",
+]
+
+PRODUCTION_JSON_PATH = "/production.json?details=1"
+PRODUCTION_PATH = "/production"
+PRODUCTION_V1_PATH = "/api/v1/production"
+
+_TOTAL = "total-consumption"
+_NET = "net-consumption"
+# flow name in PhaseReadings for each kind of eim entry
+_FLOW = {"production": "production", _TOTAL: "consumption", _NET: "net_consumption"}
+
+
+def _reading_time(obj: Obj, default: int | None = None) -> int | None:
+    """``readingTime`` in epoch seconds; 0 (never read) becomes None."""
+    value = obj.epoch_or("readingTime")
+    if value is None:
+        return default
+    return value or None
+
+
+def _reading(obj: Obj, source: str, reading_time: int | None = None) -> EnergyReading:
+    """One production.json entry or line as an `EnergyReading`."""
+    return EnergyReading(
+        watts=obj.number("wNow"),
+        wh_today=obj.number_or("whToday"),
+        wh_last_7_days=obj.number_or("whLastSevenDays"),
+        wh_lifetime=obj.number_or("whLifetime"),
+        source=source,
+        reading_time=_reading_time(obj, reading_time),
+        active_count=obj.integer_or("activeCount"),
+        volts=obj.number_or("rmsVoltage"),
+        amps=obj.number_or("rmsCurrent"),
+        apparent_va=obj.number_or("apprntPwr"),
+        reactive_var=obj.number_or("reactPwr"),
+        power_factor=obj.number_or("pwrFactor"),
+    )
+
+
+def _lines(entry: Obj, source: str, parent: EnergyReading) -> list[EnergyReading]:
+    """The per-phase ``lines[]`` of an entry, in phase order (L1, L2, L3)."""
+    items = entry.items_or("lines")
+    if len(items) > len(PHASE_NAMES):
+        raise ShapeError(f"{entry.where}.lines: {len(items)} lines, a gateway has at most 3 phases")
+    return [
+        _reading(as_obj(line, f"{entry.where}.lines[{i}]"), source, parent.reading_time)
+        for i, line in enumerate(items)
+    ]
+
+
+class _Builder:
+    """Collects the first active entry of each kind, and their lines per phase."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.inverters: EnergyReading | None = None
+        self.eim: dict[str, EnergyReading] = {}
+        self.phases: dict[str, dict[str, EnergyReading]] = {}
+
+    def add_inverters(self, entry: Obj) -> None:
+        # The inverters entry is kept even with activeCount 0: right after
+        # boot it is the only production figure there is.
+        entry.integer("activeCount")
+        if self.inverters is None:
+            self.inverters = _reading(entry, f"{self.endpoint}:inverters")
+
+    def add_eim(self, entry: Obj, kind: str | None) -> None:
+        """An eim entry of `kind` (production, total- or net-consumption), if active."""
+        if entry.integer("activeCount") == 0:
+            return  # inactive: may lack measurementType (4.x), carries no data
+        measured = entry.text_or("measurementType", kind)
+        if measured not in _FLOW or measured in self.eim:
+            return
+        source = f"{self.endpoint}:eim"
+        reading = _reading(entry, source)
+        self.eim[measured] = reading
+        for name, line in zip(PHASE_NAMES, _lines(entry, source, reading), strict=False):
+            self.phases.setdefault(name, {})[_FLOW[measured]] = line
+
+    def build(self, acb: AcbStorage | None) -> ProductionReport:
+        return ProductionReport(
+            inverters=self.inverters,
+            production=self.eim.get("production"),
+            total_consumption=self.eim.get(_TOTAL),
+            net_consumption=self.eim.get(_NET),
+            phases={name: PhaseReadings(**flows) for name, flows in sorted(self.phases.items())},
+            acb=acb,
+        )
+
+
+def _acb(body: Obj) -> AcbStorage | None:
+    """The AC Battery aggregate: the first ``storage[]`` entry that has ``percentFull``."""
+    for entry in body.objs("storage"):
+        if entry.raw("percentFull") is None or entry.text_or("type", "acb") != "acb":
+            continue  # an entry without percentFull is not a battery
+        return AcbStorage(
+            watts=entry.number("wNow"),
+            wh_now=entry.number("whNow"),
+            soc_percent=entry.number("percentFull"),
+            state=AcbState.parse(entry.text_or("state")),
+            active_count=entry.integer("activeCount"),
+            reading_time=_reading_time(entry),
+        )
+    return None
+
+
+def _report(data: Any, endpoint: str) -> ProductionReport:
+    body = as_obj(data)
+    builder = _Builder(endpoint)
+    body.items("production")  # required: it is what makes this a production document
+    for entry in body.objs("production"):
+        kind = entry.text_or("type")
+        if kind == "inverters":
+            builder.add_inverters(entry)
+        elif kind == "eim":
+            builder.add_eim(entry, "production")
+    for entry in body.objs("consumption"):
+        if entry.text_or("type", "eim") == "eim":
+            builder.add_eim(entry, None)
+    return builder.build(_acb(body))
+
+
+@json_parser(PRODUCTION_JSON_PATH)
+def parse_production_json(data: Any) -> ProductionReport:
+    """``/production.json?details=1`` -> `ProductionReport` (sources ``production.json:*``)."""
+    return _report(data, "production.json")
+
+
+@json_parser(PRODUCTION_PATH)
+def parse_production(data: Any) -> ProductionReport:
+    """``/production`` answering JSON (firmware 4+) -> `ProductionReport` (``production:*``)."""
+    return _report(data, "production")
+
+
+@json_parser(PRODUCTION_V1_PATH)
+def parse_production_v1(data: Any) -> EnergyReading:
+    """``/api/v1/production`` -> aggregated production (no per-phase data, no consumption)."""
+    body = as_obj(data)
+    return EnergyReading(
+        watts=body.number("wattsNow"),
+        wh_today=body.number("wattHoursToday"),
+        wh_last_7_days=body.number("wattHoursSevenDays"),
+        wh_lifetime=body.number("wattHoursLifetime"),
+        source="api/v1/production",
+    )
+
+
+PRODUCTION_JSON: Source[ProductionReport] = Source(
+    key="production_json",
+    path=PRODUCTION_JSON_PATH,
+    parse=parse_production_json,
+    role=Role.OWNER,
+    cadence=Cadence.LIVE,
+    speed=Speed.SLOW,
+    doc="production (inverters and CT), consumption, per-phase lines and the AC Battery",
+)
+
+PRODUCTION: Source[ProductionReport] = Source(
+    key="production",
+    path=PRODUCTION_PATH,
+    parse=parse_production,
+    role=Role.OWNER,
+    cadence=Cadence.LIVE,
+    speed=Speed.SLOW,
+    doc="production and consumption as JSON, without per-phase lines (firmware 4 and later)",
+)
+
+PRODUCTION_V1: Source[EnergyReading] = Source(
+    key="production_v1",
+    path=PRODUCTION_V1_PATH,
+    parse=parse_production_v1,
+    role=Role.OWNER,
+    cadence=Cadence.LIVE,
+    speed=Speed.FAST,
+    doc="aggregated production only; stalls on metered units without CTs (8.2.4264+)",
+)
