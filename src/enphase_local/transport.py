@@ -1,0 +1,459 @@
+"""HTTP to one gateway: session, TLS, timeouts, retries, one request at a time, errors.
+
+Why so careful: gateways are slow and fragile (gateway.md section 6).
+Overlapping requests or quick retries can freeze or reboot them, so a
+`Transport` never has more than `max_in_flight` requests (default 1) in
+flight, retries only reads, only after failures that may pass (connection
+errors, timeouts, 5xx), and waits with jittered exponential backoff between
+tries. Every aiohttp or asyncio error is translated at this boundary into
+`EnvoyConnectionError` / `EnvoyTimeoutError`; every HTTP status is returned
+as an `HttpResult` for the caller to judge, except that 401/403 are first
+handed to the `Authenticator`, which may renew credentials and ask for one
+more try.
+
+Nothing here needs a running event loop at construction: the session and
+the semaphore are created on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import orjson
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from .backoff import RetryPolicy
+from .errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyTimeoutError
+from .sources.registry import Speed
+
+if TYPE_CHECKING:
+    from .auth import Authenticator
+
+__all__ = ["HttpResult", "PathStats", "Timeouts", "Transport", "TransportStats", "parse_host"]
+
+_LOGGER = logging.getLogger("enphase_local.transport")
+
+# An authenticator may ask for a new try at most this often per request: one
+# for a digest challenge, one for a stale nonce or a renewed session.
+_MAX_AUTH_ROUNDS = 3
+_SCHEMES = ("https", "http")
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait for a whole answer, by endpoint speed."""
+
+    fast_s: float = 10.0
+    slow_s: float = 60.0
+
+    def for_speed(self, speed: Speed) -> float:
+        return self.slow_s if speed is Speed.SLOW else self.fast_s
+
+
+DEFAULT_TIMEOUTS = Timeouts()
+DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResult:
+    """One answer of the gateway. `path` is the path as asked, query included."""
+
+    status: int
+    body: bytes
+    headers: CIMultiDictProxy[str] = field(repr=False)
+    elapsed_s: float
+    path: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def raise_for_status(self) -> HttpResult:
+        """Return self for a 2xx answer, raise `EnvoyHTTPError` otherwise."""
+        if not self.ok:
+            raise EnvoyHTTPError(self.status, self.path)
+        return self
+
+
+@dataclass(slots=True)
+class PathStats:
+    """What one path has cost the gateway. Every HTTP exchange counts, retries and
+    authentication round trips included; a failure is an exchange that ended in an
+    error, a timeout or a status of 400 or more."""
+
+    requests: int = 0
+    failures: int = 0
+    retries: int = 0
+    total_elapsed_s: float = 0.0
+    last_elapsed_s: float | None = None
+    last_status: int | None = None
+    last_at: float | None = None  # epoch seconds (the transport's clock) of the last exchange
+
+    def record(self, elapsed_s: float, status: int | None, *, failed: bool) -> None:
+        self.total_elapsed_s += elapsed_s
+        self.last_elapsed_s = elapsed_s
+        self.last_status = status
+        self.failures += int(failed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "failures": self.failures,
+            "retries": self.retries,
+            "total_elapsed_s": round(self.total_elapsed_s, 6),
+            "last_elapsed_s": self.last_elapsed_s,
+            "last_status": self.last_status,
+            "last_at": self.last_at,
+        }
+
+
+@dataclass(slots=True)
+class TransportStats:
+    """Per-path request counts and timings, and their totals (the request economy)."""
+
+    paths: dict[str, PathStats] = field(default_factory=dict)
+
+    def for_path(self, path: str) -> PathStats:
+        return self.paths.setdefault(path, PathStats())
+
+    @property
+    def requests(self) -> int:
+        return sum(p.requests for p in self.paths.values())
+
+    @property
+    def failures(self) -> int:
+        return sum(p.failures for p in self.paths.values())
+
+    @property
+    def retries(self) -> int:
+        return sum(p.retries for p in self.paths.values())
+
+    @property
+    def total_elapsed_s(self) -> float:
+        return sum(p.total_elapsed_s for p in self.paths.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "failures": self.failures,
+            "retries": self.retries,
+            "total_elapsed_s": round(self.total_elapsed_s, 6),
+            "paths": {path: stats.to_dict() for path, stats in sorted(self.paths.items())},
+        }
+
+
+def parse_host(host: str) -> tuple[str, int | None, str | None]:
+    """Split ``"envoy.local"``, ``"127.0.0.1:8443"``, ``"[::1]:8443"``, ``"::1"`` or a URL.
+
+    Returns ``(hostname, port or None, scheme or None)``; IPv6 addresses are
+    returned without brackets.
+    """
+    text = host.strip()
+    scheme: str | None = None
+    if "://" in text:
+        url = URL(text)
+        if url.scheme not in _SCHEMES or not url.host:
+            raise ValueError(f"unsupported gateway address {host!r}: give a host name or address")
+        return url.host, url.explicit_port, url.scheme
+    text = text.rstrip("/")
+    if not text:
+        raise ValueError("the gateway address is empty: give its host name or IP address")
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ValueError(f"unbalanced bracket in gateway address {host!r}")
+        name, rest = text[1:end], text[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"unexpected text after the address in {host!r}")
+        return name, _port(rest[1:], host) if rest else None, scheme
+    if text.count(":") == 1:
+        name, port = text.split(":")
+        return name, _port(port, host), scheme
+    return text, None, scheme  # a plain name, an IPv4 address, or a bare IPv6 address
+
+
+def _port(text: str, host: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"invalid port in gateway address {host!r}")
+    return int(text)
+
+
+class Transport:
+    """Requests to one gateway. Use one per gateway; close it when done (or ``async with``)."""
+
+    def __init__(
+        self,
+        host: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        scheme: str | None = None,
+        keepalive: bool = True,
+        max_in_flight: int = 1,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.hostname, self.port, url_scheme = parse_host(host)
+        scheme = scheme or url_scheme
+        if scheme is not None and scheme not in _SCHEMES:
+            raise ValueError(f"scheme must be 'https', 'http' or None (detect), not {scheme!r}")
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        self._scheme = scheme
+        self._session = session
+        self._owns_session = session is None
+        self.keepalive = keepalive
+        self.max_in_flight = max_in_flight
+        self.timeouts = timeouts
+        self.retry_policy = retry
+        self.clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._semaphore: asyncio.Semaphore | None = None
+        self._detect_lock: asyncio.Lock | None = None
+        self._closed = False
+        self.stats = TransportStats()
+
+    # -- addressing -------------------------------------------------------
+
+    @property
+    def netloc(self) -> str:
+        """``host[:port]`` as it appears in a URL (IPv6 in brackets)."""
+        name = f"[{self.hostname}]" if ":" in self.hostname else self.hostname
+        return name if self.port is None else f"{name}:{self.port}"
+
+    @property
+    def scheme(self) -> str | None:
+        """``"https"`` or ``"http"``; None until `detect_scheme` has run."""
+        return self._scheme
+
+    def url(self, path: str, scheme: str | None = None) -> URL:
+        """The URL of `path` (which may carry a query) on this gateway."""
+        use = scheme or self._scheme or "https"
+        if not path.startswith("/"):
+            path = "/" + path
+        return URL(f"{use}://{self.netloc}{path}", encoded=True)
+
+    async def detect_scheme(self) -> str:
+        """Find out whether the gateway speaks HTTPS (firmware 7+) or HTTP, and remember it.
+
+        Asks ``/info`` (public on every firmware) over HTTPS, then over HTTP.
+        Any HTTP answer counts: only the scheme is being discovered.
+        """
+        if self._scheme is not None:
+            return self._scheme
+        if self._detect_lock is None:
+            self._detect_lock = asyncio.Lock()
+        async with self._detect_lock:
+            known = self.scheme  # another task may have detected it while we waited
+            if known is not None:
+                return known
+            failures: list[str] = []
+            for scheme in _SCHEMES:
+                try:
+                    await self._exchange(
+                        "GET", "/info", Speed.FAST, headers={}, json=None, scheme=scheme
+                    )
+                except EnvoyConnectionError as err:
+                    failures.append(f"{scheme}: {type(err.__cause__).__name__}")
+                    continue
+                _LOGGER.debug("gateway %s speaks %s", self.netloc, scheme)
+                self._scheme = scheme
+                return scheme
+            raise EnvoyConnectionError(
+                f"the gateway at {self.netloc} answered neither HTTPS nor HTTP "
+                f"({', '.join(failures)}): check the address and that it is powered and on "
+                "the network (it restarts services daily shortly after 23:00)"
+            )
+
+    # -- requests -----------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        speed: Speed,
+        auth: Authenticator | None,
+        json: Any = None,
+        retry: bool = True,
+    ) -> HttpResult:
+        """Send one request with authentication; return the answer whatever its status.
+
+        Pass ``retry=False`` for writes: a write that may have reached the
+        gateway must never be sent twice blindly.
+        """
+        result: HttpResult | None = None
+        for round_ in range(_MAX_AUTH_ROUNDS):
+            headers: dict[str, str] = {}
+            if auth is not None:
+                headers.update(await auth.headers(self, method, path))
+            result = await self.send(
+                method, path, speed=speed, headers=headers, json=json, retry=retry
+            )
+            if auth is None:
+                return result
+            if result.status not in (401, 403):
+                auth.accepted(result)
+                return result
+            if not await auth.handle_refusal(self, result, sent=headers, attempt=round_):
+                return result
+            _LOGGER.debug("%s %s: credentials renewed, asking again", method, path)
+        assert result is not None  # the loop ran at least once
+        return result
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        speed: Speed,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        retry: bool = True,
+    ) -> HttpResult:
+        """One request without authentication handling, retried per the policy when allowed.
+
+        Authenticators use this for their own round trips (``/auth/check_jwt``).
+        """
+        if self._closed:
+            raise EnvoyConnectionError("this transport is closed: create a new one")
+        scheme = self._scheme or await self.detect_scheme()
+        attempts = self.retry_policy.attempts if retry else 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                result = await self._exchange(
+                    method,
+                    path,
+                    speed,
+                    headers=headers or {},
+                    json=json,
+                    scheme=scheme,
+                    retried=attempt > 0,
+                )
+            except EnvoyConnectionError as err:
+                if last:
+                    raise
+                reason = type(err.__cause__ or err).__name__
+            else:
+                if result.status < 500 or last:
+                    return result
+                reason = f"HTTP {result.status}"
+            delay = self.retry_policy.delay(attempt, self._rng)
+            _LOGGER.debug("%s %s failed (%s): retry in %.2f s", method, path, reason, delay)
+            await self._sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        speed: Speed,
+        *,
+        headers: Mapping[str, str],
+        json: Any,
+        scheme: str,
+        retried: bool = False,
+    ) -> HttpResult:
+        """Exactly one HTTP exchange, under the in-flight limit, with error translation."""
+        if self._closed:
+            raise EnvoyConnectionError("this transport is closed: create a new one")
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.max_in_flight)
+        session = self._get_session()
+        send_headers = CIMultiDict(headers)
+        if not self.keepalive and not self._owns_session:
+            send_headers["Connection"] = "close"
+        data: bytes | None = None
+        if json is not None:
+            data = orjson.dumps(json)
+            send_headers["Content-Type"] = "application/json"
+        timeout_s = self.timeouts.for_speed(speed)
+        stats = self.stats.for_path(path)
+        async with self._semaphore:
+            stats.requests += 1
+            stats.retries += int(retried)
+            stats.last_at = self.clock()
+            started = time.perf_counter()
+            try:
+                async with session.request(
+                    method,
+                    self.url(path, scheme),
+                    headers=send_headers,
+                    data=data,
+                    ssl=False,  # the gateway's certificate is self-signed
+                    allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(total=timeout_s),
+                ) as response:
+                    body = await response.read()
+                    status, answer_headers = response.status, response.headers
+            except TimeoutError as err:  # aiohttp's timeouts derive from it too
+                self._record_failure(stats, started, method, path, "timeout")
+                raise EnvoyTimeoutError(
+                    f"the gateway at {self.netloc} did not answer {method} {path} within "
+                    f"{timeout_s:g} s: it may be busy, rebooting or restarting services "
+                    "(daily shortly after 23:00); try again later or allow a longer timeout"
+                ) from err
+            except aiohttp.ClientError as err:
+                self._record_failure(stats, started, method, path, type(err).__name__)
+                raise EnvoyConnectionError(
+                    f"could not talk to the gateway at {self.netloc} ({scheme}, "
+                    f"{type(err).__name__}): check the address, the network and that it is "
+                    "powered; it restarts services daily shortly after 23:00"
+                ) from err
+        elapsed = time.perf_counter() - started
+        stats.record(elapsed, status, failed=status >= 400)
+        _LOGGER.debug("%s %s -> %d in %.3f s", method, path, status, elapsed)
+        return HttpResult(status, body, answer_headers, elapsed, path)
+
+    def _record_failure(
+        self, stats: PathStats, started: float, method: str, path: str, reason: str
+    ) -> None:
+        elapsed = time.perf_counter() - started
+        stats.record(elapsed, None, failed=True)
+        _LOGGER.debug("%s %s -> %s after %.3f s", method, path, reason, elapsed)
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                ssl=False, force_close=not self.keepalive, limit=self.max_in_flight
+            )
+            # Cookies are attached explicitly by the authenticator: the default
+            # jar drops cookies of hosts given as IP addresses anyway.
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            )
+        return self._session
+
+    # -- lifetime -----------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        """Close the session if this transport created it; a caller's session is left open."""
+        self._closed = True
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        self._session = None if self._owns_session else self._session
+
+    async def __aenter__(self) -> Transport:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"Transport({self.netloc!r}, scheme={self._scheme!r})"
