@@ -1,0 +1,233 @@
+"""Assemble a `Snapshot` from whatever the sources last gave: pure, no I/O.
+
+The request economy lives here as much as in the scheduler: production.json
+is slow (seconds to tens of seconds on recent firmware) while
+``/ivp/meters/readings`` is fast and carries the same CT counters. So on
+metered sites production.json is read every few minutes only, and between
+reads each flow is *carried forward* by the CT: power now from the CT, and
+every counter (today, last seven days, lifetime) advanced by the energy the
+CT measured since production.json was read. The numbers stay exact, not
+estimated, because both come from the same meter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models.battery import summarize_acb, summarize_encharge
+from .models.dry_contacts import join_dry_contacts
+from .models.energy import EnergyReading, PhaseReadings
+from .models.ensemble import DeviceInventory, EnsembleInventory
+from .models.inverters import DeviceData, Inverter
+from .models.meters import Meter, MeterChannel, MeterReading, MeterState, join_meters
+from .models.production import ProductionReport
+from .models.snapshot import Generator, InverterView
+
+__all__ = ["CtBaseline", "Flows", "as_report", "carry_forward", "compose_flows"]
+
+FLOWS = ("production", "consumption", "net_consumption")
+CT_SOURCE = "meters/readings"
+
+
+def as_report(data: object) -> ProductionReport | None:
+    """Any production source's model as a `ProductionReport` (v1 and HTML give one reading)."""
+    if isinstance(data, ProductionReport):
+        return data
+    if isinstance(data, EnergyReading):
+        return ProductionReport(inverters=data)
+    return None
+
+
+# -- CT counters -------------------------------------------------------------
+
+Counters = dict[str, float]  # flow name (or "L1:production") -> CT lifetime Wh
+
+
+def _net(reading: MeterReading | MeterChannel) -> float:
+    return reading.wh_delivered - reading.wh_received
+
+
+def ct_counters(meters: Mapping[str, Meter]) -> tuple[Counters, dict[str, float]]:
+    """Per flow (aggregate and per phase): the CT's lifetime Wh and its watts now."""
+    by_type: dict[str, MeterReading] = {}
+    for meter in meters.values():
+        if meter.reading is not None and meter.config.state is MeterState.ENABLED:
+            by_type.setdefault(meter.config.measurement_type.value, meter.reading)
+    counters: Counters = {}
+    watts: dict[str, float] = {}
+
+    def put(name: str, wh: float, w: float) -> None:
+        counters[name] = wh
+        watts[name] = w
+
+    prod = by_type.get("production")
+    net = by_type.get("net-consumption")
+    total = by_type.get("total-consumption")
+    if prod is not None:
+        put("production", prod.wh_delivered, prod.watts)
+        for ch in prod.channels:
+            put(f"{ch.phase}:production", ch.wh_delivered, ch.watts)
+    if net is not None:
+        put("net_consumption", _net(net), net.watts)
+        for ch in net.channels:
+            put(f"{ch.phase}:net_consumption", _net(ch), ch.watts)
+    if total is not None:
+        put("consumption", total.wh_delivered, total.watts)
+        for ch in total.channels:
+            put(f"{ch.phase}:consumption", ch.wh_delivered, ch.watts)
+    # The gateway computes the flow it does not measure: so do we.
+    for name in [k for k in list(counters) if k.endswith("production")]:
+        prefix = name[: -len("production")]
+        if f"{prefix}net_consumption" in counters and f"{prefix}consumption" not in counters:
+            put(
+                f"{prefix}consumption",
+                counters[name] + counters[f"{prefix}net_consumption"],
+                watts[name] + watts[f"{prefix}net_consumption"],
+            )
+        elif f"{prefix}consumption" in counters and f"{prefix}net_consumption" not in counters:
+            put(
+                f"{prefix}net_consumption",
+                counters[f"{prefix}consumption"] - counters[name],
+                watts[f"{prefix}consumption"] - watts[name],
+            )
+    return counters, watts
+
+
+@dataclass(slots=True)
+class CtBaseline:
+    """The CT counters at the moment production.json was last read."""
+
+    counters: Counters = field(default_factory=dict)
+
+
+def carry_forward(
+    base: EnergyReading | None,
+    name: str,
+    baseline: CtBaseline,
+    counters: Counters,
+    watts: Mapping[str, float],
+) -> EnergyReading | None:
+    """`base` (from production.json) advanced by what the CT measured since it was read."""
+    if name not in counters:
+        return base
+    now_wh, w = counters[name], watts[name]
+    if base is None:
+        return None
+    start = baseline.counters.get(name)
+    delta = 0.0 if start is None else now_wh - start
+
+    def plus(value: float | None) -> float | None:
+        return None if value is None else value + delta
+
+    return dataclasses.replace(
+        base,
+        watts=w,
+        wh_today=plus(base.wh_today),
+        wh_last_7_days=plus(base.wh_last_7_days),
+        wh_lifetime=plus(base.wh_lifetime),
+        source=base.source if base.source.endswith(CT_SOURCE) else f"{base.source}+{CT_SOURCE}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Flows:
+    """The three flows, aggregate and per phase."""
+
+    production: EnergyReading | None = None
+    consumption: EnergyReading | None = None
+    net_consumption: EnergyReading | None = None
+    phases: Mapping[str, PhaseReadings] = field(default_factory=dict)
+
+
+def compose_flows(
+    report: ProductionReport | None,
+    meters: Mapping[str, Meter] | None,
+    baseline: CtBaseline,
+    phases_in_use: int | None,
+) -> Flows:
+    """The flows from the last production report, carried forward by the CT readings."""
+    if report is None:
+        return Flows()
+    counters, watts = ct_counters(meters or {})
+    base = {
+        "production": report.best_production,
+        "consumption": report.total_consumption,
+        "net_consumption": report.net_consumption,
+    }
+    if report.production is None:
+        # No production CT: the inverters section cannot be carried forward by a CT.
+        counters.pop("production", None)
+    agg = {name: carry_forward(base[name], name, baseline, counters, watts) for name in FLOWS}
+    used = report.used_phases()
+    if phases_in_use is not None:
+        used = tuple(p for p in sorted(report.phases) if int(p[1:]) <= phases_in_use)
+    phases: dict[str, PhaseReadings] = {}
+    if len(used) > 1 or (phases_in_use or 0) > 1:
+        for name in used:
+            line = report.phases[name]
+            phases[name] = PhaseReadings(
+                production=carry_forward(
+                    line.production, f"{name}:production", baseline, counters, watts
+                ),
+                consumption=carry_forward(
+                    line.consumption, f"{name}:consumption", baseline, counters, watts
+                ),
+                net_consumption=carry_forward(
+                    line.net_consumption, f"{name}:net_consumption", baseline, counters, watts
+                ),
+            )
+    return Flows(agg["production"], agg["consumption"], agg["net_consumption"], phases)
+
+
+# -- other sections ---------------------------------------------------------
+
+
+def compose_meters(configs: Any, readings: Any) -> dict[str, Meter]:
+    if configs is None:
+        return {}
+    return dict(join_meters(configs, readings or ()))
+
+
+def compose_inverters(
+    basic: Mapping[str, Inverter] | None, detail: DeviceData | None
+) -> dict[str, InverterView]:
+    out: dict[str, InverterView] = {}
+    details = detail.inverters if detail is not None else {}
+    for serial, inv in (basic or {}).items():
+        out[serial] = InverterView.of(inv, details.get(serial))
+    for serial, det in details.items():
+        if serial not in out:
+            out[serial] = InverterView.of(None, det)
+    return out
+
+
+def newest_report(inverters: Mapping[str, InverterView]) -> float | None:
+    """Newest microinverter report time: when the next report is due, data can change."""
+    return float(max(i.last_report for i in inverters.values())) if inverters else None
+
+
+def compose_battery(inventory: EnsembleInventory | None, power: Any, secctrl: Any) -> Any:
+    return summarize_encharge(inventory, power, secctrl)
+
+
+def compose_acb(report: ProductionReport | None, devices: DeviceInventory | None) -> Any:
+    return summarize_acb(report.acb if report else None, devices.acb if devices else ())
+
+
+def compose_generator(state: Any, mode: Any, config: Any, schedule: Any) -> Generator | None:
+    present = (state is not None and state.present) or config is not None
+    if not present:
+        return None
+    return Generator(state, mode, config, schedule)
+
+
+def compose_contacts(statuses: Any, settings: Any) -> dict[str, Any]:
+    if statuses is None:
+        return {}
+    return dict(join_dry_contacts(statuses, settings or {}))
+
+
+Composer = Callable[..., Any]

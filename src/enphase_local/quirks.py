@@ -1,0 +1,209 @@
+"""Firmware quirks: every known misbehaviour, named, with the firmware it applies to.
+
+Each row of gateway.md section 5 is a `Quirk` in `QUIRKS`, so the table is
+the documentation and the tests iterate over it. Quirks that change what we
+do are small functions here that the client calls; those fixed where the data
+is read say where (`handled_in`), and their tests live with that code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .firmware import Firmware
+from .models.production import ProductionReport
+
+__all__ = [
+    "QUIRKS",
+    "Quirk",
+    "production_chain",
+    "repair_total_consumption",
+    "tariff_writes_ignored",
+    "v1_production_trustworthy",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Quirk:
+    """One known firmware misbehaviour and where it is corrected."""
+
+    name: str
+    firmware: str  # human-readable range, as in gateway.md
+    applies: Callable[[Firmware], bool]
+    doc: str
+    handled_in: str
+
+
+def _any(_: Firmware) -> bool:
+    return True
+
+
+def _before(*parts: int) -> Callable[[Firmware], bool]:
+    return lambda fw: fw.before(*parts)
+
+
+def _range(low: tuple[int, ...], high: tuple[int, ...]) -> Callable[[Firmware], bool]:
+    return lambda fw: fw.known and low <= fw.parts < high
+
+
+def _exact(*parts: int) -> Callable[[Firmware], bool]:
+    return lambda fw: fw.parts[: len(parts)] == parts
+
+
+# -- corrections the client applies -------------------------------------------
+
+
+def production_chain(fw: Firmware) -> tuple[str, ...]:
+    """Production sources to try, best first.
+
+    Before 3.9 production exists only as the HTML page. From 7.6 per-phase
+    lines come only with ``?details=1``, which the production_json path
+    always asks for (older firmware ignores the parameter).
+    """
+    if fw.known and fw.before(3, 9):
+        return ("production_html", "production_v1")
+    return ("production_json", "production", "production_v1", "production_html")
+
+
+def v1_production_trustworthy(fw: Firmware, *, metered_without_ct: bool) -> bool:
+    """`/api/v1/production` is all zero on metered units without CTs, and stalls from 8.2.4264."""
+    return not metered_without_ct
+
+
+def repair_total_consumption(fw: Firmware, report: ProductionReport) -> ProductionReport:
+    """8.3.5433: total consumption equals net consumption; total = net + production.
+
+    Applied whenever both are equal (power and lifetime), whatever the
+    firmware, since the bug may live on in later builds; the firmware check
+    only documents where it was seen.
+    """
+    total, net, prod = report.total_consumption, report.net_consumption, report.best_production
+    if total is None or net is None or prod is None:
+        return report
+    if total.watts != net.watts or total.wh_lifetime != net.wh_lifetime:
+        return report
+    if net.watts == 0 and prod.watts == 0:
+        return report  # night and no flow: equal by coincidence
+    fixed = dataclasses.replace(
+        total,
+        watts=net.watts + prod.watts,
+        wh_lifetime=_add(net.wh_lifetime, prod.wh_lifetime),
+        source=f"{total.source}+repaired",
+    )
+    return dataclasses.replace(report, total_consumption=fixed)
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a + b
+
+
+def tariff_writes_ignored(fw: Firmware) -> bool:
+    """From 8.2.4225 local writes of mode, reserve and charge-from-grid answer 200, do nothing."""
+    return fw.at_least(8, 2, 4225)
+
+
+QUIRKS: tuple[Quirk, ...] = (
+    Quirk(
+        "html_production_only",
+        "before 3.9",
+        _before(3, 9),
+        "Only HTML pages: /production is a table in W/kW/MW and Wh/kWh/MWh.",
+        "quirks.production_chain, sources/legacy_html.py",
+    ),
+    Quirk(
+        "legacy_html_or_401",
+        "3.x",
+        _range((3,), (4,)),
+        "/production and /production.json may be HTML or 401 even with good credentials; "
+        "right after boot production is all zero with status 200.",
+        "client: a 401 where the credentials work elsewhere marks the endpoint forbidden; "
+        "fallback along quirks.production_chain",
+    ),
+    Quirk(
+        "meters_401",
+        "3.18.x",
+        _exact(3, 18),
+        "/ivp/meters answers 401.",
+        "client: a 401 where the credentials work elsewhere marks the endpoint forbidden",
+    ),
+    Quirk(
+        "consumption_without_type",
+        "4.x",
+        _range((4,), (5,)),
+        "Inactive consumption entries lack measurementType; /ivp/meters lacks statusFlags.",
+        "sources/production.py (activeCount first), sources/meters.py (statusFlags optional)",
+    ),
+    Quirk(
+        "early_7x_401",
+        "early 7.x",
+        _range((7,), (7, 6)),
+        "Several endpoints answer 401 for reasons unknown: treat as absent.",
+        "client: a 401 where the credentials work elsewhere marks the endpoint forbidden",
+    ),
+    Quirk(
+        "lines_need_details",
+        "7.6 and later",
+        lambda fw: fw.at_least(7, 6),
+        "Per-phase lines[] only with ?details=1.",
+        "sources/production.py (path /production.json?details=1)",
+    ),
+    Quirk(
+        "metered_without_ct",
+        "metered, no CTs",
+        _any,
+        "/api/v1/production all zero (stalled from 8.2.4264): use the inverters section.",
+        "quirks.v1_production_trustworthy, ProductionReport.best_production",
+    ),
+    Quirk(
+        "ensemble_fields_removed",
+        "8.x",
+        lambda fw: fw.at_least(8),
+        "operating and zigbee_dongle_fw_version gone from the ensemble inventory.",
+        "sources/ensemble.py (optional fields)",
+    ),
+    Quirk(
+        "tariff_writes_ignored",
+        "8.2.4225 and later",
+        tariff_writes_ignored,
+        "Local writes of storage mode, reserve and charge-from-grid answer 200 and are ignored; "
+        "the cloud also overwrites locally set modes within 1 to 2 minutes.",
+        "quirks.tariff_writes_ignored, control (reports 'ignored' / 'reverted')",
+    ),
+    Quirk(
+        "extra_zero_reading",
+        "8.3.5025, 8.3.5027",
+        lambda fw: fw.parts[:3] in ((8, 3, 5025), (8, 3, 5027)),
+        "An extra all-zero readings entry for an eid /ivp/meters does not list.",
+        "models/meters.py join_meters (readings joined on configured eids only)",
+    ),
+    Quirk(
+        "device_data_keeps_gone",
+        "8.3.5289",
+        _exact(8, 3, 5289),
+        "device_data keeps removed (modGone) and inactive inverters.",
+        "sources/inverters.py (skips modGone and inactive)",
+    ),
+    Quirk(
+        "total_equals_net",
+        "8.3.5433",
+        _exact(8, 3, 5433),
+        "Total-consumption lifetime and power equal the net values; total = net + production.",
+        "quirks.repair_total_consumption",
+    ),
+    Quirk(
+        "today_resets_late",
+        "any, metered",
+        _any,
+        "whToday resets late after midnight, resets to a non-zero value, or jumps.",
+        "counters.CounterGuard",
+    ),
+    Quirk(
+        "lifetime_step_down",
+        "any, before 8.x",
+        _before(8),
+        "Lifetime production resets near 1.19 MWh or steps down by 1.19 MWh.",
+        "counters.CounterGuard",
+    ),
+)
