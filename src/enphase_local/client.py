@@ -31,6 +31,7 @@ from .capabilities import Capability, SourceStatus
 from .compose import CtBaseline, as_report, ct_counters
 from .errors import (
     EnvoyAuthError,
+    EnvoyBadCredentialsError,
     EnvoyConnectionError,
     EnvoyError,
     EnvoyFeatureUnavailable,
@@ -127,7 +128,7 @@ class Envoy:
         )
         self._auth: Authenticator | None = None
         self.auth_kind = "none"
-        self.role: str | None = None
+        self._digest_role: str | None = None
         self._info: GatewayInfo | None = None
         self._home: HomeInfo | None = None
         self.capabilities: frozenset[Capability] = frozenset()
@@ -140,7 +141,6 @@ class Envoy:
         self._production_key: str | None = None
         self._baseline = CtBaseline()
         self._state: dict[str, Any] = {}  # counter guards and day tracking (snapshot_builder)
-        self._auth_proven = False
         self._update_task: asyncio.Task[Snapshot] | None = None
         self._connected = False
 
@@ -224,7 +224,7 @@ class Envoy:
                 )
             self._auth = DigestAuth(user, password)
             self.auth_kind = "digest"
-            self.role = "installer" if user == "installer" else "owner"
+            self._digest_role = "installer" if user == "installer" else "owner"
             return
         token = self._token or (self._store.get(info.serial) if self._store else None)
         provider = self._cloud_provider() if self._username and self._password else None
@@ -233,10 +233,16 @@ class Envoy:
                 f"this gateway (firmware {info.firmware}) needs a token: pass token=..., or your "
                 "Enlighten username and password, or run `enphase token` to get and store one"
             )
-        auth = TokenAuth(token, token_provider=provider, clock=self._clock)
-        self._auth = auth
+        self._auth = TokenAuth(token, token_provider=provider, clock=self._clock)
         self.auth_kind = "token"
-        self.role = auth.claims.role if auth.claims else None
+
+    @property
+    def role(self) -> str | None:
+        """``"owner"`` or ``"installer"``: what the credentials in use may read."""
+        if isinstance(self._auth, TokenAuth):
+            claims = self._auth.claims
+            return claims.role if claims is not None else None
+        return self._digest_role
 
     def _cloud_provider(self) -> Callable[[], Awaitable[str]]:
         async def provide() -> str:
@@ -293,6 +299,7 @@ class Envoy:
             await self._try("ensemble_secctrl", now)
         if fw.at_least(7):
             await self._try("home", now)
+        self._check_digest_password()
         self.capabilities = derive(self._data)
         cts = enabled_cts(self._data.get("meters"))
         self._plan = plan(
@@ -301,6 +308,9 @@ class Envoy:
             cts=cts,
             ensemble_probed=bool(ensemble),
         )
+        for key, status in self.source_status.items():
+            if status in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):
+                self._plan.pop(key, None)  # remembered: never asked again until a re-probe
         self._schedule = Schedule(overrides=dict(self._plan))
         for key in self._plan:
             if key in self._fresh:
@@ -321,6 +331,21 @@ class Envoy:
             return
         if await self._try("production_v1", now) is not None:
             self._production_key = "production_v1"
+
+    def _check_digest_password(self) -> None:
+        """Digest refusals everywhere and no success anywhere: the password is wrong.
+
+        A single refusal proves nothing (3.x refuses /production even with good
+        credentials), so this is judged once the probe has asked everything.
+        """
+        auth = self._auth
+        if not isinstance(auth, DigestAuth) or auth.verified:
+            return
+        if SourceStatus.FORBIDDEN in self.source_status.values():
+            raise EnvoyBadCredentialsError(
+                f"the gateway refused the password for user {auth.username!r}: check it "
+                "(before firmware 7 the owner password is the last 6 digits of the serial)"
+            )
 
     async def _try(self, key: str, now: float) -> Any:
         """Probe one source: its model, or None (and its status recorded)."""
@@ -364,30 +389,19 @@ class Envoy:
 
     async def _fetch(self, source: Source[Any], *, retry: bool = True) -> Any:
         auth = None if source.role is Role.PUBLIC else self._auth
-        try:
-            result = await self._transport.request(
-                "GET", source.path, speed=source.speed, auth=auth, retry=retry
-            )
-        except EnvoyAuthError:
-            if self._auth_proven:
-                # Credentials work elsewhere: this endpoint refuses them (quirk or role).
-                raise _Skip(SourceStatus.FORBIDDEN, "refused with valid credentials") from None
-            raise
+        # A refused token raises EnvoyAuthError from the authenticator and propagates:
+        # that is a credentials problem, not this endpoint's.
+        result = await self._transport.request(
+            "GET", source.path, speed=source.speed, auth=auth, retry=retry
+        )
         if result.status in (401, 403):
-            unverified = self.auth_kind == "digest" and not getattr(self._auth, "verified", True)
-            if unverified and not self._auth_proven:
-                user = getattr(self._auth, "username", "envoy")
-                raise EnvoyAuthError(
-                    f"the gateway refused the password for user {user!r}: check it (before "
-                    "firmware 7 the owner password is the last 6 digits of the serial)"
-                )
+            # The credentials work (the token passed check_jwt) but this endpoint refuses
+            # them: installer-only, or a firmware quirk (gateway.md section 5). Stop asking.
             raise _Skip(SourceStatus.FORBIDDEN, f"HTTP {result.status}")
         if result.status == 404:
             raise _Skip(SourceStatus.ABSENT, "HTTP 404")
         if result.status != 200:
             raise EnvoyHTTPError(result.status, source.path)
-        if auth is not None:
-            self._auth_proven = True
         try:
             return source.parse(result.body)
         except EnvoyParseError as err:

@@ -1,0 +1,57 @@
+"""Envoy against every real capture, replayed over sockets with its firmware's auth."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from enphase_local.capabilities import Capability
+from tests.client.simkit import envoy_for, gateway
+from tests.support import REAL, needs_real, real_folders
+
+
+@needs_real
+@pytest.mark.parametrize("folder", real_folders())
+async def test_every_real_gateway_reads(folder: str) -> None:
+    async with gateway(folder=REAL / folder) as (gw, clock):
+        async with envoy_for(gw, clock) as envoy:
+            snap = await envoy.update()
+            clock.advance(60)
+            again = await envoy.update()
+    assert snap.production is not None
+    assert snap.production.watts >= -50  # CTs read a little negative at night
+    assert snap.gateway.firmware == envoy.info.firmware
+    orjson.dumps(again.to_dict())  # the contract serialises
+    if envoy.info.fw.before(3, 9):
+        assert snap.production.source == "production.html"
+    if Capability.CONSUMPTION in envoy.capabilities:
+        assert snap.consumption is not None
+    if Capability.ENCHARGE in envoy.capabilities:
+        assert snap.battery is not None and snap.battery.units
+    assert gw.log.max_in_flight == 1
+
+
+@needs_real
+async def test_collar_site_reads_every_ct_type() -> None:
+    async with gateway(folder=REAL / "8.3.1598_collar") as (gw, clock):
+        async with envoy_for(gw, clock) as envoy:
+            snap = await envoy.update()
+    assert {"backfeed", "load", "evse", "pv3p"} <= {m.split("#")[0] for m in snap.meters}
+    assert snap.collar is not None and snap.c6cc is not None
+    assert snap.battery is not None and set(snap.battery.units) == {
+        "492516006337",
+        "492517004892",
+    }
+
+
+@needs_real
+async def test_generator_site() -> None:
+    async with gateway(folder=REAL / "8.3.5169_with_generator") as (gw, clock):
+        async with envoy_for(gw, clock) as envoy:
+            snap = await envoy.update()
+    doc = snap.to_dict()
+    assert doc["generator"]["mode"] == "on"
+    assert doc["generator"]["exercise"]["day"] == "Sat"
+    assert doc["enpower"]["mains_oper_state"] == "closed"
+    assert set(doc["dry_contacts"]) == {"NC1", "NC2", "NO1", "NO2"}
+    assert len(doc["inverters"]) == 20 and doc["inverters"]["482208990001"]["dc_volts"]
