@@ -53,7 +53,7 @@ def test(extra: list[str]) -> int:
     steps: list[tuple[str | Path, ...]] = [
         (BIN / "ruff", "check", "."),
         (BIN / "ruff", "format", "--check", "."),
-        (BIN / "mypy"),
+        (BIN / "mypy",),
     ]
     for step in steps:
         if (rc := _run(*step)) != 0:

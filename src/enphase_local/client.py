@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -51,7 +51,10 @@ from .sources.table import SOURCES
 from .tokens import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL, TokenStore, fetch_cloud_token
 from .transport import HttpResult, Timeouts, Transport, TransportStats
 
-__all__ = ["Envoy"]
+if TYPE_CHECKING:
+    from .control import Control
+
+__all__ = ["CloudUrls", "Envoy"]
 
 _LOGGER = logging.getLogger("enphase_local.client")
 
@@ -115,6 +118,8 @@ class Envoy:
         self._store = token_store
         self._cloud = cloud or CloudUrls()
         self._clock = clock
+        self._sleep = sleep
+        self._control: Any = None
         self._transport = Transport(
             host,
             session=session,
@@ -177,6 +182,16 @@ class Envoy:
     @property
     def home(self) -> HomeInfo | None:
         return self._home
+
+    @property
+    def control(self) -> Control:
+        """Write actions (storage mode, reserve, relay, contacts, generator, ACB), read back."""
+        if self._control is None:
+            from .control import Control
+
+            self._control = Control(self, clock=self._clock, sleep=self._sleep)
+        control: Control = self._control
+        return control
 
     @property
     def stats(self) -> TransportStats:

@@ -1,0 +1,60 @@
+"""What the control layer needs from a connected gateway: the seam to the client.
+
+The `Envoy` client satisfies `ControlTarget`; tests satisfy it with the
+simulator's site model in-process. Keeping the seam this small is what lets
+every write action be tested against the real simulator state machine
+without sockets, and lets the client own authentication, the one-request-
+in-flight rule and error translation.
+
+Contract the control layer relies on:
+
+- `request` sends one authenticated request with a JSON body
+  (``Content-Type: application/json``) exactly once: it never retries, because
+  a write repeated blindly can switch a relay twice. It returns whatever
+  status the gateway answered; the control layer decides what is an error.
+- `read` fetches one source *now* (bypassing any cache) by its registry key
+  (``"tariff"``, ``"ensemble_inventory"``, ``"dry_contacts"``,
+  ``"dry_contact_settings"``, ``"gen_mode"``, ``"gen_schedule"``,
+  ``"gen_config"``, ``"generator"``, ``"inventory"``), parses it with the
+  project's parser and returns the model; it raises `EnvoyError` subclasses.
+- `capabilities` is what the probe discovered; `firmware` the running version.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ..capabilities import Capability
+from ..firmware import Firmware
+
+__all__ = ["ControlTarget", "WriteResponse"]
+
+
+class WriteResponse(Protocol):
+    """The gateway's answer to a write: its HTTP status and raw body."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+
+class ControlTarget(Protocol):
+    """A connected gateway, as the control layer sees it."""
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Features the probe found (a plain attribute satisfies this too)."""
+        ...
+
+    async def request(self, method: str, path: str, *, json: Any = None) -> WriteResponse:
+        """Send one authenticated write, once, never retried."""
+        ...
+
+    async def read(self, key: str) -> Any:
+        """Fetch and parse one source now, by registry key."""
+        ...
+
+    @property
+    def firmware(self) -> Firmware: ...

@@ -1,0 +1,208 @@
+"""The write commands: argument parsing, confirmation prompts, --dry-run, --json, exit codes.
+
+The connection is a stand-in injected through the click context
+(``obj={"open_envoy": ...}``) that yields the real `Control` over the
+in-process simulator, so the commands run end to end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from enphase_local.cli.control_cmds import COMMANDS
+from enphase_local.cli.control_run import minutes
+
+from .test_control_target import SimTarget
+
+
+class Harness:
+    def __init__(self, preset: str, **kwargs: Any) -> None:
+        self.target = SimTarget(preset, **kwargs)
+        self.options: list[dict[str, Any]] = []
+
+    @asynccontextmanager
+    async def open_envoy(self, options: dict[str, Any]) -> AsyncIterator[Any]:
+        self.options.append(options)
+        yield SimpleNamespace(control=self.target.control())
+
+    def run(self, *args: str, input: str | None = None) -> Result:
+        @click.group()
+        @click.option("--token", default=None)
+        def enphase(token: str | None) -> None:
+            pass
+
+        for command in COMMANDS:
+            enphase.add_command(command)
+        return CliRunner().invoke(
+            enphase, list(args), obj={"open_envoy": self.open_envoy}, input=input
+        )
+
+
+def test_commands_are_exported() -> None:
+    names = {c.name for c in COMMANDS}
+    assert names == {"set", "relay", "contact", "contact-settings", "generator", "acb-sleep"}
+
+
+def test_storage_mode_json() -> None:
+    h = Harness("battery-backup")
+    res = h.run("--token", "t", "set", "storage-mode", "gw.local", "economy", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["outcome"] == "confirmed" and data["after"] == "economy"
+    assert data["request"]["path"] == "/admin/lib/tariff"
+    assert h.options == [{"token": "t", "host": "gw.local"}]
+
+
+def test_reserve_and_charge_from_grid() -> None:
+    h = Harness("battery-backup")
+    res = h.run("set", "reserve", "gw", "30")
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("confirmed:")
+    res = h.run("set", "charge-from-grid", "gw", "ON")
+    assert res.exit_code == 0, res.output
+    assert [w.json["tariff"]["storage_settings"]["charge_from_grid"] for w in h.target.writes] == [
+        False,
+        True,
+    ]
+
+
+def test_ignored_exits_11() -> None:
+    h = Harness("tariff-ignored")
+    res = h.run("set", "storage-mode", "gw", "backup")
+    assert res.exit_code == 11
+    assert "ignored" in res.output and "Enphase app" in res.output
+
+
+def test_verify_after_reports_reverted() -> None:
+    h = Harness("cloud-overwrite")
+    res = h.run("set", "storage-mode", "gw", "backup", "--verify-after", "120", "--json")
+    assert res.exit_code == 12, res.output
+    assert json.loads(res.output)["outcome"] == "reverted"
+
+
+def test_bad_arguments_send_nothing() -> None:
+    h = Harness("battery-backup")
+    assert h.run("set", "reserve", "gw", "120").exit_code == 2
+    assert h.run("set", "storage-mode", "gw", "turbo").exit_code == 2
+    assert h.run("contact", "gw", "NC1", "ajar").exit_code == 2
+    res = h.run("contact", "gw", "NC7", "closed")
+    assert res.exit_code == 2 and "NC1, NC2" in res.output
+    assert h.run("contact-settings", "gw", "NC1").exit_code == 2
+    assert h.target.writes == []
+
+
+def test_off_grid_asks_and_aborts() -> None:
+    h = Harness("battery-backup")
+    res = h.run("relay", "gw", "off-grid", input="n\n")
+    assert res.exit_code == 1
+    assert "Disconnect gw from the grid?" in res.output
+    assert h.target.writes == [] and h.options == []  # not even connected
+
+
+def test_off_grid_confirmed_with_yes_or_answer() -> None:
+    h = Harness("battery-backup")
+    res = h.run("relay", "gw", "off-grid", input="y\n")
+    assert res.exit_code == 0, res.output
+    res = h.run("relay", "gw", "on-grid")  # not destructive: no prompt
+    assert res.exit_code == 0 and "?" not in res.output
+    res = h.run("relay", "gw", "off-grid", "--yes")
+    assert res.exit_code == 0 and "?" not in res.output
+    assert len(h.target.writes) == 3
+
+
+def test_relay_pending_exits_3() -> None:
+    h = Harness("battery-backup")
+    res = h.run("relay", "gw", "off-grid", "--yes", "--timeout", "5")
+    assert res.exit_code == 10 and res.output.startswith("pending:")
+
+
+def test_dry_run_prints_the_request_without_asking_or_sending() -> None:
+    h = Harness("battery-backup")
+    res = h.run("relay", "gw", "off-grid", "--dry-run")
+    assert res.exit_code == 0, res.output
+    assert "POST /ivp/ensemble/relay" in res.output
+    assert '"mains_admin_state": "open"' in res.output
+    assert h.target.writes == []
+
+
+def test_contact_open_asks_close_does_not() -> None:
+    h = Harness("battery-backup")
+    assert h.run("contact", "gw", "NC1", "open", input="n\n").exit_code == 1
+    assert h.target.writes == []
+    assert h.run("contact", "gw", "NC1", "open", "-y").exit_code == 0
+    res = h.run("contact", "gw", "NC1", "closed")
+    assert res.exit_code == 0 and "?" not in res.output
+
+
+def test_contact_settings_options() -> None:
+    h = Harness("battery-backup")
+    res = h.run(
+        "contact-settings", "gw", "NC1", "--soc-low", "20", "--load-name", "Pool",
+        "--essential-start", "08:30", "--no-override", "--type", "load", "--json",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    sent = h.target.writes[0].json["dry_contacts"]
+    assert sent["soc_low"] == 20.0 and sent["load_name"] == "Pool"
+    assert sent["essential_start_time"] == 8.5 * 3600 and sent["override"] == "false"
+    assert sent["type"] == "LOAD"
+    assert json.loads(res.output)["outcome"] == "confirmed"
+
+
+def test_generator_commands() -> None:
+    h = Harness("generator")
+    assert h.run("generator", "gw", "mode", "on", input="n\n").exit_code == 1
+    assert h.target.writes == []
+    assert h.run("generator", "gw", "mode", "auto").exit_code == 0
+    res = h.run(
+        "generator", "gw", "exercise", "--day", "Sat", "--start", "09:45",
+        "--duration", "20", "--weeks", "3",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    ex = h.target.writes[-1].json["exercise_config"]
+    assert ex == {"freq_in_weeks": 3, "start": 585, "duration": 20, "day": "Sat"}
+    assert h.run("generator", "gw", "charge", "off").exit_code == 0
+    assert h.run("generator", "gw", "exercise", "--duration", "25").exit_code == 2
+    assert h.run("generator", "gw", "exercise").exit_code == 2
+    assert h.options[-1]["host"] == "gw"
+
+
+def test_no_generator_is_an_error_exit_1_with_json() -> None:
+    h = Harness("battery-backup")
+    res = h.run("generator", "gw", "mode", "auto", "--json")
+    assert res.exit_code == 1
+    assert json.loads(res.output)["type"] == "EnvoyFeatureUnavailable"
+
+
+def test_acb_sleep_commands() -> None:
+    h = Harness("acb", acb_sleep_in_inventory=True)
+    serial = h.target.backend.config.acb_serials()[0]
+    res = h.run("acb-sleep", "gw", serial, "--min", "20", "--max", "30")
+    assert res.exit_code == 0, res.output
+    res = h.run("acb-sleep", "gw", serial, "--clear", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["request"]["method"] == "DELETE"
+    assert h.run("acb-sleep", "gw", serial).exit_code == 2
+    assert h.run("acb-sleep", "gw", serial, "--clear", "--min", "2").exit_code == 2
+    assert h.run("acb-sleep", "gw", serial, serial, "--min", "2", "--max", "3").exit_code == 2
+    assert len(h.target.writes) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("09:45", 585), ("0:00", 0), ("23:59", 1439), ("90", 90)]
+)
+def test_minutes(text: str, value: int) -> None:
+    assert minutes(text) == value
+
+
+@pytest.mark.parametrize("text", ["24:00", "9:5", "nine", "09:60", ""])
+def test_minutes_refuses(text: str) -> None:
+    with pytest.raises(click.BadParameter):
+        minutes(text)
