@@ -5,6 +5,14 @@ from __future__ import annotations
 import enphase_local
 
 EXPECTED = {
+    "Capability",
+    "CloudUrls",
+    "Envoy",
+    "Outcome",
+    "Snapshot",
+    "StorageMode",
+    "TokenStore",
+    "WriteResult",
     "EnergyReading",
     "EnvoyAuthError",
     "EnvoyBadCredentialsError",
@@ -48,3 +56,20 @@ def test_error_tree() -> None:
     assert (err.status, err.path) == (503, "/production.json")
     perr = e.EnvoyParseError("/ivp/meters", "<html>" * 50)
     assert perr.path == "/ivp/meters" and len(perr.snippet) <= 80
+
+
+def test_import_is_light() -> None:
+    """`import enphase_local` must not pull in aiohttp (scripts and --help stay fast)."""
+    import subprocess
+    import sys
+
+    code = "import sys, enphase_local; print('aiohttp' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_unknown_attribute() -> None:
+    import pytest
+
+    with pytest.raises(AttributeError):
+        _ = enphase_local.NoSuchThing  # type: ignore[attr-defined]

@@ -1,10 +1,20 @@
 """enphase-local: everything your Enphase gateway knows, locally, gently.
 
+    from enphase_local import Envoy
+
+    async with Envoy("192.168.1.50", token="eyJ...") as envoy:
+        snapshot = await envoy.update()
+        print(snapshot.production.watts)
+
 The public surface is small on purpose; everything else is internal and may
-change. See the README for a ten-line example.
+change. Heavy names (`Envoy` pulls in aiohttp) load on first use, so
+``import enphase_local`` stays fast for scripts and ``enphase --help``.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     EnvoyAuthError,
@@ -19,12 +29,36 @@ from .errors import (
     EnvoyTokenExpiredError,
 )
 from .firmware import Firmware
-from .models.energy import EnergyReading, PhaseReadings
+
+if TYPE_CHECKING:
+    from .capabilities import Capability
+    from .client import CloudUrls, Envoy
+    from .control import Outcome, WriteResult
+    from .models.energy import EnergyReading, PhaseReadings
+    from .models.snapshot import Snapshot
+    from .models.tariff import StorageMode
+    from .tokens import TokenStore
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "Capability": "capabilities",
+    "CloudUrls": "client",
+    "EnergyReading": "models.energy",
+    "Envoy": "client",
+    "Outcome": "control",
+    "PhaseReadings": "models.energy",
+    "Snapshot": "models.snapshot",
+    "StorageMode": "models.tariff",
+    "TokenStore": "tokens",
+    "WriteResult": "control",
+}
+
 __all__ = [
+    "Capability",
+    "CloudUrls",
     "EnergyReading",
+    "Envoy",
     "EnvoyAuthError",
     "EnvoyBadCredentialsError",
     "EnvoyConnectionError",
@@ -36,6 +70,24 @@ __all__ = [
     "EnvoyTimeoutError",
     "EnvoyTokenExpiredError",
     "Firmware",
+    "Outcome",
     "PhaseReadings",
+    "Snapshot",
+    "StorageMode",
+    "TokenStore",
+    "WriteResult",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'enphase_local' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
