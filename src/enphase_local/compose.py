@@ -66,6 +66,7 @@ def ct_counters(meters: Mapping[str, Meter]) -> tuple[Counters, dict[str, float]
     prod = by_type.get("production")
     net = by_type.get("net-consumption")
     total = by_type.get("total-consumption")
+    storage = by_type.get("storage")
     if prod is not None:
         put("production", prod.wh_delivered, prod.watts)
         for ch in prod.channels:
@@ -78,21 +79,23 @@ def ct_counters(meters: Mapping[str, Meter]) -> tuple[Counters, dict[str, float]
         put("consumption", total.wh_delivered, total.watts)
         for ch in total.channels:
             put(f"{ch.phase}:consumption", ch.wh_delivered, ch.watts)
-    # The gateway computes the flow it does not measure: so do we.
-    for name in [k for k in list(counters) if k.endswith("production")]:
-        prefix = name[: -len("production")]
-        if f"{prefix}net_consumption" in counters and f"{prefix}consumption" not in counters:
-            put(
-                f"{prefix}consumption",
-                counters[name] + counters[f"{prefix}net_consumption"],
-                watts[name] + watts[f"{prefix}net_consumption"],
-            )
-        elif f"{prefix}consumption" in counters and f"{prefix}net_consumption" not in counters:
-            put(
-                f"{prefix}net_consumption",
-                counters[f"{prefix}consumption"] - counters[name],
-                watts[f"{prefix}consumption"] - watts[name],
-            )
+    # The gateway computes the flow it does not measure, and so do we: the house takes
+    # what the panels make, plus what the grid and (with a storage CT) the batteries give.
+    sources: dict[str, tuple[float, float]] = {}  # prefix -> (net Wh, watts) of sources
+    for reading in (prod, storage):
+        if reading is None:
+            continue
+        parts: list[tuple[str, MeterReading | MeterChannel]] = [("", reading)]
+        parts += [(f"{c.phase}:", c) for c in reading.channels]
+        for prefix, part in parts:
+            wh, w = sources.get(prefix, (0.0, 0.0))
+            sources[prefix] = (wh + _net(part), w + part.watts)
+    for prefix, (src_wh, src_w) in sources.items():
+        net_key, total_key = f"{prefix}net_consumption", f"{prefix}consumption"
+        if net_key in counters and total_key not in counters:
+            put(total_key, src_wh + counters[net_key], src_w + watts[net_key])
+        elif total_key in counters and net_key not in counters:
+            put(net_key, counters[total_key] - src_wh, watts[total_key] - src_w)
     return counters, watts
 
 

@@ -22,9 +22,14 @@ async def test_every_preset_gives_a_complete_snapshot(preset: str) -> None:
     assert gw.log.max_in_flight == 1
     if Capability.METERS in envoy.capabilities:
         # CT-backed flows are the model's flows at this instant
-        assert snap.production.watts == pytest.approx(state["pv_w"], abs=2)
+        storage_ct = "storage" in snap.meters
+        expected = state["pv_w"] + (0 if storage_ct else state["battery_w"] + state["acb_w"])
+        assert snap.production.watts == pytest.approx(expected, abs=2)
         assert snap.net_consumption is not None
         assert snap.net_consumption.watts == pytest.approx(state["grid_w"], abs=2)
+        # the house load, derived from the CTs as the gateway does
+        assert snap.consumption is not None
+        assert snap.consumption.watts == pytest.approx(state["load_w"], abs=2)
     if Capability.ENCHARGE in envoy.capabilities:
         assert snap.battery is not None
         assert snap.battery.soc_percent == pytest.approx(state["soc_percent"], abs=1)

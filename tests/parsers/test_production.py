@@ -482,7 +482,7 @@ def mutated(draw: st.DrawFn, doc: Any) -> bytes:
         if draw(st.booleans()):
             del parent[path[-1]]
         else:
-            parent[path[-1]] = draw(SWAPS)
+            parent[path[-1]] = copy.deepcopy(draw(SWAPS))  # never share a mutable constant
     return orjson.dumps(doc)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .views_production import LAG, LEAD, VAH, flow_electrics, r3
-from .views_state import Snapshot
+from .views_state import Snapshot, production_ct
 
 __all__ = ["CT_EIDS", "livedata", "meters", "readings", "reports"]
 
@@ -52,7 +52,8 @@ def _ct_series(
     fl, e, n = s.flows, s.energy, s.cfg.phase_count
     zero = (0.0,) * n
     if kind == "production":
-        return fl.pv, e["prod"], zero
+        watts, delivered, received, _, _ = production_ct(s)
+        return watts, delivered, received
     if kind == "net-consumption":
         return fl.grid, e["imp"], e["exp"]
     if kind == "total-consumption":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .views_state import Snapshot
+from .views_state import Snapshot, production_ct
 
 __all__ = [
     "device_data",
@@ -96,7 +96,8 @@ def eim_entry(s: Snapshot, kind: str, *, lines: bool) -> dict[str, Any]:
     zeros = (0.0,) * n
     if kind == "production":
         active = cfg.ct_enabled("production")
-        data = (fl.pv, s.energy["prod"], s.today["prod"], s.week["prod"])
+        watts, delivered, _, today, week = production_ct(s)
+        data = (watts, delivered, today, week)
     else:
         active = cfg.ct_enabled("net-consumption") or cfg.ct_enabled("total-consumption")
         net_life = tuple(i - e for i, e in zip(s.energy["imp"], s.energy["exp"], strict=True))

@@ -241,3 +241,29 @@ def _zeroed(r: InverterReport) -> InverterReport:
     from dataclasses import replace
 
     return replace(r, watts=0, dc_ma=0, ac_ma=0)
+
+
+Series = tuple[float, ...]
+
+
+def production_ct(s: Snapshot) -> tuple[Series, Series, Series, Series, Series]:
+    """What the production CT measures: (watts, delivered Wh, received Wh, today Wh, week Wh).
+
+    Without a storage CT, AC-coupled batteries (Encharge, ACB) sit on the
+    production circuit, so the production CT sees PV plus the batteries'
+    flow (negative while they charge), as on real installations; the gateway
+    then computes consumption from that CT and the net CT, and gets the house
+    load right.
+    """
+    cfg, fl, e = s.cfg, s.flows, s.energy
+    n = cfg.phase_count
+    if cfg.ct_enabled("storage") or not (cfg.battery.count or cfg.acb.count):
+        return fl.pv, e["prod"], (0.0,) * n, s.today["prod"], s.week["prod"]
+    storage_w = (fl.batt + fl.acb) / n
+
+    def plus(table: Energy) -> Series:
+        return tuple(table["prod"][i] + table["bout"][i] + table["aout"][i] for i in range(n))
+
+    received = tuple(e["bin"][i] + e["ain"][i] for i in range(n))
+    watts = tuple(p + storage_w for p in fl.pv)
+    return watts, plus(e), received, plus(s.today), plus(s.week)
