@@ -198,12 +198,18 @@ class Envoy:
         """Requests made, per endpoint, with timings."""
         return self._transport.stats
 
-    async def connect(self) -> None:
-        """Read identity, set up authentication, and probe what the gateway has."""
+    async def connect(self, *, probe: bool = True) -> None:
+        """Read identity, set up authentication, and probe what the gateway has.
+
+        ``probe=False`` stops after authentication: enough for `request` and
+        `read`, and much faster on a slow gateway (the probe asks a dozen
+        endpoints); `update` completes the probe when first called.
+        """
         await self._read_info()
         await self._setup_auth()
-        await self.probe()
-        self._connected = True
+        if probe:
+            await self.probe()
+            self._connected = True
 
     async def _read_info(self) -> GatewayInfo:
         await self._transport.detect_scheme()
@@ -475,7 +481,11 @@ class Envoy:
         Concurrent calls share one update.
         """
         if not self._connected:
-            await self.connect()
+            if self._auth is None:
+                await self.connect()
+            else:  # connected with probe=False: finish the job
+                await self.probe()
+                self._connected = True
         task = self._update_task
         if task is None or task.done():
             task = self._update_task = asyncio.ensure_future(self._update())
@@ -564,6 +574,18 @@ class Envoy:
 
     def fresh(self, key: str) -> float | None:
         return self._fresh.get(key)
+
+    def current_as_of(self, key: str, now: float) -> float | None:
+        """Up to when `key`'s data is known current: `now` while its cadence says it cannot
+        have changed (or it was read now), else the time of its last successful read."""
+        fetched = self._fresh.get(key)
+        if fetched is None:
+            return None
+        if fetched >= now:
+            return now
+        if key in self._plan and self._schedule.next_due(SOURCES[key]) > now:
+            return now
+        return fetched
 
     def error(self, key: str) -> str | None:
         return self._errors.get(key)

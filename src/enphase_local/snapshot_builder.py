@@ -1,8 +1,10 @@
 """Turn the client's cached source data into a `Snapshot`: sections, freshness, errors.
 
-Each snapshot section is fed by one or more sources. A section's freshness is
-the time its oldest contributing source was last read successfully; its error
-is the latest failure of any of them. A failed source leaves its last data in
+Each snapshot section is fed by one or more sources. A section is fresh as of
+the snapshot when each of its sources was read now or is not yet due again by
+its cadence (its data cannot have changed); otherwise its freshness is the last
+successful read of the lagging source. Its error is the latest failure of any
+of them. A failed source leaves its last data in
 place, so a section is stale rather than missing.
 """
 
@@ -73,7 +75,7 @@ def build_snapshot(envoy: Envoy, now: float, tz: ZoneInfo | None, gentle: bool) 
         guarded[name], notes = guard.check(reading, now, tz)
         warnings.extend(notes)
     inventory = envoy.data("ensemble_inventory")
-    freshness, errors = _freshness_and_errors(envoy)
+    freshness, errors = _freshness_and_errors(envoy, now)
     if gentle:
         warnings.append("gateway is in its nightly restart window (about 23:00 local time)")
     return Snapshot(
@@ -127,7 +129,7 @@ def _phase_count(meters: dict[str, Any]) -> int | None:
     return None
 
 
-def _freshness_and_errors(envoy: Envoy) -> tuple[dict[str, float], dict[str, str]]:
+def _freshness_and_errors(envoy: Envoy, now: float) -> tuple[dict[str, float], dict[str, str]]:
     freshness: dict[str, float] = {}
     errors: dict[str, str] = {}
     for section, keys in SECTIONS.items():
@@ -137,7 +139,7 @@ def _freshness_and_errors(envoy: Envoy) -> tuple[dict[str, float], dict[str, str
             real = envoy.production_key if key == PRODUCTION else key
             if real is None:
                 continue
-            fresh = envoy.fresh(real)
+            fresh = envoy.current_as_of(real, now)
             if fresh is not None and envoy.data(real) is not None:
                 times.append(fresh)
             problem = envoy.error(real)

@@ -174,11 +174,12 @@ def test_generator_commands() -> None:
     assert h.options[-1]["host"] == "gw"
 
 
-def test_no_generator_is_an_error_exit_1_with_json() -> None:
+def test_no_generator_is_an_unavailable_error_with_the_cli_json_envelope() -> None:
     h = Harness("battery-backup")
     res = h.run("generator", "gw", "mode", "auto", "--json")
-    assert res.exit_code == 1
-    assert json.loads(res.output)["type"] == "EnvoyFeatureUnavailable"
+    assert res.exit_code == 6  # docs/cli.md: feature unavailable
+    error = json.loads(res.output)["error"]
+    assert error["kind"] == "unavailable" and "generator" in error["message"].lower()
 
 
 def test_acb_sleep_commands() -> None:

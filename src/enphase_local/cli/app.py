@@ -24,12 +24,33 @@ class LazyCommand(NamedTuple):
     help: str
 
 
+_CLI = "enphase_local.cli."
+
 COMMANDS: dict[str, LazyCommand] = {
     "simulate": LazyCommand(
         "enphase_local.cli.simulate",
         "simulate",
         "Serve simulated gateways for tests, demos and benchmarks.",
     ),
+    "demo": LazyCommand(_CLI + "demo", "demo", "Try it all on a built-in simulated gateway."),
+    "info": LazyCommand(_CLI + "info", "info", "Identity, firmware, auth and capabilities."),
+    "read": LazyCommand(_CLI + "read", "read", "One full snapshot as tables, or --json."),
+    "watch": LazyCommand(_CLI + "watch", "watch", "Live power flow until Ctrl-C, or JSON lines."),
+    "inverters": LazyCommand(_CLI + "focused", "inverters", "Microinverters, sorted."),
+    "meters": LazyCommand(_CLI + "focused", "meters", "CT meters, per phase."),
+    "battery": LazyCommand(_CLI + "focused", "battery", "Batteries, Enpower and storage settings."),
+    "raw": LazyCommand(_CLI + "raw", "raw", "GET any endpoint with the right auth."),
+    "dump": LazyCommand(_CLI + "dump", "dump", "Capture every endpoint, anonymised, to a folder."),
+    "token": LazyCommand(_CLI + "token", "token", "Get, store or check a gateway token."),
+    # write commands (cli.control_cmds.COMMANDS)
+    "set": LazyCommand(_CLI + "control_cmds", "set_group", "Change battery storage settings."),
+    "relay": LazyCommand(_CLI + "control_cmds", "relay", "Go off grid or back on grid."),
+    "contact": LazyCommand(_CLI + "control_cmds", "contact", "Open or close a dry contact."),
+    "contact-settings": LazyCommand(
+        _CLI + "control_devices", "contact_settings", "Configure a dry contact."
+    ),
+    "generator": LazyCommand(_CLI + "control_devices", "generator", "Generator mode and exercise."),
+    "acb-sleep": LazyCommand(_CLI + "control_devices", "acb_sleep", "AC Battery sleep settings."),
 }
 
 
@@ -48,6 +69,18 @@ class LazyGroup(click.Group):
             raise TypeError(f"{entry.module}.{entry.attribute} is not a click command")
         return command
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the subcommand; turn any failure into one line (or JSON) and its exit code."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort, click.ClickException):
+            raise
+        except (Exception, KeyboardInterrupt) as err:
+            from .errors import is_debug, is_json, report
+
+            code = report(err, as_json=is_json(), debug=is_debug() or bool(ctx.params.get("debug")))
+            raise click.exceptions.Exit(code) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List subcommands from `COMMANDS` without importing them."""
         rows = [(name, COMMANDS[name].help) for name in sorted(COMMANDS)]
@@ -63,8 +96,19 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="enphase-local", prog_name="enphase")
-def cli() -> None:
-    """Everything your Enphase gateway knows, locally, gently."""
+@click.option("--debug", is_flag=True, help="Debug logs (redacted) and tracebacks, every command.")
+def cli(debug: bool) -> None:
+    """Everything your Enphase gateway knows, locally, gently.
+
+    Connection settings come from flags, then ENPHASE_* variables, then
+    ~/.config/enphase-local/config.toml. Exit codes: 2 usage, 3 connection
+    or timeout, 4 authentication, 5 gateway HTTP or parse error, 6 feature
+    unavailable, 130 interrupted. See docs/cli.md.
+    """
+    if debug:
+        from .errors import set_output
+
+        set_output(debug=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,14 +116,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="enphase", standalone_mode=False)
     except click.UsageError as err:
+        if "--json" in (sys.argv[1:] if argv is None else argv):
+            from .errors import report
+
+            return report(err, as_json=True, debug=False)
         where = err.ctx.command_path if err.ctx is not None else "enphase"
         print(f"{where}: {err.format_message()}", file=sys.stderr)
         return 2
     except click.ClickException as err:
         print(f"enphase: {err.format_message()}", file=sys.stderr)
         return err.exit_code
-    except click.Abort:
-        print("enphase: aborted", file=sys.stderr)
+    except (click.Abort, KeyboardInterrupt):
+        print("enphase: interrupted", file=sys.stderr)
         return 130
     return result if isinstance(result, int) else 0
 

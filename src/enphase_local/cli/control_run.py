@@ -4,8 +4,9 @@ The commands (`cli.control_cmds`) only parse arguments and name the
 `Control` action; this module does the rest the same way for all of them.
 
 Exit status: 0 confirmed (or dry run), 10 pending, 11 ignored, 12 reverted,
-2 invalid arguments (nothing was sent), 1 any other error. With ``--json``
-errors print ``{"error": ..., "type": ...}`` on stdout too.
+2 invalid arguments (nothing was sent), and the error codes of docs/cli.md
+otherwise. With ``--json`` errors print ``{"error": {"kind", "message"}}``
+on stdout, like every other command.
 
 The connection comes from ``open_envoy(options)`` in `cli.connect` (an async
 context manager yielding an object with ``.control``); tests inject a
@@ -21,12 +22,13 @@ import importlib
 import json
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, NoReturn, cast
+from typing import Any, cast
 
 import click
 
 from ..control import Control, Outcome, WriteResult
 from ..errors import EnvoyError
+from .errors import CliError, report
 
 __all__ = ["EXIT_CODES", "ask", "common", "minutes", "run_action"]
 
@@ -76,14 +78,6 @@ def _print(result: WriteResult, as_json: bool) -> None:
             click.echo(json.dumps(dict(req.body), indent=2))
 
 
-def _fail(as_json: bool, err: Exception, code: int) -> NoReturn:
-    if as_json:
-        click.echo(json.dumps({"error": str(err), "type": type(err).__name__}))
-    else:
-        click.echo(f"error: {err}", err=True)
-    raise click.exceptions.Exit(code)
-
-
 def run_action(
     ctx: click.Context,
     host: str,
@@ -111,10 +105,10 @@ def run_action(
 
     try:
         result = asyncio.run(go())
-    except ValueError as err:
-        _fail(as_json, err, 2)
+    except ValueError as err:  # invalid request: nothing was sent
+        ctx.exit(report(CliError("usage", str(err)), as_json=as_json, debug=False))
     except EnvoyError as err:
-        _fail(as_json, err, 1)
+        ctx.exit(report(err, as_json=as_json, debug=False))
     _print(result, as_json)
     ctx.exit(EXIT_CODES[result.outcome])
 

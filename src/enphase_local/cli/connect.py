@@ -1,0 +1,204 @@
+"""From command-line options to a connected `Envoy`, the same way for every command.
+
+Every command that talks to a gateway takes the options of
+`connection_options` (HOST, --token, --username, --password, --timeout,
+--retries, cloud URLs, --debug); `settings_from` merges them with the
+environment and the config file (`cli.config`), and `connect` opens the
+gateway with a spinner on stderr while the slow steps run. The token store
+is always used: a token fetched once is found again by gateway serial.
+
+`open_envoy(options)` is the entry the write commands (`cli.control_run`)
+use: ``options`` holds any of the setting names, missing ones come from
+the environment and the config file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any
+
+import click
+
+from .config import ENV, Settings, resolve
+from .errors import set_output
+
+__all__ = [
+    "connect",
+    "connection_flags",
+    "connection_options",
+    "log_redactor",
+    "make_envoy",
+    "open_envoy",
+    "progress",
+    "settings_from",
+    "setup_logging",
+    "split_host",
+]
+
+_SETTING_NAMES = tuple(ENV)
+
+
+def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """HOST (optional: $ENPHASE_HOST) and the `connection_flags`."""
+    return click.argument("host", required=False)(connection_flags(func))
+
+
+def split_host(args: tuple[str, ...], what: str) -> tuple[str | None, str]:
+    """``[HOST] THING`` arguments: (host or None, thing)."""
+    if len(args) == 1:
+        return None, args[0]
+    if len(args) == 2:
+        return args[0], args[1]
+    raise click.UsageError(f"expected [HOST] {what}, got {len(args)} arguments")
+
+
+def connection_flags(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say how to reach and authenticate to the gateway."""
+    options = [
+        click.option("--token", metavar="JWT", help="Gateway token (firmware 7+)."),
+        click.option("--username", "-u", help="Enlighten username, or digest user before 7."),
+        click.option("--password", help="Password (prefer $ENPHASE_PASSWORD: flags are visible)."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="SECONDS",
+            help="Seconds to wait for one answer (default 10; slow endpoints at least 60).",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(min=0),
+            help="Retries after a failed read (default 2).",
+        ),
+        click.option("--enlighten-url", metavar="URL", help="Enlighten login service (tests)."),
+        click.option("--entrez-url", metavar="URL", help="Entrez token service (tests)."),
+        click.option("--debug", is_flag=True, help="Debug logs (redacted) and tracebacks."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def settings_from(params: Mapping[str, Any]) -> Settings:
+    """Settings from a command's parameters (and the enclosing groups'), env and file."""
+    ctx = click.get_current_context(silent=True)
+    merged: dict[str, Any] = {}
+    chain: list[click.Context] = []
+    while ctx is not None:
+        chain.append(ctx)
+        ctx = ctx.parent
+    for outer in reversed(chain):
+        merged.update({k: v for k, v in outer.params.items() if v is not None})
+    merged.update({k: v for k, v in params.items() if v is not None})
+    debug = bool(merged.get("debug"))
+    set_output(debug=debug)
+    settings = resolve({k: merged.get(k) for k in _SETTING_NAMES})
+    setup_logging(debug, (settings.token, settings.password, settings.username))
+    return settings
+
+
+_redactor: Any = None
+
+
+def log_redactor() -> Any:
+    """The `Redactor` of this run's logs; `dump` uses it too, so fakes match across both."""
+    global _redactor  # noqa: PLW0603 - one table per command run, set up with the logging
+    if _redactor is None:
+        from ..redact import Redactor
+
+        _redactor = Redactor()
+    return _redactor
+
+
+def setup_logging(debug: bool, secrets: tuple[str | None, ...] = ()) -> None:
+    """Warnings always, everything with --debug; on stderr, through the one redaction table."""
+    global _redactor  # noqa: PLW0603
+    from ..redact import RedactingFilter, Redactor
+
+    _redactor = Redactor(secrets=[s for s in secrets if s])
+    root = logging.getLogger("enphase_local")
+    for handler in list(root.handlers):
+        if getattr(handler, "_enphase_cli", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._enphase_cli = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactingFilter(_redactor))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    root.propagate = False
+
+
+@contextlib.contextmanager
+def progress(message: str) -> Iterator[None]:
+    """A spinner on stderr during a slow step; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
+
+
+def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> Any:
+    """An unconnected `Envoy` from settings (the password is asked for on a terminal)."""
+    from ..backoff import RetryPolicy
+    from ..client import CloudUrls, Envoy
+    from ..tokens import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL, TokenStore
+    from ..transport import Timeouts
+
+    kwargs: dict[str, Any] = {}
+    if clock is not None:
+        kwargs["clock"] = clock
+    if settings.timeout is not None:
+        kwargs["timeouts"] = Timeouts(fast_s=settings.timeout, slow_s=max(settings.timeout, 60.0))
+    if settings.retries is not None:
+        kwargs["retry"] = RetryPolicy(attempts=settings.retries + 1)
+    password = settings.password
+    # an Enlighten account (an e-mail) needs its password; digest users (`envoy`,
+    # `installer`) have one derived from the serial, so they are never asked
+    if settings.username and "@" in settings.username and password is None and sys.stdin.isatty():
+        password = click.prompt(f"password for {settings.username}", hide_input=True)
+    cloud = CloudUrls(
+        enlighten=settings.enlighten_url or DEFAULT_ENLIGHTEN_URL,
+        entrez=settings.entrez_url or DEFAULT_ENTREZ_URL,
+    )
+    return Envoy(
+        settings.require_host(),
+        token=settings.token,
+        username=settings.username,
+        password=password,
+        token_store=TokenStore(settings.token_store),
+        cloud=cloud,
+        **kwargs,
+    )
+
+
+@contextlib.asynccontextmanager
+async def connect(
+    settings: Settings, *, clock: Callable[[], float] | None = None, probe: bool = True
+) -> AsyncIterator[Any]:
+    """A connected `Envoy` (probed unless ``probe=False``), closed on exit."""
+    envoy = make_envoy(settings, clock)
+    try:
+        with progress(f"connecting to {envoy.host}..."):
+            await envoy.connect(probe=probe)
+        yield envoy
+    finally:
+        await envoy.close()
+
+
+@contextlib.asynccontextmanager
+async def open_envoy(options: Mapping[str, Any]) -> AsyncIterator[Any]:
+    """A connected `Envoy` for the write commands (they use ``envoy.control``).
+
+    `options` may hold any setting (host, token, username, password, timeout,
+    retries, enlighten_url, entrez_url, token_store); the others come from
+    the environment and the config file.
+    """
+    settings = resolve({k: options.get(k) for k in _SETTING_NAMES})
+    async with connect(settings) as envoy:
+        yield envoy

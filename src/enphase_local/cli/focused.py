@@ -1,0 +1,117 @@
+"""`enphase inverters|meters|battery HOST`: one part of the snapshot, in detail.
+
+Each reads one full snapshot (the client asks only what it needs) and shows
+its section. ``--json`` prints that section in the shape of the JSON
+contract, with ``taken_at`` and ``gateway`` so a script knows what it is
+looking at. A gateway without the hardware answers exit status 6.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .connect import connection_options
+from .errors import CliError, set_output
+from .read import console, echo_json, read_snapshot, run
+
+__all__ = ["battery", "inverters", "meters"]
+
+_STORAGE = ("battery", "acb", "enpower", "collar", "c6cc", "tariff", "generator", "dry_contacts")
+
+
+def _head(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "schema": document.get("schema"),
+        "taken_at": document.get("taken_at"),
+        "gateway": document.get("gateway"),
+    }
+
+
+@click.command("inverters")
+@connection_options
+@click.option(
+    "--sort",
+    "sort_by",
+    type=click.Choice(["watts", "serial", "last-report", "temperature"]),
+    default="watts",
+    show_default=True,
+    help="Order of the rows (numbers: highest first).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+def inverters(*, sort_by: str, as_json: bool, **params: Any) -> None:
+    """Microinverters: power, last report and, where the gateway has them, details."""
+    set_output(as_json=as_json)
+    document = run(lambda: read_snapshot(params))
+    from .render_devices import inverters_table, sort_inverters
+
+    found = document.get("inverters") or {}
+    if not found:
+        raise CliError("unavailable", "this gateway reports no microinverters")
+    if as_json:
+        ordered = dict(sort_inverters(found, sort_by))
+        echo_json({**_head(document), "inverters": ordered})
+        return
+    console().print(inverters_table(found, float(document.get("taken_at") or 0), sort_by))
+
+
+@click.command("meters")
+@connection_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+def meters(*, as_json: bool, **params: Any) -> None:
+    """CT meters (production, net, storage...): power, energy, volts, per phase."""
+    set_output(as_json=as_json)
+    document = run(lambda: read_snapshot(params))
+    from .render import flows_table, phases_table
+    from .render_devices import meters_table
+
+    found = document.get("meters") or {}
+    if not found:
+        raise CliError(
+            "unavailable", "this gateway has no current transformers (CT meters) enabled"
+        )
+    if as_json:
+        echo_json({**_head(document), "meters": found, "phases": document.get("phases") or {}})
+        return
+    out = console()
+    for part in (
+        meters_table(found),
+        phases_table(document.get("phases") or {}),
+        flows_table(document),
+    ):
+        if part is not None:
+            out.print(part)
+
+
+@click.command("battery")
+@connection_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+def battery(*, as_json: bool, **params: Any) -> None:
+    """Batteries (IQ Battery, AC Battery), system controller and storage settings."""
+    set_output(as_json=as_json)
+    document = run(lambda: read_snapshot(params))
+    from .render_devices import (
+        battery_tables,
+        controller_table,
+        dry_contacts_table,
+        generator_table,
+        tariff_table,
+    )
+
+    if not document.get("battery") and not document.get("acb"):
+        raise CliError("unavailable", "this gateway reports no batteries")
+    if as_json:
+        echo_json({**_head(document), **{k: document.get(k) for k in _STORAGE}})
+        return
+    parts = [
+        *battery_tables(document),
+        controller_table(document),
+        tariff_table(document.get("tariff")),
+        generator_table(document.get("generator")),
+        dry_contacts_table(document.get("dry_contacts") or {}),
+    ]
+    out = console()
+    for part in parts:
+        if part is not None:
+            out.print(part)

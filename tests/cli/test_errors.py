@@ -1,0 +1,181 @@
+"""Every error kind: its exit code, its one readable line, its JSON envelope."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from enphase_local.cli import read as read_module
+from enphase_local.cli import watch as watch_module
+from enphase_local.cli.app import main
+from enphase_local.simulator.faults import LatencyProfile
+
+from .conftest import SimThread, enphase
+
+
+def _envelope(stdout: str) -> dict[str, str]:
+    doc = json.loads(stdout)
+    assert set(doc) == {"error"} and set(doc["error"]) == {"kind", "message"}
+    return dict(doc["error"])
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_host_exits_3() -> None:
+    host = f"127.0.0.1:{_closed_port()}"
+    result = enphase("read", host, "--token", "x", "--retries", "0", "--json")
+    assert result.exit_code == 3
+    error = _envelope(result.stdout)
+    assert error["kind"] == "connection"
+    assert "check the address" in error["message"]
+    plain = enphase("read", host, "--retries", "0")
+    assert plain.exit_code == 3 and plain.stdout == ""
+    assert plain.stderr.startswith("enphase: ") and len(plain.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in plain.stderr
+
+
+def test_timeout_exits_3(fresh_battery: SimThread) -> None:
+    slow = LatencyProfile("slow", ((r"^/info", 1.0, 1.0),))
+    fresh_battery.call(lambda: setattr(fresh_battery.gw.faults, "latency", slow))
+    result = enphase(
+        "read",
+        fresh_battery.gw.https_url,
+        "--token",
+        fresh_battery.token(),
+        "--timeout",
+        "0.1",
+        "--retries",
+        "0",
+        "--json",
+    )
+    assert result.exit_code == 3
+    error = _envelope(result.stdout)
+    assert error["kind"] == "timeout" and "--timeout" in error["message"]
+
+
+def test_malformed_token_exits_4(battery: SimThread) -> None:
+    result = enphase("read", battery.host, "--token", "not-a-token", "--json")
+    assert result.exit_code == 4
+    error = _envelope(result.stdout)
+    assert error["kind"] == "bad_credentials" and "not a valid gateway token" in error["message"]
+
+
+def test_token_of_another_gateway_exits_4(battery: SimThread, three_phase: SimThread) -> None:
+    result = enphase("read", battery.host, "--token", three_phase.token())
+    assert result.exit_code == 4
+    assert "enphase: " in result.stderr
+    assert three_phase.token() not in result.stderr + result.stdout
+
+
+def test_expired_token_exits_4(battery: SimThread) -> None:
+    result = enphase("read", battery.host, "--token", battery.token(valid_for_s=-10), "--json")
+    assert result.exit_code == 4
+    error = _envelope(result.stdout)
+    assert error["kind"] == "token_expired" and "expired" in error["message"]
+
+
+def test_no_token_says_how_to_get_one(battery: SimThread) -> None:
+    result = enphase("read", battery.host)
+    assert result.exit_code == 4
+    assert "enphase token" in result.stderr
+
+
+def test_mfa_account_exits_4(battery: SimThread) -> None:
+    urls = battery.gw.cloud_base_url
+    result = enphase(
+        "read",
+        battery.host,
+        "--username",
+        "mfa@example.com",
+        "--password",
+        "mfa-password",
+        "--enlighten-url",
+        urls.enlighten,
+        "--entrez-url",
+        urls.entrez,
+        "--json",
+    )
+    assert result.exit_code == 4
+    error = _envelope(result.stdout)
+    assert error["kind"] == "mfa" and "multi-factor" in error["message"]
+    assert "mfa-password" not in result.stdout + result.stderr
+
+
+def test_http_500_exits_5(fresh_battery: SimThread) -> None:
+    fresh_battery.call(lambda: fresh_battery.gw.faults.fail_next(5, status=500, path="/info"))
+    result = enphase(
+        "read",
+        fresh_battery.gw.https_url,
+        "--token",
+        fresh_battery.token(),
+        "--retries",
+        "0",
+        "--json",
+    )
+    assert result.exit_code == 5
+    error = _envelope(result.stdout)
+    assert error["kind"] == "http" and "HTTP 500" in error["message"]
+
+
+def test_garbage_exits_5(fresh_battery: SimThread) -> None:
+    fresh_battery.call(lambda: fresh_battery.gw.faults.garbage_next(3, path="/info"))
+    result = enphase(
+        "info",
+        fresh_battery.gw.https_url,
+        "--retries",
+        "0",
+        "--json",
+    )
+    assert result.exit_code == 5
+    assert _envelope(result.stdout)["kind"] == "parse"
+
+
+def test_missing_host_is_usage_error() -> None:
+    result = enphase("read", "--json")
+    assert result.exit_code == 2
+    error = _envelope(result.stdout)
+    assert error["kind"] == "usage" and "ENPHASE_HOST" in error["message"]
+
+
+def test_bad_option_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["read", "--no-such-option", "--json"]) == 2
+    assert _envelope(capsys.readouterr().out)["kind"] == "usage"
+    assert main(["read", "--timeout", "zero"]) == 2
+    assert "--timeout" in capsys.readouterr().err
+
+
+def test_debug_shows_traceback_and_redacts(battery: SimThread) -> None:
+    token = battery.token(valid_for_s=-10)
+    result = enphase("read", battery.host, "--token", token, "--debug")
+    assert result.exit_code == 4
+    assert "Traceback" in result.stderr and "EnvoyTokenExpiredError" in result.stderr
+    assert "DEBUG enphase_local" in result.stderr
+    assert token not in result.stderr
+    root = enphase("--debug", "read", battery.host, "--token", token)
+    assert "Traceback" in root.stderr
+
+
+def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def interrupted(params: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(read_module, "read_snapshot", interrupted)
+    result = enphase("read", "somewhere", "--json")
+    assert result.exit_code == 130
+    assert _envelope(result.stdout)["kind"] == "interrupted"
+
+
+def test_ctrl_c_ends_watch_cleanly(battery: SimThread, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def loop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(watch_module, "watch_loop", loop)
+    result = enphase("watch", battery.host, "--token", battery.token())
+    assert result.exit_code == 0
+    assert "Traceback" not in result.stderr and "stopped" in result.stderr

@@ -1,0 +1,170 @@
+"""`read`, `watch`, `info` and the focused commands against simulated gateways."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import SimThread, enphase
+from .contract import check_snapshot
+
+
+def _creds(sim: SimThread) -> list[str]:
+    """A token for token firmware; digest firmware needs nothing (default password)."""
+    return ["--token", sim.token()] if sim.host.startswith("https") else []
+
+
+@pytest.fixture(params=["battery", "three_phase", "legacy"])
+def sim(request: pytest.FixtureRequest) -> SimThread:
+    return request.getfixturevalue(request.param)
+
+
+def test_read_json_is_the_contract(sim: SimThread) -> None:
+    result = enphase("read", sim.host, *_creds(sim), "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)  # only JSON on stdout
+    check_snapshot(doc)
+    assert doc["gateway"]["serial"] == sim.gw.serial
+    assert doc["production"]["watts"] > 0
+    assert doc["gateway"]["auth"] == ("token" if sim.host.startswith("https") else "digest")
+
+
+def test_read_tables(sim: SimThread) -> None:
+    result = enphase("read", sim.host, *_creds(sim))
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert f"Gateway {sim.gw.serial}" in out
+    assert "Solar" in out and "Freshness" in out and "Inverters" in out
+
+
+def test_read_battery_sections(battery: SimThread) -> None:
+    out = enphase("read", battery.host, "--token", battery.token()).stdout
+    for title in (
+        "Phases",
+        "Meters",
+        "Inverters (35",
+        "Battery units",
+        "Controllers",
+        "Dry contacts",
+        "Storage settings",
+        "Grid (net)",
+    ):
+        assert title in out, title
+
+
+def test_host_and_token_from_environment(
+    battery: SimThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENPHASE_HOST", battery.host)
+    monkeypatch.setenv("ENPHASE_TOKEN", battery.token())
+    result = enphase("read", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["gateway"]["role"] == "owner"
+
+
+def test_watch_json_lines(three_phase: SimThread) -> None:
+    result = enphase(
+        "watch",
+        three_phase.host,
+        "--token",
+        three_phase.token(),
+        "--json",
+        "--count",
+        "2",
+        "--interval",
+        "0.5",
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        check_snapshot(json.loads(line))
+
+
+def test_watch_live_view(battery: SimThread) -> None:
+    result = enphase("watch", battery.host, "--token", battery.token(), "--count", "1")
+    assert result.exit_code == 0, result.stderr
+    for word in ("Solar", "House", "Grid", "Battery", "fresh:", "L1", "exporting"):
+        assert word in result.stdout, word
+
+
+def test_info_without_credentials_shows_identity_only(battery: SimThread) -> None:
+    result = enphase("info", battery.host, "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["gateway"]["serial"] == battery.gw.serial
+    assert doc["gateway"]["firmware"] == battery.gw.firmware
+    assert doc["auth"] == "token" and doc["capabilities"] is None
+    table = enphase("info", battery.host).stdout
+    assert "Capabilities need credentials" in table and battery.gw.firmware in table
+
+
+def test_info_with_credentials_lists_capabilities(battery: SimThread, legacy: SimThread) -> None:
+    doc = json.loads(enphase("info", battery.host, "--token", battery.token(), "--json").stdout)
+    assert doc["role"] == "owner"
+    assert {"production", "encharge", "enpower", "dry_contacts"} <= set(doc["capabilities"])
+    assert doc["sources"]["production_json"] == "ok"
+    out = enphase("info", legacy.host).stdout  # digest: the default password is enough
+    assert "digest (owner)" in out and "Capabilities" in out
+
+
+@pytest.mark.parametrize("sort", ["watts", "serial", "last-report", "temperature"])
+def test_inverters_sorted(battery: SimThread, sort: str) -> None:
+    result = enphase(
+        "inverters", battery.host, "--token", battery.token(), "--sort", sort, "--json"
+    )
+    assert result.exit_code == 0, result.stderr
+    inverters = json.loads(result.stdout)["inverters"]
+    assert len(inverters) == 35
+    key = {"watts": "watts", "last-report": "last_report", "temperature": "temperature_c"}
+    if sort == "serial":
+        assert list(inverters) == sorted(inverters)
+    else:
+        values = [inv[key[sort]] for inv in inverters.values()]
+        assert values == sorted(values, reverse=True)
+    table = enphase("inverters", battery.host, "--token", battery.token(), "--sort", sort).stdout
+    assert "Inverters (35" in table
+
+
+def test_meters(three_phase: SimThread) -> None:
+    result = enphase("meters", three_phase.host, "--token", three_phase.token(), "--json")
+    doc = json.loads(result.stdout)
+    assert "production" in doc["meters"] and set(doc["phases"]) == {"L1", "L2", "L3"}
+    table = enphase("meters", three_phase.host, "--token", three_phase.token()).stdout
+    assert "net-consumption" in table and "L3" in table
+
+
+def test_battery(battery: SimThread) -> None:
+    doc = json.loads(enphase("battery", battery.host, "--token", battery.token(), "--json").stdout)
+    assert len(doc["battery"]["units"]) == 3 and doc["enpower"] is not None
+    assert doc["tariff"]["storage_mode"] in ("backup", "self-consumption", "economy")
+    table = enphase("battery", battery.host, "--token", battery.token()).stdout
+    assert "Battery units" in table and "Enpower" in table and "Storage settings" in table
+
+
+def test_battery_absent_is_feature_unavailable(three_phase: SimThread) -> None:
+    result = enphase("battery", three_phase.host, "--token", three_phase.token(), "--json")
+    assert result.exit_code == 6
+    assert json.loads(result.stdout) == {
+        "error": {"kind": "unavailable", "message": "this gateway reports no batteries"}
+    }
+    plain = enphase("battery", three_phase.host, "--token", three_phase.token())
+    assert plain.exit_code == 6 and plain.stdout == ""
+    assert "no batteries" in plain.stderr
+
+
+def test_raw_pretty_prints_json(battery: SimThread) -> None:
+    result = enphase("raw", battery.host, "/ivp/meters", "--token", battery.token())
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)[0]["eid"]
+    assert result.stdout.startswith("[\n  {")
+    assert "HTTP 200 /ivp/meters" in result.stderr
+
+
+def test_raw_missing_path_exits_5(battery: SimThread, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENPHASE_HOST", battery.host)
+    monkeypatch.setenv("ENPHASE_TOKEN", battery.token())
+    result = enphase("raw", "ivp/nothing/here")
+    assert result.exit_code == 5
+    assert "HTTP 404 /ivp/nothing/here" in result.stderr
