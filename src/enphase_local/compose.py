@@ -135,6 +135,17 @@ def carry_forward(
     )
 
 
+def _without_unfilled_counters(reading: EnergyReading | None) -> EnergyReading | None:
+    """Net consumption's today / 7-day counters: firmware sends 0 and never fills them.
+
+    A zero there is "not measured", not "balanced": report None rather than a
+    number that the CT carry-forward would turn into a plausible-looking lie.
+    """
+    if reading is None or reading.wh_today or reading.wh_last_7_days:
+        return reading
+    return dataclasses.replace(reading, wh_today=None, wh_last_7_days=None)
+
+
 @dataclass(frozen=True, slots=True)
 class Flows:
     """The three flows, aggregate and per phase."""
@@ -163,6 +174,7 @@ def compose_flows(
     if report.production is None:
         # No production CT: the inverters section cannot be carried forward by a CT.
         counters.pop("production", None)
+    base["net_consumption"] = _without_unfilled_counters(report.net_consumption)
     agg = {name: carry_forward(base[name], name, baseline, counters, watts) for name in FLOWS}
     used = report.used_phases()
     if phases_in_use is not None:
@@ -179,7 +191,11 @@ def compose_flows(
                     line.consumption, f"{name}:consumption", baseline, counters, watts
                 ),
                 net_consumption=carry_forward(
-                    line.net_consumption, f"{name}:net_consumption", baseline, counters, watts
+                    _without_unfilled_counters(line.net_consumption),
+                    f"{name}:net_consumption",
+                    baseline,
+                    counters,
+                    watts,
                 ),
             )
     return Flows(agg["production"], agg["consumption"], agg["net_consumption"], phases)

@@ -27,6 +27,9 @@ async def test_every_preset_gives_a_complete_snapshot(preset: str) -> None:
         assert snap.production.watts == pytest.approx(expected, abs=2)
         assert snap.net_consumption is not None
         assert snap.net_consumption.watts == pytest.approx(state["grid_w"], abs=2)
+        # the firmware never fills net today / 7 days: None, not a fake number
+        assert snap.net_consumption.wh_today is None
+        assert snap.net_consumption.wh_last_7_days is None
         # the house load, derived from the CTs as the gateway does
         assert snap.consumption is not None
         assert snap.consumption.watts == pytest.approx(state["load_w"], abs=2)
