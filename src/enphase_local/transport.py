@@ -33,6 +33,7 @@ from yarl import URL
 from .backoff import RetryPolicy
 from .errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyTimeoutError
 from .sources.registry import Speed
+from .transport_stats import PathStats, TransportStats
 
 if TYPE_CHECKING:
     from .auth import Authenticator
@@ -81,73 +82,6 @@ class HttpResult:
         if not self.ok:
             raise EnvoyHTTPError(self.status, self.path)
         return self
-
-
-@dataclass(slots=True)
-class PathStats:
-    """What one path has cost the gateway. Every HTTP exchange counts, retries and
-    authentication round trips included; a failure is an exchange that ended in an
-    error, a timeout or a status of 400 or more."""
-
-    requests: int = 0
-    failures: int = 0
-    retries: int = 0
-    total_elapsed_s: float = 0.0
-    last_elapsed_s: float | None = None
-    last_status: int | None = None
-    last_at: float | None = None  # epoch seconds (the transport's clock) of the last exchange
-
-    def record(self, elapsed_s: float, status: int | None, *, failed: bool) -> None:
-        self.total_elapsed_s += elapsed_s
-        self.last_elapsed_s = elapsed_s
-        self.last_status = status
-        self.failures += int(failed)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "failures": self.failures,
-            "retries": self.retries,
-            "total_elapsed_s": round(self.total_elapsed_s, 6),
-            "last_elapsed_s": self.last_elapsed_s,
-            "last_status": self.last_status,
-            "last_at": self.last_at,
-        }
-
-
-@dataclass(slots=True)
-class TransportStats:
-    """Per-path request counts and timings, and their totals (the request economy)."""
-
-    paths: dict[str, PathStats] = field(default_factory=dict)
-
-    def for_path(self, path: str) -> PathStats:
-        return self.paths.setdefault(path, PathStats())
-
-    @property
-    def requests(self) -> int:
-        return sum(p.requests for p in self.paths.values())
-
-    @property
-    def failures(self) -> int:
-        return sum(p.failures for p in self.paths.values())
-
-    @property
-    def retries(self) -> int:
-        return sum(p.retries for p in self.paths.values())
-
-    @property
-    def total_elapsed_s(self) -> float:
-        return sum(p.total_elapsed_s for p in self.paths.values())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "failures": self.failures,
-            "retries": self.retries,
-            "total_elapsed_s": round(self.total_elapsed_s, 6),
-            "paths": {path: stats.to_dict() for path, stats in sorted(self.paths.items())},
-        }
 
 
 def parse_host(host: str) -> tuple[str, int | None, str | None]:

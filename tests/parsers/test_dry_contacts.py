@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -31,6 +30,7 @@ from enphase_local.sources.dry_contacts import (
     parse_dry_contacts,
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
+from tests.fuzz import JSON_LEAF, json_values, mutated_json, parses_or_refuses
 from tests.support import REAL, needs_real, real_body, real_cases, real_folders, real_status
 
 STATUS = "ivp_ensemble_dry_contacts"
@@ -404,73 +404,29 @@ def test_state_body() -> None:
 
 # --- properties --------------------------------------------------------------------
 
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12)
-    | st.sampled_from(["NC1", "open", "LOAD", "true", "manual", "3RD-PV", ""]),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(
-            st.sampled_from(["dry_contacts", "id", "status", "type", "soc_low", "error", "x"]),
-            inner,
-            max_size=4,
-        )
-    ),
-    max_leaves=12,
+JSON = json_values(
+    JSON_LEAF | st.sampled_from(["NC1", "open", "LOAD", "true", "manual", "3RD-PV", ""]),
+    st.sampled_from(["dry_contacts", "id", "status", "type", "soc_low", "error", "x"]),
 )
 PARSERS = [parse_dry_contacts, parse_dry_contact_settings]
 
 
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            yield from _paths(value, (*prefix, i))
-
-
-@st.composite
-def mutated(draw: st.DrawFn, doc: Any) -> bytes:
-    doc = copy.deepcopy(doc)
-    for _ in range(draw(st.integers(1, 3))):
-        paths = list(_paths(doc))[1:]
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = doc
-        for step in path[:-1]:
-            parent = parent[step]
-        if draw(st.booleans()):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(JSON)
-    return orjson.dumps(doc)
-
-
-def _parses_or_refuses(parser: Any, body: bytes) -> None:
-    try:
-        result = parser(body)
-    except EnvoyParseError:
-        return
-    for value in result.values():
+def _refused_or_plain_json(parser: Any, body: bytes) -> None:
+    result = parses_or_refuses(parser, body)
+    for value in (result or {}).values():
         orjson.dumps(value.to_dict())  # whatever parsed is plain JSON
 
 
 @settings(deadline=None)
 @given(st.sampled_from(PARSERS), st.binary(max_size=200))
 def test_random_bytes_raise_only_parse_errors(parser: Any, body: bytes) -> None:
-    _parses_or_refuses(parser, body)
+    _refused_or_plain_json(parser, body)
 
 
 @settings(deadline=None)
 @given(st.sampled_from(PARSERS), JSON)
 def test_random_json_raises_only_parse_errors(parser: Any, doc: Any) -> None:
-    _parses_or_refuses(parser, orjson.dumps(doc))
+    _refused_or_plain_json(parser, orjson.dumps(doc))
 
 
 @settings(deadline=None)
@@ -481,9 +437,9 @@ def test_mutated_documents_raise_only_parse_errors(data: st.DataObject) -> None:
             [(parse_dry_contacts, STATUS_DOC), (parse_dry_contact_settings, SETTINGS_DOC)]
         )
     )
-    body = data.draw(mutated(doc))
-    _parses_or_refuses(parser, body)
-    _parses_or_refuses(parser, body[: data.draw(st.integers(0, len(body)))])
+    body = data.draw(mutated_json(doc, JSON))
+    _refused_or_plain_json(parser, body)
+    _refused_or_plain_json(parser, body[: data.draw(st.integers(0, len(body)))])
 
 
 PERCENT = st.floats(min_value=0, max_value=100) | st.integers(0, 100)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from enphase_local.sources.ensemble import (
     parse_ensemble_secctrl,
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
+from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
 from tests.support import needs_real, real_body, real_cases
 
 # --- hand-written examples, shaped like the captures (serials invented) ------
@@ -504,57 +504,6 @@ def test_sources() -> None:
 
 # --- property tests: nothing but EnvoyParseError ------------------------------------
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=12,
-)
-"""Any JSON value."""
-
-
-def paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path (keys and indices) to a value inside `doc`, the root excluded."""
-    out: list[tuple[Any, ...]] = []
-    items: list[tuple[Any, Any]] = []
-    if isinstance(doc, dict):
-        items = list(doc.items())
-    elif isinstance(doc, list):
-        items = list(enumerate(doc))
-    for key, value in items:
-        out.append((*prefix, key))
-        out.extend(paths(value, (*prefix, key)))
-    return out
-
-
-def mutate(doc: Any, data: st.DataObject) -> Any:
-    """`doc` with one value replaced by random JSON, or deleted."""
-    doc = copy.deepcopy(doc)
-    where = paths(doc)
-    if not where:
-        return data.draw(json_values)
-    path = data.draw(st.sampled_from(where))
-    parent = doc
-    for key in path[:-1]:
-        parent = parent[key]
-    if data.draw(st.booleans()):
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = data.draw(json_values)
-    return doc
-
-
-def only_parse_errors(parse: Callable[[bytes], Any], raw: bytes) -> None:
-    """Parse `raw`; any exception but EnvoyParseError fails the test."""
-    with contextlib.suppress(EnvoyParseError):
-        parse(raw)
-
-
 PARSERS = [
     (parse_ensemble_inventory, INVENTORY_DOC),
     (parse_ensemble_power, POWER_DOC),
@@ -567,21 +516,21 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @FAST
 @given(raw=st.binary(max_size=200))
 def test_random_bytes(parse: Callable[[bytes], Any], doc: Any, raw: bytes) -> None:
-    only_parse_errors(parse, raw)
+    parses_or_refuses(parse, raw)
 
 
 @pytest.mark.parametrize(("parse", "doc"), PARSERS)
 @FAST
-@given(value=json_values)
+@given(value=JSON_VALUE)
 def test_random_json(parse: Callable[[bytes], Any], doc: Any, value: Any) -> None:
-    only_parse_errors(parse, json.dumps(value).encode())
+    parses_or_refuses(parse, json.dumps(value).encode())
 
 
 @pytest.mark.parametrize(("parse", "doc"), PARSERS)
 @FAST
 @given(data=st.data())
 def test_mutated_documents(parse: Callable[[bytes], Any], doc: Any, data: st.DataObject) -> None:
-    only_parse_errors(parse, json.dumps(mutate(doc, data)).encode())
+    parses_or_refuses(parse, data.draw(mutated_json(doc)))
 
 
 REAL_DOCS = [
@@ -605,4 +554,4 @@ def test_mutated_real_documents(
 ) -> None:
     raw = real_body(folder, name)
     assert raw is not None
-    only_parse_errors(parse, json.dumps(mutate(json.loads(raw), data)).encode())
+    parses_or_refuses(parse, data.draw(mutated_json(json.loads(raw))))

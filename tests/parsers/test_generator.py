@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -32,6 +31,7 @@ from enphase_local.sources.generator import (
     parse_generator,
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
+from tests.fuzz import JSON_LEAF, json_values, mutated_json, parses_or_refuses
 from tests.support import REAL, needs_real, real_body, real_cases, real_folders, real_status
 
 STATE = "ivp_ensemble_generator"
@@ -371,69 +371,16 @@ def test_config_body() -> None:
 
 # --- properties --------------------------------------------------------------------
 
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12)
-    | st.sampled_from(["open", "on", "Sat", "true", "1", ""]),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(
-            st.sampled_from(
-                [
-                    "present",
-                    "gen_cmd",
-                    "exercise_config",
-                    "default_soc",
-                    "day",
-                    "start",
-                    "error",
-                    "x",
-                ]
-            ),
-            inner,
-            max_size=4,
-        )
+JSON = json_values(
+    JSON_LEAF | st.sampled_from(["open", "on", "Sat", "true", "1", ""]),
+    st.sampled_from(
+        ["present", "gen_cmd", "exercise_config", "default_soc", "day", "start", "error", "x"]
     ),
-    max_leaves=12,
 )
 
 
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            yield from _paths(value, (*prefix, i))
-
-
-@st.composite
-def mutated(draw: st.DrawFn, doc: Any) -> bytes:
-    doc = copy.deepcopy(doc)
-    for _ in range(draw(st.integers(1, 3))):
-        paths = list(_paths(doc))[1:]
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = doc
-        for step in path[:-1]:
-            parent = parent[step]
-        if draw(st.booleans()):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(JSON)
-    return orjson.dumps(doc)
-
-
-def _parses_or_refuses(parser: Any, body: bytes) -> None:
-    try:
-        result = parser(body)
-    except EnvoyParseError:
-        return
+def _refused_or_plain_json(parser: Any, body: bytes) -> None:
+    result = parses_or_refuses(parser, body)
     if result is not None:
         orjson.dumps(result.to_dict())  # whatever parsed is plain JSON
 
@@ -441,22 +388,22 @@ def _parses_or_refuses(parser: Any, body: bytes) -> None:
 @settings(deadline=None)
 @given(st.sampled_from(list(PARSERS.values())), st.binary(max_size=200))
 def test_random_bytes_raise_only_parse_errors(parser: Any, body: bytes) -> None:
-    _parses_or_refuses(parser, body)
+    _refused_or_plain_json(parser, body)
 
 
 @settings(deadline=None)
 @given(st.sampled_from(list(PARSERS.values())), JSON)
 def test_random_json_raises_only_parse_errors(parser: Any, doc: Any) -> None:
-    _parses_or_refuses(parser, orjson.dumps(doc))
+    _refused_or_plain_json(parser, orjson.dumps(doc))
 
 
 @settings(deadline=None)
 @given(st.data())
 def test_mutated_documents_raise_only_parse_errors(data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(list(PARSERS)))
-    body = data.draw(mutated(DOCS[name]))
-    _parses_or_refuses(PARSERS[name], body)
-    _parses_or_refuses(PARSERS[name], body[: data.draw(st.integers(0, len(body)))])
+    body = data.draw(mutated_json(DOCS[name], JSON))
+    _refused_or_plain_json(PARSERS[name], body)
+    _refused_or_plain_json(PARSERS[name], body[: data.draw(st.integers(0, len(body)))])
 
 
 @settings(deadline=None)

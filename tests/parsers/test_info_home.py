@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import functools
-import operator
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -21,6 +17,7 @@ from enphase_local.models.gateway import GatewayInfo, InterfaceType
 from enphase_local.sources.home import HOME, parse_home
 from enphase_local.sources.info import INFO, parse_info
 from enphase_local.sources.registry import Cadence, Role, Speed
+from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
 # --- /info: seed ----------------------------------------------------------------
@@ -197,8 +194,7 @@ def test_real_info_covers_every_folder() -> None:
 @given(st.binary(max_size=300))
 @settings(max_examples=300, deadline=None)
 def test_info_random_bytes_raise_only_parse_error(body: bytes) -> None:
-    with contextlib.suppress(EnvoyParseError):
-        parse_info(body)
+    parses_or_refuses(parse_info, body)
 
 
 TAGS = ["envoy_info", "device", "sn", "software", "pn", "imeter", "web-tokens", "time"]
@@ -228,9 +224,8 @@ def xmlish(draw: Any) -> bytes:
 @given(xmlish())
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_info_random_xmlish_text_raises_only_parse_error(body: bytes) -> None:
-    try:
-        info = parse_info(body)
-    except EnvoyParseError:
+    info = parses_or_refuses(parse_info, body)
+    if info is None:
         return
     assert isinstance(info.serial, str) and isinstance(info.firmware, str)
 
@@ -260,8 +255,7 @@ def mutated_info(draw: Any) -> bytes:
 def test_info_mutations_raise_only_parse_error(body: bytes, data: st.DataObject) -> None:
     cut = data.draw(st.integers(0, len(body)))
     for candidate in (body, body[:cut], body[:cut] + body[cut + 7 :]):
-        with contextlib.suppress(EnvoyParseError):
-            parse_info(candidate)
+        parses_or_refuses(parse_info, candidate)
 
 
 # --- /home ------------------------------------------------------------------------
@@ -369,54 +363,11 @@ def test_real_home_known_values() -> None:
 
 # --- /home: properties ------------------------------------------------------------
 
-JSON_LEAF = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**63), 2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8)
-)
-JSON_VALUE = st.recursive(
-    JSON_LEAF,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            yield from _paths(value, (*prefix, i))
-
-
-@st.composite
-def mutated_json(draw: Any, doc: Any) -> bytes:
-    """`doc` with one to three values replaced by random JSON or deleted."""
-    doc = copy.deepcopy(doc)
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(list(_paths(doc))))
-        if not path:
-            doc = draw(JSON_VALUE)
-            continue
-        parent = functools.reduce(operator.getitem, path[:-1], doc)
-        if draw(st.booleans()):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(JSON_VALUE)
-    return orjson.dumps(doc)
-
 
 @given(st.binary(max_size=200) | JSON_VALUE.map(orjson.dumps))
 @settings(max_examples=300, deadline=None)
 def test_home_random_bodies_raise_only_parse_error(body: bytes) -> None:
-    with contextlib.suppress(EnvoyParseError):
-        parse_home(body)
+    parses_or_refuses(parse_home, body)
 
 
 @needs_seed
@@ -424,5 +375,4 @@ def test_home_random_bodies_raise_only_parse_error(body: bytes) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_home_mutations_raise_only_parse_error(data: st.DataObject) -> None:
     body = data.draw(mutated_json(orjson.loads(seed_example("/home"))))
-    with contextlib.suppress(EnvoyParseError):
-        parse_home(body)
+    parses_or_refuses(parse_home, body)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -15,7 +14,7 @@ from enphase_local.models.battery import AcbState, AcbStorage, AcbUnit, summariz
 from enphase_local.models.ensemble import RelayState
 from enphase_local.sources.inventory import INVENTORY, parse_inventory
 from enphase_local.sources.registry import Cadence, Role, Speed
-from tests.parsers.test_ensemble import json_values, mutate, only_parse_errors
+from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
 from tests.support import needs_real, real_body, real_cases
 
 # Written for these tests in the shape the gateway uses (epochs as numeric strings).
@@ -260,19 +259,19 @@ FAST = settings(max_examples=200, deadline=None)
 @FAST
 @given(raw=st.binary(max_size=200))
 def test_random_bytes(raw: bytes) -> None:
-    only_parse_errors(parse_inventory, raw)
+    parses_or_refuses(parse_inventory, raw)
 
 
 @FAST
-@given(value=json_values)
+@given(value=JSON_VALUE)
 def test_random_json(value: Any) -> None:
-    only_parse_errors(parse_inventory, json.dumps(value).encode())
+    parses_or_refuses(parse_inventory, json.dumps(value).encode())
 
 
 @FAST
 @given(data=st.data())
 def test_mutated_documents(data: st.DataObject) -> None:
-    only_parse_errors(parse_inventory, json.dumps(mutate(copy.deepcopy(DOC), data)).encode())
+    parses_or_refuses(parse_inventory, data.draw(mutated_json(DOC)))
 
 
 @needs_real
@@ -281,4 +280,4 @@ def test_mutated_documents(data: st.DataObject) -> None:
 def test_mutated_real_document(data: st.DataObject) -> None:
     raw = real_body("8.3.5169_with_generator", "inventory.json_deleted_1")
     assert raw is not None
-    only_parse_errors(parse_inventory, json.dumps(mutate(json.loads(raw), data)).encode())
+    parses_or_refuses(parse_inventory, data.draw(mutated_json(json.loads(raw))))

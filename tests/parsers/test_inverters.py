@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +20,7 @@ from enphase_local.sources.inverters import (
     parse_inverters_v1,
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
+from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
 V1 = "api_v1_production_inverters"
@@ -313,50 +312,6 @@ def test_sources() -> None:
 
 # --- properties: nothing but EnvoyParseError escapes ---------------------------------------
 
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**63), 2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
-
-
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            out += _paths(value, (*prefix, key))
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            out += _paths(value, (*prefix, i))
-    return out
-
-
-@st.composite
-def mutated(draw: st.DrawFn, doc: Any) -> bytes:
-    """`doc` with one to four nodes replaced by random JSON, set to null, or deleted."""
-    doc = copy.deepcopy(doc)
-    for _ in range(draw(st.integers(1, 4))):
-        path = draw(st.sampled_from(_paths(doc)))
-        action = draw(st.sampled_from(["replace", "null", "delete"]))
-        if not path:
-            doc = draw(JSON) if action == "replace" else None
-            continue
-        parent = doc
-        for step in path[:-1]:
-            parent = parent[step]
-        if action == "delete":
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(JSON) if action == "replace" else None
-    return orjson.dumps(doc)
-
-
 PARSERS: list[Callable[[bytes], Any]] = [parse_inverters_v1, parse_device_data]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HAND_DOCS: dict[Callable[[bytes], Any], Any] = {
@@ -373,23 +328,18 @@ HAND_DOCS: dict[Callable[[bytes], Any], Any] = {
 }
 
 
-def _only_parse_errors(parser: Callable[[bytes], Any], body: bytes) -> None:
-    with contextlib.suppress(EnvoyParseError):
-        parser(body)
-
-
 @FUZZ
 @given(body=st.binary(max_size=200))
 @pytest.mark.parametrize("parser", PARSERS)
 def test_random_bytes_raise_only_parse_errors(parser: Callable[[bytes], Any], body: bytes) -> None:
-    _only_parse_errors(parser, body)
+    parses_or_refuses(parser, body)
 
 
 @FUZZ
-@given(doc=JSON)
+@given(doc=JSON_VALUE)
 @pytest.mark.parametrize("parser", PARSERS)
 def test_random_json_raises_only_parse_errors(parser: Callable[[bytes], Any], doc: Any) -> None:
-    _only_parse_errors(parser, orjson.dumps(doc))
+    parses_or_refuses(parser, orjson.dumps(doc))
 
 
 @FUZZ
@@ -398,7 +348,7 @@ def test_random_json_raises_only_parse_errors(parser: Callable[[bytes], Any], do
 def test_mutated_documents_raise_only_parse_errors(
     parser: Callable[[bytes], Any], data: st.DataObject
 ) -> None:
-    _only_parse_errors(parser, data.draw(mutated(HAND_DOCS[parser])))
+    parses_or_refuses(parser, data.draw(mutated_json(HAND_DOCS[parser], max_changes=4)))
 
 
 @needs_seed
@@ -415,4 +365,4 @@ def test_mutated_seed_documents_raise_only_parse_errors(
     parser: Callable[[bytes], Any], source: str, data: st.DataObject
 ) -> None:
     doc = orjson.loads(seed_example(source))
-    _only_parse_errors(parser, data.draw(mutated(doc)))
+    parses_or_refuses(parser, data.draw(mutated_json(doc, max_changes=4)))

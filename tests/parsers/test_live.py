@@ -7,11 +7,7 @@ generator, written for these tests.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import functools
-import operator
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -23,6 +19,7 @@ from enphase_local.errors import EnvoyParseError
 from enphase_local.models.live import LiveFlow
 from enphase_local.sources.live import LIVEDATA, parse_livedata
 from enphase_local.sources.registry import Cadence, Role, Speed
+from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
 
 
 def _flow(total: int, apparent: int, a: int, b: int, c: int = 0) -> dict[str, int]:
@@ -223,62 +220,18 @@ def test_source() -> None:
 
 # --- properties ---------------------------------------------------------------------
 
-JSON_LEAF = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**63), 2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8)
-)
-JSON_VALUE = st.recursive(
-    JSON_LEAF,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            yield from _paths(value, (*prefix, i))
-
-
-@st.composite
-def mutated_json(draw: Any, doc: Any) -> bytes:
-    """`doc` with one to three values replaced by random JSON or deleted."""
-    doc = copy.deepcopy(doc)
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(list(_paths(doc))))
-        if not path:
-            doc = draw(JSON_VALUE)
-            continue
-        parent = functools.reduce(operator.getitem, path[:-1], doc)
-        if draw(st.booleans()):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(JSON_VALUE)
-    return orjson.dumps(doc)
-
 
 @given(st.binary(max_size=200) | JSON_VALUE.map(orjson.dumps))
 @settings(max_examples=300, deadline=None)
 def test_random_bodies_raise_only_parse_error(body: bytes) -> None:
-    with contextlib.suppress(EnvoyParseError):
-        parse_livedata(body)
+    parses_or_refuses(parse_livedata, body)
 
 
 @given(st.data())
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutations_raise_only_parse_error(data: st.DataObject) -> None:
-    try:
-        live = parse_livedata(data.draw(mutated_json(LIVE_DOC)))
-    except EnvoyParseError:
+    live = parses_or_refuses(parse_livedata, data.draw(mutated_json(LIVE_DOC)))
+    if live is None:
         return
     for flow in live.flows.values():
         assert len(flow.phases) <= min(max(live.phase_count or 0, 0), 3)

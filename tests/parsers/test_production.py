@@ -6,8 +6,6 @@ checked for plausibility only (the parser's own output is never the oracle).
 
 from __future__ import annotations
 
-import contextlib
-import copy
 from typing import Any
 
 import orjson
@@ -29,6 +27,7 @@ from enphase_local.sources.production import (
     parse_production_v1,
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
+from tests.fuzz import JSON_KEY, json_values, mutated_json, parses_or_refuses
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
 DETAILS = "/production.json?details=1"
@@ -429,61 +428,12 @@ def test_real_api_v1_production(folder: str) -> None:
 
 PARSERS = [parse_production_json, parse_production, parse_production_v1, parse_production_html]
 
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**63), 2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(
-            st.sampled_from(["production", "consumption", "storage", "wNow", "type", "x"])
-            | st.text(max_size=6),
-            children,
-            max_size=4,
-        )
-    ),
-    max_leaves=12,
+JSON = json_values(
+    keys=st.sampled_from(["production", "consumption", "storage", "wNow", "type", "x"]) | JSON_KEY
 )
 
 SWAPS = st.sampled_from([None, True, "12", -1, 1.5, [], {}, [1], {"a": 1}, 1e300, 2**62])
-
-
-def _parses_or_refuses(parser: Any, body: bytes) -> None:
-    with contextlib.suppress(EnvoyParseError):
-        parser(body)
-
-
-def _nodes(doc: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Paths to every key and element of a JSON document."""
-    out = [path]
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            out += _nodes(value, (*path, key))
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            out += _nodes(value, (*path, i))
-    return out
-
-
-@st.composite
-def mutated(draw: st.DrawFn, doc: Any) -> bytes:
-    """`doc` with a few keys dropped or values swapped for another type."""
-    doc = copy.deepcopy(doc)
-    for _ in range(draw(st.integers(1, 3))):
-        paths = [p for p in _nodes(doc) if p]
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = doc
-        for step in path[:-1]:
-            parent = parent[step]
-        if draw(st.booleans()):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = copy.deepcopy(draw(SWAPS))  # never share a mutable constant
-    return orjson.dumps(doc)
+"""Values of another type to put in place of a key's value."""
 
 
 def _documents() -> list[tuple[Any, Any]]:
@@ -515,23 +465,23 @@ def test_documents_used_for_mutation_are_valid() -> None:
 @settings(deadline=None, max_examples=150)
 @given(st.sampled_from(PARSERS), st.binary(max_size=300))
 def test_random_bytes_raise_only_parse_errors(parser: Any, body: bytes) -> None:
-    _parses_or_refuses(parser, body)
+    parses_or_refuses(parser, body)
 
 
 @settings(deadline=None, max_examples=150)
 @given(st.sampled_from(PARSERS), JSON)
 def test_random_json_raises_only_parse_errors(parser: Any, doc: Any) -> None:
-    _parses_or_refuses(parser, orjson.dumps(doc))
+    parses_or_refuses(parser, orjson.dumps(doc))
 
 
 @settings(deadline=None, max_examples=300)
 @given(st.data())
 def test_mutated_documents_raise_only_parse_errors(data: st.DataObject) -> None:
     parser, doc = data.draw(st.sampled_from(DOCUMENTS))
-    body = data.draw(mutated(doc))
-    _parses_or_refuses(parser, body)
+    body = data.draw(mutated_json(doc, SWAPS))
+    parses_or_refuses(parser, body)
     cut = data.draw(st.integers(0, len(body)))
-    _parses_or_refuses(parser, body[:cut])
+    parses_or_refuses(parser, body[:cut])
 
 
 @settings(deadline=None, max_examples=100)

@@ -2,7 +2,7 @@
 
 Why: a collector that watches hundreds of sites must be load-tested against
 hundreds of gateways, on a small machine. Every gateway of a fleet shares
-one aiohttp application, runner and SSL context (`server.SimHost`); a
+one aiohttp application, runner and SSL context (`host.SimHost`); a
 request finds its gateway by the local port it arrived on, so a gateway
 costs two listening sockets and its own small state (auth, faults, log),
 not a server. The cloud emulation is shared too, as the real cloud is.
@@ -18,8 +18,9 @@ from enphase_local.simulator.clock import SimClock
 from enphase_local.simulator.cloud import CloudEmulation, CloudURLs
 from enphase_local.simulator.contract import Backend
 from enphase_local.simulator.faults import Faults, LatencyProfile
+from enphase_local.simulator.host import SimHost, _url
 from enphase_local.simulator.reqlog import RequestLog
-from enphase_local.simulator.server import GatewayCore, SimHost, _url
+from enphase_local.simulator.server import GatewayCore
 from enphase_local.simulator.tls import server_ssl_context
 
 __all__ = ["FleetGateway", "SimulatedFleet", "raise_open_file_limit"]

@@ -8,6 +8,8 @@ local midnight of the start day up to the start instant is integrated on a
 coarse grid and earlier days are estimated, so building a thousand sites is
 cheap. Power is signed: battery positive when discharging, grid positive when
 importing (grid = load - production - battery discharge - generator).
+The inputs (sun, cloud, household load, seeded noise) are in
+`physics_curves`; `hash_unit` and `smooth` are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from .physics_curves import Curves, hash_unit, smooth
 from .site import SiteConfig
 from .writes import Controls
 
@@ -28,32 +29,6 @@ STEP_S = 30.0
 COARSE_S = 900.0
 BIG_GAP_S = 3 * 86400.0
 COUNTERS = ("prod", "load", "imp", "exp", "bout", "bin", "aout", "ain", "gen")
-_M64 = (1 << 64) - 1
-
-
-def _mix(x: int) -> int:
-    x = (x + 0x9E3779B97F4A7C15) & _M64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
-    return x ^ (x >> 31)
-
-
-def hash_unit(seed: int, *keys: int) -> float:
-    """A uniform number in [0, 1) fixed by `seed` and `keys` (splitmix64)."""
-    h = _mix(seed & _M64)
-    for k in keys:
-        h = _mix(h ^ (k & _M64))
-    return (h >> 11) / float(1 << 53)
-
-
-def smooth(seed: int, stream: int, t: float, period: float) -> float:
-    """Smooth value noise in [0, 1): seeded knots every `period` s, eased between."""
-    x = t / period
-    i = math.floor(x)
-    f = x - i
-    f = f * f * (3 - 2 * f)
-    a, b = hash_unit(seed, stream, i), hash_unit(seed, stream, i + 1)
-    return a + (b - a) * f
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +55,15 @@ class Point:
     gen_running: bool
 
 
-class Model:
-    """Integrates one site forward in time; `at(t)` gives state at any t >= the last grid point."""
+class Model(Curves):
+    """Integrates one site forward in time; `at(t)` gives state at any t >= the last grid point.
+
+    The sun, cloud and household load it integrates come from `Curves`.
+    """
 
     def __init__(self, cfg: SiteConfig, controls: Controls, seed: int, start: float) -> None:
-        self.cfg, self.controls, self.seed = cfg, controls, seed
-        self.tz = ZoneInfo(cfg.timezone)
-        self.nph = cfg.phase_count
-        inv = cfg.inverters
-        raw = [1.0 + 0.06 * (hash_unit(seed, 10, i) - 0.5) for i in range(inv.count)]
-        total = sum(raw) or 1.0
-        self.shares = [r * inv.count / total for r in raw]
-        self.pv_frac = self._fractions(11, 0.03)
-        self.load_frac = self._fractions(12, 0.25)
+        super().__init__(cfg, seed)
+        self.controls = controls
         self.cap_wh = float(cfg.battery.count * cfg.battery.capacity_wh)
         self.acb_cap_wh = float(cfg.acb.count * cfg.acb.capacity_wh)
         self.reboot_until = float("-inf")
@@ -111,68 +82,6 @@ class Model:
         coarse_end = origin + COARSE_S * math.floor((start - origin) / COARSE_S)
         self._run(coarse_end, COARSE_S)
         self.advance(start)
-
-    # --- calendar ------------------------------------------------------------------------
-    def local(self, t: float) -> datetime:
-        return datetime.fromtimestamp(t, self.tz)
-
-    def day_of(self, t: float) -> int:
-        return self.local(t).date().toordinal()
-
-    def midnight_of(self, t: float) -> float:
-        """Epoch of local midnight starting the day that contains `t`."""
-        return datetime.combine(self.local(t).date(), time(0), tzinfo=self.tz).timestamp()
-
-    # --- exogenous inputs --------------------------------------------------------------
-    def _fractions(self, stream: int, spread: float) -> tuple[float, ...]:
-        if self.nph == 1:
-            return (1.0,)
-        raw = [1.0 + spread * (hash_unit(self.seed, stream, p) - 0.5) * 2 for p in range(self.nph)]
-        return tuple(r / sum(raw) for r in raw)
-
-    def clear_sky(self, t: float) -> float:
-        """Fraction of the array's peak the sun allows at `t` under a clear sky."""
-        lt = self.local(t)
-        doy = lt.timetuple().tm_yday
-        dst = lt.dst()
-        hour = (
-            lt.hour + lt.minute / 60 + lt.second / 3600 - (dst.total_seconds() / 3600 if dst else 0)
-        )
-        lat = math.radians(self.cfg.latitude)
-        dec = math.radians(23.44) * math.sin(2 * math.pi * (284 + doy) / 365)
-        ha = math.radians(15 * (hour - 12.25))
-        sin_el = math.sin(lat) * math.sin(dec) + math.cos(lat) * math.cos(dec) * math.cos(ha)
-        return sin_el**1.2 if sin_el > 0 else 0.0
-
-    def cloud(self, t: float) -> float:
-        day = self.day_of(t)
-        cover = max(0.0, hash_unit(self.seed, 1, day) - 0.35) / 0.65 * 0.75
-        return 1.0 - cover * smooth(self.seed, 2, t, 600.0)
-
-    def inverter_watts(self, t: float) -> list[float]:
-        """What each microinverter puts out at `t` (W, capped at its rating)."""
-        inv = self.cfg.inverters
-        avail = inv.rating_w * 1.1 * self.clear_sky(t)
-        if avail <= 0:
-            return [0.0] * inv.count
-        avail *= self.cloud(t)
-        return [min(float(inv.rating_w), avail * s) for s in self.shares]
-
-    def peak_watts(self, t: float) -> list[float]:
-        """Each inverter's clear-sky output at solar noon of `t`'s day (its day maximum)."""
-        noon = self.midnight_of(t) + 12.25 * 3600 + (3600 if self.local(t).dst() else 0)
-        avail = self.cfg.inverters.rating_w * 1.1 * self.clear_sky(noon)
-        return [min(float(self.cfg.inverters.rating_w), avail * s) for s in self.shares]
-
-    def load_watts(self, t: float) -> float:
-        lc = self.cfg.load
-        lt = self.local(t)
-        h = lt.hour + lt.minute / 60 + lt.second / 3600
-        base = lc.base_w + lc.morning_peak_w * math.exp(-(((h - 7.5) / 1.1) ** 2))
-        base += lc.evening_peak_w * math.exp(-(((h - 19.0) / 1.6) ** 2))
-        wobble = 1 + lc.noise * (2 * smooth(self.seed, 3, t, 120.0) - 1)
-        spike = 1500.0 if smooth(self.seed, 4, t, 900.0) > 0.85 else 0.0
-        return base * wobble + spike
 
     # --- dispatch ------------------------------------------------------------------------
     def _dispatch(
@@ -372,7 +281,3 @@ class Model:
         while day not in self.day_start and day > min(self.day_start):
             day -= 1
         return self.day_start.get(day) or self.day_start[min(self.day_start)]
-
-    def midnight_before(self, t: float, days: int) -> float:
-        d = self.local(t).date() - timedelta(days=days)
-        return datetime.combine(d, time(0), tzinfo=self.tz).timestamp()

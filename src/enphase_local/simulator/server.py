@@ -4,7 +4,9 @@ Why one aiohttp application for any number of gateways: a fleet of a
 thousand gateways must fit a small machine, so gateways share the
 application, the runner and the SSL context, and each request is routed to
 its gateway's state (`GatewayCore`) by the local port it arrived on. A single
-`SimulatedGateway` is just a host with one gateway on two ports.
+`SimulatedGateway` is just a host with one gateway on two ports. The host
+itself (sockets, runner, routing by port) is in `host`; `SimHost` is
+re-exported here.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import socket
-import ssl
 import weakref
 import zoneinfo
 from collections.abc import Mapping
@@ -25,8 +25,8 @@ from enphase_local.simulator.auth import Role, issue_token
 from enphase_local.simulator.clock import SimClock
 from enphase_local.simulator.cloud import CloudEmulation, CloudURLs
 from enphase_local.simulator.contract import HTML, XML, Backend, Reply
-from enphase_local.simulator.control import add_control_routes
 from enphase_local.simulator.faults import Decision, Faults, LatencyProfile
+from enphase_local.simulator.host import SimHost, _url
 from enphase_local.simulator.personalities import Gatekeeper, Personality, personality_for
 from enphase_local.simulator.reqlog import RequestLog
 from enphase_local.simulator.tls import server_ssl_context
@@ -257,67 +257,6 @@ class GatewayCore:
             "sim_time": self.clock.now(),
             "sessions": len(self.sessions),
         }
-
-
-class SimHost:
-    """One aiohttp application and runner; gateways are attached to ports with `bind`."""
-
-    def __init__(self, *, cloud: CloudEmulation | None = None, backlog: int = 128) -> None:
-        self.cloud = cloud
-        self.backlog = backlog
-        self.by_port: dict[int, GatewayCore] = {}
-        app = web.Application()
-        if cloud is not None:
-            cloud.add_routes(app)
-        add_control_routes(app, self.core_for)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self.app = app
-        self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        self._started = False
-
-    def core_for(self, request: web.Request) -> GatewayCore | None:
-        sockname = request.get_extra_info("sockname")
-        if not sockname:
-            return None
-        return self.by_port.get(int(sockname[1]))
-
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        core = self.core_for(request)
-        if core is None:
-            raise web.HTTPServiceUnavailable(text="no gateway on this port")
-        return await core.handle(request)
-
-    async def start(self) -> None:
-        if not self._started:
-            await self.runner.setup()
-            self._started = True
-
-    async def bind(
-        self, core: GatewayCore, host: str, port: int, ssl_context: ssl.SSLContext | None
-    ) -> int:
-        """Serve `core` on `host:port` (0 picks a free port); returns the port."""
-        sock = socket.create_server((host, port), backlog=self.backlog)
-        actual = int(sock.getsockname()[1])
-        self.by_port[actual] = core
-        site = web.SockSite(self.runner, sock, ssl_context=ssl_context, backlog=self.backlog)
-        try:
-            await site.start()
-        except BaseException:
-            del self.by_port[actual]
-            sock.close()
-            raise
-        return actual
-
-    async def stop(self) -> None:
-        if self._started:
-            await self.runner.cleanup()
-            self._started = False
-            self.by_port.clear()
-
-
-def _url(scheme: str, host: str, port: int) -> str:
-    shown = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{shown}:{port}"
 
 
 class SimulatedGateway:
