@@ -66,7 +66,6 @@ def ct_counters(meters: Mapping[str, Meter]) -> tuple[Counters, dict[str, float]
     prod = by_type.get("production")
     net = by_type.get("net-consumption")
     total = by_type.get("total-consumption")
-    storage = by_type.get("storage")
     if prod is not None:
         put("production", prod.wh_delivered, prod.watts)
         for ch in prod.channels:
@@ -79,17 +78,15 @@ def ct_counters(meters: Mapping[str, Meter]) -> tuple[Counters, dict[str, float]
         put("consumption", total.wh_delivered, total.watts)
         for ch in total.channels:
             put(f"{ch.phase}:consumption", ch.wh_delivered, ch.watts)
-    # The gateway computes the flow it does not measure, and so do we: the house takes
-    # what the panels make, plus what the grid and (with a storage CT) the batteries give.
-    sources: dict[str, tuple[float, float]] = {}  # prefix -> (net Wh, watts) of sources
-    for reading in (prod, storage):
-        if reading is None:
-            continue
-        parts: list[tuple[str, MeterReading | MeterChannel]] = [("", reading)]
-        parts += [(f"{c.phase}:", c) for c in reading.channels]
+    # The gateway computes the flow it does not measure, and so do we, the same way:
+    # house = production CT + net CT. A storage CT is reported but not added: real
+    # gateways leave it out (8.2.127 capture: total 1843.831 = 1714.424 + 129.407).
+    sources: dict[str, tuple[float, float]] = {}  # prefix -> (net Wh, watts) of production
+    if prod is not None:
+        parts: list[tuple[str, MeterReading | MeterChannel]] = [("", prod)]
+        parts += [(f"{c.phase}:", c) for c in prod.channels]
         for prefix, part in parts:
-            wh, w = sources.get(prefix, (0.0, 0.0))
-            sources[prefix] = (wh + _net(part), w + part.watts)
+            sources[prefix] = (_net(part), part.watts)
     for prefix, (src_wh, src_w) in sources.items():
         net_key, total_key = f"{prefix}net_consumption", f"{prefix}consumption"
         if net_key in counters and total_key not in counters:

@@ -22,8 +22,8 @@ async def test_every_preset_gives_a_complete_snapshot(preset: str) -> None:
     assert gw.log.max_in_flight == 1
     if Capability.METERS in envoy.capabilities:
         # CT-backed flows are the model's flows at this instant
-        storage_ct = "storage" in snap.meters
-        expected = state["pv_w"] + (0 if storage_ct else state["battery_w"] + state["acb_w"])
+        # batteries sit on the production circuit: the production CT sees them too
+        expected = state["pv_w"] + state["battery_w"] + state["acb_w"]
         assert snap.production.watts == pytest.approx(expected, abs=2)
         assert snap.net_consumption is not None
         assert snap.net_consumption.watts == pytest.approx(state["grid_w"], abs=2)

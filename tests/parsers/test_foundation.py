@@ -112,3 +112,16 @@ def test_obj_getters() -> None:
     assert o.text("s") == "x" and o.flag("b") is True and o.epoch("e") == 1700000000
     assert o.items_or("missing") == [] and [c.integer("a") for c in o.objs("l")] == [1]
     assert o.text_or("missing") is None and o.child_or("none") is None
+
+
+def test_integers_beyond_64_bits_are_refused() -> None:
+    """Fuzzing found 1.8e19 accepted as an integer, which to_dict's JSON then refused."""
+    import pytest as _pytest
+
+    from enphase_local.sources._json import ShapeError
+
+    for huge in (1.8446744073709552e19, 2**64, -(2**63) - 1):
+        with _pytest.raises(ShapeError):
+            Obj({"n": huge}).integer("n")
+    assert Obj({"n": 2**63 - 1}).integer("n") == 2**63 - 1
+    assert Obj({"n": 12.0}).integer_or("n") == 12

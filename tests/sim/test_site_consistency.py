@@ -56,17 +56,14 @@ def test_production_consumption_identities(name: str, hour: float) -> None:
             sum(ln["whLifetime"] for ln in entry["lines"]), abs=0.002
         )
     storage_w = state["battery_w"] + state["acb_w"]
-    storage_ct = "storage" in meters
-    # Without a storage CT the batteries sit on the production circuit: that CT sees them.
+    # The batteries sit on the production circuit: the production CT sees them.
     assert prod["wNow"] == readings[meters["production"]]["activePower"]
-    expected_prod = state["pv_w"] + (0.0 if storage_ct else storage_w)
-    assert prod["wNow"] == pytest.approx(expected_prod, abs=0.01)
+    assert prod["wNow"] == pytest.approx(state["pv_w"] + storage_w, abs=0.01)
     assert net["wNow"] == readings[meters["net-consumption"]]["activePower"]
     assert net["wNow"] == pytest.approx(state["grid_w"], abs=0.01)
     assert total["wNow"] == pytest.approx(state["load_w"], abs=0.01)
-    # load = production CT + grid import (+ storage CT discharge where one exists)
-    measured_storage = readings[meters["storage"]]["activePower"] if storage_ct else 0.0
-    assert total["wNow"] == pytest.approx(prod["wNow"] + net["wNow"] + measured_storage, abs=0.02)
+    # as real gateways compute it: load = production CT + net CT (storage CT left out)
+    assert total["wNow"] == pytest.approx(prod["wNow"] + net["wNow"], abs=0.02)
     assert prod["whLifetime"] == readings[meters["production"]]["actEnergyDlvd"]
     inverters = get(b, "/api/v1/production/inverters")
     section = pj["production"][0]

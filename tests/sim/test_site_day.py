@@ -61,10 +61,10 @@ def test_day_counters_soc_and_midnight(name: str) -> None:
         last_today = prod["whToday"]
         hour = datetime.fromtimestamp(t, ZoneInfo(PRESETS[name].timezone)).hour
         if hour < 4 or hour >= 22:
-            # no PV at night (a production CT without a storage CT also sees batteries)
+            # no PV at night (the production CT also sees the batteries)
             assert pj["production"][0]["wNow"] == 0
             cfg = PRESETS[name]
-            if cfg.ct_enabled("storage") or not (cfg.battery.count or cfg.acb.count):
+            if not (cfg.battery.count or cfg.acb.count):
                 assert prod["wNow"] == 0
         if 11 <= hour <= 14:
             assert prod["wNow"] > 500

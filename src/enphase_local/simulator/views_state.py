@@ -249,15 +249,15 @@ Series = tuple[float, ...]
 def production_ct(s: Snapshot) -> tuple[Series, Series, Series, Series, Series]:
     """What the production CT measures: (watts, delivered Wh, received Wh, today Wh, week Wh).
 
-    Without a storage CT, AC-coupled batteries (Encharge, ACB) sit on the
-    production circuit, so the production CT sees PV plus the batteries'
-    flow (negative while they charge), as on real installations; the gateway
-    then computes consumption from that CT and the net CT, and gets the house
-    load right.
+    AC-coupled batteries (Encharge, ACB) sit on the production circuit, so the
+    production CT sees PV plus the batteries' flow (negative while they
+    charge). Real gateways compute total consumption as production CT + net
+    CT, leaving a storage CT out (the 8.2.127 capture: 1843.831 = 1714.424 +
+    129.407), which only adds up to the house load when that is so.
     """
     cfg, fl, e = s.cfg, s.flows, s.energy
     n = cfg.phase_count
-    if cfg.ct_enabled("storage") or not (cfg.battery.count or cfg.acb.count):
+    if not (cfg.battery.count or cfg.acb.count):
         return fl.pv, e["prod"], (0.0,) * n, s.today["prod"], s.week["prod"]
     storage_w = (fl.batt + fl.acb) / n
 

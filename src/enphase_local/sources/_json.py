@@ -175,10 +175,11 @@ class Obj:
         raise self._fail(key, "a number", value)
 
     def integer(self, key: str) -> int:
+        """A 64-bit integer (a float with no fraction is accepted, as some firmware sends)."""
         value = self.d.get(key, _ABSENT)
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool) and _INT_MIN <= value <= _INT_MAX:
             return value
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and _INT_MIN <= value <= _INT_MAX:
             return int(value)
         raise self._fail(key, "an integer", value)
 
@@ -266,6 +267,9 @@ class Obj:
 
 
 _ABSENT: Any = object()
+# Integers beyond 64 bits cannot be serialised back to JSON (orjson refuses them):
+# no gateway sends one, so such a value is garbage.
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
 def _to_bool(value: Any) -> bool | None:
