@@ -216,7 +216,13 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
         lead = sim.gateways[0]
         lead.set_time(NOON)
         tokens = [g.token() for g in sim.gateways]
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False, limit=0))
+        # aiohttp closes connections idle for 15 s: at a real 60 s interval each
+        # gateway's TLS connection (and its 256 KB buffer) is gone between updates.
+        # The schedule here is accelerated, so scale that timeout with it.
+        keepalive_s = 15.0 / args.accel
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=False, limit=0, keepalive_timeout=keepalive_s)
+        )
         envs = [
             Envoy(g.entry["https_host"], token=t, session=session, clock=clock)
             for g, t in zip(sim.gateways, tokens, strict=True)
