@@ -125,3 +125,16 @@ def test_integers_beyond_64_bits_are_refused() -> None:
             Obj({"n": huge}).integer("n")
     assert Obj({"n": 2**63 - 1}).integer("n") == 2**63 - 1
     assert Obj({"n": 12.0}).integer_or("n") == 12
+
+
+def test_error_names_the_nested_field() -> None:
+    """Paths are built only on failure, and still name the exact field."""
+    from enphase_local.sources._json import ShapeError
+
+    doc = Obj({"devices": [{"ok": 1}, {"reading": {"watts": "abc"}}]})
+    inner = list(doc.objs("devices"))[1].child("reading")
+    with pytest.raises(ShapeError, match=r"body\.devices\[1\]\.reading\.watts: expected a number"):
+        inner.number("watts")
+    assert inner.number_or("missing", 3.0) == 3.0
+    with pytest.raises(ShapeError):
+        Obj({"w": True}).number("w")  # a bool is not a number

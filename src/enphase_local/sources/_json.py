@@ -141,11 +141,30 @@ class Obj:
     value of the wrong type is always an error.
     """
 
-    __slots__ = ("d", "where")
+    __slots__ = ("_key", "_parent", "_where", "d")
 
-    def __init__(self, d: dict[str, Any], where: str = "body") -> None:
+    def __init__(
+        self,
+        d: dict[str, Any],
+        where: str = "body",
+        parent: Obj | None = None,
+        key: str | tuple[str, int] = "",
+    ) -> None:
+        # The path is only needed in an error message: keep the pieces and build it
+        # then, rather than formatting a string for every object of every body.
         self.d = d
-        self.where = where
+        self._where = where
+        self._parent = parent
+        self._key = key
+
+    @property
+    def where(self) -> str:
+        """Where this object sits in the body, e.g. ``body.devices[2].lastReading``."""
+        if self._parent is None:
+            return self._where
+        key = self._key
+        step = f"{key[0]}[{key[1]}]" if isinstance(key, tuple) else key
+        return f"{self._parent.where}.{step}"
 
     def __contains__(self, key: str) -> bool:
         return key in self.d
@@ -162,7 +181,10 @@ class Obj:
     # numbers ---------------------------------------------------------------
     def number(self, key: str) -> float:
         value = self.d.get(key, _ABSENT)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        kind = type(value)  # exact types: fast, and a bool is not a number here
+        if kind is float:
+            return value  # type: ignore[no-any-return]
+        if kind is int:
             return float(value)
         raise self._fail(key, "a number", value)
 
@@ -170,7 +192,10 @@ class Obj:
         value = self.d.get(key)
         if value is None:
             return default
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        kind = type(value)
+        if kind is float:
+            return value  # type: ignore[no-any-return]
+        if kind is int:
             return float(value)
         raise self._fail(key, "a number", value)
 
@@ -234,7 +259,7 @@ class Obj:
     def child(self, key: str) -> Obj:
         value = self.d.get(key, _ABSENT)
         if isinstance(value, dict):
-            return Obj(value, f"{self.where}.{key}")
+            return Obj(value, "", self, key)
         raise self._fail(key, "an object", value)
 
     def child_or(self, key: str) -> Obj | None:
@@ -242,7 +267,7 @@ class Obj:
         if value is None:
             return None
         if isinstance(value, dict):
-            return Obj(value, f"{self.where}.{key}")
+            return Obj(value, "", self, key)
         raise self._fail(key, "an object", value)
 
     def items(self, key: str) -> list[Any]:
@@ -263,7 +288,9 @@ class Obj:
     def objs(self, key: str) -> Iterator[Obj]:
         """Each element of the list `key` (absent: none) as `Obj`."""
         for i, value in enumerate(self.items_or(key)):
-            yield as_obj(value, f"{self.where}.{key}[{i}]")
+            if not isinstance(value, dict):
+                raise ShapeError(f"{self.where}.{key}[{i}]: expected an object, got {_kind(value)}")
+            yield Obj(value, "", self, (key, i))
 
 
 _ABSENT: Any = object()

@@ -65,7 +65,10 @@ def _detail(eid: str, dev: Obj) -> InverterDetail:
     channels = dev.items("channels")
     if not channels:
         raise ShapeError(f"{dev.where}.channels: a microinverter without channels")
-    ch = as_obj(channels[0], f"{dev.where}.channels[0]")
+    first = channels[0]
+    if not isinstance(first, dict):
+        raise ShapeError(f"{dev.where}.channels[0]: expected an object")
+    ch = Obj(first, "", dev, ("channels", 0))
     watts = ch.child("watts")
     energy = ch.child("wattHours")
     last = ch.child("lastReading")
@@ -107,7 +110,7 @@ def parse_device_data(data: Any) -> DeviceData:
                 raise ShapeError(f"body.{key}: expected a device object, got {value!r:.30}")
             continue  # some other counter or flag a newer firmware added
         devices += 1
-        dev = Obj(value, f"body.{key}")
+        dev = Obj(value, "", body, key)
         if dev.text("devName").lower() != "pcu":
             continue
         if dev.flag_or("modGone", False) or not dev.flag_or("active", True):
