@@ -29,6 +29,7 @@ from enphase_local.simulator.faults import Decision, Faults, LatencyProfile
 from enphase_local.simulator.host import SimHost, _url
 from enphase_local.simulator.personalities import Gatekeeper, Personality, personality_for
 from enphase_local.simulator.reqlog import RequestLog
+from enphase_local.simulator.stream import STREAM_PATH, serve_stream
 from enphase_local.simulator.tls import server_ssl_context
 
 __all__ = ["GatewayCore", "SimHost", "SimulatedGateway"]
@@ -76,6 +77,7 @@ class GatewayCore:
         if self.faults.clock is None:
             self.faults.clock = clock
         self.log = RequestLog()
+        self.stream_interval_s = 1.0  # /stream/meter frame period, real seconds
         self.serial = backend.serial
         self.firmware = backend.firmware
         self.personality: Personality = personality_for(self.firmware)
@@ -200,6 +202,8 @@ class GatewayCore:
                 return self.gate.refuse()
         if path in self.faults.unauthorized_paths:
             return self.gate.refuse()
+        if path == STREAM_PATH and request.method == "GET":
+            return await serve_stream(request, self.backend, interval_s=self.stream_interval_s)
         body = await request.read()
         try:
             reply = self.backend.handle(request.method, path, request.query, body)
