@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
-import jwt
 
 from .errors import (
     EnvoyBadCredentialsError,
@@ -91,6 +90,10 @@ class TokenClaims:
         Raises `EnvoyBadCredentialsError` when the text is not a JWT (a
         truncated paste, quotes, or a session id given instead of a token).
         """
+        # Imported here: PyJWT loads its crypto algorithms on import (~80 ms), and
+        # most programs decode a token once, if ever.
+        import jwt
+
         try:
             claims = jwt.decode(
                 token.strip(),
