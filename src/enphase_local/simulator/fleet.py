@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import resource
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from enphase_local.simulator.clock import SimClock
 from enphase_local.simulator.cloud import CloudEmulation, CloudURLs
 from enphase_local.simulator.contract import Backend
 from enphase_local.simulator.faults import Faults, LatencyProfile
-from enphase_local.simulator.host import SimHost, _url
-from enphase_local.simulator.reqlog import RequestLog
-from enphase_local.simulator.server import GatewayCore
+from enphase_local.simulator.host import SimHost
+from enphase_local.simulator.server import GatewayCore, GatewayView
 from enphase_local.simulator.tls import server_ssl_context
 
 __all__ = ["FleetGateway", "SimulatedFleet", "raise_open_file_limit"]
@@ -41,7 +40,7 @@ def raise_open_file_limit(needed: int) -> int:
     return int(soft) if soft != resource.RLIM_INFINITY else 1 << 30
 
 
-class FleetGateway:
+class FleetGateway(GatewayView):
     """One member of a fleet: its ports, credentials, faults and request log."""
 
     __slots__ = ("core", "host", "http_port", "https_port")
@@ -51,48 +50,6 @@ class FleetGateway:
         self.host = host
         self.http_port = 0
         self.https_port = 0
-
-    @property
-    def serial(self) -> str:
-        return self.core.serial
-
-    @property
-    def firmware(self) -> str:
-        return self.core.firmware
-
-    @property
-    def backend(self) -> Backend:
-        return self.core.backend
-
-    @property
-    def faults(self) -> Faults:
-        return self.core.faults
-
-    @property
-    def log(self) -> RequestLog:
-        return self.core.log
-
-    @property
-    def http_url(self) -> str:
-        return _url("http", self.host, self.http_port)
-
-    @property
-    def https_url(self) -> str:
-        return _url("https", self.host, self.https_port)
-
-    @property
-    def https_host(self) -> str:
-        return self.https_url.removeprefix("https://")
-
-    @property
-    def passwords(self) -> Mapping[str, str]:
-        return dict(self.core.passwords)
-
-    def owner_token(self, valid_for_s: float | None = None) -> str:
-        return self.core.token("owner", valid_for_s)
-
-    def installer_token(self, valid_for_s: float | None = None) -> str:
-        return self.core.token("installer", valid_for_s)
 
 
 class SimulatedFleet:

@@ -202,14 +202,15 @@ class GatewayCore:
                 return self.gate.refuse()
         if path in self.faults.unauthorized_paths:
             return self.gate.refuse()
-        if path == STREAM_PATH and request.method == "GET":
-            return await serve_stream(request, self.backend, interval_s=self.stream_interval_s)
         body = await request.read()
         try:
             reply = self.backend.handle(request.method, path, request.query, body)
         except Exception:
             _LOG.exception("backend failed on %s %s", request.method, path)
             return _page(500, b"<html><body><h2>500 Internal Server Error</h2></body></html>\n")
+        if reply is None and path == STREAM_PATH and request.method == "GET":
+            # The backend has no stream of its own: build one from its meter views.
+            return await serve_stream(request, self.backend, interval_s=self.stream_interval_s)
         if reply is None and path in ("/info", "/info.xml") and request.method == "GET":
             reply = self._fallback_info(now)
         if reply is None:
@@ -263,56 +264,17 @@ class GatewayCore:
         }
 
 
-class SimulatedGateway:
-    """A gateway on HTTP and HTTPS: ``async with SimulatedGateway(backend) as gw: ...``."""
+class GatewayView:
+    """Read access to one served gateway, shared by `SimulatedGateway` and a fleet's members.
 
-    def __init__(
-        self,
-        backend: Backend,
-        *,
-        host: str = "127.0.0.1",
-        http_port: int = 0,
-        https_port: int = 0,
-        clock: SimClock | None = None,
-        faults: Faults | None = None,
-        latency: LatencyProfile | None = None,
-        cloud: bool | CloudEmulation = True,
-    ) -> None:
-        if clock is None:
-            backend_clock = getattr(backend, "clock", None)
-            clock = backend_clock if isinstance(backend_clock, SimClock) else SimClock()
-        self.clock = clock
-        self.host = host
-        self._ports = (http_port, https_port)
-        self.core = GatewayCore(backend, clock=clock, faults=faults, latency=latency)
-        if isinstance(cloud, CloudEmulation):
-            self.cloud: CloudEmulation | None = cloud
-        else:
-            self.cloud = CloudEmulation(clock=clock) if cloud else None
-        self._host = SimHost(cloud=self.cloud)
-        self.http_port = 0
-        self.https_port = 0
+    Subclasses provide `core`, `host`, `http_port` and `https_port`.
+    """
 
-    async def start(self) -> None:
-        await self._host.start()
-        try:
-            self.http_port = await self._host.bind(self.core, self.host, self._ports[0], None)
-            self.https_port = await self._host.bind(
-                self.core, self.host, self._ports[1], server_ssl_context()
-            )
-        except BaseException:
-            await self._host.stop()
-            raise
-
-    async def stop(self) -> None:
-        await self._host.stop()
-
-    async def __aenter__(self) -> SimulatedGateway:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+    __slots__ = ()
+    core: GatewayCore
+    host: str
+    http_port: int
+    https_port: int
 
     @property
     def backend(self) -> Backend:
@@ -378,6 +340,58 @@ class SimulatedGateway:
 
     def expire_tokens(self) -> None:
         self.faults.expire_tokens()
+
+
+class SimulatedGateway(GatewayView):
+    """A gateway on HTTP and HTTPS: ``async with SimulatedGateway(backend) as gw: ...``."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        host: str = "127.0.0.1",
+        http_port: int = 0,
+        https_port: int = 0,
+        clock: SimClock | None = None,
+        faults: Faults | None = None,
+        latency: LatencyProfile | None = None,
+        cloud: bool | CloudEmulation = True,
+    ) -> None:
+        if clock is None:
+            backend_clock = getattr(backend, "clock", None)
+            clock = backend_clock if isinstance(backend_clock, SimClock) else SimClock()
+        self.clock = clock
+        self.host = host
+        self._ports = (http_port, https_port)
+        self.core = GatewayCore(backend, clock=clock, faults=faults, latency=latency)
+        if isinstance(cloud, CloudEmulation):
+            self.cloud: CloudEmulation | None = cloud
+        else:
+            self.cloud = CloudEmulation(clock=clock) if cloud else None
+        self._host = SimHost(cloud=self.cloud)
+        self.http_port = 0
+        self.https_port = 0
+
+    async def start(self) -> None:
+        await self._host.start()
+        try:
+            self.http_port = await self._host.bind(self.core, self.host, self._ports[0], None)
+            self.https_port = await self._host.bind(
+                self.core, self.host, self._ports[1], server_ssl_context()
+            )
+        except BaseException:
+            await self._host.stop()
+            raise
+
+    async def stop(self) -> None:
+        await self._host.stop()
+
+    async def __aenter__(self) -> SimulatedGateway:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
 
     @property
     def cloud_base_url(self) -> CloudURLs:

@@ -47,12 +47,15 @@ def meter_frame(backend: Backend) -> dict[str, Any] | None:
     readings = backend.handle("GET", "/ivp/meters/readings", {}, b"")
     if meters is None or readings is None or meters.status != 200 or readings.status != 200:
         return None
-    kinds = {m["eid"]: m["measurementType"] for m in orjson.loads(meters.body)}
     frame: dict[str, Any] = {}
-    for reading in orjson.loads(readings.body):
-        kind = kinds.get(reading.get("eid"))
-        if kind in ("production", "net-consumption", "total-consumption"):
-            frame[kind] = _phases(reading)
+    try:
+        kinds = {m["eid"]: m["measurementType"] for m in orjson.loads(meters.body)}
+        for reading in orjson.loads(readings.body):
+            kind = kinds.get(reading.get("eid"))
+            if kind in ("production", "net-consumption", "total-consumption"):
+                frame[kind] = _phases(reading)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None  # meter views that are not meter data (a stub, a 5.x error body)
     prod, net = frame.get("production"), frame.get("net-consumption")
     if prod and net and "total-consumption" not in frame:
         frame["total-consumption"] = {
