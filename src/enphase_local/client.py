@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -28,7 +29,7 @@ import aiohttp
 from .auth import Authenticator, DigestAuth, TokenAuth, installer_password, owner_password
 from .backoff import RetryPolicy
 from .capabilities import Capability, SourceStatus
-from .compose import CtBaseline, as_report, ct_counters
+from .compose import CtBaseline, as_report, compose_meters, ct_counters
 from .errors import (
     EnvoyAuthError,
     EnvoyBadCredentialsError,
@@ -468,8 +469,6 @@ class Envoy:
 
     def _anchor_baseline(self) -> None:
         """Remember the CT counters as production.json was read (see compose.carry_forward)."""
-        from .compose import compose_meters
-
         meters = compose_meters(self._data.get("meters"), self._data.get("meters_readings"))
         self._baseline = CtBaseline(ct_counters(meters)[0])
 
@@ -561,8 +560,6 @@ class Envoy:
         key = self._production_key
         if tz is None or key is None or key not in self._fresh:
             return
-        from datetime import datetime
-
         last = datetime.fromtimestamp(self._fresh[key], tz).date()
         if datetime.fromtimestamp(now, tz).date() != last:
             self._schedule.force(key)

@@ -13,7 +13,7 @@ estimated, because both come from the same meter.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,6 +244,3 @@ def compose_contacts(statuses: Any, settings: Any) -> dict[str, Any]:
     if statuses is None:
         return {}
     return dict(join_dry_contacts(statuses, settings or {}))
-
-
-Composer = Callable[..., Any]

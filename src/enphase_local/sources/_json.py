@@ -16,7 +16,7 @@ strict about the type of every key they read.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import orjson
@@ -28,6 +28,7 @@ __all__ = [
     "ShapeError",
     "as_list",
     "as_obj",
+    "devices_by_group",
     "json_parser",
     "load_json",
     "snippet",
@@ -131,6 +132,26 @@ def as_obj(value: Any, where: str = "body") -> Obj:
     if not isinstance(value, dict):
         raise ShapeError(f"{where}: expected an object, got {_kind(value)}")
     return Obj(value, where)
+
+
+def devices_by_group(
+    data: Any, readers: Mapping[str, Callable[[Obj], Any]]
+) -> dict[str, list[Any]]:
+    """Read ``[{"type": KIND, "devices": [...]}, ...]`` bodies: KIND -> devices read by `readers`.
+
+    The inventory endpoints list device groups this way; groups of a kind we do
+    not read are skipped (newer firmware adds kinds), each device of a kind we
+    read goes through its reader.
+    """
+    out: dict[str, list[Any]] = {kind: [] for kind in readers}
+    for i, raw in enumerate(as_list(data)):
+        group = as_obj(raw, f"body[{i}]")
+        kind = group.text("type").upper()
+        devices = group.objs("devices")
+        reader = readers.get(kind)
+        if reader is not None:
+            out[kind].extend(reader(d) for d in devices)
+    return out
 
 
 class Obj:

@@ -30,7 +30,7 @@ from ..models.ensemble import (
     GridMode,
     RelayState,
 )
-from ._json import Obj, as_list, as_obj, json_parser
+from ._json import Obj, as_obj, devices_by_group, json_parser
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = [
@@ -143,31 +143,26 @@ def parse_ensemble_inventory(data: Any) -> EnsembleInventory:
     A site has one system controller, collar and combiner at most; should a
     group ever list several, the first is kept (all are still type-checked).
     """
-    encharge: list[EnchargeUnit] = []
-    enpower: list[Enpower] = []
-    collar: list[Collar] = []
-    c6_combiner: list[C6Combiner] = []
-    c6_rgm: list[C6Rgm] = []
-    for i, raw in enumerate(as_list(data)):
-        group = as_obj(raw, f"body[{i}]")
-        kind = group.text("type").upper()
-        devices = group.objs("devices")
-        if kind == "ENCHARGE":
-            encharge.extend(_encharge(d) for d in devices)
-        elif kind == "ENPOWER":
-            enpower.extend(_enpower(d) for d in devices)
-        elif kind == "COLLAR":
-            collar.extend(_collar(d) for d in devices)
-        elif kind == "C6 COMBINER CONTROLLER":
-            c6_combiner.extend(_c6_combiner(d) for d in devices)
-        elif kind == "C6 RGM":
-            c6_rgm.extend(_c6_rgm(d) for d in devices)
+    groups = devices_by_group(
+        data,
+        {
+            "ENCHARGE": _encharge,
+            "ENPOWER": _enpower,
+            "COLLAR": _collar,
+            "C6 COMBINER CONTROLLER": _c6_combiner,
+            "C6 RGM": _c6_rgm,
+        },
+    )
+
+    def first(kind: str) -> Any:
+        return groups[kind][0] if groups[kind] else None
+
     return EnsembleInventory(
-        encharge=tuple(encharge),
-        enpower=enpower[0] if enpower else None,
-        collar=collar[0] if collar else None,
-        c6_combiner=c6_combiner[0] if c6_combiner else None,
-        c6_rgm=c6_rgm[0] if c6_rgm else None,
+        encharge=tuple(groups["ENCHARGE"]),
+        enpower=first("ENPOWER"),
+        collar=first("COLLAR"),
+        c6_combiner=first("C6 COMBINER CONTROLLER"),
+        c6_rgm=first("C6 RGM"),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..models.battery import AcbState, AcbUnit
 from ..models.ensemble import DeviceInventory, InventoryDevice, QRelay, RelayState
-from ._json import Obj, ShapeError, as_list, as_obj, json_parser
+from ._json import Obj, ShapeError, devices_by_group, json_parser
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = ["INVENTORY", "parse_inventory"]
@@ -83,23 +83,13 @@ def _qrelay(d: Obj) -> QRelay:
 @json_parser(PATH)
 def parse_inventory(data: Any) -> DeviceInventory:
     """``/inventory.json?deleted=1`` -> devices by kind, in the order the gateway lists them."""
-    pcu: list[InventoryDevice] = []
-    acb: list[AcbUnit] = []
-    nsrb: list[QRelay] = []
-    esub: list[InventoryDevice] = []
-    for i, raw in enumerate(as_list(data)):
-        group = as_obj(raw, f"body[{i}]")
-        kind = group.text("type").upper()
-        devices = group.objs("devices")
-        if kind == "PCU":
-            pcu.extend(_device(d) for d in devices)
-        elif kind == "ACB":
-            acb.extend(_acb(d) for d in devices)
-        elif kind == "NSRB":
-            nsrb.extend(_qrelay(d) for d in devices)
-        elif kind == "ESUB":
-            esub.extend(_device(d) for d in devices)
-    return DeviceInventory(pcu=tuple(pcu), acb=tuple(acb), nsrb=tuple(nsrb), esub=tuple(esub))
+    groups = devices_by_group(data, {"PCU": _device, "ACB": _acb, "NSRB": _qrelay, "ESUB": _device})
+    return DeviceInventory(
+        pcu=tuple(groups["PCU"]),
+        acb=tuple(groups["ACB"]),
+        nsrb=tuple(groups["NSRB"]),
+        esub=tuple(groups["ESUB"]),
+    )
 
 
 INVENTORY: Source[DeviceInventory] = Source(
