@@ -206,4 +206,35 @@ QUIRKS: tuple[Quirk, ...] = (
         "Lifetime production resets near 1.19 MWh or steps down by 1.19 MWh.",
         "counters.CounterGuard",
     ),
+    Quirk(
+        "eim_active_count_zero",
+        "5.3.5528, 8.3.5528",
+        lambda fw: fw.parts[:3] in ((5, 3, 5528), (8, 3, 5528)),
+        "The production eim entry sometimes reports activeCount 0 for one read (garbage values); "
+        "the CT readings of the same moment are healthy.",
+        "not yet corrected (issue 11)",
+    ),
+    Quirk(
+        "storage_ct_phase_zero",
+        "8.3.6000 and later",
+        lambda fw: fw.at_least(8, 3, 6000),
+        "A split-phase storage CT sometimes reports one phase all zero; its totals drop to the "
+        "other phase's value (half the truth).",
+        "not yet corrected (issue 11)",
+    ),
+    Quirk(
+        "http_closed",
+        "8.3.5286 and later",
+        lambda fw: fw.at_least(8, 3, 5286),
+        "Plain HTTP (port 80) may be closed: HTTPS only.",
+        "transport.detect_scheme (HTTPS first; HTTP only as a fallback)",
+    ),
+    Quirk(
+        "lifetime_wrap_exact",
+        "any",
+        _any,
+        "The 32-bit lifetime wrap is 1,193,046 Wh (2^32 J); no other drop of a lifetime counter "
+        "is a wrap: a zero or low answer after a reboot is a bad read, not a reset.",
+        "counters.CounterGuard (only the wrap is added to the offset: issue 11)",
+    ),
 )
