@@ -14,7 +14,7 @@ from enphase_local.errors import (
     EnvoyTokenExpiredError,
 )
 from enphase_local.tokens import TokenStore
-from tests.client.simkit import envoy_for, gateway
+from tests.simkit import envoy_for, gateway
 
 
 def cloud(gw: object) -> CloudUrls:

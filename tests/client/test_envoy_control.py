@@ -6,7 +6,7 @@ import pytest
 
 from enphase_local.control import Outcome
 from enphase_local.simulator.clock import SimClock
-from tests.client.simkit import envoy_for, gateway
+from tests.simkit import envoy_for, gateway
 
 WRITE_PATHS = ("/admin/lib/tariff", "/ivp/ensemble/relay", "/ivp/ensemble/dry_contacts")
 

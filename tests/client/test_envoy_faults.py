@@ -10,7 +10,7 @@ import pytest
 from enphase_local.errors import EnvoyConnectionError
 from enphase_local.simulator.faults import LatencyProfile
 from enphase_local.transport import Timeouts
-from tests.client.simkit import envoy_for, gateway
+from tests.simkit import envoy_for, gateway
 
 
 class Sleeps:

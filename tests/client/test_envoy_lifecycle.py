@@ -10,7 +10,7 @@ from enphase_local.simulator.backend import SiteBackend
 from enphase_local.simulator.clock import SimClock
 from enphase_local.simulator.presets import PRESETS
 from enphase_local.simulator.server import SimulatedGateway
-from tests.client.simkit import NOON, envoy_for, gateway
+from tests.simkit import NOON, envoy_for, gateway
 
 
 def backend(preset: str, clock: SimClock, **changes: object) -> SiteBackend:

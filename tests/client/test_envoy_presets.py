@@ -7,7 +7,7 @@ import pytest
 
 from enphase_local.capabilities import Capability
 from enphase_local.simulator.presets import PRESETS
-from tests.client.simkit import envoy_for, gateway
+from tests.simkit import envoy_for, gateway
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from enphase_local.capabilities import Capability
-from tests.client.simkit import envoy_for, gateway
+from tests.simkit import envoy_for, gateway
 from tests.support import REAL, needs_real, real_folders
 
 
