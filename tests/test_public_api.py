@@ -26,6 +26,8 @@ EXPECTED = {
     "EnvoyTokenExpiredError",
     "Firmware",
     "PhaseReadings",
+    "RetryPolicy",
+    "Timeouts",
     "__version__",
 }
 

@@ -32,25 +32,30 @@ from .firmware import Firmware
 
 if TYPE_CHECKING:
     from .capabilities import Capability
-    from .client import CloudUrls, Envoy
+    from .client import Envoy
     from .control import Outcome, WriteResult
     from .models.energy import EnergyReading, PhaseReadings
     from .models.snapshot import Snapshot
     from .models.tariff import StorageMode
-    from .tokens import TokenStore
+    from .net.backoff import RetryPolicy
+    from .net.credentials import CloudUrls
+    from .net.exchange import Timeouts
+    from .net.token_store import TokenStore
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "Capability": "capabilities",
-    "CloudUrls": "client",
+    "CloudUrls": "net.credentials",
     "EnergyReading": "models.energy",
     "Envoy": "client",
     "Outcome": "control",
     "PhaseReadings": "models.energy",
+    "RetryPolicy": "net.backoff",
     "Snapshot": "models.snapshot",
     "StorageMode": "models.tariff",
-    "TokenStore": "tokens",
+    "Timeouts": "net.exchange",
+    "TokenStore": "net.token_store",
     "WriteResult": "control",
 }
 
@@ -72,8 +77,10 @@ __all__ = [
     "Firmware",
     "Outcome",
     "PhaseReadings",
+    "RetryPolicy",
     "Snapshot",
     "StorageMode",
+    "Timeouts",
     "TokenStore",
     "WriteResult",
     "__version__",

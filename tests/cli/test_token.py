@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from enphase_local.cli import token as token_module
-from enphase_local.tokens import TokenClaims, TokenStore
+from enphase_local.net.claims import TokenClaims
+from enphase_local.net.token_store import TokenStore
 
 from .conftest import SimThread, enphase
 

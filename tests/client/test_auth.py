@@ -14,14 +14,15 @@ import jwt
 import pytest
 from aiohttp import web
 
-from enphase_local.auth import DigestAuth, TokenAuth, installer_password, owner_password
 from enphase_local.errors import (
     EnvoyBadCredentialsError,
     EnvoyConnectionError,
     EnvoyTokenExpiredError,
 )
+from enphase_local.net.digest import DigestAuth, installer_password, owner_password
+from enphase_local.net.token_auth import TokenAuth
+from enphase_local.net.transport import Transport
 from enphase_local.sources.registry import Speed
-from enphase_local.transport import Transport
 
 FAST = Speed.FAST
 NOW = 1_750_000_000.0

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from enphase_local.backoff import RetryPolicy, backoff_delay
+from enphase_local.net.backoff import RetryPolicy, backoff_delay
 
 
 def test_delays_stay_within_the_exponential_ceiling_and_the_cap() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from enphase_local.counters import WRAP_WH, CounterGuard
+from enphase_local.engine.counters import WRAP_WH, CounterGuard
 from enphase_local.models.energy import EnergyReading
 
 UTC = ZoneInfo("UTC")

@@ -6,14 +6,15 @@ import stat
 
 import pytest
 
-from enphase_local.client import CloudUrls, Envoy
+from enphase_local.client import Envoy
 from enphase_local.errors import (
     EnvoyAuthError,
     EnvoyBadCredentialsError,
     EnvoyMFARequiredError,
     EnvoyTokenExpiredError,
 )
-from enphase_local.tokens import TokenStore
+from enphase_local.net.credentials import CloudUrls
+from enphase_local.net.token_store import TokenStore
 from tests.simkit import envoy_for, gateway
 
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from enphase_local.errors import EnvoyConnectionError
+from enphase_local.net.exchange import Timeouts
 from enphase_local.simulator.faults import LatencyProfile
-from enphase_local.transport import Timeouts
 from tests.simkit import envoy_for, gateway
 
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from enphase_local.engine.production import production_chain
+from enphase_local.engine.quirks import QUIRKS, repair_total_consumption
 from enphase_local.firmware import Firmware
 from enphase_local.models.energy import EnergyReading
 from enphase_local.models.production import ProductionReport
-from enphase_local.quirks import (
-    QUIRKS,
-    production_chain,
-    repair_total_consumption,
-    tariff_writes_ignored,
-)
+from enphase_local.sources.tariff import tariff_writes_ignored
 from tests.support import SHARED
 
 
@@ -61,7 +58,7 @@ def test_production_chain_by_firmware() -> None:
     assert production_chain(fw("R3.9.36"))[0] == "production_json"
     assert production_chain(fw("D8.2.4345"))[:3] == (
         "production_json",
-        "production",
+        "production_summary",
         "production_v1",
     )
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from enphase_local.outage import in_outage_window, zone
-from enphase_local.scheduler import REPORT_GRACE_S, Schedule
+from enphase_local.engine.outage import in_outage_window, zone
+from enphase_local.engine.schedule import REPORT_GRACE_S, Schedule
 from enphase_local.sources.registry import Cadence, Source
 
 LIVE: Source[object] = Source("live", "/l", lambda b: b, cadence=Cadence.LIVE)

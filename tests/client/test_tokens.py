@@ -22,7 +22,9 @@ from enphase_local.errors import (
     EnvoyMFARequiredError,
     EnvoyParseError,
 )
-from enphase_local.tokens import TokenClaims, TokenStore, fetch_cloud_token
+from enphase_local.net.claims import TokenClaims
+from enphase_local.net.cloud import fetch_cloud_token
+from enphase_local.net.token_store import TokenStore
 
 KEY = "k" * 32
 SERIAL = "122112123456"

@@ -21,10 +21,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from enphase_local.backoff import RetryPolicy, backoff_delay
 from enphase_local.errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyTimeoutError
+from enphase_local.net.backoff import RetryPolicy, backoff_delay
+from enphase_local.net.exchange import Timeouts
+from enphase_local.net.transport import Transport, parse_host
 from enphase_local.sources.registry import Speed
-from enphase_local.transport import Timeouts, Transport, parse_host
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FAST = Speed.FAST

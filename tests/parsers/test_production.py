@@ -19,8 +19,8 @@ from enphase_local.models.energy import EnergyReading
 from enphase_local.models.production import ProductionReport
 from enphase_local.sources.legacy_html import parse_production_html
 from enphase_local.sources.production import (
-    PRODUCTION,
     PRODUCTION_JSON,
+    PRODUCTION_SUMMARY,
     PRODUCTION_V1,
     parse_production,
     parse_production_json,
@@ -314,14 +314,17 @@ def test_v1_wrong_types() -> None:
 
 def test_sources() -> None:
     assert (PRODUCTION_JSON.key, PRODUCTION_JSON.path) == ("production_json", DETAILS)
-    assert (PRODUCTION.key, PRODUCTION.path) == ("production", "/production")
+    assert (PRODUCTION_SUMMARY.key, PRODUCTION_SUMMARY.path) == (
+        "production_summary",
+        "/production",
+    )
     assert (PRODUCTION_V1.key, PRODUCTION_V1.path) == ("production_v1", "/api/v1/production")
-    for source in (PRODUCTION_JSON, PRODUCTION, PRODUCTION_V1):
+    for source in (PRODUCTION_JSON, PRODUCTION_SUMMARY, PRODUCTION_V1):
         assert source.role is Role.OWNER and source.cadence is Cadence.LIVE
-    assert PRODUCTION_JSON.speed is Speed.SLOW and PRODUCTION.speed is Speed.SLOW
+    assert PRODUCTION_JSON.speed is Speed.SLOW and PRODUCTION_SUMMARY.speed is Speed.SLOW
     assert PRODUCTION_V1.speed is Speed.FAST
     assert PRODUCTION_JSON.parse is parse_production_json
-    assert PRODUCTION.parse is parse_production
+    assert PRODUCTION_SUMMARY.parse is parse_production
     assert PRODUCTION_V1.parse is parse_production_v1
 
 

@@ -145,10 +145,11 @@ def progress(message: str) -> Iterator[None]:
 
 def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> Any:
     """An unconnected `Envoy` from settings (the password is asked for on a terminal)."""
-    from ..backoff import RetryPolicy
     from ..client import CloudUrls, Envoy
-    from ..tokens import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL, TokenStore
-    from ..transport import Timeouts
+    from ..net.backoff import RetryPolicy
+    from ..net.cloud import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL
+    from ..net.exchange import Timeouts
+    from ..net.token_store import TokenStore
 
     kwargs: dict[str, Any] = {}
     if clock is not None:

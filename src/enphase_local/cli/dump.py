@@ -66,9 +66,9 @@ def redact_headers(headers: Any, redactor: Any) -> dict[str, str]:
 
 
 async def _capture(settings: Any, folder: Path) -> dict[str, Any]:
+    from ..net.token_store import TokenStore
     from ..sources.registry import Role
     from ..sources.table import SOURCES
-    from ..tokens import TokenStore
 
     async with connect(settings, probe=False) as envoy:
         serial = envoy.info.serial

@@ -24,7 +24,7 @@ __all__ = ["info"]
 
 
 def _has_credentials(settings: Settings, info: Any) -> bool:
-    from ..tokens import TokenStore
+    from ..net.token_store import TokenStore
 
     if not (info.fw.uses_tokens or info.web_tokens):
         return True  # digest: the owner password derives from the serial
@@ -34,6 +34,7 @@ def _has_credentials(settings: Settings, info: Any) -> bool:
 
 
 async def _gather(settings: Settings) -> dict[str, Any]:
+    from ..sources.keys import SourceKey
     from ..sources.table import SOURCES
 
     envoy = make_envoy(settings)
@@ -42,7 +43,7 @@ async def _gather(settings: Settings) -> dict[str, Any]:
             result = await envoy.request("GET", "/info")
             if result.status != 200:
                 raise EnvoyHTTPError(result.status, "/info")
-            info = SOURCES["info"].parse(result.body)
+            info = SOURCES[SourceKey.INFO].parse(result.body)
         connected = _has_credentials(settings, info)
         if connected:
             with progress(f"probing {envoy.host}..."):

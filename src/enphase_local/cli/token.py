@@ -63,13 +63,14 @@ def _show(info: dict[str, Any], *, err: bool = False) -> None:
 
 
 async def _serial_of(settings: Settings) -> str:
+    from ..sources.keys import SourceKey
     from ..sources.table import SOURCES
 
     envoy = make_envoy(settings)
     try:
         with progress(f"reading {envoy.host}/info..."):
             result = await envoy.request("GET", "/info")
-        serial: str = SOURCES["info"].parse(result.body).serial
+        serial: str = SOURCES[SourceKey.INFO].parse(result.body).serial
         return serial
     finally:
         await envoy.close()
@@ -78,7 +79,7 @@ async def _serial_of(settings: Settings) -> str:
 async def _fetch(settings: Settings, serial: str | None, username: str, password: str) -> Any:
     import aiohttp
 
-    from ..tokens import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL, fetch_cloud_token
+    from ..net.cloud import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL, fetch_cloud_token
 
     if serial is None:
         serial = await _serial_of(settings)
@@ -107,7 +108,7 @@ def _pasted(settings: Settings) -> str:
 
 
 def _check(settings: Settings, as_json: bool) -> None:
-    from ..tokens import TokenClaims
+    from ..net.claims import TokenClaims
 
     pasted = _pasted(settings)
     info = _describe(TokenClaims.decode(pasted), time.time())
@@ -165,7 +166,8 @@ def token(
             raise CliError("usage", "no password: set ENPHASE_PASSWORD or run in a terminal")
         password = str(click.prompt(f"password for {username}", hide_input=True))
     serial, fetched = run(lambda: _fetch(settings, serial, username, password))
-    from ..tokens import TokenClaims, TokenStore
+    from ..net.claims import TokenClaims
+    from ..net.token_store import TokenStore
 
     info = _describe(TokenClaims.decode(fetched), time.time())
     info["serial"] = info["serial"] or serial

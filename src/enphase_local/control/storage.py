@@ -25,7 +25,7 @@ from typing import Any
 
 from ..capabilities import Capability
 from ..models.tariff import StorageMode, Tariff
-from ..sources.tariff import TARIFF_PATH, tariff_write_body
+from ..sources.tariff import TARIFF_PATH, tariff_write_body, tariff_writes_ignored
 from ._core import ControlCore, Poll
 from .result import Check, Outcome, WriteRequest, WriteResult
 
@@ -33,8 +33,6 @@ __all__ = ["TARIFF_POLL", "StorageActions"]
 
 TARIFF_POLL = Poll(timeout_s=10.0, interval_s=3.0, first_s=1.0)
 """Tariff writes apply at once when they apply at all: a short look is enough."""
-
-_IGNORING = (8, 2, 4225)
 
 _CLOUD_NOTE = (
     "on firmware 8.2.4225 and later the Enphase cloud overwrites locally set storage settings "
@@ -151,7 +149,7 @@ class StorageActions(ControlCore):
     def _tariff_notes(
         self, tariff: Tariff, *, mode_write: bool, cleared: bool
     ) -> dict[Outcome, str]:
-        ignoring = self.firmware.at_least(*_IGNORING)
+        ignoring = tariff_writes_ignored(self.firmware)
         why: list[str] = []
         if ignoring:
             why.append(

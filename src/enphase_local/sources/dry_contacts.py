@@ -27,6 +27,7 @@ from ..models.dry_contacts import (
     DryContactType,
 )
 from ._json import Obj, ShapeError, as_obj, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = [
@@ -254,7 +255,7 @@ def dry_contact_state_body(contact_id: str, status: DryContactState | str) -> di
 
 
 DRY_CONTACTS: Source[dict[str, DryContactStatus]] = Source(
-    key="dry_contacts",
+    key=SourceKey.DRY_CONTACTS,
     path=STATUS_PATH,
     parse=parse_dry_contacts,
     role=Role.OWNER,
@@ -264,7 +265,7 @@ DRY_CONTACTS: Source[dict[str, DryContactStatus]] = Source(
 )
 
 DRY_CONTACT_SETTINGS: Source[dict[str, DryContactSettings]] = Source(
-    key="dry_contact_settings",
+    key=SourceKey.DRY_CONTACT_SETTINGS,
     path=SETTINGS_PATH,
     parse=parse_dry_contact_settings,
     role=Role.OWNER,

@@ -31,6 +31,7 @@ from ..models.ensemble import (
     RelayState,
 )
 from ._json import Obj, as_obj, devices_by_group, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = [
@@ -206,7 +207,7 @@ def parse_ensemble_secctrl(data: Any) -> BatteryAggregate:
 
 
 ENSEMBLE_INVENTORY: Source[EnsembleInventory] = Source(
-    key="ensemble_inventory",
+    key=SourceKey.ENSEMBLE_INVENTORY,
     path=INVENTORY_PATH,
     parse=parse_ensemble_inventory,
     role=Role.OWNER,
@@ -216,7 +217,7 @@ ENSEMBLE_INVENTORY: Source[EnsembleInventory] = Source(
 )
 
 ENSEMBLE_POWER: Source[dict[str, EnchargePower]] = Source(
-    key="ensemble_power",
+    key=SourceKey.ENSEMBLE_POWER,
     path=POWER_PATH,
     parse=parse_ensemble_power,
     role=Role.OWNER,
@@ -226,7 +227,7 @@ ENSEMBLE_POWER: Source[dict[str, EnchargePower]] = Source(
 )
 
 ENSEMBLE_SECCTRL: Source[BatteryAggregate] = Source(
-    key="ensemble_secctrl",
+    key=SourceKey.ENSEMBLE_SECCTRL,
     path=SECCTRL_PATH,
     parse=parse_ensemble_secctrl,
     role=Role.OWNER,

@@ -29,6 +29,7 @@ from ..models.generator import (
     GenMode,
 )
 from ._json import Obj, as_obj, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = [
@@ -266,7 +267,7 @@ def gen_config_body(
 
 
 GENERATOR: Source[GeneratorState] = Source(
-    key="generator",
+    key=SourceKey.GENERATOR,
     path=GENERATOR_PATH,
     parse=parse_generator,
     role=Role.OWNER,
@@ -276,7 +277,7 @@ GENERATOR: Source[GeneratorState] = Source(
 )
 
 GEN_CONFIG: Source[GeneratorConfig | None] = Source(
-    key="gen_config",
+    key=SourceKey.GEN_CONFIG,
     path=GEN_CONFIG_PATH,
     parse=parse_gen_config,
     role=Role.OWNER,
@@ -286,7 +287,7 @@ GEN_CONFIG: Source[GeneratorConfig | None] = Source(
 )
 
 GEN_MODE: Source[GeneratorMode | None] = Source(
-    key="gen_mode",
+    key=SourceKey.GEN_MODE,
     path=GEN_MODE_PATH,
     parse=parse_gen_mode,
     role=Role.OWNER,
@@ -296,7 +297,7 @@ GEN_MODE: Source[GeneratorMode | None] = Source(
 )
 
 GEN_SCHEDULE: Source[GeneratorSchedule | None] = Source(
-    key="gen_schedule",
+    key=SourceKey.GEN_SCHEDULE,
     path=GEN_SCHEDULE_PATH,
     parse=parse_gen_schedule,
     role=Role.OWNER,

@@ -23,6 +23,7 @@ from ..models.gateway import (
     WirelessConnection,
 )
 from ._json import Obj, as_obj, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = ["HOME", "HOME_PATH", "parse_home"]
@@ -102,7 +103,7 @@ def parse_home(data: Any) -> HomeInfo:
 
 
 HOME = Source(
-    key="home",
+    key=SourceKey.HOME,
     path=HOME_PATH,
     parse=parse_home,
     role=Role.PUBLIC,

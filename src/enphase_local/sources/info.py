@@ -25,6 +25,7 @@ import defusedxml.ElementTree as SafeET
 from ..errors import EnvoyParseError
 from ..models.gateway import GatewayInfo, PackageInfo
 from ._json import ShapeError, snippet
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = ["INFO", "INFO_PATH", "parse_info"]
@@ -135,7 +136,7 @@ def parse_info(body: bytes) -> GatewayInfo:
 
 
 INFO = Source(
-    key="info",
+    key=SourceKey.INFO,
     path=INFO_PATH,
     parse=parse_info,
     role=Role.PUBLIC,

@@ -15,6 +15,7 @@ from typing import Any
 from ..models.battery import AcbState, AcbUnit
 from ..models.ensemble import DeviceInventory, InventoryDevice, QRelay, RelayState
 from ._json import Obj, ShapeError, devices_by_group, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = ["INVENTORY", "parse_inventory"]
@@ -93,7 +94,7 @@ def parse_inventory(data: Any) -> DeviceInventory:
 
 
 INVENTORY: Source[DeviceInventory] = Source(
-    key="inventory",
+    key=SourceKey.INVENTORY,
     path=PATH,
     parse=parse_inventory,
     role=Role.OWNER,

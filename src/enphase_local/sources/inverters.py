@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from ..models.inverters import DEVICE_DATA_LIMIT, DeviceData, Inverter, InverterDetail
 from ._json import Obj, ShapeError, as_list, as_obj, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = [
@@ -125,7 +126,7 @@ def parse_device_data(data: Any) -> DeviceData:
 
 
 INVERTERS_V1: Source[dict[str, Inverter]] = Source(
-    key="inverters_v1",
+    key=SourceKey.INVERTERS_V1,
     path=INVERTERS_V1_PATH,
     parse=parse_inverters_v1,
     role=Role.OWNER,
@@ -135,7 +136,7 @@ INVERTERS_V1: Source[dict[str, Inverter]] = Source(
 )
 
 DEVICE_DATA: Source[DeviceData] = Source(
-    key="device_data",
+    key=SourceKey.DEVICE_DATA,
     path=DEVICE_DATA_PATH,
     parse=parse_device_data,
     role=Role.OWNER,

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from ..models.energy import EnergyReading
 from ._json import ShapeError, text_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = ["PRODUCTION_HTML", "PRODUCTION_HTML_PATH", "parse_production_html"]
@@ -110,7 +111,7 @@ def parse_production_html(page: str) -> EnergyReading:
 
 
 PRODUCTION_HTML: Source[EnergyReading] = Source(
-    key="production_html",
+    key=SourceKey.PRODUCTION_HTML,
     path=PRODUCTION_HTML_PATH,
     parse=parse_production_html,
     role=Role.OWNER,

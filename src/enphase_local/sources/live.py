@@ -17,6 +17,7 @@ from typing import Any
 
 from ..models.live import FLOW_NAMES, PHASE_NAMES, LiveData, LiveFlow
 from ._json import Obj, as_obj, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = ["LIVEDATA", "LIVEDATA_PATH", "parse_livedata"]
@@ -78,7 +79,7 @@ def parse_livedata(data: Any) -> LiveData:
 
 
 LIVEDATA = Source(
-    key="livedata",
+    key=SourceKey.LIVEDATA,
     path=LIVEDATA_PATH,
     parse=parse_livedata,
     role=Role.OWNER,

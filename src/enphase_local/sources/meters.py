@@ -25,6 +25,7 @@ from ..models.meters import (
     per_phase_volts,
 )
 from ._json import Obj, ShapeError, as_list, as_obj, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = [
@@ -183,7 +184,7 @@ def parse_meter_reports(data: Any) -> dict[str, MeterReport]:
 
 
 METERS: Source[tuple[MeterConfig, ...]] = Source(
-    key="meters",
+    key=SourceKey.METERS,
     path=METERS_PATH,
     parse=parse_meters,
     role=Role.OWNER,
@@ -193,7 +194,7 @@ METERS: Source[tuple[MeterConfig, ...]] = Source(
 )
 
 METERS_READINGS: Source[tuple[MeterReading, ...]] = Source(
-    key="meters_readings",
+    key=SourceKey.METERS_READINGS,
     path=READINGS_PATH,
     parse=parse_meter_readings,
     role=Role.OWNER,
@@ -203,7 +204,7 @@ METERS_READINGS: Source[tuple[MeterReading, ...]] = Source(
 )
 
 METERS_REPORTS: Source[dict[str, MeterReport]] = Source(
-    key="meters_reports",
+    key=SourceKey.METERS_REPORTS,
     path=REPORTS_PATH,
     parse=parse_meter_reports,
     role=Role.OWNER,

@@ -22,13 +22,14 @@ from ..models.battery import AcbState, AcbStorage
 from ..models.energy import EnergyReading, PhaseReadings
 from ..models.production import PHASE_NAMES, ProductionReport
 from ._json import Obj, ShapeError, as_obj, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = [
-    "PRODUCTION",
     "PRODUCTION_JSON",
     "PRODUCTION_JSON_PATH",
     "PRODUCTION_PATH",
+    "PRODUCTION_SUMMARY",
     "PRODUCTION_V1",
     "PRODUCTION_V1_PATH",
     "parse_production",
@@ -181,7 +182,7 @@ def parse_production_v1(data: Any) -> EnergyReading:
 
 
 PRODUCTION_JSON: Source[ProductionReport] = Source(
-    key="production_json",
+    key=SourceKey.PRODUCTION_JSON,
     path=PRODUCTION_JSON_PATH,
     parse=parse_production_json,
     role=Role.OWNER,
@@ -190,8 +191,8 @@ PRODUCTION_JSON: Source[ProductionReport] = Source(
     doc="production (inverters and CT), consumption, per-phase lines and the AC Battery",
 )
 
-PRODUCTION: Source[ProductionReport] = Source(
-    key="production",
+PRODUCTION_SUMMARY: Source[ProductionReport] = Source(
+    key=SourceKey.PRODUCTION_SUMMARY,
     path=PRODUCTION_PATH,
     parse=parse_production,
     role=Role.OWNER,
@@ -201,7 +202,7 @@ PRODUCTION: Source[ProductionReport] = Source(
 )
 
 PRODUCTION_V1: Source[EnergyReading] = Source(
-    key="production_v1",
+    key=SourceKey.PRODUCTION_V1,
     path=PRODUCTION_V1_PATH,
     parse=parse_production_v1,
     role=Role.OWNER,

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .keys import SourceKey
+
 __all__ = ["Cadence", "Role", "Source", "Speed"]
 
 T = TypeVar("T")
@@ -65,7 +67,7 @@ class Source(Generic[T]):
     only `EnvoyParseError`.
     """
 
-    key: str
+    key: SourceKey
     path: str
     parse: Callable[[bytes], T]
     role: Role = Role.OWNER
@@ -74,9 +76,9 @@ class Source(Generic[T]):
     doc: str = ""
 
 
-def build_table(*sources: Source[Any]) -> Mapping[str, Source[Any]]:
+def build_table(*sources: Source[Any]) -> Mapping[SourceKey, Source[Any]]:
     """Index sources by key, refusing duplicates (a typo would silently shadow one)."""
-    table: dict[str, Source[Any]] = {}
+    table: dict[SourceKey, Source[Any]] = {}
     for source in sources:
         if source.key in table:
             raise ValueError(f"duplicate source key {source.key!r}")

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..models.settings import PowerExportLimit, PvLimit
 from ._json import as_obj, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = [
@@ -55,7 +56,7 @@ def parse_pv_limit(data: Any) -> PvLimit:
 
 
 PEL_SETTINGS = Source(
-    key="pel_settings",
+    key=SourceKey.PEL_SETTINGS,
     path=PEL_SETTINGS_PATH,
     parse=parse_pel_settings,
     role=Role.OWNER,
@@ -65,7 +66,7 @@ PEL_SETTINGS = Source(
 )
 
 PV_LIMIT = Source(
-    key="pv_limit",
+    key=SourceKey.PV_LIMIT,
     path=PV_LIMIT_PATH,
     parse=parse_pv_limit,
     role=Role.OWNER,

@@ -16,21 +16,22 @@ from .home import HOME
 from .info import INFO
 from .inventory import INVENTORY
 from .inverters import DEVICE_DATA, INVERTERS_V1
+from .keys import SourceKey
 from .legacy_html import PRODUCTION_HTML
 from .live import LIVEDATA
 from .meters import METERS, METERS_READINGS, METERS_REPORTS
-from .production import PRODUCTION, PRODUCTION_JSON, PRODUCTION_V1
+from .production import PRODUCTION_JSON, PRODUCTION_SUMMARY, PRODUCTION_V1
 from .registry import Source, build_table
 from .settings import PEL_SETTINGS, PV_LIMIT
 from .tariff import TARIFF
 
 __all__ = ["SOURCES"]
 
-SOURCES: Mapping[str, Source[Any]] = build_table(
+SOURCES: Mapping[SourceKey, Source[Any]] = build_table(
     INFO,
     HOME,
     PRODUCTION_JSON,
-    PRODUCTION,
+    PRODUCTION_SUMMARY,
     PRODUCTION_V1,
     PRODUCTION_HTML,
     METERS,

@@ -25,8 +25,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import EnvoyFeatureUnavailable
+from ..firmware import Firmware
 from ..models.tariff import StorageMode, Tariff
 from ._json import Obj, as_obj, json_parser
+from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
 __all__ = ["TARIFF", "TARIFF_PATH", "parse_tariff", "tariff_write_body"]
@@ -133,8 +135,17 @@ def tariff_write_body(
     return {"tariff": new_tariff}
 
 
+def tariff_writes_ignored(fw: Firmware) -> bool:
+    """From 8.2.4225 local writes of mode, reserve and charge-from-grid answer 200, do nothing.
+
+    The one home of that threshold: the quirks table, the control layer and
+    the docs all ask here.
+    """
+    return fw.at_least(8, 2, 4225)
+
+
 TARIFF = Source(
-    key="tariff",
+    key=SourceKey.TARIFF,
     path=TARIFF_PATH,
     parse=parse_tariff,
     role=Role.OWNER,

@@ -1,19 +1,8 @@
-"""Authentication to the gateway: HTTP digest before firmware 7, token and session after.
+"""HTTP digest authentication (firmware before 7) and the passwords derived from the serial.
 
-An `Authenticator` adds headers to each request and, when the gateway
-answers 401 or 403, decides whether renewing something is worth one more
-try. The transport owns the loop; authenticators own the credentials.
-
-- `DigestAuth` (firmware before 7): RFC 7616 digest, implemented here so the
-  nonce is remembered and every request after the first costs one round
-  trip instead of two (challenge, then answer).
-- `TokenAuth` (firmware 7 and later): ``Authorization: Bearer`` plus the
-  ``sessionId`` cookie obtained once from ``/auth/check_jwt`` (checking a
-  token is expensive for the gateway) and attached explicitly (aiohttp's
-  cookie jar drops cookies of IP hosts). It lives in `token_auth` and is
-  re-exported here, so both schemes are imported from one place.
-
-Tokens, passwords and cookies are never logged nor put in error messages.
+RFC 7616 digest, implemented here so the nonce is remembered and every
+request after the first costs one round trip instead of two (challenge, then
+answer). Passwords are never logged nor put in error messages.
 """
 
 from __future__ import annotations
@@ -23,54 +12,10 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
 
-from .token_auth import (
-    CHECK_JWT_PATH,
-    OWNER_RENEW_AHEAD_S,
-    SHORT_RENEW_AHEAD_S,
-    TokenAuth,
-    TokenProvider,
-)
+from .exchange import HttpResult, Sender
 
-if TYPE_CHECKING:
-    from .transport import HttpResult, Transport
-
-__all__ = [
-    "CHECK_JWT_PATH",
-    "OWNER_RENEW_AHEAD_S",
-    "SHORT_RENEW_AHEAD_S",
-    "Authenticator",
-    "DigestAuth",
-    "TokenAuth",
-    "TokenProvider",
-    "installer_password",
-    "owner_password",
-]
-
-
-class Authenticator(Protocol):
-    """What the transport asks of an authentication scheme."""
-
-    async def headers(self, transport: Transport, method: str, path: str) -> Mapping[str, str]:
-        """Headers (credentials, cookies) for the next request to `path`."""
-        ...
-
-    async def handle_refusal(
-        self, transport: Transport, result: HttpResult, *, sent: Mapping[str, str], attempt: int
-    ) -> bool:
-        """The gateway answered 401/403 to a request sent with `sent` headers.
-
-        Renew what needs renewing and return True to have the request sent
-        once more, False to hand the refusal to the caller; or raise an
-        `EnvoyAuthError` when the credentials themselves are refused.
-        `attempt` counts the refusals already handled for this request.
-        """
-        ...
-
-    def accepted(self, result: HttpResult) -> None:
-        """The gateway accepted a request (any status but 401/403)."""
-        ...
+__all__ = ["DigestAuth", "installer_password", "owner_password"]
 
 
 # -- passwords before firmware 7 -----------------------------------------------
@@ -182,7 +127,7 @@ class DigestAuth:
     def for_installer(cls, serial: str) -> DigestAuth:
         return cls("installer", installer_password(serial))
 
-    async def headers(self, transport: Transport, method: str, path: str) -> Mapping[str, str]:
+    async def headers(self, transport: Sender, method: str, path: str) -> Mapping[str, str]:
         challenge = self._challenge
         if challenge is None:
             return {}
@@ -216,7 +161,7 @@ class DigestAuth:
         return "Digest " + ", ".join(parts)
 
     async def handle_refusal(
-        self, transport: Transport, result: HttpResult, *, sent: Mapping[str, str], attempt: int
+        self, transport: Sender, result: HttpResult, *, sent: Mapping[str, str], attempt: int
     ) -> bool:
         challenge = _parse_challenge(result.headers.getall("WWW-Authenticate", []))
         if challenge is None:

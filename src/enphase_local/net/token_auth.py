@@ -18,14 +18,11 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from http.cookies import CookieError, SimpleCookie
-from typing import TYPE_CHECKING
 
-from .errors import EnvoyBadCredentialsError, EnvoyError, EnvoyTokenExpiredError
-from .sources.registry import Speed
-from .tokens import TokenClaims
-
-if TYPE_CHECKING:
-    from .transport import HttpResult, Transport
+from ..errors import EnvoyBadCredentialsError, EnvoyError, EnvoyTokenExpiredError
+from ..sources.registry import Speed
+from .claims import TokenClaims
+from .exchange import HttpResult, Sender
 
 __all__ = [
     "CHECK_JWT_PATH",
@@ -124,7 +121,7 @@ class TokenAuth:
         failed = self._renew_failed_at
         return left <= 0 or failed is None or now - failed >= _RENEW_RETRY_AFTER_S
 
-    async def headers(self, transport: Transport, method: str, path: str) -> Mapping[str, str]:
+    async def headers(self, transport: Sender, method: str, path: str) -> Mapping[str, str]:
         async with self._get_lock():
             now = self._clock()
             if self._token is None:
@@ -160,7 +157,7 @@ class TokenAuth:
                 type(err).__name__,
             )
 
-    async def _check(self, transport: Transport) -> bool:
+    async def _check(self, transport: Sender) -> bool:
         """Open a session with check_jwt; False when the gateway refuses the token."""
         result = await transport.send(
             "GET", CHECK_JWT_PATH, speed=Speed.FAST, headers=self._current_headers_bearer()
@@ -181,7 +178,7 @@ class TokenAuth:
     def _current_headers_bearer(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def _token_refused(self, transport: Transport) -> None:
+    async def _token_refused(self, transport: Sender) -> None:
         """The gateway refused the token: get a new one from the provider or raise."""
         if self._provider is not None:
             await self._new_token()
@@ -205,7 +202,7 @@ class TokenAuth:
         )
 
     async def handle_refusal(
-        self, transport: Transport, result: HttpResult, *, sent: Mapping[str, str], attempt: int
+        self, transport: Sender, result: HttpResult, *, sent: Mapping[str, str], attempt: int
     ) -> bool:
         if attempt > 0:
             return False  # renewed already and still refused: the endpoint is closed to us

@@ -12,16 +12,14 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .firmware import Firmware
-from .models.production import ProductionReport
+from ..firmware import Firmware
+from ..models.production import ProductionReport
+from ..sources.tariff import tariff_writes_ignored
 
 __all__ = [
     "QUIRKS",
     "Quirk",
-    "production_chain",
     "repair_total_consumption",
-    "tariff_writes_ignored",
-    "v1_production_trustworthy",
 ]
 
 
@@ -55,23 +53,6 @@ def _exact(*parts: int) -> Callable[[Firmware], bool]:
 # -- corrections the client applies -------------------------------------------
 
 
-def production_chain(fw: Firmware) -> tuple[str, ...]:
-    """Production sources to try, best first.
-
-    Before 3.9 production exists only as the HTML page. From 7.6 per-phase
-    lines come only with ``?details=1``, which the production_json path
-    always asks for (older firmware ignores the parameter).
-    """
-    if fw.known and fw.before(3, 9):
-        return ("production_html", "production_v1")
-    return ("production_json", "production", "production_v1", "production_html")
-
-
-def v1_production_trustworthy(fw: Firmware, *, metered_without_ct: bool) -> bool:
-    """`/api/v1/production` is all zero on metered units without CTs, and stalls from 8.2.4264."""
-    return not metered_without_ct
-
-
 def repair_total_consumption(fw: Firmware, report: ProductionReport) -> ProductionReport:
     """8.3.5433: total consumption equals net consumption; total = net + production.
 
@@ -99,18 +80,13 @@ def _add(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a + b
 
 
-def tariff_writes_ignored(fw: Firmware) -> bool:
-    """From 8.2.4225 local writes of mode, reserve and charge-from-grid answer 200, do nothing."""
-    return fw.at_least(8, 2, 4225)
-
-
 QUIRKS: tuple[Quirk, ...] = (
     Quirk(
         "html_production_only",
         "before 3.9",
         _before(3, 9),
         "Only HTML pages: /production is a table in W/kW/MW and Wh/kWh/MWh.",
-        "quirks.production_chain, sources/legacy_html.py",
+        "engine/production.production_chain, sources/legacy_html.py",
     ),
     Quirk(
         "legacy_html_or_401",
@@ -119,7 +95,7 @@ QUIRKS: tuple[Quirk, ...] = (
         "/production and /production.json may be HTML or 401 even with good credentials; "
         "right after boot production is all zero with status 200.",
         "client: a 401 where the credentials work elsewhere marks the endpoint forbidden; "
-        "fallback along quirks.production_chain",
+        "fallback along engine/production.production_chain",
     ),
     Quirk(
         "meters_401",
@@ -154,7 +130,7 @@ QUIRKS: tuple[Quirk, ...] = (
         "metered, no CTs",
         _any,
         "/api/v1/production all zero (stalled from 8.2.4264): use the inverters section.",
-        "quirks.v1_production_trustworthy, ProductionReport.best_production",
+        "engine/production.prefers_v1, ProductionReport.best_production",
     ),
     Quirk(
         "ensemble_fields_removed",
@@ -169,7 +145,7 @@ QUIRKS: tuple[Quirk, ...] = (
         tariff_writes_ignored,
         "Local writes of storage mode, reserve and charge-from-grid answer 200 and are ignored; "
         "the cloud also overwrites locally set modes within 1 to 2 minutes.",
-        "quirks.tariff_writes_ignored, control (reports 'ignored' / 'reverted')",
+        "engine/quirks.tariff_writes_ignored, control (reports 'ignored' / 'reverted')",
     ),
     Quirk(
         "extra_zero_reading",
@@ -190,21 +166,21 @@ QUIRKS: tuple[Quirk, ...] = (
         "8.3.5433",
         _exact(8, 3, 5433),
         "Total-consumption lifetime and power equal the net values; total = net + production.",
-        "quirks.repair_total_consumption",
+        "engine/quirks.repair_total_consumption",
     ),
     Quirk(
         "today_resets_late",
         "any, metered",
         _any,
         "whToday resets late after midnight, resets to a non-zero value, or jumps.",
-        "counters.CounterGuard",
+        "engine/counters.CounterGuard",
     ),
     Quirk(
         "lifetime_step_down",
         "any, before 8.x",
         _before(8),
         "Lifetime production resets near 1.19 MWh or steps down by 1.19 MWh.",
-        "counters.CounterGuard",
+        "engine/counters.CounterGuard",
     ),
     Quirk(
         "eim_active_count_zero",
@@ -235,6 +211,6 @@ QUIRKS: tuple[Quirk, ...] = (
         _any,
         "The 32-bit lifetime wrap is 1,193,046 Wh (2^32 J); no other drop of a lifetime counter "
         "is a wrap: a zero or low answer after a reboot is a bad read, not a reset.",
-        "counters.CounterGuard (only the wrap is added to the offset: issue 11)",
+        "engine/counters.CounterGuard (only the wrap is added to the offset: issue 11)",
     ),
 )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from .models.energy import EnergyReading
+from ..models.energy import EnergyReading
 
 __all__ = ["WRAP_WH", "CounterGuard"]
 

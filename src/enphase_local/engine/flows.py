@@ -1,4 +1,4 @@
-"""Assemble a `Snapshot` from whatever the sources last gave: pure, no I/O.
+"""The three energy flows (production, house, grid), carried forward between reads by the CT.
 
 The request economy lives here as much as in the scheduler: production.json
 is slow (seconds to tens of seconds on recent firmware) while
@@ -15,30 +15,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from .models.battery import summarize_acb, summarize_encharge
-from .models.dry_contacts import join_dry_contacts
-from .models.energy import EnergyReading, PhaseReadings
-from .models.ensemble import DeviceInventory, EnsembleInventory
-from .models.inverters import DeviceData, Inverter
-from .models.meters import Meter, MeterChannel, MeterReading, MeterState, join_meters
-from .models.production import ProductionReport
-from .models.snapshot import Generator, InverterView
+from ..models.energy import EnergyReading, PhaseReadings
+from ..models.meters import Meter, MeterChannel, MeterReading, MeterState
+from ..models.production import ProductionReport
 
-__all__ = ["CtBaseline", "Flows", "as_report", "carry_forward", "compose_flows"]
+__all__ = ["CtBaseline", "Flows", "carry_forward", "compose_flows", "ct_counters"]
 
 FLOWS = ("production", "consumption", "net_consumption")
 CT_SOURCE = "meters/readings"
-
-
-def as_report(data: object) -> ProductionReport | None:
-    """Any production source's model as a `ProductionReport` (v1 and HTML give one reading)."""
-    if isinstance(data, ProductionReport):
-        return data
-    if isinstance(data, EnergyReading):
-        return ProductionReport(inverters=data)
-    return None
 
 
 # -- CT counters -------------------------------------------------------------
@@ -196,51 +181,3 @@ def compose_flows(
                 ),
             )
     return Flows(agg["production"], agg["consumption"], agg["net_consumption"], phases)
-
-
-# -- other sections ---------------------------------------------------------
-
-
-def compose_meters(configs: Any, readings: Any) -> dict[str, Meter]:
-    if configs is None:
-        return {}
-    return dict(join_meters(configs, readings or ()))
-
-
-def compose_inverters(
-    basic: Mapping[str, Inverter] | None, detail: DeviceData | None
-) -> dict[str, InverterView]:
-    out: dict[str, InverterView] = {}
-    details = detail.inverters if detail is not None else {}
-    for serial, inv in (basic or {}).items():
-        out[serial] = InverterView.of(inv, details.get(serial))
-    for serial, det in details.items():
-        if serial not in out:
-            out[serial] = InverterView.of(None, det)
-    return out
-
-
-def newest_report(inverters: Mapping[str, InverterView]) -> float | None:
-    """Newest microinverter report time: when the next report is due, data can change."""
-    return float(max(i.last_report for i in inverters.values())) if inverters else None
-
-
-def compose_battery(inventory: EnsembleInventory | None, power: Any, secctrl: Any) -> Any:
-    return summarize_encharge(inventory, power, secctrl)
-
-
-def compose_acb(report: ProductionReport | None, devices: DeviceInventory | None) -> Any:
-    return summarize_acb(report.acb if report else None, devices.acb if devices else ())
-
-
-def compose_generator(state: Any, mode: Any, config: Any, schedule: Any) -> Generator | None:
-    present = (state is not None and state.present) or config is not None
-    if not present:
-        return None
-    return Generator(state, mode, config, schedule)
-
-
-def compose_contacts(statuses: Any, settings: Any) -> dict[str, Any]:
-    if statuses is None:
-        return {}
-    return dict(join_dry_contacts(statuses, settings or {}))

@@ -22,21 +22,18 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import orjson
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
+from ..errors import EnvoyConnectionError, EnvoyTimeoutError
+from ..sources.registry import Speed
 from .backoff import RetryPolicy
-from .errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyTimeoutError
-from .sources.registry import Speed
-from .transport_stats import PathStats, TransportStats
-
-if TYPE_CHECKING:
-    from .auth import Authenticator
+from .exchange import Authenticator, HttpResult, Timeouts
+from .stats import PathStats, TransportStats
 
 __all__ = ["HttpResult", "PathStats", "Timeouts", "Transport", "TransportStats", "parse_host"]
 
@@ -48,40 +45,8 @@ _MAX_AUTH_ROUNDS = 3
 _SCHEMES = ("https", "http")
 
 
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds to wait for a whole answer, by endpoint speed."""
-
-    fast_s: float = 10.0
-    slow_s: float = 60.0
-
-    def for_speed(self, speed: Speed) -> float:
-        return self.slow_s if speed is Speed.SLOW else self.fast_s
-
-
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRY = RetryPolicy()
-
-
-@dataclass(frozen=True, slots=True)
-class HttpResult:
-    """One answer of the gateway. `path` is the path as asked, query included."""
-
-    status: int
-    body: bytes
-    headers: CIMultiDictProxy[str] = field(repr=False)
-    elapsed_s: float
-    path: str
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    def raise_for_status(self) -> HttpResult:
-        """Return self for a 2xx answer, raise `EnvoyHTTPError` otherwise."""
-        if not self.ok:
-            raise EnvoyHTTPError(self.status, self.path)
-        return self
 
 
 def parse_host(host: str) -> tuple[str, int | None, str | None]:

@@ -10,17 +10,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .capabilities import Capability
-from .firmware import Firmware
-from .models.ensemble import DeviceInventory, EnsembleInventory
-from .models.generator import GeneratorConfig, GeneratorState
-from .models.inverters import DeviceData
-from .models.meters import CtType, MeterConfig, MeterState
-from .models.production import ProductionReport
-from .models.tariff import Tariff
-from .sources.registry import Cadence
+from ..capabilities import Capability
+from ..firmware import Firmware
+from ..models.ensemble import DeviceInventory, EnsembleInventory
+from ..models.generator import GeneratorConfig, GeneratorState
+from ..models.inverters import DeviceData
+from ..models.meters import CtType, MeterConfig, MeterState
+from ..models.production import ProductionReport
+from ..models.tariff import Tariff
+from ..sources.keys import SourceKey
+from ..sources.registry import Cadence
+from .joins import generator_present
 
-__all__ = ["base_candidates", "derive", "enabled_cts", "ensemble_candidates", "plan"]
+__all__ = [
+    "base_candidates",
+    "derive",
+    "enabled_cts",
+    "ensemble_candidates",
+    "followups",
+    "plan",
+]
 
 REPORT = float(Cadence.REPORT.seconds)
 CONFIG = float(Cadence.CONFIG.seconds)
@@ -30,21 +39,53 @@ IDENTITY = float(Cadence.IDENTITY.seconds)
 PRODUCTION_WITH_CT = float(Cadence.REPORT.seconds)
 
 
-def base_candidates(fw: Firmware, metered: bool) -> list[str]:
+def base_candidates(fw: Firmware, metered: bool) -> list[SourceKey]:
     """Sources to probe on every gateway (after the production chain)."""
-    keys = ["inverters_v1"]
+    keys = [SourceKey.INVERTERS_V1]
     if metered:
-        keys += ["meters", "meters_readings"]
+        keys += [SourceKey.METERS, SourceKey.METERS_READINGS]
     if not fw.known or fw.at_least(7):
-        keys.append("device_data")
+        keys.append(SourceKey.DEVICE_DATA)
     return keys
 
 
-def ensemble_candidates(fw: Firmware) -> list[str]:
+def ensemble_candidates(fw: Firmware) -> list[SourceKey]:
     """Sources to probe when the gateway may have batteries or a system controller."""
     if fw.known and fw.before(7):
         return []
-    return ["ensemble_inventory"]
+    return [SourceKey.ENSEMBLE_INVENTORY]
+
+
+_ENSEMBLE_FOLLOWUPS = (
+    SourceKey.ENSEMBLE_POWER,
+    SourceKey.ENSEMBLE_SECCTRL,
+    SourceKey.DRY_CONTACTS,
+    SourceKey.DRY_CONTACT_SETTINGS,
+    SourceKey.GENERATOR,
+    SourceKey.GEN_CONFIG,
+    SourceKey.GEN_MODE,
+    SourceKey.GEN_SCHEDULE,
+    SourceKey.TARIFF,
+    SourceKey.LIVEDATA,
+    SourceKey.PEL_SETTINGS,
+)
+
+
+def followups(
+    inventory: EnsembleInventory | None, report: ProductionReport | None
+) -> list[SourceKey]:
+    """Sources worth probing once the ensemble inventory and production are known.
+
+    A battery, system controller or collar brings the ensemble family; an AC
+    Battery in production.json brings the device inventory and the battery
+    aggregate.
+    """
+    keys: list[SourceKey] = []
+    if inventory is not None and (inventory.encharge or inventory.enpower or inventory.collar):
+        keys += _ENSEMBLE_FOLLOWUPS
+    if report is not None and report.acb is not None:
+        keys += [SourceKey.INVENTORY, SourceKey.ENSEMBLE_SECCTRL]
+    return keys
 
 
 def enabled_cts(configs: tuple[MeterConfig, ...] | None) -> frozenset[CtType]:
@@ -52,10 +93,9 @@ def enabled_cts(configs: tuple[MeterConfig, ...] | None) -> frozenset[CtType]:
     return frozenset(c.measurement_type for c in configs or () if c.state is MeterState.ENABLED)
 
 
-def derive(data: Mapping[str, Any]) -> frozenset[Capability]:
-    """Capabilities from the parsed answers of the probe (source key -> model)."""
+def derive(data: Mapping[SourceKey, Any], report: ProductionReport | None) -> frozenset[Capability]:
+    """Capabilities from the parsed answers of the probe and the production report in use."""
     caps: set[Capability] = set()
-    report: ProductionReport | None = data.get("production")
     if report is not None:
         caps.add(Capability.PRODUCTION)
         if report.production is not None:
@@ -68,16 +108,16 @@ def derive(data: Mapping[str, Any]) -> frozenset[Capability]:
             caps.add(Capability.PHASES)
         if report.acb is not None:
             caps.add(Capability.ACB)
-    cts = enabled_cts(data.get("meters"))
-    if cts and data.get("meters_readings") is not None:
+    cts = enabled_cts(data.get(SourceKey.METERS))
+    if cts and data.get(SourceKey.METERS_READINGS) is not None:
         caps.add(Capability.METERS)
         if CtType.PRODUCTION in cts:
             caps.add(Capability.PRODUCTION_CT)
-    if data.get("inverters_v1") or _device_data(data):
+    if data.get(SourceKey.INVERTERS_V1) or _device_data(data):
         caps.add(Capability.INVERTERS)
     if _details_cover(data):
         caps.add(Capability.INVERTER_DETAILS)
-    inv: EnsembleInventory | None = data.get("ensemble_inventory")
+    inv: EnsembleInventory | None = data.get(SourceKey.ENSEMBLE_INVENTORY)
     if inv is not None:
         if inv.encharge:
             caps.add(Capability.ENCHARGE)
@@ -88,50 +128,50 @@ def derive(data: Mapping[str, Any]) -> frozenset[Capability]:
             caps.add(Capability.COLLAR)
         if inv.c6_combiner is not None:
             caps.add(Capability.C6_COMBINER)
-    devices: DeviceInventory | None = data.get("inventory")
+    devices: DeviceInventory | None = data.get(SourceKey.INVENTORY)
     if devices is not None:
         caps.add(Capability.DEVICE_INVENTORY)
         if devices.acb:
             caps.add(Capability.ACB)
-    gen_state: GeneratorState | None = data.get("generator")
-    gen_config: GeneratorConfig | None = data.get("gen_config")
-    if (gen_state is not None and gen_state.present) or gen_config is not None:
+    gen_state: GeneratorState | None = data.get(SourceKey.GENERATOR)
+    gen_config: GeneratorConfig | None = data.get(SourceKey.GEN_CONFIG)
+    if generator_present(gen_state, gen_config):
         caps.add(Capability.GENERATOR)
-    tariff: Tariff | None = data.get("tariff")
+    tariff: Tariff | None = data.get(SourceKey.TARIFF)
     if tariff is not None and tariff.storage_mode is not None:
         caps.add(Capability.TARIFF)
     for key, cap in (
-        ("livedata", Capability.LIVE_DATA),
-        ("pel_settings", Capability.POWER_EXPORT_LIMIT),
-        ("pv_limit", Capability.PV_LIMIT),
-        ("home", Capability.NETWORK),
+        (SourceKey.LIVEDATA, Capability.LIVE_DATA),
+        (SourceKey.PEL_SETTINGS, Capability.POWER_EXPORT_LIMIT),
+        (SourceKey.PV_LIMIT, Capability.PV_LIMIT),
+        (SourceKey.HOME, Capability.NETWORK),
     ):
         if data.get(key) is not None:
             caps.add(cap)
     return frozenset(caps)
 
 
-def _device_data(data: Mapping[str, Any]) -> bool:
-    dd: DeviceData | None = data.get("device_data")
+def _device_data(data: Mapping[SourceKey, Any]) -> bool:
+    dd: DeviceData | None = data.get(SourceKey.DEVICE_DATA)
     return dd is not None and bool(dd.inverters)
 
 
-def _details_cover(data: Mapping[str, Any]) -> bool:
+def _details_cover(data: Mapping[SourceKey, Any]) -> bool:
     """device_data lists every inverter the basic endpoint knows (it stops at 50)."""
-    dd: DeviceData | None = data.get("device_data")
+    dd: DeviceData | None = data.get(SourceKey.DEVICE_DATA)
     if dd is None or not dd.inverters:
         return False
-    basic = data.get("inverters_v1") or {}
+    basic = data.get(SourceKey.INVERTERS_V1) or {}
     return set(basic) <= set(dd.inverters)
 
 
 def plan(
     caps: frozenset[Capability],
     *,
-    production_key: str,
+    production_key: SourceKey,
     cts: frozenset[CtType],
     ensemble_probed: bool,
-) -> dict[str, float]:
+) -> dict[SourceKey, float]:
     """Source key -> seconds between reads (0: every update) for this gateway.
 
     The fewest requests that keep every section current: CT readings are the
@@ -140,40 +180,46 @@ def plan(
     forward between reads); batteries' aggregates every update; everything
     configured by people on the CONFIG period.
     """
-    out: dict[str, float] = {"info": IDENTITY}
+    out: dict[SourceKey, float] = {SourceKey.INFO: IDENTITY}
     live_ct = Capability.METERS in caps
     out[production_key] = PRODUCTION_WITH_CT if live_ct else 0.0
     if not live_ct and Capability.PRODUCTION_CT not in caps:
         out[production_key] = REPORT  # inverter figures only change with reports
     if live_ct:
-        out["meters_readings"] = 0.0
-        out["meters"] = CONFIG
+        out[SourceKey.METERS_READINGS] = 0.0
+        out[SourceKey.METERS] = CONFIG
     if Capability.INVERTER_DETAILS in caps:
-        out["device_data"] = REPORT
+        out[SourceKey.DEVICE_DATA] = REPORT
     elif Capability.INVERTERS in caps:
-        out["inverters_v1"] = REPORT
+        out[SourceKey.INVERTERS_V1] = REPORT
     battery = Capability.ENCHARGE in caps
     if ensemble_probed and (battery or Capability.ENPOWER in caps or Capability.COLLAR in caps):
-        out["ensemble_inventory"] = REPORT
+        out[SourceKey.ENSEMBLE_INVENTORY] = REPORT
     if battery or Capability.ACB in caps:
-        out["ensemble_secctrl"] = 0.0
+        out[SourceKey.ENSEMBLE_SECCTRL] = 0.0
     if battery:
         # Per-unit power: live only when no storage CT measures the battery flow.
-        out["ensemble_power"] = REPORT if CtType.STORAGE in cts else 0.0
+        out[SourceKey.ENSEMBLE_POWER] = REPORT if CtType.STORAGE in cts else 0.0
     if Capability.DRY_CONTACTS in caps:
-        out["dry_contacts"] = REPORT
-        out["dry_contact_settings"] = CONFIG
+        out[SourceKey.DRY_CONTACTS] = REPORT
+        out[SourceKey.DRY_CONTACT_SETTINGS] = CONFIG
     if Capability.GENERATOR in caps:
-        out["generator"] = REPORT
-        out.update(gen_config=CONFIG, gen_mode=CONFIG, gen_schedule=CONFIG)
+        out[SourceKey.GENERATOR] = REPORT
+        out.update(
+            {
+                SourceKey.GEN_CONFIG: CONFIG,
+                SourceKey.GEN_MODE: CONFIG,
+                SourceKey.GEN_SCHEDULE: CONFIG,
+            }
+        )
     if Capability.TARIFF in caps:
-        out["tariff"] = CONFIG
+        out[SourceKey.TARIFF] = CONFIG
     if Capability.DEVICE_INVENTORY in caps and Capability.ACB in caps:
-        out["inventory"] = CONFIG
+        out[SourceKey.INVENTORY] = CONFIG
     if Capability.LIVE_DATA in caps:
-        out["livedata"] = REPORT
+        out[SourceKey.LIVEDATA] = REPORT
     if Capability.POWER_EXPORT_LIMIT in caps:
-        out["pel_settings"] = CONFIG
+        out[SourceKey.PEL_SETTINGS] = CONFIG
     if Capability.NETWORK in caps:
-        out["home"] = IDENTITY
+        out[SourceKey.HOME] = IDENTITY
     return out

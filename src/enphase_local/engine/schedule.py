@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .sources.registry import Cadence, Source
+from ..sources.keys import SourceKey
+from ..sources.registry import Cadence, Source
 
 __all__ = ["Schedule", "SourceState"]
 
@@ -47,11 +48,11 @@ class Schedule:
     minutes when CT readings give live power).
     """
 
-    overrides: dict[str, float] = field(default_factory=dict)
-    states: dict[str, SourceState] = field(default_factory=dict)
+    overrides: dict[SourceKey, float] = field(default_factory=dict)
+    states: dict[SourceKey, SourceState] = field(default_factory=dict)
     report_period_s: float = float(Cadence.REPORT.seconds)
 
-    def state(self, key: str) -> SourceState:
+    def state(self, key: SourceKey) -> SourceState:
         st = self.states.get(key)
         if st is None:
             st = self.states[key] = SourceState()
@@ -83,7 +84,9 @@ class Schedule:
         """The sources worth asking at `now`, in the given order."""
         return [s for s in sources if self.next_due(s) <= now]
 
-    def record_success(self, key: str, now: float, newest_report: float | None = None) -> None:
+    def record_success(
+        self, key: SourceKey, now: float, newest_report: float | None = None
+    ) -> None:
         st = self.state(key)
         st.fetched_at = now
         st.failures = 0
@@ -91,18 +94,12 @@ class Schedule:
         if newest_report is not None:
             st.newest_report = newest_report
 
-    def record_failure(self, key: str, now: float) -> None:
+    def record_failure(self, key: SourceKey, now: float) -> None:
         st = self.state(key)
         st.failed_at = now
         st.failures += 1
 
-    def force(self, *keys: str) -> None:
+    def force(self, *keys: SourceKey) -> None:
         """Ask these sources on the next update whatever their cadence (after a write, say)."""
         for key in keys:
             self.state(key).forced = True
-
-    def age(self, key: str, now: float) -> float | None:
-        st = self.states.get(key)
-        if st is None or st.fetched_at is None:
-            return None
-        return now - st.fetched_at

@@ -1,0 +1,193 @@
+"""Build a `Snapshot` from a `SourceCache`: sections, counters, freshness, errors. No I/O.
+
+Each snapshot section is fed by one or more sources. A section is fresh as of
+the snapshot when each of its sources was read now or is not yet due again by
+its cadence (its data cannot have changed); otherwise its freshness is the
+last successful read of the lagging source. Its error is the latest failure
+of any of them. A failed source leaves its last data in place, so a section
+is stale rather than missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..models.energy import EnergyReading
+from ..models.meters import CtType, Meter
+from ..models.snapshot import GatewaySummary, Snapshot
+from ..sources.keys import SourceKey
+from ..sources.table import SOURCES
+from .cache import SourceCache
+from .flows import compose_flows
+from .joins import (
+    compose_acb,
+    compose_battery,
+    compose_contacts,
+    compose_generator,
+    compose_inverters,
+    compose_meters,
+)
+from .quirks import repair_total_consumption
+from .schedule import Schedule
+
+__all__ = ["PRODUCTION_SOURCE", "SECTIONS", "build_snapshot", "current_as_of"]
+
+PRODUCTION_SOURCE = None  # in SECTIONS: whichever source serves production now
+
+SECTIONS: Mapping[str, tuple[SourceKey | None, ...]] = {
+    "production": (PRODUCTION_SOURCE, SourceKey.METERS_READINGS),
+    "meters": (SourceKey.METERS, SourceKey.METERS_READINGS),
+    "inverters": (SourceKey.DEVICE_DATA, SourceKey.INVERTERS_V1),
+    "battery": (
+        SourceKey.ENSEMBLE_INVENTORY,
+        SourceKey.ENSEMBLE_POWER,
+        SourceKey.ENSEMBLE_SECCTRL,
+    ),
+    "acb": (PRODUCTION_SOURCE, SourceKey.INVENTORY),
+    "enpower": (SourceKey.ENSEMBLE_INVENTORY,),
+    "collar": (SourceKey.ENSEMBLE_INVENTORY,),
+    "c6cc": (SourceKey.ENSEMBLE_INVENTORY,),
+    "generator": (
+        SourceKey.GENERATOR,
+        SourceKey.GEN_CONFIG,
+        SourceKey.GEN_MODE,
+        SourceKey.GEN_SCHEDULE,
+    ),
+    "dry_contacts": (SourceKey.DRY_CONTACTS, SourceKey.DRY_CONTACT_SETTINGS),
+    "tariff": (SourceKey.TARIFF,),
+    "live": (SourceKey.LIVEDATA,),
+    "power_export_limit": (SourceKey.PEL_SETTINGS,),
+    "gateway": (SourceKey.INFO,),
+    "network": (SourceKey.HOME,),
+}
+
+GUARDED = ("production", "consumption")  # lifetimes that can never decrease
+
+
+def build_snapshot(
+    cache: SourceCache,
+    schedule: Schedule,
+    plan: Mapping[SourceKey, float],
+    gateway: GatewaySummary,
+    *,
+    now: float,
+    tz: ZoneInfo | None,
+    gentle: bool,
+) -> Snapshot:
+    """A complete snapshot from what `cache` holds (its counter guards advance)."""
+    report = cache.production()
+    fw = gateway_firmware(cache)
+    if report is not None and fw is not None:
+        report = repair_total_consumption(fw, report)
+    meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
+    flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
+    warnings: list[str] = []
+    guarded: dict[str, EnergyReading | None] = {}
+    for name in GUARDED:
+        reading = getattr(flows, name)
+        if reading is None:
+            guarded[name] = None
+            continue
+        guarded[name], notes = cache.guard(name).check(reading, now, tz)
+        warnings.extend(notes)
+    inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
+    freshness, errors = _freshness_and_errors(cache, schedule, plan, now)
+    if gentle:
+        warnings.append("gateway is in its nightly restart window (about 23:00 local time)")
+    get = cache.get
+    return Snapshot(
+        taken_at=now,
+        gateway=gateway,
+        production=guarded["production"],
+        consumption=guarded["consumption"],
+        net_consumption=flows.net_consumption,
+        phases=flows.phases,
+        meters=meters,
+        inverters=compose_inverters(get(SourceKey.INVERTERS_V1), get(SourceKey.DEVICE_DATA)),
+        battery=compose_battery(
+            inventory, get(SourceKey.ENSEMBLE_POWER), get(SourceKey.ENSEMBLE_SECCTRL)
+        ),
+        acb=compose_acb(report, get(SourceKey.INVENTORY)),
+        enpower=inventory.enpower if inventory else None,
+        collar=inventory.collar if inventory else None,
+        c6cc=inventory.c6_combiner if inventory else None,
+        generator=compose_generator(
+            get(SourceKey.GENERATOR),
+            get(SourceKey.GEN_MODE),
+            get(SourceKey.GEN_CONFIG),
+            get(SourceKey.GEN_SCHEDULE),
+        ),
+        dry_contacts=compose_contacts(
+            get(SourceKey.DRY_CONTACTS), get(SourceKey.DRY_CONTACT_SETTINGS)
+        ),
+        tariff=get(SourceKey.TARIFF),
+        live=get(SourceKey.LIVEDATA),
+        power_export_limit=get(SourceKey.PEL_SETTINGS),
+        freshness=freshness,
+        errors=errors,
+        warnings=tuple(warnings),
+    )
+
+
+def gateway_firmware(cache: SourceCache) -> Any:
+    """The firmware from the last /info read (None before one)."""
+    info = cache.get(SourceKey.INFO)
+    return None if info is None else info.fw
+
+
+def current_as_of(
+    cache: SourceCache,
+    schedule: Schedule,
+    plan: Mapping[SourceKey, float],
+    key: SourceKey,
+    now: float,
+) -> float | None:
+    """Up to when `key`'s data is known current.
+
+    `now` while its cadence says it cannot have changed (or it was read now),
+    else the time of its last successful read; None if never read.
+    """
+    fetched = cache.read_at.get(key)
+    if fetched is None:
+        return None
+    if fetched >= now:
+        return now
+    if key in plan and schedule.next_due(SOURCES[key]) > now:
+        return now
+    return fetched
+
+
+def _phase_count(meters: Mapping[str, Meter]) -> int | None:
+    for meter in meters.values():
+        if meter.config.measurement_type is CtType.PRODUCTION:
+            return int(meter.config.phase_count)
+    for meter in meters.values():
+        return int(meter.config.phase_count)
+    return None
+
+
+def _freshness_and_errors(
+    cache: SourceCache, schedule: Schedule, plan: Mapping[SourceKey, float], now: float
+) -> tuple[dict[str, float], dict[str, str]]:
+    freshness: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    for section, keys in SECTIONS.items():
+        times: list[float] = []
+        problems: list[str] = []
+        for maybe in keys:
+            key = cache.production_key if maybe is PRODUCTION_SOURCE else maybe
+            if key is None:
+                continue
+            fresh = current_as_of(cache, schedule, plan, key, now)
+            if fresh is not None and cache.get(key) is not None:
+                times.append(fresh)
+            problem = cache.errors.get(key)
+            if problem is not None:
+                problems.append(problem)
+        if times:
+            freshness[section] = min(times)
+        if problems:
+            errors[section] = "; ".join(problems)
+    return freshness, errors
