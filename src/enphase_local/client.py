@@ -41,7 +41,7 @@ from .engine.probe import (
     plan,
 )
 from .engine.production import prefers_v1, production_chain
-from .engine.schedule import Schedule
+from .engine.schedule import Schedule, newest_report
 from .engine.snapshot import build_snapshot
 from .errors import (
     EnvoyBadCredentialsError,
@@ -331,18 +331,7 @@ class Envoy:
         return value
 
     def _report_time(self, key: SourceKey) -> float | None:
-        value = self._cache.get(key)
-        if key == SourceKey.DEVICE_DATA and value is not None:
-            times = [d.last_report for d in value.inverters.values()]
-            return float(max(times)) if times else None
-        if key == SourceKey.INVERTERS_V1 and value:
-            return float(max(i.last_report for i in value.values()))
-        if key == self._cache.production_key:
-            report = self._cache.production()
-            inverters = report.inverters if report is not None else None
-            if inverters and inverters.reading_time and report and report.production is None:
-                return float(inverters.reading_time)
-        return None
+        return newest_report(key, self._cache.get(key), self._cache.production_key)
 
     def _anchor_baseline(self) -> None:
         """Remember the CT counters as production.json was read (see engine.flows)."""

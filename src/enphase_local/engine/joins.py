@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..models.battery import AcbSummary, BatterySummary, summarize_acb, summarize_encharge
+from ..models.battery import AcbSummary, BatterySummary
 from ..models.dry_contacts import DryContact, join_dry_contacts
 from ..models.ensemble import DeviceInventory, EnsembleInventory
 from ..models.generator import GeneratorConfig, GeneratorState
@@ -19,6 +19,7 @@ from ..models.inverters import DeviceData, Inverter
 from ..models.meters import Meter, join_meters
 from ..models.production import ProductionReport
 from ..models.snapshot import Generator, InverterView
+from .battery import summarize_acb, summarize_encharge
 
 __all__ = [
     "compose_acb",

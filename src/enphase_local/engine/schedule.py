@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..sources.keys import SourceKey
 from ..sources.registry import Cadence, Source
+from .production import as_report
 
-__all__ = ["Schedule", "SourceState"]
+__all__ = ["Schedule", "SourceState", "newest_report"]
 
 # A report arrives a little after its nominal instant and the gateway needs a
 # moment to publish it: ask this long after it is due.
@@ -103,3 +105,23 @@ class Schedule:
         """Ask these sources on the next update whatever their cadence (after a write, say)."""
         for key in keys:
             self.state(key).forced = True
+
+
+def newest_report(key: SourceKey, value: Any, production_key: SourceKey | None) -> float | None:
+    """The newest microinverter report time in `value` (None when it carries none).
+
+    REPORT sources are asked again only when a newer report can be due: this
+    is the time that rhythm is counted from. production.json's inverter
+    section counts only when no production CT measures production.
+    """
+    if key == SourceKey.DEVICE_DATA and value is not None:
+        times = [d.last_report for d in value.inverters.values()]
+        return float(max(times)) if times else None
+    if key == SourceKey.INVERTERS_V1 and value:
+        return float(max(i.last_report for i in value.values()))
+    if key == production_key:
+        report = as_report(value)
+        inverters = report.inverters if report is not None else None
+        if inverters and inverters.reading_time and report and report.production is None:
+            return float(inverters.reading_time)
+    return None

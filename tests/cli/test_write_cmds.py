@@ -19,8 +19,7 @@ from click.testing import CliRunner, Result
 
 from enphase_local.cli.control_cmds import COMMANDS
 from enphase_local.cli.control_run import minutes
-
-from .test_control_target import SimTarget
+from tests.control.test_target import SimTarget
 
 
 class Harness:

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from enphase_local.engine.battery import summarize_acb
 from enphase_local.errors import EnvoyParseError
-from enphase_local.models.battery import AcbState, AcbStorage, AcbUnit, summarize_acb
+from enphase_local.models.battery import AcbState, AcbStorage, AcbUnit
 from enphase_local.models.ensemble import RelayState
 from enphase_local.sources.inventory import INVENTORY, parse_inventory
 from enphase_local.sources.registry import Cadence, Role, Speed

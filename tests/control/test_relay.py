@@ -11,8 +11,7 @@ from enphase_local.control import Outcome
 from enphase_local.errors import EnvoyFeatureUnavailable
 from enphase_local.simulator.backend import SiteBackend
 from enphase_local.simulator.presets import PRESETS
-
-from .test_control_target import SimTarget
+from tests.control.test_target import SimTarget
 
 
 async def test_off_grid_confirmed_when_the_poll_outlasts_the_relay_delay() -> None:

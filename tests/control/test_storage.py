@@ -12,8 +12,7 @@ from enphase_local.control import Outcome
 from enphase_local.errors import EnvoyFeatureUnavailable, EnvoyHTTPError
 from enphase_local.models.tariff import StorageMode
 from enphase_local.sources.tariff import parse_tariff
-
-from .test_control_target import SimTarget
+from tests.control.test_target import SimTarget
 
 
 def _tariff_doc(target: SimTarget) -> dict[str, Any]:

@@ -9,8 +9,7 @@ import pytest
 
 from enphase_local.control import Outcome
 from enphase_local.errors import EnvoyFeatureUnavailable
-
-from .test_control_target import SimTarget
+from tests.control.test_target import SimTarget
 
 
 async def test_generator_mode_confirmed() -> None:

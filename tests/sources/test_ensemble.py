@@ -11,12 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from enphase_local.engine.battery import summarize_encharge
 from enphase_local.errors import EnvoyParseError
-from enphase_local.models.battery import (
-    BatteryAggregate,
-    EnchargePower,
-    summarize_encharge,
-)
+from enphase_local.models.battery import BatteryAggregate, EnchargePower
 from enphase_local.models.ensemble import (
     CollarGridState,
     EnchargeUnit,
