@@ -24,33 +24,34 @@ class LazyCommand(NamedTuple):
     help: str
 
 
-_CLI = "enphase_local.cli."
+_CMD = "enphase_local.cli.commands."
+_WRITE = "enphase_local.cli.write."
 
 COMMANDS: dict[str, LazyCommand] = {
     "simulate": LazyCommand(
-        "enphase_local.cli.simulate",
-        "simulate",
-        "Serve simulated gateways for tests, demos and benchmarks.",
+        _CMD + "simulate", "simulate", "Serve simulated gateways for tests, demos and benchmarks."
     ),
-    "demo": LazyCommand(_CLI + "demo", "demo", "Try it all on a built-in simulated gateway."),
-    "info": LazyCommand(_CLI + "info", "info", "Identity, firmware, auth and capabilities."),
-    "read": LazyCommand(_CLI + "read", "read", "One full snapshot as tables, or --json."),
-    "watch": LazyCommand(_CLI + "watch", "watch", "Live power flow until Ctrl-C, or JSON lines."),
-    "inverters": LazyCommand(_CLI + "focused", "inverters", "Microinverters, sorted."),
-    "meters": LazyCommand(_CLI + "focused", "meters", "CT meters, per phase."),
-    "battery": LazyCommand(_CLI + "focused", "battery", "Batteries, Enpower and storage settings."),
-    "raw": LazyCommand(_CLI + "raw", "raw", "GET any endpoint with the right auth."),
-    "dump": LazyCommand(_CLI + "dump", "dump", "Capture every endpoint, anonymised, to a folder."),
-    "token": LazyCommand(_CLI + "token", "token", "Get, store or check a gateway token."),
-    # write commands (cli.control_cmds.COMMANDS)
-    "set": LazyCommand(_CLI + "control_cmds", "set_group", "Change battery storage settings."),
-    "relay": LazyCommand(_CLI + "control_cmds", "relay", "Go off grid or back on grid."),
-    "contact": LazyCommand(_CLI + "control_cmds", "contact", "Open or close a dry contact."),
+    "demo": LazyCommand(_CMD + "demo", "demo", "Try it all on a built-in simulated gateway."),
+    "info": LazyCommand(_CMD + "info", "info", "Identity, firmware, auth and capabilities."),
+    "read": LazyCommand(_CMD + "read", "read", "One full snapshot as tables, or --json."),
+    "watch": LazyCommand(_CMD + "watch", "watch", "Live power flow until Ctrl-C, or JSON lines."),
+    "inverters": LazyCommand(_CMD + "read", "inverters", "Microinverters, sorted."),
+    "meters": LazyCommand(_CMD + "read", "meters", "CT meters, per phase."),
+    "battery": LazyCommand(_CMD + "read", "battery", "Batteries, Enpower and storage settings."),
+    "raw": LazyCommand(_CMD + "endpoints", "raw", "GET any endpoint with the right auth."),
+    "dump": LazyCommand(
+        _CMD + "endpoints", "dump", "Capture every endpoint, anonymised, to a folder."
+    ),
+    "token": LazyCommand(_CMD + "token", "token", "Get, store or check a gateway token."),
+    # write commands
+    "set": LazyCommand(_WRITE + "site", "set_group", "Change battery storage settings."),
+    "relay": LazyCommand(_WRITE + "site", "relay", "Go off grid or back on grid."),
+    "contact": LazyCommand(_WRITE + "site", "contact", "Open or close a dry contact."),
     "contact-settings": LazyCommand(
-        _CLI + "control_devices", "contact_settings", "Configure a dry contact."
+        _WRITE + "devices", "contact_settings", "Configure a dry contact."
     ),
-    "generator": LazyCommand(_CLI + "control_devices", "generator", "Generator mode and exercise."),
-    "acb-sleep": LazyCommand(_CLI + "control_devices", "acb_sleep", "AC Battery sleep settings."),
+    "generator": LazyCommand(_WRITE + "devices", "generator", "Generator mode and exercise."),
+    "acb-sleep": LazyCommand(_WRITE + "devices", "acb_sleep", "AC Battery sleep settings."),
 }
 
 

@@ -7,7 +7,7 @@ environment and the config file (`cli.config`), and `connect` opens the
 gateway with a spinner on stderr while the slow steps run. The token store
 is always used: a token fetched once is found again by gateway serial.
 
-`open_envoy(options)` is the entry the write commands (`cli.control_run`)
+`open_envoy(options)` is the entry the write commands (`cli.write.run`)
 use: ``options`` holds any of the setting names, missing ones come from
 the environment and the config file.
 """
@@ -17,13 +17,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import click
 
 from .config import ENV, Settings, resolve
 from .errors import set_output
+from .output import progress
 
 __all__ = [
     "connect",
@@ -32,7 +33,6 @@ __all__ = [
     "log_redactor",
     "make_envoy",
     "open_envoy",
-    "progress",
     "settings_from",
     "setup_logging",
     "split_host",
@@ -129,18 +129,6 @@ def setup_logging(debug: bool, secrets: tuple[str | None, ...] = ()) -> None:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     root.propagate = False
-
-
-@contextlib.contextmanager
-def progress(message: str) -> Iterator[None]:
-    """A spinner on stderr during a slow step; nothing when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        yield
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status(message):
-        yield
 
 
 def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> Any:

@@ -1,4 +1,4 @@
-"""The write commands of ``enphase``: storage settings, grid relay, contacts, generator, ACB.
+"""Writes that change how the site runs: storage settings, the grid relay, a dry contact.
 
     enphase set storage-mode HOST economy [--clear-opt-schedules] [--verify-after 120]
     enphase set reserve HOST 30
@@ -15,10 +15,9 @@ Every command takes ``--dry-run`` (print the request, send nothing), ``--json``
 (print `WriteResult.to_dict()`), ``--timeout`` (seconds to poll for the new
 value) and ``--yes``. Going off grid, opening a contact and starting the
 generator ask for confirmation unless ``--yes`` (or ``--dry-run``) is given.
-`COMMANDS` lists what to add to the ``enphase`` group. The storage, relay
-and contact commands are here, the contact-settings, generator and acb-sleep
-commands in `cli.control_devices`; `cli.control_run` does the connecting,
-printing and exit codes (0 confirmed or dry run, 10 pending, 11 ignored,
+The storage, relay and contact commands are here, the contact-settings,
+generator and acb-sleep commands in `cli.write.devices`; `cli.write.run`
+does the connecting, printing and exit codes (0 confirmed or dry run, 10 pending, 11 ignored,
 12 reverted, 2 bad arguments, 1 other errors).
 """
 
@@ -26,11 +25,10 @@ from __future__ import annotations
 
 import click
 
-from ..control import Control, WriteResult
-from .control_devices import acb_sleep, contact_settings, generator
-from .control_run import ask, common, run_action
+from ...control import Control, WriteResult
+from .run import ask, common, run_action
 
-__all__ = ["COMMANDS"]
+__all__ = ["charge_from_grid", "contact", "relay", "reserve", "set_group", "storage_mode"]
 
 _ON_OFF = click.Choice(["on", "off"], case_sensitive=False)
 _VERIFY = click.option(
@@ -192,14 +190,3 @@ def contact(
         )
 
     run_action(ctx, host, act, as_json=as_json, confirm=ask(opening, yes, dry_run, prompt))
-
-
-COMMANDS: list[click.Command] = [
-    set_group,
-    relay,
-    contact,
-    contact_settings,
-    generator,
-    acb_sleep,
-]
-"""The click commands and groups to add to the ``enphase`` group."""

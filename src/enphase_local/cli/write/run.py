@@ -1,6 +1,6 @@
 """Running one write command of ``enphase``: confirm, connect, act, print, exit.
 
-The commands (`cli.control_cmds`) only parse arguments and name the
+The commands (`cli.write.site`, `cli.write.devices`) only parse arguments and name the
 `Control` action; this module does the rest the same way for all of them.
 
 Exit status: 0 confirmed (or dry run), 10 pending, 11 ignored, 12 reverted,
@@ -26,9 +26,9 @@ from typing import Any, cast
 
 import click
 
-from ..control import Control, Outcome, WriteResult
-from ..errors import EnvoyError
-from .errors import CliError, report
+from ...control import Control, Outcome, WriteResult
+from ...errors import EnvoyError
+from ..errors import CliError, report
 
 __all__ = ["EXIT_CODES", "ask", "common", "minutes", "run_action"]
 

@@ -6,7 +6,7 @@
     enphase generator HOST charge on|off
     enphase acb-sleep HOST SERIAL --min 20 --max 30  |  enphase acb-sleep HOST SERIAL... --clear
 
-Part of the set `cli.control_cmds.COMMANDS` gathers; options as described there.
+Options as described in `cli.write.site`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from ..control import Control, WriteResult
-from .control_run import ask, common, minutes, run_action
+from ...control import Control, WriteResult
+from .run import ask, common, minutes, run_action
 
 __all__ = ["acb_sleep", "contact_settings", "generator"]
 
