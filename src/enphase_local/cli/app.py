@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import click
+
+from .connect import connection_flags
 
 __all__ = ["COMMANDS", "cli", "main"]
 
@@ -95,25 +97,49 @@ class LazyGroup(click.Group):
                 formatter.write_dl(sorted(rows))
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="enphase-local", prog_name="enphase")
-@click.option("--debug", is_flag=True, help="Debug logs (redacted) and tracebacks, every command.")
-def cli(debug: bool) -> None:
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": None},
+)
+# the distribution's version, which pyproject reads from `enphase_local.__version__`
+@click.version_option(None, "--version", "-V", package_name="enphase-local", prog_name="enphase")
+@connection_flags
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Errors only on stderr (no warnings, no progress)."
+)
+@click.option("--verbose", "-v", is_flag=True, help="Informational logs on stderr.")
+def cli(*, quiet: bool, verbose: bool, debug: bool | None, **_connection: Any) -> None:
     """Everything your Enphase gateway knows, locally, gently.
 
-    Connection settings come from flags, then ENPHASE_* variables, then
-    ~/.config/enphase-local/config.toml. Exit codes: 2 usage, 3 connection
-    or timeout, 4 authentication, 5 gateway HTTP or parse error, 6 feature
-    unavailable, 130 interrupted. See docs/cli.md.
+    Connection settings come from flags (here or after the command), then
+    ENPHASE_* variables, then ~/.config/enphase-local/config.toml. Exit
+    codes: 2 usage, 3 connection or timeout, 4 authentication, 5 gateway
+    HTTP or parse error, 6 feature unavailable, 130 interrupted. See
+    docs/cli.md.
     """
+    from .errors import set_output
+    from .output import set_verbosity
+
+    if quiet and (verbose or debug):
+        raise click.UsageError("use --quiet or --verbose/--debug, not both")
+    set_verbosity(-1 if quiet else (1 if verbose else 0))
     if debug:
-        from .errors import set_output
+        from .connect import setup_logging
 
         set_output(debug=True)
+        setup_logging(True)
+
+
+def _no_arguments(argv: list[str] | None) -> bool:
+    return not (sys.argv[1:] if argv is None else argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the `enphase` command; returns the exit code (2 for bad arguments)."""
+    if _no_arguments(argv):
+        with click.Context(cli, info_name="enphase") as ctx:
+            click.echo(cli.get_help(ctx))
+        return 0
     try:
         result = cli.main(args=argv, prog_name="enphase", standalone_mode=False)
     except click.UsageError as err:

@@ -17,9 +17,26 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["console", "echo_json", "progress", "run"]
+__all__ = ["console", "echo_json", "progress", "run", "say", "set_verbosity", "verbosity"]
 
 T = TypeVar("T")
+
+_VERBOSITY = {"level": 0}
+
+
+def set_verbosity(level: int) -> None:
+    """-1 quiet (errors only), 0 normal, 1 verbose (informational logs)."""
+    _VERBOSITY["level"] = level
+
+
+def verbosity() -> int:
+    return _VERBOSITY["level"]
+
+
+def say(message: str) -> None:
+    """A note for the person on stderr (``enphase: ...``); silent with --quiet."""
+    if verbosity() >= 0:
+        click.echo(f"enphase: {message}", err=True)
 
 
 def console() -> Any:
@@ -48,7 +65,7 @@ def run(factory: Callable[[], Awaitable[T]]) -> T:
 @contextlib.contextmanager
 def progress(message: str) -> Iterator[None]:
     """A spinner on stderr during a slow step; nothing when stderr is not a terminal."""
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty() or verbosity() < 0:
         yield
         return
     from rich.console import Console

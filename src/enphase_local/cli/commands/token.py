@@ -149,7 +149,7 @@ def token(
 ) -> None:
     """Get a token from the Enphase cloud and store it (or --check a pasted one)."""
     set_output(as_json=as_json)
-    settings = settings_from(params)
+    settings = settings_from(params, need_host=False)
     if check:
         _check(settings, as_json)
         return
