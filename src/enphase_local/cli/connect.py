@@ -40,7 +40,6 @@ __all__ = [
     "connection_flags",
     "connection_options",
     "connection_params",
-    "log_redactor",
     "make_envoy",
     "open_envoy",
     "resolve_host",
@@ -213,16 +212,6 @@ def settings_from(params: Mapping[str, Any], *, need_host: bool = True) -> Setti
 
 
 _redactor: Any = None
-
-
-def log_redactor() -> Any:
-    """The `Redactor` of this run's logs; `dump` uses it too, so fakes match across both."""
-    global _redactor  # noqa: PLW0603 - one table per command run, set up with the logging
-    if _redactor is None:
-        from ..redact import Redactor
-
-        _redactor = Redactor()
-    return _redactor
 
 
 def setup_logging(debug: bool, secrets: tuple[str | None, ...] = ()) -> None:

@@ -11,9 +11,11 @@ Why `dump`: a capture is the best bug report and the best test fixture. The
 folder has the layout of the project's real captures (one body file named
 after the request path, ``<name>_log.json`` with status and headers, see
 fixtures/real/README.md), so `enphase simulate --fixtures DIR` replays it.
-Everything identifying goes through one `Redactor` (the table the debug
-logs use): gateway, inverter and battery serials, MAC and IP addresses,
-tokens, cookies and the credentials given. One table for the whole folder
+Everything identifying goes through one `Redactor`: gateway, inverter and
+battery serials (any value under a serial key, and 12-digit runs in text),
+MAC, IP and e-mail addresses, tokens and cookies; the username and password
+given are credentials only in headers, so they are not searched for in
+bodies (`-u envoy` must not rewrite ``<envoy_info>``). One table for the whole folder
 keeps the fakes consistent across files, so the inventory still matches the
 device data and the replay still makes sense. Bodies are redacted before
 they reach the disk.
@@ -31,7 +33,8 @@ from typing import Any
 import click
 
 from ...errors import EnvoyError
-from ..connect import connect, connection_flags, log_redactor, settings_from, split_host
+from ...redact import Redactor
+from ..connect import connect, connection_flags, settings_from, split_host
 from ..errors import CliError, set_output
 from ..output import echo_json, run
 
@@ -121,25 +124,29 @@ def redact_headers(headers: Any, redactor: Any) -> dict[str, str]:
 
 async def _capture(settings: Any, folder: Path) -> dict[str, Any]:
     from ...net.token_store import TokenStore
-    from ...sources.registry import Role
+    from ...sources.registry import Role, Speed
     from ...sources.table import SOURCES
 
     async with connect(settings, probe=False) as envoy:
         serial = envoy.info.serial
-        redactor = log_redactor()  # credentials given are in it already
-        redactor.add_serial(serial)
+        # its own table: credentials are redacted where they are credentials (headers,
+        # secret keys), never as text: `-u envoy` must not turn `<envoy_info>` into a fake
+        redactor = Redactor(serials=[serial], secrets=[t for t in (settings.token,) if t])
         stored = TokenStore(settings.token_store).get(serial)
         if stored:
             redactor.add_secret(stored)
         paths = ["/info"] + [s.path for s in SOURCES.values() if s.path != "/info"]
         installer_only = {s.path for s in SOURCES.values() if s.role is Role.INSTALLER}
+        # slow endpoints (/home, production.json...) get the slow timeout, as in `read`
+        slow = {s.path for s in SOURCES.values() if s.speed is Speed.SLOW}
         report: dict[str, Any] = {}
         for path in dict.fromkeys(paths):
             if path in installer_only and envoy.role != "installer":
                 report[path] = "skipped (installer only)"
                 continue
             try:
-                result = await envoy.request("GET", path)
+                speed = Speed.SLOW if path in slow else Speed.FAST
+                result = await envoy.request("GET", path, speed=speed)
             except EnvoyError as err:
                 report[path] = f"failed: {redactor.redact_text(str(err))}"
                 continue
