@@ -46,6 +46,7 @@ __all__ = [
     "settings_from",
     "setup_logging",
     "split_host",
+    "with_password",
 ]
 
 _SETTING_NAMES = tuple(ENV)
@@ -196,6 +197,21 @@ def resolve_host(flags: Mapping[str, Any] | None = None) -> str:
     return only_gateway()
 
 
+def with_password(settings: Settings) -> Settings:
+    """Ask for the Enlighten password on a terminal when an account is given without one.
+
+    Asked before any event loop runs: inside `asyncio.run`, Ctrl-C only
+    cancels the loop's task, which a blocking prompt never yields to, so the
+    prompt would wait for Enter. Digest users (`envoy`, `installer`) have a
+    password derived from the serial and are never asked.
+    """
+    account = settings.username and "@" in settings.username
+    if not account or settings.password is not None or not sys.stdin.isatty():
+        return settings
+    password = click.prompt(f"password for {settings.username}", hide_input=True)
+    return dataclasses.replace(settings, password=password)
+
+
 def settings_from(params: Mapping[str, Any], *, need_host: bool = True) -> Settings:
     """Settings from a command's parameters (and the enclosing groups'), env and file.
 
@@ -208,7 +224,7 @@ def settings_from(params: Mapping[str, Any], *, need_host: bool = True) -> Setti
     setup_logging(debug, (settings.token, settings.password))
     if need_host and not settings.host:
         settings = dataclasses.replace(settings, host=resolve_host())
-    return settings
+    return with_password(settings)
 
 
 _redactor: Any = None
@@ -235,7 +251,7 @@ def setup_logging(debug: bool, secrets: tuple[str | None, ...] = ()) -> None:
 
 
 def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> Any:
-    """An unconnected `Envoy` from settings (the password is asked for on a terminal)."""
+    """An unconnected `Envoy` from settings (see `with_password` for asking the password)."""
     from ..client import CloudUrls, Envoy
     from ..net.backoff import RetryPolicy
     from ..net.cloud import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL
@@ -250,10 +266,6 @@ def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> 
     if settings.retries is not None:
         kwargs["retry"] = RetryPolicy(attempts=settings.retries + 1)
     password = settings.password
-    # an Enlighten account (an e-mail) needs its password; digest users (`envoy`,
-    # `installer`) have one derived from the serial, so they are never asked
-    if settings.username and "@" in settings.username and password is None and sys.stdin.isatty():
-        password = click.prompt(f"password for {settings.username}", hide_input=True)
     cloud = CloudUrls(
         enlighten=settings.enlighten_url or DEFAULT_ENLIGHTEN_URL,
         entrez=settings.entrez_url or DEFAULT_ENTREZ_URL,

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ..config import Settings
 from ..connect import connect, connection_options, settings_from
 from ..errors import CliError, set_output
 from ..output import console, echo_json, run
@@ -22,9 +23,14 @@ from ..output import console, echo_json, run
 __all__ = ["battery", "inverters", "meters", "read", "read_snapshot"]
 
 
-async def read_snapshot(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Connect, read one snapshot, return its contract document."""
+def snapshot_document(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings first (prompts and usage errors before any event loop), then the read."""
     settings = settings_from(params)
+    return run(lambda: read_snapshot(settings))
+
+
+async def read_snapshot(settings: Settings) -> dict[str, Any]:
+    """Connect, read one snapshot, return its contract document."""
     async with connect(settings) as envoy:
         snapshot = await envoy.update()
         document: dict[str, Any] = snapshot.to_dict()
@@ -37,7 +43,7 @@ async def read_snapshot(params: Mapping[str, Any]) -> dict[str, Any]:
 def read(*, as_json: bool, **params: Any) -> None:
     """Read everything once: energy, phases, meters, inverters, batteries, settings."""
     set_output(as_json=as_json)
-    document = run(lambda: read_snapshot(params))
+    document = snapshot_document(params)
     if as_json:
         echo_json(document)
         return
@@ -71,7 +77,7 @@ def _head(document: dict[str, Any]) -> dict[str, Any]:
 def inverters(*, sort_by: str, as_json: bool, **params: Any) -> None:
     """Microinverters: power, last report and, where the gateway has them, details."""
     set_output(as_json=as_json)
-    document = run(lambda: read_snapshot(params))
+    document = snapshot_document(params)
     from ..render.devices import inverters_table, sort_inverters
 
     found = document.get("inverters") or {}
@@ -90,7 +96,7 @@ def inverters(*, sort_by: str, as_json: bool, **params: Any) -> None:
 def meters(*, as_json: bool, **params: Any) -> None:
     """CT meters (production, net, storage...): power, energy, volts, per phase."""
     set_output(as_json=as_json)
-    document = run(lambda: read_snapshot(params))
+    document = snapshot_document(params)
     from ..render.devices import meters_table
     from ..render.snapshot import flows_table, phases_table
 
@@ -118,7 +124,7 @@ def meters(*, as_json: bool, **params: Any) -> None:
 def battery(*, as_json: bool, **params: Any) -> None:
     """Batteries (IQ Battery, AC Battery), system controller and storage settings."""
     set_output(as_json=as_json)
-    document = run(lambda: read_snapshot(params))
+    document = snapshot_document(params)
     from ..render.devices import (
         battery_tables,
         controller_table,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -36,7 +37,8 @@ import click
 
 from ...control import Control, Outcome, WriteResult
 from ...errors import EnvoyError
-from ..connect import connection_flags, connection_params, resolve_host
+from ..config import ENV, resolve
+from ..connect import connection_flags, connection_params, resolve_host, with_password
 from ..errors import CliError, in_cli_words, is_debug, report, set_output
 
 __all__ = ["EXIT_CODES", "ask", "common", "interactive", "minutes", "run_action", "target_host"]
@@ -88,7 +90,9 @@ def _confirm(prompt: str) -> None:
             "usage",
             "this change needs confirmation and stdin is not a terminal: add --yes to confirm",
         )
-    click.confirm(prompt, abort=True)
+    if not click.confirm(prompt):
+        click.echo("enphase: not confirmed: nothing was sent", err=True)
+        raise click.exceptions.Exit(1)
 
 
 def run_action(
@@ -106,6 +110,7 @@ def run_action(
         options["host"] = resolve_host()
     if confirm is not None:
         _confirm(confirm)
+    options = _with_password(options)
     opener = _opener(ctx)
 
     async def go() -> WriteResult:
@@ -126,6 +131,15 @@ def run_action(
         ctx.exit(report(err, as_json=as_json, debug=is_debug()))
     _print(result, as_json)
     ctx.exit(EXIT_CODES[result.outcome])
+
+
+def _with_password(options: dict[str, Any]) -> dict[str, Any]:
+    """The Enlighten password asked now, before the event loop (Ctrl-C must work at the prompt)."""
+    username = options.get("username") or os.environ.get("ENPHASE_USERNAME")
+    if not username or "@" not in username:
+        return options
+    settings = with_password(resolve({k: options.get(k) for k in ENV}))
+    return {**options, "password": settings.password} if settings.password else options
 
 
 def target_host(ctx: click.Context) -> str:
