@@ -1,4 +1,4 @@
-"""The write commands of ``enphase``: storage settings, grid relay, contacts, generator, ACB.
+"""Writes that change how the site runs: storage settings, the grid relay, a dry contact.
 
     enphase set storage-mode HOST economy [--clear-opt-schedules] [--verify-after 120]
     enphase set reserve HOST 30
@@ -15,22 +15,23 @@ Every command takes ``--dry-run`` (print the request, send nothing), ``--json``
 (print `WriteResult.to_dict()`), ``--timeout`` (seconds to poll for the new
 value) and ``--yes``. Going off grid, opening a contact and starting the
 generator ask for confirmation unless ``--yes`` (or ``--dry-run``) is given.
-`COMMANDS` lists what to add to the ``enphase`` group. The storage, relay
-and contact commands are here, the contact-settings, generator and acb-sleep
-commands in `cli.control_devices`; `cli.control_run` does the connecting,
-printing and exit codes (0 confirmed or dry run, 10 pending, 11 ignored,
+The storage, relay and contact commands are here, the contact-settings,
+generator and acb-sleep commands in `cli.write.devices`; `cli.write.run`
+does the connecting, printing and exit codes (0 confirmed or dry run, 10 pending, 11 ignored,
 12 reverted, 2 bad arguments, 1 other errors).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from ..control import Control, WriteResult
-from .control_devices import acb_sleep, contact_settings, generator
-from .control_run import ask, common, run_action
+from ...control import Control, WriteResult
+from ..connect import HostFirst
+from .run import ask, common, run_action, target_host
 
-__all__ = ["COMMANDS"]
+__all__ = ["charge_from_grid", "contact", "relay", "reserve", "set_group", "storage_mode"]
 
 _ON_OFF = click.Choice(["on", "off"], case_sensitive=False)
 _VERIFY = click.option(
@@ -47,8 +48,8 @@ def set_group() -> None:
     """Change battery storage settings (mode, reserve, charge from grid)."""
 
 
-@set_group.command("storage-mode")
-@click.argument("host")
+@set_group.command("storage-mode", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
 @click.argument(
     "mode", type=click.Choice(["backup", "self-consumption", "economy"], case_sensitive=False)
 )
@@ -64,7 +65,7 @@ def storage_mode(
     ctx: click.Context,
     /,
     *,
-    host: str,
+    host: str | None,
     mode: str,
     clear_opt_schedules: bool,
     verify_after: float | None,
@@ -72,6 +73,7 @@ def storage_mode(
     as_json: bool,
     timeout_s: float | None,
     yes: bool,
+    **_connection: Any,
 ) -> None:
     """Set the storage mode: backup, self-consumption or economy."""
 
@@ -80,11 +82,11 @@ def storage_mode(
             mode, clear_opt_schedules=clear_opt_schedules, dry_run=dry_run, timeout_s=timeout_s
         )
 
-    run_action(ctx, host, act, as_json=as_json, verify_after=verify_after)
+    run_action(ctx, act, as_json=as_json, verify_after=verify_after)
 
 
-@set_group.command("reserve")
-@click.argument("host")
+@set_group.command("reserve", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
 @click.argument("percent", type=click.FloatRange(0, 100))
 @_VERIFY
 @common
@@ -93,24 +95,25 @@ def reserve(
     ctx: click.Context,
     /,
     *,
-    host: str,
+    host: str | None,
     percent: float,
     verify_after: float | None,
     dry_run: bool,
     as_json: bool,
     timeout_s: float | None,
     yes: bool,
+    **_connection: Any,
 ) -> None:
     """Set the battery reserve kept for outages, in percent."""
 
     async def act(c: Control) -> WriteResult:
         return await c.set_reserve_soc(percent, dry_run=dry_run, timeout_s=timeout_s)
 
-    run_action(ctx, host, act, as_json=as_json, verify_after=verify_after)
+    run_action(ctx, act, as_json=as_json, verify_after=verify_after)
 
 
-@set_group.command("charge-from-grid")
-@click.argument("host")
+@set_group.command("charge-from-grid", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
 @click.argument("state", type=_ON_OFF)
 @_VERIFY
 @common
@@ -119,13 +122,14 @@ def charge_from_grid(
     ctx: click.Context,
     /,
     *,
-    host: str,
+    host: str | None,
     state: str,
     verify_after: float | None,
     dry_run: bool,
     as_json: bool,
     timeout_s: float | None,
     yes: bool,
+    **_connection: Any,
 ) -> None:
     """Allow (on) or forbid (off) charging the batteries from the grid."""
 
@@ -133,11 +137,11 @@ def charge_from_grid(
         on = state.lower() == "on"
         return await c.set_charge_from_grid(on, dry_run=dry_run, timeout_s=timeout_s)
 
-    run_action(ctx, host, act, as_json=as_json, verify_after=verify_after)
+    run_action(ctx, act, as_json=as_json, verify_after=verify_after)
 
 
-@click.command("relay")
-@click.argument("host")
+@click.command("relay", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
 @click.argument("where", type=click.Choice(["off-grid", "on-grid"], case_sensitive=False))
 @common
 @click.pass_context
@@ -145,27 +149,28 @@ def relay(
     ctx: click.Context,
     /,
     *,
-    host: str,
+    host: str | None,
     where: str,
     dry_run: bool,
     as_json: bool,
     timeout_s: float | None,
     yes: bool,
+    **_connection: Any,
 ) -> None:
     """Disconnect the site from the grid (off-grid) or reconnect it (on-grid)."""
     off = where.lower() == "off-grid"
-    prompt = f"Disconnect {host} from the grid? The site will run on batteries alone"
+    prompt = f"Disconnect {target_host(ctx)} from the grid? The site will run on batteries alone"
 
     async def act(c: Control) -> WriteResult:
         if off:
             return await c.go_off_grid(dry_run=dry_run, timeout_s=timeout_s)
         return await c.go_on_grid(dry_run=dry_run, timeout_s=timeout_s)
 
-    run_action(ctx, host, act, as_json=as_json, confirm=ask(off, yes, dry_run, prompt))
+    run_action(ctx, act, as_json=as_json, confirm=ask(off, yes, dry_run, prompt))
 
 
-@click.command("contact")
-@click.argument("host")
+@click.command("contact", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
 @click.argument("contact_id", metavar="ID")
 @click.argument("state", type=click.Choice(["open", "closed"], case_sensitive=False))
 @common
@@ -174,32 +179,22 @@ def contact(
     ctx: click.Context,
     /,
     *,
-    host: str,
+    host: str | None,
     contact_id: str,
     state: str,
     dry_run: bool,
     as_json: bool,
     timeout_s: float | None,
     yes: bool,
+    **_connection: Any,
 ) -> None:
     """Open or close a dry contact (NC1, NC2, NO1, NO2)."""
     opening = state.lower() == "open"
-    prompt = f"Open dry contact {contact_id} on {host}? What it drives will switch"
+    prompt = f"Open dry contact {contact_id} on {target_host(ctx)}? What it drives will switch"
 
     async def act(c: Control) -> WriteResult:
         return await c.set_dry_contact(
             contact_id, state.lower(), dry_run=dry_run, timeout_s=timeout_s
         )
 
-    run_action(ctx, host, act, as_json=as_json, confirm=ask(opening, yes, dry_run, prompt))
-
-
-COMMANDS: list[click.Command] = [
-    set_group,
-    relay,
-    contact,
-    contact_settings,
-    generator,
-    acb_sleep,
-]
-"""The click commands and groups to add to the ``enphase`` group."""
+    run_action(ctx, act, as_json=as_json, confirm=ask(opening, yes, dry_run, prompt))

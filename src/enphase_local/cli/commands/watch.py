@@ -17,10 +17,10 @@ from typing import Any
 
 import click
 
-from ..errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError
-from .connect import connect, connection_options, settings_from
-from .errors import set_output
-from .read import console, echo_json, run
+from ...errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError
+from ..connect import connect, connection_options, settings_from
+from ..errors import set_output
+from ..output import console, echo_json, run
 
 __all__ = ["watch", "watch_loop"]
 
@@ -58,7 +58,7 @@ async def watch_loop(
             if as_json:
                 echo_json(document, indent=None)
             else:
-                from .render_live import live_view
+                from ..render.live import live_view
 
                 footer = f"{title}every {interval:g} s; Ctrl-C to stop" if count is None else title
                 live.update(live_view(document, footer=footer), refresh=True)

@@ -14,17 +14,17 @@ from typing import Any
 
 import click
 
-from ..errors import EnvoyHTTPError
-from .config import Settings
-from .connect import connection_options, make_envoy, progress, settings_from
-from .errors import set_output
-from .read import console, echo_json, run
+from ...errors import EnvoyHTTPError
+from ..config import Settings
+from ..connect import connection_options, make_envoy, settings_from
+from ..errors import set_output
+from ..output import console, echo_json, progress, run
 
 __all__ = ["info"]
 
 
 def _has_credentials(settings: Settings, info: Any) -> bool:
-    from ..net.token_store import TokenStore
+    from ...net.token_store import TokenStore
 
     if not (info.fw.uses_tokens or info.web_tokens):
         return True  # digest: the owner password derives from the serial
@@ -34,8 +34,8 @@ def _has_credentials(settings: Settings, info: Any) -> bool:
 
 
 async def _gather(settings: Settings) -> dict[str, Any]:
-    from ..sources.keys import SourceKey
-    from ..sources.table import SOURCES
+    from ...sources.keys import SourceKey
+    from ...sources.table import SOURCES
 
     envoy = make_envoy(settings)
     try:
@@ -73,7 +73,7 @@ async def _gather(settings: Settings) -> dict[str, Any]:
 
 
 def _show(document: dict[str, Any]) -> None:
-    from .render import fmt_num, fmt_time, table
+    from ..render.format import fmt_num, fmt_time, table
 
     gw = document["gateway"]
     t = table("Gateway", "", "", numeric_from=9)

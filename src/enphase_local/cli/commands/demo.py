@@ -22,11 +22,11 @@ import zoneinfo
 
 import click
 
-from ..simulator import PRESETS
-from .config import Settings
-from .connect import connect, setup_logging
-from .errors import set_output
-from .read import console, run
+from ...simulator import PRESETS
+from ..config import Settings
+from ..connect import connect, setup_logging
+from ..errors import set_output
+from ..output import console, run
 
 __all__ = ["demo", "demo_start"]
 
@@ -44,8 +44,8 @@ def demo_start(timezone: str, now: float | None = None) -> float:
 async def _demo(
     preset: str, *, speed: float, once: bool, as_json: bool, count: int | None, interval: float
 ) -> None:
-    from ..firmware import Firmware
-    from ..simulator import SimClock, SimulatedGateway, SiteBackend
+    from ...firmware import Firmware
+    from ...simulator import SimClock, SimulatedGateway, SiteBackend
     from .watch import watch_loop
 
     config = PRESETS[preset]
@@ -63,7 +63,7 @@ async def _demo(
         )
         async with connect(settings, clock=clock) as envoy:
             if once and not as_json:
-                from .render import snapshot_view
+                from ..render.snapshot import snapshot_view
 
                 console().print(snapshot_view((await envoy.update()).to_dict()))
                 return

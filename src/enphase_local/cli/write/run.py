@@ -1,6 +1,6 @@
 """Running one write command of ``enphase``: confirm, connect, act, print, exit.
 
-The commands (`cli.control_cmds`) only parse arguments and name the
+The commands (`cli.write.site`, `cli.write.devices`) only parse arguments and name the
 `Control` action; this module does the rest the same way for all of them.
 
 Exit status: 0 confirmed (or dry run), 10 pending, 11 ignored, 12 reverted,
@@ -8,11 +8,17 @@ Exit status: 0 confirmed (or dry run), 10 pending, 11 ignored, 12 reverted,
 otherwise. With ``--json`` errors print ``{"error": {"kind", "message"}}``
 on stdout, like every other command.
 
-The connection comes from ``open_envoy(options)`` in `cli.connect` (an async
-context manager yielding an object with ``.control``); tests inject a
-stand-in as ``obj={"open_envoy": ...}`` in the click context. `options` holds
-the parameters of the enclosing command groups (credentials and such) and
-``host``.
+Every write command takes the connection flags of every other command
+(`cli.connect.connection_flags`, also accepted on the root group), so
+``enphase --host H --token T relay on-grid`` works; ``--wait`` is how long
+to read the new value back. The connection comes from
+``open_envoy(options)`` in `cli.connect` (an async context manager yielding
+an object with ``.control``); tests inject a stand-in as
+``obj={"open_envoy": ...}`` in the click context. `options` holds the
+connection parameters given (innermost wins) with ``host`` resolved.
+
+A confirmation prompt needs a person: with stdin not a terminal the command
+says to add ``--yes`` and exits 2 before connecting.
 """
 
 from __future__ import annotations
@@ -20,17 +26,22 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
+import re
+import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, cast
 
 import click
 
-from ..control import Control, Outcome, WriteResult
-from ..errors import EnvoyError
-from .errors import CliError, report
+from ...control import Control, Outcome, WriteResult
+from ...errors import EnvoyError
+from ..config import ENV, resolve
+from ..connect import connection_flags, connection_params, resolve_host, with_password
+from ..errors import CliError, in_cli_words, is_debug, report, set_output
 
-__all__ = ["EXIT_CODES", "ask", "common", "minutes", "run_action"]
+__all__ = ["EXIT_CODES", "ask", "common", "interactive", "minutes", "run_action", "target_host"]
 
 OpenEnvoy = Callable[[dict[str, Any]], AbstractAsyncContextManager[Any]]
 Action = Callable[[Control], Awaitable[WriteResult]]
@@ -52,25 +63,15 @@ def _opener(ctx: click.Context) -> OpenEnvoy:
     return cast(OpenEnvoy, module.open_envoy)
 
 
-def _options(ctx: click.Context, host: str) -> dict[str, Any]:
-    """Parameters of the enclosing groups (root first), then `host`."""
-    chain: list[click.Context] = []
-    parent = ctx.parent
-    while parent is not None:
-        chain.append(parent)
-        parent = parent.parent
-    options: dict[str, Any] = {}
-    for outer in reversed(chain):
-        options.update(outer.params)
-    options["host"] = host
-    return options
-
-
 def _print(result: WriteResult, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
-    click.echo(f"{result.outcome.value}: {result.message}")
+    message = in_cli_words(result.message)
+    if result.outcome is Outcome.DRY_RUN:
+        # the library says "dry run: nothing sent..."; one label is enough
+        message = re.sub(r"^dry[ -]run:\s*", "", message)
+    click.echo(f"{result.outcome.value}: {message}")
     if result.outcome is Outcome.DRY_RUN:
         req = result.request
         click.echo(f"{req.method} {req.path}")
@@ -78,9 +79,24 @@ def _print(result: WriteResult, as_json: bool) -> None:
             click.echo(json.dumps(dict(req.body), indent=2))
 
 
+def interactive() -> bool:
+    """Whether a person can answer a prompt (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def _confirm(prompt: str) -> None:
+    if not interactive():
+        raise CliError(
+            "usage",
+            "this change needs confirmation and stdin is not a terminal: add --yes to confirm",
+        )
+    if not click.confirm(prompt):
+        click.echo("enphase: not confirmed: nothing was sent", err=True)
+        raise click.exceptions.Exit(1)
+
+
 def run_action(
     ctx: click.Context,
-    host: str,
     action: Action,
     *,
     as_json: bool,
@@ -88,10 +104,14 @@ def run_action(
     verify_after: float | None = None,
 ) -> None:
     """Confirm if asked, connect, run one action, print the result, exit with its code."""
+    set_output(as_json=as_json)
+    options = connection_params()
+    if not options.get("host"):
+        options["host"] = resolve_host()
     if confirm is not None:
-        click.confirm(confirm, abort=True)
+        _confirm(confirm)
+    options = _with_password(options)
     opener = _opener(ctx)
-    options = _options(ctx, host)
 
     async def go() -> WriteResult:
         async with opener(options) as envoy:
@@ -106,27 +126,44 @@ def run_action(
     try:
         result = asyncio.run(go())
     except ValueError as err:  # invalid request: nothing was sent
-        ctx.exit(report(CliError("usage", str(err)), as_json=as_json, debug=False))
+        ctx.exit(report(CliError("usage", in_cli_words(str(err))), as_json=as_json, debug=False))
     except EnvoyError as err:
-        ctx.exit(report(err, as_json=as_json, debug=False))
+        ctx.exit(report(err, as_json=as_json, debug=is_debug()))
     _print(result, as_json)
     ctx.exit(EXIT_CODES[result.outcome])
 
 
+def _with_password(options: dict[str, Any]) -> dict[str, Any]:
+    """The Enlighten password asked now, before the event loop (Ctrl-C must work at the prompt)."""
+    username = options.get("username") or os.environ.get("ENPHASE_USERNAME")
+    if not username or "@" not in username:
+        return options
+    settings = with_password(resolve({k: options.get(k) for k in ENV}))
+    return {**options, "password": settings.password} if settings.password else options
+
+
+def target_host(ctx: click.Context) -> str:
+    """The gateway named for this command, for prompts ("this gateway" when not known yet)."""
+    host = connection_params().get("host")
+    return str(host) if host else "the gateway"
+
+
 def common(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--dry-run, --json, --timeout, --yes."""
+    """--dry-run, --json, --wait, --yes, and the connection flags."""
     func = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(func)
     func = click.option(
-        "--timeout",
+        "--wait",
         "timeout_s",
         type=click.FloatRange(min=0),
         default=None,
-        help="Seconds to poll for the new value (default: per action).",
+        metavar="SECONDS",
+        help="Seconds to read the value back until it changes (default: per action).",
     )(func)
     func = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(func)
-    return click.option(
+    func = click.option(
         "--dry-run", is_flag=True, help="Print the request that would be sent; send nothing."
     )(func)
+    return connection_flags(func)
 
 
 def ask(destructive: bool, yes: bool, dry_run: bool, prompt: str) -> str | None:

@@ -16,7 +16,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .render import fmt_ago, fmt_num, fmt_watts, gateway_line, notes, phases_table
+from .format import fmt_ago, fmt_num, fmt_watts
+from .snapshot import gateway_line, notes, phases_table
 
 __all__ = ["battery_flow", "live_view"]
 

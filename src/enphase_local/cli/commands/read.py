@@ -1,22 +1,56 @@
-"""`enphase inverters|meters|battery HOST`: one part of the snapshot, in detail.
+"""`enphase read|inverters|meters|battery HOST`: a snapshot, whole or one part in detail.
 
-Each reads one full snapshot (the client asks only what it needs) and shows
-its section. ``--json`` prints that section in the shape of the JSON
-contract, with ``taken_at`` and ``gateway`` so a script knows what it is
-looking at. A gateway without the hardware answers exit status 6.
+``read --json`` prints exactly `Snapshot.to_dict()` (docs/json-contract.md)
+and nothing else on stdout; the tables are rendered from that same document.
+The focused commands show one section; their ``--json`` prints that section
+in the shape of the JSON contract, with ``taken_at`` and ``gateway`` so a
+script knows what it is looking at. A gateway without the hardware answers
+exit status 6.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import click
 
-from .connect import connection_options
-from .errors import CliError, set_output
-from .read import console, echo_json, read_snapshot, run
+from ..config import Settings
+from ..connect import connect, connection_options, settings_from
+from ..errors import CliError, set_output
+from ..output import console, echo_json, run
 
-__all__ = ["battery", "inverters", "meters"]
+__all__ = ["battery", "inverters", "meters", "read", "read_snapshot"]
+
+
+def snapshot_document(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings first (prompts and usage errors before any event loop), then the read."""
+    settings = settings_from(params)
+    return run(lambda: read_snapshot(settings))
+
+
+async def read_snapshot(settings: Settings) -> dict[str, Any]:
+    """Connect, read one snapshot, return its contract document."""
+    async with connect(settings) as envoy:
+        snapshot = await envoy.update()
+        document: dict[str, Any] = snapshot.to_dict()
+        return document
+
+
+@click.command("read")
+@connection_options
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON contract document only.")
+def read(*, as_json: bool, **params: Any) -> None:
+    """Read everything once: energy, phases, meters, inverters, batteries, settings."""
+    set_output(as_json=as_json)
+    document = snapshot_document(params)
+    if as_json:
+        echo_json(document)
+        return
+    from ..render.snapshot import snapshot_view
+
+    console().print(snapshot_view(document))
+
 
 _STORAGE = ("battery", "acb", "enpower", "collar", "c6cc", "tariff", "generator", "dry_contacts")
 
@@ -43,8 +77,8 @@ def _head(document: dict[str, Any]) -> dict[str, Any]:
 def inverters(*, sort_by: str, as_json: bool, **params: Any) -> None:
     """Microinverters: power, last report and, where the gateway has them, details."""
     set_output(as_json=as_json)
-    document = run(lambda: read_snapshot(params))
-    from .render_devices import inverters_table, sort_inverters
+    document = snapshot_document(params)
+    from ..render.devices import inverters_table, sort_inverters
 
     found = document.get("inverters") or {}
     if not found:
@@ -62,9 +96,9 @@ def inverters(*, sort_by: str, as_json: bool, **params: Any) -> None:
 def meters(*, as_json: bool, **params: Any) -> None:
     """CT meters (production, net, storage...): power, energy, volts, per phase."""
     set_output(as_json=as_json)
-    document = run(lambda: read_snapshot(params))
-    from .render import flows_table, phases_table
-    from .render_devices import meters_table
+    document = snapshot_document(params)
+    from ..render.devices import meters_table
+    from ..render.snapshot import flows_table, phases_table
 
     found = document.get("meters") or {}
     if not found:
@@ -90,8 +124,8 @@ def meters(*, as_json: bool, **params: Any) -> None:
 def battery(*, as_json: bool, **params: Any) -> None:
     """Batteries (IQ Battery, AC Battery), system controller and storage settings."""
     set_output(as_json=as_json)
-    document = run(lambda: read_snapshot(params))
-    from .render_devices import (
+    document = snapshot_document(params)
+    from ..render.devices import (
         battery_tables,
         controller_table,
         dry_contacts_table,

@@ -6,7 +6,7 @@
     enphase generator HOST charge on|off
     enphase acb-sleep HOST SERIAL --min 20 --max 30  |  enphase acb-sleep HOST SERIAL... --clear
 
-Part of the set `cli.control_cmds.COMMANDS` gathers; options as described there.
+Options as described in `cli.write.site`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 
 import click
 
-from ..control import Control, WriteResult
-from .control_run import ask, common, minutes, run_action
+from ...control import Control, WriteResult
+from ..connect import HostFirst, HostFirstGroup
+from .run import ask, common, minutes, run_action, target_host
 
 __all__ = ["acb_sleep", "contact_settings", "generator"]
 
@@ -24,8 +25,8 @@ _ON_OFF = click.Choice(["on", "off"], case_sensitive=False)
 _ACTIONS = click.Choice(["apply", "shed", "schedule", "none"], case_sensitive=False)
 
 
-@click.command("contact-settings")
-@click.argument("host")
+@click.command("contact-settings", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
 @click.argument("contact_id", metavar="ID")
 @click.option(
     "--type",
@@ -53,7 +54,7 @@ def contact_settings(
     ctx: click.Context,
     /,
     *,
-    host: str,
+    host: str | None,
     contact_id: str,
     dry_run: bool,
     as_json: bool,
@@ -93,18 +94,13 @@ def contact_settings(
             contact_id, dry_run=dry_run, timeout_s=timeout_s, **changes
         )
 
-    run_action(ctx, host, act, as_json=as_json)
+    run_action(ctx, act, as_json=as_json)
 
 
-@click.group("generator")
-@click.argument("host")
-def generator(host: str) -> None:
+@click.group("generator", cls=HostFirstGroup)
+@click.argument("host", required=False, metavar="[HOST]")
+def generator(host: str | None) -> None:
     """Generator: mode, exercise schedule, charging the batteries from it."""
-
-
-def _host(ctx: click.Context) -> str:
-    parent = ctx.parent
-    return str(parent.params["host"]) if parent is not None else ""
 
 
 @generator.command("mode")
@@ -120,16 +116,17 @@ def generator_mode(
     as_json: bool,
     timeout_s: float | None,
     yes: bool,
+    **_connection: Any,
 ) -> None:
     """Set the generator to off, on (start it now) or auto."""
-    host = _host(ctx)
+    host = target_host(ctx)
     starting = mode.lower() == "on"
     prompt = f"Start the generator on {host} now?"
 
     async def act(c: Control) -> WriteResult:
         return await c.set_generator_mode(mode.lower(), dry_run=dry_run, timeout_s=timeout_s)
 
-    run_action(ctx, host, act, as_json=as_json, confirm=ask(starting, yes, dry_run, prompt))
+    run_action(ctx, act, as_json=as_json, confirm=ask(starting, yes, dry_run, prompt))
 
 
 @generator.command("exercise")
@@ -158,6 +155,7 @@ def generator_exercise(
     as_json: bool,
     timeout_s: float | None,
     yes: bool,
+    **_connection: Any,
 ) -> None:
     """Change the exercise run and default SoC thresholds; the rest of the schedule stays."""
     start_minute = None if start is None else minutes(start)
@@ -176,7 +174,7 @@ def generator_exercise(
             timeout_s=timeout_s,
         )
 
-    run_action(ctx, _host(ctx), act, as_json=as_json)
+    run_action(ctx, act, as_json=as_json)
 
 
 @generator.command("charge")
@@ -192,6 +190,7 @@ def generator_charge(
     as_json: bool,
     timeout_s: float | None,
     yes: bool,
+    **_connection: Any,
 ) -> None:
     """Allow (on) or forbid (off) charging the batteries from the generator."""
 
@@ -199,12 +198,12 @@ def generator_charge(
         on = state.lower() == "on"
         return await c.set_charge_from_generator(on, dry_run=dry_run, timeout_s=timeout_s)
 
-    run_action(ctx, _host(ctx), act, as_json=as_json)
+    run_action(ctx, act, as_json=as_json)
 
 
-@click.command("acb-sleep")
-@click.argument("host")
-@click.argument("serials", metavar="SERIAL...", nargs=-1, required=True)
+@click.command("acb-sleep", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
+@click.argument("serials", metavar="SERIAL...", nargs=-1)
 @click.option("--min", "min_soc", type=click.IntRange(0, 100), help="Sleep from this SoC, %.")
 @click.option("--max", "max_soc", type=click.IntRange(0, 100), help="up to this SoC, %.")
 @click.option("--clear", is_flag=True, help="Wake the batteries: remove their sleep window.")
@@ -214,7 +213,7 @@ def acb_sleep(
     ctx: click.Context,
     /,
     *,
-    host: str,
+    host: str | None,
     serials: tuple[str, ...],
     min_soc: int | None,
     max_soc: int | None,
@@ -223,8 +222,17 @@ def acb_sleep(
     as_json: bool,
     timeout_s: float | None,
     yes: bool,
+    **_connection: Any,
 ) -> None:
-    """Put an AC Battery to sleep within a SoC window (--min/--max), or wake them (--clear)."""
+    """Put an AC Battery to sleep within a SoC window (--min/--max), or wake them (--clear).
+
+    HOST may be left out (``$ENPHASE_HOST``): AC Battery serials are all digits, a host is not.
+    """
+    if host is not None and host.isdigit():
+        serials, host = (host, *serials), None
+        ctx.params["host"] = None
+    if not serials:
+        raise click.UsageError("give the AC Battery serial(s): acb-sleep [HOST] SERIAL...")
     if clear:
         if min_soc is not None or max_soc is not None:
             raise click.UsageError("--clear takes no --min or --max")
@@ -241,4 +249,4 @@ def acb_sleep(
             serials[0], min_soc, max_soc, dry_run=dry_run, timeout_s=timeout_s
         )
 
-    run_action(ctx, host, act, as_json=as_json)
+    run_action(ctx, act, as_json=as_json)

@@ -1,4 +1,4 @@
-"""Rich tables from the JSON contract (docs/json-contract.md), for `read` and friends.
+"""Rich tables of a whole snapshot from the JSON contract (docs/json-contract.md), for `read`.
 
 Why from the dict and not the models: the contract is what we promise
 scripts, so rendering it proves the contract carries everything a person
@@ -9,92 +9,26 @@ tolerates ``null`` anywhere, because a gateway may not report a value.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from .devices import device_tables
+from .format import DASH, Doc, fmt_ago, fmt_num, fmt_time, fmt_watts, fmt_wh, table
+
 __all__ = [
-    "DASH",
+    "FLOWS",
     "flows_table",
-    "fmt_ago",
-    "fmt_num",
-    "fmt_time",
-    "fmt_watts",
-    "fmt_wh",
     "freshness_table",
     "gateway_line",
     "notes",
     "phases_table",
     "snapshot_view",
-    "table",
 ]
 
-DASH = "-"
-Doc = Mapping[str, Any]
 FLOWS = (("production", "Solar"), ("consumption", "House"), ("net_consumption", "Grid (net)"))
-
-
-def fmt_watts(value: Any, *, signed: bool = False) -> str:
-    if not isinstance(value, int | float):
-        return DASH
-    sign = "+" if signed and value > 0 else ""
-    if abs(value) >= 1000:
-        return f"{sign}{value / 1000:.2f} kW"
-    return f"{sign}{value:.0f} W"
-
-
-def fmt_wh(value: Any) -> str:
-    if not isinstance(value, int | float):
-        return DASH
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:.2f} MWh"
-    if abs(value) >= 1000:
-        return f"{value / 1000:.2f} kWh"
-    return f"{value:.0f} Wh"
-
-
-def fmt_num(value: Any, unit: str = "", digits: int = 1) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if not isinstance(value, int | float):
-        return DASH if value is None or value == "" else str(value)
-    text = f"{value:.{digits}f}"
-    return f"{text} {unit}".rstrip()
-
-
-def fmt_time(epoch: Any) -> str:
-    """Local wall-clock time of an epoch timestamp."""
-    if not isinstance(epoch, int | float) or epoch <= 0:
-        return DASH
-    return dt.datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def fmt_ago(epoch: Any, now: float) -> str:
-    if not isinstance(epoch, int | float) or epoch <= 0:
-        return "never"
-    seconds = now - epoch
-    if seconds < 1:
-        return "now"
-    if seconds < 90:
-        return f"{seconds:.0f} s ago"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min ago"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h ago"
-    return f"{seconds / 86400:.0f} days ago"
-
-
-def table(title: str, *columns: str, numeric_from: int = 1) -> Table:
-    """A table in the house style: first columns left, numbers right-aligned."""
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, title_style="bold")
-    for index, column in enumerate(columns):
-        t.add_column(column, justify="right" if index >= numeric_from else "left")
-    return t
 
 
 def gateway_line(snap: Doc) -> Text:
@@ -169,8 +103,6 @@ def notes(snap: Doc) -> Text | None:
 
 def snapshot_view(snap: Doc) -> Group:
     """Everything in one snapshot, section by section; absent sections are left out."""
-    from .render_devices import device_tables
-
     parts: Iterable[RenderableType | None] = (
         gateway_line(snap),
         flows_table(snap),

@@ -20,11 +20,11 @@ from typing import Any
 
 import click
 
-from ..errors import EnvoyTokenExpiredError
-from .config import Settings
-from .connect import connect, connection_options, make_envoy, progress, settings_from
-from .errors import CliError, set_output
-from .read import echo_json, run
+from ...errors import EnvoyTokenExpiredError
+from ..config import Settings
+from ..connect import connect, connection_options, make_envoy, settings_from
+from ..errors import CliError, set_output
+from ..output import echo_json, progress, run
 
 __all__ = ["token"]
 
@@ -48,7 +48,7 @@ def _describe(claims: Any, now: float) -> dict[str, Any]:
 
 
 def _show(info: dict[str, Any], *, err: bool = False) -> None:
-    from .render import fmt_time
+    from ..render.format import fmt_time
 
     expires = "never" if info["expires_at"] is None else fmt_time(info["expires_at"])
     left = info["days_left"]
@@ -63,8 +63,8 @@ def _show(info: dict[str, Any], *, err: bool = False) -> None:
 
 
 async def _serial_of(settings: Settings) -> str:
-    from ..sources.keys import SourceKey
-    from ..sources.table import SOURCES
+    from ...sources.keys import SourceKey
+    from ...sources.table import SOURCES
 
     envoy = make_envoy(settings)
     try:
@@ -79,7 +79,7 @@ async def _serial_of(settings: Settings) -> str:
 async def _fetch(settings: Settings, serial: str | None, username: str, password: str) -> Any:
     import aiohttp
 
-    from ..net.cloud import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL, fetch_cloud_token
+    from ...net.cloud import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL, fetch_cloud_token
 
     if serial is None:
         serial = await _serial_of(settings)
@@ -108,7 +108,7 @@ def _pasted(settings: Settings) -> str:
 
 
 def _check(settings: Settings, as_json: bool) -> None:
-    from ..net.claims import TokenClaims
+    from ...net.claims import TokenClaims
 
     pasted = _pasted(settings)
     info = _describe(TokenClaims.decode(pasted), time.time())
@@ -149,7 +149,7 @@ def token(
 ) -> None:
     """Get a token from the Enphase cloud and store it (or --check a pasted one)."""
     set_output(as_json=as_json)
-    settings = settings_from(params)
+    settings = settings_from(params, need_host=False)
     if check:
         _check(settings, as_json)
         return
@@ -166,8 +166,8 @@ def token(
             raise CliError("usage", "no password: set ENPHASE_PASSWORD or run in a terminal")
         password = str(click.prompt(f"password for {username}", hide_input=True))
     serial, fetched = run(lambda: _fetch(settings, serial, username, password))
-    from ..net.claims import TokenClaims
-    from ..net.token_store import TokenStore
+    from ...net.claims import TokenClaims
+    from ...net.token_store import TokenStore
 
     info = _describe(TokenClaims.decode(fetched), time.time())
     info["serial"] = info["serial"] or serial

@@ -1,7 +1,7 @@
 """Rich tables for the device sections of the JSON contract: meters, inverters, storage...
 
 Shared by `read` (everything) and the focused commands (`inverters`,
-`meters`, `battery`). Input is contract data only (see `cli.render`).
+`meters`, `battery`). Input is contract data only (see `cli.render.snapshot`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.table import Table
 
-from .render import DASH, fmt_ago, fmt_num, fmt_watts, fmt_wh, table
+from .format import DASH, fmt_ago, fmt_num, fmt_watts, fmt_wh, table
 
 __all__ = [
     "INVERTER_SORTS",
