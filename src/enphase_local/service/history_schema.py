@@ -32,8 +32,8 @@ TABLES: Final[dict[str, tuple[str, ...]]] = {
     # live rate (about 1 Hz, or one per update without live data); kept for a window
     "power_samples": (
         "serial",
-        "phase",
         "at",
+        "phase",
         "solar_w",
         "house_w",
         "grid_w",
@@ -88,7 +88,7 @@ CREATE TABLE power_samples (
     battery_w REAL,
     generator_w REAL,
     soc_percent REAL,
-    PRIMARY KEY (serial, phase, at)
+    PRIMARY KEY (serial, at, phase)
 );
 CREATE TABLE power_minutes (
     serial TEXT NOT NULL,
