@@ -56,9 +56,10 @@ class HistorySink:
         max_held_rows: int = 500_000,
         keep_live_s: float = 7 * DAY,
         maintain_every_s: float = 60.0,
+        busy_timeout_s: float = 5.0,
     ) -> None:
         self.path = Path(path)
-        self.store = HistoryStore(self.path)
+        self.store = HistoryStore(self.path, timeout_s=busy_timeout_s)
         self._clock = clock
         self._flush_every_s = flush_every_s
         self._max_batch_rows = max_batch_rows
