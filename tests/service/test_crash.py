@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -23,7 +24,16 @@ def _committed(db: Path) -> list[float]:
         return [at for (at,) in conn.execute("SELECT at FROM power_samples ORDER BY at")]
 
 
-async def test_kill_9_mid_batch_then_restart(tmp_path: Path) -> None:
+async def _restart(db: Path, first: float) -> None:
+    sink = HistorySink(db, flush_every_s=3600)
+    await sink.start(None)  # type: ignore[arg-type]
+    for i in range(10):
+        frame = LiveFrame(taken_at=first + i, source="test", solar_watts=1.0)
+        await sink.on_live("SERIAL", frame)
+    await sink.stop()
+
+
+def test_kill_9_mid_batch_then_restart(tmp_path: Path) -> None:
     db, marker = tmp_path / "history.db", tmp_path / "frozen"
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.service.crash_child", str(db), str(marker)], cwd=ROOT
@@ -48,13 +58,7 @@ async def test_kill_9_mid_batch_then_restart(tmp_path: Path) -> None:
     assert after == before  # every committed sample kept, nothing of the open batch
     assert after == [START + i for i in range(len(after))]  # and no hole
 
-    # a restart resumes on the same file
-    sink = HistorySink(db, flush_every_s=3600)
-    await sink.start(None)  # type: ignore[arg-type]
-    for i in range(10):
-        at = frozen_from + i
-        await sink.on_live("SERIAL", LiveFrame(taken_at=at, source="test", solar_watts=1.0))
-    await sink.stop()
+    asyncio.run(_restart(db, frozen_from))  # a restart resumes on the same file
     resumed = _committed(db)
     assert resumed[: len(before)] == before
     assert len(resumed) == len(before) + 10
