@@ -42,6 +42,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "raw": LazyCommand(_CLI + "raw", "raw", "GET any endpoint with the right auth."),
     "dump": LazyCommand(_CLI + "dump", "dump", "Capture every endpoint, anonymised, to a folder."),
     "token": LazyCommand(_CLI + "token", "token", "Get, store or check a gateway token."),
+    "collect": LazyCommand(_CLI + "service_cmds", "collect", "Keep history; dashboard, metrics."),
+    "history": LazyCommand(_CLI + "service_cmds", "history", "Energy and power from the history."),
     # write commands (cli.control_cmds.COMMANDS)
     "set": LazyCommand(_CLI + "control_cmds", "set_group", "Change battery storage settings."),
     "relay": LazyCommand(_CLI + "control_cmds", "relay", "Go off grid or back on grid."),

@@ -85,6 +85,7 @@ class Collector:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._sinks_started = False
+        self.started = asyncio.Event()  # set once every sink has started
 
     # -- Hub ----------------------------------------------------------------------
 
@@ -123,6 +124,7 @@ class Collector:
     async def run(self) -> None:
         """Read every gateway until `stop()`; then close clients and flush the sinks."""
         await self.start_sinks()
+        self.started.set()
         try:
             for target in self.targets:
                 self._tasks.append(asyncio.create_task(self._run_one(target), name=target.name))
@@ -250,7 +252,8 @@ class Collector:
         else:
             state.state = kind
         name = state.serial or state.name
-        _LOGGER.warning("%s %s: %s", name, kind, message)
+        level = logging.INFO if kind in ("connected", "recovered") else logging.WARNING
+        _LOGGER.log(level, "%s %s: %s", name, kind, message)
         await self._event(name, kind, message)
 
     async def _event(self, serial: str, kind: str, message: str) -> None:
