@@ -126,6 +126,13 @@ class Collector:
         await self.start_sinks()
         self.started.set()
         try:
+            await self.read_until_stopped()
+        finally:
+            await self.stop_sinks()
+
+    async def read_until_stopped(self) -> None:
+        """The reading loops of every gateway (sinks already started), until `stop()`."""
+        try:
             for target in self.targets:
                 self._tasks.append(asyncio.create_task(self._run_one(target), name=target.name))
             await self._stopping.wait()
@@ -135,7 +142,6 @@ class Collector:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._tasks.clear()
             await self.close_envoys()
-            await self.stop_sinks()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -193,19 +199,28 @@ class Collector:
         return True
 
     async def _succeeded(self, state: GatewayState, snapshot: Snapshot) -> None:
-        state.last_ok = self.clock()
-        state.last_error = None
+        now = self.clock()
+        # the gateway may answer /info yet fail production: age is that of the power data
+        data_time = snapshot.freshness.get("production", snapshot.taken_at)
+        state.last_ok = data_time
         state.snapshot = snapshot
-        if state.state in ("stale", "unreachable"):
-            await self._change(state, "recovered", "answering again")
-        state.state = "connected"
         serial = snapshot.gateway.serial
+        if now - data_time > self.stale_after_s:
+            state.last_error = snapshot.errors.get("production", "production data is old")
+            if state.state != "stale":
+                await self._change(state, "stale", state.last_error)
+        else:
+            state.last_error = None
+            if state.state in ("stale", "unreachable"):
+                await self._change(state, "recovered", "answering again")
+            state.state = "connected"
         await self._emit("on_snapshot", serial, snapshot)
         warnings = frozenset(f"{k}: {v}" for k, v in snapshot.errors.items())
         for text in sorted(warnings - state.warnings):
             await self._event(serial, "warning", text)
         state.warnings = warnings
-        if state.envoy is None or not hasattr(state.envoy, "live"):
+        fallback = state.envoy is None or not hasattr(state.envoy, "live")
+        if fallback and state.state == "connected":  # old power is not a new sample
             await self.deliver_frame(serial, frame_from_snapshot(snapshot))
 
     async def _failed(self, state: GatewayState, err: EnvoyError, *, drop_client: bool) -> None:

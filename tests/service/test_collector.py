@@ -1,0 +1,50 @@
+"""The collector's state changes: connected, stale, recovered, as events and log lines."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.service.helpers import collecting, run_for
+
+
+async def test_stale_then_recovered_are_events(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="enphase_local.service")
+    async with collecting(tmp_path / "h.db", "standard") as (collector, sink, gw, clock):
+        await run_for(collector, clock, 300, 60)
+        state = collector.states[gw.serial]
+        assert state.state == "connected" and collector.serials() == (gw.serial,)
+        assert collector.envoy(gw.serial) is state.envoy
+        gw.faults.error_rate = 1.0  # every request answers 500 from now on
+        await run_for(collector, clock, 600, 60)
+        assert state.state == "stale"
+        assert state.last_ok is not None and clock.now() - state.last_ok > 180
+        gw.faults.error_rate = 0.0
+        await run_for(collector, clock, 600, 60)
+        assert state.state == "connected"
+        await sink.flush()
+    db = sqlite3.connect(tmp_path / "h.db")
+    kinds = [
+        k for (k,) in db.execute("SELECT kind FROM events WHERE kind != 'warning' ORDER BY at")
+    ]
+    assert kinds == ["connected", "stale", "recovered"]
+    assert "stale" in caplog.text and "recovered" in caplog.text
+    # no power samples were invented while the data was old
+    times = [t for (t,) in db.execute("SELECT at FROM power_samples WHERE phase = '' ORDER BY at")]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert max(gaps) > 300
+
+
+async def test_unreachable_gateway_at_start(tmp_path: Path) -> None:
+    async with collecting(tmp_path / "h.db", "standard") as (collector, sink, gw, clock):
+        gw.faults.set_rate("drop", 1.0)
+        await collector.poll_once()
+        state = next(iter(collector.states.values()))
+        assert state.state == "unreachable" and state.last_error
+        gw.faults.set_rate("drop", 0.0)
+        await run_for(collector, clock, 60, 60)
+        assert state.state == "connected"
