@@ -17,8 +17,12 @@ from tests.simkit import envoy_for, gateway
 MIDNIGHT = dt.datetime(2026, 6, 14, tzinfo=dt.UTC).timestamp()
 
 
+async def no_sleep(seconds: float) -> None:
+    """The clients' retry pauses, skipped: the clock is injected and frozen."""
+
+
 def target_for(gw: SimulatedGateway, clock: SimClock) -> Target:
-    return Target(gw.serial, lambda: envoy_for(gw, clock))
+    return Target(gw.serial, lambda: envoy_for(gw, clock, sleep=no_sleep))
 
 
 @asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -35,12 +36,12 @@ async def test_stale_then_recovered_are_events(
     assert "stale" in caplog.text and "recovered" in caplog.text
     # no power samples were invented while the data was old
     times = [t for (t,) in db.execute("SELECT at FROM power_samples WHERE phase = '' ORDER BY at")]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert max(gaps) > 300
 
 
 async def test_unreachable_gateway_at_start(tmp_path: Path) -> None:
-    async with collecting(tmp_path / "h.db", "standard") as (collector, sink, gw, clock):
+    async with collecting(tmp_path / "h.db", "standard") as (collector, _sink, gw, clock):
         gw.faults.set_rate("drop", 1.0)
         await collector.poll_once()
         state = next(iter(collector.states.values()))

@@ -39,7 +39,7 @@ function renderFlow(gw) {
   $("dir-grid").textContent = f.grid == null ? "" : f.grid > 5 ? "importing ←" : f.grid < -5 ? "exporting →" : "idle";
   $("dir-battery").textContent = f.battery == null ? "none" : f.battery > 5 ? "discharging" : f.battery < -5 ? "charging" : "idle";
   $("soc").textContent = f.soc == null ? "" : Math.round(f.soc) + " %";
-  $("arrow-solar").textContent = (f.solar || 0) > 5 ? "→" : "·";
+  $("arrow-solar").textContent = (f.solar || 0) > 5 ? "producing →" : "idle";
   document.body.dataset.frameTime = f.taken_at || "";
   dash.frames += 1;
   document.body.dataset.frames = dash.frames;
@@ -106,7 +106,7 @@ async function refreshToday() {
   chart("chart-today", {
     series: [{}, line("solar", "#f2a900", "rgba(242,169,0,.15)"), line("house", "#4c6ef5"),
       line("grid", "#868e96"), line("battery", "#2f9e44")],
-    axes: [{}, { values: (u, vals) => vals.map((v) => watts(v)), size: 70 }],
+    axes: [{}, { values: (u, vals) => vals.map((v) => (v < 0 ? "-" : "") + watts(v)), size: 70 }],
   }, [d.t, d.solar, d.house, d.grid, d.battery]);
 }
 
@@ -115,13 +115,16 @@ async function refreshEnergy() {
   if (!d.buckets) return;
   const x = d.buckets.map((_, i) => i);
   const kwh = (a) => a.map((v) => (v == null ? null : v / 1000));
-  const bars = uPlot.paths.bars({ size: [0.8, 40] });
-  const bar = (label, color) => ({ label, fill: color, stroke: color, paths: bars, points: { show: false }, value: (u, v) => (v == null ? "–" : v.toFixed(2) + " kWh") });
+  const bar = (label, color, align) => ({
+    label, fill: color, stroke: color, points: { show: false },
+    paths: uPlot.paths.bars({ size: [0.4, 30], align }),
+    value: (u, v) => (v == null ? "–" : v.toFixed(2) + " kWh"),
+  });
   chart("chart-energy", {
     rebuild: true,
-    scales: { x: { time: false } },
-    series: [{ label: dash.every, value: (u, i) => d.buckets[i] || "" }, bar("solar", "#f2a900"), bar("house", "#4c6ef5")],
-    axes: [{ values: (u, vals) => vals.map((i) => d.buckets[i] || "") }, { label: "kWh", size: 50 }],
+    scales: { x: { time: false, range: () => [-0.6, Math.max(x.length, 1) - 0.4] } },
+    series: [{ label: dash.every, value: (u, i) => d.buckets[i] || "" }, bar("solar", "#f2a900", -1), bar("house", "#4c6ef5", 1)],
+    axes: [{ splits: () => x, values: (u, vals) => vals.map((i) => d.buckets[i] || "") }, { label: "kWh", size: 50 }],
   }, [x, kwh(d.solar), kwh(d.house)]);
 }
 
