@@ -68,15 +68,15 @@ def driver() -> Iterator[Any]:
         browser.quit()
 
 
-async def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+async def wait_for(check: Callable[[], Any], within: float, what: str) -> Any:
     """Poll a browser-side condition (run in a thread: selenium blocks)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         value = await asyncio.to_thread(check)
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
         await asyncio.sleep(0.1)
 
 
@@ -156,7 +156,7 @@ async def _look(driver: Any, url: str, gw: Any, collector: Collector) -> None:
     assert snapshot is not None and rows == len(snapshot.inverters) > 0
     assert await asyncio.to_thread(lambda: not driver.find_element("id", "banner").is_displayed())
     artifacts = Path(os.environ.get("ENPHASE_ARTIFACTS", ROOT / ".artifacts"))
-    artifacts.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(artifacts.mkdir, parents=True, exist_ok=True)
     await asyncio.to_thread(driver.save_screenshot, str(artifacts / "dashboard.png"))
     # the gateway stops answering: the banner says so
     gw.faults.error_rate = 1.0
