@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import sqlite3
 from pathlib import Path
@@ -49,3 +50,38 @@ async def test_unreachable_gateway_at_start(tmp_path: Path) -> None:
         gw.faults.set_rate("drop", 0.0)
         await run_for(collector, clock, 60, 60)
         assert state.state == "connected"
+
+
+async def test_envoy_live_is_used_when_the_client_has_it(tmp_path: Path) -> None:
+    """With `Envoy.live()` the frames come from it; snapshots give none of their own."""
+    from collections.abc import AsyncIterator
+
+    from enphase_local.client import Envoy
+    from enphase_local.models.live_frame import LiveFrame
+    from enphase_local.service.collector import Collector, Target
+    from enphase_local.service.history_sink import HistorySink
+    from tests.simkit import envoy_for, gateway
+
+    class LiveEnvoy(Envoy):
+        async def live(self) -> AsyncIterator[LiveFrame]:
+            for i in range(3):
+                yield LiveFrame(taken_at=1000.0 + i, source="livedata", solar_watts=1234.5)
+
+    async with gateway("standard") as (gw, clock):
+        plain = envoy_for(gw, clock)
+        target = Target("live", lambda: LiveEnvoy(plain.host, token=gw.owner_token(), clock=clock))
+        sink = HistorySink(tmp_path / "h.db", clock=clock, flush_every_s=3600)
+        stopped = asyncio.Event()
+
+        async def sleep(seconds: float) -> None:
+            await asyncio.sleep(0.01)
+            if collector.states["live"].frame is not None:
+                collector.stop()
+                stopped.set()
+
+        collector = Collector([target], [sink], clock=clock, sleep=sleep)
+        await collector.run()
+    assert stopped.is_set()
+    db = sqlite3.connect(tmp_path / "h.db")
+    solar = [w for (w,) in db.execute("SELECT solar_w FROM power_samples WHERE phase = ''")]
+    assert solar and set(solar) == {1234.5}

@@ -158,6 +158,14 @@ async def _look(driver: Any, url: str, gw: Any, collector: Collector) -> None:
     artifacts = Path(os.environ.get("ENPHASE_ARTIFACTS", ROOT / ".artifacts"))
     await asyncio.to_thread(artifacts.mkdir, parents=True, exist_ok=True)
     await asyncio.to_thread(driver.save_screenshot, str(artifacts / "dashboard.png"))
+    # readable on a phone: nothing wider than the screen
+    await asyncio.to_thread(driver.set_window_size, 390, 844)
+    await wait_for(
+        lambda: js("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
+        5,
+        "the page to fit a phone's width",
+    )
+    await asyncio.to_thread(driver.save_screenshot, str(artifacts / "dashboard-phone.png"))
     # the gateway stops answering: the banner says so
     gw.faults.error_rate = 1.0
     await wait_for(

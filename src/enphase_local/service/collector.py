@@ -107,8 +107,17 @@ class Collector:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start_sinks(self) -> None:
-        for sink in self.sinks:
-            await sink.start(self)
+        """Start every sink; if one cannot start, stop those already started and raise."""
+        started: list[Sink] = []
+        try:
+            for sink in self.sinks:
+                await sink.start(self)
+                started.append(sink)
+        except BaseException:
+            for sink in reversed(started):
+                with contextlib.suppress(Exception):
+                    await sink.stop()
+            raise
         self._sinks_started = True
 
     async def stop_sinks(self) -> None:
@@ -161,6 +170,8 @@ class Collector:
         try:
             while not self._stopping.is_set():
                 ok = await self.poll_one(target)
+                if live_task is not None and live_task.done():
+                    live_task = None  # the live stream ended: start it again
                 if ok and live_task is None and hasattr(state.envoy, "live"):
                     live_task = asyncio.create_task(self._follow_live(state))
                 await self._sleep(self.interval_s if ok else self.retry_after_s)
@@ -194,6 +205,11 @@ class Collector:
             return False
         except EnvoyError as err:
             await self._failed(state, err, drop_client=state.snapshot is None)
+            return False
+        except Exception as err:  # a bug or a bad setting must not end this gateway's loop
+            _LOGGER.exception("%s: unexpected failure", state.name)
+            state.last_error = f"{type(err).__name__}: {err}"
+            await self._event(state.serial or state.name, "error", state.last_error)
             return False
         await self._succeeded(state, snapshot)
         return True

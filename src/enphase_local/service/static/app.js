@@ -44,6 +44,7 @@ function renderFlow(gw) {
   dash.frames += 1;
   document.body.dataset.frames = dash.frames;
   $("updated").textContent = "data " + ago(gw.age_s) + " old";
+  document.body.classList.toggle("stale", !!gw.stale);
   if (gw.stale) {
     const why = gw.state === "unreachable" ? "unreachable" : "not answering";
     setBanner(`Gateway ${gw.serial || gw.name} ${why}: data is ${ago(gw.age_s)} old` + (gw.error ? ` (${gw.error})` : ""));
@@ -106,7 +107,7 @@ async function refreshToday() {
   chart("chart-today", {
     series: [{}, line("solar", "#f2a900", "rgba(242,169,0,.15)"), line("house", "#4c6ef5"),
       line("grid", "#868e96"), line("battery", "#2f9e44")],
-    axes: [{}, { values: (u, vals) => vals.map((v) => (v < 0 ? "-" : "") + watts(v)), size: 70 }],
+    axes: [{}, { values: (u, vals) => vals.map((v) => (v < 0 ? "-" : "") + watts(v)), size: 84 }],
   }, [d.t, d.solar, d.house, d.grid, d.battery]);
 }
 
