@@ -36,6 +36,26 @@ async def test_energy_per_day_matches_the_simulator(tmp_path: Path) -> None:
     hourly = hq.energy(db, MIDNIGHT, MIDNIGHT + 2 * DAY, "1h", tz="utc")
     assert abs(sum(r.wh for r in hourly if r.flow == "solar") - total) < 1e-6
     assert len([r for r in hourly if r.flow == "house"]) == 48  # the house uses power every hour
+    # a half-hour zone: its hours straddle UTC hours, and still add up
+    india = hq.energy(db, MIDNIGHT, MIDNIGHT + 2 * DAY, "1h", tz="Asia/Kolkata")
+    assert abs(sum(r.wh for r in india if r.flow == "solar") - total) < 1e-6
+    assert india[0].bucket == "2026-06-14T05:00"
     # the counters at every read are there, per phase too
     phases = {p for (p,) in db.execute("SELECT DISTINCT phase FROM energy_counters")}
     assert phases == {"", "L1", "L2", "L3"}
+
+
+def test_buckets_follow_the_zone_rules() -> None:
+    name = hq.bucket_namer("1h", "Asia/Kolkata")  # UTC+05:30: hours straddle UTC hours
+    assert name(MIDNIGHT) == "2026-06-14T05:00"
+    assert name(MIDNIGHT + 1800) == "2026-06-14T06:00"
+    quarter = hq.bucket_namer("15m", "utc")
+    assert (
+        quarter(MIDNIGHT + 899) == "2026-06-14T00:00"
+        and quarter(MIDNIGHT + 900) == "2026-06-14T00:15"
+    )
+    # Paris leaves summer time on 2026-10-25: that day has 25 hours, one bucket
+    paris = hq.bucket_namer("1d", "Europe/Paris")
+    day_start = 1_792_879_200.0  # 2026-10-24T22:00Z = 2026-10-25 00:00 in Paris
+    assert paris(day_start) == paris(day_start + 25 * 3600 - 1) == "2026-10-25"
+    assert paris(day_start + 25 * 3600) == "2026-10-26"

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .history_schema import FLOWS, MIGRATIONS, SCHEMA_VERSION, TABLES
+from .history_schema import FLOWS, MIGRATIONS, SCHEMA_VERSION, TABLES, for_sqlite
 
 __all__ = ["HistoryError", "HistoryStore", "insert_sql"]
 
@@ -28,7 +28,7 @@ Row = tuple[Any, ...]
 
 # live samples of a minute are folded once the newest sample is this far past its end
 _SETTLE_S = 5.0
-_DELETE_CHUNK = 50_000
+_DELETE_SPAN_S = 86_400.0
 
 
 class HistoryError(Exception):
@@ -113,7 +113,7 @@ class HistoryStore:
             for step in MIGRATIONS[version:]:
                 for statement in step.split(";"):
                     if statement.strip():
-                        db.execute(statement)
+                        db.execute(for_sqlite(statement))
             db.execute("DELETE FROM schema_version")
             db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             db.execute("COMMIT")
@@ -220,10 +220,15 @@ class HistoryStore:
         ).fetchall()
         for serial, mark in marks:
             limit = min(cutoff, float(mark))
+            oldest = db.execute(
+                "SELECT MIN(at) FROM power_samples WHERE serial = ?", (serial,)
+            ).fetchone()[0]
+            if oldest is None or oldest >= limit:
+                continue
+            # a bounded step: about a day of 1 Hz samples at most per call
+            step_end = min(limit, oldest + _DELETE_SPAN_S)
             cursor = db.execute(
-                "DELETE FROM power_samples WHERE rowid IN (SELECT rowid FROM power_samples "
-                "WHERE serial = ? AND at < ? LIMIT ?)",
-                (serial, limit, _DELETE_CHUNK),
+                "DELETE FROM power_samples WHERE serial = ? AND at < ?", (serial, step_end)
             )
             deleted += max(cursor.rowcount, 0)
         return deleted
