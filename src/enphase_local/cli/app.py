@@ -45,6 +45,12 @@ COMMANDS: dict[str, LazyCommand] = {
         _CMD + "endpoints", "dump", "Capture every endpoint, anonymised, to a folder."
     ),
     "token": LazyCommand(_CMD + "token", "token", "Get, store or check a gateway token."),
+    "collect": LazyCommand(
+        "enphase_local.cli.service_cmds", "collect", "Keep history; dashboard, metrics."
+    ),
+    "history": LazyCommand(
+        "enphase_local.cli.service_cmds", "history", "Energy and power from the history."
+    ),
     # write commands
     "set": LazyCommand(_WRITE + "site", "set_group", "Change battery storage settings."),
     "relay": LazyCommand(_WRITE + "site", "relay", "Go off grid or back on grid."),
