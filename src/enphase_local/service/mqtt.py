@@ -341,8 +341,8 @@ class MqttSink:
                 self._spawn(self._republish_discovery())
             return
         parts = topic.removeprefix(f"{self.settings.base}/").split("/")
-        if len(parts) != 3 or parts[1] != "set":
-            return
+        if len(parts) != 3 or parts[1] != "set" or not payload:
+            return  # not a command, or someone clearing a retained one
         if message.retain:  # a retained command would act again at every reconnect
             _LOG.warning(
                 "MQTT: ignoring a retained command on %s; publish commands unretained", topic
