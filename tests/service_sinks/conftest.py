@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -60,3 +62,23 @@ def pg_server() -> Iterator[str]:
         unavailable(f"could not start a PostgreSQL cluster: {err}")
     yield cluster.dsn
     cluster.close()
+
+
+@pytest.fixture
+async def pg_dsn(pg_server: str) -> AsyncIterator[str]:
+    """A fresh, empty database of this test alone on the session's server."""
+    import asyncpg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_server)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    parts = urlsplit(pg_server)
+    yield urlunsplit(parts._replace(path=f"/{name}"))
+    admin = await asyncpg.connect(pg_server)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
