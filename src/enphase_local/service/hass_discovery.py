@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 from ..models.snapshot import Snapshot
@@ -34,7 +35,16 @@ OUTCOMES = ("confirmed", "pending", "ignored", "reverted", "refused", "failed")
 
 STORAGE_MODES = ("backup", "self-consumption", "economy")
 GENERATOR_MODES = ("off", "on", "auto")
-_ORIGIN = {"name": "enphase-local", "support_url": "https://github.com/enphase-local"}
+
+
+def _version() -> str:
+    try:
+        return metadata.version("enphase-local")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+_ORIGIN = {"name": "enphase-local", "sw_version": _version()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,9 +134,12 @@ class MqttSink:
             _LOG.exception("MQTT: could not publish the snapshot of %s", serial)
 
     async def on_live(self, serial: str, frame: LiveFrame) -> None:
-        self._live_at[serial] = self._clock()
-        self._power[serial] = (frame.taken_at, frame.source, frame.stale, frame_power(frame))
-        await self._offer_state(serial)
+        try:
+            self._live_at[serial] = self._clock()
+            self._power[serial] = (frame.taken_at, frame.source, frame.stale, frame_power(frame))
+            await self._offer_state(serial)
+        except Exception:
+            _LOG.exception("MQTT: could not publish a live frame of %s", serial)
 
     async def on_event(self, event: Event) -> None:
         if event.kind == "unreachable":
@@ -178,6 +181,9 @@ class MqttSink:
             del self._retained[topic]
             await self._publish(topic, b"", retain=True)
         self._available.pop(serial, None)
+        self._live_at.pop(serial, None)
+        for key in [k for k in self._devices if k[0] == serial]:
+            del self._devices[key]
         self._energy.pop(serial, None)
         self._power.pop(serial, None)
         self._throttle.forget(serial)
