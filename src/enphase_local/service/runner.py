@@ -37,8 +37,9 @@ def envoy_factory(entry: GatewayEntry, clock: Callable[[], float]) -> Callable[[
     """A function making the (unconnected) `Envoy` of one configured gateway."""
 
     def make() -> Envoy:
-        from .. import Envoy, TokenStore
-        from ..transport import Timeouts
+        from ..client import Envoy
+        from ..net.exchange import Timeouts
+        from ..net.token_store import TokenStore
 
         kwargs: dict[str, Any] = {}
         if entry.timeout is not None:
@@ -158,7 +159,8 @@ async def demo_sites(presets: list[str], clock: Any) -> AsyncIterator[list[DemoS
 
 def _demo_envoy(gw: Any, clock: Any) -> Callable[[], Envoy]:
     def make() -> Envoy:
-        from .. import Envoy, Firmware
+        from ..client import Envoy
+        from ..firmware import Firmware
 
         if Firmware.parse(gw.firmware).uses_tokens:
             return Envoy(gw.https_host, token=gw.owner_token(), clock=clock)
