@@ -29,13 +29,29 @@ import orjson
 from multidict import CIMultiDict
 from yarl import URL
 
-from ..errors import EnvoyConnectionError, EnvoyTimeoutError
-from ..sources.registry import Speed
+from ..errors import (
+    EnvoyConnectionError,
+    EnvoyInsecureConnectionError,
+    EnvoyParseError,
+    EnvoyTimeoutError,
+)
+from ..sources.registry import DEFAULT_MAX_BYTES, Speed
 from .backoff import RetryPolicy
+from .bounded import read_bounded
 from .exchange import Authenticator, HttpResult, Timeouts
 from .stats import PathStats, TransportStats
+from .trust import CertificateTrust, certificate_changed
+from .writes import NO_RETRY
 
-__all__ = ["HttpResult", "PathStats", "Timeouts", "Transport", "TransportStats", "parse_host"]
+__all__ = [
+    "HttpResult",
+    "PathStats",
+    "Timeouts",
+    "Transport",
+    "TransportStats",
+    "carries_secret",
+    "parse_host",
+]
 
 _LOGGER = logging.getLogger("enphase_local.transport")
 
@@ -79,6 +95,21 @@ def parse_host(host: str) -> tuple[str, int | None, str | None]:
     return text, None, scheme  # a plain name, an IPv4 address, or a bare IPv6 address
 
 
+def carries_secret(headers: Mapping[str, str]) -> bool:
+    """A bearer token or a session cookie: what must never travel over plain HTTP.
+
+    Digest ``Authorization`` headers are not: firmware before 7 offers
+    nothing but digest over HTTP, and digest never sends the password.
+    """
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered == "cookie" or (
+            lowered == "authorization" and not value.lower().startswith("digest ")
+        ):
+            return True
+    return False
+
+
 def _port(text: str, host: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise ValueError(f"invalid port in gateway address {host!r}")
@@ -101,6 +132,7 @@ class Transport:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: random.Random | None = None,
+        trust: CertificateTrust | None = None,
     ) -> None:
         self.hostname, self.port, url_scheme = parse_host(host)
         scheme = scheme or url_scheme
@@ -122,6 +154,7 @@ class Transport:
         self._detect_lock: asyncio.Lock | None = None
         self._closed = False
         self.stats = TransportStats()
+        self.trust = trust or CertificateTrust()
 
     # -- addressing -------------------------------------------------------
 
@@ -186,11 +219,13 @@ class Transport:
         auth: Authenticator | None,
         json: Any = None,
         retry: bool = True,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> HttpResult:
         """Send one request with authentication; return the answer whatever its status.
 
         Pass ``retry=False`` for writes: a write that may have reached the
-        gateway must never be sent twice blindly.
+        gateway must never be sent twice blindly. An answer over `max_bytes`
+        raises `EnvoyParseError` ("answer too large") unread.
         """
         result: HttpResult | None = None
         for round_ in range(_MAX_AUTH_ROUNDS):
@@ -198,7 +233,13 @@ class Transport:
             if auth is not None:
                 headers.update(await auth.headers(self, method, path))
             result = await self.send(
-                method, path, speed=speed, headers=headers, json=json, retry=retry
+                method,
+                path,
+                speed=speed,
+                headers=headers,
+                json=json,
+                retry=retry,
+                max_bytes=max_bytes,
             )
             if auth is None:
                 return result
@@ -220,6 +261,7 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         json: Any = None,
         retry: bool = True,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> HttpResult:
         """One request without authentication handling, retried per the policy when allowed.
 
@@ -240,6 +282,7 @@ class Transport:
                     json=json,
                     scheme=scheme,
                     retried=attempt > 0,
+                    max_bytes=max_bytes,
                 )
             except EnvoyConnectionError as err:
                 if last:
@@ -264,14 +307,18 @@ class Transport:
         json: Any,
         scheme: str,
         retried: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> HttpResult:
         """Exactly one HTTP exchange, under the in-flight limit, with error translation."""
         if self._closed:
             raise EnvoyConnectionError("this transport is closed: create a new one")
+        if scheme == "http" and carries_secret(headers):
+            raise self._refuse_clear_text(path)
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_in_flight)
         session = self._get_session()
         send_headers = CIMultiDict(headers)
+        send_headers["Accept-Encoding"] = "identity"  # compressed answers are read bounded anyway
         if not self.keepalive and not self._owns_session:
             send_headers["Connection"] = "close"
         data: bytes | None = None
@@ -280,6 +327,7 @@ class Transport:
             send_headers["Content-Type"] = "application/json"
         timeout_s = self.timeouts.for_speed(speed)
         stats = self.stats.for_path(path)
+        learning = scheme == "https" and self.trust.pinned is None and not self.trust.verifying
         async with self._semaphore:
             stats.requests += 1
             stats.retries += int(retried)
@@ -291,12 +339,24 @@ class Transport:
                     self.url(path, scheme),
                     headers=send_headers,
                     data=data,
-                    ssl=False,  # the gateway's certificate is self-signed
+                    ssl=self.trust.ssl_for_request() if scheme == "https" else False,
                     allow_redirects=False,
+                    auto_decompress=False,
+                    # aiohttp resends PUT/DELETE on a dropped connection by itself: never a write
+                    middlewares=NO_RETRY if method.upper() != "GET" else None,
                     timeout=aiohttp.ClientTimeout(total=timeout_s),
                 ) as response:
-                    body = await response.read()
+                    if learning:
+                        self._observe_certificate(response)
+                    try:
+                        body = await read_bounded(response, cap=max_bytes, path=path)
+                    except EnvoyParseError:
+                        response.close()  # drop the connection and what it still holds
+                        raise
                     status, answer_headers = response.status, response.headers
+            except EnvoyParseError:
+                self._record_failure(stats, started, method, path, "answer refused")
+                raise
             except TimeoutError as err:  # aiohttp's timeouts derive from it too
                 self._record_failure(stats, started, method, path, "timeout")
                 raise EnvoyTimeoutError(
@@ -304,6 +364,9 @@ class Transport:
                     f"{timeout_s:g} s: it may be busy, rebooting or restarting services "
                     "(daily shortly after 23:00); try again later or allow a longer timeout"
                 ) from err
+            except aiohttp.ServerFingerprintMismatch as err:
+                self._record_failure(stats, started, method, path, "certificate changed")
+                raise certificate_changed(self.netloc, err.expected, err.got) from err
             except aiohttp.ClientError as err:
                 self._record_failure(stats, started, method, path, type(err).__name__)
                 raise EnvoyConnectionError(
@@ -316,6 +379,26 @@ class Transport:
         _LOGGER.debug("%s %s -> %d in %.3f s", method, path, status, elapsed)
         return HttpResult(status, body, answer_headers, elapsed, path)
 
+    def _observe_certificate(self, response: aiohttp.ClientResponse) -> None:
+        """Hand the peer certificate of this first, unchecked connection to the trust."""
+        connection = response.connection
+        ssl_object = (
+            connection.transport.get_extra_info("ssl_object")
+            if connection is not None and connection.transport is not None
+            else None
+        )
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        if der:
+            self.trust.observe(der)
+
+    def _refuse_clear_text(self, path: str) -> EnvoyInsecureConnectionError:
+        return EnvoyInsecureConnectionError(
+            f"refusing to send the gateway token to {self.netloc} over plain HTTP ({path}): "
+            "gateways on firmware 7 and later always serve HTTPS, so HTTPS being unreachable "
+            "means something on the network is blocking or intercepting it. Check that port "
+            "443 of the gateway is reachable from here, then try again"
+        )
+
     def _record_failure(
         self, stats: PathStats, started: float, method: str, path: str, reason: str
     ) -> None:
@@ -326,7 +409,9 @@ class Transport:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(
-                ssl=False, force_close=not self.keepalive, limit=self.max_in_flight
+                ssl=False,  # each request passes its own check (net.trust)
+                force_close=not self.keepalive,
+                limit=self.max_in_flight,
             )
             # Cookies are attached explicitly by the authenticator: the default
             # jar drops cookies of hosts given as IP addresses anyway.
