@@ -42,6 +42,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "raw": LazyCommand(_CLI + "raw", "raw", "GET any endpoint with the right auth."),
     "dump": LazyCommand(_CLI + "dump", "dump", "Capture every endpoint, anonymised, to a folder."),
     "token": LazyCommand(_CLI + "token", "token", "Get, store or check a gateway token."),
+    "trust": LazyCommand(_CLI + "trust_cmd", "trust", "Show and trust the gateway's certificate."),
     # write commands (cli.control_cmds.COMMANDS)
     "set": LazyCommand(_CLI + "control_cmds", "set_group", "Change battery storage settings."),
     "relay": LazyCommand(_CLI + "control_cmds", "relay", "Go off grid or back on grid."),
