@@ -251,7 +251,9 @@ async def test_a_large_valid_answer_is_parsed_off_the_event_loop() -> None:
     """3 MiB of meter readings (under the cap): parsed in a thread, the loop keeps ticking."""
     async with poisoned_site() as site:
         real = orjson.loads((await site.envoy.request("GET", TARGET)).body)
-        entries = [dict(real[0], eid=1000 + i) for i in range(3 * MIB // len(orjson.dumps(real[0])))]
+        entries = [
+            dict(real[0], eid=1000 + i) for i in range(3 * MIB // len(orjson.dumps(real[0])))
+        ]
         payload = orjson.dumps(entries)
 
         async def large(request: web.Request) -> web.Response:

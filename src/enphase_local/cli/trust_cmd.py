@@ -26,7 +26,7 @@ import click
 __all__ = ["trust"]
 
 
-async def _inspect(host: str, timeout: float) -> dict[str, Any]:
+async def _inspect(host: str, wait_s: float) -> dict[str, Any]:
     """Serial, firmware and certificate fingerprint of the gateway at `host` (HTTPS only)."""
     from ..errors import EnvoyConnectionError, EnvoyHTTPError
     from ..net.exchange import Timeouts
@@ -39,7 +39,7 @@ async def _inspect(host: str, timeout: float) -> dict[str, Any]:
     source = SOURCES[SourceKey.INFO]
     trust = CertificateTrust()  # learning: records whatever certificate is presented
     async with Transport(
-        host, scheme="https", trust=trust, timeouts=Timeouts(fast_s=timeout)
+        host, scheme="https", trust=trust, timeouts=Timeouts(fast_s=wait_s)
     ) as transport:
         result = await transport.send(
             "GET", source.path, speed=Speed.FAST, retry=False, max_bytes=source.max_bytes
