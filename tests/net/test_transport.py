@@ -17,9 +17,10 @@ import pytest
 from aiohttp import web
 
 from enphase_local.errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyTimeoutError
+from enphase_local.net.address import parse_host
 from enphase_local.net.backoff import RetryPolicy, backoff_delay
 from enphase_local.net.exchange import Timeouts
-from enphase_local.net.transport import Transport, parse_host
+from enphase_local.net.transport import Transport
 from enphase_local.sources.registry import Speed
 from tests.net.certs import make_identity
 

@@ -36,11 +36,12 @@ from ..errors import (
     EnvoyTimeoutError,
 )
 from ..sources.registry import DEFAULT_MAX_BYTES, Speed
+from .address import SCHEMES, carries_secret, parse_host
 from .backoff import RetryPolicy
 from .bounded import read_bounded
 from .exchange import Authenticator, HttpResult, Timeouts
 from .stats import PathStats, TransportStats
-from .trust import CertificateTrust, certificate_changed
+from .trust import CertificateTrust, certificate_changed, fetch_certificate
 from .writes import NO_RETRY
 
 __all__ = [
@@ -58,62 +59,10 @@ _LOGGER = logging.getLogger("enphase_local.transport")
 # An authenticator may ask for a new try at most this often per request: one
 # for a digest challenge, one for a stale nonce or a renewed session.
 _MAX_AUTH_ROUNDS = 3
-_SCHEMES = ("https", "http")
 
 
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRY = RetryPolicy()
-
-
-def parse_host(host: str) -> tuple[str, int | None, str | None]:
-    """Split ``"envoy.local"``, ``"127.0.0.1:8443"``, ``"[::1]:8443"``, ``"::1"`` or a URL.
-
-    Returns ``(hostname, port or None, scheme or None)``; IPv6 addresses are
-    returned without brackets.
-    """
-    text = host.strip()
-    scheme: str | None = None
-    if "://" in text:
-        url = URL(text)
-        if url.scheme not in _SCHEMES or not url.host:
-            raise ValueError(f"unsupported gateway address {host!r}: give a host name or address")
-        return url.host, url.explicit_port, url.scheme
-    text = text.rstrip("/")
-    if not text:
-        raise ValueError("the gateway address is empty: give its host name or IP address")
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise ValueError(f"unbalanced bracket in gateway address {host!r}")
-        name, rest = text[1:end], text[end + 1 :]
-        if rest and not rest.startswith(":"):
-            raise ValueError(f"unexpected text after the address in {host!r}")
-        return name, _port(rest[1:], host) if rest else None, scheme
-    if text.count(":") == 1:
-        name, port = text.split(":")
-        return name, _port(port, host), scheme
-    return text, None, scheme  # a plain name, an IPv4 address, or a bare IPv6 address
-
-
-def carries_secret(headers: Mapping[str, str]) -> bool:
-    """A bearer token or a session cookie: what must never travel over plain HTTP.
-
-    Digest ``Authorization`` headers are not: firmware before 7 offers
-    nothing but digest over HTTP, and digest never sends the password.
-    """
-    for name, value in headers.items():
-        lowered = name.lower()
-        if lowered == "cookie" or (
-            lowered == "authorization" and not value.lower().startswith("digest ")
-        ):
-            return True
-    return False
-
-
-def _port(text: str, host: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ValueError(f"invalid port in gateway address {host!r}")
-    return int(text)
 
 
 class Transport:
@@ -136,7 +85,7 @@ class Transport:
     ) -> None:
         self.hostname, self.port, url_scheme = parse_host(host)
         scheme = scheme or url_scheme
-        if scheme is not None and scheme not in _SCHEMES:
+        if scheme is not None and scheme not in SCHEMES:
             raise ValueError(f"scheme must be 'https', 'http' or None (detect), not {scheme!r}")
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
@@ -191,7 +140,7 @@ class Transport:
             if known is not None:
                 return known
             failures: list[str] = []
-            for scheme in _SCHEMES:
+            for scheme in SCHEMES:
                 try:
                     await self._exchange(
                         "GET", "/info", Speed.FAST, headers={}, json=None, scheme=scheme
@@ -327,12 +276,19 @@ class Transport:
             send_headers["Content-Type"] = "application/json"
         timeout_s = self.timeouts.for_speed(speed)
         stats = self.stats.for_path(path)
-        learning = scheme == "https" and self.trust.pinned is None and not self.trust.verifying
         async with self._semaphore:
             stats.requests += 1
             stats.retries += int(retried)
             stats.last_at = self.clock()
             started = time.perf_counter()
+            if scheme == "https" and self.trust.learning:
+                try:
+                    self.trust.observe(
+                        await fetch_certificate(self.hostname, self.port or 443, timeout_s)
+                    )
+                except EnvoyConnectionError as err:
+                    self._record_failure(stats, started, method, path, type(err).__name__)
+                    raise
             try:
                 async with session.request(
                     method,
@@ -346,8 +302,6 @@ class Transport:
                     middlewares=NO_RETRY if method.upper() != "GET" else None,
                     timeout=aiohttp.ClientTimeout(total=timeout_s),
                 ) as response:
-                    if learning:
-                        self._observe_certificate(response)
                     try:
                         body = await read_bounded(response, cap=max_bytes, path=path)
                     except EnvoyParseError:
@@ -378,18 +332,6 @@ class Transport:
         stats.record(elapsed, status, failed=status >= 400)
         _LOGGER.debug("%s %s -> %d in %.3f s", method, path, status, elapsed)
         return HttpResult(status, body, answer_headers, elapsed, path)
-
-    def _observe_certificate(self, response: aiohttp.ClientResponse) -> None:
-        """Hand the peer certificate of this first, unchecked connection to the trust."""
-        connection = response.connection
-        ssl_object = (
-            connection.transport.get_extra_info("ssl_object")
-            if connection is not None and connection.transport is not None
-            else None
-        )
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-        if der:
-            self.trust.observe(der)
 
     def _refuse_clear_text(self, path: str) -> EnvoyInsecureConnectionError:
         return EnvoyInsecureConnectionError(

@@ -17,6 +17,9 @@ or an `ssl.SSLContext`, e.g. for a gateway behind a reverse proxy).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import hashlib
 import logging
 import re
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
-from ..errors import EnvoyCertificateChangedError
+from ..errors import EnvoyCertificateChangedError, EnvoyConnectionError, EnvoyTimeoutError
 
 if TYPE_CHECKING:
     from .token_store import TokenStore
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CertificateTrust",
     "certificate_changed",
+    "fetch_certificate",
     "fingerprint_of",
     "format_fingerprint",
     "parse_fingerprint",
@@ -79,6 +83,49 @@ def certificate_changed(netloc: str, old: bytes, new: bytes) -> EnvoyCertificate
     )
 
 
+async def fetch_certificate(hostname: str, port: int, timeout_s: float) -> bytes:
+    """The DER certificate the server presents, from a bare TLS handshake (no HTTP sent).
+
+    Apart from the request because aiohttp releases the connection of a
+    small answer before its caller could look at it: learning the
+    certificate first lets every HTTP request, the first included, be
+    checked against the pin.
+    """
+    where = f"[{hostname}]:{port}" if ":" in hostname else f"{hostname}:{port}"
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # self-signed: the fingerprint is what gets checked
+    try:
+        async with asyncio.timeout(timeout_s):
+            _, writer = await asyncio.open_connection(hostname, port, ssl=context)
+    except TimeoutError as err:
+        raise EnvoyTimeoutError(
+            f"the gateway at {where} did not complete a TLS handshake within {timeout_s:g} s: "
+            "it may be busy or rebooting; try again later"
+        ) from err
+    except (OSError, ssl.SSLError) as err:
+        raise EnvoyConnectionError(
+            f"could not open HTTPS to the gateway at {where} ({type(err).__name__}): check the "
+            "address, the network and that it is powered"
+        ) from err
+    try:
+        ssl_object = writer.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+    if not der:
+        raise EnvoyConnectionError(f"the gateway at {where} presented no certificate")
+    return bytes(der)
+
+
+@functools.cache
+def _authorities() -> ssl.SSLContext:
+    """Normal verification (system certificate authorities, host name), built once."""
+    return ssl.create_default_context()
+
+
 class CertificateTrust:
     """What certificate the gateway must present, learned on first use unless told.
 
@@ -116,6 +163,11 @@ class CertificateTrust:
         return self._verify is not False
 
     @property
+    def learning(self) -> bool:
+        """Nothing known yet: the next HTTPS connection's certificate will be pinned."""
+        return not self.verifying and self._pinned is None
+
+    @property
     def pinned(self) -> bytes | None:
         """The fingerprint every HTTPS connection must present, once known."""
         return self._pinned
@@ -127,14 +179,15 @@ class CertificateTrust:
     def ssl_for_request(self) -> ssl.SSLContext | aiohttp.Fingerprint | bool:
         """aiohttp's ``ssl=`` for the next HTTPS request.
 
-        False (no check) only while nothing is known yet: the transport then
-        records the certificate (`observe`) on that first exchange, which
-        carries no credential (``/info`` is public).
+        The transport learns the certificate with a bare TLS handshake
+        before the first request (`observe`), so every request, the first
+        included, is checked; False (no check) remains only if none was
+        learned.
         """
         if isinstance(self._verify, ssl.SSLContext):
             return self._verify
         if self._verify:
-            return True
+            return _authorities()
         if self._pinned is not None:
             return aiohttp.Fingerprint(self._pinned)
         return False
