@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from ..models.inverters import DEVICE_DATA_LIMIT, DeviceData, Inverter, InverterDetail
 from ._json import Obj, ShapeError, as_list, as_obj, json_parser
 from .keys import SourceKey
-from .registry import Cadence, Role, Source, Speed
+from .registry import Cadence, Role, Source, Speed, device_list_cap
 
 __all__ = [
     "DEVICE_DATA",
@@ -133,6 +133,7 @@ INVERTERS_V1: Source[dict[str, Inverter]] = Source(
     cadence=Cadence.REPORT,
     speed=Speed.FAST,
     doc="per-microinverter power of the last report and highest report, every firmware",
+    max_bytes=device_list_cap(2048),  # about 150 bytes per inverter on real gateways
 )
 
 DEVICE_DATA: Source[DeviceData] = Source(
@@ -143,4 +144,5 @@ DEVICE_DATA: Source[DeviceData] = Source(
     cadence=Cadence.REPORT,
     speed=Speed.FAST,
     doc="per-microinverter DC/AC values, temperature and energies, up to 50 devices",
+    max_bytes=device_list_cap(16384),  # about 2 KB per device on real gateways
 )
