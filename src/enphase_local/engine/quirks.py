@@ -159,7 +159,7 @@ QUIRKS: tuple[Quirk, ...] = (
         "8.3.5289",
         _exact(8, 3, 5289),
         "device_data keeps removed (modGone) and inactive inverters.",
-        "sources/inverters.py (skips modGone and inactive)",
+        "sources/inverters.py (skips active: false; modGone alone keeps the unit)",
     ),
     Quirk(
         "total_equals_net",
