@@ -38,6 +38,7 @@ from .engine.probe import (
     enabled_cts,
     ensemble_candidates,
     followups,
+    is_metered,
     plan,
 )
 from .engine.production import prefers_v1, production_chain
@@ -237,7 +238,7 @@ class Envoy:
             and await self._try(SourceKey.PRODUCTION_V1, now) is not None
         ):
             cache.production_key = SourceKey.PRODUCTION_V1
-        for key in base_candidates(fw, self.info.imeter):
+        for key in base_candidates(fw, self.info.imeter, cache.values):
             await self._try(key, now)
         ensemble = ensemble_candidates(fw)
         for key in ensemble:
@@ -392,7 +393,7 @@ class Envoy:
             serial=info.serial,
             part_number=info.part_number,
             firmware=info.firmware,
-            metered=info.imeter,
+            metered=is_metered(info.imeter, self.capabilities),
             auth=self.auth_kind,
             role=self.role,
         )

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.conformance.derived import derive_folder, edit_json, read_snapshot
-from tests.support import needs_real
+from enphase_local.capabilities import Capability
+from tests.conformance.derived import derive_folder, edit_json, edit_text, read_snapshot
+from tests.support import REAL, needs_real
 
 pytestmark = needs_real
 
@@ -52,3 +53,38 @@ async def test_case3_inactive_inverters_are_still_dropped(tmp_path: Path) -> Non
     # the basic endpoint still lists it; the others keep their details
     assert snap.inverters[serial].detail is None
     assert sum(v.detail is not None for v in snap.inverters.values()) == 19
+
+
+# -- 1: no <imeter> on a metered 4.x Envoy-S ----------------------------------------------
+
+
+async def test_case1_missing_imeter_is_unknown_and_meters_are_read(tmp_path: Path) -> None:
+    """A metered 4.x whose /info has no ``<imeter>``: CTs are still asked for and reported."""
+    folder = derive_folder("4.10.35", tmp_path)
+    edit_text(folder, "info", "<imeter>true</imeter>", "")
+    envoy, snap = await read_snapshot(folder)
+    assert envoy.info.imeter is None
+    assert snap.gateway.metered is True
+    assert Capability.METERS in envoy.capabilities
+    assert {m.split("#")[0] for m in snap.meters} == {"production", "net-consumption"}
+    meter = next(m for k, m in snap.meters.items() if k.startswith("production"))
+    assert meter.reading is not None and meter.reading.watts == 166.489
+    assert snap.to_dict()["gateway"]["metered"] is True
+
+
+async def test_case1_eim_entry_brings_the_meters_even_when_imeter_says_false(
+    tmp_path: Path,
+) -> None:
+    """production.json lists eim entries: probe /ivp/meters whatever ``<imeter>`` says."""
+    folder = derive_folder("4.10.35", tmp_path)
+    edit_text(folder, "info", "<imeter>true</imeter>", "<imeter>false</imeter>")
+    envoy, snap = await read_snapshot(folder)
+    assert envoy.info.imeter is False
+    assert Capability.METERS in envoy.capabilities and len(snap.meters) == 2
+    assert snap.gateway.metered is True  # it measures: the flag was wrong
+
+
+async def test_case1_not_metered_gateways_stay_not_metered() -> None:
+    """Control: /info says false and no CT answers (4.2.27 lists only an inactive eim)."""
+    _, snap = await read_snapshot(REAL / "4.2.27")
+    assert snap.meters == {} and snap.gateway.metered is False

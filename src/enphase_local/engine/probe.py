@@ -28,6 +28,8 @@ __all__ = [
     "enabled_cts",
     "ensemble_candidates",
     "followups",
+    "is_metered",
+    "lists_eim",
     "plan",
 ]
 
@@ -39,14 +41,50 @@ IDENTITY = float(Cadence.IDENTITY.seconds)
 PRODUCTION_WITH_CT = float(Cadence.REPORT.seconds)
 
 
-def base_candidates(fw: Firmware, metered: bool) -> list[SourceKey]:
-    """Sources to probe on every gateway (after the production chain)."""
+def base_candidates(
+    fw: Firmware, metered: bool | None, data: Mapping[SourceKey, Any] | None = None
+) -> list[SourceKey]:
+    """Sources to probe on every gateway (after the production chain), given what answered.
+
+    The CT meters are asked for unless ``/info`` says plainly that the model
+    is not metered and no production report lists an eim entry: a missing
+    ``<imeter>`` (None) is unknown, and metered Envoy-S units on 4.x leave it
+    out. A gateway without CTs answers 404 once and is never asked again.
+    """
     keys = [SourceKey.INVERTERS_V1]
-    if metered:
+    if metered is not False or lists_eim(data or {}):
         keys += [SourceKey.METERS, SourceKey.METERS_READINGS]
     if not fw.known or fw.at_least(7):
         keys.append(SourceKey.DEVICE_DATA)
     return keys
+
+
+def lists_eim(data: Mapping[SourceKey, Any]) -> bool:
+    """A production report read so far lists an eim (CT) entry, active or not."""
+    for key in (SourceKey.PRODUCTION_JSON, SourceKey.PRODUCTION_SUMMARY):
+        report = data.get(key)
+        if isinstance(report, ProductionReport) and report.lists_eim:
+            return True
+    return False
+
+
+_CT_CAPABILITIES = frozenset(
+    {
+        Capability.METERS,
+        Capability.PRODUCTION_CT,
+        Capability.CONSUMPTION,
+        Capability.NET_CONSUMPTION,
+    }
+)
+
+
+def is_metered(imeter: bool | None, caps: frozenset[Capability]) -> bool:
+    """Whether the gateway meters: ``<imeter>`` true, or the probe found a CT answering.
+
+    ``/info`` may leave ``<imeter>`` out (4.x, 3.x): what the gateway measures
+    then decides, so a metered site is never reported as not metered.
+    """
+    return imeter is True or bool(caps & _CT_CAPABILITIES)
 
 
 def ensemble_candidates(fw: Firmware) -> list[SourceKey]:

@@ -38,7 +38,7 @@ def production_chain(fw: Firmware) -> tuple[SourceKey, ...]:
     )
 
 
-def prefers_v1(key: SourceKey, report: ProductionReport | None, *, metered: bool) -> bool:
+def prefers_v1(key: SourceKey, report: ProductionReport | None, *, metered: bool | None) -> bool:
     """Non-metered sites: /api/v1/production has today's and the week's counters.
 
     production.json's inverters section lacks them, and v1 is a fast endpoint.
