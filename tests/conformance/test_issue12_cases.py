@@ -6,8 +6,11 @@ reads it with the real client over sockets (see `derived`).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from enphase_local.capabilities import Capability
 from tests.conformance.derived import derive_folder, edit_json, edit_text, read_snapshot
@@ -88,3 +91,72 @@ async def test_case1_not_metered_gateways_stay_not_metered() -> None:
     """Control: /info says false and no CT answers (4.2.27 lists only an inactive eim)."""
     _, snap = await read_snapshot(REAL / "4.2.27")
     assert snap.meters == {} and snap.gateway.metered is False
+
+
+# -- 2: 8.3.5433 total equals net, per phase ----------------------------------------------
+
+
+def _total_as_net(doc: dict[str, Any]) -> None:
+    """8.3.5433's bug: the total-consumption entry (and each line) repeats the net values."""
+    entries = {e["measurementType"]: e for e in doc["consumption"]}
+    total, net = entries["total-consumption"], entries["net-consumption"]
+    for key in ("wNow", "whLifetime"):
+        total[key] = net[key]
+    for t_line, n_line in zip(total["lines"], net["lines"], strict=True):
+        for key in ("wNow", "whLifetime"):
+            t_line[key] = n_line[key]
+
+
+def _lines(doc: dict[str, Any], section: str, kind: str) -> list[dict[str, Any]]:
+    entry = next(e for e in doc[section] if e.get("measurementType") == kind)
+    lines: list[dict[str, Any]] = entry["lines"]
+    return lines
+
+
+async def test_case2_split_phase_total_repaired_on_every_line(tmp_path: Path) -> None:
+    """Split phase, no total CT: each phase's house lifetime is net + production."""
+    folder = derive_folder("8.3.5169_with_generator", tmp_path)
+    edit_text(folder, "info", "D8.3.5169", "D8.3.5433")
+    edit_json(folder, "production.json_details_1", _total_as_net)
+    doc = json.loads((folder / "production.json_details_1").read_text())
+    net = _lines(doc, "consumption", "net-consumption")
+    prod = _lines(doc, "production", "production")
+    _, snap = await read_snapshot(folder)
+    assert snap.gateway.firmware == "D8.3.5433"
+    assert set(snap.phases) == {"L1", "L2"}
+    for i, name in enumerate(("L1", "L2")):
+        house = snap.phases[name].consumption
+        assert house is not None
+        expected = net[i]["whLifetime"] + prod[i]["whLifetime"]
+        assert house.wh_lifetime == pytest.approx(expected, abs=0.01)
+        assert house.wh_lifetime != pytest.approx(net[i]["whLifetime"])
+    assert snap.consumption is not None
+    assert snap.consumption.wh_lifetime == pytest.approx(
+        sum(n["whLifetime"] + p["whLifetime"] for n, p in zip(net, prod, strict=False)),
+        rel=1e-6,
+    )
+
+
+async def test_case2_three_phase_total_ct_gives_its_own_readings(tmp_path: Path) -> None:
+    """Three phase with a load-side (total-consumption) CT: each phase takes the CT's values."""
+    folder = derive_folder("7.3.466_with_cts_3phase", tmp_path)
+    edit_text(folder, "info", "D7.3.466", "D8.3.5433")
+
+    def load_side(meters: list[dict[str, Any]]) -> None:
+        for meter in meters:
+            if meter["measurementType"] == "net-consumption":
+                meter["measurementType"] = "total-consumption"
+
+    edit_json(folder, "ivp_meters", load_side)
+    edit_json(folder, "production.json", _total_as_net)
+    readings = json.loads((folder / "ivp_meters_readings").read_text())
+    ct = next(r for r in readings if r["eid"] == 704643584)
+    _, snap = await read_snapshot(folder)
+    assert set(snap.phases) == {"L1", "L2", "L3"}
+    for i, name in enumerate(("L1", "L2", "L3")):
+        house = snap.phases[name].consumption
+        assert house is not None
+        assert house.wh_lifetime == pytest.approx(ct["channels"][i]["actEnergyDlvd"], abs=0.01)
+        assert house.watts == pytest.approx(ct["channels"][i]["activePower"], abs=0.01)
+    assert snap.consumption is not None
+    assert snap.consumption.wh_lifetime == pytest.approx(ct["actEnergyDlvd"], abs=0.01)
