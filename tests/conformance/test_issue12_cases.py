@@ -7,12 +7,14 @@ reads it with the real client over sockets (see `derived`).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from enphase_local.capabilities import Capability
+from enphase_local.models.tariff import StorageMode
 from tests.conformance.derived import derive_folder, edit_json, edit_text, read_snapshot
 from tests.support import REAL, needs_real
 
@@ -160,3 +162,48 @@ async def test_case2_three_phase_total_ct_gives_its_own_readings(tmp_path: Path)
         assert house.watts == pytest.approx(ct["channels"][i]["activePower"], abs=0.01)
     assert snap.consumption is not None
     assert snap.consumption.wh_lifetime == pytest.approx(ct["actEnergyDlvd"], abs=0.01)
+
+
+# -- 7: storage modes newer firmware reports ----------------------------------------------
+
+NEW_MODE = "ai-optimisation"  # stands for any mode name this library does not know
+
+
+def _new_mode(doc: dict[str, Any]) -> None:
+    doc["tariff"]["storage_settings"]["mode"] = NEW_MODE
+
+
+async def test_case7_unknown_storage_mode_keeps_its_name_in_the_contract(
+    tmp_path: Path,
+) -> None:
+    folder = derive_folder("8.2.127_with_3cts_and_battery_split", tmp_path)
+    edit_json(folder, "admin_lib_tariff", _new_mode)
+    _, snap = await read_snapshot(folder)
+    assert snap.tariff is not None
+    assert snap.tariff.storage_mode is StorageMode.UNKNOWN
+    assert snap.tariff.storage_mode_name == NEW_MODE
+    doc = snap.to_dict()
+    assert doc["tariff"]["storage_mode"] == NEW_MODE
+    assert doc["tariff"]["storage_mode_raw"] == NEW_MODE
+
+
+def test_case7_cli_shows_the_gateway_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``enphase battery`` (table and JSON) shows the mode under the gateway's own name."""
+    from tests.cli.conftest import SimThread, enphase
+
+    for name in list(os.environ):
+        if name.startswith("ENPHASE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ENPHASE_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("ENPHASE_TOKEN_STORE", str(tmp_path / "store" / "tokens.json"))
+    folder = derive_folder("8.2.127_with_3cts_and_battery_split", tmp_path)
+    edit_json(folder, "admin_lib_tariff", _new_mode)
+    sim = SimThread(folder=folder)
+    try:
+        out = enphase("battery", sim.host, "--token", sim.token(), "--json")
+        assert out.exit_code == 0, out.stderr
+        assert json.loads(out.stdout)["tariff"]["storage_mode"] == NEW_MODE
+        table = enphase("battery", sim.host, "--token", sim.token())
+        assert NEW_MODE in table.stdout
+    finally:
+        sim.close()
