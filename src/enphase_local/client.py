@@ -39,6 +39,7 @@ from .engine.probe import (
     ensemble_candidates,
     followups,
     is_metered,
+    judge_password,
     plan,
 )
 from .engine.production import prefers_v1, production_chain
@@ -229,6 +230,7 @@ class Envoy:
                 cache.production_key = key
                 break
         if cache.production_key is None:
+            self._check_digest_password()
             raise EnvoyFeatureUnavailable(
                 f"no production source answered on {self.host} (firmware {self.info.firmware}): "
                 f"{'; '.join(cache.errors.values()) or 'nothing to read'}"
@@ -265,19 +267,15 @@ class Envoy:
         self._anchor_baseline()
 
     def _check_digest_password(self) -> None:
-        """Digest refusals everywhere and no success anywhere: the password is wrong.
-
-        A single refusal proves nothing (3.x refuses /production even with good
-        credentials), so this is judged once the probe has asked everything.
-        """
+        """Digest password never accepted: fatal only if nothing answered (engine.probe)."""
         auth = self._auth
         if not isinstance(auth, DigestAuth) or auth.verified:
             return
-        if SourceStatus.FORBIDDEN in self.source_status.values():
-            raise EnvoyBadCredentialsError(
-                f"the gateway refused the password for user {auth.username!r}: check it "
-                "(before firmware 7 the owner password is the last 6 digits of the serial)"
-            )
+        refusal = judge_password(self.source_status, auth.username)
+        if refusal is not None and refusal.fatal:
+            raise EnvoyBadCredentialsError(refusal.message)
+        if refusal is not None:
+            self._cache.fail(refusal.key, refusal.message)
 
     async def _try(self, key: SourceKey, now: float) -> Any:
         """Probe one source: its model, or None (and its status recorded)."""

@@ -21,6 +21,15 @@ from tests.support import REAL, needs_real
 pytestmark = needs_real
 
 
+def _clean_cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ENPHASE_* from the developer's shell, no real config file or token store."""
+    for name in list(os.environ):
+        if name.startswith("ENPHASE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ENPHASE_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("ENPHASE_TOKEN_STORE", str(tmp_path / "store" / "tokens.json"))
+
+
 # -- 3: modGone with active ---------------------------------------------------------------
 
 
@@ -191,11 +200,7 @@ def test_case7_cli_shows_the_gateway_name(tmp_path: Path, monkeypatch: pytest.Mo
     """``enphase battery`` (table and JSON) shows the mode under the gateway's own name."""
     from tests.cli.conftest import SimThread, enphase
 
-    for name in list(os.environ):
-        if name.startswith("ENPHASE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("ENPHASE_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("ENPHASE_TOKEN_STORE", str(tmp_path / "store" / "tokens.json"))
+    _clean_cli_env(tmp_path, monkeypatch)
     folder = derive_folder("8.2.127_with_3cts_and_battery_split", tmp_path)
     edit_json(folder, "admin_lib_tariff", _new_mode)
     sim = SimThread(folder=folder)
@@ -207,3 +212,45 @@ def test_case7_cli_shows_the_gateway_name(tmp_path: Path, monkeypatch: pytest.Mo
         assert NEW_MODE in table.stdout
     finally:
         sim.close()
+
+
+# -- 4: legacy Envoy-R refusing the password behind public production pages ----------------
+
+
+async def test_case4_envoy_r_refusing_the_password_still_gives_production() -> None:
+    """R3.9.36: ``/production``, v1 and production.json answer without login; inverters not."""
+    envoy, snap = await read_snapshot(REAL / "3.9.36", password="wrong1")
+    raw = json.loads((REAL / "3.9.36" / "api_v1_production").read_text())
+    assert envoy.auth_kind == "digest"
+    assert snap.production is not None
+    assert snap.production.wh_lifetime == raw["wattHoursLifetime"]
+    assert snap.inverters == {}
+    assert "refused the password for user 'envoy'" in snap.errors["inverters"]
+    assert "/api/v1/production/inverters" in snap.errors["inverters"]
+    assert "wrong1" not in json.dumps(snap.to_dict())
+
+
+async def test_case4_good_password_reads_the_inverters_too() -> None:
+    """Control: the same capture with the derived owner password lists its 12 inverters."""
+    _, snap = await read_snapshot(REAL / "3.9.36")
+    assert len(snap.inverters) == 12 and "inverters" not in snap.errors
+
+
+def test_case4_cli_read_shows_what_it_has_and_one_password_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.cli.conftest import SimThread, enphase
+
+    _clean_cli_env(tmp_path, monkeypatch)
+    monkeypatch.setenv("ENPHASE_PASSWORD", "wrong1")
+    sim = SimThread(folder=REAL / "3.9.36")
+    try:
+        out = enphase("read", sim.host)
+    finally:
+        sim.close()
+    assert out.exit_code == 0, out.stderr
+    text = " ".join(out.stdout.split())  # the terminal wraps long lines
+    assert text.count("refused the password") == 1
+    assert "error inverters: the gateway refused the password for user 'envoy'" in text
+    assert "--password" in text and "wrong1" not in out.stdout + out.stderr
+    assert "Solar" in text and "api/v1/production" in text  # what it has is shown
