@@ -42,7 +42,7 @@ from .engine.probe import (
     judge_password,
     plan,
 )
-from .engine.production import prefers_v1, production_chain
+from .engine.production import prefers_v1, production_chain, wants_v1
 from .engine.schedule import Schedule, newest_report
 from .engine.snapshot import build_snapshot
 from .errors import (
@@ -235,10 +235,9 @@ class Envoy:
                 f"no production source answered on {self.host} (firmware {self.info.firmware}): "
                 f"{'; '.join(cache.errors.values()) or 'nothing to read'}"
             )
-        if (
-            prefers_v1(cache.production_key, cache.production(), metered=self.info.imeter)
-            and await self._try(SourceKey.PRODUCTION_V1, now) is not None
-        ):
+        key, report = cache.production_key, cache.production()
+        v1 = await self._try(SourceKey.PRODUCTION_V1, now) if wants_v1(key, report) else None
+        if prefers_v1(key, report, v1, fw=fw, metered=self.info.imeter):
             cache.production_key = SourceKey.PRODUCTION_V1
         for key in base_candidates(fw, self.info.imeter, cache.values):
             await self._try(key, now)

@@ -254,3 +254,78 @@ def test_case4_cli_read_shows_what_it_has_and_one_password_line(
     assert "error inverters: the gateway refused the password for user 'envoy'" in text
     assert "--password" in text and "wrong1" not in out.stdout + out.stderr
     assert "Solar" in text and "api/v1/production" in text  # what it has is shown
+
+
+# -- 5: metered firmware 7 without CTs: v1 over the wrapping inverter section ---------------
+
+WRAP_WH = 2**32 / 3600  # one microinverter's 32-bit joule counter
+
+
+def _v1(folder: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((folder / "api_v1_production").read_text())
+    return doc
+
+
+def _inverters_section(folder: Path) -> dict[str, Any]:
+    doc = json.loads((folder / "production.json").read_text())
+    entry: dict[str, Any] = next(e for e in doc["production"] if e["type"] == "inverters")
+    return entry
+
+
+async def test_case5_metered_fw7_without_cts_prefers_v1() -> None:
+    """7.6.175 (metered, no CTs): the inverter section wrapped 7 times; v1 did not."""
+    folder = REAL / "7.6.175"
+    v1, section = _v1(folder), _inverters_section(folder)
+    wraps = (v1["wattHoursLifetime"] - section["whLifetime"]) / WRAP_WH
+    assert round(wraps) == 7 and abs(wraps - 7) < 0.01  # the capture shows the wrap
+    envoy, snap = await read_snapshot(folder)
+    assert envoy.info.imeter is True
+    assert snap.production is not None
+    assert snap.production.source == "api/v1/production"
+    assert snap.production.wh_lifetime == v1["wattHoursLifetime"]
+    assert snap.production.wh_today == v1["wattHoursToday"]
+    assert snap.production.wh_last_7_days == v1["wattHoursSevenDays"]
+
+
+async def test_case5_wrap_in_a_derived_capture(tmp_path: Path) -> None:
+    """A metered no-CT 7.x whose inverter section just wrapped once: v1's lifetime wins."""
+    folder = derive_folder("7.6.175", tmp_path)
+    v1 = _v1(folder)
+
+    def one_wrap(doc: dict[str, Any]) -> None:
+        section = next(e for e in doc["production"] if e["type"] == "inverters")
+        section["whLifetime"] = round(v1["wattHoursLifetime"] - WRAP_WH)
+
+    edit_json(folder, "production.json", one_wrap)
+    _, snap = await read_snapshot(folder)
+    assert snap.production is not None
+    assert snap.production.wh_lifetime == v1["wattHoursLifetime"]
+
+
+async def test_case5_stale_v1_is_rejected(tmp_path: Path) -> None:
+    """A v1 lifetime below the inverter section's is stale: production.json stays."""
+    folder = derive_folder("7.6.175", tmp_path)
+    section = _inverters_section(folder)
+    edit_json(folder, "api_v1_production", lambda d: d.update(wattHoursLifetime=1583))
+    _, snap = await read_snapshot(folder)
+    assert snap.production is not None
+    assert snap.production.source.startswith("production.json:inverters")
+    assert snap.production.wh_lifetime == section["whLifetime"]
+
+
+async def test_case5_v1_not_trusted_from_8_2_4264(tmp_path: Path) -> None:
+    """The same site on 8.2.4264: v1 stalls there on metered units, so it is not used."""
+    folder = derive_folder("7.6.175", tmp_path)
+    edit_text(folder, "info", "D7.6.175", "D8.2.4264")
+    _, snap = await read_snapshot(folder)
+    assert snap.production is not None
+    assert snap.production.source.startswith("production.json:inverters")
+
+
+async def test_case5_all_zero_v1_is_ignored() -> None:
+    """7.3.466 with its CTs disabled sends v1 all zero: the inverter section serves."""
+    folder = REAL / "7.3.466_metered_disabled_cts"
+    assert _v1(folder)["wattHoursLifetime"] == 0
+    _, snap = await read_snapshot(folder)
+    assert snap.production is not None
+    assert snap.production.source.startswith("production.json:inverters")

@@ -182,7 +182,9 @@ QUIRKS: tuple[Quirk, ...] = (
         "metered_without_ct",
         "metered, no CTs",
         _any,
-        "/api/v1/production all zero (stalled from 8.2.4264): use the inverters section.",
+        "/api/v1/production all zero (stalled from 8.2.4264): use the inverters section; "
+        "where v1's lifetime is non-zero and not below the inverter section's (before "
+        "8.2.4264), v1 wins: the inverter section wraps and has no today / 7-day counters.",
         "engine/production.prefers_v1, ProductionReport.best_production",
     ),
     Quirk(
