@@ -4,8 +4,11 @@
 two counters beside the devices, ``deviceCount`` and ``deviceDataLimit``.
 Devices are microinverters (``devName: "pcu"``) and also CT meters (``eim``),
 relays (``nsrb``) and whatever comes next; only ``pcu`` entries are kept.
-Firmware 8.3.5289 keeps removed (``modGone``) and inactive inverters in the
-list: they are skipped, so a site's inverter count stays right.
+Firmware 8.3.5289 keeps removed inverters in the list; they show as
+``active: false`` and are skipped, so a site's inverter count stays right.
+``modGone`` alone says nothing: working units report ``modGone: true`` with
+``active: true`` (8.3 with AC Batteries, IQ7+), and dropping them would make
+device_data miss inverters the basic endpoint lists, losing every detail.
 
 Should a serial appear twice (a replaced inverter re-registered), the entry
 with the latest report wins in both parsers.
@@ -114,7 +117,8 @@ def parse_device_data(data: Any) -> DeviceData:
         dev = Obj(value, "", body, key)
         if dev.text("devName").lower() != "pcu":
             continue
-        if dev.flag_or("modGone", False) or not dev.flag_or("active", True):
+        dev.flag_or("modGone", False)  # type-checked, but not a reason to drop (see above)
+        if not dev.flag_or("active", True):
             continue
         detail = _detail(key, dev)
         _keep_latest(inverters, detail.serial, detail)
