@@ -329,3 +329,23 @@ async def test_case5_all_zero_v1_is_ignored() -> None:
     _, snap = await read_snapshot(folder)
     assert snap.production is not None
     assert snap.production.source.startswith("production.json:inverters")
+
+
+async def test_case5_ac_battery_site_keeps_production_json(tmp_path: Path) -> None:
+    """production.json's storage entry is the AC Battery bank: v1 must not replace it."""
+    folder = derive_folder("7.6.175", tmp_path)
+    acb = {
+        "type": "acb",
+        "activeCount": 3,
+        "readingTime": 0,
+        "wNow": -150,
+        "whNow": 2400,
+        "state": "charging",
+        "percentFull": 67,
+    }
+    edit_json(folder, "production.json", lambda d: d.update(storage=[acb]))
+    envoy, snap = await read_snapshot(folder)
+    assert snap.production is not None
+    assert snap.production.source.startswith("production.json:inverters")
+    assert snap.acb is not None and snap.acb.soc_percent == 67
+    assert Capability.ACB in envoy.capabilities
