@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conformance.derived import read_snapshot
-from tests.conformance.expected import PHASES, Capture, Flow
+from tests.conformance.expected import Capture, Flow
 from tests.support import REAL, needs_real, real_folders
 
 pytestmark = needs_real
@@ -170,7 +170,3 @@ def test_every_exception_names_a_real_folder_and_a_reason() -> None:
     for folder, checks in EXCEPTIONS.items():
         assert folder in folders
         assert checks and all(reason.strip() for reason in checks.values())
-
-
-def test_phase_names() -> None:
-    assert PHASES == ("L1", "L2", "L3")
