@@ -240,7 +240,7 @@ def build_snapshot(model: PhysicsModel, controls: Controls, now: float) -> SiteS
         relay_oper=controls.relay_oper(t),
         storage=controls.storage_at(t),
         rebooting=rebooting,
-        live_stream=controls.live_stream,
+        live_stream=controls.live_stream(t),
     )
 
 
