@@ -76,6 +76,7 @@ class SiteState:
     storage: StorageNow
     rebooting: bool
     live_stream: bool
+    acb_sleep: Mapping[str, tuple[int, int]]  # serial -> (min, max) SoC window of sleepers
 
     @property
     def pv_w(self) -> float:
@@ -241,6 +242,7 @@ def build_snapshot(model: PhysicsModel, controls: Controls, now: float) -> SiteS
         storage=controls.storage_at(t),
         rebooting=rebooting,
         live_stream=controls.live_stream(t),
+        acb_sleep=dict(controls.acb_sleep),
     )
 
 
