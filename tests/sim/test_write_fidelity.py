@@ -1,4 +1,4 @@
-"""Writes read back as real gateways show them: AC Battery sleep.
+"""Writes read back as real gateways show them: AC Battery sleep, the 8.3.6000+ grid relay.
 
 A client confirms a write by reading the device state back; these tests
 check that the simulator shows what was written where the client looks
@@ -9,12 +9,14 @@ library's own control actions where they exist.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
+import pytest
 
 from enphase_local.control import Outcome
-from enphase_local.simulator import PRESETS, SimClock, SiteBackend
+from enphase_local.simulator import PRESETS, SimClock, SimulatedGateway, SiteBackend
 from tests.simkit import NOON, envoy_for, gateway
 
 
@@ -69,3 +71,91 @@ async def test_acb_sleep_is_confirmed_over_sockets() -> None:
             awake = await envoy.control.clear_acb_sleep([serial], timeout_s=60)
     assert asleep.outcome is Outcome.CONFIRMED and asleep.after == {serial: [20, 30]}
     assert awake.outcome is Outcome.CONFIRMED and awake.after == {serial: None}
+
+
+# -- the grid relay on 8.3.6000 and later --------------------------------------------------
+
+
+def relay_site(firmware: str) -> tuple[SiteBackend, SimClock]:
+    clock = SimClock(start=NOON - 5 * 3600, speed=0)  # 7:00 local: the battery has room
+    cfg = replace(PRESETS["battery-backup"], firmware=firmware)
+    b = SiteBackend(cfg, clock, seed=3)
+    b.handle("POST", "/ivp/livedata/stream", {}, b'{"enable": 1}')
+    return b, clock
+
+
+def relay_states(b: SiteBackend) -> tuple[str, str, int]:
+    enpower = next(g for g in get(b, "/ivp/ensemble/inventory") if g["type"] == "ENPOWER")
+    status = get(b, "/ivp/ensemble/status")["relay"]
+    live = get(b, "/ivp/livedata/status")["meters"]
+    assert enpower["devices"][0]["mains_oper_state"] == status["mains_oper_state"]
+    return status["mains_admin_state"], status["mains_oper_state"], live["main_relay_state"]
+
+
+def test_relay_opens_through_synchronizing_on_8_3_6000() -> None:
+    b, clock = relay_site("D8.3.6086")
+    assert relay_states(b) == ("closed", "closed", 1)
+    soc = b.state()["soc_percent"]
+    assert soc < 100
+    assert post(b, "POST", "/ivp/ensemble/relay", {"mains_admin_state": "open"}) == 200
+    clock.advance(5)
+    assert relay_states(b) == ("open", "open synchronizing", 1)  # still on grid
+    state = b.state()
+    assert state["battery_w"] < 0 and state["grid_w"] != 0  # topping off from grid and PV
+    clock.advance(20)
+    assert relay_states(b)[1] == "open synchronizing"
+    assert b.state()["soc_percent"] > soc
+    clock.advance(3)  # 28 s after the request
+    assert relay_states(b) == ("open", "open synchronized", 0)
+    assert b.state()["grid_w"] == 0  # off grid now
+    clock.advance(600)
+    assert relay_states(b)[1] == "open synchronized"  # never plain "open"
+    assert post(b, "POST", "/ivp/ensemble/relay", {"mains_admin_state": "closed"}) == 200
+    clock.advance(5)
+    assert relay_states(b) == ("closed", "open synchronized", 0)
+    clock.advance(15)
+    assert relay_states(b) == ("closed", "closed", 1)
+
+
+@pytest.mark.parametrize("firmware", ["D8.3.5167", "D8.2.4345"])
+def test_older_firmware_opens_plainly(firmware: str) -> None:
+    b, clock = relay_site(firmware)
+    assert post(b, "POST", "/ivp/ensemble/relay", {"mains_admin_state": "open"}) == 200
+    clock.advance(5)
+    assert relay_states(b) == ("open", "closed", 1)
+    clock.advance(15)
+    assert relay_states(b) == ("open", "open", 0)
+
+
+def test_repeated_open_does_not_restart_the_sequence() -> None:
+    b, clock = relay_site("D8.3.6086")
+    post(b, "POST", "/ivp/ensemble/relay", {"mains_admin_state": "open"})
+    clock.advance(30)
+    post(b, "POST", "/ivp/ensemble/relay", {"mains_admin_state": "open"})
+    assert relay_states(b)[1] == "open synchronized"
+
+
+def test_top_off_time_is_configurable() -> None:
+    clock = SimClock(start=NOON, speed=0)
+    cfg = replace(PRESETS["battery-backup"], firmware="D8.3.6086", relay_top_off_s=8.0)
+    b = SiteBackend(cfg, clock)
+    post(b, "POST", "/ivp/ensemble/relay", {"mains_admin_state": "open"})
+    clock.advance(9)
+    assert relay_states(b)[1] == "open synchronized"
+    with pytest.raises(ValueError, match="relay_top_off_s"):
+        replace(cfg, relay_top_off_s=-1.0)
+
+
+async def test_relay_states_over_sockets() -> None:
+    b, clock = relay_site("D8.3.6086")
+    async with SimulatedGateway(b, clock=clock) as gw, envoy_for(gw, clock) as envoy:
+        body = {"mains_admin_state": "open"}
+        sent = await envoy.request("POST", "/ivp/ensemble/relay", json=body)
+        assert sent.status == 200
+        clock.advance(10)
+        early = await envoy.request("GET", "/ivp/ensemble/inventory")
+        clock.advance(20)
+        late = await envoy.request("GET", "/ivp/ensemble/status")
+    enpower = next(g for g in orjson.loads(early.body) if g["type"] == "ENPOWER")["devices"][0]
+    assert enpower["mains_oper_state"] == "open synchronizing"
+    assert orjson.loads(late.body)["relay"]["mains_oper_state"] == "open synchronized"
