@@ -39,13 +39,12 @@ from .engine.probe import (
     enabled_cts,
     ensemble_candidates,
     followups,
-    is_metered,
     judge_password,
     plan,
 )
 from .engine.production import prefers_v1, production_chain, wants_v1
 from .engine.schedule import Schedule, newest_report
-from .engine.snapshot import build_snapshot
+from .engine.snapshot import build_snapshot, gateway_summary
 from .errors import (
     EnvoyBadCredentialsError,
     EnvoyConnectionError,
@@ -393,16 +392,7 @@ class Envoy:
         )
 
     def _summary(self) -> GatewaySummary:
-        info = self.info
-        return GatewaySummary(
-            host=self.host,
-            serial=info.serial,
-            part_number=info.part_number,
-            firmware=info.firmware,
-            metered=is_metered(info.imeter, self.capabilities),
-            auth=self.auth_kind,
-            role=self.role,
-        )
+        return gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
 
     async def _update_one(
         self, source: Source[Any], now: float, gentle: bool, failures: list[EnvoyError]
