@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
 import os
 import socket
 import stat
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -73,7 +76,30 @@ def test_decode_is_lenient_about_missing_or_odd_claims() -> None:
 def test_malformed_token_says_what_to_do(text: str) -> None:
     with pytest.raises(EnvoyBadCredentialsError, match="enphase token") as info:
         TokenClaims.decode(text)
-    assert isinstance(info.value.__cause__, jwt.PyJWTError)
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_claims_are_read_without_a_jwt_library() -> None:
+    """Decoding a token must not import PyJWT: a Home Assistant process pays its import."""
+    code = (
+        "import sys; from enphase_local.net.claims import TokenClaims; "
+        f"TokenClaims.decode({make_token()!r}); print('jwt' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_unsigned_and_non_object_tokens() -> None:
+    header = base64.urlsafe_b64encode(b'{"alg":"none"}').rstrip(b"=").decode()
+    payload = base64.urlsafe_b64encode(b'{"enphaseUser":"owner"}').rstrip(b"=").decode()
+    assert TokenClaims.decode(f"{header}.{payload}.").role == "owner"
+    listed = base64.urlsafe_b64encode(b"[1]").rstrip(b"=").decode()
+    with pytest.raises(EnvoyBadCredentialsError):
+        TokenClaims.decode(f"{header}.{listed}.")
+    with pytest.raises(EnvoyBadCredentialsError):
+        TokenClaims.decode(f"{header}.{payload}.sig.extra")
+    with pytest.raises(EnvoyBadCredentialsError):
+        TokenClaims.decode(f"{header}.{payload}é.sig")
 
 
 # -- cloud ----------------------------------------------------------------------------
