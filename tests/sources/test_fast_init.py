@@ -1,0 +1,85 @@
+"""Models keep the dataclass semantics under the faster ``__init__`` of `models._base`.
+
+Every model module is imported and every frozen slotted `Model` subclass is
+checked: built with its own fields, it must equal a field-by-field copy, stay
+frozen, replace, pickle and hash like a dataclass, and refuse missing or unknown
+arguments with the dataclass's TypeError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pickle
+import pkgutil
+from typing import Any
+
+import pytest
+
+import enphase_local.models as models_pkg
+from enphase_local.models._base import Model
+from enphase_local.models.energy import EnergyReading, PhaseReadings
+from enphase_local.models.meters import Electrical, MeterChannel
+from enphase_local.models.production import ProductionReport
+
+
+def _all_models() -> list[type[Model]]:
+    for info in pkgutil.iter_modules(models_pkg.__path__):
+        importlib.import_module(f"enphase_local.models.{info.name}")
+    found: list[type[Model]] = []
+    todo: list[type[Any]] = [Model]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__:
+            found.append(cls)
+    return found
+
+
+def test_every_model_gets_the_fast_init() -> None:
+    models = _all_models()
+    assert len(models) > 40
+    slow = [m.__name__ for m in models if "_Twin" not in m.__init__.__code__.co_names]
+    assert slow == []
+
+
+def test_reading_behaves_like_a_frozen_dataclass() -> None:
+    reading = EnergyReading(watts=1, wh_today=2.0, wh_last_7_days=None, wh_lifetime=3.0, source="s")
+    assert type(reading) is EnergyReading
+    assert reading.reading_time is None and reading.watts == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        reading.watts = 5  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del reading.watts  # type: ignore[misc]
+    assert not hasattr(reading, "__dict__")
+    changed = dataclasses.replace(reading, watts=7.0)
+    assert (changed.watts, changed.source, reading.watts) == (7.0, "s", 1)
+    assert pickle.loads(pickle.dumps(reading)) == reading
+    assert hash(reading) == hash(dataclasses.replace(reading))
+    assert reading.to_dict()["wh_lifetime"] == 3.0
+
+
+def test_positional_defaults_and_factories() -> None:
+    reading = EnergyReading(1.0, None, None, None, "p", 10)
+    assert reading.reading_time == 10 and reading.active_count is None
+    assert PhaseReadings(consumption=reading).consumption is reading
+    first, second = ProductionReport(), ProductionReport()
+    assert first.phases == {} and first.phases is not second.phases  # default_factory per call
+
+
+def test_inherited_fields_are_set() -> None:
+    values = {
+        name: float(i) for i, name in enumerate(f.name for f in dataclasses.fields(Electrical))
+    }
+    channel = MeterChannel(**values, phase="L2", eid=5, timestamp=6)
+    assert isinstance(channel, Electrical) and type(channel) is MeterChannel
+    assert channel.hz == values["hz"] and channel.phase == "L2"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        channel.phase = "L1"  # type: ignore[misc]
+
+
+def test_argument_errors_are_the_dataclass_ones() -> None:
+    with pytest.raises(TypeError, match=r"__init__\(\) missing 1 required positional argument"):
+        EnergyReading(watts=1.0, wh_today=None, wh_last_7_days=None, wh_lifetime=None)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'volt'"):
+        EnergyReading(1.0, None, None, None, "s", volt=3)  # type: ignore[call-arg]
