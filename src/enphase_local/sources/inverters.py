@@ -65,6 +65,18 @@ def parse_inverters_v1(data: Any) -> dict[str, Inverter]:
     return out
 
 
+# lastReading's numbers, in this order: joules, mV, mA, mV, mA, mHz, degrees C
+_LAST_READING = (
+    "joulesProduced",
+    "dcVoltageINmV",
+    "dcCurrentINmA",
+    "acVoltageINmV",
+    "acCurrentInmA",
+    "acFrequencyINmHz",
+    "channelTemp",
+)
+
+
 def _detail(eid: str, dev: Obj) -> InverterDetail:
     channels = dev.items("channels")
     if not channels:
@@ -73,28 +85,29 @@ def _detail(eid: str, dev: Obj) -> InverterDetail:
     if not isinstance(first, dict):
         raise ShapeError(f"{dev.where}.channels[0]: expected an object")
     ch = Obj(first, "", dev, ("channels", 0))
-    watts = ch.child("watts")
-    energy = ch.child("wattHours")
+    now, peak = ch.numbers_in("watts", ("now", "max"))
+    today, yesterday, week = ch.numbers_in("wattHours", ("today", "yesterday", "week"))
     last = ch.child("lastReading")
-    lifetime = ch.child("lifetime")
+    joules, dc_mv, dc_ma, ac_mv, ac_ma, mhz, temperature = last.numbers(_LAST_READING)
+    (lifetime_joules,) = ch.numbers_in("lifetime", ("joulesProduced",))
     return InverterDetail(
         serial=dev.text("sn"),
         eid=eid,
-        watts=watts.number("now"),
-        max_watts=watts.number("max"),
+        watts=now,
+        max_watts=peak,
         last_report=last.epoch("endDate"),
         report_duration_s=last.integer("duration"),
-        wh_last_report=last.number("joulesProduced") / _JOULES_PER_WH,
-        dc_volts=last.number("dcVoltageINmV") / _MILLI,
-        dc_amps=last.number("dcCurrentINmA") / _MILLI,
-        ac_volts=last.number("acVoltageINmV") / _MILLI,
-        ac_amps=last.number("acCurrentInmA") / _MILLI,
-        hz=last.number("acFrequencyINmHz") / _MILLI,
-        temperature_c=last.number("channelTemp"),
-        wh_today=energy.number("today"),
-        wh_yesterday=energy.number("yesterday"),
-        wh_last_7_days=energy.number("week"),
-        wh_lifetime=lifetime.number("joulesProduced") / _JOULES_PER_WH,
+        wh_last_report=joules / _JOULES_PER_WH,
+        dc_volts=dc_mv / _MILLI,
+        dc_amps=dc_ma / _MILLI,
+        ac_volts=ac_mv / _MILLI,
+        ac_amps=ac_ma / _MILLI,
+        hz=mhz / _MILLI,
+        temperature_c=temperature,
+        wh_today=today,
+        wh_yesterday=yesterday,
+        wh_last_7_days=week,
+        wh_lifetime=lifetime_joules / _JOULES_PER_WH,
         rssi=last.integer_or("rssi"),
         issi=last.integer_or("issi"),
     )

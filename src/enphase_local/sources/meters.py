@@ -9,7 +9,7 @@ them, so a missing one means the body is not what we think it is.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ..models.meters import (
     ELECTRICAL_FIELDS,
@@ -113,30 +113,42 @@ _REPORT_NAMES = {
 assert set(_READING_NAMES) == set(_REPORT_NAMES) == set(ELECTRICAL_FIELDS)
 
 
-def _electrical(o: Obj, names: dict[str, str]) -> dict[str, float]:
-    return {field: o.number(key) for field, key in names.items()}
+_READING_KEYS = tuple(_READING_NAMES[name] for name in ELECTRICAL_FIELDS)
+_REPORT_KEYS = tuple(_REPORT_NAMES[name] for name in ELECTRICAL_FIELDS)
+_VOLTS = ELECTRICAL_FIELDS.index("volts")
+
+
+# The twelve electrical fields as one typed tuple, for mypy to check positional passing.
+_Twelve = tuple[float, float, float, float, float, float, float, float, float, float, float, float]
+
+
+def _twelve(values: list[float], volts: float | None = None) -> _Twelve:
+    """The electrical fields read in `ELECTRICAL_FIELDS` order, `volts` replaced when given.
+
+    They are the first fields of every model deriving from `Electrical`, so they
+    are passed by position: one bulk read and no keyword matching per value.
+    """
+    if volts is not None:
+        values[_VOLTS] = volts
+    return cast(_Twelve, tuple(values))
 
 
 def _channel(c: Obj, phase: str) -> MeterChannel:
-    return MeterChannel(
-        phase=phase,
-        eid=c.integer("eid"),
-        timestamp=c.epoch("timestamp"),
-        **_electrical(c, _READING_NAMES),
-    )
+    values = _twelve(c.numbers(_READING_KEYS))
+    return MeterChannel(*values, phase=phase, eid=c.integer("eid"), timestamp=c.epoch("timestamp"))
 
 
 def _reading(m: Obj) -> MeterReading:
     channels = tuple(_channel(c, f"L{i + 1}") for i, c in enumerate(m.objs("channels")))
-    values = _electrical(m, _READING_NAMES)
-    volts_sum = values["volts"]
-    values["volts"] = per_phase_volts(volts_sum, [c.volts for c in channels])
+    values = m.numbers(_READING_KEYS)
+    volts_sum = values[_VOLTS]
+    volts = per_phase_volts(volts_sum, [c.volts for c in channels])
     return MeterReading(
+        *_twelve(values, volts),
         eid=m.integer("eid"),
         timestamp=m.epoch("timestamp"),
         volts_sum=volts_sum,
         channels=channels,
-        **values,
     )
 
 
@@ -150,20 +162,20 @@ def parse_meter_readings(data: Any) -> tuple[MeterReading, ...]:
 
 
 def _line(c: Obj, phase: str) -> MeterReportLine:
-    return MeterReportLine(phase=phase, **_electrical(c, _REPORT_NAMES))
+    return MeterReportLine(*_twelve(c.numbers(_REPORT_KEYS)), phase=phase)
 
 
 def _report(r: Obj) -> MeterReport:
-    values = _electrical(r.child("cumulative"), _REPORT_NAMES)
+    values = r.child("cumulative").numbers(_REPORT_KEYS)
     lines = tuple(_line(c, f"L{i + 1}") for i, c in enumerate(r.objs("lines")))
-    volts_sum = values["volts"]
-    values["volts"] = per_phase_volts(volts_sum, [line.volts for line in lines])
+    volts_sum = values[_VOLTS]
+    volts = per_phase_volts(volts_sum, [line.volts for line in lines])
     return MeterReport(
+        *_twelve(values, volts),
         report_type=CtType.parse(r.text_or("reportType")),
         timestamp=r.epoch("createdAt"),
         volts_sum=volts_sum,
         lines=lines,
-        **values,
     )
 
 

@@ -55,21 +55,36 @@ def _reading_time(obj: Obj, default: int | None = None) -> int | None:
     return value or None
 
 
+# The optional numbers of an entry or line, in the order `_reading` unpacks them.
+_OPTIONAL = (
+    "whToday",
+    "whLastSevenDays",
+    "whLifetime",
+    "rmsVoltage",
+    "rmsCurrent",
+    "apprntPwr",
+    "reactPwr",
+    "pwrFactor",
+)
+
+
 def _reading(obj: Obj, source: str, reading_time: int | None = None) -> EnergyReading:
     """One production.json entry or line as an `EnergyReading`."""
+    watts = obj.number("wNow")
+    today, week, lifetime, volts, amps, va, var, pf = obj.numbers_or(_OPTIONAL)
     return EnergyReading(
-        watts=obj.number("wNow"),
-        wh_today=obj.number_or("whToday"),
-        wh_last_7_days=obj.number_or("whLastSevenDays"),
-        wh_lifetime=obj.number_or("whLifetime"),
+        watts=watts,
+        wh_today=today,
+        wh_last_7_days=week,
+        wh_lifetime=lifetime,
         source=source,
         reading_time=_reading_time(obj, reading_time),
         active_count=obj.integer_or("activeCount"),
-        volts=obj.number_or("rmsVoltage"),
-        amps=obj.number_or("rmsCurrent"),
-        apparent_va=obj.number_or("apprntPwr"),
-        reactive_var=obj.number_or("reactPwr"),
-        power_factor=obj.number_or("pwrFactor"),
+        volts=volts,
+        amps=amps,
+        apparent_va=va,
+        reactive_var=var,
+        power_factor=pf,
     )
 
 
