@@ -16,6 +16,7 @@ strict about the type of every key they read.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -51,14 +52,23 @@ def snippet(body: bytes | str) -> str:
     return " ".join(body.split())[: EnvoyParseError.SNIPPET_CHARS]
 
 
+# What bytes.strip() strips, then "<": an HTML (or XML) page. A match stops at the
+# first other byte, where stripping would copy the whole body.
+_HTML_START = re.compile(rb"[ \t\n\r\x0b\x0c]*<")
+
+
 def _looks_like_html(body: bytes) -> bool:
-    head = body.lstrip()[:1]
-    return head == b"<"
+    return _HTML_START.match(body) is not None
+
+
+def _blank(body: bytes) -> bool:
+    """Empty or only whitespace (without copying the body as ``strip()`` would)."""
+    return not body or body.isspace()
 
 
 def load_json(body: bytes, path: str) -> Any:
     """Decode a JSON body, refusing HTML pages and ``{"error": ...}`` bodies."""
-    if not body.strip():
+    if _blank(body):
         raise EnvoyParseError(path, "", "empty body")
     if _looks_like_html(body):
         raise EnvoyParseError(path, snippet(body), "got an HTML page, not JSON")
@@ -100,7 +110,7 @@ def text_parser(path: str) -> Callable[[Callable[[str], T]], Callable[[bytes], T
     def decorate(fn: Callable[[str], T]) -> Callable[[bytes], T]:
         @functools.wraps(fn)
         def parse(body: bytes) -> T:
-            if not body.strip():
+            if _blank(body):
                 raise EnvoyParseError(path, "", "empty body")
             text = body.decode("utf-8", "replace")
             try:

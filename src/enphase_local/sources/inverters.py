@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from ..models.inverters import DEVICE_DATA_LIMIT, DeviceData, Inverter, InverterDetail
-from ._json import Obj, ShapeError, as_list, as_obj, json_parser
+from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed, device_list_cap
 
@@ -113,6 +113,76 @@ def _detail(eid: str, dev: Obj) -> InverterDetail:
     )
 
 
+_NUMBER = frozenset({int, float})  # exact types: a bool is not a number
+
+
+def _plain_detail(eid: str, dev: dict[str, Any]) -> InverterDetail | None:
+    """`_detail` for the ordinary device, with plain indexing: None when anything is unusual.
+
+    A site lists up to 50 inverters of 20 values each, and reading them through
+    `Obj` getters was most of this parser's time. This reads the same fields in
+    one frame and checks their exact types in C; anything else (a missing key, an
+    integral float where an int belongs, an out-of-range integer, a numeric
+    string) returns None, and `_detail` then reads the device the checked way,
+    to accept it or say precisely what is wrong. Both give equal models
+    (tests/sources/test_inverters.py compares them on every capture and on
+    generated devices).
+    """
+    try:
+        ch = dev["channels"][0]
+        watts, energy, last = ch["watts"], ch["wattHours"], ch["lastReading"]
+        numbers = (
+            watts["now"],
+            watts["max"],
+            energy["today"],
+            energy["yesterday"],
+            energy["week"],
+            ch["lifetime"]["joulesProduced"],
+            *map(last.__getitem__, _LAST_READING),
+        )
+        serial, end, duration = dev["sn"], last["endDate"], last["duration"]
+        rssi, issi = last.get("rssi"), last.get("issi")
+    except (KeyError, IndexError, TypeError):
+        return None
+    if not (
+        type(dev["channels"]) is list
+        and _NUMBER.issuperset(map(type, numbers))
+        and type(serial) is str
+        and type(end) is int
+        and type(duration) is int
+        and _INT_MIN <= duration <= _INT_MAX
+        and (rssi is None or (type(rssi) is int and _INT_MIN <= rssi <= _INT_MAX))
+        and (issi is None or (type(issi) is int and _INT_MIN <= issi <= _INT_MAX))
+    ):
+        return None
+    now, peak, today, yesterday, week, lifetime, joules, dc_mv, dc_ma, ac_mv, ac_ma, mhz, temp = (
+        map(float, numbers)
+    )
+    # By position, in the model's field order: keywords cost a dict per instance
+    # on the way into __init__ (0.8 us of 1.3 us for this model).
+    return InverterDetail(
+        serial,
+        eid,
+        now,
+        peak,
+        end,
+        duration,
+        joules / _JOULES_PER_WH,
+        dc_mv / _MILLI,
+        dc_ma / _MILLI,
+        ac_mv / _MILLI,
+        ac_ma / _MILLI,
+        mhz / _MILLI,
+        temp,
+        today,
+        yesterday,
+        week,
+        lifetime / _JOULES_PER_WH,
+        rssi,
+        issi,
+    )
+
+
 @json_parser(DEVICE_DATA_PATH)
 def parse_device_data(data: Any) -> DeviceData:
     """``/ivp/pdm/device_data`` -> the active microinverters by serial, and the two counters."""
@@ -127,6 +197,14 @@ def parse_device_data(data: Any) -> DeviceData:
                 raise ShapeError(f"body.{key}: expected a device object, got {value!r:.30}")
             continue  # some other counter or flag a newer firmware added
         devices += 1
+        name, gone, active = value.get("devName"), value.get("modGone", False), value.get("active")
+        # The usual active microinverter (flags true, false or absent: no 0/1 or
+        # "true" to interpret) goes the fast way; anything else the checked way.
+        if name == "pcu" and (gone is True or gone is False) and (active is None or active is True):
+            detail = _plain_detail(key, value)
+            if detail is not None:
+                _keep_latest(inverters, detail.serial, detail)
+                continue
         dev = Obj(value, "", body, key)
         if dev.text("devName").lower() != "pcu":
             continue
