@@ -72,19 +72,20 @@ def _reading(obj: Obj, source: str, reading_time: int | None = None) -> EnergyRe
     """One production.json entry or line as an `EnergyReading`."""
     watts = obj.number("wNow")
     today, week, lifetime, volts, amps, va, var, pf = obj.numbers_or(_OPTIONAL)
+    # By position, in field order (a dozen per body: keywords would cost a dict each)
     return EnergyReading(
-        watts=watts,
-        wh_today=today,
-        wh_last_7_days=week,
-        wh_lifetime=lifetime,
-        source=source,
-        reading_time=_reading_time(obj, reading_time),
-        active_count=obj.integer_or("activeCount"),
-        volts=volts,
-        amps=amps,
-        apparent_va=va,
-        reactive_var=var,
-        power_factor=pf,
+        watts,
+        today,
+        week,
+        lifetime,
+        source,
+        _reading_time(obj, reading_time),
+        obj.integer_or("activeCount"),
+        volts,
+        amps,
+        va,
+        var,
+        pf,
     )
 
 
@@ -94,9 +95,15 @@ def _lines(entry: Obj, source: str, parent: EnergyReading) -> list[EnergyReading
     if len(items) > len(PHASE_NAMES):
         raise ShapeError(f"{entry.where}.lines: {len(items)} lines, a gateway has at most 3 phases")
     return [
-        _reading(as_obj(line, f"{entry.where}.lines[{i}]"), source, parent.reading_time)
-        for i, line in enumerate(items)
+        _reading(_line(entry, line, i), source, parent.reading_time) for i, line in enumerate(items)
     ]
+
+
+def _line(entry: Obj, line: Any, i: int) -> Obj:
+    """Line `i` of `entry`; its path is spelled out only for an error message."""
+    if not isinstance(line, dict):
+        as_obj(line, f"{entry.where}.lines[{i}]")  # raises, naming the line
+    return Obj(line, "", entry, ("lines", i))
 
 
 class _Builder:
