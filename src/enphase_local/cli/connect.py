@@ -29,7 +29,7 @@ from typing import Any
 import click
 
 from .config import ENV, Settings, resolve
-from .errors import set_output
+from .errors import CliError, set_output
 from .output import progress, verbosity
 
 __all__ = [
@@ -270,15 +270,21 @@ def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> 
         enlighten=settings.enlighten_url or DEFAULT_ENLIGHTEN_URL,
         entrez=settings.entrez_url or DEFAULT_ENTREZ_URL,
     )
-    return Envoy(
-        settings.require_host(),
-        token=settings.token,
-        username=settings.username,
-        password=password,
-        token_store=TokenStore(settings.token_store),
-        cloud=cloud,
-        **kwargs,
-    )
+    try:
+        return Envoy(
+            settings.require_host(),
+            token=settings.token,
+            username=settings.username,
+            password=password,
+            token_store=TokenStore(settings.token_store),
+            cloud=cloud,
+            **kwargs,
+        )
+    except ValueError as err:  # the address: a usage error, said as such
+        raise CliError("usage", f"{err} (e.g. 192.168.1.50, envoy.local, {_EXAMPLE})") from None
+
+
+_EXAMPLE = "https://envoy.local, [fe80::1]:443"
 
 
 @contextlib.asynccontextmanager
