@@ -168,3 +168,26 @@ def test_raw_missing_path_exits_5(battery: SimThread, monkeypatch: pytest.Monkey
     result = enphase("raw", "ivp/nothing/here")
     assert result.exit_code == 5
     assert "HTTP 404 /ivp/nothing/here" in result.stderr
+
+
+def test_watch_into_a_pipe_writes_a_flushed_line_per_update(battery: SimThread) -> None:
+    """Issue 18 item 11: `watch H > file` shows each update at once, as plain text."""
+    import subprocess
+    import sys
+
+    script = "import sys; from enphase_local.cli.app import main; sys.exit(main())"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, "watch", battery.host, "--token", battery.token(),
+         "--interval", "0.5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        first = child.stdout.readline()  # would block until exit without the flush
+        second = child.stdout.readline()
+    finally:
+        child.terminate()
+        child.wait(10)
+    for line in (first, second):
+        assert "solar " in line and "house " in line and "battery " in line, line
+        assert "\x1b[" not in line and "╭" not in line

@@ -16,10 +16,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .format import fmt_ago, fmt_num, fmt_watts
+from .format import fmt_ago, fmt_num, fmt_time, fmt_watts
 from .snapshot import gateway_line, notes, phases_table
 
-__all__ = ["battery_flow", "live_view"]
+__all__ = ["battery_flow", "live_view", "plain_line"]
 
 Doc = Mapping[str, Any]
 
@@ -93,6 +93,31 @@ def _freshness(snap: Doc) -> Text:
     shown = [k for k in ("production", "meters", "inverters", "battery", "live") if k in fresh]
     parts = [f"{k} {fmt_ago(fresh[k], now)}" for k in shown]
     return Text("fresh: " + (", ".join(parts) or "-"), style="dim")
+
+
+def plain_line(snap: Doc) -> str:
+    """One update as one line of text, for a watch whose stdout is a file or a pipe."""
+    solar, house, grid = (
+        _watts(snap.get(k)) for k in ("production", "consumption", "net_consumption")
+    )
+    solar = _live_flow(snap, "pv") if solar is None else solar
+    house = _live_flow(snap, "load") if house is None else house
+    grid = _live_flow(snap, "grid") if grid is None else grid
+    battery, soc = battery_flow(snap)
+    parts = [fmt_time(snap.get("taken_at"))]
+    parts.append(f"solar {fmt_watts(solar)}")
+    parts.append(f"house {fmt_watts(house)}")
+    if grid is not None:
+        parts.append(f"grid {fmt_watts(grid, signed=True)}")
+    if battery is not None:
+        parts.append(
+            f"battery {fmt_watts(battery, signed=True)}"
+            + (f" {soc:.0f}%" if soc is not None else "")
+        )
+    errors = snap.get("errors") or {}
+    if errors:
+        parts.append("errors: " + ", ".join(sorted(errors)))
+    return "  ".join(parts)
 
 
 def live_view(snap: Doc, *, footer: str = "") -> Panel:
