@@ -57,6 +57,12 @@ COMMANDS: dict[str, LazyCommand] = {
 }
 
 
+class MissingExtra(click.ClickException):
+    """A command whose optional dependencies are not installed: exit 6, "unavailable"."""
+
+    exit_code = 6
+
+
 class LazyGroup(click.Group):
     """A group that imports a subcommand's module only when that subcommand is used."""
 
@@ -67,7 +73,16 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return super().get_command(ctx, cmd_name)
-        command = getattr(importlib.import_module(entry.module), entry.attribute)
+        try:
+            module = importlib.import_module(entry.module)
+        except ImportError as err:
+            from .extras import missing_extra
+
+            advice = missing_extra(err)
+            if advice is None:
+                raise
+            raise MissingExtra(advice) from None
+        command = getattr(module, entry.attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{entry.module}.{entry.attribute} is not a click command")
         return command

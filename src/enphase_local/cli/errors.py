@@ -142,6 +142,12 @@ def classify(err: BaseException) -> Failure:
         return Failure("interrupted", "interrupted")
     if isinstance(err, click.UsageError):
         return Failure("usage", err.format_message())
+    if isinstance(err, ImportError):
+        from .extras import missing_extra
+
+        advice = missing_extra(err)
+        if advice is not None:
+            return Failure("unavailable", advice)
     for cls, kind in _KINDS:
         if isinstance(err, cls):
             message = in_cli_words(str(err)) or (cls.__doc__ or kind).strip().splitlines()[0]
