@@ -10,6 +10,7 @@ one line to `COMMANDS`.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any, NamedTuple
 
@@ -45,6 +46,7 @@ COMMANDS: dict[str, LazyCommand] = {
         _CMD + "endpoints", "dump", "Capture every endpoint, anonymised, to a folder."
     ),
     "token": LazyCommand(_CMD + "token", "token", "Get, store or check a gateway token."),
+    "completion": LazyCommand(_CMD + "completion", "completion", "Shell completion script."),
     # write commands
     "set": LazyCommand(_WRITE + "site", "set_group", "Change battery storage settings."),
     "relay": LazyCommand(_WRITE + "site", "relay", "Go off grid or back on grid."),
@@ -146,6 +148,9 @@ def cli(*, quiet: bool, verbose: bool, debug: bool | None, **_connection: Any) -
 
 
 def _no_arguments(argv: list[str] | None) -> bool:
+    """Bare `enphase` (not the shell asking for completions, which passes no arguments)."""
+    if os.environ.get("_ENPHASE_COMPLETE"):
+        return False
     return not (sys.argv[1:] if argv is None else argv)
 
 
