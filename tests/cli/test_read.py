@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.support import REAL, needs_real
+
 from .conftest import SimThread, enphase
 from .contract import check_snapshot
 
@@ -148,9 +150,8 @@ def test_battery(battery: SimThread) -> None:
 def test_battery_absent_is_feature_unavailable(three_phase: SimThread) -> None:
     result = enphase("battery", three_phase.host, "--token", three_phase.token(), "--json")
     assert result.exit_code == 6
-    assert json.loads(result.stdout) == {
-        "error": {"kind": "unavailable", "message": "this gateway reports no batteries"}
-    }
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "unavailable" and "no batteries" in error["message"]
     plain = enphase("battery", three_phase.host, "--token", three_phase.token())
     assert plain.exit_code == 6 and plain.stdout == ""
     assert "no batteries" in plain.stderr
@@ -193,3 +194,20 @@ def test_watch_into_a_pipe_writes_a_flushed_line_per_update(battery: SimThread) 
     for line in (first, second):
         assert "solar " in line and "house " in line and "battery " in line, line
         assert "\x1b[" not in line and "╭" not in line
+
+
+@needs_real
+def test_battery_shows_a_controller_site_without_batteries() -> None:
+    """Issue 18 item 7: an Enpower, a generator and dry contacts, no batteries: exit 0."""
+    replay = SimThread(folder=REAL / "8.3.5169_with_generator")
+    try:
+        result = enphase("battery", replay.host, "--token", replay.token())
+        assert result.exit_code == 0, result.stderr
+        for title in ("Controllers", "Generator", "Dry contacts"):
+            assert title in result.stdout, title
+        doc = json.loads(
+            enphase("battery", replay.host, "--token", replay.token(), "--json").stdout
+        )
+        assert doc["battery"] is None and doc["enpower"] and doc["generator"]
+    finally:
+        replay.close()
