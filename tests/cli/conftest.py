@@ -87,6 +87,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         if name.startswith("ENPHASE_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ENPHASE_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("ENPHASE_DISCOVER_TIMEOUT", "0")  # tests that discover set it
     monkeypatch.setenv("ENPHASE_TOKEN_STORE", str(tmp_path / "store" / "tokens.json"))
     return tmp_path
 

@@ -35,6 +35,7 @@ COMMANDS: dict[str, LazyCommand] = {
         _CMD + "simulate", "simulate", "Serve simulated gateways for tests, demos and benchmarks."
     ),
     "demo": LazyCommand(_CMD + "demo", "demo", "Try it all on a built-in simulated gateway."),
+    "discover": LazyCommand(_CMD + "discover", "discover", "Find gateways on the network."),
     "info": LazyCommand(_CMD + "info", "info", "Identity, firmware, auth and capabilities."),
     "read": LazyCommand(_CMD + "read", "read", "One full snapshot as tables, or --json."),
     "watch": LazyCommand(_CMD + "watch", "watch", "Live power flow until Ctrl-C, or JSON lines."),
