@@ -35,6 +35,7 @@ async def watch_loop(
     count: int | None,
     as_json: bool,
     title: str = "",
+    panel: str = "enphase watch",
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
 ) -> None:
     """Update every `interval` seconds, `count` times (forever when None), printing each."""
@@ -70,7 +71,7 @@ async def watch_loop(
                 from ..render.live import live_view
 
                 footer = f"{title}every {interval:g} s; Ctrl-C to stop" if count is None else title
-                live.update(live_view(document, footer=footer), refresh=True)
+                live.update(live_view(document, footer=footer, title=panel), refresh=True)
     finally:
         if live is not None:
             live.stop()

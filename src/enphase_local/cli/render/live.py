@@ -79,7 +79,7 @@ def _flows(snap: Doc) -> Table:
     for _ in range(4):
         grid_table.add_column(justify="center", ratio=1)
     grid_table.add_row(
-        _cell("☀ Solar", solar, "producing", "yellow"),
+        _cell("☀ Solar", solar, "producing" if (solar or 0) >= 1 else "not producing", "yellow"),
         _cell("⌂ House", house, "using", "cyan"),
         _cell("⚡ Grid", grid_shown, grid_word, "red" if (grid or 0) > 0 else "green"),
         _cell("▮ Battery", bat_shown, bat_word, "magenta"),
@@ -90,7 +90,8 @@ def _flows(snap: Doc) -> Table:
 def _freshness(snap: Doc) -> Text:
     now = float(snap.get("taken_at") or 0)
     fresh = snap.get("freshness") or {}
-    shown = [k for k in ("production", "meters", "inverters", "battery", "live") if k in fresh]
+    wanted = ("production", "meters", "inverters", "battery", "live")
+    shown = [k for k in wanted if k in fresh and (k not in snap or snap.get(k))]
     parts = [f"{k} {fmt_ago(fresh[k], now)}" for k in shown]
     return Text("fresh: " + (", ".join(parts) or "-"), style="dim")
 
@@ -120,7 +121,7 @@ def plain_line(snap: Doc) -> str:
     return "  ".join(parts)
 
 
-def live_view(snap: Doc, *, footer: str = "") -> Panel:
+def live_view(snap: Doc, *, footer: str = "", title: str = "enphase watch") -> Panel:
     """One frame: flows, per-phase table, freshness, errors."""
     parts: list[Any] = [gateway_line(snap), Text(""), _flows(snap)]
     phases = phases_table(snap.get("phases") or {})
@@ -133,4 +134,4 @@ def live_view(snap: Doc, *, footer: str = "") -> Panel:
         parts.append(extra)
     if footer:
         parts.append(Text(footer, style="dim"))
-    return Panel(Group(*parts), title="enphase watch", border_style="blue")
+    return Panel(Group(*parts), title=title, border_style="blue")
