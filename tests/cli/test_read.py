@@ -211,3 +211,11 @@ def test_battery_shows_a_controller_site_without_batteries() -> None:
         assert doc["battery"] is None and doc["enpower"] and doc["generator"]
     finally:
         replay.close()
+
+
+def test_info_on_a_healthy_legacy_gateway_shows_no_failure(legacy: SimThread) -> None:
+    """Polish: 3.9's HTML /production is not a failure when /api/v1/production answers."""
+    result = enphase("info", legacy.host)
+    assert result.exit_code == 0, result.stderr
+    assert "failed" not in result.stdout
+    assert "not needed (production_v1 answers)" in result.stdout
