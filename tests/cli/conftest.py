@@ -124,3 +124,22 @@ def fresh_battery() -> Iterator[SimThread]:
 def enphase(*args: str, input: str | None = None) -> Result:
     """Run `enphase ARGS` in-process; stdout and stderr kept apart."""
     return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per skip reason, with its count (e.g. when ../shared is absent).
+
+    Without it a run says only "N skipped", and nobody knows that the real
+    captures were never read.
+    """
+    import collections
+
+    reasons: collections.Counter[str] = collections.Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else "?"
+        reasons[str(reason).removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.write_line("skipped, by reason:")
+        for reason, count in reasons.most_common():
+            terminalreporter.write_line(f"  {count:4d}  {reason}")
