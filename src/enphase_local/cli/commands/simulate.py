@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 import click
 
-from enphase_local.simulator.clock import SimClock
+from enphase_local.simulator import Faults, SimClock
 from enphase_local.simulator.contract import Backend
-from enphase_local.simulator.faults import NO_LATENCY, REALISTIC_LATENCY, Faults
+from enphase_local.simulator.faults import NO_LATENCY, REALISTIC_LATENCY
 
 __all__ = ["simulate"]
 
@@ -38,7 +38,7 @@ def _fail(message: str) -> click.UsageError:
 
 def _preset_names() -> list[str]:
     try:
-        from enphase_local.simulator.presets import PRESETS
+        from enphase_local.simulator import PRESETS
     except ImportError:
         return []
     return list(PRESETS)
@@ -53,8 +53,7 @@ def _site_backends(
     preset: str | None, site: Path | None, count: int, clock: SimClock, seed: int
 ) -> list[Backend]:
     try:
-        from enphase_local.simulator.backend import SiteBackend
-        from enphase_local.simulator.presets import PRESETS
+        from enphase_local.simulator import PRESETS, SiteBackend
         from enphase_local.simulator.site import load_site
     except ImportError as err:
         raise click.ClickException(
@@ -83,7 +82,7 @@ def _site_backends(
 
 
 def _replay_backends(folder: Path, count: int) -> list[Backend]:
-    from enphase_local.simulator.replay import ReplayBackend
+    from enphase_local.simulator import ReplayBackend
 
     try:
         first = ReplayBackend(folder)
