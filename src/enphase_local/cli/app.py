@@ -35,7 +35,9 @@ COMMANDS: dict[str, LazyCommand] = {
         _CMD + "simulate", "simulate", "Serve simulated gateways for tests, demos and benchmarks."
     ),
     "demo": LazyCommand(_CMD + "demo", "demo", "Try it all on a built-in simulated gateway."),
-    "discover": LazyCommand(_CMD + "discover", "discover", "Find gateways on the network."),
+    "discover": LazyCommand(
+        "enphase_local.cli.discovery", "discover", "Find gateways on the network."
+    ),
     "info": LazyCommand(_CMD + "info", "info", "Identity, firmware, auth and capabilities."),
     "read": LazyCommand(_CMD + "read", "read", "One full snapshot as tables, or --json."),
     "watch": LazyCommand(_CMD + "watch", "watch", "Live power flow until Ctrl-C, or JSON lines."),
@@ -47,7 +49,6 @@ COMMANDS: dict[str, LazyCommand] = {
         _CMD + "endpoints", "dump", "Capture every endpoint, anonymised, to a folder."
     ),
     "token": LazyCommand(_CMD + "token", "token", "Get, store or check a gateway token."),
-    "completion": LazyCommand(_CMD + "completion", "completion", "Shell completion script."),
     # write commands
     "set": LazyCommand(_WRITE + "site", "set_group", "Change battery storage settings."),
     "relay": LazyCommand(_WRITE + "site", "relay", "Go off grid or back on grid."),
@@ -148,9 +149,29 @@ def cli(*, quiet: bool, verbose: bool, debug: bool | None, **_connection: Any) -
         setup_logging(True)
 
 
+COMPLETE_VAR = "_ENPHASE_COMPLETE"
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL (bash, zsh or fish).
+
+    Click completes commands, options and choices itself when the shell asks
+    through ``_ENPHASE_COMPLETE``; this prints the small script that makes
+    the shell ask (see docs/cli.md, "Shell completion").
+    """
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    if cls is None:  # click knows all three; a future click might drop one
+        raise click.UsageError(f"no completion for {shell} in this version of click")
+    click.echo(cls(cli, {}, "enphase", COMPLETE_VAR).source())
+
+
 def _no_arguments(argv: list[str] | None) -> bool:
     """Bare `enphase` (not the shell asking for completions, which passes no arguments)."""
-    if os.environ.get("_ENPHASE_COMPLETE"):
+    if os.environ.get(COMPLETE_VAR):
         return False
     return not (sys.argv[1:] if argv is None else argv)
 

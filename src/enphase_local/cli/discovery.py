@@ -6,7 +6,8 @@ Why: a new user does not know the gateway's address. Gateways announce
 `identify` asks each one's public ``/info`` for its serial and firmware
 (the announcement alone can be stale or partial).
 
-`only_gateway` is what commands use when nothing names a gateway: exactly
+`enphase discover` (below) lists them; `only_gateway` is what commands use
+when nothing names a gateway: exactly
 one found is used and said on stderr; none or several is a usage error that
 lists what was found. ``ENPHASE_DISCOVER_TIMEOUT`` sets how long it listens
 (seconds, default 2; 0 turns it off).
@@ -20,13 +21,17 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import CliError
+import click
+
+from .errors import CliError, set_output
+from .output import console, echo_json, progress, run
 
 __all__ = [
     "NO_HOST",
     "SERVICE_TYPE",
     "Found",
     "browse",
+    "discover",
     "discover_timeout",
     "found_from_info",
     "identify",
@@ -181,7 +186,7 @@ def only_gateway() -> str:
             f"{NO_HOST} (or install the `discovery` extra to find it on the network: "
             "pip install 'enphase-local[discovery]')",
         ) from None
-    from .output import progress, say
+    from .output import say
 
     with progress(f"looking for gateways ({timeout:g} s)..."):
         found = asyncio.run(browse(timeout))
@@ -193,3 +198,46 @@ def only_gateway() -> str:
     only = found[0]
     say(f"using the only gateway found: {only.serial or '?'} at {only.host}")
     return only.host
+
+
+async def _discover(timeout_s: float, read_info: bool) -> list[Found]:
+    found = await browse(timeout_s)
+    if read_info and found:
+        found = list(await asyncio.gather(*(identify(f) for f in found)))
+    return sorted(found, key=lambda f: (f.serial or "", f.host))
+
+
+@click.command("discover")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.2, max=60),
+    default=3.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to listen for announcements.",
+)
+@click.option("--no-info", is_flag=True, help="Do not read /info (announcement only).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+def discover(*, timeout: float, no_info: bool, as_json: bool) -> None:
+    """Find gateways on the local network (mDNS): address, serial, firmware."""
+    set_output(as_json=as_json)
+    import zeroconf  # noqa: F401 - a missing `discovery` extra is reported here, by name
+
+    with progress(f"listening for gateways ({timeout:g} s)..."):
+        found = run(lambda: _discover(timeout, not no_info))
+    if as_json:
+        echo_json({"gateways": [f.to_dict() for f in found]})
+        return
+    if not found:
+        click.echo(f"no gateway announced itself in {timeout:g} s", err=True)
+        return
+    from .render.format import DASH, table
+
+    t = table(f"Gateways ({len(found)})", "Host", "Serial", "Firmware", "Addresses", numeric_from=9)
+    for f in found:
+        firmware = f.firmware or (f"protocol {f.protovers}" if f.protovers else DASH)
+        t.add_row(f.host, f.serial or DASH, firmware, ", ".join(f.addresses) or DASH)
+    console().print(t)
+    for f in found:
+        if f.error:
+            click.echo(f"enphase: {f.host}: /info not read: {f.error}", err=True)
