@@ -121,8 +121,15 @@ class HostFirstGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not ctx.resilient_parsing and "--help" not in args and "-h" not in args:
             positionals = _positionals(self, ctx, args)
+            at = len(args) - len(positionals)  # where the first positional stands
             if positionals and positionals[0] in self.commands:
-                args = ["", *args]
+                args = [*args[:at], "", *args[at:]]  # no HOST: an empty one before the name
+            elif positionals:
+                # HOST first: the group's options after it (``gw --token T mode on``) are
+                # parsed too by moving HOST just before the subcommand name
+                rest = args[at + 1 :]
+                cut = len(rest) - len(_positionals(self, ctx, rest))
+                args = [*args[:at], *rest[:cut], args[at], *rest[cut:]]
         return super().parse_args(ctx, args)
 
 

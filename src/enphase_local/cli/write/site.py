@@ -28,7 +28,7 @@ from typing import Any
 import click
 
 from ...control import Control, WriteResult
-from ..connect import HostFirst
+from ..connect import HostFirst, connection_flags
 from .run import Unchanged, ask, common, run_action, target_host
 
 __all__ = ["charge_from_grid", "contact", "relay", "reserve", "set_group", "storage_mode"]
@@ -44,7 +44,8 @@ _VERIFY = click.option(
 
 
 @click.group("set")
-def set_group() -> None:
+@connection_flags
+def set_group(**_connection: Any) -> None:
     """Change battery storage settings (mode, reserve, charge from grid)."""
 
 
