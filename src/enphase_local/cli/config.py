@@ -71,7 +71,8 @@ class Settings:
         if not self.host:
             raise CliError(
                 "usage",
-                "no gateway address: give HOST, or set ENPHASE_HOST, or `host` in the config file",
+                "no gateway address: give HOST, or --host, or set ENPHASE_HOST, or `host` in the "
+                "config file",
             )
         return self.host
 

@@ -14,6 +14,7 @@ the Enphase website and check it with ``--check``.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from typing import Any
@@ -23,7 +24,7 @@ import click
 from ...errors import EnvoyAuthError, EnvoyTokenExpiredError
 from ...net.claims import GET_A_TOKEN
 from ..config import Settings
-from ..connect import connect, connection_options, make_envoy, settings_from
+from ..connect import connect, connection_options, make_envoy, resolve_host, settings_from
 from ..errors import CliError, set_output
 from ..output import echo_json, progress, run
 
@@ -180,7 +181,12 @@ def token(
         _check(settings, as_json)
         return
     if serial is None and not settings.host:
-        raise CliError("usage", "which gateway? give --serial S, or HOST (or ENPHASE_HOST)")
+        try:  # the only gateway on the network, when discovery is installed
+            settings = dataclasses.replace(settings, host=resolve_host())
+        except CliError:
+            raise CliError(
+                "usage", "which gateway? give --serial S, or HOST (or --host, ENPHASE_HOST)"
+            ) from None
     username = settings.username
     if not username:
         if not _interactive():
