@@ -112,3 +112,25 @@ def test_host_defaults_to_the_only_gateway_found(advertised: dict[str, str]) -> 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["gateway"]["serial"] == advertised["serial"]
     assert "using the only gateway found" in done.stderr and advertised["serial"] in done.stderr
+
+
+def test_simulate_on_another_loopback_address_does_not_warn(tmp_path: object) -> None:
+    """Polish: "anyone can reach it" is for addresses others can reach, not 127.0.0.2."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", _MAIN, "simulate", "--host", "127.0.0.2", "--latency", "none"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    )  # fmt: skip
+    assert child.stdout is not None
+    try:
+        deadline = time.monotonic() + 30
+        seen = ""
+        while "serving" not in seen and time.monotonic() < deadline:
+            line = child.stdout.readline()
+            if not line:
+                break
+            seen += line
+        assert "http://127.0.0.2:" in seen, seen
+    finally:
+        child.terminate()
+        _, err = child.communicate(timeout=10)
+    assert "anyone" not in err and "warning" not in err

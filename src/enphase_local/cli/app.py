@@ -152,7 +152,7 @@ def cli(*, quiet: bool, verbose: bool, debug: bool | None, **_connection: Any) -
 COMPLETE_VAR = "_ENPHASE_COMPLETE"
 
 
-@cli.command("completion")
+@cli.command("completion", short_help="Shell completion script (bash, zsh, fish).")
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell: str) -> None:
     """Print the shell completion script for SHELL (bash, zsh or fish).
