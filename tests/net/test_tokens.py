@@ -73,7 +73,7 @@ def test_decode_is_lenient_about_missing_or_odd_claims() -> None:
 def test_malformed_token_says_what_to_do(text: str) -> None:
     with pytest.raises(EnvoyBadCredentialsError, match="enphase token") as info:
         TokenClaims.decode(text)
-    assert isinstance(info.value.__cause__, jwt.PyJWTError)
+    assert len(text) < 5 or text not in str(info.value)  # a paste is never echoed
 
 
 # -- cloud ----------------------------------------------------------------------------
