@@ -11,6 +11,12 @@ as an `HttpResult` for the caller to judge, except that 401/403 are first
 handed to the `Authenticator`, which may renew credentials and ask for one
 more try.
 
+On a hostile network (docs/security.md): every HTTPS request is checked
+against the certificate trusted for the gateway (`net.trust`), a bearer
+token or session cookie never leaves over plain HTTP, answers are read
+within a cap per endpoint (`net.bounded`), redirects are not followed, and
+writes are never resent by aiohttp either (`net.writes`).
+
 Nothing here needs a running event loop at construction: the session and
 the semaphore are created on first use.
 """
@@ -321,6 +327,13 @@ class Transport:
             except aiohttp.ServerFingerprintMismatch as err:
                 self._record_failure(stats, started, method, path, "certificate changed")
                 raise certificate_changed(self.netloc, err.expected, err.got) from err
+            except aiohttp.ClientConnectorCertificateError as err:  # verify= was asked for
+                self._record_failure(stats, started, method, path, "certificate refused")
+                raise EnvoyInsecureConnectionError(
+                    f"the certificate of the gateway at {self.netloc} failed verification "
+                    f"({err.certificate_error}); nothing was sent. Gateways use self-signed "
+                    "certificates: leave verify= unset to trust on first use, or pin= one"
+                ) from err
             except aiohttp.ClientError as err:
                 self._record_failure(stats, started, method, path, type(err).__name__)
                 raise EnvoyConnectionError(
