@@ -26,12 +26,18 @@ import pytest
 from aiohttp import web
 
 from enphase_local import Envoy, RetryPolicy, Timeouts
-from enphase_local.errors import EnvoyError, EnvoyHTTPError, EnvoyParseError, EnvoyTimeoutError
+from enphase_local.errors import (
+    EnvoyConnectionError,
+    EnvoyError,
+    EnvoyHTTPError,
+    EnvoyParseError,
+    EnvoyTimeoutError,
+)
 from enphase_local.net.reader import THREAD_PARSE_BYTES, parse_off_loop, read_source
 from enphase_local.simulator import SimulatedGateway
 from enphase_local.sources.keys import SourceKey
 from enphase_local.sources.table import SOURCES
-from tests.hostile.servers import HostileGateway, Measure, hostile_front, traced
+from tests.hostile.servers import HostileGateway, Measure, hostile_front, raw_server, traced
 from tests.simkit import gateway
 
 MIB = 1024 * 1024
@@ -118,7 +124,9 @@ async def drip(request: web.Request) -> web.StreamResponse:
     with contextlib.suppress(ConnectionError, RuntimeError):
         for _ in range(10_000):
             await response.write(b" ")
-            await asyncio.sleep(0.1)  # 10 bytes/s: every read makes progress, the whole never ends
+            await asyncio.sleep(
+                0.1
+            )  # byte by byte: every read makes progress, the whole never ends
     return response
 
 
@@ -285,3 +293,21 @@ async def test_a_large_valid_answer_is_parsed_off_the_event_loop() -> None:
         assert threads and threads[0] is not threading.main_thread()
         small = await parse_off_loop(dataclasses.replace(source, parse=recording_parse), b"[]")
         assert small == () and threads[1] is threading.main_thread()
+
+
+async def test_a_port_that_accepts_and_never_speaks() -> None:
+    """Not even a TLS handshake: both schemes time out quickly, nothing is sent."""
+    received: list[bytes] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.read(65536))  # whatever arrives, never answer
+        await asyncio.sleep(3600)
+
+    async with raw_server(silent) as host:
+        envoy = Envoy(host, token="x.y.z", timeouts=Timeouts(fast_s=TIMEOUT_S, slow_s=TIMEOUT_S))
+        measure = Measure()
+        with traced(measure), pytest.raises(EnvoyConnectionError, match="neither HTTPS nor HTTP"):
+            await envoy.connect()
+        await envoy.close()
+    assert measure.elapsed_s < TIME_BUDGET_S
+    assert not any(b"Authorization" in chunk for chunk in received)
