@@ -47,15 +47,17 @@ from .backoff import RetryPolicy
 from .bounded import read_bounded
 from .exchange import Authenticator, HttpResult, Timeouts
 from .stats import PathStats, TransportStats
-from .trust import CertificateTrust, certificate_changed, fetch_certificate
+from .trust import CertificateTrust, Verify, certificate_changed, fetch_certificate
 from .writes import NO_RETRY
 
 __all__ = [
+    "CertificateTrust",
     "HttpResult",
     "PathStats",
     "Timeouts",
     "Transport",
     "TransportStats",
+    "Verify",
     "carries_secret",
     "parse_host",
 ]
@@ -343,6 +345,8 @@ class Transport:
                 ) from err
         elapsed = time.perf_counter() - started
         stats.record(elapsed, status, failed=status >= 400)
+        if scheme == "https" and path == "/info" and status == 200:
+            self.trust.bind_info(body, self.netloc)  # before any credential is sent
         _LOGGER.debug("%s %s -> %d in %.3f s", method, path, status, elapsed)
         return HttpResult(status, body, answer_headers, elapsed, path)
 
