@@ -106,6 +106,8 @@ async def test_changed_certificate_withholds_the_token(tmp_path: Path) -> None:
             envoy = token_envoy(impostor, gw, clock, token_store=store)
             with pytest.raises(EnvoyCertificateChangedError) as info:
                 await envoy.connect()
+            with pytest.raises(EnvoyCertificateChangedError):
+                await envoy.connect()  # trying again on the same Envoy changes nothing
             await envoy.close()
             assert impostor.credentials_seen() == []
             assert {seen.path for seen in impostor.seen} == {"/info"}

@@ -235,10 +235,10 @@ class CertificateTrust:
         """
         if self.verifying or self._explicit or self._pinned is None or self.store is None:
             return
-        self._bound = True
         known = self.store.certificate(serial)
         if known is None:
             self.store.put_certificate(serial, format_fingerprint(self._pinned))
+            self._bound = True
             _LOGGER.info(
                 "trusting the certificate of gateway %s at %s on first use: SHA256 %s",
                 serial,
@@ -252,4 +252,6 @@ class CertificateTrust:
             _LOGGER.warning("the trusted certificate of %s in %s is damaged", serial, self.store)
             old = b""
         if old != self._pinned:
+            # not bound: every later /info raises again, so retrying never lets a token out
             raise certificate_changed(netloc, old, self._pinned)
+        self._bound = True
