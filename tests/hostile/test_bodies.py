@@ -235,6 +235,14 @@ async def test_too_large_answer_says_so() -> None:
             await site.envoy.read(KEY)
 
 
+async def test_a_huge_production_json_is_refused_not_parsed() -> None:
+    """160 MB with millions of entries once stalled the loop for 10 s: now cut at 4 MiB."""
+    async with poisoned_site() as site:
+        site.front.poison["/production.json"] = endless_chunked
+        measure = await expect_refusal(site, EnvoyParseError, key="production_json")
+        assert measure.elapsed_s < 1.5
+
+
 async def test_an_update_survives_a_hostile_endpoint_and_recovers() -> None:
     async with poisoned_site() as site:
         gzip_bomb()
