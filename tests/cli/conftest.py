@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 from enphase_local.cli.app import cli
 from enphase_local.firmware import Firmware
-from enphase_local.simulator import Backend, ReplayBackend, SimClock, SimulatedGateway, SiteBackend
+from enphase_local.simulator import ReplayBackend, SimClock, SimulatedGateway, SiteBackend
 
 T = TypeVar("T")
 
