@@ -89,6 +89,7 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
             await env.connect()
 
     await asyncio.gather(*(connect(e) for e in envs))
+    rss_connected = _rss_mb()
     sink = TimedSink(dsn=spec["dsn"], collector=spec["name"], flush_interval_s=spec["flush_s"])
     await sink.start(_NoHub())
     print("connected", flush=True)
@@ -119,6 +120,7 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
             late += 1
         else:
             await asyncio.sleep(tick_real - spent)
+    rss_end = _rss_mb()
     await sink.stop()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     await asyncio.gather(*(e.close() for e in envs))
@@ -129,11 +131,19 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
         "late_ticks": late, "cpu_s": cpu, "wall_s": wall, "rows_written": sink.written,
         "rows_dropped": sink.dropped, "write_failures": sink.failures,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_connected_mb": rss_connected, "rss_end_mb": rss_end,
         "lag_p50_s": statistics.median(lags) if lags else None,
         "lag_p95_s": lags[int(0.95 * (len(lags) - 1))] if lags else None,
         "lag_max_s": lags[-1] if lags else None,
     }), flush=True)  # fmt: skip
     return handed
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 class _NoHub:
@@ -303,13 +313,14 @@ def report(r: dict[str, Any]) -> str:
         "shared with the simulator and the database.",
         "",
         "| collector | updates | errors | late ticks | CPU s | CPU % of a core at 60 s updates "
-        "| peak RSS MB | lag p50 / p95 / max s | rows |",
+        "| RSS MB connected / end / peak | lag p50 / p95 / max s | rows |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for x in r["collectors"]:
         lines.append(
             f"| {x['name']} | {x['updates']} | {x['errors']} | {x['late_ticks']} | "
-            f"{x['cpu_s']:.1f} | {100 * x['cpu_s'] / sim_s:.1f} | {x['peak_rss_mb']:.0f} | "
+            f"{x['cpu_s']:.1f} | {100 * x['cpu_s'] / sim_s:.1f} | "
+            f"{x['rss_connected_mb']:.0f} / {x['rss_end_mb']:.0f} / {x['peak_rss_mb']:.0f} | "
             f"{x['lag_p50_s']:.2f} / {x['lag_p95_s']:.2f} / {x['lag_max_s']:.2f} | "
             f"{x['rows_written']} |"
         )
