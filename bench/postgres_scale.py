@@ -112,7 +112,8 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
                 errors += 1
                 return
             handed.append((snap.gateway.serial, snap.taken_at))
-            await sink.on_snapshot(snap.gateway.serial, snap)
+            if not spec["no_sink"]:
+                await sink.on_snapshot(snap.gateway.serial, snap)
 
         await asyncio.gather(*(one(i, e) for i, e in enumerate(envs)))
         spent = time.perf_counter() - tick_start
@@ -251,6 +252,7 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
                 spec = {
                     "name": f"collector-{c + 1}", "dsn": dsn, "tick_real": tick_real,
                     "ticks": args.ticks, "accel": args.accel, "flush_s": args.flush_s,
+                    "no_sink": args.no_sink,
                     "entries": [{"https_host": g.entry["https_host"], "token": g.token()}
                                 for g in share],
                 }  # fmt: skip
@@ -301,6 +303,10 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def report(r: dict[str, Any]) -> str:
     c, sim_s = r["checks"], r["simulated_s"]
     lines = [
@@ -321,7 +327,7 @@ def report(r: dict[str, Any]) -> str:
             f"| {x['name']} | {x['updates']} | {x['errors']} | {x['late_ticks']} | "
             f"{x['cpu_s']:.1f} | {100 * x['cpu_s'] / sim_s:.1f} | "
             f"{x['rss_connected_mb']:.0f} / {x['rss_end_mb']:.0f} / {x['peak_rss_mb']:.0f} | "
-            f"{x['lag_p50_s']:.2f} / {x['lag_p95_s']:.2f} / {x['lag_max_s']:.2f} | "
+            f"{_s(x['lag_p50_s'])} / {_s(x['lag_p95_s'])} / {_s(x['lag_max_s'])} | "
             f"{x['rows_written']} |"
         )
     pg = "n/a" if r["pg_cpu_pct"] is None else f"{r['pg_cpu_pct']:.0f} %"
@@ -368,6 +374,9 @@ def main() -> None:
     parser.add_argument("--flush-s", type=float, default=2.0)
     parser.add_argument("--dsn")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--no-sink", action="store_true", help="control run: read, hand nothing to the sink"
+    )
     args = parser.parse_args()
     if args.cmd == "collector":
         handed = asyncio.run(collector(json.loads(Path(args.spec).read_text())))

@@ -95,7 +95,6 @@ class MqttSink:
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks: dict[str, asyncio.Lock] = {}
-        self._stopping = False
         # what a reconnect republishes, and what the next message is compared with
         self._discovery: dict[str, dict[str, dict[str, Any]]] = {}
         self._retained: dict[str, bytes] = {}
@@ -116,7 +115,6 @@ class MqttSink:
 
     async def start(self, hub: Hub) -> None:
         self._hub = hub
-        self._stopping = False
         self._link.start()
         if self.settings.state_interval_s > 0:
             self._ticker = asyncio.create_task(self._tick(), name="mqtt-sink-throttle")
@@ -142,7 +140,6 @@ class MqttSink:
             await self._availability(event.serial, "online")
 
     async def stop(self) -> None:
-        self._stopping = True
         for task in (self._ticker, *self._tasks):
             if task is not None:
                 task.cancel()
