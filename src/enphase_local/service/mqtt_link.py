@@ -28,7 +28,7 @@ from typing import Any
 import gmqtt
 from gmqtt.mqtt.constants import UNLIMITED_RECONNECTS, MQTTv311
 
-from ..backoff import backoff_delay
+from ..net.backoff import backoff_delay
 from .mqtt_config import MqttSettings
 
 __all__ = ["MqttLink"]
