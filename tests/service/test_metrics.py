@@ -61,3 +61,24 @@ async def test_metrics_names_labels_and_values(tmp_path: Path) -> None:
     assert requests["/info"] >= 1
     assert sum(requests.values()) > 0 and "enphase_request_failures_total" in got
     assert health["status"] == "ok" and health["gateways"][0]["serial"] == serial
+
+
+async def test_healthz_and_up_say_when_a_gateway_is_stale(tmp_path: Path) -> None:
+    async with collecting(tmp_path / "h.db", "standard") as (collector, sink, gw, clock):
+        web = WebSink(lambda: collector.states, port=0, clock=clock, history=sink)
+        await web.start(collector)
+        try:
+            await run_for(collector, clock, 120, 60)
+            gw.faults.error_rate = 1.0
+            await run_for(collector, clock, 600, 60)
+            async with aiohttp.ClientSession() as session:
+                async with session.get(web.url + "healthz") as resp:
+                    status, health = resp.status, await resp.json()
+                async with session.get(web.url + "metrics") as resp:
+                    got = samples(await resp.text())
+        finally:
+            await web.stop()
+    assert status == 503 and health["status"] == "degraded"
+    assert health["gateways"][0]["stale"] is True
+    assert got["enphase_up"] == [({"serial": gw.serial}, 0.0)]
+    assert got["enphase_update_age_seconds"][0][1] > 180

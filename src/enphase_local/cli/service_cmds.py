@@ -151,7 +151,8 @@ def collect(
         unknown = [p for p in presets if p not in PRESETS]
         if unknown:
             raise click.UsageError(f"unknown preset(s) {unknown}: use {', '.join(sorted(PRESETS))}")
-        config = CollectConfig(gateways=())
+        # stale means "nothing for 10 real seconds", whatever the clock's speed
+        config = CollectConfig(gateways=(), stale_after_s=max(180.0, 10 * demo_speed))
         if db is None:
             db = Path(tempfile.mkdtemp(prefix="enphase-demo-")) / "history.db"
     else:
@@ -227,7 +228,8 @@ def _rows(
     help="Energy per flow (from counters), mean/min/max power, or per microinverter.",
 )
 @click.option("--serial", multiple=True, help="Only these gateways.")
-@click.option("--utc", is_flag=True, help="Buckets in UTC rather than local time.")
+@click.option("--tz", "zone", metavar="ZONE", help="Buckets in this IANA zone [local time].")
+@click.option("--utc", is_flag=True, help="Buckets in UTC (same as --tz UTC).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def history(
@@ -238,6 +240,7 @@ def history(
     every: str,
     what: str,
     serial: tuple[str, ...],
+    zone: str | None,
     utc: bool,
     as_csv: bool,
     as_json: bool,
@@ -258,10 +261,17 @@ def history(
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         rows = _rows(
-            what, conn, (t_start, t_end), every, tz="utc" if utc else "localtime", serials=serial
+            what,
+            conn,
+            (t_start, t_end),
+            every,
+            tz="utc" if utc else zone or "localtime",
+            serials=serial,
         )
     except sqlite3.Error as err:
         raise click.ClickException(f"cannot read {path}: {err}") from None
+    except ValueError as err:  # an unknown zone
+        raise click.UsageError(str(err)) from None
     if as_json:
         click.echo(json.dumps(rows, indent=1))
     elif as_csv:
