@@ -110,10 +110,16 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
 
 @click.command("collect")
 @click.argument("host", required=False)
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML file.")
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="TOML listing gateways."
+)
 @click.option("--db", type=click.Path(path_type=Path), help="History file (SQLite).")
 @click.option("--interval", type=click.FloatRange(min=1), help="Seconds between updates [60].")
-@click.option("--keep-live-days", type=click.FloatRange(min=0, min_open=True), help="[7]")
+@click.option(
+    "--keep-live-days",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Days of live-rate power to keep; minutes are kept for ever [7].",
+)
 @click.option("--port", type=click.IntRange(0, 65535), help="Dashboard and /metrics port [8787].")
 @click.option("--lan", is_flag=True, help="Listen on every interface, not only 127.0.0.1.")
 @click.option("--token", metavar="JWT", help="Gateway token (prefer $ENPHASE_TOKEN).")
@@ -121,7 +127,13 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
 @click.option("--password", help="Password (prefer $ENPHASE_PASSWORD).")
 @click.option("--demo", is_flag=True, help="Collect from built-in simulated gateways.")
 @click.option("--demo-preset", multiple=True, help="Simulated site(s) [battery-backup].")
-@click.option("--demo-speed", type=click.FloatRange(min=1), default=1440.0, show_default=True)
+@click.option(
+    "--demo-speed",
+    type=click.FloatRange(min=1),
+    default=1440.0,
+    show_default=True,
+    help="Simulated seconds per real second (1440: a day a minute).",
+)
 @click.option("--debug", is_flag=True, help="Debug logs.")
 def collect(
     *,
