@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import pickle
 import pkgutil
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 import enphase_local.models as models_pkg
-from enphase_local.models._base import Model
+from enphase_local.models._base import Model, _fast_init
 from enphase_local.models.energy import EnergyReading, PhaseReadings
 from enphase_local.models.meters import Electrical, MeterChannel
 from enphase_local.models.production import ProductionReport
@@ -39,8 +40,13 @@ def _all_models() -> list[type[Model]]:
 def test_every_model_gets_the_fast_init() -> None:
     models = _all_models()
     assert len(models) > 40
-    slow = [m.__name__ for m in models if "_Twin" not in m.__init__.__code__.co_names]
-    assert slow == []
+    assert [m.__name__ for m in models if _fast_init(m) is None] == []
+
+
+def test_fast_init_is_installed_at_first_construction() -> None:
+    EnergyReading(watts=1.0, wh_today=None, wh_last_7_days=None, wh_lifetime=None, source="s")
+    assert "_Twin" in EnergyReading.__init__.__code__.co_names
+    assert inspect.signature(MeterChannel).parameters["phase"].kind.name == "POSITIONAL_OR_KEYWORD"
 
 
 def test_reading_behaves_like_a_frozen_dataclass() -> None:
