@@ -18,10 +18,15 @@ from typing import Any
 import pytest
 
 import enphase_local.models as models_pkg
+from enphase_local.errors import EnvoyParseError
 from enphase_local.models._base import Model, _fast_init
 from enphase_local.models.energy import EnergyReading, PhaseReadings
 from enphase_local.models.meters import Electrical, MeterChannel
 from enphase_local.models.production import ProductionReport
+from enphase_local.sources.table import SOURCES
+from tests.support import needs_real, real_body
+
+PATH_TO_FILE = str.maketrans({"/": "_", "?": "_", "=": "_", "&": "_"})
 
 
 def _all_models() -> list[type[Model]]:
@@ -89,3 +94,67 @@ def test_argument_errors_are_the_dataclass_ones() -> None:
         EnergyReading(watts=1.0, wh_today=None, wh_last_7_days=None, wh_lifetime=None)  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="unexpected keyword argument 'volt'"):
         EnergyReading(1.0, None, None, None, "s", volt=3)  # type: ignore[call-arg]
+
+
+# --- equality, hashing and repr are those dataclasses would write ---------------------------
+
+
+def _stock_twin(cls: type[Any]) -> type[Any]:
+    """The same fields declared with a plain ``@dataclass(frozen=True)``: the reference."""
+    spec = [
+        (f.name, Any, dataclasses.field(repr=f.repr, compare=f.compare, hash=f.hash))
+        for f in dataclasses.fields(cls)
+    ]
+    twin = dataclasses.make_dataclass(cls.__name__, spec, frozen=True)
+    twin.__qualname__ = cls.__qualname__
+    return twin
+
+
+def _models_in(value: Any) -> list[Model]:
+    if isinstance(value, Model):
+        found = [value]
+        for f in dataclasses.fields(value):  # type: ignore[arg-type]
+            found += _models_in(getattr(value, f.name))
+        return found
+    if isinstance(value, dict):
+        return [m for v in value.values() for m in _models_in(v)]
+    if isinstance(value, tuple | list):
+        return [m for v in value for m in _models_in(v)]
+    return []
+
+
+@needs_real
+@pytest.mark.parametrize("folder", ["8.3.5169_with_generator", "8.3.1598_collar"])
+def test_eq_hash_repr_match_stock_dataclasses(folder: str) -> None:
+    checked: set[str] = set()
+    for source in SOURCES.values():
+        body = real_body(folder, source.path.lstrip("/").translate(PATH_TO_FILE))
+        if body is None:
+            continue
+        try:
+            parsed = source.parse(body)
+        except EnvoyParseError:
+            continue
+        for model in _models_in(parsed):
+            twin = _stock_twin(type(model))(
+                **{f.name: getattr(model, f.name) for f in dataclasses.fields(model)}  # type: ignore[arg-type]
+            )
+            assert repr(model) == repr(twin)
+            assert model == dataclasses.replace(model)  # type: ignore[type-var]
+            assert model != twin  # another class: NotImplemented both ways
+            try:
+                assert hash(model) == hash(twin)
+            except TypeError:  # an unhashable field value: the stock one refuses too
+                with pytest.raises(TypeError):
+                    hash(twin)
+            checked.add(type(model).__name__)
+    assert len(checked) > 10
+
+
+def test_eq_compares_only_compared_fields() -> None:
+    a = EnergyReading(1.0, None, None, None, "a")
+    assert a == EnergyReading(1.0, None, None, None, "a")
+    assert a != EnergyReading(2.0, None, None, None, "a")
+    assert (a == object()) is False and a.__eq__(object()) is NotImplemented
+    assert len({a, EnergyReading(1.0, None, None, None, "a")}) == 1
+    assert repr(a).startswith("EnergyReading(watts=1.0, wh_today=None,")

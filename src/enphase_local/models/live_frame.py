@@ -22,7 +22,7 @@ from ._base import Model
 __all__ = ["LiveFrame", "LivePhase"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class LivePhase(Model):
     """The balanced flows on one phase (L1..L3), in watts; None where not measured."""
 
@@ -32,7 +32,7 @@ class LivePhase(Model):
     battery_watts: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class LiveFrame(Model):
     """Live power of every flow at one instant (epoch seconds `taken_at`).
 

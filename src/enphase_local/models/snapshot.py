@@ -30,7 +30,7 @@ __all__ = ["SCHEMA", "GatewaySummary", "Generator", "InverterView", "Snapshot"]
 SCHEMA = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class GatewaySummary(Model):
     """Who answered: the gateway's identity and how we talk to it."""
 
@@ -43,7 +43,7 @@ class GatewaySummary(Model):
     role: str | None = None  # "owner", "installer" or None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class InverterView(Model):
     """One microinverter: the basic report, and the detailed data when the gateway has it."""
 
@@ -61,7 +61,7 @@ class InverterView(Model):
         return cls(basic.serial, basic.watts, basic.max_watts, basic.last_report, None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Generator(Model):
     """Generator state with its mode, configuration and exercise schedule (each may be absent)."""
 
@@ -71,7 +71,7 @@ class Generator(Model):
     schedule: GeneratorSchedule | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Snapshot(Model):
     """One complete, typed view of the gateway (see docs/json-contract.md)."""
 
