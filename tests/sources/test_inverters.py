@@ -454,3 +454,32 @@ def test_fast_path_steps_aside_for_what_it_does_not_check() -> None:
     assert _plain_detail("1", huge) is None
     with pytest.raises(EnvoyParseError, match="rssi"):
         parse_device_data(orjson.dumps({"1": huge}))
+
+
+@needs_real
+@pytest.mark.parametrize("folder", real_cases(V1))
+def test_v1_fast_path_equals_checked_path(folder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = _body(folder, V1)
+    fast = parse_inverters_v1(body)
+    monkeypatch.setattr("enphase_local.sources.inverters._plain_inverter", lambda inv: None)
+    checked = parse_inverters_v1(body)
+    assert fast == checked
+    assert [type(i.watts) for i in fast.values()] == [type(i.watts) for i in checked.values()]
+
+
+@FUZZ
+@given(data=st.data())
+def test_v1_fast_path_never_disagrees(data: st.DataObject) -> None:
+    entry = {"serialNumber": "1", "lastReportDate": 5, "lastReportWatts": 2, "maxReportWatts": 3}
+    body = data.draw(mutated_json([entry, dict(entry, devType=1)], max_changes=3))
+    try:
+        fast: Any = parse_inverters_v1(body)
+    except EnvoyParseError as err:
+        fast = str(err)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("enphase_local.sources.inverters._plain_inverter", lambda inv: None)
+        try:
+            checked: Any = parse_inverters_v1(body)
+        except EnvoyParseError as err:
+            checked = str(err)
+    assert fast == checked

@@ -25,6 +25,7 @@ import orjson
 from ..errors import EnvoyParseError
 
 __all__ = [
+    "NUMBER_TYPES",
     "Obj",
     "ShapeError",
     "as_list",
@@ -32,6 +33,7 @@ __all__ = [
     "devices_by_group",
     "json_parser",
     "load_json",
+    "plain_numbers",
     "snippet",
     "text_parser",
 ]
@@ -349,15 +351,37 @@ class Obj:
     def objs(self, key: str) -> Iterator[Obj]:
         """Each element of the list `key` (absent: none) as `Obj`."""
         for i, value in enumerate(self.items_or(key)):
-            if not isinstance(value, dict):
-                raise ShapeError(f"{self.where}.{key}[{i}]: expected an object, got {_kind(value)}")
-            yield Obj(value, "", self, (key, i))
+            yield self.element(key, i, value)
+
+    def element(self, key: str, i: int, value: Any) -> Obj:
+        """Element `i` (`value`) of the list `key` as `Obj`, or the error `objs` gives."""
+        if not isinstance(value, dict):
+            raise ShapeError(f"{self.where}.{key}[{i}]: expected an object, got {_kind(value)}")
+        return Obj(value, "", self, (key, i))
 
 
 _ABSENT: Any = object()
 # Integers beyond 64 bits cannot be serialised back to JSON (orjson refuses them):
 # no gateway sends one, so such a value is garbage.
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+NUMBER_TYPES = frozenset({int, float})
+"""What a number may be: exact types, so that a bool (an int subclass) is not one."""
+
+
+def plain_numbers(d: dict[str, Any], getter: Callable[[dict[str, Any]], Any]) -> list[float] | None:
+    """The numbers `getter` (an ``operator.itemgetter`` of two keys or more) picks from `d`,
+    as floats; None if one is missing or not a number, for the caller to read them
+    through `Obj.numbers`, which says which. Lookups, checks and conversions run in C.
+    """
+    try:
+        values = getter(d)
+    except KeyError:
+        return None
+    if NUMBER_TYPES.issuperset(map(type, values)):
+        return list(map(float, values))
+    return None
 
 
 def _numbers(d: dict[str, Any], keys: Sequence[str], owner: Obj | None) -> list[float]:

@@ -53,16 +53,37 @@ def parse_inverters_v1(data: Any) -> dict[str, Inverter]:
     """``/api/v1/production/inverters`` -> serial -> last report."""
     out: dict[str, Inverter] = {}
     for i, value in enumerate(as_list(data)):
-        inv = as_obj(value, f"body[{i}]")
-        inverter = Inverter(
-            serial=inv.text("serialNumber"),
-            watts=inv.number("lastReportWatts"),
-            max_watts=inv.number("maxReportWatts"),
-            last_report=inv.epoch("lastReportDate"),
-            dev_type=inv.integer_or("devType"),
-        )
+        inverter = _plain_inverter(value) if type(value) is dict else None
+        if inverter is None:  # something unusual: read it the checked way
+            inv = as_obj(value, f"body[{i}]")
+            inverter = Inverter(
+                serial=inv.text("serialNumber"),
+                watts=inv.number("lastReportWatts"),
+                max_watts=inv.number("maxReportWatts"),
+                last_report=inv.epoch("lastReportDate"),
+                dev_type=inv.integer_or("devType"),
+            )
         _keep_latest(out, inverter.serial, inverter)
     return out
+
+
+def _plain_inverter(inv: dict[str, Any]) -> Inverter | None:
+    """The ordinary v1 entry read directly (see `_plain_detail`), None when unusual."""
+    serial, watts, peak = (
+        inv.get("serialNumber"),
+        inv.get("lastReportWatts"),
+        inv.get("maxReportWatts"),
+    )
+    date, dev_type = inv.get("lastReportDate"), inv.get("devType")
+    if (
+        type(serial) is str
+        and type(date) is int
+        and (type(watts) is int or type(watts) is float)
+        and (type(peak) is int or type(peak) is float)
+        and (dev_type is None or (type(dev_type) is int and _INT_MIN <= dev_type <= _INT_MAX))
+    ):
+        return Inverter(serial, float(watts), float(peak), date, dev_type)
+    return None
 
 
 # lastReading's numbers, in this order: joules, mV, mA, mV, mA, mHz, degrees C

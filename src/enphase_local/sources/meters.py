@@ -9,6 +9,7 @@ them, so a missing one means the body is not what we think it is.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, cast
 
 from ..models.meters import (
@@ -25,7 +26,7 @@ from ..models.meters import (
     meter_keys,
     per_phase_volts,
 )
-from ._json import Obj, ShapeError, as_list, as_obj, json_parser
+from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser, plain_numbers
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
@@ -116,6 +117,8 @@ assert set(_READING_NAMES) == set(_REPORT_NAMES) == set(ELECTRICAL_FIELDS)
 _READING_KEYS = tuple(_READING_NAMES[name] for name in ELECTRICAL_FIELDS)
 _REPORT_KEYS = tuple(_REPORT_NAMES[name] for name in ELECTRICAL_FIELDS)
 _VOLTS = ELECTRICAL_FIELDS.index("volts")
+_READING_GET = operator.itemgetter(*_READING_KEYS)
+_PHASES = ("L1", "L2", "L3")
 
 
 # The twelve electrical fields as one typed tuple, for mypy to check positional passing.
@@ -138,9 +141,34 @@ def _channel(c: Obj, phase: str) -> MeterChannel:
     return MeterChannel(*values, phase=phase, eid=c.integer("eid"), timestamp=c.epoch("timestamp"))
 
 
+def _plain_channel(c: dict[str, Any], phase: str) -> MeterChannel | None:
+    """`_channel` for the ordinary channel, read in C (None when unusual: `_channel` says why).
+
+    Meters list three channels each, and a Meter Collar site five meters: these
+    are most of the readings body. Equal to `_channel` (tests/sources/test_meters.py).
+    """
+    values = plain_numbers(c, _READING_GET)
+    eid, timestamp = c.get("eid"), c.get("timestamp")
+    if values is None or type(eid) is not int or type(timestamp) is not int:
+        return None
+    if not _INT_MIN <= eid <= _INT_MAX:
+        return None
+    return MeterChannel(*_twelve(values), phase, eid, timestamp)
+
+
+def _channels(m: Obj) -> tuple[MeterChannel, ...]:
+    """The channels of a reading, named L1.. by position."""
+    out: list[MeterChannel] = []
+    for i, c in enumerate(m.items_or("channels")):
+        phase = _PHASES[i] if i < len(_PHASES) else f"L{i + 1}"
+        channel = _plain_channel(c, phase) if type(c) is dict else None
+        out.append(channel or _channel(m.element("channels", i, c), phase))
+    return tuple(out)
+
+
 def _reading(m: Obj) -> MeterReading:
-    channels = tuple(_channel(c, f"L{i + 1}") for i, c in enumerate(m.objs("channels")))
-    values = m.numbers(_READING_KEYS)
+    channels = _channels(m)
+    values = plain_numbers(m.d, _READING_GET) or m.numbers(_READING_KEYS)
     volts_sum = values[_VOLTS]
     volts = per_phase_volts(volts_sum, [c.volts for c in channels])
     return MeterReading(

@@ -1,0 +1,99 @@
+"""The parsers' fast paths read exactly what their checked paths read.
+
+Hot parsers read ordinary entries with plain indexing and exact-type checks
+run in C (`sources._json.plain_numbers`, `_plain_*` functions), and hand
+anything unusual to the checked `Obj` path, which accepts it or says what is
+wrong. These tests parse every real capture and mutated documents both ways
+(fast paths on, and switched off) and require equal models, or equal errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from enphase_local.errors import EnvoyParseError
+from enphase_local.sources import inverters, meters
+from tests.fuzz import mutated_json
+from tests.hypothesis_profile import examples
+from tests.support import needs_real, real_body, real_cases
+
+# module, attribute: the fast path to switch off (returning None means "not ordinary")
+FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
+    "ivp_meters_readings": [(meters, "_plain_channel"), (meters, "plain_numbers")],
+    "ivp_pdm_device_data": [(inverters, "_plain_detail")],
+    "api_v1_production_inverters": [(inverters, "_plain_inverter")],
+}
+PARSERS: dict[str, Callable[[bytes], Any]] = {
+    "ivp_meters_readings": meters.parse_meter_readings,
+    "ivp_pdm_device_data": inverters.parse_device_data,
+    "api_v1_production_inverters": inverters.parse_inverters_v1,
+}
+
+
+@contextmanager
+def _checked_only(name: str) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for module, attr in FAST_PATHS[name]:
+            patch.setattr(module, attr, lambda *args: None)
+        yield
+
+
+def _outcome(parser: Callable[[bytes], Any], body: bytes) -> Any:
+    try:
+        return parser(body)
+    except EnvoyParseError as err:
+        return f"error: {err}"
+
+
+def _both(name: str, body: bytes) -> tuple[Any, Any]:
+    fast = _outcome(PARSERS[name], body)
+    with _checked_only(name):
+        checked = _outcome(PARSERS[name], body)
+    return fast, checked
+
+
+def _types(value: Any) -> Any:
+    """The structure of a parse result with every value replaced by its type."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_types(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _types(getattr(value, name)) for name in value.__dataclass_fields__}
+    return type(value)
+
+
+CASES = [(name, folder) for name in PARSERS for folder in real_cases(name)]
+
+
+@needs_real
+@pytest.mark.parametrize(("name", "folder"), CASES)
+def test_real_captures_parse_the_same_both_ways(name: str, folder: str) -> None:
+    body = real_body(folder, name)
+    assert body is not None
+    fast, checked = _both(name, body)
+    assert fast == checked
+    assert _types(fast) == _types(checked)  # a float stays a float, an int an int
+
+
+@needs_real
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+@pytest.mark.parametrize("name", list(PARSERS))
+def test_mutated_captures_parse_the_same_both_ways(name: str, data: st.DataObject) -> None:
+    folders = real_cases(name)
+    if not folders:
+        pytest.skip(f"no capture of {name}")
+    body = real_body(data.draw(st.sampled_from(folders)), name)
+    assert body is not None
+    doc = orjson.loads(body)
+    fast, checked = _both(name, data.draw(mutated_json(doc, max_changes=3)))
+    assert fast == checked
+    assert _types(fast) == _types(checked)
