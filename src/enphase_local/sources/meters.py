@@ -149,6 +149,8 @@ def _plain_channel(c: dict[str, Any], phase: str) -> MeterChannel | None:
     """
     values = plain_numbers(c, _READING_GET)
     eid, timestamp = c.get("eid"), c.get("timestamp")
+    if type(timestamp) is float:  # some firmware (the collar's) sends epoch floats
+        timestamp = int(timestamp)
     if values is None or type(eid) is not int or type(timestamp) is not int:
         return None
     if not _INT_MIN <= eid <= _INT_MAX:
@@ -168,16 +170,18 @@ def _channels(m: Obj) -> tuple[MeterChannel, ...]:
 
 def _reading(m: Obj) -> MeterReading:
     channels = _channels(m)
-    values = plain_numbers(m.d, _READING_GET) or m.numbers(_READING_KEYS)
+    d = m.d
+    values = plain_numbers(d, _READING_GET) or m.numbers(_READING_KEYS)
+    eid, timestamp = d.get("eid"), d.get("timestamp")
+    if type(eid) is not int or not _INT_MIN <= eid <= _INT_MAX:
+        eid = m.integer("eid")  # accepts an integral float, or says what is wrong
+    if type(timestamp) is float:
+        timestamp = int(timestamp)
+    elif type(timestamp) is not int:
+        timestamp = m.epoch("timestamp")
     volts_sum = values[_VOLTS]
     volts = per_phase_volts(volts_sum, [c.volts for c in channels])
-    return MeterReading(
-        *_twelve(values, volts),
-        eid=m.integer("eid"),
-        timestamp=m.epoch("timestamp"),
-        volts_sum=volts_sum,
-        channels=channels,
-    )
+    return MeterReading(*_twelve(values, volts), eid, timestamp, volts_sum, channels)
 
 
 @json_parser(READINGS_PATH)
