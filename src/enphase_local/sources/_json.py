@@ -34,6 +34,7 @@ __all__ = [
     "json_parser",
     "load_json",
     "plain_numbers",
+    "plain_optional_numbers",
     "snippet",
     "text_parser",
 ]
@@ -381,6 +382,18 @@ def plain_numbers(d: dict[str, Any], getter: Callable[[dict[str, Any]], Any]) ->
         return None
     if NUMBER_TYPES.issuperset(map(type, values)):
         return list(map(float, values))
+    return None
+
+
+_NUMBER_OR_NULL = frozenset({int, float, type(None)})
+
+
+def plain_optional_numbers(d: dict[str, Any], keys: Sequence[str]) -> list[float | None] | None:
+    """`Obj.numbers_or` of `keys` for the ordinary object (a number, null or absent each);
+    None when a value is anything else, for the caller to go the checked way."""
+    values = list(map(d.get, keys))
+    if _NUMBER_OR_NULL.issuperset(map(type, values)):
+        return [v if v is None else float(v) for v in values]
     return None
 
 

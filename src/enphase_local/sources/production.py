@@ -21,7 +21,7 @@ from typing import Any
 from ..models.battery import AcbState, AcbStorage
 from ..models.energy import EnergyReading, PhaseReadings
 from ..models.production import PHASE_NAMES, ProductionReport
-from ._json import Obj, ShapeError, as_obj, json_parser
+from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_obj, json_parser, plain_optional_numbers
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
@@ -70,6 +70,33 @@ _OPTIONAL = (
 
 def _reading(obj: Obj, source: str, reading_time: int | None = None) -> EnergyReading:
     """One production.json entry or line as an `EnergyReading`."""
+    return _plain_reading(obj.d, source, reading_time) or _checked_reading(
+        obj, source, reading_time
+    )
+
+
+def _plain_reading(
+    d: dict[str, Any], source: str, default_time: int | None
+) -> EnergyReading | None:
+    """`_checked_reading` for the ordinary entry, read in C; None when anything is unusual
+    (equal results: tests/sources/test_fast_paths.py)."""
+    watts, when, count = d.get("wNow"), d.get("readingTime"), d.get("activeCount")
+    optional = plain_optional_numbers(d, _OPTIONAL)
+    if (
+        optional is None
+        or (type(watts) is not float and type(watts) is not int)
+        or (when is not None and type(when) is not int)
+        or (count is not None and (type(count) is not int or not _INT_MIN <= count <= _INT_MAX))
+    ):
+        return None
+    today, week, lifetime, volts, amps, va, var, pf = optional
+    reading_time = default_time if when is None else (when or None)
+    return EnergyReading(
+        float(watts), today, week, lifetime, source, reading_time, count, volts, amps, va, var, pf
+    )
+
+
+def _checked_reading(obj: Obj, source: str, reading_time: int | None = None) -> EnergyReading:
     watts = obj.number("wNow")
     today, week, lifetime, volts, amps, va, var, pf = obj.numbers_or(_OPTIONAL)
     # By position, in field order (a dozen per body: keywords would cost a dict each)
