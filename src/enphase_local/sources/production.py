@@ -121,8 +121,11 @@ def _lines(entry: Obj, source: str, parent: EnergyReading) -> list[EnergyReading
     items = entry.items_or("lines")
     if len(items) > len(PHASE_NAMES):
         raise ShapeError(f"{entry.where}.lines: {len(items)} lines, a gateway has at most 3 phases")
+    when = parent.reading_time
     return [
-        _reading(_line(entry, line, i), source, parent.reading_time) for i, line in enumerate(items)
+        (_plain_reading(line, source, when) if type(line) is dict else None)
+        or _checked_reading(_line(entry, line, i), source, when)
+        for i, line in enumerate(items)
     ]
 
 
