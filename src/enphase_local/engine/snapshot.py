@@ -20,6 +20,7 @@ from ..models.snapshot import GatewaySummary, Snapshot
 from ..sources.keys import SourceKey
 from ..sources.table import SOURCES
 from .cache import SourceCache
+from .counters import site_ceiling_w
 from .flows import compose_flows
 from .joins import (
     compose_acb,
@@ -85,15 +86,23 @@ def build_snapshot(
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
     warnings: list[str] = []
     guarded: dict[str, EnergyReading | None] = {}
+    rated_w = inverter_rating_w(cache)
     for name in GUARDED:
         reading = getattr(flows, name)
         if reading is None:
             guarded[name] = None
             continue
-        guarded[name], notes = cache.guard(name).check(reading, now, tz)
+        ceiling = site_ceiling_w(rated_w, house=name == "consumption")
+        guarded[name], notes = cache.guard(name).check(reading, now, tz, ceiling_w=ceiling)
         warnings.extend(notes)
     inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
     freshness, errors = _freshness_and_errors(cache, schedule, plan, now)
+    details = cache.get(SourceKey.DEVICE_DATA)
+    if details is not None and details.skipped:
+        warnings.append(
+            f"inverters: {len(details.skipped)} unreadable /ivp/pdm/device_data entries "
+            f"skipped, the others kept ({details.skipped[0]})"
+        )
     if gentle:
         warnings.append("gateway is in its nightly restart window (about 23:00 local time)")
     get = cache.get
@@ -129,6 +138,25 @@ def build_snapshot(
         errors=errors,
         warnings=tuple(warnings),
     )
+
+
+MICROINVERTER_MAX_W = 450.0  # above the largest microinverter's rating (IQ8X: 384 VA)
+
+
+def inverter_rating_w(cache: SourceCache) -> float | None:
+    """The inverters' rated power: their highest reports, or 450 W each if more (None: unknown).
+
+    ``maxReportWatts`` may be a day's highest on some firmware: a cloudy
+    morning must not shrink the ceiling, hence the per-inverter floor.
+    """
+    basic = cache.get(SourceKey.INVERTERS_V1) or {}
+    detail = cache.get(SourceKey.DEVICE_DATA)
+    details = detail.inverters if detail is not None else {}
+    count = max(len(basic), len(details))
+    sums = [sum(float(i.max_watts) for i in basic.values())]
+    sums.append(sum(float(d.max_watts) for d in details.values()))
+    best = max(*sums, count * MICROINVERTER_MAX_W)
+    return best if best > 0 else None
 
 
 def gateway_firmware(cache: SourceCache) -> Any:
