@@ -19,8 +19,12 @@ from typing import Any
 from ..models.production import ProductionReport
 from ..sources.keys import SourceKey
 from .counters import CounterGuard
-from .flows import CtBaseline
+from .flows import CtBaseline, ct_counters
+from .joins import compose_meters
+from .probe import enabled_cts
 from .production import as_report
+from .quirks import eim_went_inactive
+from .schedule import newest_report
 
 __all__ = ["SourceCache"]
 
@@ -33,14 +37,20 @@ class SourceCache:
     read_at: dict[SourceKey, float] = field(default_factory=dict)
     errors: dict[SourceKey, str] = field(default_factory=dict)
     production_key: SourceKey | None = None
+    # The best production source the probe found, and why production is served by
+    # another one for now (demoted after repeated failures; promoted back when it heals).
+    preferred_production: SourceKey | None = None
+    demoted_because: str | None = None
     baseline: CtBaseline = field(default_factory=CtBaseline)
     guards: dict[str, CounterGuard] = field(default_factory=dict)
+    notes: dict[SourceKey, str] = field(default_factory=dict)  # answers set aside, as warnings
 
     def put(self, key: SourceKey, value: Any, now: float) -> None:
         """A successful read: the new value, read `now`; its error, if any, is over."""
         self.values[key] = value
         self.read_at[key] = now
         self.errors.pop(key, None)
+        self.notes.pop(key, None)
 
     def fail(self, key: SourceKey, message: str) -> None:
         """A failed read: the last value stays, the error is remembered until a success."""
@@ -60,3 +70,24 @@ class SourceCache:
         if guard is None:
             guard = self.guards[flow] = CounterGuard(flow)
         return guard
+
+    def anchor_baseline(self) -> None:
+        """Remember the CT counters as production was read (the carry-forward baseline)."""
+        meters = compose_meters(self.get(SourceKey.METERS), self.get(SourceKey.METERS_READINGS))
+        self.baseline = CtBaseline(ct_counters(meters)[0])
+
+    def report_time(self, key: SourceKey) -> float | None:
+        """The newest microinverter report time in `key`'s value (see schedule.newest_report)."""
+        return newest_report(key, self.get(key), self.production_key)
+
+    def set_aside(self, key: SourceKey, value: Any) -> str | None:
+        """Why a good-looking production answer must not replace the last one (None: keep it).
+
+        Firmware guards that need the previous answer to judge the new one live
+        here (engine.quirks.eim_went_inactive); the caller asks again soon.
+        """
+        new = as_report(value)
+        if new is None or key not in (self.production_key, self.preferred_production):
+            return None
+        cts = enabled_cts(self.get(SourceKey.METERS))
+        return eim_went_inactive(as_report(self.get(key)), new, cts)

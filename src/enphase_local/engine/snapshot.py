@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..models.energy import EnergyReading
+from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
 from ..models.snapshot import GatewaySummary, Snapshot
 from ..sources.keys import SourceKey
@@ -30,10 +31,17 @@ from .joins import (
     compose_inverters,
     compose_meters,
 )
-from .quirks import repair_total_consumption
+from .quirks import blank_half_storage_ct, repair_total_consumption
+from .recovery import demotion_warning
 from .schedule import Schedule
 
-__all__ = ["PRODUCTION_SOURCE", "SECTIONS", "build_snapshot", "current_as_of"]
+__all__ = [
+    "PRODUCTION_SOURCE",
+    "SECTIONS",
+    "build_snapshot",
+    "current_as_of",
+    "summarize_gateway",
+]
 
 PRODUCTION_SOURCE = None  # in SECTIONS: whichever source serves production now
 
@@ -83,8 +91,8 @@ def build_snapshot(
     if report is not None and fw is not None:
         report = repair_total_consumption(fw, report)
     meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
+    meters, warnings = blank_half_storage_ct(meters)
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
-    warnings: list[str] = []
     guarded: dict[str, EnergyReading | None] = {}
     rated_w = inverter_rating_w(cache)
     for name in GUARDED:
@@ -97,6 +105,11 @@ def build_snapshot(
         warnings.extend(notes)
     inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
     freshness, errors = _freshness_and_errors(cache, schedule, plan, now)
+    demoted = demotion_warning(
+        cache.production_key, cache.preferred_production, cache.demoted_because
+    )
+    warnings.extend([demoted] if demoted else [])
+    warnings.extend(cache.notes.values())
     details = cache.get(SourceKey.DEVICE_DATA)
     if details is not None and details.skipped:
         warnings.append(
@@ -143,6 +156,19 @@ def build_snapshot(
 MICROINVERTER_MAX_W = 450.0  # above the largest microinverter's rating (IQ8X: 384 VA)
 
 
+def summarize_gateway(info: GatewayInfo, host: str, auth: str, role: str | None) -> GatewaySummary:
+    """The snapshot's `gateway` section: identity from /info and how we talk to it."""
+    return GatewaySummary(
+        host=host,
+        serial=info.serial,
+        part_number=info.part_number,
+        firmware=info.firmware,
+        metered=info.imeter,
+        auth=auth,
+        role=role,
+    )
+
+
 def inverter_rating_w(cache: SourceCache) -> float | None:
     """The inverters' rated power: their highest reports, or 450 W each if more (None: unknown).
 
@@ -182,6 +208,9 @@ def current_as_of(
         return None
     if fetched >= now:
         return now
+    failed = schedule.state(key).failed_at
+    if failed is not None and failed > fetched:
+        return fetched  # asked since and failed: what we hold is as old as its read
     if key in plan and schedule.next_due(SOURCES[key]) > now:
         return now
     return fetched
