@@ -55,14 +55,18 @@ def test_production_consumption_identities(name: str, hour: float) -> None:
             sum(ln["whLifetime"] for ln in entry["lines"]), abs=0.002
         )
     storage_w = state["battery_w"] + state["acb_w"]
-    # The batteries sit on the production circuit: the production CT sees them.
+    # As on real sites: the production CT sees PV only; batteries are behind the net CT.
     assert prod["wNow"] == readings[meters["production"]]["activePower"]
-    assert prod["wNow"] == pytest.approx(state["pv_w"] + storage_w, abs=0.01)
+    assert prod["wNow"] == pytest.approx(state["pv_w"], abs=0.01)
     assert net["wNow"] == readings[meters["net-consumption"]]["activePower"]
     assert net["wNow"] == pytest.approx(state["grid_w"], abs=0.01)
-    assert total["wNow"] == pytest.approx(state["load_w"], abs=0.01)
-    # as real gateways compute it: load = production CT + net CT (storage CT left out)
+    # the gateway computes total = production CT + net CT (a storage CT left out), so the
+    # batteries' charging is consumption and their discharge negative consumption
     assert total["wNow"] == pytest.approx(prod["wNow"] + net["wNow"], abs=0.02)
+    assert total["wNow"] == pytest.approx(
+        state["load_w"] - storage_w - state["generator_w"], abs=0.02
+    )
+    assert total["whLifetime"] == pytest.approx(prod["whLifetime"] + net["whLifetime"], abs=0.01)
     assert prod["whLifetime"] == readings[meters["production"]]["actEnergyDlvd"]
     inverters = get(b, "/api/v1/production/inverters")
     section = pj["production"][0]

@@ -10,6 +10,7 @@ and None (plain 404) marks endpoints the site simply does not have.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -121,6 +122,15 @@ class SiteBackend:
     def reboot(self, duration_s: float = 300) -> None:
         """Production reads zero for `duration_s` from now; energy counters carry on."""
         self.model.reboot_until = self._clock.now() + duration_s
+
+    def upgrade(self, firmware: str) -> None:
+        """Run `firmware` from now on (a reboot's update): /info, endpoints and views follow.
+
+        The energy counters, settings and history carry on, as on a real update.
+        """
+        cfg = replace(self._cfg, firmware=firmware)  # validates: ValueError names the field
+        self._cfg = self.model.cfg = self.controls.cfg = cfg
+        self._routes = self._build_routes()
 
     def state(self) -> dict[str, Any]:
         """Read-only picture of the model now: flows (W), SoC (%), lifetime counters (Wh)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .production import LAG, LEAD, VAH, flow_electrics, r3
-from .state import SiteState, production_ct
+from .state import SiteState, consumption_ct, production_ct
 
 __all__ = ["CT_EIDS", "livedata", "meters", "readings", "reports"]
 
@@ -57,7 +57,8 @@ def _ct_series(
     if kind == "net-consumption":
         return fl.grid, e["imp"], e["exp"]
     if kind == "total-consumption":
-        return fl.load, e["load"], zero
+        watts, lifetime, _, _ = consumption_ct(s)
+        return watts, lifetime, zero
     if kind == "storage":
         return (fl.batt / n,) * n, e["bout"], e["bin"]
     return zero, zero, zero

@@ -16,7 +16,14 @@ from ..site.config import SiteConfig
 from ..site.physics import PhysicsModel, PowerFlows, hash_unit, smooth
 from ..site.writes import Controls, StorageNow
 
-__all__ = ["WRAP_WH", "InverterReport", "SiteState", "build_snapshot"]
+__all__ = [
+    "WRAP_WH",
+    "InverterReport",
+    "SiteState",
+    "build_snapshot",
+    "consumption_ct",
+    "production_ct",
+]
 
 WRAP_WH = 1_190_000.0
 Energy = Mapping[str, tuple[float, ...]]
@@ -249,21 +256,30 @@ Series = tuple[float, ...]
 def production_ct(s: SiteState) -> tuple[Series, Series, Series, Series, Series]:
     """What the production CT measures: (watts, delivered Wh, received Wh, today Wh, week Wh).
 
-    AC-coupled batteries (Encharge, ACB) sit on the production circuit, so the
-    production CT sees PV plus the batteries' flow (negative while they
-    charge). Real gateways compute total consumption as production CT + net
-    CT, leaving a storage CT out (the 8.2.127 capture: 1843.831 = 1714.424 +
-    129.407), which only adds up to the house load when that is so.
+    PV only. Batteries (Encharge through the System Controller, AC Batteries)
+    sit on the house side of the net CT and off the production circuit: on real
+    sites the production CT agrees with the inverters while the batteries move
+    kilowatts (7.3.517_system_2: 2663 W CT, 2675 W inverters, batteries
+    charging 2032 W; 8.2.127: 1714 W CT, 1592 W inverters).
     """
-    cfg, fl, e = s.cfg, s.flows, s.energy
-    n = cfg.phase_count
-    if not (cfg.battery.count or cfg.acb.count):
-        return fl.pv, e["prod"], (0.0,) * n, s.today["prod"], s.week["prod"]
-    storage_w = (fl.batt + fl.acb) / n
+    n = s.cfg.phase_count
+    return s.flows.pv, s.energy["prod"], (0.0,) * n, s.today["prod"], s.week["prod"]
 
-    def plus(table: Energy) -> Series:
-        return tuple(table["prod"][i] + table["bout"][i] + table["aout"][i] for i in range(n))
 
-    received = tuple(e["bin"][i] + e["ain"][i] for i in range(n))
-    watts = tuple(p + storage_w for p in fl.pv)
-    return watts, plus(e), received, plus(s.today), plus(s.week)
+def consumption_ct(s: SiteState) -> tuple[Series, Series, Series, Series]:
+    """Total consumption as the gateway reports it: (watts, lifetime Wh, today Wh, week Wh).
+
+    With a total-consumption CT, what it measures (the house load). Without,
+    the gateway computes production CT + net CT (8.2.127: 1843.831 = 1714.424 +
+    129.407), so the batteries' charging counts as consumption, their
+    discharge and a generator's output as negative consumption.
+    """
+    if s.cfg.ct_enabled("total-consumption"):
+        return s.flows.load, s.energy["load"], s.today["load"], s.week["load"]
+    n = range(s.cfg.phase_count)
+
+    def computed(t: Energy) -> Series:
+        return tuple(t["prod"][i] + t["imp"][i] - t["exp"][i] for i in n)
+
+    watts = tuple(s.flows.pv[i] + s.flows.grid[i] for i in n)
+    return watts, computed(s.energy), computed(s.today), computed(s.week)
