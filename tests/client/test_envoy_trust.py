@@ -11,7 +11,7 @@ import time
 
 from enphase_local.client import Envoy
 from enphase_local.net.exchange import Timeouts
-from enphase_local.simulator.faults import LatencyProfile
+from enphase_local.simulator import LatencyProfile
 from enphase_local.sources.keys import SourceKey
 from tests.simkit import envoy_for, gateway
 
