@@ -420,7 +420,7 @@ class Envoy:
     def _accept(self, key: SourceKey, value: Any, now: float) -> None:
         """A good answer: cached, unless a firmware guard sets it aside (then asked again)."""
         cache = self._cache
-        glitch = cache.set_aside(key, value)
+        glitch = cache.set_aside(key, value, now)
         if glitch is not None:
             cache.notes[key] = glitch
             self._schedule.force(key)

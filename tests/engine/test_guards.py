@@ -63,7 +63,7 @@ def test_eim_active_count_zero_is_set_aside_while_the_ct_is_healthy() -> None:
     glitch = _parse(SourceKey.PRODUCTION_JSON, _eim_inactive(_doc("production.json")))
     assert glitch.production is None  # the parser drops the inactive entry
     assert glitch.best_production.source.endswith("inverters")  # what the old code served
-    why = cache.set_aside(SourceKey.PRODUCTION_JSON, glitch)
+    why = cache.set_aside(SourceKey.PRODUCTION_JSON, glitch, T0 + 60)
     assert why is not None and "activeCount 0" in why
     # kept: production still from the CT, with the CT's lifetime, not the inverters'
     meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
@@ -147,3 +147,38 @@ def test_the_new_quirk_rows_say_where_they_are_handled() -> None:
     for name in ("eim_active_count_zero", "storage_ct_phase_zero", "lifetime_wrap_exact"):
         assert "not yet" not in rows[name].handled_in
         assert rows[name].handled_in.startswith("engine/")
+
+
+def _zeroed(doc: Any) -> Any:
+    keep = {"eid", "timestamp", "readingTime", "activeCount", "type", "measurementType"}
+    if isinstance(doc, dict):
+        return {k: v if k in keep else _zeroed(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_zeroed(v) for v in doc]
+    return 0 if isinstance(doc, (int, float)) and not isinstance(doc, bool) else doc
+
+
+@needs_real
+def test_an_all_zero_answer_after_a_restart_is_set_aside_whole() -> None:
+    """The zero answer is well formed: only the counters going back give it away."""
+    cache = _cache()
+    zero_report = _parse(SourceKey.PRODUCTION_JSON, _zeroed(_doc("production.json")))
+    why = cache.set_aside(SourceKey.PRODUCTION_JSON, zero_report, T0 + 60)
+    assert why is not None and "went down" in why
+    zero_readings = _parse(SourceKey.METERS_READINGS, _zeroed(_doc("ivp_meters_readings")))
+    why = cache.set_aside(SourceKey.METERS_READINGS, zero_readings, T0 + 60)
+    assert why is not None and "meters" in why
+    # the same answer again is fine
+    same = _parse(SourceKey.METERS_READINGS, _doc("ivp_meters_readings"))
+    assert cache.set_aside(SourceKey.METERS_READINGS, same, T0 + 120) is None
+
+
+@needs_real
+def test_a_new_counter_level_that_persists_is_taken_in_the_end() -> None:
+    cache = _cache()
+    zero_readings = _parse(SourceKey.METERS_READINGS, _zeroed(_doc("ivp_meters_readings")))
+    verdicts = [
+        cache.set_aside(SourceKey.METERS_READINGS, zero_readings, T0 + 60 * i) for i in range(1, 40)
+    ]
+    assert verdicts[0] is not None and verdicts[5] is not None  # minutes: still a bad read
+    assert verdicts[-1] is None  # half an hour of it: a replaced meter, taken

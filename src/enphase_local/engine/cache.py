@@ -16,9 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..models.meters import CtType
 from ..models.production import ProductionReport
 from ..sources.keys import SourceKey
-from .counters import CounterGuard
+from .counters import (
+    CONFIRM_READINGS,
+    CONFIRM_S,
+    CounterGuard,
+    ct_lifetime_drop,
+    meter_counters_drop,
+)
 from .flows import CtBaseline, ct_counters
 from .joins import compose_meters
 from .probe import enabled_cts
@@ -44,6 +51,7 @@ class SourceCache:
     baseline: CtBaseline = field(default_factory=CtBaseline)
     guards: dict[str, CounterGuard] = field(default_factory=dict)
     notes: dict[SourceKey, str] = field(default_factory=dict)  # answers set aside, as warnings
+    set_aside_since: dict[SourceKey, tuple[float, int]] = field(default_factory=dict)
 
     def put(self, key: SourceKey, value: Any, now: float) -> None:
         """A successful read: the new value, read `now`; its error, if any, is over."""
@@ -80,14 +88,40 @@ class SourceCache:
         """The newest microinverter report time in `key`'s value (see schedule.newest_report)."""
         return newest_report(key, self.get(key), self.production_key)
 
-    def set_aside(self, key: SourceKey, value: Any) -> str | None:
-        """Why a good-looking production answer must not replace the last one (None: keep it).
+    def set_aside(self, key: SourceKey, value: Any, now: float) -> str | None:
+        """Why a good-looking answer must not replace the last one (None: take it).
 
-        Firmware guards that need the previous answer to judge the new one live
-        here (engine.quirks.eim_went_inactive); the caller asks again soon.
+        Guards that judge a new answer against the previous one live here: the
+        5.3.5528 / 8.3.5528 inactive eim entry (engine.quirks), and CT counters
+        that went back (a restart's all-zero answer). The caller asks again
+        soon. An answer that keeps being set aside for `CONFIRM_S` and
+        `2 x CONFIRM_READINGS` reads is a new truth (a replaced meter): taken,
+        and the counter guards report the step.
         """
+        why = self._suspicious(key, value)
+        if why is None:
+            self.set_aside_since.pop(key, None)
+            return None
+        first, count = self.set_aside_since.get(key, (now, 0))
+        if count + 1 >= 2 * CONFIRM_READINGS and now - first >= CONFIRM_S:
+            self.set_aside_since.pop(key, None)
+            return None
+        self.set_aside_since[key] = (first, count + 1)
+        return why
+
+    def _suspicious(self, key: SourceKey, value: Any) -> str | None:
+        if key == SourceKey.METERS_READINGS:
+            storage = {
+                c.eid
+                for c in self.get(SourceKey.METERS) or ()
+                if c.measurement_type is CtType.STORAGE
+            }
+            return meter_counters_drop(self.get(key), value, storage)
         new = as_report(value)
         if new is None or key not in (self.production_key, self.preferred_production):
             return None
+        old = as_report(self.get(key))
         cts = enabled_cts(self.get(SourceKey.METERS))
-        return eim_went_inactive(as_report(self.get(key)), new, cts)
+        return eim_went_inactive(old, new, cts) or ct_lifetime_drop(
+            old.production if old else None, new.production, "production"
+        )

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from ..models.energy import EnergyReading
+from ..models.meters import MeterReading
 
 __all__ = [
     "CONFIRM_READINGS",
@@ -39,6 +41,8 @@ __all__ = [
     "UNKNOWN_CEILING_W",
     "WRAP_WH",
     "CounterGuard",
+    "ct_lifetime_drop",
+    "meter_counters_drop",
     "site_ceiling_w",
 ]
 
@@ -224,3 +228,49 @@ class CounterGuard:
         value = max(0.0, value, last or 0.0)
         self.last_today_wh = value
         return value
+
+
+# -- whole answers whose counters went back ---------------------------------------------------
+
+
+def ct_lifetime_drop(old: EnergyReading | None, new: EnergyReading | None, name: str) -> str | None:
+    """Why a new CT-backed reading cannot be true: its lifetime is below the last one's.
+
+    CT counters are not 32-bit joule counters: they never wrap, so any drop
+    is a bad read (a restart's all-zero answer) and the whole answer is set
+    aside rather than only its counter held: its power, today and per-phase
+    values are just as worthless.
+    """
+    if old is None or new is None or old.wh_lifetime is None or new.wh_lifetime is None:
+        return None
+    if new.wh_lifetime >= old.wh_lifetime - SLACK_WH:
+        return None
+    return (
+        f"{name}: the gateway's CT lifetime went down from {old.wh_lifetime:.0f} to "
+        f"{new.wh_lifetime:.0f} Wh (a bad read, like the zeros right after a restart): "
+        "that answer was set aside and the last good one kept"
+    )
+
+
+def meter_counters_drop(
+    old: Iterable[MeterReading] | None,
+    new: Iterable[MeterReading],
+    skip_eids: Collection[int] = (),
+) -> str | None:
+    """Why new CT readings cannot be true: a meter's delivered or received energy went down."""
+    before = {r.eid: r for r in old or ()}
+    for reading in new:
+        last = before.get(reading.eid)
+        if last is None or reading.eid in skip_eids:
+            continue
+        for what, now_wh, then_wh in (
+            ("delivered", reading.wh_delivered, last.wh_delivered),
+            ("received", reading.wh_received, last.wh_received),
+        ):
+            if now_wh < then_wh - SLACK_WH:
+                return (
+                    f"meters: CT {reading.eid} {what} energy went down from {then_wh:.0f} to "
+                    f"{now_wh:.0f} Wh (a bad read): those readings were set aside and the "
+                    "last good ones kept"
+                )
+    return None
