@@ -360,6 +360,8 @@ class Envoy:
                 cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
             elif source.key in self._plan or source.key == preferred:
                 await self._update_one(source, now, gentle, failures, budget)
+        if budget.stopped is not None:  # the gateway was away: a reboot may bring new firmware
+            self._schedule.force(SourceKey.INFO)
         key = cache.production_key
         if key is not None and cache.read_at.get(key) == now:
             cache.anchor_baseline()

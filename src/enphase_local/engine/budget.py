@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..errors import EnvoyConnectionError, EnvoyTimeoutError
+from ..errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyTimeoutError
 
 __all__ = ["BUDGET_FACTOR", "STOP_AFTER", "UpdateBudget", "default_budget"]
 
@@ -78,13 +78,20 @@ class UpdateBudget:
             raise EnvoyTimeoutError(self.stopped) from None
 
     def record(self, error: BaseException | None) -> None:
-        """Count a read's outcome; stop the update after `STOP_AFTER` unreachable in a row."""
-        if not isinstance(error, EnvoyConnectionError):
+        """Count a read's outcome; stop the update after `STOP_AFTER` unreachable in a row.
+
+        Unreachable: no connection, a timeout, or a 5xx after the transport's
+        retries (a rebooting gateway answers 503 to everything).
+        """
+        away = isinstance(error, EnvoyConnectionError) or (
+            isinstance(error, EnvoyHTTPError) and error.status >= 500
+        )
+        if not away:
             self.unreachable_in_row = 0
             return
         self.unreachable_in_row += 1
         if self.unreachable_in_row >= STOP_AFTER and self.stopped is None:
-            kind = "timed out" if isinstance(error, EnvoyTimeoutError) else "could not connect"
+            kind = "timed out" if isinstance(error, EnvoyTimeoutError) else "failed"
             self.stopped = (
                 f"{self.unreachable_in_row} reads in a row {kind}: the gateway is not "
                 "answering, the rest were not asked"

@@ -238,7 +238,8 @@ def _freshness_and_errors(
             if key is None:
                 continue
             fresh = current_as_of(cache, schedule, plan, key, now)
-            if fresh is not None and cache.get(key) is not None:
+            planned = key in plan or key == cache.production_key  # others are never re-read
+            if fresh is not None and planned and cache.get(key) is not None:
                 times.append(fresh)
             problem = cache.errors.get(key)
             if problem is not None:
