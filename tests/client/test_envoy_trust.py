@@ -155,3 +155,59 @@ def test_default_budget_is_a_few_slow_timeouts() -> None:
     assert 40 <= envoy.update_budget_s <= 60
     assert Envoy("127.0.0.1", token="x", update_budget_s=7).update_budget_s == 7
     assert SourceKey.INFO  # the identity source exists (used above through stats paths)
+
+
+# -- data faults of real gateways, through the simulator's knobs ---------------------------
+
+
+async def test_one_all_zero_answer_after_a_reboot_adds_no_phantom_energy() -> None:
+    """Old code added the drop to an offset: one zero answer doubled the lifetime for ever."""
+    async with gateway("battery-backup") as (gw, clock):
+        async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
+            before = await envoy.update()
+            truth0 = gw.backend.state()["lifetime_wh"]["prod"]
+            clock.advance(600)  # production.json due: both it and the readings read zero
+            gw.faults.zero_next(1)
+            hit = await envoy.update()
+            for _ in range(10):
+                clock.advance(60)
+                after = await envoy.update()
+            truth1 = gw.backend.state()["lifetime_wh"]["prod"]
+    assert before.production and hit.production and after.production
+    assert before.production.wh_lifetime and after.production.wh_lifetime
+    assert hit.production.wh_lifetime == before.production.wh_lifetime  # held, not zero
+    assert any("set aside" in w for w in hit.warnings)
+    gain = after.production.wh_lifetime - before.production.wh_lifetime
+    assert abs(gain - (truth1 - truth0)) <= 1.0  # no phantom energy
+
+
+async def test_eim_active_count_zero_never_drops_to_the_inverters_lifetime() -> None:
+    async with gateway("battery-backup") as (gw, clock):
+        async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
+            before = await envoy.update()
+            clock.advance(600)
+            gw.faults.eim_inactive_next(1)
+            hit = await envoy.update()
+            clock.advance(60)
+            healed = await envoy.update()
+    assert before.production and hit.production and healed.production
+    assert "inverters" not in hit.production.source  # still the CT
+    assert hit.production.wh_lifetime is not None and before.production.wh_lifetime is not None
+    assert hit.production.wh_lifetime >= before.production.wh_lifetime
+    assert any("activeCount 0" in w for w in hit.warnings)
+    assert not any("activeCount 0" in w for w in healed.warnings)
+
+
+async def test_storage_ct_with_a_phase_all_zero_is_left_out_not_halved() -> None:
+    async with gateway("battery-backup") as (gw, clock):
+        async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
+            await envoy.update()
+            clock.advance(60)
+            gw.faults.storage_ct_half_next(1)
+            hit = await envoy.update()
+            clock.advance(60)
+            healed = await envoy.update()
+    storage = [k for k, m in hit.meters.items() if m.measurement_type.value == "storage"]
+    assert storage and hit.meters[storage[0]].reading is None
+    assert any("storage CT" in w for w in hit.warnings)
+    assert healed.meters[storage[0]].reading is not None

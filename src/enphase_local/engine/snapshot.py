@@ -95,13 +95,14 @@ def build_snapshot(
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
     guarded: dict[str, EnergyReading | None] = {}
     rated_w = inverter_rating_w(cache)
+    measured_at = flows_measured_at(cache, plan, now)
     for name in GUARDED:
         reading = getattr(flows, name)
         if reading is None:
             guarded[name] = None
             continue
         ceiling = site_ceiling_w(rated_w, house=name == "consumption")
-        guarded[name], notes = cache.guard(name).check(reading, now, tz, ceiling_w=ceiling)
+        guarded[name], notes = cache.guard(name).check(reading, measured_at, tz, ceiling_w=ceiling)
         warnings.extend(notes)
     inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
     freshness, errors = _freshness_and_errors(cache, schedule, plan, now)
@@ -154,6 +155,20 @@ def build_snapshot(
 
 
 MICROINVERTER_MAX_W = 450.0  # above the largest microinverter's rating (IQ8X: 384 VA)
+
+
+def flows_measured_at(cache: SourceCache, plan: Mapping[SourceKey, float], now: float) -> float:
+    """When the flows' values were true: the newest read of the sources they come from.
+
+    The counter guards judge a counter's growth against the time elapsed
+    between measurements, not between snapshots: a snapshot that serves
+    the last data again (its answer set aside, or not due) measured nothing.
+    """
+    keys = [cache.production_key]
+    if SourceKey.METERS_READINGS in plan:
+        keys.append(SourceKey.METERS_READINGS)
+    times = [cache.read_at[k] for k in keys if k is not None and k in cache.read_at]
+    return max(times) if times else now
 
 
 def summarize_gateway(info: GatewayInfo, host: str, auth: str, role: str | None) -> GatewaySummary:
