@@ -216,6 +216,7 @@ async def run_soak(
                 seen.check(snap)
                 for warning in snap.warnings:
                     head = warning.split(":")[0]
+                    head = "nightly restart window" if "nightly restart" in head else head
                     report.warnings_seen[head] = report.warnings_seen.get(head, 0) + 1
                 if first is None and snap.production is not None and snap.consumption is not None:
                     first = snap
