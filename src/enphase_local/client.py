@@ -226,7 +226,7 @@ class Envoy:
             and await self._try(SourceKey.PRODUCTION_V1, now) is not None
         ):
             cache.production_key = SourceKey.PRODUCTION_V1
-        cache.preferred_production, cache.demoted_because = cache.production_key, None
+        cache.settle_preferred(production_chain(fw), found)
         ensemble = probing.ensemble_candidates(fw)
         for key in [*probing.base_candidates(fw, self.info.imeter), *ensemble]:
             await self._try(key, now)

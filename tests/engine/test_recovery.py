@@ -122,3 +122,27 @@ async def test_budget_cuts_a_read_at_the_time_left() -> None:
 
     with pytest.raises(EnvoyTimeoutError):
         await budget.run(quick())  # nothing left: not even started
+
+
+def test_a_reprobe_while_demoted_keeps_the_better_source_preferred() -> None:
+    from enphase_local.engine.cache import SourceCache
+    from enphase_local.engine.production import production_chain
+    from enphase_local.firmware import Firmware
+
+    chain = production_chain(Firmware.parse("D8.3.5167"))
+    cache = SourceCache()
+    cache.read_at[SourceKey.PRODUCTION_JSON] = 1.0  # it answered once
+    cache.production_key = SourceKey.PRODUCTION_JSON
+    cache.settle_preferred(chain, SourceKey.PRODUCTION_JSON)
+    assert cache.preferred_production == SourceKey.PRODUCTION_JSON
+    # demoted, then a re-probe where production.json still fails
+    cache.production_key = SourceKey.PRODUCTION_SUMMARY
+    cache.settle_preferred(chain, SourceKey.PRODUCTION_SUMMARY)
+    assert cache.preferred_production == SourceKey.PRODUCTION_JSON
+    assert demotion_warning(cache.production_key, cache.preferred_production, cache.demoted_because)
+    # v1 chosen on purpose (non-metered): a worse chain position is not a demotion
+    cache.preferred_production = SourceKey.PRODUCTION_V1
+    cache.production_key = SourceKey.PRODUCTION_V1
+    cache.settle_preferred(chain, SourceKey.PRODUCTION_JSON)
+    assert cache.preferred_production == SourceKey.PRODUCTION_V1
+    assert cache.demoted_because is None

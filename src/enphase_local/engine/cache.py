@@ -13,6 +13,7 @@ stale (its freshness says since when), never missing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,26 @@ class SourceCache:
         if guard is None:
             guard = self.guards[flow] = CounterGuard(flow)
         return guard
+
+    def settle_preferred(self, chain: Sequence[SourceKey], found: SourceKey | None) -> None:
+        """After a probe: the preferred production source is the best that ever answered.
+
+        `found` is the first source of `chain` that answered this probe. A
+        re-probe (a firmware change, a source that came back) while a better
+        source is demoted must not forget that source: it stays preferred and
+        keeps being asked, so it is promoted back when it answers well.
+        """
+        previous = self.preferred_production
+        if (
+            previous is not None
+            and previous in chain
+            and found in chain
+            and chain.index(previous) < chain.index(found)
+            and previous in self.read_at
+        ):
+            self.demoted_because = self.demoted_because or f"{previous.value} did not answer"
+            return
+        self.preferred_production, self.demoted_because = self.production_key, None
 
     def anchor_baseline(self) -> None:
         """Remember the CT counters as production was read (the carry-forward baseline)."""
