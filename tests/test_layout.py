@@ -160,8 +160,8 @@ def _violations() -> list[str]:
                     out.append(f"{module} -> {dep} (the simulator imports only firmware)")
                 continue
             if target == "simulator":
-                if layer != "cli":
-                    out.append(f"{module} -> {dep} (only the CLI starts the simulator)")
+                if layer not in ("cli", "service"):
+                    out.append(f"{module} -> {dep} (only the CLI and --demo start the simulator)")
                 continue
             if target == layer:
                 continue

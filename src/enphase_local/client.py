@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -27,10 +28,10 @@ from .engine import probe as probing
 from .engine.budget import UpdateBudget, default_budget
 from .engine.cache import SourceCache
 from .engine.outage import in_outage_window, zone
-from .engine.production import prefers_v1, production_chain
+from .engine.production import prefers_v1, production_chain, wants_v1
 from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe
 from .engine.schedule import Schedule, new_local_day
-from .engine.snapshot import build_snapshot, summarize_gateway
+from .engine.snapshot import build_snapshot, gateway_summary
 from .errors import (
     EnvoyBadCredentialsError,
     EnvoyConnectionError,
@@ -51,6 +52,7 @@ from .net.stats import TransportStats
 from .net.token_auth import TokenAuth
 from .net.token_store import TokenStore
 from .net.transport import Transport
+from .net.trust import CertificateTrust
 from .sources.keys import SourceKey
 from .sources.registry import Role, Source, Speed
 from .sources.table import SOURCES
@@ -81,7 +83,12 @@ class Envoy:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         update_budget_s: float | None = None,
+        pin: str | None = None,
+        verify: bool | ssl.SSLContext = False,
     ) -> None:
+        """`pin`: the SHA-256 fingerprint the gateway's certificate must have; `verify`: check
+        it against certificate authorities instead (True or an `ssl.SSLContext`). Neither:
+        trust on first use, remembered in `token_store` when given (see docs/security.md)."""
         self.host = host
         self._credentials = Credentials(
             token, username, password, token_store, cloud or CloudUrls()
@@ -102,6 +109,7 @@ class Envoy:
             retry=retry or RetryPolicy(),
             clock=clock,
             sleep=sleep,
+            trust=CertificateTrust(pin=pin, verify=verify, store=token_store),
         )
         self._auth: Authenticator | None = None
         self.auth_kind = "none"
@@ -179,6 +187,7 @@ class Envoy:
         endpoints); `update` completes the probe when first called.
         """
         await self._read_info()
+        self._transport.trust.bind(self.info.serial, self._transport.netloc)  # before credentials
         self._auth, self.auth_kind, self._digest_role = choose_authenticator(
             self.info, self._credentials, session=self._session, clock=self._clock
         )
@@ -217,18 +226,18 @@ class Envoy:
                 break
         cache.production_key = found or cache.production_key  # a re-probe keeps the last
         if cache.production_key is None:
+            self._check_digest_password()
             raise EnvoyFeatureUnavailable(
                 f"no production source answered on {self.host} (firmware {self.info.firmware}): "
                 f"{'; '.join(cache.errors.values()) or 'nothing to read'}"
             )
-        if (
-            prefers_v1(cache.production_key, cache.production(), metered=self.info.imeter)
-            and await self._try(SourceKey.PRODUCTION_V1, now) is not None
-        ):
+        key, report = cache.production_key, cache.production()
+        v1 = await self._try(SourceKey.PRODUCTION_V1, now) if wants_v1(key, report) else None
+        if prefers_v1(key, report, v1, fw=fw, metered=self.info.imeter):
             cache.production_key = SourceKey.PRODUCTION_V1
         cache.settle_preferred(production_chain(fw), found)
         ensemble = probing.ensemble_candidates(fw)
-        for key in [*probing.base_candidates(fw, self.info.imeter), *ensemble]:
+        for key in [*probing.base_candidates(fw, self.info.imeter, cache.values), *ensemble]:
             await self._try(key, now)
         more = probing.followups(cache.get(SourceKey.ENSEMBLE_INVENTORY), cache.production())
         for key in [*more, *([SourceKey.HOME] if fw.at_least(7) else [])]:
@@ -258,14 +267,15 @@ class Envoy:
             await self.probe()
 
     def _check_digest_password(self) -> None:
-        """Refusals and no digest success in the whole probe (one proves nothing on 3.x)."""
+        """Digest password never accepted: fatal only if nothing answered (engine.probe)."""
         auth = self._auth
-        refused = SourceStatus.FORBIDDEN in self.source_status.values()
-        if isinstance(auth, DigestAuth) and not auth.verified and refused:
-            raise EnvoyBadCredentialsError(
-                f"the gateway refused the password for user {auth.username!r}: check it "
-                "(before firmware 7 the owner password is the last 6 digits of the serial)"
-            )
+        if not isinstance(auth, DigestAuth) or auth.verified:
+            return
+        refusal = probing.judge_password(self.source_status, auth.username)
+        if refusal is not None and refusal.fatal:
+            raise EnvoyBadCredentialsError(refusal.message)
+        if refusal is not None:
+            self._cache.fail(refusal.key, refusal.message)
 
     async def _try(self, key: SourceKey, now: float) -> Any:
         """Probe one source: its model, or None (and its status recorded)."""
@@ -344,58 +354,48 @@ class Envoy:
         cache = self._cache
         home = self.home
         tz = zone(home.timezone if home else None)
-        budget = UpdateBudget.start(self.update_budget_s)
+        gentle = in_outage_window(now, tz)
+        budget = UpdateBudget.start(self.update_budget_s, gentle=gentle)
         if SourceKey.INFO in self._plan and self._schedule.next_due(SOURCES[SourceKey.INFO]) <= now:
             await self._refresh_info(now, budget)
         if self._next_reprobe is not None and self._next_reprobe <= now and not budget.stopped:
             await self._reprobe(now)
-        gentle = in_outage_window(now, tz)
         key, preferred = cache.production_key, cache.preferred_production
         if key is not None and new_local_day(cache.read_at.get(key), now, tz):
             self._schedule.force(key)
         demoted = preferred if preferred != key else None  # asked again to be promoted back
-        failures: list[EnvoyError] = []
         for source in self._schedule.due_in(self._plan, now, also=demoted):
             if budget.stopped is not None:
                 cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
             elif source.key in self._plan or source.key == preferred:
-                await self._update_one(source, now, gentle, failures, budget)
+                await self._update_one(source, now, budget)
         if budget.stopped is not None:  # the gateway was away: a reboot may bring new firmware
             self._schedule.force(SourceKey.INFO)
         key = cache.production_key
         if key is not None and cache.read_at.get(key) == now:
             cache.anchor_baseline()
         if cache.production() is None:
-            raise failures[0] if failures else EnvoyFeatureUnavailable("no production data")
-        summary = summarize_gateway(self.info, self.host, self.auth_kind, self.role)
-        return build_snapshot(
-            cache, self._schedule, self._plan, summary, now=now, tz=tz, gentle=gentle
-        )
+            raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
+        gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
+        return build_snapshot(cache, self._schedule, self._plan, gw, now=now, tz=tz, gentle=gentle)
 
     async def _refresh_info(self, now: float, budget: UpdateBudget) -> None:
         """Re-read /info on its cadence (a firmware change triggers a new probe)."""
+        error: EnvoyError | None = None
         try:
             await budget.run(self._read_info())
         except EnvoyError as err:
-            budget.record(err)
-            self._schedule.record_failure(SourceKey.INFO, now)
+            error = err
             self._cache.fail(SourceKey.INFO, str(err))
-        else:
-            budget.record(None)
-            self._schedule.record_success(SourceKey.INFO, now)
+        budget.record(error)
+        record = self._schedule.record_failure if error else self._schedule.record_success
+        record(SourceKey.INFO, now)
 
-    async def _update_one(
-        self,
-        source: Source[Any],
-        now: float,
-        gentle: bool,
-        failures: list[EnvoyError],
-        budget: UpdateBudget,
-    ) -> None:
+    async def _update_one(self, source: Source[Any], now: float, budget: UpdateBudget) -> None:
         key, cache = source.key, self._cache
         error: Exception
         try:
-            reading = read_source(self._transport, self._auth, source, retry=budget.retry(gentle))
+            reading = read_source(self._transport, self._auth, source, retry=budget.retry())
             value = await budget.run(reading)
         except SourceRefused as refused:
             self.source_status[key] = refused.status
@@ -406,9 +406,9 @@ class Envoy:
                 self._next_reprobe = self._next_reprobe or now + REPROBE_S
             error, message = refused, f"{source.path}: {refused}"
         except (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError) as err:
-            note = " (the gateway restarts nightly around 23:00)" if gentle else ""
+            note = " (the gateway restarts nightly around 23:00)" if budget.gentle else ""
             error, message = err, f"{err}{note}"
-            failures.append(err)
+            budget.failures.append(err)
         else:
             budget.record(None)
             self._accept(key, value, now)

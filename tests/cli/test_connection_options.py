@@ -13,7 +13,7 @@ from enphase_local.cli.connect import CONNECTION_PARAMS
 from .conftest import SimThread, enphase
 
 # commands that do not talk to a gateway
-NOT_GATEWAY = {"simulate", "demo", "completion", "discover"}
+NOT_GATEWAY = {"simulate", "demo", "completion", "discover", "history"}
 
 
 def _leaves(group: click.Group, ctx: click.Context) -> list[tuple[str, click.Command]]:

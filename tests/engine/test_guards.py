@@ -17,7 +17,7 @@ from enphase_local.engine.flows import compose_flows
 from enphase_local.engine.joins import compose_meters
 from enphase_local.engine.quirks import QUIRKS, blank_half_storage_ct, eim_went_inactive
 from enphase_local.engine.schedule import Schedule
-from enphase_local.engine.snapshot import build_snapshot, summarize_gateway
+from enphase_local.engine.snapshot import build_snapshot, gateway_summary
 from enphase_local.models.meters import CtType
 from enphase_local.sources.keys import SourceKey
 from enphase_local.sources.table import SOURCES
@@ -131,7 +131,7 @@ def test_snapshot_reports_the_storage_guard_and_keeps_production() -> None:
         cache,
         Schedule(),
         plan,
-        summarize_gateway(info, "test", "token", "owner"),
+        gateway_summary(info, "test", "token", "owner", frozenset()),
         now=T0 + 60,
         tz=None,
         gentle=False,

@@ -64,7 +64,9 @@ def test_demo_collects_hours_in_seconds_and_stops_cleanly(tmp_path: Path) -> Non
             except OSError:
                 time.sleep(0.2)
         assert health.get("status") == "ok", health
-        time.sleep(4)  # four simulated hours
+        # Wait for hours of simulated history (polled: a loaded machine runs the demo slower).
+        while time.monotonic() < deadline + 30 and not _enough_history(db):
+            time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     finally:
@@ -80,6 +82,23 @@ def test_demo_collects_hours_in_seconds_and_stops_cleanly(tmp_path: Path) -> Non
         assert last - first > 3 * 3600 and n > 100  # hours of history in seconds
         kinds = {k for (k,) in conn.execute("SELECT kind FROM events")}
         assert "connected" in kinds
+
+
+def _enough_history(db: Path) -> bool:
+    span, n = _history_span(db)
+    return span > 3 * 3600 and n > 100
+
+
+def _history_span(db: Path) -> tuple[float, int]:
+    """Seconds of power history and samples in `db` so far ((0, 0) before the table exists)."""
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            first, last, n = conn.execute(
+                "SELECT MIN(at), MAX(at), COUNT(*) FROM power_samples"
+            ).fetchone()
+    except sqlite3.Error:
+        return (0.0, 0)
+    return ((last - first) if n else 0.0, n)
 
 
 async def test_history_command_table_csv_json(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -19,15 +20,16 @@ def get(b: SiteBackend, path: str, **query: str) -> Any:
     return orjson.loads(reply.body)
 
 
-def instants(name: str) -> list[tuple[SiteBackend, float]]:
+def instants(name: str) -> Iterator[tuple[SiteBackend, float]]:
+    """One backend at each of HOURS in turn (live data streaming, so it is current)."""
     start = noon(name) - 6 * 3600
     clock = SimClock(start=start, speed=0)
     b = SiteBackend.from_preset(name, clock=clock, seed=3)
-    out = []
+    b.handle("POST", "/ivp/livedata/stream", {}, b'{"enable": 1}')
     for h in HOURS:
         clock.set(noon(name) + h * 3600 + 7)
-        out.append((b, h))
-    return out
+        b.handle("POST", "/ivp/livedata/stream", {}, b'{"enable": 1}')
+        yield b, h
 
 
 def by_type(entries: list[dict[str, Any]], kind: str) -> dict[str, Any]:

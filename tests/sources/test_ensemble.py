@@ -32,6 +32,7 @@ from enphase_local.sources.ensemble import (
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
 from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import needs_real, real_body, real_cases
 
 # --- hand-written examples, shaped like the captures (serials invented) ------
@@ -506,7 +507,9 @@ PARSERS = [
     (parse_ensemble_power, POWER_DOC),
     (parse_ensemble_secctrl, SECCTRL_DOC),
 ]
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @pytest.mark.parametrize(("parse", "doc"), PARSERS)
@@ -544,7 +547,7 @@ REAL_DOCS = [
 
 @needs_real
 @pytest.mark.parametrize(("parse", "name", "folder"), REAL_DOCS)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(data=st.data())
 def test_mutated_real_documents(
     parse: Callable[[bytes], Any], name: str, folder: str, data: st.DataObject
@@ -552,3 +555,43 @@ def test_mutated_real_documents(
     raw = real_body(folder, name)
     assert raw is not None
     parses_or_refuses(parse, data.draw(mutated_json(json.loads(raw))))
+
+
+# --- 8.3.6000+: relay sub-states (issue 12 case 6) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "contact", "substate"),
+    [
+        ("closed", RelayState.CLOSED, None),
+        ("open", RelayState.OPEN, None),
+        ("open synchronizing", RelayState.OPEN, "synchronizing"),
+        ("open synchronized", RelayState.OPEN, "synchronized"),
+        ("Open  Synchronized", RelayState.OPEN, "Synchronized"),
+        ("closed_synchronizing", RelayState.CLOSED, "synchronizing"),
+        ("ajar", RelayState.UNKNOWN, "ajar"),
+    ],
+)
+def test_relay_contact_state_and_substate(
+    sent: str, contact: RelayState, substate: str | None
+) -> None:
+    assert RelayState.with_substate(sent) == (contact, substate)
+
+
+@needs_real
+def test_synchronizing_relay_in_a_real_inventory_is_open() -> None:
+    """The 8.3.5169 inventory with the Enpower's relay as 8.3.6000+ reports it off grid."""
+    body = real_body("8.3.5169_with_generator", "ivp_ensemble_inventory")
+    assert body is not None
+    groups = json.loads(body)
+    enpower = next(g for g in groups if g["type"] == "ENPOWER")["devices"][0]
+    enpower["mains_admin_state"] = "open"
+    enpower["mains_oper_state"] = "open synchronizing"
+    inventory = parse_ensemble_inventory(json.dumps(groups).encode())
+    assert inventory.enpower is not None
+    assert inventory.enpower.mains_oper_state is RelayState.OPEN
+    assert inventory.enpower.mains_oper_substate == "synchronizing"
+    assert inventory.enpower.mains_admin_state is RelayState.OPEN
+    assert inventory.enpower.mains_admin_substate is None
+    plain = inventory.enpower.to_dict()
+    assert (plain["mains_oper_state"], plain["mains_oper_substate"]) == ("open", "synchronizing")

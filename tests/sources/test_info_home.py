@@ -18,6 +18,7 @@ from enphase_local.sources.home import HOME, parse_home
 from enphase_local.sources.info import INFO, parse_info
 from enphase_local.sources.registry import Cadence, Role, Speed
 from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
 # --- /info: seed ----------------------------------------------------------------
@@ -74,7 +75,7 @@ OLD_INFO = b"""<?xml version='1.0' encoding='UTF-8'?>
 
 def test_old_firmware_defaults() -> None:
     info = parse_info(OLD_INFO)
-    assert info.imeter is False and info.web_tokens is False
+    assert info.imeter is None and info.web_tokens is False  # absent: unknown, not false
     assert info.build_id is None and info.build_time_gmt is None
     assert info.release_stage is None and info.release_ver is None
     assert info.packages["app"].version == "03.17.03"  # children in another order
@@ -155,8 +156,8 @@ def test_info_source() -> None:
 
 # --- /info: real captures ---------------------------------------------------------
 
-NOT_METERED = {"3.7.0", "3.9.36", "3.17.3", "4.2.27", "5.0.62", "7.6.114_without_cts"}
-NOT_METERED |= {"7.6.175_standard"}
+NOT_METERED = {"4.2.27", "5.0.62", "7.6.114_without_cts", "7.6.175_standard"}
+NO_IMETER = {"3.7.0", "3.9.36", "3.17.3"}  # /info has no <imeter>: unknown, not false
 
 
 @needs_real
@@ -170,7 +171,10 @@ def test_real_info(folder: str) -> None:
     assert info.fw.letter == ("R" if version in ("3.9.36", "4.10.35") else "D")
     assert info.firmware == info.fw.letter + version
     assert info.serial and info.part_number and info.part_number.startswith("800-")
-    assert info.imeter is (folder not in NOT_METERED)
+    if folder in NO_IMETER:
+        assert info.imeter is None
+    else:
+        assert info.imeter is (folder not in NOT_METERED)
     assert info.web_tokens is info.fw.at_least(7)
     assert info.device_time is not None and info.device_time > 1_600_000_000
     assert len(info.packages) >= 7 and "app" in info.packages
@@ -192,7 +196,7 @@ def test_real_info_covers_every_folder() -> None:
 
 
 @given(st.binary(max_size=300))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_info_random_bytes_raise_only_parse_error(body: bytes) -> None:
     parses_or_refuses(parse_info, body)
 
@@ -222,7 +226,7 @@ def xmlish(draw: Any) -> bytes:
 
 
 @given(xmlish())
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_info_random_xmlish_text_raises_only_parse_error(body: bytes) -> None:
     info = parses_or_refuses(parse_info, body)
     if info is None:
@@ -251,7 +255,7 @@ def mutated_info(draw: Any) -> bytes:
 
 @needs_seed
 @given(mutated_info(), st.data())
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_info_mutations_raise_only_parse_error(body: bytes, data: st.DataObject) -> None:
     cut = data.draw(st.integers(0, len(body)))
     for candidate in (body, body[:cut], body[:cut] + body[cut + 7 :]):
@@ -365,14 +369,14 @@ def test_real_home_known_values() -> None:
 
 
 @given(st.binary(max_size=200) | JSON_VALUE.map(orjson.dumps))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_home_random_bodies_raise_only_parse_error(body: bytes) -> None:
     parses_or_refuses(parse_home, body)
 
 
 @needs_seed
 @given(st.data())
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_home_mutations_raise_only_parse_error(data: st.DataObject) -> None:
     body = data.draw(mutated_json(orjson.loads(seed_example("/home"))))
     parses_or_refuses(parse_home, body)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from enphase_local.errors import EnvoyParseError
 from enphase_local.sources.legacy_html import PRODUCTION_HTML, parse_production_html
 from enphase_local.sources.registry import Cadence, Role, Speed
+from tests.hypothesis_profile import examples
 from tests.support import needs_real, real_body
 
 
@@ -167,13 +168,13 @@ def _parses_or_refuses(body: bytes) -> Any:
         return None
 
 
-@settings(deadline=None, max_examples=200)
+@settings(deadline=None, max_examples=examples(200))
 @given(st.binary(max_size=400))
 def test_random_bytes_raise_only_parse_errors(body: bytes) -> None:
     _parses_or_refuses(body)
 
 
-@settings(deadline=None, max_examples=200)
+@settings(deadline=None, max_examples=examples(200))
 @given(
     st.lists(
         st.sampled_from(
@@ -190,7 +191,7 @@ def test_random_table_soup_raises_only_parse_errors(parts: list[str]) -> None:
     _parses_or_refuses("".join(parts).encode())
 
 
-@settings(deadline=None, max_examples=200)
+@settings(deadline=None, max_examples=examples(200))
 @given(st.data())
 def test_mutated_page_raises_only_parse_errors(data: st.DataObject) -> None:
     body = VALID
@@ -201,7 +202,7 @@ def test_mutated_page_raises_only_parse_errors(data: st.DataObject) -> None:
     _parses_or_refuses(body[: data.draw(st.integers(0, len(body)))])
 
 
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=examples(150))
 @given(st.integers(0, len(VALID)))
 def test_truncated_page_never_gives_a_wrong_value(cut: int) -> None:
     body = VALID[:cut]

@@ -23,6 +23,7 @@ from enphase_local.sources.settings import (
 )
 from enphase_local.sources.tariff import TARIFF, parse_tariff, tariff_write_body
 from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import REAL, needs_real, real_body, real_cases
 
 # A tariff document in the shape firmware 7.x sends, written for these tests:
@@ -68,6 +69,7 @@ def test_tariff_to_dict_leaves_out_raw() -> None:
         "charge_from_grid": True,
         "opt_schedules": None,
         "currency": "USD",
+        "storage_mode_raw": "savings-mode",
     }
 
 
@@ -86,9 +88,24 @@ def test_tariff_to_dict_leaves_out_raw() -> None:
 def test_storage_modes(mode: str | None, expected: StorageMode | None) -> None:
     doc = copy.deepcopy(TARIFF_DOC)
     doc["tariff"]["storage_settings"]["mode"] = mode
-    assert parse_tariff(orjson.dumps(doc)).storage_mode is expected
+    tariff = parse_tariff(orjson.dumps(doc))
+    assert tariff.storage_mode is expected
+    assert tariff.storage_mode_raw == mode
     del doc["tariff"]["storage_settings"]["mode"]
     assert parse_tariff(orjson.dumps(doc)).storage_mode is None
+
+
+def test_unknown_storage_mode_keeps_its_name() -> None:
+    """Issue 12 case 7: a mode newer firmware reports is never mapped to a known one."""
+    doc = copy.deepcopy(TARIFF_DOC)
+    doc["tariff"]["storage_settings"]["mode"] = "ai-optimisation"
+    tariff = parse_tariff(orjson.dumps(doc))
+    assert tariff.storage_mode is StorageMode.UNKNOWN
+    assert tariff.storage_mode_name == "ai-optimisation"
+    assert tariff.to_dict()["storage_mode"] == "ai-optimisation"
+    assert tariff.to_dict()["storage_mode_raw"] == "ai-optimisation"
+    known = parse_tariff(TARIFF_BODY)
+    assert known.storage_mode_name == "economy"  # savings-mode is economy by another name
 
 
 def test_tariff_without_storage_settings() -> None:
@@ -404,13 +421,13 @@ DOCS.append((parse_pv_limit, {"enable": False, "pv_limit_pct": 100}))
 
 
 @given(st.binary(max_size=200) | JSON_VALUE.map(orjson.dumps), st.sampled_from(PARSERS))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_random_bodies_raise_only_parse_error(body: bytes, parse: Any) -> None:
     parses_or_refuses(parse, body)
 
 
 @given(st.data(), st.sampled_from(DOCS))
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutations_raise_only_parse_error(data: st.DataObject, case: Any) -> None:
     parse, doc = case
     parses_or_refuses(parse, data.draw(mutated_json(doc)))
@@ -422,7 +439,7 @@ def test_mutations_raise_only_parse_error(data: st.DataObject, case: Any) -> Non
     st.none() | st.integers(0, 100) | st.floats(0, 100),
     st.none() | st.booleans(),
 )
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_write_body_on_mutated_documents(
     data: st.DataObject, mode: str | None, reserve: float | None, grid: bool | None
 ) -> None:

@@ -51,6 +51,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "history": LazyCommand(
         "enphase_local.cli.service_cmds", "history", "Energy and power from the history."
     ),
+    "trust": LazyCommand(
+        "enphase_local.cli.trust_cmd", "trust", "Show and trust the gateway's certificate."
+    ),
     # write commands
     "set": LazyCommand(_WRITE + "site", "set_group", "Change battery storage settings."),
     "relay": LazyCommand(_WRITE + "site", "relay", "Go off grid or back on grid."),

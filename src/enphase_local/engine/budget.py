@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ..errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyTimeoutError
+from ..errors import EnvoyConnectionError, EnvoyError, EnvoyHTTPError, EnvoyTimeoutError
 
 __all__ = ["BUDGET_FACTOR", "STOP_AFTER", "UpdateBudget", "default_budget"]
 
@@ -46,20 +46,28 @@ class UpdateBudget:
     total_s: float
     monotonic: Callable[[], float]
     started: float = 0.0
+    gentle: bool = False  # in the nightly restart window: no retries at all
     unreachable_in_row: int = 0
     stopped: str | None = None
+    failures: list[EnvoyError] = field(default_factory=list)  # this update's read errors
 
     @classmethod
-    def start(cls, total_s: float, monotonic: Callable[[], float] | None = None) -> UpdateBudget:
+    def start(
+        cls,
+        total_s: float,
+        monotonic: Callable[[], float] | None = None,
+        *,
+        gentle: bool = False,
+    ) -> UpdateBudget:
         clock = monotonic or asyncio.get_running_loop().time
-        return cls(total_s, clock, clock())
+        return cls(total_s, clock, clock(), gentle)
 
     def remaining(self) -> float:
         return self.total_s - (self.monotonic() - self.started)
 
-    def retry(self, gentle: bool) -> bool:
+    def retry(self) -> bool:
         """Whether reads may be retried now (not in the nightly window, not once hanging)."""
-        return not gentle and self.unreachable_in_row == 0
+        return not self.gentle and self.unreachable_in_row == 0
 
     async def run(self, read: Awaitable[T]) -> T:
         """`read`, cut at the time left: an `EnvoyTimeoutError` when the budget runs out."""

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..capabilities import Capability
 from ..models.energy import EnergyReading
 from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
@@ -31,6 +32,7 @@ from .joins import (
     compose_inverters,
     compose_meters,
 )
+from .probe import is_metered
 from .quirks import blank_half_storage_ct, repair_total_consumption
 from .recovery import demotion_warning
 from .schedule import Schedule
@@ -40,7 +42,7 @@ __all__ = [
     "SECTIONS",
     "build_snapshot",
     "current_as_of",
-    "summarize_gateway",
+    "gateway_summary",
 ]
 
 PRODUCTION_SOURCE = None  # in SECTIONS: whichever source serves production now
@@ -88,10 +90,10 @@ def build_snapshot(
     """A complete snapshot from what `cache` holds (its counter guards advance)."""
     report = cache.production()
     fw = gateway_firmware(cache)
-    if report is not None and fw is not None:
-        report = repair_total_consumption(fw, report)
     meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
     meters, warnings = blank_half_storage_ct(meters)
+    if report is not None and fw is not None:
+        report = repair_total_consumption(fw, report, meters)
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
     guarded: dict[str, EnergyReading | None] = {}
     rated_w = inverter_rating_w(cache)
@@ -169,19 +171,6 @@ def flows_measured_at(cache: SourceCache, plan: Mapping[SourceKey, float], now: 
         keys.append(SourceKey.METERS_READINGS)
     times = [cache.read_at[k] for k in keys if k is not None and k in cache.read_at]
     return max(times) if times else now
-
-
-def summarize_gateway(info: GatewayInfo, host: str, auth: str, role: str | None) -> GatewaySummary:
-    """The snapshot's `gateway` section: identity from /info and how we talk to it."""
-    return GatewaySummary(
-        host=host,
-        serial=info.serial,
-        part_number=info.part_number,
-        firmware=info.firmware,
-        metered=info.imeter,
-        auth=auth,
-        role=role,
-    )
 
 
 def inverter_rating_w(cache: SourceCache) -> float | None:
@@ -264,3 +253,22 @@ def _freshness_and_errors(
         if problems:
             errors[section] = "; ".join(problems)
     return freshness, errors
+
+
+def gateway_summary(
+    info: GatewayInfo,
+    host: str,
+    auth_kind: str,
+    role: str | None,
+    capabilities: frozenset[Capability],
+) -> GatewaySummary:
+    """The snapshot's ``gateway`` section: identity, and how we are logged in."""
+    return GatewaySummary(
+        host=host,
+        serial=info.serial,
+        part_number=info.part_number,
+        firmware=info.firmware,
+        metered=is_metered(info.imeter, capabilities),
+        auth=auth_kind,
+        role=role,
+    )

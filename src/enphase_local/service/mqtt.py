@@ -37,10 +37,10 @@ from typing import Any
 import aiomqtt
 import orjson
 
-from ..backoff import backoff_delay
 from ..control import Outcome, WriteResult
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
+from ..net.backoff import backoff_delay
 from .hass_discovery import HassNaming, discovery_configs
 from .mqtt_commands import (
     STORAGE_CONTROLS,

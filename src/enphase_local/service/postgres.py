@@ -33,9 +33,9 @@ from typing import Any
 
 import asyncpg
 
-from ..backoff import backoff_delay
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
+from ..net.backoff import backoff_delay
 from .postgres_migrate import migrate
 from .postgres_rows import RowMaker, Rows
 from .postgres_schema import GATEWAY_UPSERT, TABLES, insert_sql

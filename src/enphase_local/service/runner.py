@@ -37,12 +37,22 @@ def envoy_factory(entry: GatewayEntry, clock: Callable[[], float]) -> Callable[[
     """A function making the (unconnected) `Envoy` of one configured gateway."""
 
     def make() -> Envoy:
-        from .. import Envoy, TokenStore
-        from ..transport import Timeouts
+        from ..client import Envoy
+        from ..net.backoff import RetryPolicy
+        from ..net.credentials import CloudUrls
+        from ..net.exchange import Timeouts
+        from ..net.token_store import TokenStore
 
         kwargs: dict[str, Any] = {}
         if entry.timeout is not None:
             kwargs["timeouts"] = Timeouts(fast_s=entry.timeout, slow_s=max(entry.timeout, 60.0))
+        if entry.retries is not None:
+            kwargs["retry"] = RetryPolicy(attempts=entry.retries + 1)
+        if entry.enlighten_url or entry.entrez_url:
+            default = CloudUrls()
+            kwargs["cloud"] = CloudUrls(
+                entry.enlighten_url or default.enlighten, entry.entrez_url or default.entrez
+            )
         return Envoy(
             entry.host,
             token=entry.token,
@@ -158,7 +168,8 @@ async def demo_sites(presets: list[str], clock: Any) -> AsyncIterator[list[DemoS
 
 def _demo_envoy(gw: Any, clock: Any) -> Callable[[], Envoy]:
     def make() -> Envoy:
-        from .. import Envoy, Firmware
+        from ..client import Envoy
+        from ..firmware import Firmware
 
         if Firmware.parse(gw.firmware).uses_tokens:
             return Envoy(gw.https_host, token=gw.owner_token(), clock=clock)

@@ -72,6 +72,7 @@ class SiteBackend:
         self.controls = Controls(config)
         self.model = PhysicsModel(config, self.controls, seed, clock.now())
         self._stalled_v1: dict[str, Any] | None = None
+        self._live_meters: dict[str, Any] | None = None
         if config.quirks.v1_production_stalled:
             self._stalled_v1 = prod.v1_production(self._snapshot())
         self._routes = self._build_routes()
@@ -221,9 +222,7 @@ class SiteBackend:
         if cfg.has_ensemble:
             r["/ivp/ensemble/secctrl"] = lambda s, q: _json(ens.secctrl(s))
             r["/ivp/ensemble/status"] = lambda s, q: _json(ens.status(s))
-            r["/ivp/livedata/status"] = lambda s, q: _json(
-                met.livedata(s, {k: c.contact(k, s.t) for k in c.contact_status})
-            )
+            r["/ivp/livedata/status"] = lambda s, q: _json(self._livedata(s))
         if cfg.enpower:
             r["/ivp/ensemble/generator"] = lambda s, q: _json(ens.generator(s, c))
         if cfg.generator:
@@ -239,6 +238,13 @@ class SiteBackend:
             r["/ivp/meters/reports"] = lambda s, q: _json(met.reports(s))
         if fw.at_least(8, 2):
             r["/ivp/pdm/device_data"] = lambda s, q: _json(prod.device_data(s))
+
+    def _livedata(self, s: SiteState) -> dict[str, Any]:
+        """Live data; while its stream is off, the values of the last live moment (stale)."""
+        if s.live_stream or self._live_meters is None:
+            self._live_meters = met.live_meters(s)
+        contacts = {k: self.controls.contact(k, s.t) for k in self.controls.contact_status}
+        return met.livedata(s, contacts, self._live_meters)
 
     def _since(self) -> str:
         when = datetime.fromtimestamp(self._cfg.installed, ZoneInfo(self._cfg.timezone))

@@ -17,6 +17,8 @@ simulated clock starts at 11:00 local time of the site, today, and runs
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 import time
 import zoneinfo
 
@@ -51,11 +53,16 @@ async def _demo(
     config = PRESETS[preset]
     clock = SimClock(start=demo_start(config.timezone), speed=speed)
     backend = SiteBackend(config, clock, seed=0)
+    # a throwaway token store: the simulator's certificate must not be trusted in the user's
+    scratch = tempfile.TemporaryDirectory(prefix="enphase-demo-")
+    store = os.path.join(scratch.name, "tokens.json")
     async with SimulatedGateway(backend, clock=clock) as gw:
         if Firmware.parse(gw.firmware).uses_tokens:
-            settings = Settings(host=gw.https_host, token=gw.owner_token())
+            settings = Settings(host=gw.https_host, token=gw.owner_token(), token_store=store)
         else:
-            settings = Settings(host=gw.http_host, username="envoy", password=gw.owner_password)
+            settings = Settings(
+                host=gw.http_host, username="envoy", password=gw.owner_password, token_store=store
+            )
         click.echo(
             f"enphase demo: simulated {preset} gateway {gw.serial} (firmware {gw.firmware}) "
             f"at {gw.https_url}, clock {speed:g}x",

@@ -206,7 +206,9 @@ class GatewayCore:
             reply = self._spoil_data(path, reply, fields)
         if reply is None and path == STREAM_PATH and request.method == "GET":
             # The backend has no stream of its own: build one from its meter views.
-            return await serve_stream(request, self.backend, interval_s=self.stream_interval_s)
+            return await serve_stream(
+                request, self.backend, interval_s=self.stream_interval_s, faults=self.faults.stream
+            )
         if reply is None and path in ("/info", "/info.xml") and request.method == "GET":
             reply = self._fallback_info(now)
         if reply is None:

@@ -17,6 +17,9 @@ Why: a client is only as good as its handling of a slow, fragile gateway
     zero-next[=N][@PATH]         the next N answers of each data endpoint read all zero
     eim-inactive-next[=N]        5.3.5528/8.3.5528: production eim `activeCount: 0`, garbage values
     storage-ct-half-next[=N]     8.3.6000+: storage CT phase B all zero, totals = phase A
+    stream-bursts[=on|off]       /stream/meter holds frames 3-13 periods, then bursts <= 8
+    stream-drop-next[=N]         the next N stream frames are cut mid-frame, connection closed
+    stream-stall[=PERIODS]       the stream sends nothing for PERIODS (60), then a burst
     expire-tokens                every token and session issued so far stops working
     unauthorized=PATH[,PATH]     early 7.x quirk: these endpoints answer 401 for no reason
     production-401               3.x/4.x quirk: /production answers 401 even with credentials
@@ -41,6 +44,7 @@ from typing import Any, Literal
 from enphase_local.firmware import Firmware
 
 from ..clock import SimClock
+from .stream import StreamFaults
 from .tamper import DataFaultQueue
 
 __all__ = [
@@ -159,6 +163,7 @@ class Faults:
         self.reboot_until: float | None = None
         self._restart: Restart | None = None
         self.data = DataFaultQueue()
+        self.stream = StreamFaults(self._seed)
         self.token_generation = 0
         self.unauthorized_paths: set[str] = set()
         self.production_401 = False
@@ -328,6 +333,12 @@ class Faults:
         elif name == "reboot":
             seconds, _, firmware = value.partition(":")
             self.reboot(float(seconds or 60), firmware=firmware or None)
+        elif name == "stream-bursts":
+            self.stream.bursty = value.lower() not in ("0", "false", "off")
+        elif name == "stream-drop-next":
+            self.stream.drop_next(int(value or 1))
+        elif name == "stream-stall":
+            self.stream.stall(int(value or 60))
         elif name == "zero-next":
             self.zero_next(int(value or 1), path=path_or_none)
         elif name == "eim-inactive-next":
@@ -359,6 +370,7 @@ class Faults:
             "reboot_until": self.reboot_until,
             "reboot_firmware": self._restart.firmware if self._restart else None,
             "data_faults": self.data.to_list(),
+            "stream": self.stream.to_dict(),
             "token_generation": self.token_generation,
             "unauthorized_paths": sorted(self.unauthorized_paths),
             "production_401": self.production_401,

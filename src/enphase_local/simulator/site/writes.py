@@ -57,7 +57,7 @@ class Controls:
         self.contact_settle_until: dict[str, float] = {}
         self.gen_mode, self.gen_schedule, self.gen_config = default_gen_docs(cfg)
         self.acb_sleep: dict[str, tuple[int, int]] = {}
-        self.live_stream = False
+        self.live_until = float("-inf")  # live data streams while t < live_until
 
     # --- queries -----------------------------------------------------------------------
     def storage_at(self, t: float) -> StorageNow:
@@ -73,17 +73,35 @@ class Controls:
         )
 
     def relay_oper(self, t: float) -> str:
+        """`mains_oper_state` at `t`: the relay moves `relay_delay_s` after the request.
+
+        From 8.3.6000, opening tops the batteries off first (`relay_top_off_s`): the
+        state reads ``open synchronizing``, then ``open synchronized``, never ``open``.
+        """
+        if self.relay_admin == "open" and self.cfg.fw.at_least(8, 3, 6000):
+            if t < self.relay_changed_at + self.cfg.relay_top_off_s:
+                return "open synchronizing"
+            return "open synchronized"
         if t >= self.relay_changed_at + self.cfg.relay_delay_s:
             return self.relay_admin
         return self.relay_prev_oper
 
     def grid_connected(self, t: float) -> bool:
-        return self.relay_oper(t) == "closed"
+        """Whether the relay is physically closed (synchronizing is still on grid)."""
+        return self.relay_oper(t) in ("closed", "open synchronizing")
+
+    def topping_off(self, t: float) -> bool:
+        """8.3.6000+: the batteries charge before the relay opens."""
+        return self.relay_oper(t) == "open synchronizing"
 
     def contact(self, cid: str, t: float) -> str:
         if t < self.contact_settle_until.get(cid, float("-inf")):
             return "open"
         return self.contact_status[cid]
+
+    def live_stream(self, t: float) -> bool:
+        """Whether live data streams at `t` (it turns itself off `livedata_timeout_s` after on)."""
+        return t < self.live_until
 
     def gen_cmd(self) -> str:
         return str(self.gen_mode.get("gen_cmd", "off"))
@@ -160,6 +178,8 @@ def _relay(c: Controls, doc: dict[str, Any], now: float) -> Reply:
     state = doc.get("mains_admin_state")
     if state not in ("open", "closed"):
         return _bad('body must be {"mains_admin_state": "open"|"closed"}')
+    if state == c.relay_admin:
+        return _ok({"mains_admin_state": state})  # already asked: nothing starts again
     c.relay_prev_oper = c.relay_oper(now)
     c.relay_admin = state
     c.relay_changed_at = now
@@ -247,8 +267,8 @@ def _acb_sleep(c: Controls, doc: dict[str, Any], now: float, *, wake: bool) -> R
 def _stream(c: Controls, doc: dict[str, Any], now: float) -> Reply:
     if doc.get("enable") not in (0, 1):
         return _bad('body must be {"enable": 1} or {"enable": 0}')
-    c.live_stream = doc["enable"] == 1
-    return _ok({"sc_stream": "enabled" if c.live_stream else "disabled"})
+    c.live_until = now + c.cfg.livedata_timeout_s if doc["enable"] == 1 else float("-inf")
+    return _ok({"sc_stream": "enabled" if c.live_stream(now) else "disabled"})
 
 
 Handler = Callable[[Controls, dict[str, Any], float], Reply]
