@@ -27,6 +27,9 @@ from tests.soak.driver import RATES, SoakReport, run_soak  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 BEGIN, END = "<!-- soak:begin -->", "<!-- soak:end -->"
+KEPT_MARKER = (  # bench/report.py keeps what follows it
+    "<!-- Figures below come from the other bench scripts; bench/report.py keeps them. -->"
+)
 CALM_MINUTES = 30
 
 
@@ -105,7 +108,9 @@ def write(section: str) -> None:
         head, rest = text.split(BEGIN, 1)
         tail = rest.split(END, 1)[1].lstrip("\n")
         text = head + section + tail
-    else:
+    else:  # after bench/report.py's marker, so that its rewrites keep this section
+        if KEPT_MARKER not in text:
+            text = text.rstrip("\n") + "\n\n" + KEPT_MARKER
         text = text.rstrip("\n") + "\n\n" + section
     RESULTS.write_text(text)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -51,8 +50,7 @@ from .net.reader import SourceRefused, read_source
 from .net.stats import TransportStats
 from .net.token_auth import TokenAuth
 from .net.token_store import TokenStore
-from .net.transport import Transport
-from .net.trust import CertificateTrust
+from .net.transport import CertificateTrust, Transport, Verify
 from .sources.keys import SourceKey
 from .sources.registry import Role, Source, Speed
 from .sources.table import SOURCES
@@ -84,15 +82,11 @@ class Envoy:
         retry: RetryPolicy | None = None,
         update_budget_s: float | None = None,
         pin: str | None = None,
-        verify: bool | ssl.SSLContext = False,
+        verify: Verify = False,
     ) -> None:
-        """`pin`: the SHA-256 fingerprint the gateway's certificate must have; `verify`: check
-        it against certificate authorities instead (True or an `ssl.SSLContext`). Neither:
-        trust on first use, remembered in `token_store` when given (see docs/security.md)."""
         self.host = host
-        self._credentials = Credentials(
-            token, username, password, token_store, cloud or CloudUrls()
-        )
+        cloud = cloud or CloudUrls()
+        self._credentials = Credentials(token, username, password, token_store, cloud)
         self._session = session
         self._clock = clock
         self._sleep = sleep
@@ -187,7 +181,6 @@ class Envoy:
         endpoints); `update` completes the probe when first called.
         """
         await self._read_info()
-        self._transport.trust.bind(self.info.serial, self._transport.netloc)  # before credentials
         self._auth, self.auth_kind, self._digest_role = choose_authenticator(
             self.info, self._credentials, session=self._session, clock=self._clock
         )

@@ -114,16 +114,28 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
 
 @click.command("collect")
 @click.argument("host", required=False)
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML file.")
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="TOML listing gateways."
+)
 @click.option("--db", type=click.Path(path_type=Path), help="History file (SQLite).")
 @click.option("--interval", type=click.FloatRange(min=1), help="Seconds between updates [60].")
-@click.option("--keep-live-days", type=click.FloatRange(min=0, min_open=True), help="[7]")
+@click.option(
+    "--keep-live-days",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Days of live-rate power to keep; minutes are kept for ever [7].",
+)
 @click.option("--port", type=click.IntRange(0, 65535), help="Dashboard and /metrics port [8787].")
 @click.option("--lan", is_flag=True, help="Listen on every interface, not only 127.0.0.1.")
 @connection_flags
 @click.option("--demo", is_flag=True, help="Collect from built-in simulated gateways.")
 @click.option("--demo-preset", multiple=True, help="Simulated site(s) [battery-backup].")
-@click.option("--demo-speed", type=click.FloatRange(min=1), default=1440.0, show_default=True)
+@click.option(
+    "--demo-speed",
+    type=click.FloatRange(min=1),
+    default=1440.0,
+    show_default=True,
+    help="Simulated seconds per real second (1440: a day a minute).",
+)
 def collect(
     *,
     host: str | None,
@@ -150,7 +162,8 @@ def collect(
         unknown = [p for p in presets if p not in PRESETS]
         if unknown:
             raise click.UsageError(f"unknown preset(s) {unknown}: use {', '.join(sorted(PRESETS))}")
-        config = CollectConfig(gateways=())
+        # stale means "nothing for 10 real seconds", whatever the clock's speed
+        config = CollectConfig(gateways=(), stale_after_s=max(180.0, 10 * demo_speed))
         if db is None:
             db = Path(tempfile.mkdtemp(prefix="enphase-demo-")) / "history.db"
     else:
@@ -226,7 +239,8 @@ def _rows(
     help="Energy per flow (from counters), mean/min/max power, or per microinverter.",
 )
 @click.option("--serial", multiple=True, help="Only these gateways.")
-@click.option("--utc", is_flag=True, help="Buckets in UTC rather than local time.")
+@click.option("--tz", "zone", metavar="ZONE", help="Buckets in this IANA zone [local time].")
+@click.option("--utc", is_flag=True, help="Buckets in UTC (same as --tz UTC).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def history(
@@ -237,6 +251,7 @@ def history(
     every: str,
     what: str,
     serial: tuple[str, ...],
+    zone: str | None,
     utc: bool,
     as_csv: bool,
     as_json: bool,
@@ -257,10 +272,17 @@ def history(
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         rows = _rows(
-            what, conn, (t_start, t_end), every, tz="utc" if utc else "localtime", serials=serial
+            what,
+            conn,
+            (t_start, t_end),
+            every,
+            tz="utc" if utc else zone or "localtime",
+            serials=serial,
         )
     except sqlite3.Error as err:
         raise click.ClickException(f"cannot read {path}: {err}") from None
+    except ValueError as err:  # an unknown zone
+        raise click.UsageError(str(err)) from None
     if as_json:
         click.echo(json.dumps(rows, indent=1))
     elif as_csv:

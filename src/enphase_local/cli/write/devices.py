@@ -17,7 +17,7 @@ import click
 
 from ...control import Control, WriteResult
 from ...sources.dry_contacts import SETTABLE_FIELDS
-from ..connect import HostFirst, HostFirstGroup
+from ..connect import HostFirst, HostFirstGroup, connection_flags
 from .run import ask, common, minutes, run_action, target_host
 
 __all__ = ["acb_sleep", "contact_settings", "generator"]
@@ -88,7 +88,8 @@ def contact_settings(
 
 @click.group("generator", cls=HostFirstGroup)
 @click.argument("host", required=False, metavar="[HOST]")
-def generator(host: str | None) -> None:
+@connection_flags
+def generator(host: str | None, **_connection: Any) -> None:
     """Generator: mode, exercise schedule, charging the batteries from it."""
 
 
