@@ -12,7 +12,6 @@ import time
 from enphase_local.client import Envoy
 from enphase_local.net.exchange import Timeouts
 from enphase_local.simulator import LatencyProfile
-from enphase_local.sources.keys import SourceKey
 from tests.simkit import envoy_for, gateway
 
 
@@ -154,7 +153,6 @@ def test_default_budget_is_a_few_slow_timeouts() -> None:
     envoy = Envoy("127.0.0.1", token="x", timeouts=Timeouts(fast_s=5, slow_s=20))
     assert 40 <= envoy.update_budget_s <= 60
     assert Envoy("127.0.0.1", token="x", update_budget_s=7).update_budget_s == 7
-    assert SourceKey.INFO  # the identity source exists (used above through stats paths)
 
 
 # -- data faults of real gateways, through the simulator's knobs ---------------------------
