@@ -19,7 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enphase_local.errors import EnvoyParseError
+from enphase_local.models.energy import EnergyReading
+from enphase_local.models.meters import ELECTRICAL_FIELDS, MeterChannel, MeterReading
 from enphase_local.sources import inverters, meters, production
+from enphase_local.sources.bounds import (
+    ImplausibleValue,
+    check_energy_reading,
+    check_meter_reading,
+    energy_reading_plausible,
+    meter_reading_plausible,
+)
 from tests.fuzz import mutated_json
 from tests.hypothesis_profile import examples
 from tests.support import needs_real, real_body, real_cases
@@ -108,3 +117,47 @@ def test_mutated_captures_parse_the_same_both_ways(name: str, data: st.DataObjec
     fast, checked = _both(name, data.draw(mutated_json(doc, max_changes=3)))
     assert fast == checked
     assert _types(fast) == _types(checked)
+
+
+# --- the bounds' yes/no answers agree with their checks -----------------------------------
+
+EDGES = [None, 0.0, -1.0, 1e6, 1e6 + 1, -1e6 - 1, 1e11, 1e11 + 1, -1e4 - 1, 1500.0, 1501.0]
+EDGES += [float("nan"), float("inf"), -float("inf")]
+
+
+@given(
+    values=st.lists(st.sampled_from(EDGES), min_size=6, max_size=6),
+    signed=st.booleans(),
+)
+def test_energy_plausibility_agrees_with_the_check(values: list[Any], signed: bool) -> None:
+    watts, today, week, lifetime, volts, amps = values
+    reading = EnergyReading(
+        watts if watts is not None else 0.0, today, week, lifetime, "s", volts=volts, amps=amps
+    )
+    try:
+        check_energy_reading(reading, "body", signed=signed)
+        passed = True
+    except ImplausibleValue:
+        passed = False
+    assert energy_reading_plausible(reading, signed=signed) is passed
+
+
+@given(values=st.lists(st.sampled_from([v for v in EDGES if v is not None]), min_size=10))
+def test_meter_plausibility_agrees_with_the_check(values: list[float]) -> None:
+    def part(i: int) -> dict[str, float]:
+        names = ("watts", "wh_delivered", "wh_received", "amps", "volts")
+        return {name: values[(i + k) % len(values)] for k, name in enumerate(names)}
+
+    def electrical(i: int) -> dict[str, float]:
+        return dict.fromkeys(ELECTRICAL_FIELDS, 1.0) | part(i)
+
+    channels = tuple(MeterChannel(**electrical(i), phase="L1", eid=1, timestamp=1) for i in (1, 2))
+    reading = MeterReading(
+        **electrical(0), eid=1, timestamp=1, volts_sum=values[-1], channels=channels
+    )
+    try:
+        check_meter_reading(reading, "body[0]")
+        passed = True
+    except ImplausibleValue:
+        passed = False
+    assert meter_reading_plausible(reading) is passed

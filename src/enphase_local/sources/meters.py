@@ -27,6 +27,7 @@ from ..models.meters import (
     per_phase_volts,
 )
 from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser, plain_numbers
+from .bounds import check_meter_reading, meter_reading_plausible
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
@@ -190,7 +191,13 @@ def parse_meter_readings(data: Any) -> tuple[MeterReading, ...]:
 
     Includes any extra entry for an eid `/ivp/meters` does not list: the join drops it.
     """
-    return tuple(_reading(m) for m in _objs(data))
+    readings: list[MeterReading] = []
+    for m in _objs(data):
+        reading = _reading(m)
+        if not meter_reading_plausible(reading):  # bounds: messages built only on a "no"
+            check_meter_reading(reading, m.where)
+        readings.append(reading)
+    return tuple(readings)
 
 
 def _line(c: Obj, phase: str) -> MeterReportLine:
