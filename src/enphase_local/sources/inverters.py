@@ -164,7 +164,7 @@ def _plain_detail(eid: str, dev: dict[str, Any]) -> InverterDetail | None:
         )
         serial, end, duration = dev["sn"], last["endDate"], last["duration"]
         rssi, issi = last.get("rssi"), last.get("issi")
-    except (KeyError, IndexError, TypeError):
+    except (KeyError, IndexError, TypeError, AttributeError):  # AttributeError: no __getitem__
         return None
     if not (
         type(dev["channels"]) is list
