@@ -122,36 +122,37 @@ def check_meter_reading(reading: MeterReading, where: str) -> MeterReading:
 # `check` refuses them.
 
 
-def _ok(value: float | None, bound: Bound) -> bool:
-    return value is None or bound.low <= value <= bound.high
-
-
 def energy_reading_plausible(reading: EnergyReading, *, signed: bool) -> bool:
     """True when `check_energy_reading` would pass `reading`."""
     period = SIGNED_WH if signed else PERIOD_WH
+    lifetime = SIGNED_WH if signed else LIFETIME_WH
+    today, week, life = reading.wh_today, reading.wh_last_7_days, reading.wh_lifetime
+    volts, amps = reading.volts, reading.amps
     return (
-        _ok(reading.watts, POWER_W)
-        and _ok(reading.wh_today, period)
-        and _ok(reading.wh_last_7_days, period)
-        and _ok(reading.wh_lifetime, SIGNED_WH if signed else LIFETIME_WH)
-        and _ok(reading.volts, VOLTS)
-        and _ok(reading.amps, AMPS)
-    )
-
-
-def _channel_ok(part: MeterReading | MeterChannel) -> bool:
-    return (
-        POWER_W.low <= part.watts <= POWER_W.high
-        and SIGNED_WH.low <= part.wh_delivered <= SIGNED_WH.high
-        and SIGNED_WH.low <= part.wh_received <= SIGNED_WH.high
-        and AMPS.low <= part.amps <= AMPS.high
+        POWER_W.low <= reading.watts <= POWER_W.high
+        and (today is None or period.low <= today <= period.high)
+        and (week is None or period.low <= week <= period.high)
+        and (life is None or lifetime.low <= life <= lifetime.high)
+        and (volts is None or VOLTS.low <= volts <= VOLTS.high)
+        and (amps is None or AMPS.low <= amps <= AMPS.high)
     )
 
 
 def meter_reading_plausible(reading: MeterReading) -> bool:
     """True when `check_meter_reading` would pass `reading`."""
-    return (
-        _channel_ok(reading)
-        and VOLTS.low <= reading.volts_sum <= VOLTS.high
-        and all(_channel_ok(channel) for channel in reading.channels)
-    )
+    if not VOLTS.low <= reading.volts_sum <= VOLTS.high:
+        return False
+    w_lo, w_hi, e_lo, e_hi, a_lo, a_hi = _CHANNEL_LIMITS
+    for part in (reading, *reading.channels):
+        if not (
+            w_lo <= part.watts <= w_hi
+            and e_lo <= part.wh_delivered <= e_hi
+            and e_lo <= part.wh_received <= e_hi
+            and a_lo <= part.amps <= a_hi
+        ):
+            return False
+    return True
+
+
+# What `_check_channel` checks, as one tuple for the loop above.
+_CHANNEL_LIMITS = (POWER_W.low, POWER_W.high, SIGNED_WH.low, SIGNED_WH.high, AMPS.low, AMPS.high)
