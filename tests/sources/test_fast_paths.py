@@ -36,12 +36,14 @@ from tests.support import needs_real, real_body, real_cases
 # module, attribute: the fast path to switch off (returning None means "not ordinary")
 FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
     "ivp_meters_readings": [(meters, "_plain_channel"), (meters, "plain_numbers")],
+    "ivp_meters": [(meters, "_plain_config")],
     "ivp_pdm_device_data": [(inverters, "_plain_detail")],
     "api_v1_production_inverters": [(inverters, "_plain_inverter")],
     "production.json_details_1": [(production, "_plain_reading")],
 }
 PARSERS: dict[str, Callable[[bytes], Any]] = {
     "ivp_meters_readings": meters.parse_meter_readings,
+    "ivp_meters": meters.parse_meters,
     "ivp_pdm_device_data": inverters.parse_device_data,
     "api_v1_production_inverters": inverters.parse_inverters_v1,
     "production.json_details_1": production.parse_production_json,

@@ -73,10 +73,45 @@ def _config(m: Obj) -> MeterConfig:
     )
 
 
+_TEXT_OR_NULL = frozenset({str, type(None)})
+
+
+def _plain_config(m: dict[str, Any]) -> MeterConfig | None:
+    """`_config` for the ordinary CT, read directly; None when unusual (`_config` says why)."""
+    eid, count, flags = m.get("eid"), m.get("phaseCount"), m.get("statusFlags")
+    texts = (m.get("state"), m.get("measurementType"), m.get("phaseMode"), m.get("meteringStatus"))
+    if not (
+        type(eid) is int
+        and type(count) is int
+        and _INT_MIN <= eid <= _INT_MAX
+        and _INT_MIN <= count <= _INT_MAX
+        and _TEXT_OR_NULL.issuperset(map(type, texts))
+        and (flags is None or (type(flags) is list and _TEXT.issuperset(map(type, flags))))
+    ):
+        return None
+    state, kind, mode, status = texts
+    return MeterConfig(
+        eid,
+        MeterState.parse(state),
+        CtType.parse(kind),
+        PhaseMode.parse(mode),
+        count,
+        MeteringStatus.parse(status),
+        tuple(flags) if flags else (),
+    )
+
+
+_TEXT = frozenset({str})
+
+
 @json_parser(METERS_PATH)
 def parse_meters(data: Any) -> tuple[MeterConfig, ...]:
     """``/ivp/meters`` -> the configured CTs, in the gateway's order (eids unique)."""
-    configs = tuple(_config(m) for m in _objs(data))
+    items = as_list(data)
+    configs = tuple(
+        (_plain_config(m) if type(m) is dict else None) or _config(as_obj(m, f"body[{i}]"))
+        for i, m in enumerate(items)
+    )
     eids = [c.eid for c in configs]
     if len(set(eids)) != len(eids):
         raise ShapeError(f"body: duplicate meter eid in {eids}")
