@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +52,7 @@ from .errors import (
     EnvoyParseError,
 )
 from .firmware import Firmware
+from .live import LiveFeed, LiveFrame, LiveLink, LiveOptions, live_frames
 from .models.gateway import GatewayInfo, HomeInfo
 from .models.snapshot import GatewaySummary, Snapshot
 from .net.backoff import RetryPolicy
@@ -123,6 +124,7 @@ class Envoy:
         self._plan: dict[SourceKey, float] = {}
         self._update_task: asyncio.Task[Snapshot] | None = None
         self._connected = False
+        self._live_feed = LiveFeed()
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -340,6 +342,12 @@ class Envoy:
         )
         self._cache.baseline = CtBaseline(ct_counters(meters)[0])
 
+    def live(self, interval: float = 1.0, **options: Any) -> AsyncIterator[LiveFrame]:
+        """Balanced power flows every `interval` s until you break out (docs/live.md)."""
+        parts = (self._transport, lambda: self._auth, self._cache, self.source_status)
+        link = LiveLink(*parts, self._live_feed, self.update, self._clock, self._sleep, self.host)
+        return live_frames(link, LiveOptions(interval=interval, **options))
+
     # -- update -----------------------------------------------------------------
 
     async def update(self) -> Snapshot:
@@ -372,6 +380,7 @@ class Envoy:
         gentle = in_outage_window(now, tz)
         self._force_new_day(now, tz)
         due = self._schedule.due([SOURCES[k] for k in self._plan if k != SourceKey.INFO], now)
+        due = [s for s in due if not self._live_feed.serves(s.key, now)]  # live() reads them
         production_due = any(s.key == cache.production_key for s in due)
         failures: list[EnvoyError] = []
         for source in due:
