@@ -22,17 +22,20 @@ async def test_every_preset_gives_a_complete_snapshot(preset: str) -> None:
     assert gw.log.max_in_flight == 1
     if Capability.METERS in envoy.capabilities:
         # CT-backed flows are the model's flows at this instant
-        # batteries sit on the production circuit: the production CT sees them too
-        expected = state["pv_w"] + state["battery_w"] + state["acb_w"]
-        assert snap.production.watts == pytest.approx(expected, abs=2)
+        # the production CT measures PV only (batteries sit on its load side)
+        assert snap.production.watts == pytest.approx(state["pv_w"], abs=2)
         assert snap.net_consumption is not None
         assert snap.net_consumption.watts == pytest.approx(state["grid_w"], abs=2)
         # the firmware never fills net today / 7 days: None, not a fake number
         assert snap.net_consumption.wh_today is None
         assert snap.net_consumption.wh_last_7_days is None
-        # the house load, derived from the CTs as the gateway does
+        # total consumption, derived from the CTs as the gateway does (production + net:
+        # battery charging counts as consumption); the balanced house load is in `flow`
         assert snap.consumption is not None
-        assert snap.consumption.watts == pytest.approx(state["load_w"], abs=2)
+        batteries = state["battery_w"] + state["acb_w"] + state["generator_w"]
+        assert snap.consumption.watts == pytest.approx(state["load_w"] - batteries, abs=2)
+        assert snap.flow is not None
+        assert snap.flow.house_watts == pytest.approx(state["load_w"], abs=4)
     if Capability.ENCHARGE in envoy.capabilities:
         assert snap.battery is not None
         assert snap.battery.soc_percent == pytest.approx(state["soc_percent"], abs=1)

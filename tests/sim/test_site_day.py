@@ -52,7 +52,8 @@ def test_day_counters_soc_and_midnight(name: str) -> None:
             "exp": readings[1]["actEnergyRcvd"],
         }
         for key, value in lifetimes.items():
-            assert value >= last_life.get(key, 0.0) - 1e-6, (key, t)
+            # 2 mWh: per-phase values are rounded to 1 mWh before they are summed
+            assert value >= last_life.get(key, 0.0) - 2e-3, (key, t)
         last_life = lifetimes
         if prod["whToday"] < last_today:
             resets += 1

@@ -40,6 +40,7 @@ from .cache import SourceCache
 
 __all__ = [
     "FRESH_SLACK_S",
+    "NEGATIVE_HOUSE_W",
     "Known",
     "battery_known",
     "cache_flow",
@@ -64,6 +65,17 @@ class Known:
 def _sum(values: Iterable[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return sum(present) if present else None
+
+
+NEGATIVE_HOUSE_W = 50.0
+"""A house load below minus this is impossible: the CT that made it so is not believed."""
+
+
+def _implausible(solar: float | None, grid: float | None, storage: float | None) -> bool:
+    """A storage CT that makes the house a producer (8.2.127 capture: -2580 W on the storage
+    CT while the batteries report charging at 641 W) is miswired or misconfigured."""
+    house = _house(solar, grid, storage, None)
+    return house is not None and house < -NEGATIVE_HOUSE_W
 
 
 def _house(
@@ -161,9 +173,10 @@ def _ct_frame(
     solar_w, grid_w, storage_w = total(solar), total(grid), total(storage)
     as_of: dict[str, float] = {}
     battery_w = storage_w
-    if battery is not None and storage_w is None:
+    if battery is not None and (storage_w is None or _implausible(solar_w, grid_w, storage_w)):
         battery_w = battery.watts
         as_of["battery"] = battery.at
+        storage = None  # the per-phase storage CT values are no better than its total
     phases: dict[str, LivePhase] = {}
     per = {k: v for k, v in (("s", solar), ("g", grid), ("b", storage)) if isinstance(v, Mapping)}
     names = sorted({p for v in per.values() for p in v})

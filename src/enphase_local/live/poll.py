@@ -29,11 +29,12 @@ from ..sources.meters import METERS_READINGS
 from ..sources.registry import Speed
 from .link import LiveLink, LiveOptions
 
-__all__ = ["ENABLE_PATH", "LivedataPoller", "ReadingsPoller", "cached_battery"]
+__all__ = ["ENABLE_PATH", "ENABLE_SPACING_S", "LivedataPoller", "ReadingsPoller", "cached_battery"]
 
 _LOGGER = logging.getLogger("enphase_local.live")
 
 ENABLE_PATH = "/ivp/livedata/stream"
+ENABLE_SPACING_S = 30.0
 
 
 def cached_battery(link: LiveLink) -> tuple[Known | None, float | None]:
@@ -66,27 +67,39 @@ class LivedataPoller:
         self.options = options
         self.enabled_at: float | None = None
         self.enables = 0
+        self.tried_at: float | None = None
         self._last: tuple[Any, ...] | None = None
 
     async def poll(self, now: float) -> tuple[LiveFrame, bool]:
-        """One read: the frame, and whether it brought fresh data."""
+        """One read (two when the stream had to be turned on): the frame, and whether it
+        brought fresh data."""
+        live = await self._read(now)
+        if not live.stream_enabled and self._may_enable(now):
+            await self._enable(now, "it was off")
+            live = await self._read(now)  # the gateway refreshes at once once enabled
+        elif live.stream_enabled and self.enabled_at is None:
+            self.enabled_at = now  # on already (someone enabled it): renew from now on
+        elif live.stream_enabled and now - (self.enabled_at or now) >= self.options.renew_every:
+            await self._enable(now, "renewal")
+        signature = (live.last_update, tuple((k, f.watts) for k, f in live.flows.items()))
+        fresh = live.stream_enabled and signature != self._last
+        self._last = signature
+        return from_livedata(live, now), fresh
+
+    async def _read(self, now: float) -> LiveData:
         link = self.link
         live: LiveData = await read_source(link.transport, link.auth(), LIVEDATA, retry=False)
         link.cache.put(self.key, live, now)
         link.feed.mark(self.key, now, self.options.interval)
-        signature = (live.last_update, tuple((k, f.watts) for k, f in live.flows.items()))
-        fresh = live.stream_enabled and signature != self._last
-        self._last = signature
-        if not live.stream_enabled:
-            await self._enable(now, "it was off")
-        elif self.enabled_at is None:
-            self.enabled_at = now  # on already (someone enabled it): renew from now on
-        elif now - self.enabled_at >= self.options.renew_every:
-            await self._enable(now, "renewal")
-        return from_livedata(live, now), fresh
+        return live
+
+    def _may_enable(self, now: float) -> bool:
+        """At most one enable per `ENABLE_SPACING_S` while the gateway keeps reading it off."""
+        return self.tried_at is None or now - self.tried_at >= ENABLE_SPACING_S
 
     async def _enable(self, now: float, why: str) -> None:
         link = self.link
+        self.tried_at = now
         result = await link.transport.request(
             "POST",
             ENABLE_PATH,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .views_production import LAG, LEAD, VAH, flow_electrics, r3
-from .views_state import Snapshot, production_ct
+from .views_state import Snapshot, computed_total, production_ct
 
 __all__ = ["CT_EIDS", "livedata", "meters", "readings", "reports"]
 
@@ -117,6 +117,9 @@ def readings(s: Snapshot) -> list[dict[str, Any]]:
 
 def _report_block(s: Snapshot, kind: str) -> dict[str, Any]:
     watts, dlvd, rcvd = _ct_series(s, kind)
+    if kind == "total-consumption":  # computed by the gateway, not measured
+        watts, dlvd, _, _ = computed_total(s)
+        rcvd = (0.0,) * s.cfg.phase_count
     lines = []
     for ph in range(s.cfg.phase_count):
         v = s.volts[ph]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .views_state import Snapshot, production_ct
+from .views_state import Snapshot, computed_total, production_ct
 
 __all__ = [
     "device_data",
@@ -102,7 +102,7 @@ def eim_entry(s: Snapshot, kind: str, *, lines: bool) -> dict[str, Any]:
         active = cfg.ct_enabled("net-consumption") or cfg.ct_enabled("total-consumption")
         net_life = tuple(i - e for i, e in zip(s.energy["imp"], s.energy["exp"], strict=True))
         net = (fl.grid, net_life, zeros, zeros)
-        total = (fl.load, s.energy["load"], s.today["load"], s.week["load"])
+        total = computed_total(s)
         data = net if kind == "net-consumption" or cfg.quirks.total_equals_net_8_3_5433 else total
     if not active:
         data = (zeros, zeros, zeros, zeros)

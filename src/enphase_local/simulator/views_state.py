@@ -16,7 +16,14 @@ from .physics import Flows, Model, hash_unit, smooth
 from .site import SiteConfig
 from .writes import Controls, StorageNow
 
-__all__ = ["WRAP_WH", "InverterReport", "Snapshot", "build_snapshot"]
+__all__ = [
+    "WRAP_WH",
+    "InverterReport",
+    "Snapshot",
+    "build_snapshot",
+    "computed_total",
+    "production_ct",
+]
 
 WRAP_WH = 1_190_000.0
 Energy = Mapping[str, tuple[float, ...]]
@@ -249,21 +256,29 @@ Series = tuple[float, ...]
 def production_ct(s: Snapshot) -> tuple[Series, Series, Series, Series, Series]:
     """What the production CT measures: (watts, delivered Wh, received Wh, today Wh, week Wh).
 
-    AC-coupled batteries (Encharge, ACB) sit on the production circuit, so the
-    production CT sees PV plus the batteries' flow (negative while they
-    charge). Real gateways compute total consumption as production CT + net
-    CT, leaving a storage CT out (the 8.2.127 capture: 1843.831 = 1714.424 +
-    129.407), which only adds up to the house load when that is so.
+    PV only. Enphase requires the production CT to measure only the PV output
+    circuits, with IQ / Encharge batteries on its load side, and the captures
+    agree (7.3.517_system_2: production CT 2660 W, inverters 2675 W while the
+    batteries charge at 2032 W); the AC Battery reports its own power in
+    production.json's ``storage`` section. Real gateways compute total
+    consumption as production CT + net CT, leaving a storage CT out (8.2.127:
+    1843.831 = 1714.424 + 129.407).
     """
-    cfg, fl, e = s.cfg, s.flows, s.energy
-    n = cfg.phase_count
-    if not (cfg.battery.count or cfg.acb.count):
-        return fl.pv, e["prod"], (0.0,) * n, s.today["prod"], s.week["prod"]
-    storage_w = (fl.batt + fl.acb) / n
+    cfg, e = s.cfg, s.energy
+    return s.flows.pv, e["prod"], (0.0,) * cfg.phase_count, s.today["prod"], s.week["prod"]
 
-    def plus(table: Energy) -> Series:
-        return tuple(table["prod"][i] + table["bout"][i] + table["aout"][i] for i in range(n))
 
-    received = tuple(e["bin"][i] + e["ain"][i] for i in range(n))
-    watts = tuple(p + storage_w for p in fl.pv)
-    return watts, plus(e), received, plus(s.today), plus(s.week)
+def computed_total(s: Snapshot) -> tuple[Series, Series, Series, Series]:
+    """Total consumption as the gateway computes it: production CT + net CT, per phase.
+
+    (watts, lifetime Wh, today Wh, week Wh). On battery sites this is not the
+    house load: it counts battery charging as consumption and leaves battery
+    discharge out, as real gateways do.
+    """
+    n = s.cfg.phase_count
+
+    def add(table: Energy) -> Series:
+        return tuple(table["prod"][i] + table["imp"][i] - table["exp"][i] for i in range(n))
+
+    watts = tuple(p + g for p, g in zip(s.flows.pv, s.flows.grid, strict=True))
+    return watts, add(s.energy), add(s.today), add(s.week)
