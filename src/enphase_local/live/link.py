@@ -41,6 +41,8 @@ class LiveOptions:
     `stall_reconnect`: reopen ``/stream/meter`` after this long without a frame
     (real stalls last up to 13 s).
     `backoff_cap`: the longest wait between reconnection attempts.
+    `jitter`: spread each wait uniformly up to its exponential ceiling (full
+    jitter, so many clients do not retry in step); False waits the ceiling.
     """
 
     interval: float = 1.0
@@ -49,6 +51,7 @@ class LiveOptions:
     renew_every: float = 300.0
     stall_reconnect: float = 20.0
     backoff_cap: float = 60.0
+    jitter: bool = True
 
     def __post_init__(self) -> None:
         if not self.interval > 0:

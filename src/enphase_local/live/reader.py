@@ -91,13 +91,13 @@ class _Run:
         return self.last
 
     def backoff(self) -> float:
-        delay = backoff_delay(
-            self.failures - 1,
-            base=self.options.interval,
-            cap=self.options.backoff_cap,
-            rng=self.rng,
-        )
-        return max(delay, self.options.interval)
+        """Seconds before the next try: exponential from one interval, capped, jittered."""
+        opts = self.options
+        attempt = self.failures - 1
+        if not opts.jitter:
+            return float(min(opts.backoff_cap, opts.interval * 2.0 ** min(attempt, 30)))
+        delay = backoff_delay(attempt, base=opts.interval, cap=opts.backoff_cap, rng=self.rng)
+        return max(delay, opts.interval)
 
     async def wait(self, until: float) -> AsyncIterator[LiveFrame]:
         """Sleep until `until`, repeating the last frame once per interval meanwhile."""
@@ -178,7 +178,8 @@ def _phase_count(link: LiveLink) -> int | None:
 
 async def live_frames(link: LiveLink, options: LiveOptions) -> AsyncIterator[LiveFrame]:
     """Balanced `LiveFrame`s about every `options.interval` seconds, until closed."""
-    await link.ready()
+    if not link.status:  # not probed yet: connect, probe and read once
+        await link.ready()
     candidates = available_sources(link, options)
     if not candidates:
         raise EnvoyFeatureUnavailable(
