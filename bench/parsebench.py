@@ -35,7 +35,7 @@ class _Resp:
 
 
 def _bodies(folder: Path) -> Any:
-    from enphase_local.simulator.replay import ReplayBackend
+    from enphase_local.simulator import ReplayBackend
 
     backend = ReplayBackend(folder)
 

@@ -21,12 +21,16 @@ import re
 import signal
 from pathlib import Path
 
-from enphase_local.simulator.backend import SiteBackend
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.faults import NO_LATENCY, REALISTIC_LATENCY, LatencyProfile
-from enphase_local.simulator.fleet import SimulatedFleet
-from enphase_local.simulator.presets import PRESETS
-from enphase_local.simulator.replay import ReplayBackend
+from enphase_local.simulator import (
+    NO_LATENCY,
+    PRESETS,
+    REALISTIC_LATENCY,
+    LatencyProfile,
+    ReplayBackend,
+    SimClock,
+    SimulatedFleet,
+    SiteBackend,
+)
 
 NOON = 1_781_546_400.0  # 2026-06-15 18:00 UTC, daylight in the presets' zones (as tests use)
 

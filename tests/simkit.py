@@ -9,11 +9,7 @@ from typing import Any
 
 from enphase_local.client import Envoy
 from enphase_local.firmware import Firmware
-from enphase_local.simulator.backend import SiteBackend
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.contract import Backend
-from enphase_local.simulator.replay import ReplayBackend
-from enphase_local.simulator.server import SimulatedGateway
+from enphase_local.simulator import Backend, ReplayBackend, SimClock, SimulatedGateway, SiteBackend
 
 # 2026-06-15 18:00 UTC: daylight in the presets' time zones (US and Europe)
 NOON = 1_781_546_400.0

@@ -18,11 +18,7 @@ from click.testing import CliRunner, Result
 
 from enphase_local.cli.app import cli
 from enphase_local.firmware import Firmware
-from enphase_local.simulator.backend import SiteBackend
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.contract import Backend
-from enphase_local.simulator.replay import ReplayBackend
-from enphase_local.simulator.server import SimulatedGateway
+from enphase_local.simulator import Backend, ReplayBackend, SimClock, SimulatedGateway, SiteBackend
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from enphase_local.simulator.replay import ReplayBackend
+from enphase_local.simulator import ReplayBackend
 
 from .conftest import SimThread, enphase
 from .contract import check_snapshot

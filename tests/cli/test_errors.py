@@ -10,7 +10,7 @@ import pytest
 from enphase_local.cli import read as read_module
 from enphase_local.cli import watch as watch_module
 from enphase_local.cli.app import main
-from enphase_local.simulator.faults import LatencyProfile
+from enphase_local.simulator import LatencyProfile
 
 from .conftest import SimThread, enphase
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from enphase_local.control import Outcome
-from enphase_local.simulator.clock import SimClock
+from enphase_local.simulator import SimClock
 from tests.simkit import envoy_for, gateway
 
 WRITE_PATHS = ("/admin/lib/tariff", "/ivp/ensemble/relay", "/ivp/ensemble/dry_contacts")

@@ -9,7 +9,7 @@ import pytest
 
 from enphase_local.errors import EnvoyConnectionError
 from enphase_local.net.exchange import Timeouts
-from enphase_local.simulator.faults import LatencyProfile
+from enphase_local.simulator import LatencyProfile
 from tests.simkit import envoy_for, gateway
 
 

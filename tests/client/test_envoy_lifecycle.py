@@ -6,10 +6,7 @@ import dataclasses
 
 import pytest
 
-from enphase_local.simulator.backend import SiteBackend
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.presets import PRESETS
-from enphase_local.simulator.server import SimulatedGateway
+from enphase_local.simulator import PRESETS, SimClock, SimulatedGateway, SiteBackend
 from tests.simkit import NOON, envoy_for, gateway
 
 

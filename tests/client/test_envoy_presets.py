@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from enphase_local.capabilities import Capability
-from enphase_local.simulator.presets import PRESETS
+from enphase_local.simulator import PRESETS
 from tests.simkit import envoy_for, gateway
 
 

@@ -9,8 +9,7 @@ import pytest
 from enphase_local.capabilities import Capability
 from enphase_local.control import Outcome
 from enphase_local.errors import EnvoyFeatureUnavailable
-from enphase_local.simulator.backend import SiteBackend
-from enphase_local.simulator.presets import PRESETS
+from enphase_local.simulator import PRESETS, SiteBackend
 from tests.control.test_target import SimTarget
 
 

@@ -20,8 +20,7 @@ from enphase_local.capabilities import Capability
 from enphase_local.control import Control
 from enphase_local.errors import EnvoyHTTPError
 from enphase_local.firmware import Firmware
-from enphase_local.simulator.backend import SiteBackend
-from enphase_local.simulator.clock import SimClock
+from enphase_local.simulator import SimClock, SiteBackend
 from enphase_local.sources.dry_contacts import DRY_CONTACT_SETTINGS, DRY_CONTACTS
 from enphase_local.sources.ensemble import ENSEMBLE_INVENTORY
 from enphase_local.sources.generator import GEN_CONFIG, GEN_MODE, GEN_SCHEDULE, GENERATOR

@@ -8,9 +8,8 @@ import aiohttp
 import jwt
 import pytest
 
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.cloud import CloudAccount, CloudEmulation
-from enphase_local.simulator.server import SimulatedGateway
+from enphase_local.simulator import SimClock, SimulatedGateway
+from enphase_local.simulator.serve.cloud import CloudAccount, CloudEmulation
 from tests.sim.test_server_kit import CLOCK_START, StubBackend
 
 

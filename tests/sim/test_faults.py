@@ -12,14 +12,14 @@ import aiohttp
 import orjson
 import pytest
 
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.faults import (
+from enphase_local.simulator import (
     NO_LATENCY,
     REALISTIC_LATENCY,
     Faults,
     LatencyProfile,
+    SimClock,
+    SimulatedGateway,
 )
-from enphase_local.simulator.server import SimulatedGateway
 from tests.sim.test_server_kit import CLOCK_START, StubBackend
 
 DROPPED = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)

@@ -7,9 +7,8 @@ import resource
 import aiohttp
 import pytest
 
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.fleet import SimulatedFleet, raise_open_file_limit
-from enphase_local.simulator.replay import ReplayBackend
+from enphase_local.simulator import ReplayBackend, SimClock, SimulatedFleet
+from enphase_local.simulator.fleet import raise_open_file_limit
 from tests.sim.test_server_kit import CLOCK_START, StubBackend
 from tests.support import REAL, needs_real
 

@@ -9,9 +9,8 @@ import aiohttp
 import pytest
 
 from enphase_local.firmware import Firmware
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.replay import ReplayBackend, capture_name
-from enphase_local.simulator.server import SimulatedGateway
+from enphase_local.simulator import ReplayBackend, SimClock, SimulatedGateway
+from enphase_local.simulator.replay import capture_name
 from tests.support import REAL, needs_real, real_folders
 
 # Path segments that contain an underscore themselves (so `_` is not a `/` there).

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 import jwt
 import pytest
 
-from enphase_local.simulator import auth as auth_module
-from enphase_local.simulator.auth import (
-    DigestAuth,
+from enphase_local.simulator.contract import JSON, Reply
+from enphase_local.simulator.serve import auth as auth_module
+from enphase_local.simulator.serve.auth import (
+    DigestVerifier,
     SessionStore,
     decode_token,
     installer_password,
@@ -22,8 +23,7 @@ from enphase_local.simulator.auth import (
     owner_password,
     parse_digest,
 )
-from enphase_local.simulator.contract import JSON, Reply
-from enphase_local.simulator.personalities import LEGACY, TOKEN, TOKEN_7X, personality_for
+from enphase_local.simulator.serve.personalities import LEGACY, TOKEN, TOKEN_7X, personality_for
 
 CLOCK_START = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 
@@ -188,7 +188,7 @@ def test_sessions_expire_after_idle_time() -> None:
 
 
 def test_digest_verify_by_hand() -> None:
-    auth = DigestAuth({"envoy": "123456"})
+    auth = DigestVerifier({"envoy": "123456"})
     challenge = auth.challenge()
     good = digest_header(challenge, "GET", "/ivp/meters", "envoy", "123456")
     assert auth.verify("GET", "/ivp/meters", good) == "envoy"

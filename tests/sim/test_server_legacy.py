@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.server import SimulatedGateway
+from enphase_local.simulator import SimClock, SimulatedGateway
 from tests.sim.test_server_kit import CLOCK_START, StubBackend, digest_header
 
 

@@ -8,10 +8,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.faults import LatencyProfile
-from enphase_local.simulator.reqlog import RequestLog
-from enphase_local.simulator.server import SimulatedGateway
+from enphase_local.simulator import LatencyProfile, SimClock, SimulatedGateway
+from enphase_local.simulator.serve.reqlog import RequestLog
 from tests.sim.test_server_kit import CLOCK_START, StubBackend
 
 

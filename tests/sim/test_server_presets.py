@@ -9,11 +9,10 @@ import aiohttp
 import orjson
 import pytest
 
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.server import SimulatedGateway
+from enphase_local.simulator import SimClock, SimulatedGateway
 
 backend_module = pytest.importorskip("enphase_local.simulator.backend")
-presets_module = pytest.importorskip("enphase_local.simulator.presets")
+presets_module = pytest.importorskip("enphase_local.simulator.site.presets")
 SiteBackend = backend_module.SiteBackend
 PRESET_NAMES = sorted(presets_module.PRESETS)
 

@@ -8,8 +8,7 @@ import aiohttp
 import jwt
 import pytest
 
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.server import SimulatedGateway
+from enphase_local.simulator import SimClock, SimulatedGateway
 from tests.sim.test_server_kit import CLOCK_START, StubBackend
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from enphase_local.simulator.presets import PRESETS
-from enphase_local.simulator.site import CT, SiteConfig, load_site, site_from_dict
+from enphase_local.simulator import PRESETS, SiteConfig, load_site
+from enphase_local.simulator.site.config import CT
+from enphase_local.simulator.site.load import site_from_dict
 
 REQUIRED = {
     "legacy-3x",

@@ -7,8 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from enphase_local.simulator.backend import SiteBackend
-from enphase_local.simulator.clock import SimClock
+from enphase_local.simulator import SimClock, SiteBackend
 from tests.sim.test_site_endpoints import noon
 
 HOURS = (-5.5, -3.0, 0.0, 2.25, 5.0)  # around 12:30 local: dawn, morning, noon, afternoon, evening

@@ -10,11 +10,9 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from enphase_local.simulator.backend import SiteBackend
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.presets import PRESETS
-from enphase_local.simulator.site import Counters, Quirks, SiteConfig
-from enphase_local.simulator.views_state import WRAP_WH
+from enphase_local.simulator import PRESETS, SimClock, SiteBackend, SiteConfig
+from enphase_local.simulator.site.config import Counters, Quirks
+from enphase_local.simulator.views.state import WRAP_WH
 
 
 def at(cfg: SiteConfig, day: int, hour: int, minute: int = 0) -> float:

@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from enphase_local.simulator.backend import SiteBackend
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.presets import PRESETS
+from enphase_local.simulator import PRESETS, SimClock, SiteBackend
 
 
 def site(name: str, hour: int = 12) -> tuple[SiteBackend, SimClock]:

@@ -6,9 +6,7 @@ import aiohttp
 import orjson
 import pytest
 
-from enphase_local.simulator.backend import SiteBackend
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.server import SimulatedGateway
+from enphase_local.simulator import SimClock, SimulatedGateway, SiteBackend
 
 START = 1_781_546_400.0
 

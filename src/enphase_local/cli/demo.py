@@ -22,7 +22,7 @@ import zoneinfo
 
 import click
 
-from ..simulator.presets import PRESETS
+from ..simulator import PRESETS
 from .config import Settings
 from .connect import connect, setup_logging
 from .errors import set_output
@@ -45,9 +45,7 @@ async def _demo(
     preset: str, *, speed: float, once: bool, as_json: bool, count: int | None, interval: float
 ) -> None:
     from ..firmware import Firmware
-    from ..simulator.backend import SiteBackend
-    from ..simulator.clock import SimClock
-    from ..simulator.server import SimulatedGateway
+    from ..simulator import SimClock, SimulatedGateway, SiteBackend
     from .watch import watch_loop
 
     config = PRESETS[preset]

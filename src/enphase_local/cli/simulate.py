@@ -20,9 +20,7 @@ from typing import Any
 
 import click
 
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.contract import Backend
-from enphase_local.simulator.faults import NO_LATENCY, REALISTIC_LATENCY, Faults
+from enphase_local.simulator import NO_LATENCY, REALISTIC_LATENCY, Backend, Faults, SimClock
 
 __all__ = ["simulate"]
 
@@ -35,7 +33,7 @@ def _fail(message: str) -> click.UsageError:
 
 def _preset_names() -> list[str]:
     try:
-        from enphase_local.simulator.presets import PRESETS
+        from enphase_local.simulator import PRESETS
     except ImportError:
         return []
     return list(PRESETS)
@@ -50,9 +48,7 @@ def _site_backends(
     preset: str | None, site: Path | None, count: int, clock: SimClock, seed: int
 ) -> list[Backend]:
     try:
-        from enphase_local.simulator.backend import SiteBackend
-        from enphase_local.simulator.presets import PRESETS
-        from enphase_local.simulator.site import load_site
+        from enphase_local.simulator import PRESETS, SiteBackend, load_site
     except ImportError as err:
         raise click.ClickException(
             f"the site model is not available ({err}); use --fixtures DIR"
@@ -80,7 +76,7 @@ def _site_backends(
 
 
 def _replay_backends(folder: Path, count: int) -> list[Backend]:
-    from enphase_local.simulator.replay import ReplayBackend
+    from enphase_local.simulator import ReplayBackend
 
     try:
         first = ReplayBackend(folder)
@@ -147,7 +143,7 @@ async def _serve(
     manifest: Path | None,
     echo: Callable[[str], None],
 ) -> None:
-    from enphase_local.simulator.fleet import SimulatedFleet
+    from enphase_local.simulator import SimulatedFleet
 
     profile = REALISTIC_LATENCY if latency == "realistic" else NO_LATENCY
     fleet = SimulatedFleet(

@@ -1,7 +1,7 @@
 """`SiteBackend`: the physical site model answering as a gateway (a `contract.Backend`).
 
 Each request first integrates the model up to the clock's now, then renders
-every body from one `Snapshot`. Which endpoints exist depends on hardware and
+every body from one `SiteState`. Which endpoints exist depends on hardware and
 firmware: legacy firmware answers the ensemble endpoints with the captured
 ``{ "error" : "404 - Not Found" }`` bodies (HTTP 404 on 3.x/4.x, 200 on 5.0.x),
 and None (plain 404) marks endpoints the site simply does not have.
@@ -16,18 +16,18 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from . import views_ensemble as ens
-from . import views_identity as ident
-from . import views_meters as met
-from . import views_production as prod
-from . import views_settings as sets
 from .clock import SimClock
 from .contract import HTML, XML, Reply
-from .physics import Model
-from .presets import PRESETS
-from .site import SiteConfig
-from .views_state import Snapshot, build_snapshot
-from .writes import Controls, handle_write
+from .site import settings as sets
+from .site.config import SiteConfig
+from .site.physics import PhysicsModel
+from .site.presets import PRESETS
+from .site.writes import Controls, handle_write
+from .views import ensemble as ens
+from .views import identity as ident
+from .views import meters as met
+from .views import production as prod
+from .views.state import SiteState, build_snapshot
 
 __all__ = ["SiteBackend"]
 
@@ -49,7 +49,7 @@ _LEGACY_SS = (
     "/ivp/sc/pvlimit",
 )
 
-View = Callable[[Snapshot, Mapping[str, str]], Reply | None]
+View = Callable[[SiteState, Mapping[str, str]], Reply | None]
 
 
 def _fixed(reply: Reply) -> View:
@@ -69,7 +69,7 @@ class SiteBackend:
         self._clock = clock
         self.seed = seed
         self.controls = Controls(config)
-        self.model = Model(config, self.controls, seed, clock.now())
+        self.model = PhysicsModel(config, self.controls, seed, clock.now())
         self._stalled_v1: dict[str, Any] | None = None
         if config.quirks.v1_production_stalled:
             self._stalled_v1 = prod.v1_production(self._snapshot())
@@ -144,7 +144,7 @@ class SiteBackend:
             "today_wh": {k: sum(v) for k, v in s.today.items()},
         }
 
-    def _snapshot(self) -> Snapshot:
+    def _snapshot(self) -> SiteState:
         return build_snapshot(self.model, self.controls, self._clock.now())
 
     # --- routing -------------------------------------------------------------------------

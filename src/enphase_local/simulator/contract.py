@@ -1,8 +1,8 @@
 """The seam between what a simulated gateway says and how it is served.
 
 A `Backend` produces the bodies: either the physical site model
-(`simulator.site`) or a replayed capture (`simulator.replay`). The HTTP
-server (`simulator.server`) owns everything about serving: TLS, auth and
+(`backend.SiteBackend`) or a replayed capture (`replay`). The HTTP
+server (`serve/`) owns everything about serving: TLS, auth and
 roles, personalities' endpoint sets, fault knobs, the request log. It calls
 `Backend.handle` only for requests that passed auth.
 

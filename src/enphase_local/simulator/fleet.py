@@ -14,13 +14,14 @@ import asyncio
 import resource
 from collections.abc import Iterable, Iterator
 
-from enphase_local.simulator.clock import SimClock
-from enphase_local.simulator.cloud import CloudEmulation, CloudURLs
-from enphase_local.simulator.contract import Backend
-from enphase_local.simulator.faults import Faults, LatencyProfile
-from enphase_local.simulator.host import SimHost
-from enphase_local.simulator.server import GatewayCore, GatewayView
-from enphase_local.simulator.tls import server_ssl_context
+from .clock import SimClock
+from .contract import Backend
+from .serve.cloud import CloudEmulation, CloudEndpoints
+from .serve.core import GatewayCore
+from .serve.faults import Faults, LatencyProfile
+from .serve.gateway import GatewayView
+from .serve.host import SimHost
+from .serve.tls import server_ssl_context
 
 __all__ = ["FleetGateway", "SimulatedFleet", "raise_open_file_limit"]
 
@@ -138,7 +139,7 @@ class SimulatedFleet:
         raise KeyError(serial)
 
     @property
-    def cloud_base_url(self) -> CloudURLs:
+    def cloud_base_url(self) -> CloudEndpoints:
         """The shared cloud emulation, reached through the first gateway's HTTP port."""
         if self.cloud is None or not self.gateways:
             raise RuntimeError("this fleet has no cloud emulation")

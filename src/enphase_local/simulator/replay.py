@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from enphase_local.simulator.contract import HTML, JSON, Reply
+from .contract import HTML, JSON, Reply
 
 __all__ = ["ReplayBackend", "capture_name"]
 

@@ -1,6 +1,6 @@
 """One frozen picture of the site at one instant, which every view renders.
 
-Building all bodies of a request from one `Snapshot` is what makes the
+Building all bodies of a request from one `SiteState` is what makes the
 endpoints agree with each other (production CT = its lines = readings =
 livedata; inverters section = sum of inverter reports; battery power and
 SoC identical in inventory, power, secctrl and livedata).
@@ -12,14 +12,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .physics import Flows, Model, hash_unit, smooth
-from .site import SiteConfig
-from .writes import Controls, StorageNow
+from ..site.config import SiteConfig
+from ..site.physics import PhysicsModel, PowerFlows, hash_unit, smooth
+from ..site.writes import Controls, StorageNow
 
 __all__ = [
     "WRAP_WH",
     "InverterReport",
-    "Snapshot",
+    "SiteState",
     "build_snapshot",
     "computed_total",
     "production_ct",
@@ -55,10 +55,10 @@ class InverterReport:
 
 
 @dataclass(frozen=True, slots=True)
-class Snapshot:
+class SiteState:
     cfg: SiteConfig
     t: int
-    flows: Flows
+    flows: PowerFlows
     energy: Energy
     today: Energy
     week: Energy
@@ -117,7 +117,7 @@ def grid_volts(cfg: SiteConfig, seed: int, t: float) -> tuple[tuple[float, ...],
     return volts, cfg.grid_hz + 0.04 * (smooth(seed, 25, t, 45.0) - 0.5)
 
 
-def _inverter_reports(model: Model, t: float) -> list[InverterReport]:
+def _inverter_reports(model: PhysicsModel, t: float) -> list[InverterReport]:
     cfg, seed = model.cfg, model.seed
     inv = cfg.inverters
     n, every = inv.count, inv.report_interval_s
@@ -203,7 +203,7 @@ def _inverter_reports(model: Model, t: float) -> list[InverterReport]:
     return out
 
 
-def build_snapshot(model: Model, controls: Controls, now: float) -> Snapshot:
+def build_snapshot(model: PhysicsModel, controls: Controls, now: float) -> SiteState:
     """Everything every view needs, computed once at `now`."""
     cfg, seed = model.cfg, model.seed
     t = math.floor(now)
@@ -217,10 +217,10 @@ def build_snapshot(model: Model, controls: Controls, now: float) -> Snapshot:
     if rebooting:
         zero = (0.0,) * cfg.phase_count
         grid = tuple(g + p for g, p in zip(flows.grid, flows.pv, strict=True))
-        flows = Flows(zero, flows.load, flows.batt, flows.acb, flows.gen, grid)
+        flows = PowerFlows(zero, flows.load, flows.batt, flows.acb, flows.gen, grid)
         reports = [_zeroed(r) for r in reports]
     acb_pct = 100 * acb_wh / model.acb_cap_wh if model.acb_cap_wh else 0.0
-    return Snapshot(
+    return SiteState(
         cfg=cfg,
         t=t,
         flows=flows,
@@ -253,7 +253,7 @@ def _zeroed(r: InverterReport) -> InverterReport:
 Series = tuple[float, ...]
 
 
-def production_ct(s: Snapshot) -> tuple[Series, Series, Series, Series, Series]:
+def production_ct(s: SiteState) -> tuple[Series, Series, Series, Series, Series]:
     """What the production CT measures: (watts, delivered Wh, received Wh, today Wh, week Wh).
 
     PV only. Enphase requires the production CT to measure only the PV output
@@ -268,7 +268,7 @@ def production_ct(s: Snapshot) -> tuple[Series, Series, Series, Series, Series]:
     return s.flows.pv, e["prod"], (0.0,) * cfg.phase_count, s.today["prod"], s.week["prod"]
 
 
-def computed_total(s: Snapshot) -> tuple[Series, Series, Series, Series]:
+def computed_total(s: SiteState) -> tuple[Series, Series, Series, Series]:
     """Total consumption as the gateway computes it: production CT + net CT, per phase.
 
     (watts, lifetime Wh, today Wh, week Wh). On battery sites this is not the

@@ -1,20 +1,19 @@
 """What a simulated site *is*: its hardware, firmware, settings and quirks.
 
 A `SiteConfig` is a plain, frozen description; the physics (`physics.py`)
-and the views (`views_*.py`) read it, nothing writes it. Sites come from
-`presets.PRESETS` or from a TOML / JSON file through `load_site`, which
-checks every field and names the bad one, so a typo in a demo config fails
-at start-up instead of as a strange body an hour later. Loading and the
-checks live in `site_load`; `load_site` and `site_from_dict` are re-exported
-here.
+and the views (`views/`) read it, nothing writes it. Sites come from
+`presets.PRESETS` or from a TOML / JSON file through `load.load_site`.
+`validate_site` (run by `SiteConfig.__post_init__`) checks every value and
+names the bad field, so a typo in a demo config fails at start-up instead of
+as a strange body an hour later.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..firmware import Firmware
-from .site_load import CT_TYPES, STORAGE_MODES, load_site, site_from_dict, validate_site
+from enphase_local.firmware import Firmware
 
 __all__ = [
     "CT",
@@ -28,8 +27,8 @@ __all__ = [
     "Quirks",
     "SiteConfig",
     "StorageSettings",
-    "load_site",
-    "site_from_dict",
+    "site_error",
+    "validate_site",
 ]
 
 
@@ -187,3 +186,84 @@ class SiteConfig:
     def has_ensemble(self) -> bool:
         """Any IQ System Controller / battery / collar hardware."""
         return self.battery.count > 0 or self.enpower or self.collar or self.acb.count > 0
+
+
+# --- checks ---------------------------------------------------------------------------
+
+CT_TYPES = (
+    "production",
+    "net-consumption",
+    "total-consumption",
+    "storage",
+    "backfeed",
+    "load",
+    "evse",
+    "pv3p",
+)
+STORAGE_MODES = ("self-consumption", "backup", "economy", "savings-mode")
+
+
+def site_error(name: str, problem: str) -> ValueError:
+    """The error for a bad site field: it names the field, as ``site.battery.count``."""
+    return ValueError(f"site.{name}: {problem}")
+
+
+def validate_site(s: SiteConfig) -> None:
+    """Raise ValueError naming the first field of `s` that makes no sense."""
+    if not (s.serial.isdigit() and len(s.serial) == 12):
+        raise site_error("serial", f"must be 12 digits, got {s.serial!r}")
+    if not Firmware.parse(s.firmware).known:
+        raise site_error("firmware", f"not a firmware version like 'D8.2.4345': {s.firmware!r}")
+    try:
+        ZoneInfo(s.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise site_error("timezone", f"unknown IANA time zone {s.timezone!r}") from exc
+    if not -90 <= s.latitude <= 90:
+        raise site_error("latitude", f"must be within -90..90, got {s.latitude}")
+    if s.phase_mode not in ("split", "three", "single"):
+        raise site_error("phase_mode", f"must be split, three or single, got {s.phase_mode!r}")
+    if not 1 <= s.phase_count <= 3:
+        raise site_error("phase_count", f"must be 1..3, got {s.phase_count}")
+    for name, value in (
+        ("inverters.count", s.inverters.count),
+        ("battery.count", s.battery.count),
+        ("acb.count", s.acb.count),
+    ):
+        if value < 0:
+            raise site_error(name, f"must be >= 0, got {value}")
+    if s.inverters.rating_w <= 0:
+        raise site_error("inverters.rating_w", f"must be > 0, got {s.inverters.rating_w}")
+    if s.inverters.report_interval_s <= 0:
+        raise site_error("inverters.report_interval_s", "must be > 0")
+    if not 0 <= s.dry_contacts <= 4:
+        raise site_error("dry_contacts", f"must be 0..4, got {s.dry_contacts}")
+    seen: set[str] = set()
+    for i, ct in enumerate(s.cts):
+        if ct.measurement_type not in CT_TYPES:
+            raise site_error(
+                f"cts[{i}].measurement_type", f"unknown CT type {ct.measurement_type!r}"
+            )
+        if ct.measurement_type in seen:
+            raise site_error(f"cts[{i}].measurement_type", f"duplicate {ct.measurement_type!r}")
+        seen.add(ct.measurement_type)
+    if s.cts and not s.metered:
+        raise site_error("cts", "a non-metered gateway (metered = false) cannot have CTs")
+    if s.storage.mode not in STORAGE_MODES:
+        raise site_error("storage.mode", f"must be one of {', '.join(STORAGE_MODES)}")
+    if not 0 <= s.storage.reserved_soc <= 100:
+        raise site_error("storage.reserved_soc", f"must be 0..100, got {s.storage.reserved_soc}")
+    for name, soc in (
+        ("battery.initial_soc", s.battery.initial_soc),
+        ("acb.initial_soc", s.acb.initial_soc),
+    ):
+        if not 0 <= soc <= 100:
+            raise site_error(name, f"must be 0..100, got {soc}")
+    for name, amount in (
+        ("relay_delay_s", s.relay_delay_s),
+        ("dry_contact_settle_s", s.dry_contact_settle_s),
+    ):
+        if amount < 0:
+            raise site_error(name, f"must be >= 0, got {amount}")
+    for f in fields(s.counters):
+        if getattr(s.counters, f.name) < 0:
+            raise site_error(f"counters.{f.name}", "must be >= 0")

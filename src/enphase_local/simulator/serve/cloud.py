@@ -19,21 +19,21 @@ from typing import NamedTuple
 import orjson
 from aiohttp import web
 
-from enphase_local.simulator.auth import INSTALLER_TOKEN_S, OWNER_TOKEN_S, Role, issue_token
-from enphase_local.simulator.clock import SimClock
+from ..clock import SimClock
+from .auth import INSTALLER_TOKEN_S, OWNER_TOKEN_S, Role, issue_token
 
 __all__ = [
     "DEFAULT_ACCOUNTS",
     "PREFIX",
     "CloudAccount",
     "CloudEmulation",
-    "CloudURLs",
+    "CloudEndpoints",
 ]
 
 PREFIX = "/__cloud__"
 
 
-class CloudURLs(NamedTuple):
+class CloudEndpoints(NamedTuple):
     """Base URLs to give a client instead of enlighten.enphaseenergy.com / entrez."""
 
     enlighten: str
@@ -81,9 +81,9 @@ class CloudEmulation:
         """The next `n` cloud calls answer `status` (the cloud is down, too)."""
         self.counters.fail_next.extend([status] * n)
 
-    def urls(self, base: str) -> CloudURLs:
+    def urls(self, base: str) -> CloudEndpoints:
         """The emulation's base URLs on a server reachable at `base` (no trailing slash)."""
-        return CloudURLs(f"{base}{PREFIX}/enlighten", f"{base}{PREFIX}/entrez")
+        return CloudEndpoints(f"{base}{PREFIX}/enlighten", f"{base}{PREFIX}/entrez")
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post(f"{PREFIX}/enlighten/login/login.json", self._login)

@@ -1,6 +1,6 @@
 """Ensemble views: batteries, Enpower, collar, C6, dry contacts, generator state.
 
-Battery power and SoC come from one `Snapshot`, so inventory, power,
+Battery power and SoC come from one `SiteState`, so inventory, power,
 secctrl and livedata agree. Firmware 8 dropped `operating` and
 `zigbee_dongle_fw_version` from the inventory; Enpower reports °F.
 """
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .views_state import Snapshot
-from .writes import Controls
+from ..site.writes import Controls
+from .state import SiteState
 
 __all__ = ["dry_contacts", "generator", "inventory", "power", "secctrl", "status"]
 
 
 def _common(
-    s: Snapshot, part: str, serial: str, state: tuple[int, str], img: str
+    s: SiteState, part: str, serial: str, state: tuple[int, str], img: str
 ) -> dict[str, Any]:
     cfg = s.cfg
     doc: dict[str, Any] = {
@@ -36,7 +36,7 @@ def _common(
     return doc
 
 
-def _encharge(s: Snapshot) -> list[dict[str, Any]]:
+def _encharge(s: SiteState) -> list[dict[str, Any]]:
     cfg = s.cfg
     out = []
     for serial, watts in zip(cfg.battery_serials(), s.unit_watts, strict=True):
@@ -71,7 +71,7 @@ def _encharge(s: Snapshot) -> list[dict[str, Any]]:
     return out
 
 
-def _enpower(s: Snapshot) -> dict[str, Any]:
+def _enpower(s: SiteState) -> dict[str, Any]:
     closed = s.relay_oper == "closed"
     doc = _common(
         s,
@@ -100,7 +100,7 @@ def _enpower(s: Snapshot) -> dict[str, Any]:
     return doc
 
 
-def inventory(s: Snapshot) -> list[dict[str, Any]]:
+def inventory(s: SiteState) -> list[dict[str, Any]]:
     cfg = s.cfg
     groups: list[dict[str, Any]] = []
     if cfg.battery.count or cfg.enpower or cfg.collar:
@@ -167,7 +167,7 @@ def inventory(s: Snapshot) -> list[dict[str, Any]]:
     return groups
 
 
-def power(s: Snapshot) -> dict[str, Any]:
+def power(s: SiteState) -> dict[str, Any]:
     devices = []
     for serial, watts in zip(s.cfg.battery_serials(), s.unit_watts, strict=True):
         mw = round(watts) * 1000
@@ -182,7 +182,7 @@ def power(s: Snapshot) -> dict[str, Any]:
     return {"devices:": devices}
 
 
-def secctrl(s: Snapshot) -> dict[str, Any]:
+def secctrl(s: SiteState) -> dict[str, Any]:
     cfg = s.cfg
     cap = cfg.battery.count * cfg.battery.capacity_wh
     acb_cap = cfg.acb.count * cfg.acb.capacity_wh
@@ -235,7 +235,7 @@ def secctrl(s: Snapshot) -> dict[str, Any]:
     return doc
 
 
-def status(s: Snapshot) -> dict[str, Any]:
+def status(s: SiteState) -> dict[str, Any]:
     cfg = s.cfg
     serials: dict[str, Any] = {}
     if cfg.enpower:
@@ -280,13 +280,13 @@ def status(s: Snapshot) -> dict[str, Any]:
     }
 
 
-def dry_contacts(s: Snapshot, c: Controls) -> dict[str, Any]:
+def dry_contacts(s: SiteState, c: Controls) -> dict[str, Any]:
     return {
         "dry_contacts": [{"id": cid, "status": c.contact(cid, s.t)} for cid in c.contact_status]
     }
 
 
-def generator(s: Snapshot, c: Controls) -> dict[str, Any]:
+def generator(s: SiteState, c: Controls) -> dict[str, Any]:
     cmd = c.gen_cmd()
     running = s.flows.gen > 0 or (s.cfg.generator and cmd == "on")
     sched = c.gen_schedule.get("default_soc", {}) if s.cfg.generator else {}

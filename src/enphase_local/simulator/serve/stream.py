@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from .contract import Backend
+from ..contract import Backend
 
 __all__ = ["STREAM_PATH", "meter_frame", "serve_stream"]
 

@@ -9,7 +9,7 @@ coarse grid and earlier days are estimated, so building a thousand sites is
 cheap. Power is signed: battery positive when discharging, grid positive when
 importing (grid = load - production - battery discharge - generator).
 The inputs (sun, cloud, household load, seeded noise) are in
-`physics_curves`; `hash_unit` and `smooth` are re-exported here.
+`curves`; `hash_unit` and `smooth` are re-exported here.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from .physics_curves import Curves, hash_unit, smooth
-from .site import SiteConfig
+from .config import SiteConfig
+from .curves import Curves, hash_unit, smooth
 from .writes import Controls
 
-__all__ = ["COUNTERS", "Flows", "Model", "Point", "hash_unit", "smooth"]
+__all__ = ["COUNTERS", "PhysicsModel", "Point", "PowerFlows", "hash_unit", "smooth"]
 
 STEP_S = 30.0
 COARSE_S = 900.0
@@ -32,7 +32,7 @@ COUNTERS = ("prod", "load", "imp", "exp", "bout", "bin", "aout", "ain", "gen")
 
 
 @dataclass(frozen=True, slots=True)
-class Flows:
+class PowerFlows:
     """Power at one instant, W. Per-phase tuples; batteries and generator aggregate."""
 
     pv: tuple[float, ...]
@@ -51,11 +51,11 @@ class Point:
     energy: dict[str, list[float]]
     soc_wh: float
     acb_wh: float
-    flows: Flows
+    flows: PowerFlows
     gen_running: bool
 
 
-class Model(Curves):
+class PhysicsModel(Curves):
     """Integrates one site forward in time; `at(t)` gives state at any t >= the last grid point.
 
     The sun, cloud and household load it integrates come from `Curves`.
@@ -86,7 +86,7 @@ class Model(Curves):
     # --- dispatch ------------------------------------------------------------------------
     def _dispatch(
         self, t: float, soc: float, acb: float, running: bool, dt: float
-    ) -> tuple[Flows, bool]:
+    ) -> tuple[PowerFlows, bool]:
         cfg, ctl = self.cfg, self.controls
         pv = sum(self.inverter_watts(t))
         load = self.load_watts(t)
@@ -144,7 +144,7 @@ class Model(Curves):
         else:
             grid = (0.0,) * self.nph
             load_ph = tuple(pp + fp for pp, fp in zip(pv_ph, flow_ph, strict=True))
-        return Flows(pv_ph, load_ph, batt, acb, gen, grid), running
+        return PowerFlows(pv_ph, load_ph, batt, acb, gen, grid), running
 
     def _acb_flow(self, residual: float, acb_wh: float, hours: float) -> float:
         """AC Batteries take what the Encharge left: absorb surplus, cover deficit."""
@@ -158,7 +158,7 @@ class Model(Curves):
 
     # --- integration ---------------------------------------------------------------------
     @staticmethod
-    def rates(f: Flows) -> dict[str, list[float]]:
+    def rates(f: PowerFlows) -> dict[str, list[float]]:
         n = len(f.pv)
         per = [x / n for x in (f.batt, f.acb, f.gen)]
         return {
@@ -229,8 +229,8 @@ class Model(Curves):
             for k, v in p.energy.items()
         }
 
-    def state_at(self, t: float) -> tuple[Flows, float, float, dict[str, list[float]]]:
-        """Flows, Encharge Wh, ACB Wh and counters at `t` (>= the last grid point)."""
+    def state_at(self, t: float) -> tuple[PowerFlows, float, float, dict[str, list[float]]]:
+        """PowerFlows, Encharge Wh, ACB Wh and counters at `t` (>= the last grid point)."""
         p = self.point_before(t)
         dt = max(0.0, t - p.t)
         soc = min(self.cap_wh, max(0.0, p.soc_wh - p.flows.batt * dt / 3600))

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from enphase_local.simulator.clock import SimClock
+from ..clock import SimClock
 
 __all__ = ["NO_LATENCY", "REALISTIC_LATENCY", "Decision", "Faults", "LatencyProfile"]
 

@@ -25,7 +25,7 @@ import orjson
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from enphase_local.simulator.server import GatewayCore
+    from .core import GatewayCore
 
 __all__ = ["CONTROL_PREFIX", "add_control_routes"]
 

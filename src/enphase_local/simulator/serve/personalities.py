@@ -16,11 +16,12 @@ from typing import Literal
 from aiohttp import web
 
 from enphase_local.firmware import Firmware
-from enphase_local.simulator.auth import (
-    DigestAuth,
+
+from .auth import (
+    DigestVerifier,
+    IssuedClaims,
     Role,
     SessionStore,
-    TokenClaims,
     decode_token,
     installer_password,
     latest_sequence,
@@ -123,7 +124,7 @@ class Gatekeeper:
         self.personality = personality
         self.serial = serial
         self.passwords = {"envoy": owner_password(serial), "installer": installer_password(serial)}
-        self.digest = DigestAuth(self.passwords)
+        self.digest = DigestVerifier(self.passwords)
         self.sessions = SessionStore()
         self._revoked_up_to = 0
 
@@ -133,7 +134,7 @@ class Gatekeeper:
         self.sessions.expire_all()
         self.digest.forget_nonces()
 
-    def claims(self, token: str, now: float) -> TokenClaims | None:
+    def claims(self, token: str, now: float) -> IssuedClaims | None:
         claims = decode_token(token, self.serial, now=now)
         if claims is None or claims.sequence <= self._revoked_up_to:
             return None

@@ -1,6 +1,6 @@
 """The inputs of a simulated site: seeded noise, the calendar, sun, cloud and load curves.
 
-Apart from the physics (`physics.Model`, which integrates batteries, grid and
+Apart from the physics (`physics.PhysicsModel`, which integrates batteries, grid and
 counters) because these curves depend on nothing but the site, the seed and
 the instant: no state, no history. That is what makes the model
 deterministic: noise is a hash of (seed, stream, index) (splitmix64), never a
@@ -14,7 +14,7 @@ import math
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .site import SiteConfig
+from .config import SiteConfig
 
 __all__ = ["Curves", "hash_unit", "smooth"]
 

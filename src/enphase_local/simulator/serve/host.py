@@ -1,6 +1,6 @@
 """Where simulated gateways listen: one aiohttp application, runner and routing by port.
 
-Apart from `server` (how one gateway answers) because hosting is a job of
+Apart from `core` (how one gateway answers) because hosting is a job of
 its own: a fleet of a thousand gateways must fit a small machine, so they
 share one application and runner, and each request is handed to its
 gateway's `GatewayCore` by the local port it arrived on.
@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from enphase_local.simulator.control import add_control_routes
+from .control import add_control_routes
 
 if TYPE_CHECKING:
-    from enphase_local.simulator.cloud import CloudEmulation
-    from enphase_local.simulator.server import GatewayCore
+    from .cloud import CloudEmulation
+    from .core import GatewayCore
 
-__all__ = ["SimHost"]
+__all__ = ["SimHost", "url_for"]
 
 
 class SimHost:
@@ -79,6 +79,6 @@ class SimHost:
             self.by_port.clear()
 
 
-def _url(scheme: str, host: str, port: int) -> str:
+def url_for(scheme: str, host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"{scheme}://{shown}:{port}"

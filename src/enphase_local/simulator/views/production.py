@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .views_state import Snapshot, computed_total, production_ct
+from .state import SiteState, computed_total, production_ct
 
 __all__ = [
     "device_data",
@@ -41,7 +41,7 @@ def flow_electrics(p: float, volts: float) -> tuple[float, float, float, float]:
 
 
 def _measure(
-    s: Snapshot,
+    s: SiteState,
     watts: tuple[float, ...],
     life: tuple[float, ...],
     today: tuple[float, ...],
@@ -89,7 +89,7 @@ def _sum_lines(lines: list[dict[str, Any]]) -> dict[str, Any]:
     return agg
 
 
-def eim_entry(s: Snapshot, kind: str, *, lines: bool) -> dict[str, Any]:
+def eim_entry(s: SiteState, kind: str, *, lines: bool) -> dict[str, Any]:
     """The production.json `eim` entry for production, total- or net-consumption."""
     cfg, fl = s.cfg, s.flows
     n = cfg.phase_count
@@ -117,7 +117,7 @@ def eim_entry(s: Snapshot, kind: str, *, lines: bool) -> dict[str, Any]:
     return entry
 
 
-def inverters_entry(s: Snapshot) -> dict[str, Any]:
+def inverters_entry(s: SiteState) -> dict[str, Any]:
     live = [r for r in s.inverters if r.active]
     return {
         "type": "inverters",
@@ -128,7 +128,7 @@ def inverters_entry(s: Snapshot) -> dict[str, Any]:
     }
 
 
-def _acb_storage(s: Snapshot) -> dict[str, Any]:
+def _acb_storage(s: SiteState) -> dict[str, Any]:
     n = s.cfg.acb.count
     if not n:
         return {
@@ -152,7 +152,7 @@ def _acb_storage(s: Snapshot) -> dict[str, Any]:
     }
 
 
-def production_json(s: Snapshot, details: bool) -> dict[str, Any]:
+def production_json(s: SiteState, details: bool) -> dict[str, Any]:
     cfg = s.cfg
     lines = details or cfg.fw.before(7, 6)
     doc: dict[str, Any] = {"production": [inverters_entry(s)]}
@@ -166,7 +166,7 @@ def production_json(s: Snapshot, details: bool) -> dict[str, Any]:
     return doc
 
 
-def v1_production(s: Snapshot) -> dict[str, Any]:
+def v1_production(s: SiteState) -> dict[str, Any]:
     cfg = s.cfg
     no_ct = cfg.metered and not cfg.ct_enabled("production")
     if no_ct and not cfg.quirks.v1_production_stalled:
@@ -184,7 +184,7 @@ def v1_production(s: Snapshot) -> dict[str, Any]:
     }
 
 
-def v1_inverters(s: Snapshot) -> list[dict[str, Any]]:
+def v1_inverters(s: SiteState) -> list[dict[str, Any]]:
     with_type = s.cfg.fw.at_least(5)
     out = []
     for r in s.inverters:
@@ -199,7 +199,7 @@ def v1_inverters(s: Snapshot) -> list[dict[str, Any]]:
     return out
 
 
-def device_data(s: Snapshot, limit: int = 50) -> dict[str, Any]:
+def device_data(s: SiteState, limit: int = 50) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     for r in s.inverters[:limit]:
         eid = 553648384 + 256 * r.index
@@ -266,7 +266,7 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value / 1_000_000:5.3g} M{unit}"
 
 
-def production_html(s: Snapshot, since: str) -> str:
+def production_html(s: SiteState, since: str) -> str:
     """The legacy HTML table page (firmware before 4)."""
     now = sum(r.watts for r in s.inverters if r.active)
     life = sum(r.lifetime_wh for r in s.inverters if r.active)

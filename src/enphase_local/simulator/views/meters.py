@@ -1,6 +1,6 @@
 """Meter views: `/ivp/meters`, `/ivp/meters/readings`, `/ivp/meters/reports`, live data.
 
-Every number is taken from the same `Snapshot` as production.json, and
+Every number is taken from the same `SiteState` as production.json, and
 aggregates are sums of the rounded per-phase values, so a client comparing
 endpoints finds them equal to the last digit. The aggregate voltage is the
 *sum* of the phase voltages, as the gateway reports it.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .views_production import LAG, LEAD, VAH, flow_electrics, r3
-from .views_state import Snapshot, computed_total, production_ct
+from .production import LAG, LEAD, VAH, flow_electrics, r3
+from .state import SiteState, computed_total, production_ct
 
 __all__ = ["CT_EIDS", "livedata", "meters", "readings", "reports"]
 
@@ -27,7 +27,7 @@ CT_EIDS = {
 }
 
 
-def meters(s: Snapshot) -> list[dict[str, Any]]:
+def meters(s: SiteState) -> list[dict[str, Any]]:
     cfg = s.cfg
     out = []
     for ct in cfg.cts:
@@ -46,7 +46,7 @@ def meters(s: Snapshot) -> list[dict[str, Any]]:
 
 
 def _ct_series(
-    s: Snapshot, kind: str
+    s: SiteState, kind: str
 ) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
     """(watts, delivered Wh, received Wh) per phase for one CT type."""
     fl, e, n = s.flows, s.energy, s.cfg.phase_count
@@ -64,7 +64,7 @@ def _ct_series(
 
 
 def _reading(
-    s: Snapshot, eid: int, watts: float, energy: tuple[float, float], volts: float
+    s: SiteState, eid: int, watts: float, energy: tuple[float, float], volts: float
 ) -> dict[str, Any]:
     dlvd, rcvd = energy
     q, va, amps, pf = flow_electrics(watts, volts)
@@ -87,7 +87,7 @@ def _reading(
     }
 
 
-def readings(s: Snapshot) -> list[dict[str, Any]]:
+def readings(s: SiteState) -> list[dict[str, Any]]:
     cfg = s.cfg
     nch = 3 if cfg.fw.at_least(7) else cfg.phase_count
     out = []
@@ -115,7 +115,7 @@ def readings(s: Snapshot) -> list[dict[str, Any]]:
     return out
 
 
-def _report_block(s: Snapshot, kind: str) -> dict[str, Any]:
+def _report_block(s: SiteState, kind: str) -> dict[str, Any]:
     watts, dlvd, rcvd = _ct_series(s, kind)
     if kind == "total-consumption":  # computed by the gateway, not measured
         watts, dlvd, _, _ = computed_total(s)
@@ -148,7 +148,7 @@ def _report_block(s: Snapshot, kind: str) -> dict[str, Any]:
     return {"createdAt": s.t, "reportType": kind, "cumulative": cum, "lines": lines}
 
 
-def reports(s: Snapshot) -> list[dict[str, Any]]:
+def reports(s: SiteState) -> list[dict[str, Any]]:
     total_kind = (
         "net-consumption" if s.cfg.quirks.total_equals_net_8_3_5433 else "total-consumption"
     )
@@ -178,7 +178,7 @@ def _mw_block(per_phase: tuple[float, ...], volts: tuple[float, ...]) -> dict[st
     }
 
 
-def livedata(s: Snapshot, contacts: dict[str, str]) -> dict[str, Any]:
+def livedata(s: SiteState, contacts: dict[str, str]) -> dict[str, Any]:
     cfg, fl = s.cfg, s.flows
     n = cfg.phase_count
     batt = tuple((fl.batt + fl.acb) / n for _ in range(n))

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .views_state import Snapshot
+from .state import SiteState
 
 __all__ = ["home", "info_xml", "inventory_json"]
 
@@ -21,7 +21,7 @@ def _app_version(fw_parts: tuple[int, ...]) -> str:
     return f"{parts[0]:02d}.{parts[1]:02d}.{parts[2]:02d}"
 
 
-def info_xml(s: Snapshot) -> str:
+def info_xml(s: SiteState) -> str:
     cfg = s.cfg
     fw = cfg.fw
     lines = [
@@ -71,7 +71,7 @@ def info_xml(s: Snapshot) -> str:
     return "\n".join(lines) + "\n"
 
 
-def home(s: Snapshot) -> dict[str, Any]:
+def home(s: SiteState) -> dict[str, Any]:
     cfg = s.cfg
     local = datetime.fromtimestamp(s.t, ZoneInfo(cfg.timezone))
     n = cfg.inverters.count
@@ -122,7 +122,7 @@ def home(s: Snapshot) -> dict[str, Any]:
 
 
 def _device(
-    s: Snapshot, serial: str, part: str, dev_type: int, last: int, *, producing: bool, phase: bool
+    s: SiteState, serial: str, part: str, dev_type: int, last: int, *, producing: bool, phase: bool
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "part_num": part,
@@ -148,7 +148,7 @@ def _device(
     return doc
 
 
-def inventory_json(s: Snapshot) -> list[dict[str, Any]]:
+def inventory_json(s: SiteState) -> list[dict[str, Any]]:
     cfg = s.cfg
     pcus = []
     for r in s.inverters:

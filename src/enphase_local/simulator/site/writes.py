@@ -19,9 +19,9 @@ from typing import Any
 
 import orjson
 
-from .contract import Reply
-from .site import STORAGE_MODES, SiteConfig
-from .views_settings import default_dry_contact_settings, default_gen_docs, default_tariff
+from ..contract import Reply
+from .config import STORAGE_MODES, SiteConfig
+from .settings import default_dry_contact_settings, default_gen_docs, default_tariff
 
 __all__ = ["Controls", "StorageNow", "handle_write"]
 

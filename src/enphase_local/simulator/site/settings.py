@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .site import SiteConfig
+from .config import SiteConfig
 
 __all__ = [
     "default_dry_contact_settings",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
 
-from .site import (
+from .config import (
     CT,
     AcbConfig,
     BatteryConfig,

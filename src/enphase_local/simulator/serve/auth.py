@@ -23,10 +23,10 @@ __all__ = [
     "INSTALLER_TOKEN_S",
     "OWNER_TOKEN_S",
     "SESSION_IDLE_S",
-    "DigestAuth",
+    "DigestVerifier",
+    "IssuedClaims",
     "Role",
     "SessionStore",
-    "TokenClaims",
     "decode_token",
     "installer_password",
     "issue_token",
@@ -89,7 +89,7 @@ def installer_password(serial: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenClaims:
+class IssuedClaims:
     """What the gateway reads from a token it accepted."""
 
     role: Role
@@ -124,7 +124,7 @@ def latest_sequence() -> int:
     return _Sequence.last
 
 
-def decode_token(token: str, serial: str, *, now: float) -> TokenClaims | None:
+def decode_token(token: str, serial: str, *, now: float) -> IssuedClaims | None:
     """The claims of a token this gateway accepts at `now`, or None (401)."""
     try:
         claims = jwt.decode(
@@ -141,7 +141,7 @@ def decode_token(token: str, serial: str, *, now: float) -> TokenClaims | None:
         return None
     if role not in ("owner", "installer") or expires <= now:
         return None
-    return TokenClaims(
+    return IssuedClaims(
         role=role,
         username=str(claims.get("username", "")),
         serial=serial,
@@ -167,7 +167,7 @@ class SessionStore:
         self.idle_s = idle_s
         self._sessions: dict[str, _Session] = {}
 
-    def create(self, claims: TokenClaims, now: float) -> str:
+    def create(self, claims: IssuedClaims, now: float) -> str:
         if len(self._sessions) > 2000:
             self._prune(now)
         session_id = secrets.token_hex(16)
@@ -216,7 +216,7 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
-class DigestAuth:
+class DigestVerifier:
     """HTTP digest (RFC 7616, MD5, qop=auth) as legacy gateways do it.
 
     Nonces are remembered (the most recent few thousand) and may be reused

@@ -1,0 +1,1 @@
+"""The physical site: its description, presets, physics and the writes it accepts."""

@@ -1,0 +1,1 @@
+"""Endpoint bodies rendered from one instant of a site (`state.SiteState`)."""
