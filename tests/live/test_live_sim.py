@@ -169,7 +169,11 @@ async def test_never_two_requests_in_flight_with_update_running_alongside() -> N
             frames, _ = await asyncio.gather(listen(), updates())
     assert frames == 40
     assert gw.log.max_in_flight == 1
-    assert gw.log.count(STATUS) >= 40
+    # each request update() made cost the live reader one tick (the shared budget)
+    by_update = gw.log.count() - gw.log.count(STATUS) - gw.log.count(ENABLE)
+    assert by_update > 0
+    skipped = 40 + 1 - gw.log.count(STATUS)  # +1: the re-read right after enabling
+    assert 0 < skipped <= min(by_update, 20)  # never two ticks in a row
 
 
 # -- /stream/meter: real time, short intervals -------------------------------------------

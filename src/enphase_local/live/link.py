@@ -41,6 +41,10 @@ class LiveOptions:
     `stall_reconnect`: reopen ``/stream/meter`` after this long without a frame
     (real stalls last up to 13 s).
     `backoff_cap`: the longest wait between reconnection attempts.
+    `share_budget`: a polled source gives a tick back for every request
+    someone else (`update()`, a write) made on the same gateway, skipping at
+    most every other tick, so live polling plus updates stay near one request
+    a second; the skipped tick repeats the last frame (it is not stale yet).
     `jitter`: spread each wait uniformly up to its exponential ceiling (full
     jitter, so many clients do not retry in step); False waits the ceiling.
     """
@@ -52,6 +56,7 @@ class LiveOptions:
     stall_reconnect: float = 20.0
     backoff_cap: float = 60.0
     jitter: bool = True
+    share_budget: bool = True
 
     def __post_init__(self) -> None:
         if not self.interval > 0:

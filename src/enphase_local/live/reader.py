@@ -112,14 +112,22 @@ class _Run:
         """Poll once per interval; on failures, back off. Ends only by `SourceRefused`."""
         link, interval = self.link, self.options.interval
         next_at = link.clock()
+        budget = _Budget(link, self.options.share_budget)
         while True:
             now = link.clock()
             if now < next_at:
                 await link.sleep(next_at - now)
                 now = link.clock()
+            if budget.skip():
+                again = self.repeat(now)
+                if again is not None:
+                    yield again
+                next_at = max(next_at + interval, link.clock())
+                continue
             try:
                 frame, fresh = await poller.poll(now)
             except _FAILURES as err:
+                budget.polled()
                 self.failures += 1
                 delay = self.backoff()
                 _LOGGER.debug("live %s failed (%s): again in %.1f s", poller.name, err, delay)
@@ -131,6 +139,7 @@ class _Run:
                 next_at = link.clock()
                 continue
             self.failures = 0
+            budget.polled()
             yield self.frame(frame, fresh, now)
             next_at = max(next_at + interval, link.clock())
 
@@ -168,6 +177,34 @@ class _Run:
                     yield repeat
             finally:
                 await stream.close()
+
+
+class _Budget:
+    """One live tick given back per request someone else made, at most every other tick."""
+
+    def __init__(self, link: LiveLink, enabled: bool) -> None:
+        self.stats = link.transport.stats
+        self.enabled = enabled
+        self.seen = self.stats.requests
+        self.debt = 0
+        self.skipped = False
+
+    def skip(self) -> bool:
+        if not self.enabled:
+            return False
+        now = self.stats.requests
+        self.debt += now - self.seen
+        self.seen = now
+        if self.debt >= 1 and not self.skipped:
+            self.debt -= 1
+            self.skipped = True
+            return True
+        self.skipped = False
+        return False
+
+    def polled(self) -> None:
+        """Our own requests are not debt."""
+        self.seen = self.stats.requests
 
 
 def _phase_count(link: LiveLink) -> int | None:
