@@ -33,11 +33,11 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Sim, rss_mb  # noqa: E402
-from enphase_local.client import Envoy  # noqa: E402
-from enphase_local.engine.balance import Known, from_meter_frame  # noqa: E402
-from enphase_local.live.sse import EventSplitter, parse_meter_event  # noqa: E402
-from tests.simkit import NOON, envoy_for, gateway  # noqa: E402
+from bench.common import Sim, rss_mb
+from enphase_local.client import Envoy
+from enphase_local.engine.balance import Known, from_meter_frame
+from enphase_local.live.sse import EventSplitter, parse_meter_event
+from tests.simkit import envoy_for, gateway
 
 UPDATE_EVERY_S = 60.0
 
@@ -160,7 +160,7 @@ async def fleet_live(n: int, seconds: float) -> dict[str, Any]:
                         async for frame in live:
                             counts[i] += 1
                             stale[i] += frame.stale
-                except Exception as err:  # noqa: BLE001 - a bench reports, never dies
+                except Exception as err:  # a bench reports, never dies
                     errors.append(f"{type(err).__name__}: {err}")
 
             sim_cpu0 = _sim_cpu(sim)
