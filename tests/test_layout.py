@@ -6,7 +6,7 @@ hidden there is still a cycle in the design). Then checks:
 
 - no cycle between modules;
 - the dependency direction of docs/CONTRIBUTING.md:
-  cli, service -> client -> {control, engine, net} -> sources -> models
+  cli, service -> client -> live -> {control, engine, net} -> sources -> models
   -> {errors, firmware, capabilities, redact}; control, engine and net do not
   import each other; the simulator imports only `firmware` (and itself).
 """

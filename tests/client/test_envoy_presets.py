@@ -34,8 +34,8 @@ async def test_every_preset_gives_a_complete_snapshot(preset: str) -> None:
         assert snap.consumption is not None
         batteries = state["battery_w"] + state["acb_w"] + state["generator_w"]
         assert snap.consumption.watts == pytest.approx(state["load_w"] - batteries, abs=2)
-        assert snap.flow is not None
-        assert snap.flow.house_watts == pytest.approx(state["load_w"], abs=4)
+        assert snap.power_flow is not None
+        assert snap.power_flow.house_watts == pytest.approx(state["load_w"], abs=4)
     if Capability.ENCHARGE in envoy.capabilities:
         assert snap.battery is not None
         assert snap.battery.soc_percent == pytest.approx(state["soc_percent"], abs=1)

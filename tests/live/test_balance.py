@@ -113,9 +113,9 @@ async def test_snapshot_flow_balances_and_matches_the_site(name: str, hour: floa
         async with envoy_for(gw, clock) as envoy:
             snap = await envoy.update()
         truth = gw.backend.state()
-    flow = snap.flow
+    flow = snap.power_flow
     assert flow is not None
-    assert snap.to_dict()["flow"]["source"] == flow.source
+    assert snap.to_dict()["power_flow"]["source"] == flow.source
     if not PRESETS[name].metered:
         assert flow.source == "snapshot" and flow.house_watts is None
         assert flow.solar_watts == snap.production.watts  # type: ignore[union-attr]
@@ -148,7 +148,7 @@ async def test_live_frames_balance_and_match_the_site(name: str, hour: float) ->
     assert close(frame.battery_watts, truth["battery_w"] + truth["acb_w"])
     assert close(frame.generator_watts, truth["generator_w"])
     # the update that follows takes the flow from the fresh livedata
-    assert snap.flow is not None and snap.flow.source == "livedata"
+    assert snap.power_flow is not None and snap.power_flow.source == "livedata"
 
 
 # -- real captures ------------------------------------------------------------------------

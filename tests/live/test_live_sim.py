@@ -132,7 +132,9 @@ async def test_ct_readings_when_nothing_better_and_update_does_not_ask_them_agai
                     assert frame.source == "meters_readings" and not frame.stale
                     polls += 1
                     snap = await envoy.update()  # between frames, like a 60 s update would
-                    assert snap.flow is not None and snap.flow.source == "meters_readings"
+                    assert (
+                        snap.power_flow is not None and snap.power_flow.source == "meters_readings"
+                    )
                     if polls == 5:
                         break
     assert gw.log.count("/ivp/meters/readings") == polls  # none asked by update()

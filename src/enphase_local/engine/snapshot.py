@@ -129,7 +129,9 @@ def build_snapshot(
         ),
         tariff=get(SourceKey.TARIFF),
         live=get(SourceKey.LIVEDATA),
-        flow=cache_flow(cache, meters=meters, battery=battery, acb=acb, solar_watts=solar, now=now),
+        power_flow=cache_flow(
+            cache, meters=meters, battery=battery, acb=acb, solar_watts=solar, now=now
+        ),
         power_export_limit=get(SourceKey.PEL_SETTINGS),
         freshness=freshness,
         errors=errors,

@@ -31,6 +31,7 @@ from ..capabilities import SourceStatus
 from ..engine.balance import from_meter_frame
 from ..errors import EnvoyConnectionError, EnvoyFeatureUnavailable, EnvoyHTTPError, EnvoyParseError
 from ..models.live_frame import LiveFrame
+from ..models.meters import CtType
 from ..net.backoff import backoff_delay
 from ..net.reader import SourceRefused
 from ..sources.keys import SourceKey
@@ -42,6 +43,7 @@ __all__ = ["available_sources", "live_frames"]
 
 _LOGGER = logging.getLogger("enphase_local.live")
 
+_STREAMED = (CtType.PRODUCTION, CtType.NET_CONSUMPTION, CtType.TOTAL_CONSUMPTION)
 _FAILURES = (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError)
 
 
@@ -54,7 +56,10 @@ class _Poller(Protocol):
 def available_sources(link: LiveLink, options: LiveOptions) -> list[str]:
     """The sources worth trying on this gateway, best first, from what the probe found."""
     status = link.status
-    metered = bool(link.cache.get(SourceKey.METERS))
+    metered = any(
+        c.enabled and c.measurement_type in _STREAMED
+        for c in link.cache.get(SourceKey.METERS) or ()
+    )
     usable = {
         "livedata": status.get(SourceKey.LIVEDATA) is SourceStatus.OK,
         "stream_meter": metered,

@@ -93,7 +93,7 @@ class Snapshot(Model):
     dry_contacts: Mapping[str, DryContact] = field(default_factory=dict)
     tariff: Tariff | None = None
     live: LiveData | None = None
-    flow: LiveFrame | None = None  # balanced power flows (engine.balance)
+    power_flow: LiveFrame | None = None  # balanced power flows (engine.balance)
     power_export_limit: PowerExportLimit | None = None
     freshness: Mapping[str, float] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
@@ -127,7 +127,7 @@ class Snapshot(Model):
             "dry_contacts": {cid: _contact(c) for cid, c in self.dry_contacts.items()},
             "tariff": to_plain(self.tariff),
             "live": to_plain(self.live),
-            "flow": None if self.flow is None else self.flow.to_dict(),
+            "power_flow": None if self.power_flow is None else self.power_flow.to_dict(),
             "power_export_limit": to_plain(self.power_export_limit),
             "freshness": dict(self.freshness),
             "errors": dict(self.errors),
