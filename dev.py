@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
-"""Project task runner that needs nothing but python3.
+"""Project task runner that needs nothing but python3 (3.11 or newer).
 
-    python3 dev.py demo    set up .venv if needed, then run the demo
-    python3 dev.py test    set up .venv if needed, then lint, type-check and run every test
-    python3 dev.py setup   only create or refresh .venv
+    python3 dev.py demo    set up .venv if needed (runtime + cli + simulator only), run the demo
+    python3 dev.py test    set up .venv with everything (dev tools, all extras), lint,
+                           type-check and run every test
+    python3 dev.py setup   only create or refresh .venv with everything
 
 Why a Python script rather than make: the README promises commands that work
 on a fresh machine with only python3. The virtual environment is created in
-`.venv` and refreshed whenever `pyproject.toml` changes (a hash stamp).
+`.venv` and refreshed whenever `pyproject.toml` changes (a hash stamp). A
+`.venv` made by another Python (an older one, or after an upgrade) is
+rebuilt, never reused: its packages would not import.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -23,6 +27,43 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".dev-stamp"
+MINIMUM = (3, 11)
+# what each task installs: the demo needs no linters, tests need everything
+PROFILES = {"demo": ".[cli,simulator]", "dev": ".[dev]"}
+
+
+def python_problem(version: tuple[int, ...] = tuple(sys.version_info)) -> str | None:
+    """One line saying why this Python cannot run the project, or None when it can."""
+    if tuple(version[:2]) >= MINIMUM:
+        return None
+    found = ".".join(str(v) for v in version[:3])
+    return (
+        f"dev.py: enphase-local needs Python {MINIMUM[0]}.{MINIMUM[1]} or newer, "
+        f"this is {found}: run it with python3.11 (or newer), e.g. `python3.11 dev.py`"
+    )
+
+
+def venv_version(folder: Path = VENV) -> tuple[int, int] | None:
+    """The Python version a virtual environment was made with (from pyvenv.cfg), or None."""
+    try:
+        text = (folder / "pyvenv.cfg").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() in ("version", "version_info"):
+            parts = value.strip().split(".")
+            if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+                return int(parts[0]), int(parts[1])
+    return None
+
+
+def made_by_another_python(folder: Path = VENV) -> bool:
+    """True when `folder` holds an environment this interpreter must not reuse."""
+    if not folder.exists():
+        return False
+    python = folder / BIN.name / "python"
+    return venv_version(folder) != tuple(sys.version_info[:2]) or not python.exists()
 
 
 def _run(*cmd: str | Path) -> int:
@@ -30,26 +71,41 @@ def _run(*cmd: str | Path) -> int:
     return subprocess.call([str(c) for c in cmd], cwd=ROOT)
 
 
-def setup() -> None:
-    """Create `.venv` and install the package with its dev extras, once per pyproject change."""
+def _stamp() -> tuple[str, str] | None:
+    try:
+        profile, _, digest = STAMP.read_text().strip().partition(" ")
+    except OSError:
+        return None
+    return (profile, digest) if digest else ("dev", profile)  # old stamps: hash only
+
+
+def setup(profile: str = "dev") -> None:
+    """Create `.venv` and install what `profile` needs, once per pyproject change.
+
+    A `.venv` already holding everything (``dev``) serves the demo too.
+    """
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+    if made_by_another_python():
+        made = venv_version()
+        shown = "an unknown Python" if made is None else f"Python {made[0]}.{made[1]}"
+        print(f"rebuilding .venv: it was made by {shown}", file=sys.stderr, flush=True)
+    elif (stamp := _stamp()) is not None and stamp[1] == wanted and stamp[0] in (profile, "dev"):
         return
-    if not (BIN / "python").exists():
+    if made_by_another_python() or not (BIN / "python").exists():
         print("creating .venv ...", file=sys.stderr, flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     py = BIN / "python"
     quiet = "-q"
     if _run(py, "-m", "pip", "install", quiet, "--upgrade", "pip") != 0:
         sys.exit("could not upgrade pip in .venv: check network access to the package registry")
-    if _run(py, "-m", "pip", "install", quiet, "-e", ".[dev]") != 0:
+    if _run(py, "-m", "pip", "install", quiet, "-e", PROFILES[profile]) != 0:
         sys.exit("could not install the project into .venv: see the pip output above")
-    STAMP.write_text(wanted)
+    STAMP.write_text(f"{profile} {wanted}")
 
 
 def test(extra: list[str]) -> int:
     """Lint, type-check and run the whole test suite; non-zero on any failure."""
-    setup()
+    setup("dev")
     steps: list[tuple[str | Path, ...]] = [
         (BIN / "ruff", "check", "."),
         (BIN / "ruff", "format", "--check", "."),
@@ -67,18 +123,36 @@ def test(extra: list[str]) -> int:
 
 
 def demo(extra: list[str]) -> int:
-    """Run the CLI against the built-in simulated gateway."""
-    setup()
-    return _run(BIN / "enphase", "demo", *extra)
+    """Run the CLI against the built-in simulated gateway; Ctrl-C ends it quietly (0).
+
+    Ctrl-C reaches the whole process group: the demo handles it (it says
+    "stopped" and exits 0), so this script only waits for it to finish
+    rather than dying with a traceback or killing the demo mid-sentence.
+    """
+    setup("demo")
+    cmd = [str(BIN / "enphase"), "demo", *extra]
+    print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    child = subprocess.Popen(cmd, cwd=ROOT)
+    while True:
+        try:
+            rc = child.wait()
+            break
+        except KeyboardInterrupt:
+            continue  # the demo got the same Ctrl-C and is ending
+    return 0 if rc in (130, -signal.SIGINT) else rc
 
 
 def main(argv: list[str]) -> int:
+    problem = python_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(__doc__)
         return 0 if argv else 2
     cmd, extra = argv[0], argv[1:]
     if cmd == "setup":
-        setup()
+        setup("dev")
         return 0
     if cmd == "test":
         return test(extra)

@@ -121,3 +121,29 @@ def test_no_secret_survives_in_a_formatted_log_line() -> None:
     assert "ValueError: gateway" in text
     for secret in ("me@mail.org", "s3cret-pw", TOKEN, "zz9", SERIAL, "192.168.1.5"):
         assert secret not in text
+
+
+def test_values_under_serial_keys_whatever_their_length() -> None:
+    r = Redactor()
+    doc = {
+        "serial_num": "12345678901001",
+        "sn": "122503008808EIM1",
+        "other_sn": 4567891234,
+        "pv_serial_nb": ["AB1234", "CD5678"],
+        "note": "meter 122503008808EIM2 of 12345678901001",
+    }
+    out = r.redact_json(doc)
+    assert out["serial_num"] != doc["serial_num"] and len(out["serial_num"]) == 14
+    assert out["sn"].endswith("EIM1") and out["sn"][:12].isdigit()
+    assert "122503008808" not in out["sn"]
+    assert isinstance(out["other_sn"], int) and out["other_sn"] != doc["other_sn"]
+    assert [v for v in out["pv_serial_nb"] if v in doc["pv_serial_nb"]] == []
+    # learnt serials are found in later text, with the same fakes
+    assert out["note"] == f"meter {out['sn'][:12]}EIM2 of {out['serial_num']}"
+    assert r.redact_json(out) == out
+
+
+def test_a_12_digit_serial_glued_to_a_suffix_in_text() -> None:
+    out = Redactor().redact_text("eid 122503008808EIM1 and 122503008808")
+    assert "122503008808" not in out
+    assert re.fullmatch(r"eid (9\d{11})EIM1 and \1", out)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -38,9 +39,11 @@ from .engine.probe import (
     enabled_cts,
     ensemble_candidates,
     followups,
+    is_metered,
+    judge_password,
     plan,
 )
-from .engine.production import prefers_v1, production_chain
+from .engine.production import prefers_v1, production_chain, wants_v1
 from .engine.schedule import Schedule, newest_report
 from .engine.snapshot import build_snapshot
 from .errors import (
@@ -64,6 +67,7 @@ from .net.stats import TransportStats
 from .net.token_auth import TokenAuth
 from .net.token_store import TokenStore
 from .net.transport import Transport
+from .net.trust import CertificateTrust
 from .sources.keys import SourceKey
 from .sources.registry import Role, Source, Speed
 from .sources.table import SOURCES
@@ -93,7 +97,12 @@ class Envoy:
         keepalive: bool = True,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        pin: str | None = None,
+        verify: bool | ssl.SSLContext = False,
     ) -> None:
+        """`pin`: the SHA-256 fingerprint the gateway's certificate must have; `verify`: check
+        it against certificate authorities instead (True or an `ssl.SSLContext`). Neither:
+        trust on first use, remembered in `token_store` when given (see docs/security.md)."""
         self.host = host
         self._credentials = Credentials(
             token, username, password, token_store, cloud or CloudUrls()
@@ -112,6 +121,7 @@ class Envoy:
             retry=retry or RetryPolicy(),
             clock=clock,
             sleep=sleep,
+            trust=CertificateTrust(pin=pin, verify=verify, store=token_store),
         )
         self._auth: Authenticator | None = None
         self.auth_kind = "none"
@@ -189,6 +199,7 @@ class Envoy:
         endpoints); `update` completes the probe when first called.
         """
         await self._read_info()
+        self._transport.trust.bind(self.info.serial, self._transport.netloc)  # before credentials
         self._auth, self.auth_kind, self._digest_role = choose_authenticator(
             self.info, self._credentials, session=self._session, clock=self._clock
         )
@@ -230,16 +241,16 @@ class Envoy:
                 cache.production_key = key
                 break
         if cache.production_key is None:
+            self._check_digest_password()
             raise EnvoyFeatureUnavailable(
                 f"no production source answered on {self.host} (firmware {self.info.firmware}): "
                 f"{'; '.join(cache.errors.values()) or 'nothing to read'}"
             )
-        if (
-            prefers_v1(cache.production_key, cache.production(), metered=self.info.imeter)
-            and await self._try(SourceKey.PRODUCTION_V1, now) is not None
-        ):
+        key, report = cache.production_key, cache.production()
+        v1 = await self._try(SourceKey.PRODUCTION_V1, now) if wants_v1(key, report) else None
+        if prefers_v1(key, report, v1, fw=fw, metered=self.info.imeter):
             cache.production_key = SourceKey.PRODUCTION_V1
-        for key in base_candidates(fw, self.info.imeter):
+        for key in base_candidates(fw, self.info.imeter, cache.values):
             await self._try(key, now)
         ensemble = ensemble_candidates(fw)
         for key in ensemble:
@@ -266,19 +277,15 @@ class Envoy:
         self._anchor_baseline()
 
     def _check_digest_password(self) -> None:
-        """Digest refusals everywhere and no success anywhere: the password is wrong.
-
-        A single refusal proves nothing (3.x refuses /production even with good
-        credentials), so this is judged once the probe has asked everything.
-        """
+        """Digest password never accepted: fatal only if nothing answered (engine.probe)."""
         auth = self._auth
         if not isinstance(auth, DigestAuth) or auth.verified:
             return
-        if SourceStatus.FORBIDDEN in self.source_status.values():
-            raise EnvoyBadCredentialsError(
-                f"the gateway refused the password for user {auth.username!r}: check it "
-                "(before firmware 7 the owner password is the last 6 digits of the serial)"
-            )
+        refusal = judge_password(self.source_status, auth.username)
+        if refusal is not None and refusal.fatal:
+            raise EnvoyBadCredentialsError(refusal.message)
+        if refusal is not None:
+            self._cache.fail(refusal.key, refusal.message)
 
     async def _try(self, key: SourceKey, now: float) -> Any:
         """Probe one source: its model, or None (and its status recorded)."""
@@ -401,7 +408,7 @@ class Envoy:
             serial=info.serial,
             part_number=info.part_number,
             firmware=info.firmware,
-            metered=info.imeter,
+            metered=is_metered(info.imeter, self.capabilities),
             auth=self.auth_kind,
             role=self.role,
         )

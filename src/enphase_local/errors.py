@@ -6,7 +6,9 @@
     ├── EnvoyAuthError                 the gateway or the cloud refused our credentials
     │   ├── EnvoyTokenExpiredError     the token is past its expiry: get a new one
     │   ├── EnvoyBadCredentialsError   username, password or token are wrong
-    │   └── EnvoyMFARequiredError      the Enlighten account uses multi-factor login: paste a token
+    │   ├── EnvoyMFARequiredError      the Enlighten account uses multi-factor login: paste a token
+    │   └── EnvoyInsecureConnectionError   credentials withheld: the connection is not private
+    │       └── EnvoyCertificateChangedError   the certificate differs from the trusted one
     ├── EnvoyHTTPError                 an unexpected HTTP status (status, path)
     ├── EnvoyParseError                the body is not what the endpoint answers (path, snippet)
     └── EnvoyFeatureUnavailable        the gateway, its firmware or its hardware cannot do this
@@ -21,10 +23,12 @@ from __future__ import annotations
 __all__ = [
     "EnvoyAuthError",
     "EnvoyBadCredentialsError",
+    "EnvoyCertificateChangedError",
     "EnvoyConnectionError",
     "EnvoyError",
     "EnvoyFeatureUnavailable",
     "EnvoyHTTPError",
+    "EnvoyInsecureConnectionError",
     "EnvoyMFARequiredError",
     "EnvoyParseError",
     "EnvoyTimeoutError",
@@ -62,6 +66,30 @@ class EnvoyBadCredentialsError(EnvoyAuthError):
 
 class EnvoyMFARequiredError(EnvoyAuthError):
     """The account uses multi-factor login, which cannot be automated: paste a token instead."""
+
+
+class EnvoyInsecureConnectionError(EnvoyAuthError):
+    """Credentials were withheld because the connection is not private.
+
+    Raised instead of sending a token or session cookie over plain HTTP
+    (firmware 7 and later always serve HTTPS, so a gateway reachable only
+    over HTTP means something on the network is in the way), and, as
+    `EnvoyCertificateChangedError`, when the certificate is not the trusted one.
+    """
+
+
+class EnvoyCertificateChangedError(EnvoyInsecureConnectionError):
+    """The gateway presented a certificate other than the one trusted for it.
+
+    Nothing was sent. `old` and `new` are the SHA-256 fingerprints (hex,
+    colon-separated). A firmware update may regenerate the certificate; if
+    that is what happened, accept the new one with ``enphase trust HOST``.
+    """
+
+    def __init__(self, message: str, *, old: str, new: str) -> None:
+        super().__init__(message)
+        self.old = old
+        self.new = new
 
 
 class EnvoyHTTPError(EnvoyError):

@@ -46,8 +46,13 @@ _PATTERNS = [
         r"(?<![\w:.])(?=[0-9A-Fa-f:.]*::|(?:[0-9A-Fa-f]{1,4}:){7})[0-9A-Fa-f:.]{1,44}[0-9A-Fa-f:](?![\w:])",
     ),
     ("ipv4", r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)"),
-    ("serial", r"(?<![\w.])\d{12}(?![\w.])"),
+    # a 12-digit serial alone or glued to a suffix (`122503008808EIM1`, a meter of that gateway)
+    ("serial", r"(?<![\w.])\d{12}(?=[A-Za-z]|(?![\w.]))"),
 ]
+# a serial with a suffix: the digits are the serial, the suffix names a part of the device
+_SUFFIXED = re.compile(r"^(\d{6,})([A-Za-z][\w-]*)$")
+# serials learnt from keys are searched for in all later text from this length on
+_MIN_LEARNT = 8
 
 
 class Redactor:
@@ -118,6 +123,33 @@ class Redactor:
             return f"REDACTED_JWT_{n}"
         return f"REDACTED_{kind.upper()}_{n}"
 
+    def _serial_value(self, value: Any) -> Any:
+        """A value under a serial-like key: replaced whatever its length or shape.
+
+        Numbers stay numbers of the same length; ``<digits><suffix>`` keeps its
+        suffix (``...EIM1``) so the parts of one device still pair up; lists
+        are lists of serials. Serials learnt here are redacted in later text too.
+        """
+        if isinstance(value, list | tuple):
+            return [self._serial_value(v) for v in value]
+        if _is_int(value):
+            text = str(value)
+            if _learnable(text):
+                self.add_serial(text)
+            fake = self.fake("serial", text)
+            return int(fake) if fake.isdigit() else fake
+        if not isinstance(value, str) or not value.strip() or value in self._issued:
+            return self.redact_json(value)
+        suffixed = _SUFFIXED.match(value)
+        if suffixed:
+            digits, suffix = suffixed.groups()
+            if _learnable(digits):
+                self.add_serial(digits)
+            return self.fake("serial", digits) + suffix
+        if _learnable(value):
+            self.add_serial(value)
+        return self.fake("serial", value)
+
     def redact_text(self, text: str) -> str:
         """Replace everything sensitive in `text` by its stable fake."""
         if self._known_re is not None:
@@ -149,8 +181,10 @@ class Redactor:
 
         Strings are redacted like text; values under secret-looking keys
         (``password``, ``token``, ``session_id``...) are replaced whatever
-        they look like. Numbers are replaced only when they are known
-        serials: a 12-digit number may be a lifetime energy in joules.
+        they look like, and so are values under serial-like keys (``sn``,
+        ``serial_num``...), whatever their length. Other numbers are replaced
+        only when they are known serials: a 12-digit number may be a lifetime
+        energy in joules.
         """
         if isinstance(obj, dict):
             out: dict[Any, Any] = {}
@@ -158,9 +192,8 @@ class Redactor:
                 new_key = self.redact_text(key) if isinstance(key, str) else key
                 if isinstance(key, str) and _SECRET_KEYS.match(key) and isinstance(value, str):
                     out[new_key] = self.fake("secret", value) if value else value
-                elif isinstance(key, str) and _SERIAL_KEYS.match(key) and _is_int(value):
-                    fake = self.fake("serial", str(value))
-                    out[new_key] = int(fake) if fake.isdigit() else fake
+                elif isinstance(key, str) and _SERIAL_KEYS.match(key):
+                    out[new_key] = self._serial_value(value)
                 else:
                     out[new_key] = self.redact_json(value)
             return out
@@ -172,6 +205,10 @@ class Redactor:
             fake = self.fake(self._known.get(str(obj), "serial"), str(obj))
             return int(fake) if fake.isdigit() else fake
         return obj
+
+
+def _learnable(value: str) -> bool:
+    return len(value) >= _MIN_LEARNT and len(set(value)) > 1
 
 
 def _is_int(value: Any) -> bool:

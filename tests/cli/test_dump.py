@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from enphase_local.simulator import ReplayBackend
+from enphase_local.simulator import LatencyProfile, ReplayBackend
 
 from .conftest import SimThread, enphase
 from .contract import check_snapshot
@@ -86,3 +86,31 @@ def test_dump_legacy_digest(legacy: SimThread, tmp_path: Path) -> None:
     assert summary["endpoints"]["/info"] == 200
     assert legacy.gw.serial not in _all_text(tmp_path / "legacy")
     assert legacy.gw.owner_password not in _all_text(tmp_path / "legacy")
+
+
+def test_dump_with_username_envoy_replays(legacy: SimThread, tmp_path: Path) -> None:
+    """Issue 18 item 2: `-u envoy` is a credential, not text to redact in every body."""
+    folder = tmp_path / "legacy-u"
+    result = enphase("dump", legacy.host, str(folder), "-u", "envoy")
+    assert result.exit_code == 0, result.stderr
+    assert "<envoy_info>" in (folder / "info").read_text()
+    assert "REDACTED_SECRET" not in _all_text(folder)
+    replay = SimThread(folder=folder)
+    try:
+        read = enphase("read", replay.host, "-u", "envoy", "--json")
+        assert read.exit_code == 0, read.stdout + read.stderr
+        check_snapshot(json.loads(read.stdout))
+    finally:
+        replay.close()
+
+
+def test_dump_gives_home_the_slow_timeout(fresh_battery: SimThread, tmp_path: Path) -> None:
+    """Issue 18 item 6: /home is slow on real gateways; dump waits for it as `read` does."""
+    slow = LatencyProfile("slow-home", ((r"^/home", 0.6, 0.6),))
+    fresh_battery.call(lambda: setattr(fresh_battery.gw.faults, "latency", slow))
+    result = enphase(
+        "dump", fresh_battery.host, str(tmp_path / "d"), "--token", fresh_battery.token(),
+        "--timeout", "0.3", "--retries", "0", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["endpoints"]["/home"] == 200

@@ -7,9 +7,9 @@ import socket
 
 import pytest
 
-from enphase_local.cli import read as read_module
-from enphase_local.cli import watch as watch_module
 from enphase_local.cli.app import main
+from enphase_local.cli.commands import read as read_module
+from enphase_local.cli.commands import watch as watch_module
 from enphase_local.simulator import LatencyProfile
 
 from .conftest import SimThread, enphase

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from enphase_local.cli import token as token_module
+from enphase_local.cli.commands import token as token_module
 from enphase_local.net.claims import TokenClaims
 from enphase_local.net.token_store import TokenStore
 

@@ -17,9 +17,13 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from enphase_local.cli.control_cmds import COMMANDS
-from enphase_local.cli.control_run import minutes
+from enphase_local.cli.write import run as write_run
+from enphase_local.cli.write.devices import acb_sleep, contact_settings, generator
+from enphase_local.cli.write.run import minutes
+from enphase_local.cli.write.site import contact, relay, set_group
 from tests.control.test_target import SimTarget
+
+COMMANDS = [set_group, relay, contact, contact_settings, generator, acb_sleep]
 
 
 class Harness:
@@ -43,11 +47,6 @@ class Harness:
         return CliRunner().invoke(
             enphase, list(args), obj={"open_envoy": self.open_envoy}, input=input
         )
-
-
-def test_commands_are_exported() -> None:
-    names = {c.name for c in COMMANDS}
-    assert names == {"set", "relay", "contact", "contact-settings", "generator", "acb-sleep"}
 
 
 def test_storage_mode_json() -> None:
@@ -98,6 +97,13 @@ def test_bad_arguments_send_nothing() -> None:
     assert h.target.writes == []
 
 
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prompts answered from `input=` as if typed at a terminal (a pty test covers the real one)."""
+    monkeypatch.setattr(write_run, "interactive", lambda: True)
+
+
+@pytest.mark.usefixtures("terminal")
 def test_off_grid_asks_and_aborts() -> None:
     h = Harness("battery-backup")
     res = h.run("relay", "gw", "off-grid", input="n\n")
@@ -106,6 +112,7 @@ def test_off_grid_asks_and_aborts() -> None:
     assert h.target.writes == [] and h.options == []  # not even connected
 
 
+@pytest.mark.usefixtures("terminal")
 def test_off_grid_confirmed_with_yes_or_answer() -> None:
     h = Harness("battery-backup")
     res = h.run("relay", "gw", "off-grid", input="y\n")
@@ -119,7 +126,7 @@ def test_off_grid_confirmed_with_yes_or_answer() -> None:
 
 def test_relay_pending_exits_3() -> None:
     h = Harness("battery-backup")
-    res = h.run("relay", "gw", "off-grid", "--yes", "--timeout", "5")
+    res = h.run("relay", "gw", "off-grid", "--yes", "--wait", "5")
     assert res.exit_code == 10 and res.output.startswith("pending:")
 
 
@@ -132,6 +139,7 @@ def test_dry_run_prints_the_request_without_asking_or_sending() -> None:
     assert h.target.writes == []
 
 
+@pytest.mark.usefixtures("terminal")
 def test_contact_open_asks_close_does_not() -> None:
     h = Harness("battery-backup")
     assert h.run("contact", "gw", "NC1", "open", input="n\n").exit_code == 1
@@ -155,6 +163,7 @@ def test_contact_settings_options() -> None:
     assert json.loads(res.output)["outcome"] == "confirmed"
 
 
+@pytest.mark.usefixtures("terminal")
 def test_generator_commands() -> None:
     h = Harness("generator")
     assert h.run("generator", "gw", "mode", "on", input="n\n").exit_code == 1

@@ -139,8 +139,22 @@ async def test_legacy_digest_with_derived_password_and_one_round_trip() -> None:
     assert 401 not in gw.log.statuses("/api/v1/production/inverters")
 
 
-async def test_legacy_wrong_password() -> None:
+async def test_legacy_wrong_password_keeps_the_public_pages() -> None:
+    """Issue 12 case 4: production is read without login; the refusal goes in errors."""
     async with gateway("legacy-3x") as (gw, clock):
+        async with envoy_for(gw, clock, password="000000") as envoy:
+            snap = await envoy.update()
+    assert snap.production is not None
+    assert snap.inverters == {}
+    message = snap.errors["inverters"]
+    assert "refused the password" in message and "--password" in message
+    assert "000000" not in message
+    assert [s for s in snap.errors if "password" in snap.errors[s]] == ["inverters"]
+
+
+async def test_legacy_wrong_password_and_nothing_readable() -> None:
+    async with gateway("legacy-3x") as (gw, clock):
+        gw.faults.apply_spec("unauthorized=/production.json,/production,/api/v1/production")
         with pytest.raises(EnvoyAuthError, match="refused the password"):
             async with envoy_for(gw, clock, password="000000"):
                 pass

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import orjson
 import pytest
 
 from enphase_local.capabilities import Capability
 from enphase_local.control import Outcome
 from enphase_local.errors import EnvoyFeatureUnavailable
+from enphase_local.models.ensemble import RelayState
 from enphase_local.simulator import PRESETS, SiteBackend
 from tests.control.test_target import SimTarget
 
@@ -41,13 +43,72 @@ async def test_off_grid_pending_when_the_poll_time_runs_out_first() -> None:
     assert len(target.writes) == 1
 
 
-async def test_default_poll_gives_up_after_about_30_s() -> None:
+async def test_default_poll_gives_up_after_about_90_s() -> None:
     target = SimTarget("battery-backup")
-    slow = dataclasses.replace(PRESETS["battery-backup"], relay_delay_s=40.0)
+    slow = dataclasses.replace(PRESETS["battery-backup"], relay_delay_s=100.0)
     target.backend = SiteBackend(slow, target.clock)
     result = await target.control().go_off_grid()
     assert result.outcome is Outcome.PENDING
-    assert result.elapsed_s == pytest.approx(30)
+    assert result.elapsed_s == pytest.approx(90)
+
+
+class SynchronizingTarget(SimTarget):
+    """8.3.6000+: the open relay reads ``open synchronizing``, then ``open synchronized``.
+
+    The simulator's inventory body, with ``mains_oper_state`` rewritten the
+    way that firmware reports it: `sync_s` seconds of ``open synchronizing``
+    after the contacts open, then ``open synchronized``; never plain ``open``.
+    """
+
+    def __init__(self, *, relay_delay_s: float, sync_s: float = 10.0) -> None:
+        super().__init__("battery-backup")
+        config = dataclasses.replace(PRESETS["battery-backup"], relay_delay_s=relay_delay_s)
+        self.backend = SiteBackend(config, self.clock)
+        self.sync_s = sync_s
+        self.opened_at: float | None = None
+        self.seen: list[str] = []
+
+    def get(self, key: str) -> bytes:
+        body = super().get(key)
+        if key != "ensemble_inventory":
+            return body
+        groups = orjson.loads(body)
+        for group in groups:
+            for device in group["devices"] if group["type"] == "ENPOWER" else ():
+                state = device["mains_oper_state"]
+                if state == "open":
+                    now = self.clock.now()
+                    self.opened_at = self.opened_at if self.opened_at is not None else now
+                    sync = now - self.opened_at < self.sync_s
+                    state = "open synchronizing" if sync else "open synchronized"
+                device["mains_oper_state"] = state
+                self.seen.append(state)
+        return orjson.dumps(groups)
+
+
+async def test_off_grid_confirmed_on_the_contact_state_while_synchronizing() -> None:
+    """Issue 12 case 6: ``open synchronizing`` is open; the write ends confirmed."""
+    target = SynchronizingTarget(relay_delay_s=28.0)
+    result = await target.control().go_off_grid()
+    assert result.outcome is Outcome.CONFIRMED
+    assert (result.before, result.after, result.requested) == ("closed", "open", "open")
+    assert 28 <= result.elapsed_s <= 28 + 3
+    assert target.seen[-1] == "open synchronizing"
+    inventory = await target.read("ensemble_inventory")
+    assert inventory.enpower.mains_oper_state is RelayState.OPEN
+    assert inventory.enpower.mains_oper_substate == "synchronizing"
+    target.clock.advance(20)
+    inventory = await target.read("ensemble_inventory")
+    assert inventory.enpower.mains_oper_substate == "synchronized"
+
+
+async def test_off_grid_after_a_long_battery_top_off_is_still_confirmed() -> None:
+    """Topping the batteries off first can take a minute: the default poll outlasts it."""
+    target = SynchronizingTarget(relay_delay_s=75.0)
+    result = await target.control().go_off_grid()
+    assert result.outcome is Outcome.CONFIRMED and result.after == "open"
+    assert 75 <= result.elapsed_s <= 78
+    assert len(target.writes) == 1
 
 
 async def test_back_on_grid() -> None:

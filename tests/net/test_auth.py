@@ -23,6 +23,7 @@ from enphase_local.net.digest import DigestAuth, installer_password, owner_passw
 from enphase_local.net.token_auth import TokenAuth
 from enphase_local.net.transport import Transport
 from enphase_local.sources.registry import Speed
+from tests.net.certs import make_identity
 
 FAST = Speed.FAST
 NOW = 1_750_000_000.0
@@ -32,12 +33,16 @@ SERIAL = "122112123456"
 
 @contextlib.asynccontextmanager
 async def serve(app: web.Application) -> AsyncIterator[Transport]:
-    """Serve `app` on 127.0.0.1 and yield an http Transport to it (closed afterwards)."""
+    """Serve `app` on 127.0.0.1 over HTTPS and yield a Transport to it (closed afterwards).
+
+    HTTPS because tokens never travel over plain HTTP (the transport refuses);
+    digest works the same over both.
+    """
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=make_identity().context)
     await site.start()
-    transport = Transport(f"127.0.0.1:{runner.addresses[0][1]}", scheme="http", sleep=no_sleep)
+    transport = Transport(f"127.0.0.1:{runner.addresses[0][1]}", scheme="https", sleep=no_sleep)
     try:
         yield transport
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import logging
 import random
 import socket
@@ -16,16 +15,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from enphase_local.errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyTimeoutError
+from enphase_local.net.address import parse_host
 from enphase_local.net.backoff import RetryPolicy, backoff_delay
 from enphase_local.net.exchange import Timeouts
-from enphase_local.net.transport import Transport, parse_host
+from enphase_local.net.transport import Transport
 from enphase_local.sources.registry import Speed
+from tests.net.certs import make_identity
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FAST = Speed.FAST
@@ -124,36 +121,8 @@ def test_construction_needs_no_event_loop_and_builds_urls() -> None:
 # -- scheme detection -------------------------------------------------------------
 
 
-def self_signed_context(tmp_path: Path) -> ssl.SSLContext:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "envoy")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    return context
-
-
 async def test_detects_https_with_a_self_signed_certificate(tmp_path: Path) -> None:
-    async with serve({"/info": ok}, self_signed_context(tmp_path)) as host:
+    async with serve({"/info": ok}, make_identity().context) as host:
         transport = Transport(host)
         try:
             assert await transport.detect_scheme() == "https"

@@ -552,3 +552,43 @@ def test_mutated_real_documents(
     raw = real_body(folder, name)
     assert raw is not None
     parses_or_refuses(parse, data.draw(mutated_json(json.loads(raw))))
+
+
+# --- 8.3.6000+: relay sub-states (issue 12 case 6) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "contact", "substate"),
+    [
+        ("closed", RelayState.CLOSED, None),
+        ("open", RelayState.OPEN, None),
+        ("open synchronizing", RelayState.OPEN, "synchronizing"),
+        ("open synchronized", RelayState.OPEN, "synchronized"),
+        ("Open  Synchronized", RelayState.OPEN, "Synchronized"),
+        ("closed_synchronizing", RelayState.CLOSED, "synchronizing"),
+        ("ajar", RelayState.UNKNOWN, "ajar"),
+    ],
+)
+def test_relay_contact_state_and_substate(
+    sent: str, contact: RelayState, substate: str | None
+) -> None:
+    assert RelayState.with_substate(sent) == (contact, substate)
+
+
+@needs_real
+def test_synchronizing_relay_in_a_real_inventory_is_open() -> None:
+    """The 8.3.5169 inventory with the Enpower's relay as 8.3.6000+ reports it off grid."""
+    body = real_body("8.3.5169_with_generator", "ivp_ensemble_inventory")
+    assert body is not None
+    groups = json.loads(body)
+    enpower = next(g for g in groups if g["type"] == "ENPOWER")["devices"][0]
+    enpower["mains_admin_state"] = "open"
+    enpower["mains_oper_state"] = "open synchronizing"
+    inventory = parse_ensemble_inventory(json.dumps(groups).encode())
+    assert inventory.enpower is not None
+    assert inventory.enpower.mains_oper_state is RelayState.OPEN
+    assert inventory.enpower.mains_oper_substate == "synchronizing"
+    assert inventory.enpower.mains_admin_state is RelayState.OPEN
+    assert inventory.enpower.mains_admin_substate is None
+    plain = inventory.enpower.to_dict()
+    assert (plain["mains_oper_state"], plain["mains_oper_substate"]) == ("open", "synchronizing")

@@ -74,7 +74,7 @@ OLD_INFO = b"""<?xml version='1.0' encoding='UTF-8'?>
 
 def test_old_firmware_defaults() -> None:
     info = parse_info(OLD_INFO)
-    assert info.imeter is False and info.web_tokens is False
+    assert info.imeter is None and info.web_tokens is False  # absent: unknown, not false
     assert info.build_id is None and info.build_time_gmt is None
     assert info.release_stage is None and info.release_ver is None
     assert info.packages["app"].version == "03.17.03"  # children in another order
@@ -155,8 +155,8 @@ def test_info_source() -> None:
 
 # --- /info: real captures ---------------------------------------------------------
 
-NOT_METERED = {"3.7.0", "3.9.36", "3.17.3", "4.2.27", "5.0.62", "7.6.114_without_cts"}
-NOT_METERED |= {"7.6.175_standard"}
+NOT_METERED = {"4.2.27", "5.0.62", "7.6.114_without_cts", "7.6.175_standard"}
+NO_IMETER = {"3.7.0", "3.9.36", "3.17.3"}  # /info has no <imeter>: unknown, not false
 
 
 @needs_real
@@ -170,7 +170,10 @@ def test_real_info(folder: str) -> None:
     assert info.fw.letter == ("R" if version in ("3.9.36", "4.10.35") else "D")
     assert info.firmware == info.fw.letter + version
     assert info.serial and info.part_number and info.part_number.startswith("800-")
-    assert info.imeter is (folder not in NOT_METERED)
+    if folder in NO_IMETER:
+        assert info.imeter is None
+    else:
+        assert info.imeter is (folder not in NOT_METERED)
     assert info.web_tokens is info.fw.at_least(7)
     assert info.device_time is not None and info.device_time > 1_600_000_000
     assert len(info.packages) >= 7 and "app" in info.packages

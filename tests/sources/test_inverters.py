@@ -185,12 +185,12 @@ def test_device_data_by_hand() -> None:
 
 
 def test_removed_and_inactive_inverters_are_dropped() -> None:
-    """8.3.5289 keeps removed (modGone) and inactive inverters in device_data."""
+    """8.3.5289 keeps removed inverters in device_data: they read ``active: false``."""
     doc = {
         "553648384": _pcu("100000000001"),
-        "553648640": _pcu("100000000002", modGone=True),
         "553648896": _pcu("100000000003", active=False),
         "553649152": _pcu("100000000004", active=True, modGone=False),
+        "553649408": _pcu("100000000007", active=False, modGone=True),
         "704643328": {**_pcu("100000000005EIM1"), "devName": "eim", "modGone": True},
         "704643584": {**_pcu("100000000006"), "devName": "nsrb"},
         "deviceCount": 6,
@@ -203,6 +203,26 @@ def test_removed_and_inactive_inverters_are_dropped() -> None:
     assert inv.wh_last_report == 62.5 and inv.wh_lifetime == 10000.0
     assert (inv.dc_volts, inv.dc_amps, inv.ac_volts, inv.ac_amps) == (40.0, 6.5, 230.0, 1.1)
     assert inv.hz == 50.0 and inv.rssi is None and inv.issi is None
+
+
+@needs_real
+def test_mod_gone_but_active_inverters_keep_their_details() -> None:
+    """Issue 12 case 3: working units flagged ``modGone: true`` with ``active: true`` stay.
+
+    The real 8.3.5169 device_data with every microinverter's modGone set (as on
+    8.3 with AC Batteries and on IQ7+): all of them are kept with their values.
+    """
+    raw = json.loads(_body("8.3.5169_with_generator", DEVICE))
+    pcus = {k: v for k, v in raw.items() if isinstance(v, dict) and v["devName"] == "pcu"}
+    for entry in pcus.values():
+        entry["modGone"] = True
+    data = parse_device_data(orjson.dumps(raw))
+    assert sorted(data.inverters) == sorted(v["sn"] for v in pcus.values())
+    eid, first = next(iter(pcus.items()))
+    detail = data.inverters[first["sn"]]
+    assert detail.eid == eid
+    assert detail.watts == first["channels"][0]["watts"]["now"]
+    assert detail.ac_volts == first["channels"][0]["lastReading"]["acVoltageINmV"] / 1000
 
 
 def test_counters_are_not_devices() -> None:

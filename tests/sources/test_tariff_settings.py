@@ -68,6 +68,7 @@ def test_tariff_to_dict_leaves_out_raw() -> None:
         "charge_from_grid": True,
         "opt_schedules": None,
         "currency": "USD",
+        "storage_mode_raw": "savings-mode",
     }
 
 
@@ -86,9 +87,24 @@ def test_tariff_to_dict_leaves_out_raw() -> None:
 def test_storage_modes(mode: str | None, expected: StorageMode | None) -> None:
     doc = copy.deepcopy(TARIFF_DOC)
     doc["tariff"]["storage_settings"]["mode"] = mode
-    assert parse_tariff(orjson.dumps(doc)).storage_mode is expected
+    tariff = parse_tariff(orjson.dumps(doc))
+    assert tariff.storage_mode is expected
+    assert tariff.storage_mode_raw == mode
     del doc["tariff"]["storage_settings"]["mode"]
     assert parse_tariff(orjson.dumps(doc)).storage_mode is None
+
+
+def test_unknown_storage_mode_keeps_its_name() -> None:
+    """Issue 12 case 7: a mode newer firmware reports is never mapped to a known one."""
+    doc = copy.deepcopy(TARIFF_DOC)
+    doc["tariff"]["storage_settings"]["mode"] = "ai-optimisation"
+    tariff = parse_tariff(orjson.dumps(doc))
+    assert tariff.storage_mode is StorageMode.UNKNOWN
+    assert tariff.storage_mode_name == "ai-optimisation"
+    assert tariff.to_dict()["storage_mode"] == "ai-optimisation"
+    assert tariff.to_dict()["storage_mode_raw"] == "ai-optimisation"
+    known = parse_tariff(TARIFF_BODY)
+    assert known.storage_mode_name == "economy"  # savings-mode is economy by another name
 
 
 def test_tariff_without_storage_settings() -> None:

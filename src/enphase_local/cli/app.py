@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import click
+
+from .connect import connection_flags
 
 __all__ = ["COMMANDS", "cli", "main"]
 
@@ -24,33 +26,43 @@ class LazyCommand(NamedTuple):
     help: str
 
 
-_CLI = "enphase_local.cli."
+_CMD = "enphase_local.cli.commands."
+_WRITE = "enphase_local.cli.write."
 
 COMMANDS: dict[str, LazyCommand] = {
     "simulate": LazyCommand(
-        "enphase_local.cli.simulate",
-        "simulate",
-        "Serve simulated gateways for tests, demos and benchmarks.",
+        _CMD + "simulate", "simulate", "Serve simulated gateways for tests, demos and benchmarks."
     ),
-    "demo": LazyCommand(_CLI + "demo", "demo", "Try it all on a built-in simulated gateway."),
-    "info": LazyCommand(_CLI + "info", "info", "Identity, firmware, auth and capabilities."),
-    "read": LazyCommand(_CLI + "read", "read", "One full snapshot as tables, or --json."),
-    "watch": LazyCommand(_CLI + "watch", "watch", "Live power flow until Ctrl-C, or JSON lines."),
-    "inverters": LazyCommand(_CLI + "focused", "inverters", "Microinverters, sorted."),
-    "meters": LazyCommand(_CLI + "focused", "meters", "CT meters, per phase."),
-    "battery": LazyCommand(_CLI + "focused", "battery", "Batteries, Enpower and storage settings."),
-    "raw": LazyCommand(_CLI + "raw", "raw", "GET any endpoint with the right auth."),
-    "dump": LazyCommand(_CLI + "dump", "dump", "Capture every endpoint, anonymised, to a folder."),
-    "token": LazyCommand(_CLI + "token", "token", "Get, store or check a gateway token."),
-    # write commands (cli.control_cmds.COMMANDS)
-    "set": LazyCommand(_CLI + "control_cmds", "set_group", "Change battery storage settings."),
-    "relay": LazyCommand(_CLI + "control_cmds", "relay", "Go off grid or back on grid."),
-    "contact": LazyCommand(_CLI + "control_cmds", "contact", "Open or close a dry contact."),
+    "demo": LazyCommand(_CMD + "demo", "demo", "Try it all on a built-in simulated gateway."),
+    "info": LazyCommand(_CMD + "info", "info", "Identity, firmware, auth and capabilities."),
+    "read": LazyCommand(_CMD + "read", "read", "One full snapshot as tables, or --json."),
+    "watch": LazyCommand(_CMD + "watch", "watch", "Live power flow until Ctrl-C, or JSON lines."),
+    "inverters": LazyCommand(_CMD + "read", "inverters", "Microinverters, sorted."),
+    "meters": LazyCommand(_CMD + "read", "meters", "CT meters, per phase."),
+    "battery": LazyCommand(_CMD + "read", "battery", "Batteries, Enpower and storage settings."),
+    "raw": LazyCommand(_CMD + "endpoints", "raw", "GET any endpoint with the right auth."),
+    "dump": LazyCommand(
+        _CMD + "endpoints", "dump", "Capture every endpoint, anonymised, to a folder."
+    ),
+    "token": LazyCommand(_CMD + "token", "token", "Get, store or check a gateway token."),
+    "collect": LazyCommand(
+        "enphase_local.cli.service_cmds", "collect", "Keep history; dashboard, metrics."
+    ),
+    "history": LazyCommand(
+        "enphase_local.cli.service_cmds", "history", "Energy and power from the history."
+    ),
+    "trust": LazyCommand(
+        "enphase_local.cli.trust_cmd", "trust", "Show and trust the gateway's certificate."
+    ),
+    # write commands
+    "set": LazyCommand(_WRITE + "site", "set_group", "Change battery storage settings."),
+    "relay": LazyCommand(_WRITE + "site", "relay", "Go off grid or back on grid."),
+    "contact": LazyCommand(_WRITE + "site", "contact", "Open or close a dry contact."),
     "contact-settings": LazyCommand(
-        _CLI + "control_devices", "contact_settings", "Configure a dry contact."
+        _WRITE + "devices", "contact_settings", "Configure a dry contact."
     ),
-    "generator": LazyCommand(_CLI + "control_devices", "generator", "Generator mode and exercise."),
-    "acb-sleep": LazyCommand(_CLI + "control_devices", "acb_sleep", "AC Battery sleep settings."),
+    "generator": LazyCommand(_WRITE + "devices", "generator", "Generator mode and exercise."),
+    "acb-sleep": LazyCommand(_WRITE + "devices", "acb_sleep", "AC Battery sleep settings."),
 }
 
 
@@ -94,25 +106,49 @@ class LazyGroup(click.Group):
                 formatter.write_dl(sorted(rows))
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="enphase-local", prog_name="enphase")
-@click.option("--debug", is_flag=True, help="Debug logs (redacted) and tracebacks, every command.")
-def cli(debug: bool) -> None:
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": None},
+)
+# the distribution's version, which pyproject reads from `enphase_local.__version__`
+@click.version_option(None, "--version", "-V", package_name="enphase-local", prog_name="enphase")
+@connection_flags
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Errors only on stderr (no warnings, no progress)."
+)
+@click.option("--verbose", "-v", is_flag=True, help="Informational logs on stderr.")
+def cli(*, quiet: bool, verbose: bool, debug: bool | None, **_connection: Any) -> None:
     """Everything your Enphase gateway knows, locally, gently.
 
-    Connection settings come from flags, then ENPHASE_* variables, then
-    ~/.config/enphase-local/config.toml. Exit codes: 2 usage, 3 connection
-    or timeout, 4 authentication, 5 gateway HTTP or parse error, 6 feature
-    unavailable, 130 interrupted. See docs/cli.md.
+    Connection settings come from flags (here or after the command), then
+    ENPHASE_* variables, then ~/.config/enphase-local/config.toml. Exit
+    codes: 2 usage, 3 connection or timeout, 4 authentication, 5 gateway
+    HTTP or parse error, 6 feature unavailable, 130 interrupted. See
+    docs/cli.md.
     """
+    from .errors import set_output
+    from .output import set_verbosity
+
+    if quiet and (verbose or debug):
+        raise click.UsageError("use --quiet or --verbose/--debug, not both")
+    set_verbosity(-1 if quiet else (1 if verbose else 0))
     if debug:
-        from .errors import set_output
+        from .connect import setup_logging
 
         set_output(debug=True)
+        setup_logging(True)
+
+
+def _no_arguments(argv: list[str] | None) -> bool:
+    return not (sys.argv[1:] if argv is None else argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the `enphase` command; returns the exit code (2 for bad arguments)."""
+    if _no_arguments(argv):
+        with click.Context(cli, info_name="enphase") as ctx:
+            click.echo(cli.get_help(ctx))
+        return 0
     try:
         result = cli.main(args=argv, prog_name="enphase", standalone_mode=False)
     except click.UsageError as err:

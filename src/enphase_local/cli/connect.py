@@ -1,13 +1,18 @@
 """From command-line options to a connected `Envoy`, the same way for every command.
 
-Every command that talks to a gateway takes the options of
-`connection_options` (HOST, --token, --username, --password, --timeout,
---retries, cloud URLs, --debug); `settings_from` merges them with the
-environment and the config file (`cli.config`), and `connect` opens the
-gateway with a spinner on stderr while the slow steps run. The token store
-is always used: a token fetched once is found again by gateway serial.
+Every command that talks to a gateway takes the same `connection_flags`
+(--host, --token, -u/--username, --password, --timeout, --retries, cloud
+URLs, --debug), and so does the root group, kasa style: ``enphase --host H
+--token T relay on-grid``. Most also take HOST as their first argument
+(optional: ``$ENPHASE_HOST`` or the config file supply it); `HostFirst`
+lets an optional HOST stand before required arguments (``set reserve
+[HOST] 30``). `settings_from` merges the parameters of the command and its
+groups (innermost wins) with the environment and the config file
+(`cli.config`), and `connect` opens the gateway with a spinner on stderr
+while the slow steps run. The token store is always used: a token fetched
+once is found again by gateway serial.
 
-`open_envoy(options)` is the entry the write commands (`cli.control_run`)
+`open_envoy(options)` is the entry the write commands (`cli.write.run`)
 use: ``options`` holds any of the setting names, missing ones come from
 the environment and the config file.
 """
@@ -15,30 +20,48 @@ the environment and the config file.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import click
 
 from .config import ENV, Settings, resolve
 from .errors import set_output
+from .output import progress, verbosity
 
 __all__ = [
+    "CONNECTION_PARAMS",
+    "HostFirst",
+    "HostFirstGroup",
     "connect",
     "connection_flags",
     "connection_options",
-    "log_redactor",
+    "connection_params",
     "make_envoy",
     "open_envoy",
-    "progress",
+    "resolve_host",
     "settings_from",
     "setup_logging",
     "split_host",
+    "with_password",
 ]
 
 _SETTING_NAMES = tuple(ENV)
+# the parameter names every gateway command has (`tests/cli` checks each command)
+CONNECTION_PARAMS = (
+    "host_option",
+    "token",
+    "username",
+    "password",
+    "timeout",
+    "retries",
+    "enlighten_url",
+    "entrez_url",
+    "debug",
+)
 
 
 def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -52,12 +75,66 @@ def split_host(args: tuple[str, ...], what: str) -> tuple[str | None, str]:
         return None, args[0]
     if len(args) == 2:
         return args[0], args[1]
+    if not args:
+        raise click.UsageError(f"missing {what}: expected [HOST] {what}")
     raise click.UsageError(f"expected [HOST] {what}, got {len(args)} arguments")
+
+
+def _positionals(command: click.Command, ctx: click.Context, args: list[str]) -> list[str]:
+    """The positional tokens of `args`, parsed with `command`'s own options."""
+    probe = click.Command(
+        None,
+        params=[
+            *(p for p in command.params if isinstance(p, click.Option)),
+            click.Argument(["rest"], nargs=-1),
+        ],
+    )
+    probe.allow_interspersed_args = command.allow_interspersed_args
+    probe_ctx = click.Context(probe, parent=ctx.parent, resilient_parsing=True)
+    opts, _, _ = probe.make_parser(probe_ctx).parse_args(list(args))
+    rest = opts.get("rest")
+    return list(rest) if isinstance(rest, list | tuple) else []
+
+
+class HostFirst(click.Command):
+    """A command whose first argument, HOST, may be left out before required ones.
+
+    Click fills arguments left to right, so ``set reserve 30`` would take 30
+    for HOST. When one positional is missing, HOST is the one left out.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing and "--help" not in args and "-h" not in args:
+            wanted = sum(
+                1
+                for p in self.params
+                if isinstance(p, click.Argument) and p.name != "host" and p.nargs == 1
+            )
+            if len(_positionals(self, ctx, args)) == wanted:
+                args = ["", *args]  # HOST not given: an empty placeholder, read as "none"
+        return super().parse_args(ctx, args)
+
+
+class HostFirstGroup(click.Group):
+    """A group whose optional HOST argument stands before the subcommand name."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing and "--help" not in args and "-h" not in args:
+            positionals = _positionals(self, ctx, args)
+            if positionals and positionals[0] in self.commands:
+                args = ["", *args]
+        return super().parse_args(ctx, args)
 
 
 def connection_flags(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options that say how to reach and authenticate to the gateway."""
     options = [
+        click.option(
+            "--host",
+            "host_option",
+            metavar="HOST",
+            help="Gateway address (instead of the HOST argument; or $ENPHASE_HOST).",
+        ),
         click.option("--token", metavar="JWT", help="Gateway token (firmware 7+)."),
         click.option("--username", "-u", help="Enlighten username, or digest user before 7."),
         click.option("--password", help="Password (prefer $ENPHASE_PASSWORD: flags are visible)."),
@@ -74,42 +151,83 @@ def connection_flags(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--enlighten-url", metavar="URL", help="Enlighten login service (tests)."),
         click.option("--entrez-url", metavar="URL", help="Entrez token service (tests)."),
-        click.option("--debug", is_flag=True, help="Debug logs (redacted) and tracebacks."),
+        click.option(
+            "--debug", is_flag=True, default=None, help="Debug logs (redacted) and tracebacks."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def settings_from(params: Mapping[str, Any]) -> Settings:
-    """Settings from a command's parameters (and the enclosing groups'), env and file."""
+def connection_params(params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The connection parameters given to this command and its groups (innermost wins).
+
+    ``host`` is the HOST argument if given, else the nearest ``--host``.
+    """
     ctx = click.get_current_context(silent=True)
-    merged: dict[str, Any] = {}
-    chain: list[click.Context] = []
+    chain: list[Mapping[str, Any]] = []
     while ctx is not None:
-        chain.append(ctx)
+        chain.append(ctx.params)
         ctx = ctx.parent
+    merged: dict[str, Any] = {}
     for outer in reversed(chain):
-        merged.update({k: v for k, v in outer.params.items() if v is not None})
-    merged.update({k: v for k, v in params.items() if v is not None})
+        merged.update({k: v for k, v in outer.items() if v not in (None, "")})
+    if params is not None:
+        merged.update({k: v for k, v in params.items() if v not in (None, "")})
+    host = merged.pop("host", None) or merged.get("host_option")
+    merged.pop("host_option", None)
+    if host:
+        merged["host"] = host
+    names = {*_SETTING_NAMES, "debug"}
+    return {k: v for k, v in merged.items() if k in names}
+
+
+def resolve_host(flags: Mapping[str, Any] | None = None) -> str:
+    """The gateway to use: given, from $ENPHASE_HOST or the config file, else the only one found.
+
+    Discovery (mDNS, the ``discovery`` extra) runs only when nothing names a
+    gateway; finding exactly one is said on stderr, anything else is a usage error.
+    """
+    settings = resolve({k: (flags or {}).get(k) for k in _SETTING_NAMES})
+    if settings.host:
+        return settings.host
+    from .discovery import only_gateway
+
+    return only_gateway()
+
+
+def with_password(settings: Settings) -> Settings:
+    """Ask for the Enlighten password on a terminal when an account is given without one.
+
+    Asked before any event loop runs: inside `asyncio.run`, Ctrl-C only
+    cancels the loop's task, which a blocking prompt never yields to, so the
+    prompt would wait for Enter. Digest users (`envoy`, `installer`) have a
+    password derived from the serial and are never asked.
+    """
+    account = settings.username and "@" in settings.username
+    if not account or settings.password is not None or not sys.stdin.isatty():
+        return settings
+    password = click.prompt(f"password for {settings.username}", hide_input=True)
+    return dataclasses.replace(settings, password=password)
+
+
+def settings_from(params: Mapping[str, Any], *, need_host: bool = True) -> Settings:
+    """Settings from a command's parameters (and the enclosing groups'), env and file.
+
+    With `need_host`, a missing host is looked for (`resolve_host`) or reported now.
+    """
+    merged = connection_params(params)
     debug = bool(merged.get("debug"))
     set_output(debug=debug)
     settings = resolve({k: merged.get(k) for k in _SETTING_NAMES})
-    setup_logging(debug, (settings.token, settings.password, settings.username))
-    return settings
+    setup_logging(debug, (settings.token, settings.password))
+    if need_host and not settings.host:
+        settings = dataclasses.replace(settings, host=resolve_host())
+    return with_password(settings)
 
 
 _redactor: Any = None
-
-
-def log_redactor() -> Any:
-    """The `Redactor` of this run's logs; `dump` uses it too, so fakes match across both."""
-    global _redactor  # noqa: PLW0603 - one table per command run, set up with the logging
-    if _redactor is None:
-        from ..redact import Redactor
-
-        _redactor = Redactor()
-    return _redactor
 
 
 def setup_logging(debug: bool, secrets: tuple[str | None, ...] = ()) -> None:
@@ -127,24 +245,13 @@ def setup_logging(debug: bool, secrets: tuple[str | None, ...] = ()) -> None:
     handler.addFilter(RedactingFilter(_redactor))
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}[max(-1, min(1, verbosity()))]
+    root.setLevel(logging.DEBUG if debug else level)
     root.propagate = False
 
 
-@contextlib.contextmanager
-def progress(message: str) -> Iterator[None]:
-    """A spinner on stderr during a slow step; nothing when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        yield
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status(message):
-        yield
-
-
 def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> Any:
-    """An unconnected `Envoy` from settings (the password is asked for on a terminal)."""
+    """An unconnected `Envoy` from settings (see `with_password` for asking the password)."""
     from ..client import CloudUrls, Envoy
     from ..net.backoff import RetryPolicy
     from ..net.cloud import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL
@@ -159,10 +266,6 @@ def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> 
     if settings.retries is not None:
         kwargs["retry"] = RetryPolicy(attempts=settings.retries + 1)
     password = settings.password
-    # an Enlighten account (an e-mail) needs its password; digest users (`envoy`,
-    # `installer`) have one derived from the serial, so they are never asked
-    if settings.username and "@" in settings.username and password is None and sys.stdin.isatty():
-        password = click.prompt(f"password for {settings.username}", hide_input=True)
     cloud = CloudUrls(
         enlighten=settings.enlighten_url or DEFAULT_ENLIGHTEN_URL,
         entrez=settings.entrez_url or DEFAULT_ENTREZ_URL,
@@ -201,5 +304,8 @@ async def open_envoy(options: Mapping[str, Any]) -> AsyncIterator[Any]:
     the environment and the config file.
     """
     settings = resolve({k: options.get(k) for k in _SETTING_NAMES})
+    if not settings.host:
+        settings = dataclasses.replace(settings, host=resolve_host())
+    setup_logging(bool(options.get("debug")), (settings.token, settings.password))
     async with connect(settings) as envoy:
         yield envoy

@@ -26,6 +26,7 @@ This module imports no aiohttp or rich: `enphase --help` loads it.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import traceback
 from typing import NamedTuple
@@ -50,6 +51,7 @@ __all__ = [
     "CliError",
     "Failure",
     "classify",
+    "in_cli_words",
     "is_debug",
     "is_json",
     "report",
@@ -92,6 +94,29 @@ _HINTS = {
 }
 
 
+# the library speaks Python (keyword arguments, methods); the command speaks flags
+_CLI_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\(token=\.\.\. or --token\)"), "(--token, or $ENPHASE_TOKEN)"),
+    (re.compile(r"\btoken=\.\.\."), "--token"),
+    (
+        re.compile(r"check again with verify_later\(result\) after about 2 minutes"),
+        "add --verify-after 120 to check that it held",
+    ),
+    (re.compile(r"with verify_later\(result\)"), "with `enphase battery`"),
+    (re.compile(r"\bverify_later\(result\)"), "--verify-after"),
+    (re.compile(r"\bmin_soc\b"), "--min"),
+    (re.compile(r"\bmax_soc\b"), "--max"),
+    (re.compile(r"\btimeout_s\b"), "--wait"),
+)
+
+
+def in_cli_words(message: str) -> str:
+    """A library message with its Python names replaced by the command's flags."""
+    for pattern, words in _CLI_WORDS:
+        message = pattern.sub(words, message)
+    return message
+
+
 class CliError(Exception):
     """A failure the command itself detects (missing host, bad file): kind and message."""
 
@@ -119,7 +144,7 @@ def classify(err: BaseException) -> Failure:
         return Failure("usage", err.format_message())
     for cls, kind in _KINDS:
         if isinstance(err, cls):
-            message = str(err) or (cls.__doc__ or kind).strip().splitlines()[0]
+            message = in_cli_words(str(err)) or (cls.__doc__ or kind).strip().splitlines()[0]
             hint = _HINTS.get(kind)
             if hint and hint.split(":")[0] not in message:
                 message = f"{message} ({hint})"

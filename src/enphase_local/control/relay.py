@@ -2,9 +2,12 @@
 
 ``POST /ivp/ensemble/relay {"mains_admin_state": "open"|"closed"}`` asks the
 controller to open (off grid) or close (on grid) its mains relay. The relay
-moves 8 to 28 s later, so the action polls the ensemble inventory's
-``mains_oper_state`` for about 30 s; when it has not moved by then the
-result is ``pending``, not a failure: the gateway accepted the request.
+moves 8 to 28 s later; on 8.3.6000 and later it may first top the batteries
+off, reading ``open synchronizing`` then ``open synchronized`` (never plain
+``open``). The action confirms on the contact state alone (the first word)
+and polls the ensemble inventory's ``mains_oper_state`` for up to about
+90 s; when it has not moved by then the result is ``pending``, not a
+failure: the gateway accepted the request.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from .result import Check, Outcome, WriteRequest, WriteResult
 __all__ = ["RELAY_PATH", "RELAY_POLL", "RelayActions"]
 
 RELAY_PATH = "/ivp/ensemble/relay"
-RELAY_POLL = Poll(timeout_s=30.0, interval_s=3.0, first_s=5.0)
-"""The relay takes 8 to 28 s: first look after 5 s, then every 3 s, for 30 s."""
+RELAY_POLL = Poll(timeout_s=90.0, interval_s=3.0, first_s=5.0)
+"""The relay takes 8 to 28 s, plus a battery top-off on 8.3.6000+: first look after 5 s,
+then every 3 s, for up to 90 s (it stops as soon as the contacts show the requested state)."""
 
 
 def _oper_state(inventory: EnsembleInventory) -> str | None:
+    """The contact state (``open``/``closed``): ``open synchronizing`` is open."""
     enpower = inventory.enpower
     return None if enpower is None else enpower.mains_oper_state.value
 
@@ -67,8 +72,8 @@ class RelayActions(ControlCore):
             dry_run=dry_run,
             notes={
                 Outcome.PENDING: (
-                    "The relay takes 8 to 28 s to move; check again in a minute "
-                    "with verify_later(result)"
+                    "The relay takes 8 to 28 s to move (longer on 8.3.6000+, which may top "
+                    "the batteries off first); check again in a minute with verify_later(result)"
                 )
             },
         )

@@ -41,7 +41,8 @@ _CLOUD_NOTE = (
 
 
 def _mode_of(tariff: Tariff) -> str | None:
-    return None if tariff.storage_mode is None else tariff.storage_mode.value
+    """The mode as shown: a mode newer firmware reports keeps its own name (not "unknown")."""
+    return tariff.storage_mode_name
 
 
 def _reserve_of(tariff: Tariff) -> float | None:

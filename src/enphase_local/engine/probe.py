@@ -8,9 +8,10 @@ period at which an update should ask it. All pure: the client does the I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ..capabilities import Capability
+from ..capabilities import Capability, SourceStatus
 from ..firmware import Firmware
 from ..models.ensemble import DeviceInventory, EnsembleInventory
 from ..models.generator import GeneratorConfig, GeneratorState
@@ -20,14 +21,19 @@ from ..models.production import ProductionReport
 from ..models.tariff import Tariff
 from ..sources.keys import SourceKey
 from ..sources.registry import Cadence
+from ..sources.table import SOURCES
 from .joins import generator_present
 
 __all__ = [
+    "PasswordRefusal",
     "base_candidates",
     "derive",
     "enabled_cts",
     "ensemble_candidates",
     "followups",
+    "is_metered",
+    "judge_password",
+    "lists_eim",
     "plan",
 ]
 
@@ -39,14 +45,50 @@ IDENTITY = float(Cadence.IDENTITY.seconds)
 PRODUCTION_WITH_CT = float(Cadence.REPORT.seconds)
 
 
-def base_candidates(fw: Firmware, metered: bool) -> list[SourceKey]:
-    """Sources to probe on every gateway (after the production chain)."""
+def base_candidates(
+    fw: Firmware, metered: bool | None, data: Mapping[SourceKey, Any] | None = None
+) -> list[SourceKey]:
+    """Sources to probe on every gateway (after the production chain), given what answered.
+
+    The CT meters are asked for unless ``/info`` says plainly that the model
+    is not metered and no production report lists an eim entry: a missing
+    ``<imeter>`` (None) is unknown, and metered Envoy-S units on 4.x leave it
+    out. A gateway without CTs answers 404 once and is never asked again.
+    """
     keys = [SourceKey.INVERTERS_V1]
-    if metered:
+    if metered is not False or lists_eim(data or {}):
         keys += [SourceKey.METERS, SourceKey.METERS_READINGS]
     if not fw.known or fw.at_least(7):
         keys.append(SourceKey.DEVICE_DATA)
     return keys
+
+
+def lists_eim(data: Mapping[SourceKey, Any]) -> bool:
+    """A production report read so far lists an eim (CT) entry, active or not."""
+    for key in (SourceKey.PRODUCTION_JSON, SourceKey.PRODUCTION_SUMMARY):
+        report = data.get(key)
+        if isinstance(report, ProductionReport) and report.lists_eim:
+            return True
+    return False
+
+
+_CT_CAPABILITIES = frozenset(
+    {
+        Capability.METERS,
+        Capability.PRODUCTION_CT,
+        Capability.CONSUMPTION,
+        Capability.NET_CONSUMPTION,
+    }
+)
+
+
+def is_metered(imeter: bool | None, caps: frozenset[Capability]) -> bool:
+    """Whether the gateway meters: ``<imeter>`` true, or the probe found a CT answering.
+
+    ``/info`` may leave ``<imeter>`` out (4.x, 3.x): what the gateway measures
+    then decides, so a metered site is never reported as not metered.
+    """
+    return imeter is True or bool(caps & _CT_CAPABILITIES)
 
 
 def ensemble_candidates(fw: Firmware) -> list[SourceKey]:
@@ -223,3 +265,55 @@ def plan(
     if Capability.NETWORK in caps:
         out[SourceKey.HOME] = IDENTITY
     return out
+
+
+# -- a digest password refused ----------------------------------------------------
+
+# The section a refusal is reported under, first match wins: the inverters are
+# what a legacy site loses without the password.
+_PASSWORD_SECTIONS = (SourceKey.INVERTERS_V1, SourceKey.DEVICE_DATA, SourceKey.METERS_READINGS)
+
+PASSWORD_HELP = (
+    "give the owner password (before firmware 7: the serial's last 6 digits) with --password "
+    "or ENPHASE_PASSWORD, or Envoy(host, password=...)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordRefusal:
+    """Digest login refused: where to report it, what to say, and whether it is fatal."""
+
+    key: SourceKey  # the source whose section carries the message
+    message: str
+    fatal: bool  # nothing at all could be read: the password is the whole problem
+
+
+def judge_password(
+    status: Mapping[SourceKey, SourceStatus], username: str
+) -> PasswordRefusal | None:
+    """Judge the probe's refusals once the digest password was never accepted.
+
+    A legacy Envoy-R serves production (``/production``, ``production.json``,
+    ``/api/v1/production``) without login and refuses the password on the
+    pages behind it: what can be read is kept, and the refusal is one
+    message on one section (the inverters when they are among the refused).
+    Only when nothing at all answered is it fatal (`EnvoyBadCredentialsError`).
+    None: nothing was refused.
+    """
+    refused = [key for key, st in status.items() if st is SourceStatus.FORBIDDEN]
+    if not refused:
+        return None
+    fatal = not any(st is SourceStatus.OK for st in status.values())
+    key = next((k for k in _PASSWORD_SECTIONS if k in refused), refused[0])
+    if fatal:
+        return PasswordRefusal(
+            key, f"the gateway refused the password for user {username!r}: {PASSWORD_HELP}", True
+        )
+    others = len(refused) - 1
+    where = SOURCES[key].path + (f" and {others} other page{'s' * (others > 1)}" if others else "")
+    needs = "the inverters need it" if key is SourceKey.INVERTERS_V1 else "it is needed there"
+    message = (
+        f"the gateway refused the password for user {username!r} on {where} ({needs}; "
+        f"production is read without it): {PASSWORD_HELP}"
+    )
+    return PasswordRefusal(key, message, False)

@@ -4,8 +4,15 @@ Gateways expose production through up to four endpoints of different
 quality: production.json (inverters, CTs, per-phase lines, ACB), ``/production``
 (the same without lines), ``/api/v1/production`` (one reading with today's
 and the week's counters) and, before 3.9, an HTML table. `production_chain`
-orders them for a firmware; `prefers_v1` says when v1 beats production.json's
-inverter section; `as_report` gives any of their models one shape.
+orders them for a firmware; `wants_v1` and `prefers_v1` say when v1 beats
+production.json's inverter section; `as_report` gives any of their models one
+shape.
+
+Why v1 matters without a production CT: the inverter section's lifetime is a
+sum of the microinverters' 32-bit joule counters, so it drops by
+`INVERTER_WRAP_WH` (2^32 J) each time one wraps, and it has no today or
+7-day counters. ``/api/v1/production`` keeps an unwrapped lifetime and both
+counters: wherever it is trustworthy, it is the better source.
 """
 
 from __future__ import annotations
@@ -15,7 +22,22 @@ from ..models.energy import EnergyReading
 from ..models.production import ProductionReport
 from ..sources.keys import SourceKey
 
-__all__ = ["as_report", "prefers_v1", "production_chain"]
+__all__ = [
+    "INVERTER_WRAP_WH",
+    "V1_STALLS_FROM",
+    "as_report",
+    "prefers_v1",
+    "production_chain",
+    "v1_plausible",
+    "wants_v1",
+]
+
+INVERTER_WRAP_WH = 2**32 / 3600  # 1,193,046.47 Wh: one microinverter's joule counter wrapping
+V1_STALLS_FROM = (8, 2, 4264)  # metered units without CTs: v1's values stall from this build
+# How far v1's lifetime may lag the inverter section's and still be the same count
+# (the two are refreshed at different moments): 1 kWh or 1 %, whichever is more.
+_LAG_WH = 1000.0
+_LAG_FRACTION = 0.01
 
 # Sources whose model is a full ProductionReport (others give one EnergyReading).
 REPORT_SOURCES = frozenset({SourceKey.PRODUCTION_JSON, SourceKey.PRODUCTION_SUMMARY})
@@ -38,16 +60,53 @@ def production_chain(fw: Firmware) -> tuple[SourceKey, ...]:
     )
 
 
-def prefers_v1(key: SourceKey, report: ProductionReport | None, *, metered: bool) -> bool:
-    """Non-metered sites: /api/v1/production has today's and the week's counters.
+def wants_v1(key: SourceKey, report: ProductionReport | None) -> bool:
+    """Worth reading ``/api/v1/production`` to judge it: production comes from the inverters.
 
-    production.json's inverters section lacks them, and v1 is a fast endpoint.
-    On metered units without CTs v1 is all zero (and stalls from 8.2.4264),
-    so they keep production.json's inverters section.
+    With a production CT active, production.json's eim entry is live and
+    exact; without one, v1 may be better (see `prefers_v1`).
     """
-    if key not in REPORT_SOURCES or report is None:
+    return key in REPORT_SOURCES and report is not None and report.production is None
+
+
+def prefers_v1(
+    key: SourceKey,
+    report: ProductionReport | None,
+    v1: EnergyReading | None,
+    *,
+    fw: Firmware,
+    metered: bool | None,
+) -> bool:
+    """v1 replaces production.json's inverter section: non-zero, plausible and trustworthy.
+
+    - Zero lifetime: metered units without CTs send v1 all zero.
+    - Trustworthy: on metered units (``<imeter>`` true, or production.json
+      listing an eim entry) v1 stalls from 8.2.4264; before that, and on
+      every non-metered unit, it is sound.
+    - Plausible: v1's lifetime is not below the inverter section's (which
+      can only be low, by whole wraps); a v1 far below it is stale.
+    """
+    if not wants_v1(key, report) or report is None or v1 is None or not v1.wh_lifetime:
         return False
-    return report.production is None and not metered
+    meters = metered is True or report.lists_eim
+    if meters and fw.known and fw.at_least(*V1_STALLS_FROM):
+        return False
+    return v1_plausible(v1, report.inverters)
+
+
+def v1_plausible(v1: EnergyReading, inverters: EnergyReading | None) -> bool:
+    """v1's lifetime is at least the inverter section's, give or take their refresh lag.
+
+    The inverter section can read whole multiples of `INVERTER_WRAP_WH`
+    below the truth (its counters wrap), never above it, so a larger v1 is
+    the expected sign of a wrapped inverter section, not a conflict.
+    """
+    if v1.wh_lifetime is None or v1.wh_lifetime <= 0:
+        return False
+    if inverters is None or inverters.wh_lifetime is None:
+        return True
+    lag = max(_LAG_WH, _LAG_FRACTION * inverters.wh_lifetime)
+    return v1.wh_lifetime >= inverters.wh_lifetime - lag
 
 
 def as_report(data: object) -> ProductionReport | None:

@@ -9,10 +9,12 @@ is read say where (`handled_in`), and their tests live with that code.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..firmware import Firmware
+from ..models.energy import EnergyReading
+from ..models.meters import CtType, Meter, MeterState
 from ..models.production import ProductionReport
 from ..sources.tariff import tariff_writes_ignored
 
@@ -52,28 +54,79 @@ def _exact(*parts: int) -> Callable[[Firmware], bool]:
 
 # -- corrections the client applies -------------------------------------------
 
+Counter = tuple[float, float]  # (lifetime Wh, watts) of a CT, aggregate or one phase
 
-def repair_total_consumption(fw: Firmware, report: ProductionReport) -> ProductionReport:
-    """8.3.5433: total consumption equals net consumption; total = net + production.
 
-    Applied whenever both are equal (power and lifetime), whatever the
+def repair_total_consumption(
+    fw: Firmware, report: ProductionReport, meters: Mapping[str, Meter] | None = None
+) -> ProductionReport:
+    """8.3.5433: total consumption equals net consumption, aggregate and on every phase line.
+
+    Each flow whose total reads exactly the net values (power and lifetime)
+    while production has a lifetime is rebuilt: from the total-consumption
+    (load-side) CT's own readings where `meters` has that CT, else as
+    net + production. Applied whenever the signature is there, whatever the
     firmware, since the bug may live on in later builds; the firmware check
-    only documents where it was seen.
+    only documents where it was seen. Today / 7-day counters are left as sent.
     """
-    total, net, prod = report.total_consumption, report.net_consumption, report.best_production
-    if total is None or net is None or prod is None:
+    ct_total, ct_phases = _total_ct(meters or {})
+    total = _repaired(
+        report.total_consumption, report.net_consumption, report.best_production, ct_total
+    )
+    phases = dict(report.phases)
+    for name, line in report.phases.items():
+        fixed = _repaired(
+            line.consumption, line.net_consumption, line.production, ct_phases.get(name)
+        )
+        if fixed is not None:
+            phases[name] = dataclasses.replace(line, consumption=fixed)
+    if total is None and phases == report.phases:
         return report
+    return dataclasses.replace(
+        report,
+        total_consumption=total if total is not None else report.total_consumption,
+        phases=phases,
+    )
+
+
+def _repaired(
+    total: EnergyReading | None,
+    net: EnergyReading | None,
+    prod: EnergyReading | None,
+    ct: Counter | None,
+) -> EnergyReading | None:
+    """The repaired total of one flow, or None when it does not show the quirk."""
+    if total is None or net is None:
+        return None
     if total.watts != net.watts or total.wh_lifetime != net.wh_lifetime:
-        return report
-    if net.watts == 0 and prod.watts == 0:
-        return report  # night and no flow: equal by coincidence
-    fixed = dataclasses.replace(
+        return None
+    if ct is not None:
+        wh, watts = ct
+        return dataclasses.replace(
+            total, watts=watts, wh_lifetime=wh, source=f"{total.source}+repaired"
+        )
+    if prod is None or not prod.wh_lifetime:
+        return None  # nothing was ever produced: total equal to net is the truth
+    return dataclasses.replace(
         total,
         watts=net.watts + prod.watts,
         wh_lifetime=_add(net.wh_lifetime, prod.wh_lifetime),
         source=f"{total.source}+repaired",
     )
-    return dataclasses.replace(report, total_consumption=fixed)
+
+
+def _total_ct(meters: Mapping[str, Meter]) -> tuple[Counter | None, dict[str, Counter]]:
+    """The enabled total-consumption CT's (Wh, W), aggregate and per phase, if it reads."""
+    for meter in meters.values():
+        reading = meter.reading
+        config = meter.config
+        if config.measurement_type is not CtType.TOTAL_CONSUMPTION or reading is None:
+            continue
+        if config.state is not MeterState.ENABLED:
+            continue
+        phases = {ch.phase: (ch.wh_delivered, ch.watts) for ch in reading.channels}
+        return (reading.wh_delivered, reading.watts), phases
+    return None, {}
 
 
 def _add(a: float | None, b: float | None) -> float | None:
@@ -129,7 +182,9 @@ QUIRKS: tuple[Quirk, ...] = (
         "metered_without_ct",
         "metered, no CTs",
         _any,
-        "/api/v1/production all zero (stalled from 8.2.4264): use the inverters section.",
+        "/api/v1/production all zero (stalled from 8.2.4264): use the inverters section; "
+        "where v1's lifetime is non-zero and not below the inverter section's (before "
+        "8.2.4264), v1 wins: the inverter section wraps and has no today / 7-day counters.",
         "engine/production.prefers_v1, ProductionReport.best_production",
     ),
     Quirk(
@@ -159,13 +214,14 @@ QUIRKS: tuple[Quirk, ...] = (
         "8.3.5289",
         _exact(8, 3, 5289),
         "device_data keeps removed (modGone) and inactive inverters.",
-        "sources/inverters.py (skips modGone and inactive)",
+        "sources/inverters.py (skips active: false; modGone alone keeps the unit)",
     ),
     Quirk(
         "total_equals_net",
         "8.3.5433",
         _exact(8, 3, 5433),
-        "Total-consumption lifetime and power equal the net values; total = net + production.",
+        "Total-consumption lifetime and power equal the net values, aggregate and per phase; "
+        "total = net + production, or the total-consumption CT's own readings.",
         "engine/quirks.repair_total_consumption",
     ),
     Quirk(

@@ -80,9 +80,9 @@ def build_snapshot(
     """A complete snapshot from what `cache` holds (its counter guards advance)."""
     report = cache.production()
     fw = gateway_firmware(cache)
-    if report is not None and fw is not None:
-        report = repair_total_consumption(fw, report)
     meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
+    if report is not None and fw is not None:
+        report = repair_total_consumption(fw, report, meters)
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
     warnings: list[str] = []
     guarded: dict[str, EnergyReading | None] = {}

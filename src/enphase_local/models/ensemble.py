@@ -39,11 +39,35 @@ __all__ = [
 
 
 class RelayState(FlexEnum):
-    """A relay: the Enpower mains relay (closed = on grid) or a Q-relay."""
+    """A relay's contacts: the Enpower mains relay (closed = on grid) or a Q-relay.
+
+    Firmware 8.3.6000 and later adds a sub-state after the contact state
+    (``open synchronizing``, then ``open synchronized``, never plain ``open``,
+    while it tops the batteries off before going off grid): `with_substate` keeps
+    the contact state, which is what a write is confirmed on, and the
+    sub-state beside it.
+    """
 
     OPEN = "open"
     CLOSED = "closed"
     UNKNOWN = "unknown"
+
+    @classmethod
+    def with_substate(cls, text: str | None) -> tuple[RelayState, str | None]:
+        """``"open synchronizing"`` -> (OPEN, ``"synchronizing"``); ``"closed"`` -> (CLOSED, None).
+
+        An unrecognised contact word gives UNKNOWN with the whole text as the
+        sub-state, so nothing the gateway said is lost.
+        """
+        if text is None:
+            return RelayState.UNKNOWN, None
+        words = text.strip().replace("_", " ").replace("-", " ").split(maxsplit=1)
+        if not words:
+            return RelayState.UNKNOWN, None
+        contact = cls.parse(words[0])
+        if contact is RelayState.UNKNOWN:
+            return contact, text.strip()
+        return contact, (words[1].strip() or None) if len(words) > 1 else None
 
 
 class GridMode(FlexEnum):
@@ -111,8 +135,12 @@ class Enpower(Model):
 
     It reports its temperature in °F; `temperature_c` is converted. The
     mains relay `mains_oper_state` is ``closed`` on grid and ``open`` off
-    grid; `mains_admin_state` is what was asked of it. `relay_state_bitmask`
-    (``Enpwr_relay_state_bm``) is given as sent: Enphase does not document it.
+    grid; `mains_admin_state` is what was asked of it. Both are the contact
+    state only: firmware 8.3.6000+ sends ``open synchronizing`` and ``open
+    synchronized``, whose second word lands in `mains_oper_substate` /
+    `mains_admin_substate` (None when the gateway sends the contact state
+    alone). `relay_state_bitmask` (``Enpwr_relay_state_bm``) is given as
+    sent: Enphase does not document it.
     """
 
     serial: str
@@ -128,6 +156,8 @@ class Enpower(Model):
     admin_state_str: str | None = None
     firmware: str | None = None
     operating: bool | None = None
+    mains_admin_substate: str | None = None
+    mains_oper_substate: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@
 firmware (which decides digest or token auth and which endpoints exist) and
 whether the model is metered. Old firmware leaves out ``<imeter>``,
 ``<web-tokens>`` and most build info, so those fields have safe defaults
-(``False``/``None``) rather than being required.
+rather than being required. A missing ``<imeter>`` is ``None`` (unknown):
+metered Envoy-S units on 4.x leave it out, so the probe asks for CTs anyway.
 
 `HomeInfo` describes the network interfaces and the power-line / radio
 communication levels of each device class, which is what an installer looks
@@ -56,7 +57,7 @@ class GatewayInfo(Model):
     serial: str
     part_number: str | None
     firmware: str
-    imeter: bool = False
+    imeter: bool | None = None  # None: /info does not say (old firmware)
     web_tokens: bool = False
     device_time: int | None = None
     packages: Mapping[str, PackageInfo] = field(default_factory=dict)

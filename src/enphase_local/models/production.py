@@ -51,6 +51,9 @@ class ProductionReport(Model):
     net_consumption: EnergyReading | None = None
     phases: Mapping[str, PhaseReadings] = field(default_factory=dict)
     acb: AcbStorage | None = None
+    # production.json lists an eim entry, active or not: the gateway has the
+    # metering hardware, whatever /info says (the probe then asks for CTs).
+    lists_eim: bool = False
 
     @property
     def best_production(self) -> EnergyReading | None:

@@ -27,7 +27,10 @@ class StorageMode(FlexEnum):
 
     ``BACKUP`` keeps them full for outages, ``SELF_CONSUMPTION`` covers the
     house load from them, ``ECONOMY`` (called ``savings-mode`` by older
-    firmware) follows the time-of-use rates.
+    firmware) follows the time-of-use rates. Newer firmware reports other
+    modes (an AI-optimisation profile, for one): they are ``UNKNOWN`` here and
+    `Tariff.storage_mode_name` keeps the gateway's own name, so they are never
+    taken for one of the modes above.
     """
 
     BACKUP = "backup"
@@ -48,9 +51,13 @@ class Tariff(Model):
 
     All storage fields are None when the document has no ``storage_settings``
     (firmware 4.x and 5.x, systems without batteries) and `storage_mode` is
-    None when the gateway reports the mode as null. `opt_schedules` exists
-    from firmware 8.2.42xx; while it is true, the gateway ignores local mode
-    writes. `currency` is the ISO code (``USD``, ``EUR``).
+    None when the gateway reports the mode as null. `storage_mode_raw` is
+    the mode exactly as the gateway names it; `storage_mode_name` is what to
+    show (the known mode, or the raw name of a mode this library does not
+    know), and is what the JSON contract writes as ``storage_mode``.
+    `opt_schedules` exists from firmware 8.2.42xx; while it is true, the
+    gateway ignores local mode writes. `currency` is the ISO code (``USD``,
+    ``EUR``).
     """
 
     _private: ClassVar[frozenset[str]] = frozenset({"raw"})
@@ -62,6 +69,23 @@ class Tariff(Model):
     opt_schedules: bool | None
     currency: str | None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    storage_mode_raw: str | None = None
+
+    @property
+    def storage_mode_name(self) -> str | None:
+        """The known mode's name, or the gateway's own name for a mode we do not know."""
+        mode = self.storage_mode
+        if mode is None:
+            return None
+        if mode is StorageMode.UNKNOWN:
+            return self.storage_mode_raw or mode.value
+        return mode.value
+
+    def to_dict(self) -> dict[str, Any]:
+        """As `Model.to_dict`, with ``storage_mode`` never collapsed to ``"unknown"``."""
+        doc = Model.to_dict(self)
+        doc["storage_mode"] = self.storage_mode_name
+        return doc
 
     @property
     def has_storage_settings(self) -> bool:

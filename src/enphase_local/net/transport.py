@@ -29,60 +29,40 @@ import orjson
 from multidict import CIMultiDict
 from yarl import URL
 
-from ..errors import EnvoyConnectionError, EnvoyTimeoutError
-from ..sources.registry import Speed
+from ..errors import (
+    EnvoyConnectionError,
+    EnvoyInsecureConnectionError,
+    EnvoyParseError,
+    EnvoyTimeoutError,
+)
+from ..sources.registry import DEFAULT_MAX_BYTES, Speed
+from .address import SCHEMES, carries_secret, parse_host
 from .backoff import RetryPolicy
+from .bounded import read_bounded
 from .exchange import Authenticator, HttpResult, Timeouts
 from .stats import PathStats, TransportStats
+from .trust import CertificateTrust, certificate_changed, fetch_certificate
+from .writes import NO_RETRY
 
-__all__ = ["HttpResult", "PathStats", "Timeouts", "Transport", "TransportStats", "parse_host"]
+__all__ = [
+    "HttpResult",
+    "PathStats",
+    "Timeouts",
+    "Transport",
+    "TransportStats",
+    "carries_secret",
+    "parse_host",
+]
 
 _LOGGER = logging.getLogger("enphase_local.transport")
 
 # An authenticator may ask for a new try at most this often per request: one
 # for a digest challenge, one for a stale nonce or a renewed session.
 _MAX_AUTH_ROUNDS = 3
-_SCHEMES = ("https", "http")
 
 
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRY = RetryPolicy()
-
-
-def parse_host(host: str) -> tuple[str, int | None, str | None]:
-    """Split ``"envoy.local"``, ``"127.0.0.1:8443"``, ``"[::1]:8443"``, ``"::1"`` or a URL.
-
-    Returns ``(hostname, port or None, scheme or None)``; IPv6 addresses are
-    returned without brackets.
-    """
-    text = host.strip()
-    scheme: str | None = None
-    if "://" in text:
-        url = URL(text)
-        if url.scheme not in _SCHEMES or not url.host:
-            raise ValueError(f"unsupported gateway address {host!r}: give a host name or address")
-        return url.host, url.explicit_port, url.scheme
-    text = text.rstrip("/")
-    if not text:
-        raise ValueError("the gateway address is empty: give its host name or IP address")
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise ValueError(f"unbalanced bracket in gateway address {host!r}")
-        name, rest = text[1:end], text[end + 1 :]
-        if rest and not rest.startswith(":"):
-            raise ValueError(f"unexpected text after the address in {host!r}")
-        return name, _port(rest[1:], host) if rest else None, scheme
-    if text.count(":") == 1:
-        name, port = text.split(":")
-        return name, _port(port, host), scheme
-    return text, None, scheme  # a plain name, an IPv4 address, or a bare IPv6 address
-
-
-def _port(text: str, host: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ValueError(f"invalid port in gateway address {host!r}")
-    return int(text)
 
 
 class Transport:
@@ -101,10 +81,11 @@ class Transport:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: random.Random | None = None,
+        trust: CertificateTrust | None = None,
     ) -> None:
         self.hostname, self.port, url_scheme = parse_host(host)
         scheme = scheme or url_scheme
-        if scheme is not None and scheme not in _SCHEMES:
+        if scheme is not None and scheme not in SCHEMES:
             raise ValueError(f"scheme must be 'https', 'http' or None (detect), not {scheme!r}")
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
@@ -122,6 +103,7 @@ class Transport:
         self._detect_lock: asyncio.Lock | None = None
         self._closed = False
         self.stats = TransportStats()
+        self.trust = trust or CertificateTrust()
 
     # -- addressing -------------------------------------------------------
 
@@ -158,7 +140,7 @@ class Transport:
             if known is not None:
                 return known
             failures: list[str] = []
-            for scheme in _SCHEMES:
+            for scheme in SCHEMES:
                 try:
                     await self._exchange(
                         "GET", "/info", Speed.FAST, headers={}, json=None, scheme=scheme
@@ -186,11 +168,13 @@ class Transport:
         auth: Authenticator | None,
         json: Any = None,
         retry: bool = True,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> HttpResult:
         """Send one request with authentication; return the answer whatever its status.
 
         Pass ``retry=False`` for writes: a write that may have reached the
-        gateway must never be sent twice blindly.
+        gateway must never be sent twice blindly. An answer over `max_bytes`
+        raises `EnvoyParseError` ("answer too large") unread.
         """
         result: HttpResult | None = None
         for round_ in range(_MAX_AUTH_ROUNDS):
@@ -198,7 +182,13 @@ class Transport:
             if auth is not None:
                 headers.update(await auth.headers(self, method, path))
             result = await self.send(
-                method, path, speed=speed, headers=headers, json=json, retry=retry
+                method,
+                path,
+                speed=speed,
+                headers=headers,
+                json=json,
+                retry=retry,
+                max_bytes=max_bytes,
             )
             if auth is None:
                 return result
@@ -220,6 +210,7 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         json: Any = None,
         retry: bool = True,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> HttpResult:
         """One request without authentication handling, retried per the policy when allowed.
 
@@ -240,6 +231,7 @@ class Transport:
                     json=json,
                     scheme=scheme,
                     retried=attempt > 0,
+                    max_bytes=max_bytes,
                 )
             except EnvoyConnectionError as err:
                 if last:
@@ -264,14 +256,18 @@ class Transport:
         json: Any,
         scheme: str,
         retried: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> HttpResult:
         """Exactly one HTTP exchange, under the in-flight limit, with error translation."""
         if self._closed:
             raise EnvoyConnectionError("this transport is closed: create a new one")
+        if scheme == "http" and carries_secret(headers):
+            raise self._refuse_clear_text(path)
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_in_flight)
         session = self._get_session()
         send_headers = CIMultiDict(headers)
+        send_headers["Accept-Encoding"] = "identity"  # compressed answers are read bounded anyway
         if not self.keepalive and not self._owns_session:
             send_headers["Connection"] = "close"
         data: bytes | None = None
@@ -285,18 +281,36 @@ class Transport:
             stats.retries += int(retried)
             stats.last_at = self.clock()
             started = time.perf_counter()
+            if scheme == "https" and self.trust.learning:
+                try:
+                    self.trust.observe(
+                        await fetch_certificate(self.hostname, self.port or 443, timeout_s)
+                    )
+                except EnvoyConnectionError as err:
+                    self._record_failure(stats, started, method, path, type(err).__name__)
+                    raise
             try:
                 async with session.request(
                     method,
                     self.url(path, scheme),
                     headers=send_headers,
                     data=data,
-                    ssl=False,  # the gateway's certificate is self-signed
+                    ssl=self.trust.ssl_for_request() if scheme == "https" else False,
                     allow_redirects=False,
+                    auto_decompress=False,
+                    # aiohttp resends PUT/DELETE on a dropped connection by itself: never a write
+                    middlewares=NO_RETRY if method.upper() != "GET" else None,
                     timeout=aiohttp.ClientTimeout(total=timeout_s),
                 ) as response:
-                    body = await response.read()
+                    try:
+                        body = await read_bounded(response, cap=max_bytes, path=path)
+                    except EnvoyParseError:
+                        response.close()  # drop the connection and what it still holds
+                        raise
                     status, answer_headers = response.status, response.headers
+            except EnvoyParseError:
+                self._record_failure(stats, started, method, path, "answer refused")
+                raise
             except TimeoutError as err:  # aiohttp's timeouts derive from it too
                 self._record_failure(stats, started, method, path, "timeout")
                 raise EnvoyTimeoutError(
@@ -304,6 +318,9 @@ class Transport:
                     f"{timeout_s:g} s: it may be busy, rebooting or restarting services "
                     "(daily shortly after 23:00); try again later or allow a longer timeout"
                 ) from err
+            except aiohttp.ServerFingerprintMismatch as err:
+                self._record_failure(stats, started, method, path, "certificate changed")
+                raise certificate_changed(self.netloc, err.expected, err.got) from err
             except aiohttp.ClientError as err:
                 self._record_failure(stats, started, method, path, type(err).__name__)
                 raise EnvoyConnectionError(
@@ -315,6 +332,14 @@ class Transport:
         stats.record(elapsed, status, failed=status >= 400)
         _LOGGER.debug("%s %s -> %d in %.3f s", method, path, status, elapsed)
         return HttpResult(status, body, answer_headers, elapsed, path)
+
+    def _refuse_clear_text(self, path: str) -> EnvoyInsecureConnectionError:
+        return EnvoyInsecureConnectionError(
+            f"refusing to send the gateway token to {self.netloc} over plain HTTP ({path}): "
+            "gateways on firmware 7 and later always serve HTTPS, so HTTPS being unreachable "
+            "means something on the network is blocking or intercepting it. Check that port "
+            "443 of the gateway is reachable from here, then try again"
+        )
 
     def _record_failure(
         self, stats: PathStats, started: float, method: str, path: str, reason: str
@@ -336,7 +361,9 @@ class Transport:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(
-                ssl=False, force_close=not self.keepalive, limit=self.max_in_flight
+                ssl=False,  # each request passes its own check (net.trust)
+                force_close=not self.keepalive,
+                limit=self.max_in_flight,
             )
             # Cookies are attached explicitly by the authenticator: the default
             # jar drops cookies of hosts given as IP addresses anyway.

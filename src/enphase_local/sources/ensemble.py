@@ -83,12 +83,16 @@ def _encharge(d: Obj) -> EnchargeUnit:
 
 
 def _enpower(d: Obj) -> Enpower:
+    admin, admin_sub = RelayState.with_substate(d.text_or("mains_admin_state"))
+    oper, oper_sub = RelayState.with_substate(d.text_or("mains_oper_state"))
     return Enpower(
         serial=d.text("serial_num"),
         part_number=d.text("part_num"),
         temperature_c=fahrenheit_to_celsius(d.number("temperature")),
-        mains_admin_state=RelayState.parse(d.text_or("mains_admin_state")),
-        mains_oper_state=RelayState.parse(d.text_or("mains_oper_state")),
+        mains_admin_state=admin,
+        mains_oper_state=oper,
+        mains_admin_substate=admin_sub,
+        mains_oper_substate=oper_sub,
         grid_mode=GridMode.parse(d.text_or("Enpwr_grid_mode")),
         encharge_grid_mode=GridMode.parse(d.text_or("Enchg_grid_mode")),
         communicating=d.flag("communicating"),

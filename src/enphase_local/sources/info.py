@@ -9,9 +9,11 @@ The body is parsed as bytes so that the XML declaration's encoding is
 honoured. Every failure (bad XML, unsafe XML, unknown encoding, missing
 serial or firmware) surfaces as `EnvoyParseError`, like every other parser.
 
-Old firmware (3.x) has no ``<imeter>``, ``<web-tokens>`` or ``<build_info>``,
-and lists the children of ``<package>`` in any order: everything is looked up
-by tag name, never by position.
+Old firmware (3.x, and some metered Envoy-S on 4.x) has no ``<imeter>``,
+``<web-tokens>`` or ``<build_info>``, and lists the children of ``<package>``
+in any order: everything is looked up by tag name, never by position. A
+missing ``<imeter>`` is None (unknown), never False: metered 4.x units leave
+it out, and taking that for "not metered" loses every CT reading.
 """
 
 from __future__ import annotations
@@ -60,9 +62,14 @@ def _required(element: Any, tag: str, where: str) -> str:
 
 def _flag(element: Any, tag: str, where: str) -> bool:
     """``true``/``false`` (any case); absent means False, as on firmware that predates the tag."""
+    return bool(_flag_or_none(element, tag, where))
+
+
+def _flag_or_none(element: Any, tag: str, where: str) -> bool | None:
+    """``true``/``false`` (any case); None when the element is absent (unknown, not false)."""
     value = _text(element, tag)
     if value is None:
-        return False
+        return None
     lowered = value.lower()
     if lowered in ("true", "1"):
         return True
@@ -106,7 +113,7 @@ def _info(root: Any) -> GatewayInfo:
         serial=_required(device, "sn", "envoy_info.device"),
         part_number=_text(device, "pn"),
         firmware=_required(device, "software", "envoy_info.device"),
-        imeter=_flag(device, "imeter", "envoy_info.device"),
+        imeter=_flag_or_none(device, "imeter", "envoy_info.device"),
         web_tokens=_flag(root, "web-tokens", "envoy_info"),
         device_time=_epoch(root, "time", "envoy_info"),
         packages=_packages(root),

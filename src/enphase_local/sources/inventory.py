@@ -16,7 +16,7 @@ from ..models.battery import AcbState, AcbUnit
 from ..models.ensemble import DeviceInventory, InventoryDevice, QRelay, RelayState
 from ._json import Obj, ShapeError, devices_by_group, json_parser
 from .keys import SourceKey
-from .registry import Cadence, Role, Source, Speed
+from .registry import Cadence, Role, Source, Speed, device_list_cap
 
 __all__ = ["INVENTORY", "parse_inventory"]
 
@@ -101,4 +101,5 @@ INVENTORY: Source[DeviceInventory] = Source(
     cadence=Cadence.CONFIG,
     speed=Speed.SLOW,
     doc="microinverters, AC Batteries and Q-relays: identity, firmware, health flags",
+    max_bytes=device_list_cap(4096),  # about 460 bytes per device on real gateways
 )

@@ -4,8 +4,11 @@
 two counters beside the devices, ``deviceCount`` and ``deviceDataLimit``.
 Devices are microinverters (``devName: "pcu"``) and also CT meters (``eim``),
 relays (``nsrb``) and whatever comes next; only ``pcu`` entries are kept.
-Firmware 8.3.5289 keeps removed (``modGone``) and inactive inverters in the
-list: they are skipped, so a site's inverter count stays right.
+Firmware 8.3.5289 keeps removed inverters in the list; they show as
+``active: false`` and are skipped, so a site's inverter count stays right.
+``modGone`` alone says nothing: working units report ``modGone: true`` with
+``active: true`` (8.3 with AC Batteries, IQ7+), and dropping them would make
+device_data miss inverters the basic endpoint lists, losing every detail.
 
 Should a serial appear twice (a replaced inverter re-registered), the entry
 with the latest report wins in both parsers.
@@ -18,7 +21,7 @@ from typing import Any, TypeVar
 from ..models.inverters import DEVICE_DATA_LIMIT, DeviceData, Inverter, InverterDetail
 from ._json import Obj, ShapeError, as_list, as_obj, json_parser
 from .keys import SourceKey
-from .registry import Cadence, Role, Source, Speed
+from .registry import Cadence, Role, Source, Speed, device_list_cap
 
 __all__ = [
     "DEVICE_DATA",
@@ -114,7 +117,8 @@ def parse_device_data(data: Any) -> DeviceData:
         dev = Obj(value, "", body, key)
         if dev.text("devName").lower() != "pcu":
             continue
-        if dev.flag_or("modGone", False) or not dev.flag_or("active", True):
+        dev.flag_or("modGone", False)  # type-checked, but not a reason to drop (see above)
+        if not dev.flag_or("active", True):
             continue
         detail = _detail(key, dev)
         _keep_latest(inverters, detail.serial, detail)
@@ -133,6 +137,7 @@ INVERTERS_V1: Source[dict[str, Inverter]] = Source(
     cadence=Cadence.REPORT,
     speed=Speed.FAST,
     doc="per-microinverter power of the last report and highest report, every firmware",
+    max_bytes=device_list_cap(2048),  # about 150 bytes per inverter on real gateways
 )
 
 DEVICE_DATA: Source[DeviceData] = Source(
@@ -143,4 +148,5 @@ DEVICE_DATA: Source[DeviceData] = Source(
     cadence=Cadence.REPORT,
     speed=Speed.FAST,
     doc="per-microinverter DC/AC values, temperature and energies, up to 50 devices",
+    max_bytes=device_list_cap(16384),  # about 2 KB per device on real gateways
 )

@@ -23,7 +23,7 @@ from ._json import ShapeError, text_parser
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
-__all__ = ["PRODUCTION_HTML", "PRODUCTION_HTML_PATH", "parse_production_html"]
+__all__ = ["MAX_PAGE_CHARS", "PRODUCTION_HTML", "PRODUCTION_HTML_PATH", "parse_production_html"]
 
 PRODUCTION_HTML_PATH = "/production"
 
@@ -40,8 +40,40 @@ _ROW = re.compile(
     r"(-?\d+(?:[.,]\d+)*)\s*([kmg]?)(wh|w)\b",
     re.IGNORECASE,
 )
-_TAG = re.compile(r"<[^>]*>")
-_COMMENT = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# `[^<>]` rather than `[^>]`: an unclosed `<` must not rescan the rest of the
+# page (a page full of `<` would take quadratic time).
+_TAG = re.compile(r"<[^<>]*>")
+# Invisible parts and where they end. Found with str.find from a moving
+# position, never with a lazy regex: `<!--.*?-->` takes minutes on a page
+# full of unclosed `<!--` (each one scans to the end of the page).
+_HIDDEN_END = {"<!--": "-->", "<script": "</script", "<style": "</style"}
+_HIDDEN_START = re.compile("|".join(map(re.escape, _HIDDEN_END)))
+# The real page is 15 KB: anything this large is not that page, and parsing
+# it would only cost time.
+MAX_PAGE_CHARS = 512 * 1024
+
+
+def _visible(page: str) -> str:
+    """The page without comments, scripts and styles, in one pass (linear time).
+
+    An unclosed comment, script or style hides the rest of the page, as in
+    a browser.
+    """
+    lowered = page.lower()
+    parts: list[str] = []
+    position = 0
+    while (opening := _HIDDEN_START.search(lowered, position)) is not None:
+        parts.append(page[position : opening.start()])
+        close = _HIDDEN_END[opening.group()]
+        end = lowered.find(close, opening.end())
+        if end >= 0:
+            end = end + len(close) - 1 if close == "-->" else lowered.find(">", end)
+        if end < 0:
+            return "".join(parts)
+        position = end + 1
+        parts.append(" ")
+    parts.append(page[position:])
+    return "".join(parts)
 
 
 def _number(text: str, prefix: str) -> float:
@@ -66,7 +98,7 @@ def _number(text: str, prefix: str) -> float:
 
 def _plain_text(page: str) -> str:
     """The page's visible text, one space between words."""
-    text = _TAG.sub(" ", _COMMENT.sub(" ", page))
+    text = _TAG.sub(" ", _visible(page))
     return " ".join(html.unescape(text).split())
 
 
@@ -98,6 +130,8 @@ def _refusal(page: str) -> str:
 @text_parser(PRODUCTION_HTML_PATH)
 def parse_production_html(page: str) -> EnergyReading:
     """The HTML production page of firmware before 3.9 -> `EnergyReading` ``production.html``."""
+    if len(page) > MAX_PAGE_CHARS:
+        raise ShapeError(f"{len(page):,} characters: not the production page (about 15 KB)")
     values = _values(page)
     if "watts" not in values:
         raise ShapeError(_refusal(page))
@@ -118,4 +152,5 @@ PRODUCTION_HTML: Source[EnergyReading] = Source(
     cadence=Cadence.LIVE,
     speed=Speed.SLOW,
     doc="production from the HTML page of firmware before 3.9 (three significant digits)",
+    max_bytes=MAX_PAGE_CHARS,
 )

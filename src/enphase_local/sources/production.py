@@ -92,6 +92,7 @@ class _Builder:
         self.inverters: EnergyReading | None = None
         self.eim: dict[str, EnergyReading] = {}
         self.phases: dict[str, dict[str, EnergyReading]] = {}
+        self.lists_eim = False
 
     def add_inverters(self, entry: Obj) -> None:
         # The inverters entry is kept even with activeCount 0: right after
@@ -102,6 +103,7 @@ class _Builder:
 
     def add_eim(self, entry: Obj, kind: str | None) -> None:
         """An eim entry of `kind` (production, total- or net-consumption), if active."""
+        self.lists_eim = True
         if entry.integer("activeCount") == 0:
             return  # inactive: may lack measurementType (4.x), carries no data
         measured = entry.text_or("measurementType", kind)
@@ -121,6 +123,7 @@ class _Builder:
             net_consumption=self.eim.get(_NET),
             phases={name: PhaseReadings(**flows) for name, flows in sorted(self.phases.items())},
             acb=acb,
+            lists_eim=self.lists_eim,
         )
 
 

@@ -18,9 +18,22 @@ from typing import Any, Generic, TypeVar
 
 from .keys import SourceKey
 
-__all__ = ["Cadence", "Role", "Source", "Speed"]
+__all__ = ["DEFAULT_MAX_BYTES", "Cadence", "Role", "Source", "Speed", "device_list_cap"]
 
 T = TypeVar("T")
+
+MIB = 1024 * 1024
+# The largest answer read from an endpoint unless its source says otherwise:
+# real answers are under 50 KB, so this leaves room while a hostile or broken
+# server cannot make us hold hundreds of megabytes (net.bounded).
+DEFAULT_MAX_BYTES = 4 * MIB
+# An IQ Gateway manages up to 600 microinverters; removed ones may stay listed.
+MAX_DEVICES = 1000
+
+
+def device_list_cap(bytes_per_device: int) -> int:
+    """The cap of an endpoint listing every device: the default plus the largest site's list."""
+    return DEFAULT_MAX_BYTES + MAX_DEVICES * bytes_per_device
 
 
 class Role(enum.StrEnum):
@@ -64,7 +77,8 @@ class Source(Generic[T]):
 
     `key` is a stable short name used in logs, the request economy stats and
     the snapshot's `errors` map. `parse` is pure: ``bytes -> model``, raising
-    only `EnvoyParseError`.
+    only `EnvoyParseError`. `max_bytes` bounds the answer read (larger
+    answers are refused unread, see `net.bounded`).
     """
 
     key: SourceKey
@@ -74,6 +88,7 @@ class Source(Generic[T]):
     cadence: Cadence = Cadence.LIVE
     speed: Speed = Speed.FAST
     doc: str = ""
+    max_bytes: int = DEFAULT_MAX_BYTES
 
 
 def build_table(*sources: Source[Any]) -> Mapping[SourceKey, Source[Any]]:

@@ -70,6 +70,7 @@ def parse_tariff(data: Any) -> Tariff:
         )
     return Tariff(
         storage_mode=_mode(settings),
+        storage_mode_raw=settings.text_or("mode"),
         reserve_soc_percent=settings.number_or("reserved_soc"),
         very_low_soc_percent=settings.number_or("very_low_soc"),
         charge_from_grid=settings.flag_or("charge_from_grid"),

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the sink tests need when it is missing: the Mosquitto broker and PostgreSQL
+# server binaries (the tests start their own instances on free ports). Idempotent: a machine
+# that already has both is left alone. Under CI=true the tests fail, not skip, without them.
+set -euo pipefail
+
+missing=()
+if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
+    missing+=(mosquitto)
+fi
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+    missing+=(postgresql)
+fi
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "services.sh: mosquitto and postgresql are installed"
+    exit 0
+fi
+echo "services.sh: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,157 @@
+"""aiomqtt or gmqtt for the MQTT sink: publish throughput and CPU, measured on one broker.
+
+    python bench/mqtt_clients.py [--messages 20000] [--rounds 3] [--no-write]
+
+Needs `mosquitto` and `mosquitto_sub`, and gmqtt installed next to aiomqtt
+(``pip install gmqtt``; it is not a dependency of the project). A Mosquitto of
+our own is started on a free port. Each round publishes `--messages` state
+documents (the sink's real payload, ~560 bytes, to 900 gateway topics in
+turn) and counts them out at a `mosquitto_sub -C N` subscriber: wall time is
+first publish -> last message delivered, CPU is the publishing process's.
+QoS 0 is the state topic's; QoS 1 (retained configs, availability, results)
+is awaited one by one with aiomqtt, as the sink does, and left to the
+client's own acknowledgement tracking with gmqtt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+SECTION = "## MQTT client: aiomqtt or gmqtt"
+
+PAYLOAD = json.dumps({
+    "schema": 1, "serial": "122232000127", "taken_at": 1781546401.0, "source": "livedata",
+    "stale": False, "solar_w": 11790.0, "house_w": 1890.0, "grid_w": -9900.0, "battery_w": 0.0,
+    "generator_w": None, "soc_percent": 100.0, "production_wh": 5740167.2,
+    "consumption_wh": 7007908.2, "grid_import_wh": 4000126.0, "grid_export_wh": 2024969.4,
+    "battery_charge_wh": 807415.6, "battery_discharge_wh": 703383.6,
+    "production_today_wh": 40167.2, "consumption_today_wh": 7908.2,
+}).encode()  # fmt: skip
+
+
+def topics(n: int) -> list[str]:
+    return [f"bench/{122232000000 + i % 900}/state" for i in range(n)]
+
+
+async def with_aiomqtt(port: int, n: int, qos: int) -> None:
+    import aiomqtt
+
+    async with aiomqtt.Client("127.0.0.1", port, max_queued_outgoing_messages=None) as client:
+        for topic in topics(n):
+            await client.publish(topic, PAYLOAD, qos=qos)
+
+
+async def with_gmqtt(port: int, n: int, qos: int) -> None:
+    from gmqtt import Client
+
+    client = Client(f"bench-{time.time_ns()}")
+    await client.connect("127.0.0.1", port)
+    for topic in topics(n):
+        client.publish(topic, PAYLOAD, qos=qos)
+        await asyncio.sleep(0)  # let its writer run, as in a real event loop
+    await asyncio.sleep(0)
+    await client.disconnect()
+
+
+def one_round(port: int, client: str, n: int, qos: int) -> dict[str, float]:
+    sub = subprocess.Popen(
+        ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", "bench/#", "-q", "1",
+         "-C", str(n)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(0.3)  # subscribed
+    run = with_aiomqtt if client == "aiomqtt" else with_gmqtt
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    asyncio.run(run(port, n, qos))
+    published = time.perf_counter() - t0
+    try:
+        sub.wait(timeout=120)
+        delivered = time.perf_counter() - t0
+    except subprocess.TimeoutExpired:
+        sub.kill()
+        delivered = float("nan")
+    return {
+        "publish_s": published,
+        "delivered_s": delivered,
+        "cpu_s": time.process_time() - cpu0,
+    }
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    from tests.service_sinks.services import Broker
+
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    broker = Broker(binary)
+    broker.start()
+    out: dict[str, Any] = {}
+    try:
+        for qos, n in ((0, args.messages), (1, args.messages // 4)):
+            for client in ("aiomqtt", "gmqtt"):
+                rounds = [one_round(broker.port, client, n, qos) for _ in range(args.rounds)]
+                med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+                med["messages"] = n
+                med["msgs_per_s"] = n / med["delivered_s"]
+                med["cpu_us_per_msg"] = 1e6 * med["cpu_s"] / n
+                out[f"{client} qos{qos}"] = med
+    finally:
+        broker.close()
+    return out
+
+
+def report(r: dict[str, Any]) -> str:
+    lines = [
+        SECTION,
+        "",
+        "`python bench/mqtt_clients.py`: the sink's state document (~560 bytes) to 900 gateway "
+        "topics, counted out at a `mosquitto_sub` subscriber, on one local Mosquitto; median "
+        "of the rounds.",
+        "",
+        "| client, QoS | messages | delivered in s | messages/s | CPU µs per message |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, m in r.items():
+        lines.append(
+            f"| {name} | {m['messages']} | {m['delivered_s']:.2f} | {m['msgs_per_s']:.0f} | "
+            f"{m['cpu_us_per_msg']:.0f} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    result = measure(args)
+    text = report(result)
+    print(text)
+    if not args.no_write:
+        write_results_section(text)
+
+
+def write_results_section(text: str) -> None:
+    path = BENCH / "RESULTS.md"
+    current = path.read_text() if path.exists() else ""
+    if SECTION in current:
+        head, _, tail = current.partition(SECTION)
+        rest = tail.split("\n## ", 1)
+        current = head.rstrip() + "\n\n" + (("## " + rest[1]) if len(rest) > 1 else "")
+    path.write_text(current.rstrip() + "\n\n" + text)
+
+
+if __name__ == "__main__":
+    main()

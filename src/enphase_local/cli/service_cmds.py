@@ -1,0 +1,296 @@
+"""`enphase collect` and `enphase history`: keep what the gateways say, and read it back.
+
+    enphase collect 192.168.1.50            one gateway (or $ENPHASE_HOST)
+    enphase collect --config sites.toml     many gateways (see docs/service.md)
+    enphase collect --demo                  simulated gateways, a day a minute
+    enphase history --every 1d --from 2026-06-01
+    enphase history --every 1mo --csv
+
+`collect` runs until SIGTERM or Ctrl-C, logging one line per state change,
+with the dashboard, /metrics and /healthz on http://127.0.0.1:8787/ (the LAN
+only with ``--lan``). `history` reads the SQLite file `collect` writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import json
+import logging
+import os
+import sqlite3
+import sys
+import tempfile
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["collect", "history"]
+
+
+def _config(
+    host: str | None,
+    config_file: Path | None,
+    token: str | None,
+    username: str | None,
+    password: str | None,
+) -> Any:
+    from ..service.config import CollectConfig, ConfigError, GatewayEntry, load_config
+
+    if config_file is not None:
+        if host:
+            raise click.UsageError("give HOST or --config, not both")
+        try:
+            return load_config(config_file)
+        except ConfigError as err:
+            raise click.UsageError(str(err)) from None
+    host = host or os.environ.get("ENPHASE_HOST")
+    if not host:
+        raise click.UsageError("no gateway: give HOST, set ENPHASE_HOST, use --config or --demo")
+    entry = GatewayEntry(
+        name=host,
+        host=host,
+        token=token or os.environ.get("ENPHASE_TOKEN"),
+        username=username or os.environ.get("ENPHASE_USERNAME"),
+        password=password or os.environ.get("ENPHASE_PASSWORD"),
+        token_store=os.environ.get("ENPHASE_TOKEN_STORE"),
+    )
+    return CollectConfig(gateways=(entry,))
+
+
+def _setup_logging(debug: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger("enphase_local")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    root.propagate = False
+    logging.getLogger("enphase_local.service").setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+def _five_am(timezone: str) -> float:
+    """05:00 today at the simulated site: the demo's sun rises within seconds."""
+    import zoneinfo
+
+    try:
+        tz: dt.tzinfo = zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = dt.UTC
+    return dt.datetime.now(tz).replace(hour=5, minute=0, second=0, microsecond=0).timestamp()
+
+
+async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
+    from ..service.runner import build, demo_sites, run_collector
+
+    def announce(text: str) -> None:
+        click.echo(f"enphase collect: {text}", err=True)
+
+    if not demo:
+        await run_collector(build(config), announce=announce)
+        return
+    from ..simulator import PRESETS, SimClock
+
+    start = _five_am(PRESETS[demo[0]].timezone)
+    clock = SimClock(start=start, speed=speed)
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(seconds / speed)
+
+    async with demo_sites(list(demo), clock) as sites:
+        built = build(config, clock=clock, sleep=sleep, targets=[s.target for s in sites])
+        announce(
+            f"demo: {len(sites)} simulated gateway(s), clock {speed:g}x from 05:00 at the site, "
+            f"history in {config.db}"
+        )
+        await run_collector(built, announce=announce)
+
+
+@click.command("collect")
+@click.argument("host", required=False)
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML file.")
+@click.option("--db", type=click.Path(path_type=Path), help="History file (SQLite).")
+@click.option("--interval", type=click.FloatRange(min=1), help="Seconds between updates [60].")
+@click.option("--keep-live-days", type=click.FloatRange(min=0, min_open=True), help="[7]")
+@click.option("--port", type=click.IntRange(0, 65535), help="Dashboard and /metrics port [8787].")
+@click.option("--lan", is_flag=True, help="Listen on every interface, not only 127.0.0.1.")
+@click.option("--token", metavar="JWT", help="Gateway token (prefer $ENPHASE_TOKEN).")
+@click.option("--username", "-u", help="Enlighten username, or digest user before 7.")
+@click.option("--password", help="Password (prefer $ENPHASE_PASSWORD).")
+@click.option("--demo", is_flag=True, help="Collect from built-in simulated gateways.")
+@click.option("--demo-preset", multiple=True, help="Simulated site(s) [battery-backup].")
+@click.option("--demo-speed", type=click.FloatRange(min=1), default=1440.0, show_default=True)
+@click.option("--debug", is_flag=True, help="Debug logs.")
+def collect(
+    *,
+    host: str | None,
+    config_file: Path | None,
+    db: Path | None,
+    interval: float | None,
+    keep_live_days: float | None,
+    port: int | None,
+    lan: bool,
+    token: str | None,
+    username: str | None,
+    password: str | None,
+    demo: bool,
+    demo_preset: tuple[str, ...],
+    demo_speed: float,
+    debug: bool,
+) -> None:
+    """Read gateways for as long as it runs: history, dashboard, Prometheus metrics."""
+    from ..service.config import CollectConfig
+
+    _setup_logging(debug)
+    if demo:
+        from ..simulator import PRESETS
+
+        presets = demo_preset or ("battery-backup",)
+        unknown = [p for p in presets if p not in PRESETS]
+        if unknown:
+            raise click.UsageError(f"unknown preset(s) {unknown}: use {', '.join(sorted(PRESETS))}")
+        config = CollectConfig(gateways=())
+        if db is None:
+            db = Path(tempfile.mkdtemp(prefix="enphase-demo-")) / "history.db"
+    else:
+        presets = ()
+        config = _config(host, config_file, token, username, password)
+    changes: dict[str, Any] = {"db": db, "interval_s": interval, "port": port}
+    changes["keep_live_days"] = keep_live_days
+    config = replace(config, **{k: v for k, v in changes.items() if v is not None})
+    if lan:
+        config = replace(config, lan=True)
+    try:
+        asyncio.run(_collect(config, presets, demo_speed))
+    except KeyboardInterrupt:
+        pass
+    except (OSError, sqlite3.Error) as err:
+        raise click.ClickException(str(err)) from None
+    except Exception as err:
+        from ..service.sqlite_store import HistoryError
+
+        if isinstance(err, HistoryError):
+            raise click.ClickException(str(err)) from None
+        raise
+    click.echo("enphase collect: stopped, history flushed", err=True)
+
+
+# -- history -------------------------------------------------------------------------
+
+
+def _when(text: str | None, default: float) -> float:
+    if text is None:
+        return default
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    return moment.timestamp()
+
+
+def _rows(
+    kind: str,
+    db: sqlite3.Connection,
+    span: tuple[float, float],
+    every: str,
+    *,
+    tz: str,
+    serials: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    from ..service import history_query as hq
+
+    start, end = span
+    rows: list[Any]
+    if kind == "energy":
+        rows = hq.energy(db, start, end, every, serials=serials, tz=tz)
+    elif kind == "power":
+        rows = hq.power(db, start, end, every, serials=serials, tz=tz)
+    else:
+        rows = hq.inverters(db, start, end, every, serials=serials, tz=tz)
+    return [asdict(row) for row in rows]
+
+
+@click.command("history")
+@click.option("--db", type=click.Path(path_type=Path), help="History file [the collector's].")
+@click.option("--from", "start", metavar="DATE", help="Start (local time) [7 days ago].")
+@click.option("--to", "end", metavar="DATE", help="End (local time) [now].")
+@click.option(
+    "--every", type=click.Choice(["15m", "1h", "1d", "1mo", "1y"]), default="1d", show_default=True
+)
+@click.option(
+    "--what",
+    type=click.Choice(["energy", "power", "inverters"]),
+    default="energy",
+    show_default=True,
+    help="Energy per flow (from counters), mean/min/max power, or per microinverter.",
+)
+@click.option("--serial", multiple=True, help="Only these gateways.")
+@click.option("--utc", is_flag=True, help="Buckets in UTC rather than local time.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+def history(
+    *,
+    db: Path | None,
+    start: str | None,
+    end: str | None,
+    every: str,
+    what: str,
+    serial: tuple[str, ...],
+    utc: bool,
+    as_csv: bool,
+    as_json: bool,
+) -> None:
+    """Energy and power over a range from the collector's history, per flow or inverter."""
+    import time
+
+    from ..service.config import default_db_path
+
+    path = db or default_db_path()
+    if not path.exists():
+        raise click.ClickException(f"no history at {path}: run `enphase collect` first (or --db)")
+    now = time.time()
+    t_end = _when(end, now)
+    t_start = _when(start, t_end - 7 * 86_400)
+    if t_start >= t_end:
+        raise click.UsageError("--from must be before --to")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        rows = _rows(
+            what, conn, (t_start, t_end), every, tz="utc" if utc else "localtime", serials=serial
+        )
+    except sqlite3.Error as err:
+        raise click.ClickException(f"cannot read {path}: {err}") from None
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+    elif as_csv:
+        if rows:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        _table(rows, what)
+
+
+def _table(rows: list[dict[str, Any]], what: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{what} per bucket", show_lines=False)
+    if not rows:
+        Console().print("no data in that range")
+        return
+    for name in rows[0]:
+        table.add_column(
+            name,
+            justify="right" if name not in ("bucket", "serial", "flow", "inverter") else "left",
+        )
+    for row in rows:
+        table.add_row(
+            *(
+                "" if v is None else f"{v:,.1f}" if isinstance(v, float) else str(v)
+                for v in row.values()
+            )
+        )
+    Console().print(table)

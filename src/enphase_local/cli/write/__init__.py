@@ -1,0 +1,1 @@
+"""The write commands of `enphase` (storage, relay, contacts, generator, ACB) and their runner."""

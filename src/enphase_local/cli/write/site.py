@@ -1,0 +1,200 @@
+"""Writes that change how the site runs: storage settings, the grid relay, a dry contact.
+
+    enphase set storage-mode HOST economy [--clear-opt-schedules] [--verify-after 120]
+    enphase set reserve HOST 30
+    enphase set charge-from-grid HOST on|off
+    enphase relay HOST off-grid|on-grid
+    enphase contact HOST NC1 open|closed
+    enphase contact-settings HOST NC1 --soc-low 20 --soc-high 80 ...
+    enphase generator HOST mode off|on|auto
+    enphase generator HOST exercise --day Sat --start 09:45 --duration 20 --weeks 3
+    enphase generator HOST charge on|off
+    enphase acb-sleep HOST SERIAL --min 20 --max 30  |  enphase acb-sleep HOST SERIAL... --clear
+
+Every command takes ``--dry-run`` (print the request, send nothing), ``--json``
+(print `WriteResult.to_dict()`), ``--timeout`` (seconds to poll for the new
+value) and ``--yes``. Going off grid, opening a contact and starting the
+generator ask for confirmation unless ``--yes`` (or ``--dry-run``) is given.
+The storage, relay and contact commands are here, the contact-settings,
+generator and acb-sleep commands in `cli.write.devices`; `cli.write.run`
+does the connecting, printing and exit codes (0 confirmed or dry run, 10 pending, 11 ignored,
+12 reverted, 2 bad arguments, 1 other errors).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ...control import Control, WriteResult
+from ..connect import HostFirst
+from .run import ask, common, run_action, target_host
+
+__all__ = ["charge_from_grid", "contact", "relay", "reserve", "set_group", "storage_mode"]
+
+_ON_OFF = click.Choice(["on", "off"], case_sensitive=False)
+_VERIFY = click.option(
+    "--verify-after",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="After a confirmed write, wait this long and check it held (the cloud may revert it).",
+)
+
+
+@click.group("set")
+def set_group() -> None:
+    """Change battery storage settings (mode, reserve, charge from grid)."""
+
+
+@set_group.command("storage-mode", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
+@click.argument(
+    "mode", type=click.Choice(["backup", "self-consumption", "economy"], case_sensitive=False)
+)
+@click.option(
+    "--clear-opt-schedules",
+    is_flag=True,
+    help="Also turn opt_schedules off (the gateway ignores mode changes while it is on).",
+)
+@_VERIFY
+@common
+@click.pass_context
+def storage_mode(
+    ctx: click.Context,
+    /,
+    *,
+    host: str | None,
+    mode: str,
+    clear_opt_schedules: bool,
+    verify_after: float | None,
+    dry_run: bool,
+    as_json: bool,
+    timeout_s: float | None,
+    yes: bool,
+    **_connection: Any,
+) -> None:
+    """Set the storage mode: backup, self-consumption or economy."""
+
+    async def act(c: Control) -> WriteResult:
+        return await c.set_storage_mode(
+            mode, clear_opt_schedules=clear_opt_schedules, dry_run=dry_run, timeout_s=timeout_s
+        )
+
+    run_action(ctx, act, as_json=as_json, verify_after=verify_after)
+
+
+@set_group.command("reserve", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
+@click.argument("percent", type=click.FloatRange(0, 100))
+@_VERIFY
+@common
+@click.pass_context
+def reserve(
+    ctx: click.Context,
+    /,
+    *,
+    host: str | None,
+    percent: float,
+    verify_after: float | None,
+    dry_run: bool,
+    as_json: bool,
+    timeout_s: float | None,
+    yes: bool,
+    **_connection: Any,
+) -> None:
+    """Set the battery reserve kept for outages, in percent."""
+
+    async def act(c: Control) -> WriteResult:
+        return await c.set_reserve_soc(percent, dry_run=dry_run, timeout_s=timeout_s)
+
+    run_action(ctx, act, as_json=as_json, verify_after=verify_after)
+
+
+@set_group.command("charge-from-grid", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
+@click.argument("state", type=_ON_OFF)
+@_VERIFY
+@common
+@click.pass_context
+def charge_from_grid(
+    ctx: click.Context,
+    /,
+    *,
+    host: str | None,
+    state: str,
+    verify_after: float | None,
+    dry_run: bool,
+    as_json: bool,
+    timeout_s: float | None,
+    yes: bool,
+    **_connection: Any,
+) -> None:
+    """Allow (on) or forbid (off) charging the batteries from the grid."""
+
+    async def act(c: Control) -> WriteResult:
+        on = state.lower() == "on"
+        return await c.set_charge_from_grid(on, dry_run=dry_run, timeout_s=timeout_s)
+
+    run_action(ctx, act, as_json=as_json, verify_after=verify_after)
+
+
+@click.command("relay", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
+@click.argument("where", type=click.Choice(["off-grid", "on-grid"], case_sensitive=False))
+@common
+@click.pass_context
+def relay(
+    ctx: click.Context,
+    /,
+    *,
+    host: str | None,
+    where: str,
+    dry_run: bool,
+    as_json: bool,
+    timeout_s: float | None,
+    yes: bool,
+    **_connection: Any,
+) -> None:
+    """Disconnect the site from the grid (off-grid) or reconnect it (on-grid)."""
+    off = where.lower() == "off-grid"
+    prompt = f"Disconnect {target_host(ctx)} from the grid? The site will run on batteries alone"
+
+    async def act(c: Control) -> WriteResult:
+        if off:
+            return await c.go_off_grid(dry_run=dry_run, timeout_s=timeout_s)
+        return await c.go_on_grid(dry_run=dry_run, timeout_s=timeout_s)
+
+    run_action(ctx, act, as_json=as_json, confirm=ask(off, yes, dry_run, prompt))
+
+
+@click.command("contact", cls=HostFirst)
+@click.argument("host", required=False, metavar="[HOST]")
+@click.argument("contact_id", metavar="ID")
+@click.argument("state", type=click.Choice(["open", "closed"], case_sensitive=False))
+@common
+@click.pass_context
+def contact(
+    ctx: click.Context,
+    /,
+    *,
+    host: str | None,
+    contact_id: str,
+    state: str,
+    dry_run: bool,
+    as_json: bool,
+    timeout_s: float | None,
+    yes: bool,
+    **_connection: Any,
+) -> None:
+    """Open or close a dry contact (NC1, NC2, NO1, NO2)."""
+    opening = state.lower() == "open"
+    prompt = f"Open dry contact {contact_id} on {target_host(ctx)}? What it drives will switch"
+
+    async def act(c: Control) -> WriteResult:
+        return await c.set_dry_contact(
+            contact_id, state.lower(), dry_run=dry_run, timeout_s=timeout_s
+        )
+
+    run_action(ctx, act, as_json=as_json, confirm=ask(opening, yes, dry_run, prompt))

@@ -1,0 +1,303 @@
+"""The collector: reads one or many gateways for as long as it runs, feeds the sinks.
+
+Why one task per gateway: a slow or unreachable gateway must never delay
+the others. Each task connects, then calls `Envoy.update()` every
+`interval_s` (the client's cadence plan decides which endpoints are worth
+asking), and hands each snapshot to every sink. Live frames come from
+`Envoy.live()` where the client has it, otherwise one per snapshot
+(`live_fallback.frame_from_snapshot`).
+
+State changes (connected, stale, unreachable, recovered) are logged as one
+line each and sent to the sinks as `Event`s; so are new warnings. The
+collector is the sinks' `Hub`. `poll_once()` makes one round without the
+timers, for tests and benchmarks on an injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EnvoyAuthError, EnvoyConnectionError, EnvoyError
+from .live_fallback import frame_from_snapshot
+from .sinks import Event, Sink
+
+if TYPE_CHECKING:
+    from ..client import Envoy
+    from ..models.live_frame import LiveFrame
+    from ..models.snapshot import Snapshot
+
+__all__ = ["Collector", "GatewayState", "Target"]
+
+_LOGGER = logging.getLogger("enphase_local.service")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One gateway to read: a name for logs and a factory of its (unconnected) `Envoy`."""
+
+    name: str
+    make: Callable[[], Envoy]
+
+
+@dataclass(slots=True)
+class GatewayState:
+    """What the collector knows of one gateway right now (the dashboard and /healthz read it)."""
+
+    name: str
+    serial: str | None = None
+    state: str = "connecting"  # connecting | connected | stale | unreachable
+    last_ok: float | None = None  # collector clock of the last good update
+    last_error: str | None = None
+    snapshot: Snapshot | None = None
+    frame: LiveFrame | None = None
+    warnings: frozenset[str] = frozenset()
+    envoy: Envoy | None = field(default=None, repr=False)
+
+
+class Collector:
+    """Runs `targets` into `sinks` until `stop()` (or SIGTERM / Ctrl-C via the CLI)."""
+
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        sinks: Sequence[Sink],
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        interval_s: float = 60.0,
+        stale_after_s: float = 180.0,
+        retry_after_s: float = 30.0,
+    ) -> None:
+        self.targets = list(targets)
+        self.sinks = list(sinks)
+        self.clock = clock
+        self._sleep = sleep
+        self.interval_s = interval_s
+        self.stale_after_s = stale_after_s
+        self.retry_after_s = retry_after_s
+        self.states = {t.name: GatewayState(t.name) for t in self.targets}
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._sinks_started = False
+        self.started = asyncio.Event()  # set once every sink has started
+
+    # -- Hub ----------------------------------------------------------------------
+
+    def serials(self) -> tuple[str, ...]:
+        return tuple(s.serial for s in self.states.values() if s.serial is not None)
+
+    def envoy(self, serial: str) -> Envoy:
+        for state in self.states.values():
+            if state.serial == serial and state.envoy is not None:
+                return state.envoy
+        raise KeyError(serial)
+
+    def by_serial(self, serial: str) -> GatewayState:
+        for state in self.states.values():
+            if state.serial == serial:
+                return state
+        raise KeyError(serial)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start_sinks(self) -> None:
+        """Start every sink; if one cannot start, stop those already started and raise."""
+        started: list[Sink] = []
+        try:
+            for sink in self.sinks:
+                await sink.start(self)
+                started.append(sink)
+        except BaseException:
+            for sink in reversed(started):
+                with contextlib.suppress(Exception):
+                    await sink.stop()
+            raise
+        self._sinks_started = True
+
+    async def stop_sinks(self) -> None:
+        if not self._sinks_started:
+            return
+        self._sinks_started = False
+        for sink in self.sinks:
+            try:
+                await sink.stop()
+            except Exception:
+                _LOGGER.exception("sink %s failed to stop cleanly", sink.name)
+
+    async def run(self) -> None:
+        """Read every gateway until `stop()`; then close clients and flush the sinks."""
+        await self.start_sinks()
+        self.started.set()
+        try:
+            await self.read_until_stopped()
+        finally:
+            await self.stop_sinks()
+
+    async def read_until_stopped(self) -> None:
+        """The reading loops of every gateway (sinks already started), until `stop()`."""
+        try:
+            for target in self.targets:
+                self._tasks.append(asyncio.create_task(self._run_one(target), name=target.name))
+            await self._stopping.wait()
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks.clear()
+            await self.close_envoys()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def close_envoys(self) -> None:
+        for state in self.states.values():
+            if state.envoy is not None:
+                with contextlib.suppress(Exception):
+                    await state.envoy.close()
+                state.envoy = None
+
+    # -- one gateway -------------------------------------------------------------------
+
+    async def _run_one(self, target: Target) -> None:
+        state = self.states[target.name]
+        live_task: asyncio.Task[None] | None = None
+        try:
+            while not self._stopping.is_set():
+                ok = await self.poll_one(target)
+                if live_task is not None and live_task.done():
+                    live_task = None  # the live stream ended: start it again
+                if ok and live_task is None and hasattr(state.envoy, "live"):
+                    live_task = asyncio.create_task(self._follow_live(state))
+                await self._sleep(self.interval_s if ok else self.retry_after_s)
+        finally:
+            if live_task is not None:
+                live_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await live_task
+
+    async def poll_once(self) -> None:
+        """One update of every gateway, concurrently (tests, benchmarks)."""
+        await asyncio.gather(*(self.poll_one(t) for t in self.targets))
+
+    async def poll_one(self, target: Target) -> bool:
+        """Connect if needed and update one gateway; True when it answered."""
+        state = self.states[target.name]
+        try:
+            if state.envoy is None:
+                envoy = target.make()
+                try:
+                    await envoy.connect()
+                except BaseException:
+                    await envoy.close()
+                    raise
+                state.envoy = envoy
+                state.serial = envoy.info.serial
+                await self._change(state, "connected", f"connected to {envoy.host}")
+            snapshot = await state.envoy.update()
+        except EnvoyAuthError as err:
+            await self._failed(state, err, drop_client=True)
+            return False
+        except EnvoyError as err:
+            await self._failed(state, err, drop_client=state.snapshot is None)
+            return False
+        except Exception as err:  # a bug or a bad setting must not end this gateway's loop
+            _LOGGER.exception("%s: unexpected failure", state.name)
+            state.last_error = f"{type(err).__name__}: {err}"
+            await self._event(state.serial or state.name, "error", state.last_error)
+            return False
+        await self._succeeded(state, snapshot)
+        return True
+
+    async def _succeeded(self, state: GatewayState, snapshot: Snapshot) -> None:
+        now = self.clock()
+        # the gateway may answer /info yet fail production: age is that of the power data
+        data_time = snapshot.freshness.get("production", snapshot.taken_at)
+        state.last_ok = data_time
+        state.snapshot = snapshot
+        serial = snapshot.gateway.serial
+        if now - data_time > self.stale_after_s:
+            state.last_error = snapshot.errors.get("production", "production data is old")
+            if state.state != "stale":
+                await self._change(state, "stale", state.last_error)
+        else:
+            state.last_error = None
+            if state.state in ("stale", "unreachable"):
+                await self._change(state, "recovered", "answering again")
+            state.state = "connected"
+        await self._emit("on_snapshot", serial, snapshot)
+        warnings = frozenset(f"{k}: {v}" for k, v in snapshot.errors.items())
+        for text in sorted(warnings - state.warnings):
+            await self._event(serial, "warning", text)
+        state.warnings = warnings
+        fallback = state.envoy is None or not hasattr(state.envoy, "live")
+        if fallback and state.state == "connected":  # old power is not a new sample
+            await self.deliver_frame(serial, frame_from_snapshot(snapshot))
+
+    async def _failed(self, state: GatewayState, err: EnvoyError, *, drop_client: bool) -> None:
+        state.last_error = str(err)
+        if drop_client and state.envoy is not None:
+            with contextlib.suppress(Exception):
+                await state.envoy.close()
+            state.envoy = None
+        age = None if state.last_ok is None else self.clock() - state.last_ok
+        if age is not None and age < self.stale_after_s:
+            _LOGGER.debug("%s: update failed (%s); data still fresh", state.name, err)
+            return  # one failed update of a fragile gateway is no news
+        kind = "unreachable" if isinstance(err, EnvoyConnectionError) else "stale"
+        if state.last_ok is None:
+            kind = "unreachable"
+        if state.state != kind:
+            await self._change(state, kind, str(err))
+
+    async def _follow_live(self, state: GatewayState) -> None:
+        """Forward `Envoy.live()` frames (when the client has it) until cancelled."""
+        envoy = state.envoy
+        if envoy is None:
+            return
+        live = envoy.live  # type: ignore[attr-defined]
+        try:
+            async for frame in live():
+                if state.serial is not None:
+                    await self.deliver_frame(state.serial, frame)
+        except EnvoyError as err:
+            _LOGGER.info("%s: live data stopped (%s); snapshots go on", state.name, err)
+
+    async def deliver_frame(self, serial: str, frame: LiveFrame) -> None:
+        try:
+            self.by_serial(serial).frame = frame
+        except KeyError:
+            pass
+        await self._emit("on_live", serial, frame)
+
+    # -- events ---------------------------------------------------------------------
+
+    async def _change(self, state: GatewayState, kind: str, message: str) -> None:
+        if kind in ("connected", "recovered"):
+            state.state = "connected"
+        else:
+            state.state = kind
+        name = state.serial or state.name
+        level = logging.INFO if kind in ("connected", "recovered") else logging.WARNING
+        _LOGGER.log(level, "%s %s: %s", name, kind, message)
+        await self._event(name, kind, message)
+
+    async def _event(self, serial: str, kind: str, message: str) -> None:
+        event = Event(at=self.clock(), serial=serial, kind=kind, message=message)
+        for sink in self.sinks:
+            try:
+                await sink.on_event(event)
+            except Exception:
+                _LOGGER.exception("sink %s failed on an event", sink.name)
+
+    async def _emit(self, method: str, serial: str, item: Any) -> None:
+        for sink in self.sinks:
+            try:
+                await getattr(sink, method)(serial, item)
+            except Exception:
+                _LOGGER.exception("sink %s failed on %s", sink.name, method)

@@ -1,0 +1,155 @@
+"""`enphase collect`'s configuration: a TOML file listing gateways, or one HOST.
+
+Why a file of its own (not the CLI's config.toml): a collector reads many
+gateways, each with its credentials, and has settings of its own (where the
+history goes, how often to read, where the dashboard listens)::
+
+    [collect]
+    interval = 60            # seconds between updates of each gateway
+    db = "/var/lib/enphase-local/history.db"
+    keep_live_days = 7       # live-rate power; 1-minute min/mean/max are kept for ever
+    port = 8787              # dashboard, /metrics and /healthz
+    lan = false              # true: listen on every interface, not only 127.0.0.1
+
+    [[gateway]]
+    name = "house"
+    host = "192.168.1.50"
+    token = "eyJ..."         # or username/password, or nothing: `enphase token` stored one
+
+A file holding a token or a password must be readable by its owner only;
+errors name the file and the key, never the secret.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CollectConfig", "ConfigError", "GatewayEntry", "default_db_path", "load_config"]
+
+DEFAULT_PORT = 8787
+_GATEWAY_KEYS = {"name", "host", "token", "username", "password", "token_store", "timeout"}
+_COLLECT_KEYS = {"interval", "db", "keep_live_days", "port", "lan", "stale_after"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayEntry:
+    """One gateway of the config: how to reach and authenticate to it."""
+
+    name: str
+    host: str
+    token: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token_store: str | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectConfig:
+    gateways: tuple[GatewayEntry, ...]
+    interval_s: float = 60.0
+    db: Path | None = None
+    keep_live_days: float = 7.0
+    port: int = DEFAULT_PORT
+    lan: bool = False
+    stale_after_s: float = 180.0
+
+
+def default_db_path() -> Path:
+    """``$XDG_DATA_HOME/enphase-local/history.db`` (``~/.local/share/...`` by default)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "enphase-local" / "history.db"
+
+
+def _number(where: str, key: str, value: Any, *, minimum: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= minimum:
+        raise ConfigError(f"{where}: {key} must be a number above {minimum:g}, got {value!r}")
+    return float(value)
+
+
+def _text(where: str, key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        shown = "***" if key in ("token", "password") else repr(value)
+        raise ConfigError(f"{where}: {key} must be non-empty text, got {shown}")
+    return value
+
+
+def _gateway(where: str, raw: Any, index: int) -> GatewayEntry:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: each [[gateway]] must be a table")
+    unknown = sorted(set(raw) - _GATEWAY_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: gateway {index + 1}: unknown key(s) {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(_GATEWAY_KEYS))})"
+        )
+    host = _text(where, "host", raw.get("host"))
+    if host is None:
+        raise ConfigError(f"{where}: gateway {index + 1} has no host")
+    timeout = raw.get("timeout")
+    return GatewayEntry(
+        name=_text(where, "name", raw.get("name")) or host,
+        host=host,
+        token=_text(where, "token", raw.get("token")),
+        username=_text(where, "username", raw.get("username")),
+        password=_text(where, "password", raw.get("password")),
+        token_store=_text(where, "token_store", raw.get("token_store")),
+        timeout=None if timeout is None else _number(where, "timeout", timeout),
+    )
+
+
+def load_config(path: Path) -> CollectConfig:
+    """Read and check a collector config file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
+    where = str(path)
+    unknown = sorted(set(data) - {"collect", "gateway"})
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown section(s) {', '.join(unknown)} (use [collect], [[gateway]])"
+        )
+    collect = data.get("collect", {})
+    if not isinstance(collect, dict):
+        raise ConfigError(f"{where}: [collect] must be a table")
+    bad = sorted(set(collect) - _COLLECT_KEYS)
+    if bad:
+        raise ConfigError(
+            f"{where}: [collect]: unknown key(s) {', '.join(bad)} "
+            f"(known: {', '.join(sorted(_COLLECT_KEYS))})"
+        )
+    raw_gateways = data.get("gateway", [])
+    if not isinstance(raw_gateways, list) or not raw_gateways:
+        raise ConfigError(f"{where}: list at least one [[gateway]] with a host")
+    gateways = tuple(_gateway(where, raw, i) for i, raw in enumerate(raw_gateways))
+    names = [g.name for g in gateways]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}: gateway names must differ ({', '.join(names)})")
+    port = collect.get("port", DEFAULT_PORT)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(f"{where}: [collect] port must be 0..65535, got {port!r}")
+    db = _text(where, "db", collect.get("db"))
+    return CollectConfig(
+        gateways=gateways,
+        interval_s=_number(where, "interval", collect.get("interval", 60.0)),
+        db=Path(db).expanduser() if db else None,
+        keep_live_days=_number(where, "keep_live_days", collect.get("keep_live_days", 7.0)),
+        port=port,
+        lan=bool(collect.get("lan", False)),
+        stale_after_s=_number(where, "stale_after", collect.get("stale_after", 180.0)),
+    )

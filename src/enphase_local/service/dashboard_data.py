@@ -1,0 +1,132 @@
+"""What the dashboard shows, as plain JSON documents: live state and history series.
+
+Kept apart from the HTTP routes so that each document is a pure function
+of the collector's state or of a read-only database connection, easy to
+test without a browser. History reads open their own short-lived
+connection (WAL readers never block the writer) and run in a thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import history_query as hq
+
+if TYPE_CHECKING:
+    from .collector import GatewayState
+
+__all__ = ["battery_series", "energy_bars", "inverter_table", "live_document", "today_series"]
+
+_SPANS = {"1d": 31, "1mo": 366, "1y": 3653}  # days of bars per granularity
+
+
+def live_document(
+    states: Mapping[str, GatewayState], now: float, stale_after_s: float
+) -> dict[str, Any]:
+    """The server-sent event of one tick: every gateway's flows, state and data age."""
+    gateways = []
+    for state in states.values():
+        age = None if state.last_ok is None else max(0.0, now - state.last_ok)
+        frame = state.frame
+        flows = None
+        if frame is not None:
+            flows = {
+                "solar": frame.solar_watts,
+                "house": frame.house_watts,
+                "grid": frame.grid_watts,
+                "battery": frame.battery_watts,
+                "generator": frame.generator_watts,
+                "soc": frame.soc_percent,
+                "taken_at": frame.taken_at,
+            }
+        stale = state.state != "connected" or age is None or age > stale_after_s
+        gateways.append(
+            {
+                "name": state.name,
+                "serial": state.serial,
+                "state": state.state,
+                "stale": stale,
+                "age_s": age,
+                "error": state.last_error,
+                "flows": flows,
+            }
+        )
+    return {"now": now, "gateways": gateways}
+
+
+def _local_midnight(now: float) -> float:
+    day = dt.datetime.fromtimestamp(now).date()
+    return dt.datetime.combine(day, dt.time()).timestamp()
+
+
+def today_series(db: sqlite3.Connection, serial: str, now: float) -> dict[str, Any]:
+    """Per-minute mean power of each flow since local midnight (folded and live minutes)."""
+    start = _local_midnight(now)
+    rows = db.execute(
+        "SELECT minute, solar_mean, house_mean, grid_mean, battery_mean FROM power_minutes "
+        "WHERE serial = ? AND phase = '' AND minute >= ? "
+        "UNION ALL "
+        "SELECT CAST(at / 60 AS INTEGER) * 60, AVG(solar_w), AVG(house_w), AVG(grid_w), "
+        "AVG(battery_w) FROM power_samples WHERE serial = ? AND phase = '' AND at >= MAX(?, "
+        "COALESCE((SELECT value FROM progress WHERE name = 'downsampled' AND serial = ?), 0)) "
+        "GROUP BY 1 ORDER BY 1",
+        (serial, start, serial, start, serial),
+    ).fetchall()
+    rows.sort(key=lambda r: r[0])
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    return {
+        "start": start,
+        "t": list(columns[0]),
+        "solar": list(columns[1]),
+        "house": list(columns[2]),
+        "grid": list(columns[3]),
+        "battery": list(columns[4]),
+    }
+
+
+def energy_bars(db: sqlite3.Connection, serial: str, now: float, every: str) -> dict[str, Any]:
+    """Energy per day, month or year (from counter differences) for the bar charts."""
+    if every not in _SPANS:
+        raise ValueError(f"every must be one of {', '.join(_SPANS)}")
+    start = _local_midnight(now) - _SPANS[every] * 86_400.0
+    rows = hq.energy(db, start, now, every, serials=(serial,))
+    buckets = sorted({r.bucket for r in rows})
+    by = {(r.bucket, r.flow): r.wh for r in rows}
+    return {
+        "every": every,
+        "buckets": buckets,
+        "solar": [by.get((b, "solar")) for b in buckets],
+        "house": [by.get((b, "house")) for b in buckets],
+        "grid": [by.get((b, "grid")) for b in buckets],
+    }
+
+
+def battery_series(db: sqlite3.Connection, serial: str, now: float) -> dict[str, Any]:
+    """The bank's state of charge over the last 7 days (one point per 10 minutes)."""
+    rows = db.execute(
+        "SELECT CAST(at / 600 AS INTEGER) * 600, AVG(soc_percent) FROM battery_samples "
+        "WHERE serial = ? AND unit = '' AND at >= ? AND soc_percent IS NOT NULL "
+        "GROUP BY 1 ORDER BY 1",
+        (serial, now - 7 * 86_400.0),
+    ).fetchall()
+    return {"t": [r[0] for r in rows], "soc": [r[1] for r in rows]}
+
+
+def inverter_table(state: GatewayState | None, now: float) -> dict[str, Any]:
+    """Every microinverter's last report, highest power first, with the report's age."""
+    if state is None or state.snapshot is None:
+        return {"inverters": []}
+    rows: list[dict[str, Any]] = [
+        {
+            "serial": serial,
+            "watts": inv.watts,
+            "max_watts": inv.max_watts,
+            "age_s": max(0.0, now - inv.last_report),
+        }
+        for serial, inv in state.snapshot.inverters.items()
+    ]
+    rows.sort(key=lambda r: (-float(r["watts"]), str(r["serial"])))
+    return {"inverters": rows}

@@ -1,0 +1,142 @@
+"""From snapshots, live frames and events to history rows (table -> tuples).
+
+Kept apart from the sink's batching so that the mapping from the library's
+models to the history's columns (see `history_schema.TABLES`) is one short,
+pure piece any store can reuse (the PostgreSQL sink writes the same rows).
+
+`RowMaker` remembers what it last emitted per gateway, so that a counter the
+cadence plan did not re-read, or an inverter report already stored, is not
+written again: the history holds reads, not repetitions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..models.live_frame import LiveFrame
+
+if TYPE_CHECKING:
+    from ..models.energy import EnergyReading
+    from ..models.snapshot import Snapshot
+    from .sinks import Event
+
+__all__ = ["COUNTER_FLOWS", "RowMaker", "Rows"]
+
+Rows = dict[str, list[tuple[Any, ...]]]
+
+# energy counter flows as the snapshot names them
+COUNTER_FLOWS = ("production", "consumption", "net_consumption")
+
+
+def _counters(snapshot: Snapshot) -> Iterator[tuple[str, str, EnergyReading]]:
+    for flow in COUNTER_FLOWS:
+        reading = getattr(snapshot, flow)
+        if reading is not None:
+            yield flow, "", reading
+    for phase, readings in snapshot.phases.items():
+        for flow in COUNTER_FLOWS:
+            reading = getattr(readings, flow)
+            if reading is not None:
+                yield flow, phase, reading
+
+
+class RowMaker:
+    """Turns one gateway's data into rows, skipping what was already emitted."""
+
+    def __init__(self) -> None:
+        self._counters: dict[tuple[str, str, str], tuple[float | None, float | None]] = {}
+        self._reports: dict[tuple[str, str], int] = {}
+
+    def snapshot_rows(self, serial: str, snapshot: Snapshot, rows: Rows) -> None:
+        at = snapshot.taken_at
+        gw = snapshot.gateway
+        rows.setdefault("gateways", []).append((serial, gw.host, gw.firmware, at, at))
+        for flow, phase, reading in _counters(snapshot):
+            value = (reading.wh_lifetime, reading.wh_today)
+            if value == (None, None) or self._counters.get((serial, flow, phase)) == value:
+                continue
+            self._counters[(serial, flow, phase)] = value
+            rows.setdefault("energy_counters", []).append((serial, flow, phase, at, *value))
+        for inv_serial, inv in snapshot.inverters.items():
+            key = (serial, inv_serial)
+            if self._reports.get(key) == inv.last_report:
+                continue
+            self._reports[key] = inv.last_report
+            lifetime = inv.detail.wh_lifetime if inv.detail is not None else None
+            rows.setdefault("inverter_reports", []).append(
+                (serial, inv_serial, inv.last_report, inv.watts, inv.max_watts, lifetime)
+            )
+        battery = snapshot.battery
+        if battery is not None:
+            bank_watts = [u.watts for u in battery.units.values() if u.watts is not None]
+            out = rows.setdefault("battery_samples", [])
+            out.append(
+                (
+                    serial,
+                    "",
+                    at,
+                    battery.soc_percent,
+                    sum(bank_watts) if bank_watts else None,
+                    battery.available_wh,
+                    battery.capacity_wh,
+                    None,
+                )
+            )
+            for unit_serial, unit in battery.units.items():
+                out.append(
+                    (
+                        serial,
+                        unit_serial,
+                        at,
+                        unit.soc_percent,
+                        unit.watts,
+                        None,
+                        unit.capacity_wh,
+                        unit.temperature_c,
+                    )
+                )
+        elif snapshot.acb is not None:
+            acb = snapshot.acb
+            rows.setdefault("battery_samples", []).append(
+                (serial, "", at, acb.soc_percent, acb.watts, acb.wh_now, None, None)
+            )
+
+    @staticmethod
+    def frame_rows(serial: str, frame: LiveFrame, rows: Rows) -> None:
+        out = rows.setdefault("power_samples", [])
+        out.append(
+            (
+                serial,
+                frame.taken_at,
+                "",
+                frame.solar_watts,
+                frame.house_watts,
+                frame.grid_watts,
+                frame.battery_watts,
+                frame.generator_watts,
+                frame.soc_percent,
+            )
+        )
+        for phase, p in frame.phases.items():
+            out.append(
+                (
+                    serial,
+                    frame.taken_at,
+                    phase,
+                    p.solar_watts,
+                    p.house_watts,
+                    p.grid_watts,
+                    p.battery_watts,
+                    None,
+                    None,
+                )
+            )
+
+    @staticmethod
+    def event_rows(event: Event, rows: Rows) -> None:
+        detail = json.dumps(dict(event.detail), default=str, sort_keys=True)
+        rows.setdefault("events", []).append(
+            (event.serial, event.at, event.kind, event.message, detail)
+        )

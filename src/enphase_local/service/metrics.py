@@ -1,0 +1,164 @@
+"""Prometheus metrics of everything the collector knows, built at scrape time.
+
+Why a custom collector (`prometheus_client.registry.Collector`) rather than
+gauges updated on each snapshot: the values already live in the collector's
+state (latest snapshot, live frame, request statistics), so a scrape reads
+them as they are, labels come and go with gateways and inverters without
+stale series, and nothing costs anything between scrapes. The exposition
+text is `prometheus_client`'s own.
+
+Names follow the Prometheus conventions: base units (watts, watt-hours,
+seconds), ``_total`` for counters, ``serial`` on every series. The site
+total has ``phase="total"``; net consumption is signed (export lowers it),
+so it is a gauge, not a counter.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from .history_schema import FLOWS
+
+if TYPE_CHECKING:
+    from .collector import GatewayState
+
+__all__ = ["CollectorMetrics", "exposition"]
+
+_COUNTED = ("production", "consumption")
+
+
+class CollectorMetrics(Collector):
+    """Yields the metric families of every gateway's current state."""
+
+    def __init__(
+        self, states: Callable[[], Mapping[str, GatewayState]], clock: Callable[[], float]
+    ) -> None:
+        self._states = states
+        self._clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        now = self._clock()
+        up = GaugeMetricFamily("enphase_up", "1 when the last update answered", labels=["serial"])
+        age = GaugeMetricFamily(
+            "enphase_update_age_seconds",
+            "Seconds since the last good update",
+            labels=["serial"],
+        )
+        power = GaugeMetricFamily(
+            "enphase_power_watts",
+            "Power of each flow (grid: + import; battery: + discharge)",
+            labels=["serial", "flow", "phase"],
+        )
+        energy = CounterMetricFamily(
+            "enphase_energy_watt_hours",
+            "Lifetime energy counters of the gateway",
+            labels=["serial", "flow", "phase"],
+        )
+        net = GaugeMetricFamily(
+            "enphase_energy_net_watt_hours",
+            "Lifetime net consumption (import minus export) as the gateway counts it",
+            labels=["serial", "phase"],
+        )
+        today = GaugeMetricFamily(
+            "enphase_energy_today_watt_hours",
+            "Energy since local midnight",
+            labels=["serial", "flow"],
+        )
+        inverter = GaugeMetricFamily(
+            "enphase_inverter_power_watts",
+            "Power of each microinverter at its last report",
+            labels=["serial", "inverter"],
+        )
+        report = GaugeMetricFamily(
+            "enphase_inverter_last_report_timestamp_seconds",
+            "When each microinverter last reported",
+            labels=["serial", "inverter"],
+        )
+        soc = GaugeMetricFamily(
+            "enphase_battery_soc_percent",
+            "Battery state of charge (unit='' for the whole bank)",
+            labels=["serial", "unit"],
+        )
+        section = GaugeMetricFamily(
+            "enphase_section_age_seconds",
+            "Seconds since each section of the snapshot was fresh",
+            labels=["serial", "section"],
+        )
+        requests = CounterMetricFamily(
+            "enphase_requests", "HTTP exchanges with the gateway", labels=["serial", "path"]
+        )
+        failures = CounterMetricFamily(
+            "enphase_request_failures",
+            "Exchanges that failed (error, timeout, status >= 400)",
+            labels=["serial", "path"],
+        )
+        retries = CounterMetricFamily(
+            "enphase_request_retries", "Retried exchanges", labels=["serial", "path"]
+        )
+        for state in self._states().values():
+            serial = state.serial
+            if serial is None:
+                continue
+            up.add_metric([serial], 1.0 if state.state == "connected" else 0.0)
+            if state.last_ok is not None:
+                age.add_metric([serial], max(0.0, now - state.last_ok))
+            frame = state.frame
+            if frame is not None:
+                for flow in FLOWS:
+                    value = getattr(frame, f"{flow}_watts")
+                    if value is not None:
+                        power.add_metric([serial, flow, "total"], value)
+                for phase, p in frame.phases.items():
+                    for flow in ("solar", "house", "grid", "battery"):
+                        value = getattr(p, f"{flow}_watts")
+                        if value is not None:
+                            power.add_metric([serial, flow, phase], value)
+            snap = state.snapshot
+            if snap is not None:
+                readings = [("total", snap)] + [(ph, r) for ph, r in snap.phases.items()]
+                for phase, holder in readings:
+                    for flow in (*_COUNTED, "net_consumption"):
+                        reading = getattr(holder, flow)
+                        if reading is None or reading.wh_lifetime is None:
+                            continue
+                        if flow == "net_consumption":
+                            net.add_metric([serial, phase], reading.wh_lifetime)
+                        else:
+                            energy.add_metric([serial, flow, phase], reading.wh_lifetime)
+                        if phase == "total" and reading.wh_today is not None:
+                            today.add_metric([serial, flow], reading.wh_today)
+                for inv_serial, inv in snap.inverters.items():
+                    inverter.add_metric([serial, inv_serial], inv.watts)
+                    report.add_metric([serial, inv_serial], float(inv.last_report))
+                if snap.battery is not None:
+                    if snap.battery.soc_percent is not None:
+                        soc.add_metric([serial, ""], snap.battery.soc_percent)
+                    for unit_serial, unit in snap.battery.units.items():
+                        if unit.soc_percent is not None:
+                            soc.add_metric([serial, unit_serial], unit.soc_percent)
+                elif snap.acb is not None and snap.acb.soc_percent is not None:
+                    soc.add_metric([serial, ""], snap.acb.soc_percent)
+                for key, fresh in snap.freshness.items():
+                    section.add_metric([serial, key], max(0.0, now - fresh))
+            if state.envoy is not None:
+                for path, stats in state.envoy.stats.paths.items():
+                    requests.add_metric([serial, path], float(stats.requests))
+                    failures.add_metric([serial, path], float(stats.failures))
+                    retries.add_metric([serial, path], float(stats.retries))
+        yield from (up, age, power, energy, net, today, inverter, report, soc, section)
+        yield from (requests, failures, retries)
+
+
+def exposition(
+    states: Callable[[], Mapping[str, GatewayState]], clock: Callable[[], float] = time.time
+) -> Callable[[], bytes]:
+    """A function that renders the text exposition format of the current state."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(CollectorMetrics(states, clock))
+    return lambda: generate_latest(registry)

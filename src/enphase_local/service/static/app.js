@@ -1,0 +1,177 @@
+// enphase-local dashboard: live flow over server-sent events, history charts with uPlot.
+// No build step, no CDN: this file and the vendored uPlot are all the browser loads.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const dash = { serial: null, gateways: [], charts: {}, every: "1d", frames: 0 };
+window.dashboard = dash; // for the browser tests and the curious
+
+function watts(w) {
+  if (w === null || w === undefined) return "–";
+  const a = Math.abs(w);
+  return a >= 1000 ? (a / 1000).toFixed(2) + " kW" : Math.round(a) + " W";
+}
+
+function ago(s) {
+  if (s === null || s === undefined) return "never";
+  if (s < 90) return Math.round(s) + " s";
+  if (s < 5400) return Math.round(s / 60) + " min";
+  if (s < 172800) return Math.round(s / 3600) + " h";
+  return Math.round(s / 86400) + " d";
+}
+
+function selected() {
+  return dash.gateways.find((g) => g.serial === dash.serial) || dash.gateways[0] || null;
+}
+
+function setBanner(text) {
+  const banner = $("banner");
+  banner.hidden = !text;
+  banner.textContent = text || "";
+}
+
+function renderFlow(gw) {
+  const f = gw.flows || {};
+  $("flow-solar").textContent = watts(f.solar);
+  $("flow-house").textContent = watts(f.house);
+  $("flow-grid").textContent = watts(f.grid);
+  $("flow-battery").textContent = watts(f.battery);
+  $("dir-grid").textContent = f.grid == null ? "" : f.grid > 5 ? "importing ←" : f.grid < -5 ? "exporting →" : "idle";
+  $("dir-battery").textContent = f.battery == null ? "none" : f.battery > 5 ? "discharging" : f.battery < -5 ? "charging" : "idle";
+  $("soc").textContent = f.soc == null ? "" : Math.round(f.soc) + " %";
+  $("arrow-solar").textContent = (f.solar || 0) > 5 ? "producing →" : "idle";
+  document.body.dataset.frameTime = f.taken_at || "";
+  dash.frames += 1;
+  document.body.dataset.frames = dash.frames;
+  $("updated").textContent = "data " + ago(gw.age_s) + " old";
+  document.body.classList.toggle("stale", !!gw.stale);
+  if (gw.stale) {
+    const why = gw.state === "unreachable" ? "unreachable" : "not answering";
+    setBanner(`Gateway ${gw.serial || gw.name} ${why}: data is ${ago(gw.age_s)} old` + (gw.error ? ` (${gw.error})` : ""));
+  } else {
+    setBanner("");
+  }
+}
+
+function updateSelect() {
+  const select = $("gateway");
+  const serials = dash.gateways.map((g) => g.serial).filter(Boolean);
+  if (select.options.length !== serials.length) {
+    select.innerHTML = "";
+    for (const s of serials) select.add(new Option(s, s));
+    select.hidden = serials.length < 2;
+  }
+  if (!dash.serial && serials.length) {
+    dash.serial = serials[0];
+    refreshAll();
+  }
+}
+
+function connect() {
+  const events = new EventSource("/events");
+  events.onmessage = (msg) => {
+    const doc = JSON.parse(msg.data);
+    dash.gateways = doc.gateways;
+    dash.now = doc.now;
+    updateSelect();
+    const gw = selected();
+    if (gw) renderFlow(gw);
+  };
+  events.onerror = () => setBanner("The collector is not answering: is `enphase collect` running?");
+}
+
+async function getJSON(path) {
+  const sep = path.includes("?") ? "&" : "?";
+  const resp = await fetch(path + sep + "serial=" + encodeURIComponent(dash.serial || ""));
+  if (!resp.ok) throw new Error(path + ": HTTP " + resp.status);
+  return resp.json();
+}
+
+function chart(id, opts, data) {
+  const el = $(id);
+  const width = Math.max(280, el.clientWidth);
+  el.dataset.points = data[0] ? data[0].length : 0;
+  if (dash.charts[id] && dash.charts[id].series.length === opts.series.length && !opts.rebuild) {
+    dash.charts[id].setData(data);
+    return;
+  }
+  if (dash.charts[id]) dash.charts[id].destroy();
+  dash.charts[id] = new uPlot(Object.assign({ width, height: 220 }, opts), data, el);
+}
+
+const line = (label, stroke, fill) => ({ label, stroke, fill, width: 1.5, value: (u, v) => watts(v) });
+
+async function refreshToday() {
+  const d = await getJSON("/api/today");
+  if (!d.t) return;
+  chart("chart-today", {
+    series: [{}, line("solar", "#f2a900", "rgba(242,169,0,.15)"), line("house", "#4c6ef5"),
+      line("grid", "#868e96"), line("battery", "#2f9e44")],
+    axes: [{}, { values: (u, vals) => vals.map((v) => (v < 0 ? "-" : "") + watts(v)), size: 84 }],
+  }, [d.t, d.solar, d.house, d.grid, d.battery]);
+}
+
+async function refreshEnergy() {
+  const d = await getJSON("/api/energy?every=" + dash.every);
+  if (!d.buckets) return;
+  const x = d.buckets.map((_, i) => i);
+  const kwh = (a) => a.map((v) => (v == null ? null : v / 1000));
+  const bar = (label, color, align) => ({
+    label, fill: color, stroke: color, points: { show: false },
+    paths: uPlot.paths.bars({ size: [0.4, 30], align }),
+    value: (u, v) => (v == null ? "–" : v.toFixed(2) + " kWh"),
+  });
+  chart("chart-energy", {
+    rebuild: true,
+    scales: { x: { time: false, range: () => [-0.6, Math.max(x.length, 1) - 0.4] } },
+    series: [{ label: dash.every, value: (u, i) => d.buckets[i] || "" }, bar("solar", "#f2a900", -1), bar("house", "#4c6ef5", 1)],
+    axes: [{ splits: () => x, values: (u, vals) => vals.map((i) => d.buckets[i] || "") }, { label: "kWh", size: 50 }],
+  }, [x, kwh(d.solar), kwh(d.house)]);
+}
+
+async function refreshBattery() {
+  const d = await getJSON("/api/battery");
+  if (!d.t) return;
+  chart("chart-soc", {
+    scales: { y: { range: [0, 100] } },
+    series: [{}, { label: "SoC %", stroke: "#2f9e44", fill: "rgba(47,158,68,.12)", width: 1.5 }],
+  }, [d.t, d.soc]);
+}
+
+async function refreshInverters() {
+  const d = await getJSON("/api/inverters");
+  const body = document.querySelector("#inverters tbody");
+  body.innerHTML = "";
+  for (const inv of d.inverters || []) {
+    const row = body.insertRow();
+    row.insertCell().textContent = inv.serial;
+    row.insertCell().textContent = Math.round(inv.watts);
+    row.insertCell().textContent = Math.round(inv.max_watts);
+    const age = row.insertCell();
+    age.textContent = ago(inv.age_s);
+    if (inv.age_s > 1800) age.className = "old";
+  }
+}
+
+async function refreshAll() {
+  if (!dash.serial) return;
+  for (const job of [refreshToday, refreshEnergy, refreshBattery, refreshInverters]) {
+    try { await job(); } catch (err) { console.warn(err); }
+  }
+  document.body.dataset.refreshed = String(Date.now());
+}
+
+$("gateway").addEventListener("change", (e) => { dash.serial = e.target.value; refreshAll(); });
+for (const button of document.querySelectorAll(".tabs button")) {
+  button.addEventListener("click", () => {
+    document.querySelectorAll(".tabs button").forEach((b) => b.classList.toggle("on", b === button));
+    dash.every = button.dataset.every;
+    refreshEnergy();
+  });
+}
+window.addEventListener("resize", () => {
+  for (const [id, u] of Object.entries(dash.charts)) u.setSize({ width: Math.max(280, $(id).clientWidth), height: 220 });
+});
+
+connect();
+setInterval(refreshAll, 15000);

@@ -1,0 +1,79 @@
+"""What a person at a terminal meets: prompts that Ctrl-C ends at once, confirmations.
+
+Driven through a pseudo-terminal (`pty`), because what matters here is what
+happens when stdin is a real terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import sys
+import time
+
+from .conftest import SimThread
+
+_MAIN = "import sys; from enphase_local.cli.app import main; sys.exit(main())"
+
+
+def _spawn(*args: str, env: dict[str, str] | None = None) -> tuple[int, int]:
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(sys.executable, [sys.executable, "-c", _MAIN, *args], env or dict(os.environ))
+    return pid, fd
+
+
+def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while needle not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def _wait(pid: int, timeout: float) -> int | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    return None
+
+
+def test_ctrl_c_at_the_hidden_password_prompt_ends_at_once(battery: SimThread) -> None:
+    pid, fd = _spawn("read", battery.host, "-u", "someone@example.com")
+    try:
+        shown = _read_until(fd, b"password for", 20)
+        assert b"password for someone@example.com" in shown, shown
+        os.write(fd, b"\x03")
+        code = _wait(pid, 5)
+        rest = _read_until(fd, b"\x00never", 0.5)
+    finally:
+        os.close(fd)
+    assert code == 130, f"still waiting for Enter? {rest!r}"
+    assert b"Traceback" not in shown + rest and b"interrupted" in rest
+
+
+def test_confirmation_at_a_terminal_asks_and_no_aborts(battery: SimThread) -> None:
+    env = {**os.environ, "ENPHASE_TOKEN": battery.token()}
+    pid, fd = _spawn("relay", battery.host, "off-grid", env=env)
+    try:
+        shown = _read_until(fd, b"[y/N]", 20)
+        assert b"Disconnect" in shown, shown
+        os.write(fd, b"n\r")
+        code = _wait(pid, 10)
+    finally:
+        os.close(fd)
+    assert code == 1  # declined: nothing written

@@ -1,0 +1,87 @@
+"""The collector's state changes: connected, stale, recovered, as events and log lines."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.service.helpers import collecting, run_for
+
+
+async def test_stale_then_recovered_are_events(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="enphase_local.service")
+    async with collecting(tmp_path / "h.db", "standard") as (collector, sink, gw, clock):
+        await run_for(collector, clock, 300, 60)
+        state = collector.states[gw.serial]
+        assert state.state == "connected" and collector.serials() == (gw.serial,)
+        assert collector.envoy(gw.serial) is state.envoy
+        gw.faults.error_rate = 1.0  # every request answers 500 from now on
+        await run_for(collector, clock, 600, 60)
+        assert state.state == "stale"
+        assert state.last_ok is not None and clock.now() - state.last_ok > 180
+        gw.faults.error_rate = 0.0
+        await run_for(collector, clock, 600, 60)
+        assert state.state == "connected"
+        await sink.flush()
+    db = sqlite3.connect(tmp_path / "h.db")
+    kinds = [
+        k for (k,) in db.execute("SELECT kind FROM events WHERE kind != 'warning' ORDER BY at")
+    ]
+    assert kinds == ["connected", "stale", "recovered"]
+    assert "stale" in caplog.text and "recovered" in caplog.text
+    # no power samples were invented while the data was old
+    times = [t for (t,) in db.execute("SELECT at FROM power_samples WHERE phase = '' ORDER BY at")]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert max(gaps) > 300
+
+
+async def test_unreachable_gateway_at_start(tmp_path: Path) -> None:
+    async with collecting(tmp_path / "h.db", "standard") as (collector, _sink, gw, clock):
+        gw.faults.set_rate("drop", 1.0)
+        await collector.poll_once()
+        state = next(iter(collector.states.values()))
+        assert state.state == "unreachable" and state.last_error
+        gw.faults.set_rate("drop", 0.0)
+        await run_for(collector, clock, 60, 60)
+        assert state.state == "connected"
+
+
+async def test_envoy_live_is_used_when_the_client_has_it(tmp_path: Path) -> None:
+    """With `Envoy.live()` the frames come from it; snapshots give none of their own."""
+    from collections.abc import AsyncIterator
+
+    from enphase_local.client import Envoy
+    from enphase_local.models.live_frame import LiveFrame
+    from enphase_local.service.collector import Collector, Target
+    from enphase_local.service.history_sink import HistorySink
+    from tests.simkit import envoy_for, gateway
+
+    class LiveEnvoy(Envoy):
+        async def live(self) -> AsyncIterator[LiveFrame]:
+            for i in range(3):
+                yield LiveFrame(taken_at=1000.0 + i, source="livedata", solar_watts=1234.5)
+
+    async with gateway("standard") as (gw, clock):
+        plain = envoy_for(gw, clock)
+        target = Target("live", lambda: LiveEnvoy(plain.host, token=gw.owner_token(), clock=clock))
+        sink = HistorySink(tmp_path / "h.db", clock=clock, flush_every_s=3600)
+        stopped = asyncio.Event()
+
+        async def sleep(seconds: float) -> None:
+            await asyncio.sleep(0.01)
+            if collector.states["live"].frame is not None:
+                collector.stop()
+                stopped.set()
+
+        collector = Collector([target], [sink], clock=clock, sleep=sleep)
+        await collector.run()
+    assert stopped.is_set()
+    db = sqlite3.connect(tmp_path / "h.db")
+    solar = [w for (w,) in db.execute("SELECT solar_w FROM power_samples WHERE phase = ''")]
+    assert solar and set(solar) == {1234.5}

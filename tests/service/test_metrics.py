@@ -1,0 +1,63 @@
+"""/metrics and /healthz over HTTP, parsed by prometheus_client's own parser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from enphase_local.service.web import WebSink
+from tests.service.helpers import collecting, run_for
+
+parser = pytest.importorskip("prometheus_client.parser")
+
+
+def samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    out: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in parser.text_string_to_metric_families(text):
+        for s in family.samples:
+            out.setdefault(s.name, []).append((dict(s.labels), s.value))
+    return out
+
+
+async def test_metrics_names_labels_and_values(tmp_path: Path) -> None:
+    async with collecting(tmp_path / "h.db", "battery-backup") as (collector, sink, gw, clock):
+        web = WebSink(lambda: collector.states, port=0, clock=clock, history=sink)
+        await web.start(collector)
+        try:
+            await run_for(collector, clock, 600, 60)
+            async with aiohttp.ClientSession() as session:
+                async with session.get(web.url + "metrics") as resp:
+                    assert resp.status == 200
+                    assert resp.headers["Content-Type"].startswith("text/plain; version=")
+                    text = await resp.text()
+                async with session.get(web.url + "healthz") as resp:
+                    health = await resp.json()
+                    assert resp.status == 200, health
+        finally:
+            await web.stop()
+    snap = collector.states[gw.serial].snapshot
+    assert snap is not None
+    got = samples(text)
+    serial = gw.serial
+    rows = got["enphase_power_watts"]
+    power = {(lab["flow"], lab["phase"]): v for lab, v in rows if lab["serial"] == serial}
+    assert snap.production is not None and snap.consumption is not None
+    assert power[("solar", "total")] == pytest.approx(snap.production.watts)
+    assert power[("house", "total")] == pytest.approx(snap.consumption.watts)
+    assert ("grid", "total") in power and ("battery", "total") in power
+    energy = {(lab["flow"], lab["phase"]): v for lab, v in got["enphase_energy_watt_hours_total"]}
+    assert energy[("production", "total")] == pytest.approx(snap.production.wh_lifetime)
+    inverters = {lab["inverter"]: v for lab, v in got["enphase_inverter_power_watts"]}
+    assert set(inverters) == set(snap.inverters) and inverters
+    assert {lab["serial"] for lab, _ in got["enphase_inverter_power_watts"]} == {serial}
+    soc = {lab["unit"]: v for lab, v in got["enphase_battery_soc_percent"]}
+    assert snap.battery is not None and soc[""] == pytest.approx(snap.battery.soc_percent)
+    assert got["enphase_up"] == [({"serial": serial}, 1.0)]
+    sections = {lab["section"] for lab, _ in got["enphase_section_age_seconds"]}
+    assert "production" in sections
+    requests = {lab["path"]: v for lab, v in got["enphase_requests_total"]}
+    assert requests["/info"] >= 1
+    assert sum(requests.values()) > 0 and "enphase_request_failures_total" in got
+    assert health["status"] == "ok" and health["gateways"][0]["serial"] == serial

@@ -1,0 +1,96 @@
+"""Helpers for the sink tests: an MQTT recorder, a tiny Hub, a simulated-clock sleep."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiomqtt
+import orjson
+
+from enphase_local.client import Envoy
+from enphase_local.simulator.clock import SimClock
+
+
+class TinyHub:
+    """The `Hub` of a test: the envoys it was given, by serial."""
+
+    def __init__(self, envoys: dict[str, Envoy] | None = None) -> None:
+        self.envoys = envoys or {}
+
+    def serials(self) -> tuple[str, ...]:
+        return tuple(self.envoys)
+
+    def envoy(self, serial: str) -> Envoy:
+        return self.envoys[serial]
+
+
+def sim_sleep(clock: SimClock) -> Callable[[float], Any]:
+    """Polling waits move the simulated clock instead of real time."""
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    return sleep
+
+
+class Recorder:
+    """Every message on the subscribed topics, in order, with the retain flag."""
+
+    def __init__(self, client: aiomqtt.Client) -> None:
+        self.client = client
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self._changed = asyncio.Condition()
+
+    async def _pump(self) -> None:
+        async for message in self.client.messages:
+            payload = message.payload if isinstance(message.payload, bytes) else b""
+            async with self._changed:
+                self.messages.append((str(message.topic), payload, bool(message.retain)))
+                self._changed.notify_all()
+
+    def payloads(self, topic: str) -> list[bytes]:
+        return [p for t, p, _ in self.messages if t == topic]
+
+    def last(self, topic: str) -> Any:
+        found = self.payloads(topic)
+        return orjson.loads(found[-1]) if found and found[-1] else None
+
+    async def wait_for(
+        self, topic: str, predicate: Callable[[bytes], bool] = lambda _: True, within: float = 10.0
+    ) -> bytes:
+        async def find() -> bytes:
+            async with self._changed:
+                while True:
+                    for t, p, _ in reversed(self.messages):
+                        if t == topic and predicate(p):
+                            return p
+                    await self._changed.wait()
+
+        return await asyncio.wait_for(find(), within)
+
+    async def wait_json(
+        self, topic: str, predicate: Callable[[Any], bool] = lambda _: True, within: float = 10.0
+    ) -> Any:
+        raw = await self.wait_for(topic, lambda p: bool(p) and predicate(orjson.loads(p)), within)
+        return orjson.loads(raw)
+
+
+@contextlib.asynccontextmanager
+async def recorder(url: str, *topics: str) -> AsyncIterator[Recorder]:
+    """A subscriber on `topics` (retained messages included) for the duration of a test."""
+    parts = urlsplit(url)
+    async with aiomqtt.Client(parts.hostname or "127.0.0.1", parts.port or 1883) as client:
+        rec = Recorder(client)
+        for topic in topics:
+            await client.subscribe(topic, qos=1)
+        task = asyncio.create_task(rec._pump())
+        try:
+            yield rec
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
+                await task

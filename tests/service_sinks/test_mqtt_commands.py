@@ -1,0 +1,149 @@
+"""Commands from MQTT through the confirmed-write path, against the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiomqtt
+import orjson
+import pytest
+
+from enphase_local.service.mqtt import MqttSink
+from enphase_local.service.mqtt_commands import CommandRefused, parse_command
+from tests.simkit import envoy_for, gateway
+
+from .helpers import Recorder, TinyHub, recorder, sim_sleep
+from .test_mqtt_discovery import names
+
+
+def writes(gw: object) -> list[str]:
+    return [
+        e.endpoint
+        for e in gw.log.entries  # type: ignore[attr-defined]
+        if e.method in ("PUT", "POST", "DELETE")
+    ]
+
+
+async def command(rec: Recorder, base: str, serial: str, control: str, payload: str) -> Any:
+    """Send one command and wait for its final outcome (not the interim ``pending: sent``)."""
+    topic = f"{base}/{serial}/result/{control}"
+    seen = len(rec.payloads(topic))
+    await rec.client.publish(f"{base}/{serial}/set/{control}", payload.encode(), qos=1)
+    for _ in range(500):
+        for raw in rec.payloads(topic)[seen:]:
+            doc = orjson.loads(raw)
+            if doc["message"] != "sent":
+                return doc
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"no result for {control}")
+
+
+async def test_confirmed_refused_and_retained_commands(mqtt_url: str) -> None:
+    base, prefix = names()
+    async with gateway("battery-backup") as (gw, clock):
+        async with envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
+            snap = await envoy.update()
+            serial = snap.gateway.serial
+            # a retained command left on the broker must not act when the sink subscribes
+            async with recorder(mqtt_url, f"{base}/#") as rec:
+                await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"10", retain=True)
+                sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c1")
+                await sink.start(TinyHub({serial: envoy}))
+                await sink.wait_connected()
+                await sink.on_snapshot(serial, snap)
+
+                bad = await command(rec, base, serial, "reserve_soc", "150")
+                assert bad["outcome"] == "refused" and "between 0 and 100" in bad["message"]
+                assert writes(gw) == []  # neither the retained 10 nor the invalid 150 was sent
+                await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"", retain=True)
+
+                ok = await command(rec, base, serial, "reserve_soc", "42")
+                assert ok["outcome"] == "confirmed" and ok["after"] == 42.0 and ok["before"] == 20.0
+                assert gw.backend.state()["reserved_soc"] == 42  # type: ignore[attr-defined]
+                control = await rec.wait_json(
+                    f"{base}/{serial}/control", lambda d: d.get("reserve_soc") == 42.0
+                )
+                assert control["storage_mode"] == "self-consumption"
+                assert writes(gw) == ["/admin/lib/tariff"]
+
+                relay = await command(rec, base, serial, "dry_contact_NC1", "OFF")
+                assert relay["outcome"] == "confirmed" and relay["after"] == "open"
+                await rec.wait_json(
+                    f"{base}/{serial}/control", lambda d: d.get("dry_contact_NC1") == "OFF"
+                )
+                for control_name, payload, why in (
+                    ("storage_mode", "turbo", "must be one of"),
+                    ("dry_contact_NX9", "ON", "unknown dry contact"),
+                    ("generator_mode", "on", "generator"),
+                    ("self_destruct", "1", "unknown control"),
+                ):
+                    refused = await command(rec, base, serial, control_name, payload)
+                    assert refused["outcome"] == "refused", refused
+                    assert why in refused["message"], refused
+                assert len(writes(gw)) == 2  # nothing more reached the gateway
+            await sink.stop()
+
+
+async def test_ignored_on_firmware_that_ignores_storage_writes(mqtt_url: str) -> None:
+    base, prefix = names()
+    async with gateway("tariff-ignored") as (gw, clock):
+        async with envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
+            snap = await envoy.update()
+            serial = snap.gateway.serial
+            async with recorder(mqtt_url, f"{base}/#") as rec:
+                sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c2")
+                await sink.start(TinyHub({serial: envoy}))
+                await sink.wait_connected()
+                await sink.on_snapshot(serial, snap)
+                doc = await command(rec, base, serial, "storage_mode", "backup")
+            await sink.stop()
+    assert doc["outcome"] == "ignored" and "app" in doc["message"].lower()
+    assert doc["after"] == doc["before"] == "self-consumption"
+    assert writes(gw) == ["/admin/lib/tariff"]
+
+
+async def test_cloud_overwrite_is_reported_reverted(mqtt_url: str) -> None:
+    base, prefix = names()
+    async with gateway("cloud-overwrite") as (gw, clock):
+        async with envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
+            snap = await envoy.update()
+            serial = snap.gateway.serial
+            async with recorder(mqtt_url, f"{base}/#") as rec:
+                sink = MqttSink(
+                    url=mqtt_url,
+                    base=base,
+                    discovery_prefix=prefix,
+                    collector="c3",
+                    verify_after_s=120.0,  # on the simulated clock
+                )
+                await sink.start(TinyHub({serial: envoy}))
+                await sink.wait_connected()
+                await sink.on_snapshot(serial, snap)
+                topic = f"{base}/{serial}/result/storage_mode"
+                await rec.client.publish(f"{base}/{serial}/set/storage_mode", b"backup")
+                reverted = await rec.wait_json(topic, lambda d: d["outcome"] == "reverted")
+                outcomes = [orjson.loads(p)["outcome"] for p in rec.payloads(topic)]
+            await sink.stop()
+    assert outcomes == ["pending", "confirmed", "reverted"]
+    assert reverted["after"] == "self-consumption" and "app" in reverted["message"].lower()
+
+
+def test_parse_command_refuses_before_anything_is_built() -> None:
+    assert parse_command("reserve_soc", b" 35 ").value == 35.0
+    assert parse_command("charge_from_grid", b"on").value is True
+    assert parse_command("grid_relay", b"OFF").value is False
+    assert parse_command("dry_contact_NO1", b"ON").value == "closed"
+    for control, payload in (
+        ("reserve_soc", b"nan"),
+        ("reserve_soc", b"-1"),
+        ("charge_from_grid", b"maybe"),
+        ("storage_mode", b"\xff\xfe"),
+        ("dry_contact_", b"ON"),
+    ):
+        with pytest.raises(CommandRefused):
+            parse_command(control, payload)
+
+
+def test_aiomqtt_is_the_client() -> None:
+    assert MqttSink.name == "mqtt" and aiomqtt.Client is not None
