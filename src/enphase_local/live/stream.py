@@ -24,9 +24,17 @@ import logging
 import aiohttp
 
 from ..capabilities import SourceStatus
-from ..errors import EnvoyConnectionError, EnvoyError, EnvoyHTTPError, EnvoyParseError
+from ..errors import (
+    EnvoyConnectionError,
+    EnvoyError,
+    EnvoyHTTPError,
+    EnvoyInsecureConnectionError,
+    EnvoyParseError,
+)
 from ..models.live_frame import MeterFrame
+from ..net.address import carries_secret
 from ..net.reader import SourceRefused
+from ..net.trust import certificate_changed, fetch_certificate
 from ..sources.registry import Speed
 from .link import LiveLink
 from .sse import EventSplitter, parse_meter_event
@@ -61,24 +69,44 @@ class MeterStream:
         `EnvoyConnectionError`."""
         link = self.link
         transport = link.transport
-        if transport.scheme is None:
-            await transport.detect_scheme()
-        auth = link.auth()
-        headers = dict(await auth.headers(transport, "GET", STREAM_PATH)) if auth else {}
-        headers["Accept"] = "text/event-stream"
+        scheme = transport.scheme or await transport.detect_scheme()
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=transport.timeouts.for_speed(Speed.FAST), sock_read=None
         )
+        auth = link.auth()
+        headers = dict(await auth.headers(transport, "GET", STREAM_PATH)) if auth else {}
+        headers["Accept"] = "text/event-stream"
+        headers["Accept-Encoding"] = "identity"
+        if scheme == "http" and carries_secret(headers):
+            raise EnvoyInsecureConnectionError(
+                f"refusing to send the gateway token to {transport.netloc} over plain HTTP "
+                f"({STREAM_PATH}): firmware 7 and later serve HTTPS"
+            )
+        trust = transport.trust
+        if scheme == "https" and trust.learning:  # never the case once the Envoy connected
+            trust.observe(
+                await fetch_certificate(
+                    transport.hostname, transport.port or 443, timeout.sock_connect or 10.0
+                )
+            )
+        tls = trust.ssl_for_request() if scheme == "https" else False
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=False, limit=1, force_close=True),
+            connector=aiohttp.TCPConnector(ssl=False, limit=1, force_close=True),  # see `tls`
             cookie_jar=aiohttp.DummyCookieJar(),
             timeout=timeout,
         )
         try:
             async with transport.slot():
                 response = await self._session.get(
-                    transport.url(STREAM_PATH), headers=headers, allow_redirects=False
+                    transport.url(STREAM_PATH, scheme),
+                    headers=headers,
+                    ssl=tls,  # the Envoy's pinned certificate (net.trust), as every request
+                    allow_redirects=False,
+                    auto_decompress=False,
                 )
+        except aiohttp.ServerFingerprintMismatch as err:  # an auth error: never retried
+            await self.close()
+            raise certificate_changed(transport.netloc, err.expected, err.got) from err
         except (aiohttp.ClientError, TimeoutError) as err:
             await self.close()
             raise EnvoyConnectionError(

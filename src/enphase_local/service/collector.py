@@ -260,7 +260,7 @@ class Collector:
         envoy = state.envoy
         if envoy is None:
             return
-        live = envoy.live  # type: ignore[attr-defined]
+        live = envoy.live
         try:
             async for frame in live():
                 if state.serial is not None:
