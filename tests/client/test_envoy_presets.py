@@ -21,19 +21,19 @@ async def test_every_preset_gives_a_complete_snapshot(preset: str) -> None:
     assert snap.errors == {}
     assert gw.log.max_in_flight == 1
     if Capability.METERS in envoy.capabilities:
-        # CT-backed flows are the model's flows at this instant
-        # the production CT measures PV only (batteries sit on its load side)
+        # CT-backed flows are the model's flows at this instant; as on real sites the
+        # production CT sees PV only (batteries sit behind the net CT)
         assert snap.production.watts == pytest.approx(state["pv_w"], abs=2)
         assert snap.net_consumption is not None
         assert snap.net_consumption.watts == pytest.approx(state["grid_w"], abs=2)
         # the firmware never fills net today / 7 days: None, not a fake number
         assert snap.net_consumption.wh_today is None
         assert snap.net_consumption.wh_last_7_days is None
-        # total consumption, derived from the CTs as the gateway does (production + net:
-        # battery charging counts as consumption); the balanced house load is in `flow`
+        # consumption, derived from the CTs as the gateway does (production CT + net CT):
+        # the house load plus what the batteries charge, minus what they discharge
         assert snap.consumption is not None
-        batteries = state["battery_w"] + state["acb_w"] + state["generator_w"]
-        assert snap.consumption.watts == pytest.approx(state["load_w"] - batteries, abs=2)
+        assert snap.consumption.watts == pytest.approx(state["pv_w"] + state["grid_w"], abs=2)
+        # the balanced house load (engine.balance) is the site's load
         assert snap.power_flow is not None
         assert snap.power_flow.house_watts == pytest.approx(state["load_w"], abs=4)
     if Capability.ENCHARGE in envoy.capabilities:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -45,25 +46,34 @@ class Tick:
         await asyncio.sleep(0)
 
 
-async def test_enables_livedata_then_renews_while_listening() -> None:
-    async with gateway("battery-backup") as (gw, clock):
+@pytest.mark.parametrize(
+    ("renew_every", "posts"),
+    [
+        (300.0, [0, 300, 600, 900]),  # renewed before the gateway's 15 minutes run out
+        (1e9, [0, 900]),  # never renewed: the gateway turns it off at 900 s, seen, re-enabled
+    ],
+)
+async def test_enables_livedata_then_renews_while_listening(
+    renew_every: float, posts: list[int]
+) -> None:
+    clock = SimClock(start=NOON, speed=0)
+    config = replace(PRESETS["battery-backup"], livedata_timeout_s=900)
+    async with SimulatedGateway(SiteBackend(config, clock, seed=1), clock=clock) as gw:
         async with envoy_for(gw, clock, sleep=advancing(clock)) as envoy:
             await envoy.update()
             gw.log.reset()
             frames: list[LiveFrame] = []
-            async with contextlib.aclosing(envoy.live(interval=5.0)) as live:
+            options = {"interval": 5.0, "renew_every": renew_every, "share_budget": False}
+            async with contextlib.aclosing(envoy.live(**options)) as live:
                 async for frame in live:
                     frames.append(frame)
-                    if clock.now() - NOON == 450:
-                        gw.backend.controls.live_stream = False  # the gateway turns it off
                     if clock.now() - NOON >= 16 * 60:
                         break
-    posts = [round(e.sim_time - NOON) for e in gw.log.entries if e.path == ENABLE]
-    # on at once, renewed after 300 s, off at 450 s is seen on the next poll, renewed 300 s on
-    assert posts == [0, 300, 455, 755]
-    assert gw.log.statuses(ENABLE) == [200] * 4
+    assert [round(e.sim_time - NOON) for e in gw.log.entries if e.path == ENABLE] == posts
+    assert set(gw.log.statuses(ENABLE)) == {200}
     assert len(frames) == 16 * 60 // 5 + 1
-    assert not any(f.stale for f in frames)  # the re-read after enabling is fresh at once
+    # the re-read right after enabling is fresh at once: never a stale frame
+    assert not any(f.stale for f in frames)
     assert {f.source for f in frames} == {"livedata"}
 
 
@@ -183,12 +193,9 @@ async def test_never_two_requests_in_flight_with_update_running_alongside() -> N
 
 async def _stream_frames(
     gw: SimulatedGateway, clock: SimClock, count: int, **options: object
-) -> tuple[list[LiveFrame], list[float]]:
-    import time
-
+) -> tuple[list[LiveFrame], int]:
+    """`count` frames of `/stream/meter` on real time; and how often the stream was opened."""
     frames: list[LiveFrame] = []
-    started = time.monotonic()
-    at: list[float] = []
     async with envoy_for(gw, clock) as envoy:
         envoy._clock = time.time
         await envoy.update()
@@ -196,36 +203,74 @@ async def _stream_frames(
         async with contextlib.aclosing(envoy.live(**opts)) as live:
             async for frame in live:
                 frames.append(frame)
-                at.append(time.monotonic() - started)
                 if len(frames) == count:
                     break
-    return frames, at
+        opened = envoy.stats.for_path("/stream/meter").requests
+    return frames, opened
 
 
 async def test_stream_frames_match_the_site_and_a_stall_turns_them_stale() -> None:
     async with gateway("metered-3phase") as (gw, clock):  # 8.2: owners may stream
-        gw.core.stream_interval_s = 0.6  # frames 0.6 s apart: longer than stale_after
+        gw.core.stream_interval_s = 0.02
         truth = gw.backend.state()
-        frames, _ = await _stream_frames(gw, clock, 20, stale_after=0.3)
+
+        async def stall_soon() -> None:
+            await asyncio.sleep(0.3)
+            gw.core.faults.stream.stall(40)  # 0.8 s without a frame, then a burst
+
+        staller = asyncio.create_task(stall_soon())
+        frames, opened = await _stream_frames(gw, clock, 40, stale_after=0.3, stall_reconnect=5.0)
+        await staller
     first = frames[0]
     assert first.source == "stream_meter"
     assert abs((first.solar_watts or 0) - truth["pv_w"]) < 1
     assert abs((first.house_watts or 0) - truth["load_w"]) < 2
     assert set(first.phases) == {"L1", "L2", "L3"}
     flags = [f.stale for f in frames]
-    # fresh on a frame, repeated meanwhile, stale past 0.3 s, fresh again on the next frame
-    assert flags[0] is False and True in flags
+    assert flags[0] is False and True in flags  # stale during the stall
     recovered = flags.index(True) + flags[flags.index(True) :].index(False)
-    assert frames[recovered].taken_at > frames[0].taken_at
-    assert gw.log.count("/stream/meter") == 1  # one connection all along
+    assert frames[recovered].taken_at > frames[recovered - 1].taken_at  # fresh after it
+    assert opened == 1  # a stall shorter than stall_reconnect
 
 
-async def test_a_dropped_stream_reconnects() -> None:
+async def test_a_long_stall_reconnects() -> None:
+    async with gateway("metered-3phase") as (gw, clock):
+        gw.core.stream_interval_s = 0.02
+        gw.core.faults.stream.stall(1000)  # 20 s of nothing on the first connection
+        frames, opened = await _stream_frames(gw, clock, 25, stall_reconnect=0.5)
+    assert opened == 2
+    assert not frames[-1].stale
+
+
+async def test_bursts_collapse_into_one_frame_per_interval() -> None:
+    async with gateway("metered-3phase") as (gw, clock):
+        gw.core.stream_interval_s = 0.005
+        gw.core.faults.stream.bursty = True
+        frames, _ = await _stream_frames(gw, clock, 30, interval=0.05, stale_after=10.0)
+        sent = sum(gw.core.faults.stream.sent)
+    fresh = len({f.taken_at for f in frames})
+    assert max(gw.core.faults.stream.sent) > 1  # the gateway did burst
+    assert fresh < sent  # a burst became one frame
+
+
+async def test_a_stream_cut_mid_frame_reconnects_and_loses_only_that_frame() -> None:
+    async with gateway("metered-3phase") as (gw, clock):
+        gw.core.stream_interval_s = 0.02
+        gw.core.faults.stream.drop_next(2)
+        frames, opened = await _stream_frames(gw, clock, 10)
+    assert opened == 3  # two cut off, the third stays
+    assert all(f.source == "stream_meter" for f in frames)
+    assert frames[-1].solar_watts is not None and not frames[-1].stale
+
+
+async def test_a_dropped_connection_reconnects_with_backoff() -> None:
     async with gateway("metered-3phase") as (gw, clock):
         gw.core.stream_interval_s = 0.05
         gw.core.faults.drop_next(2, path="/stream/meter")
-        frames, _ = await _stream_frames(gw, clock, 3)
-    assert gw.log.statuses("/stream/meter")[:3] == [None, None, 200]
+        frames, opened = await _stream_frames(gw, clock, 3)
+    assert gw.log.statuses("/stream/meter")[:2] == [None, None]  # dropped, no answer
+    # aiohttp retries a dropped connection once by itself; then the reader reconnects
+    assert opened == 2
     assert frames[-1].source == "stream_meter" and not frames[-1].stale
 
 

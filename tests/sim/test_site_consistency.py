@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -19,15 +20,16 @@ def get(b: SiteBackend, path: str, **query: str) -> Any:
     return orjson.loads(reply.body)
 
 
-def instants(name: str) -> list[tuple[SiteBackend, float]]:
+def instants(name: str) -> Iterator[tuple[SiteBackend, float]]:
+    """One backend at each of HOURS in turn (live data streaming, so it is current)."""
     start = noon(name) - 6 * 3600
     clock = SimClock(start=start, speed=0)
     b = SiteBackend.from_preset(name, clock=clock, seed=3)
-    out = []
+    b.handle("POST", "/ivp/livedata/stream", {}, b'{"enable": 1}')
     for h in HOURS:
         clock.set(noon(name) + h * 3600 + 7)
-        out.append((b, h))
-    return out
+        b.handle("POST", "/ivp/livedata/stream", {}, b'{"enable": 1}')
+        yield b, h
 
 
 def by_type(entries: list[dict[str, Any]], kind: str) -> dict[str, Any]:
@@ -54,16 +56,19 @@ def test_production_consumption_identities(name: str, hour: float) -> None:
         assert entry["whLifetime"] == pytest.approx(
             sum(ln["whLifetime"] for ln in entry["lines"]), abs=0.002
         )
-    storage_w = state["battery_w"] + state["acb_w"] + state["generator_w"]
-    # The production CT measures PV only: the batteries sit on its load side.
+    storage_w = state["battery_w"] + state["acb_w"]
+    # As on real sites: the production CT sees PV only; batteries are behind the net CT.
     assert prod["wNow"] == readings[meters["production"]]["activePower"]
     assert prod["wNow"] == pytest.approx(state["pv_w"], abs=0.01)
     assert net["wNow"] == readings[meters["net-consumption"]]["activePower"]
     assert net["wNow"] == pytest.approx(state["grid_w"], abs=0.01)
-    # the gateway's total counts battery charging as consumption, discharge not
-    assert total["wNow"] == pytest.approx(state["load_w"] - storage_w, abs=0.01)
-    # as real gateways compute it: load = production CT + net CT (storage CT left out)
+    # the gateway computes total = production CT + net CT (a storage CT left out), so the
+    # batteries' charging is consumption and their discharge negative consumption
     assert total["wNow"] == pytest.approx(prod["wNow"] + net["wNow"], abs=0.02)
+    assert total["wNow"] == pytest.approx(
+        state["load_w"] - storage_w - state["generator_w"], abs=0.02
+    )
+    assert total["whLifetime"] == pytest.approx(prod["whLifetime"] + net["whLifetime"], abs=0.01)
     assert prod["whLifetime"] == readings[meters["production"]]["actEnergyDlvd"]
     inverters = get(b, "/api/v1/production/inverters")
     section = pj["production"][0]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 import aiohttp
 
@@ -95,8 +96,12 @@ class MeterStream:
             cookie_jar=aiohttp.DummyCookieJar(),
             timeout=timeout,
         )
+        stats = transport.stats.for_path(STREAM_PATH)  # opens count as requests in the stats
+        started = time.perf_counter()
         try:
             async with transport.slot():
+                stats.requests += 1
+                stats.last_at = link.clock()
                 response = await self._session.get(
                     transport.url(STREAM_PATH, scheme),
                     headers=headers,
@@ -105,14 +110,17 @@ class MeterStream:
                     auto_decompress=False,
                 )
         except aiohttp.ServerFingerprintMismatch as err:  # an auth error: never retried
+            stats.record(time.perf_counter() - started, None, failed=True)
             await self.close()
             raise certificate_changed(transport.netloc, err.expected, err.got) from err
         except (aiohttp.ClientError, TimeoutError) as err:
+            stats.record(time.perf_counter() - started, None, failed=True)
             await self.close()
             raise EnvoyConnectionError(
                 f"could not open {STREAM_PATH} on {transport.netloc} ({type(err).__name__})"
             ) from err
         self._response = response
+        stats.record(time.perf_counter() - started, response.status, failed=response.status != 200)
         if response.status != 200:
             status = response.status
             await self.close()

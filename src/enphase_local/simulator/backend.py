@@ -10,6 +10,7 @@ and None (plain 404) marks endpoints the site simply does not have.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -71,6 +72,7 @@ class SiteBackend:
         self.controls = Controls(config)
         self.model = PhysicsModel(config, self.controls, seed, clock.now())
         self._stalled_v1: dict[str, Any] | None = None
+        self._live_meters: dict[str, Any] | None = None
         if config.quirks.v1_production_stalled:
             self._stalled_v1 = prod.v1_production(self._snapshot())
         self._routes = self._build_routes()
@@ -121,6 +123,15 @@ class SiteBackend:
     def reboot(self, duration_s: float = 300) -> None:
         """Production reads zero for `duration_s` from now; energy counters carry on."""
         self.model.reboot_until = self._clock.now() + duration_s
+
+    def upgrade(self, firmware: str) -> None:
+        """Run `firmware` from now on (a reboot's update): /info, endpoints and views follow.
+
+        The energy counters, settings and history carry on, as on a real update.
+        """
+        cfg = replace(self._cfg, firmware=firmware)  # validates: ValueError names the field
+        self._cfg = self.model.cfg = self.controls.cfg = cfg
+        self._routes = self._build_routes()
 
     def state(self) -> dict[str, Any]:
         """Read-only picture of the model now: flows (W), SoC (%), lifetime counters (Wh)."""
@@ -211,9 +222,7 @@ class SiteBackend:
         if cfg.has_ensemble:
             r["/ivp/ensemble/secctrl"] = lambda s, q: _json(ens.secctrl(s))
             r["/ivp/ensemble/status"] = lambda s, q: _json(ens.status(s))
-            r["/ivp/livedata/status"] = lambda s, q: _json(
-                met.livedata(s, {k: c.contact(k, s.t) for k in c.contact_status})
-            )
+            r["/ivp/livedata/status"] = lambda s, q: _json(self._livedata(s))
         if cfg.enpower:
             r["/ivp/ensemble/generator"] = lambda s, q: _json(ens.generator(s, c))
         if cfg.generator:
@@ -229,6 +238,13 @@ class SiteBackend:
             r["/ivp/meters/reports"] = lambda s, q: _json(met.reports(s))
         if fw.at_least(8, 2):
             r["/ivp/pdm/device_data"] = lambda s, q: _json(prod.device_data(s))
+
+    def _livedata(self, s: SiteState) -> dict[str, Any]:
+        """Live data; while its stream is off, the values of the last live moment (stale)."""
+        if s.live_stream or self._live_meters is None:
+            self._live_meters = met.live_meters(s)
+        contacts = {k: self.controls.contact(k, s.t) for k in self.controls.contact_status}
+        return met.livedata(s, contacts, self._live_meters)
 
     def _since(self) -> str:
         when = datetime.fromtimestamp(self._cfg.installed, ZoneInfo(self._cfg.timezone))

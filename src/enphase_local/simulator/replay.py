@@ -127,6 +127,16 @@ class ReplayBackend:
         """Recorded answers cannot change; only count the reboot."""
         self.reboots += 1
 
+    def upgrade(self, firmware: str) -> None:
+        """Come back from a reboot on `firmware`: /info says so; the other answers stay."""
+        info = self._captures["info"]
+        found = _SOFTWARE.search(info.body)
+        if found is not None:
+            tag = b"<software>" + firmware.encode() + b"</software>"
+            body = info.body.replace(found.group(0), tag, 1)
+            self._captures["info"] = _Capture(info.status, info.content_type, body, info.headers)
+        self._firmware = firmware
+
     def lookup(self, name: str) -> Reply | None:
         capture = self._captures.get(name)
         if capture is None:

@@ -16,15 +16,17 @@ import weakref
 import zoneinfo
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from ..clock import SimClock
 from ..contract import HTML, XML, Backend, Reply
 from .auth import Role, issue_token
-from .faults import Decision, Faults, LatencyProfile
+from .faults import Decision, Faults, LatencyProfile, Restart
 from .personalities import Gatekeeper, Personality, personality_for
 from .reqlog import RequestLog
 from .stream import STREAM_PATH, serve_stream
+from .tamper import tamper
 
 __all__ = ["GatewayCore"]
 
@@ -154,11 +156,9 @@ class GatewayCore:
         if faults.rebooting(now):
             fields["fault"] = "reboot"
             return _page(503, b"<html><body><h2>503 Service Unavailable</h2></body></html>\n")
-        settle = faults.reboot_finished(now)
-        if settle is not None:
-            reboot = getattr(self.backend, "reboot", None)
-            if callable(reboot):
-                reboot(settle)
+        restart = faults.reboot_finished(now)
+        if restart is not None:
+            self._restart(restart)
         delay = faults.delay(path)
         if delay > 0:
             await asyncio.sleep(delay)
@@ -202,14 +202,60 @@ class GatewayCore:
         except Exception:
             _LOG.exception("backend failed on %s %s", request.method, path)
             return _page(500, b"<html><body><h2>500 Internal Server Error</h2></body></html>\n")
+        if reply is not None and reply.status == 200 and self.faults.data:
+            reply = self._spoil_data(path, reply, fields)
         if reply is None and path == STREAM_PATH and request.method == "GET":
             # The backend has no stream of its own: build one from its meter views.
-            return await serve_stream(request, self.backend, interval_s=self.stream_interval_s)
+            return await serve_stream(
+                request, self.backend, interval_s=self.stream_interval_s, faults=self.faults.stream
+            )
         if reply is None and path in ("/info", "/info.xml") and request.method == "GET":
             reply = self._fallback_info(now)
         if reply is None:
             return _page(404, b"<html><body><h2>404 Not Found</h2></body></html>\n")
         return _page(reply.status, reply.body, reply.content_type, **dict(reply.headers))
+
+    def _spoil_data(self, path: str, reply: Reply, fields: dict[str, Any]) -> Reply:
+        """Apply a queued data fault (`tamper`) to a healthy answer."""
+        kind = self.faults.data.take(path)
+        if kind is None:
+            return reply
+        eids = self._storage_eids() if kind == "storage-ct-half" else ()
+        body = tamper(kind, reply.body, rng=self.faults.rng, storage_eids=eids)
+        if body is None:
+            return reply
+        fields["fault"] = kind
+        return Reply(reply.status, body, reply.content_type, reply.headers)
+
+    def _storage_eids(self) -> set[int]:
+        """The eids `/ivp/meters` lists as storage CTs."""
+        reply = self.backend.handle("GET", "/ivp/meters", {}, b"")
+        try:
+            meters = orjson.loads(reply.body) if reply is not None else []
+        except orjson.JSONDecodeError:
+            return set()
+        if not isinstance(meters, list):
+            return set()
+        return {
+            m["eid"]
+            for m in meters
+            if isinstance(m, dict) and m.get("measurementType") == "storage" and "eid" in m
+        }
+
+    def _restart(self, restart: Restart) -> None:
+        """The end of a reboot window: new firmware (if asked), then the backend restarts."""
+        if restart.firmware is not None:
+            upgrade = getattr(self.backend, "upgrade", None)
+            if callable(upgrade):
+                upgrade(restart.firmware)
+                self.firmware = self.backend.firmware
+                self.personality = personality_for(self.firmware)
+                self.gate.personality = self.personality
+            else:
+                _LOG.warning("this backend cannot change firmware: it stays on %s", self.firmware)
+        reboot = getattr(self.backend, "reboot", None)
+        if callable(reboot):
+            reboot(restart.settle_s)
 
     def _fallback_info(self, now: float) -> Reply:
         metered = "true" if getattr(self.backend, "metered", False) else "false"

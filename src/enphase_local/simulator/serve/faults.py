@@ -13,11 +13,22 @@ Why: a client is only as good as its handling of a slow, fragile gateway
     latency=realistic|none       per-endpoint response time profile
     latency-scale=X              multiply every latency
     outage[=MINUTES]             daily unreachable window shortly after 23:00 local (1 to 5 min)
-    reboot[=SECONDS]             503 for SECONDS (60), then the backend reboots
+    reboot[=SECONDS[:FIRMWARE]]  503 for SECONDS (60), then the backend reboots (on FIRMWARE)
+    zero-next[=N][@PATH]         the next N answers of each data endpoint read all zero
+    eim-inactive-next[=N]        5.3.5528/8.3.5528: production eim `activeCount: 0`, garbage values
+    storage-ct-half-next[=N]     8.3.6000+: storage CT phase B all zero, totals = phase A
+    stream-bursts[=on|off]       /stream/meter holds frames 3-13 periods, then bursts <= 8
+    stream-drop-next[=N]         the next N stream frames are cut mid-frame, connection closed
+    stream-stall[=PERIODS]       the stream sends nothing for PERIODS (60), then a burst
     expire-tokens                every token and session issued so far stops working
     unauthorized=PATH[,PATH]     early 7.x quirk: these endpoints answer 401 for no reason
     production-401               3.x/4.x quirk: /production answers 401 even with credentials
     keepalive-reset              3.18 quirk: digest requests on a reused connection are reset
+
+Data faults (`zero_next`, `eim_inactive_next`, `storage_ct_half_next`) spoil the
+*content* of a healthy answer (see `tamper`); they are consumed per endpoint,
+so ``zero_next()`` makes the next production.json *and* the next readings
+zero, as a gateway's first answers after a restart are.
 
 Tests get no latency and no faults unless they ask.
 """
@@ -30,9 +41,20 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..clock import SimClock
+from enphase_local.firmware import Firmware
 
-__all__ = ["NO_LATENCY", "REALISTIC_LATENCY", "Decision", "Faults", "LatencyProfile"]
+from ..clock import SimClock
+from .stream import StreamFaults
+from .tamper import DataFaultQueue
+
+__all__ = [
+    "NO_LATENCY",
+    "REALISTIC_LATENCY",
+    "Decision",
+    "Faults",
+    "LatencyProfile",
+    "Restart",
+]
 
 FaultKind = Literal["status", "drop", "truncate", "garbage", "html"]
 _KINDS: tuple[FaultKind, ...] = ("drop", "status", "truncate", "garbage", "html")
@@ -97,6 +119,14 @@ class Decision:
     status: int = 200
 
 
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """What happens when a reboot window ends: settle time, and the firmware it comes up on."""
+
+    settle_s: float
+    firmware: str | None = None
+
+
 @dataclass(slots=True)
 class _Pending:
     kind: FaultKind
@@ -131,7 +161,9 @@ class Faults:
         self.outage_minutes: float | None = None
         self.outage_offset_s = 120.0
         self.reboot_until: float | None = None
-        self._settle_s: float | None = None
+        self._restart: Restart | None = None
+        self.data = DataFaultQueue()
+        self.stream = StreamFaults(self._seed)
         self.token_generation = 0
         self.unauthorized_paths: set[str] = set()
         self.production_401 = False
@@ -198,6 +230,27 @@ class Faults:
     def delay(self, path: str) -> float:
         return self.latency.delay(path, self.rng)
 
+    # -- data faults ------------------------------------------------------------------------
+
+    def zero_next(self, n: int = 1, *, path: str | None = None) -> None:
+        """The next `n` answers of each data endpoint (or of `path`) read all zero.
+
+        Every power and counter is 0 while ids, times and counts stay: what a gateway
+        answers right after a restart (200, well-formed, worthless).
+        """
+        self.data.add("zero", n, path)
+
+    def eim_inactive_next(self, n: int = 1) -> None:
+        """5.3.5528 / 8.3.5528: the production `eim` entry reports `activeCount: 0`.
+
+        Its values are garbage for that read while the CT readings stay healthy.
+        """
+        self.data.add("eim-inactive", n)
+
+    def storage_ct_half_next(self, n: int = 1) -> None:
+        """8.3.6000+: a split-phase storage CT reads phase B all zero, totals = phase A."""
+        self.data.add("storage-ct-half", n)
+
     # -- tokens, outage, reboot --------------------------------------------------------------
 
     def expire_tokens(self) -> None:
@@ -221,22 +274,31 @@ class Faults:
         start = 23 * 3600 + self.outage_offset_s
         return start <= second_of_day < start + self.outage_minutes * 60
 
-    def reboot(self, unavailable_s: float = 60.0, *, settle_s: float = 300.0) -> None:
-        """Answer 503 for `unavailable_s` simulated seconds, then reboot the backend."""
+    def reboot(
+        self, unavailable_s: float = 60.0, *, settle_s: float = 300.0, firmware: str | None = None
+    ) -> None:
+        """Answer 503 for `unavailable_s` simulated seconds, then reboot the backend.
+
+        With `firmware` (``"D8.3.6000"``) the gateway comes back on that firmware, as
+        after an over-the-air update: /info shows it, and its personality (auth
+        scheme, endpoint rules) follows.
+        """
         if self.clock is None:
             raise RuntimeError("Faults.reboot needs the gateway's clock: attach Faults to a server")
+        if firmware is not None and not Firmware.parse(firmware).known:
+            raise ValueError(f"not a firmware version like 'D8.3.6000': {firmware!r}")
         self.reboot_until = self.clock.now() + unavailable_s
-        self._settle_s = settle_s
+        self._restart = Restart(settle_s, firmware)
 
     def rebooting(self, now: float) -> bool:
         return self.reboot_until is not None and now < self.reboot_until
 
-    def reboot_finished(self, now: float) -> float | None:
-        """Once after a reboot window: the settle time to hand to `backend.reboot`."""
+    def reboot_finished(self, now: float) -> Restart | None:
+        """Once after a reboot window: how the gateway restarts (settle time, firmware)."""
         if self.reboot_until is None or now < self.reboot_until:
             return None
-        settle, self.reboot_until, self._settle_s = self._settle_s, None, None
-        return settle
+        restart, self.reboot_until, self._restart = self._restart, None, None
+        return restart
 
     # -- specs (CLI and control endpoint) ---------------------------------------------------
 
@@ -269,7 +331,20 @@ class Faults:
         elif name == "outage":
             self.daily_outage(float(value or 3))
         elif name == "reboot":
-            self.reboot(float(value or 60))
+            seconds, _, firmware = value.partition(":")
+            self.reboot(float(seconds or 60), firmware=firmware or None)
+        elif name == "stream-bursts":
+            self.stream.bursty = value.lower() not in ("0", "false", "off")
+        elif name == "stream-drop-next":
+            self.stream.drop_next(int(value or 1))
+        elif name == "stream-stall":
+            self.stream.stall(int(value or 60))
+        elif name == "zero-next":
+            self.zero_next(int(value or 1), path=path_or_none)
+        elif name == "eim-inactive-next":
+            self.eim_inactive_next(int(value or 1))
+        elif name == "storage-ct-half-next":
+            self.storage_ct_half_next(int(value or 1))
         elif name == "expire-tokens":
             self.expire_tokens()
         elif name == "unauthorized":
@@ -293,6 +368,9 @@ class Faults:
             ],
             "outage_minutes": self.outage_minutes,
             "reboot_until": self.reboot_until,
+            "reboot_firmware": self._restart.firmware if self._restart else None,
+            "data_faults": self.data.to_list(),
+            "stream": self.stream.to_dict(),
             "token_generation": self.token_generation,
             "unauthorized_paths": sorted(self.unauthorized_paths),
             "production_401": self.production_401,

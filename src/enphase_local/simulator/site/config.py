@@ -149,6 +149,7 @@ class SiteConfig:
     load: LoadConfig = field(default_factory=LoadConfig)
     relay_delay_s: float = 15.0
     dry_contact_settle_s: float = 30.0
+    livedata_timeout_s: float = 900.0
     installed: int = 1_690_000_000
 
     def __post_init__(self) -> None:
@@ -261,6 +262,7 @@ def validate_site(s: SiteConfig) -> None:
     for name, amount in (
         ("relay_delay_s", s.relay_delay_s),
         ("dry_contact_settle_s", s.dry_contact_settle_s),
+        ("livedata_timeout_s", s.livedata_timeout_s),
     ):
         if amount < 0:
             raise site_error(name, f"must be >= 0, got {amount}")

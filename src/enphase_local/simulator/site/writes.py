@@ -57,7 +57,7 @@ class Controls:
         self.contact_settle_until: dict[str, float] = {}
         self.gen_mode, self.gen_schedule, self.gen_config = default_gen_docs(cfg)
         self.acb_sleep: dict[str, tuple[int, int]] = {}
-        self.live_stream = False
+        self.live_until = float("-inf")  # live data streams while t < live_until
 
     # --- queries -----------------------------------------------------------------------
     def storage_at(self, t: float) -> StorageNow:
@@ -84,6 +84,10 @@ class Controls:
         if t < self.contact_settle_until.get(cid, float("-inf")):
             return "open"
         return self.contact_status[cid]
+
+    def live_stream(self, t: float) -> bool:
+        """Whether live data streams at `t` (it turns itself off `livedata_timeout_s` after on)."""
+        return t < self.live_until
 
     def gen_cmd(self) -> str:
         return str(self.gen_mode.get("gen_cmd", "off"))
@@ -247,8 +251,8 @@ def _acb_sleep(c: Controls, doc: dict[str, Any], now: float, *, wake: bool) -> R
 def _stream(c: Controls, doc: dict[str, Any], now: float) -> Reply:
     if doc.get("enable") not in (0, 1):
         return _bad('body must be {"enable": 1} or {"enable": 0}')
-    c.live_stream = doc["enable"] == 1
-    return _ok({"sc_stream": "enabled" if c.live_stream else "disabled"})
+    c.live_until = now + c.cfg.livedata_timeout_s if doc["enable"] == 1 else float("-inf")
+    return _ok({"sc_stream": "enabled" if c.live_stream(now) else "disabled"})
 
 
 Handler = Callable[[Controls, dict[str, Any], float], Reply]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from .production import LAG, LEAD, VAH, flow_electrics, r3
-from .state import SiteState, computed_total, production_ct
+from .state import SiteState, consumption_ct, production_ct
 
-__all__ = ["CT_EIDS", "livedata", "meters", "readings", "reports"]
+__all__ = ["CT_EIDS", "live_meters", "livedata", "meters", "readings", "reports"]
 
 CT_EIDS = {
     "production": 704643328,
@@ -57,7 +57,8 @@ def _ct_series(
     if kind == "net-consumption":
         return fl.grid, e["imp"], e["exp"]
     if kind == "total-consumption":
-        return fl.load, e["load"], zero
+        watts, lifetime, _, _ = consumption_ct(s)
+        return watts, lifetime, zero
     if kind == "storage":
         return (fl.batt / n,) * n, e["bout"], e["bin"]
     return zero, zero, zero
@@ -117,9 +118,6 @@ def readings(s: SiteState) -> list[dict[str, Any]]:
 
 def _report_block(s: SiteState, kind: str) -> dict[str, Any]:
     watts, dlvd, rcvd = _ct_series(s, kind)
-    if kind == "total-consumption":  # computed by the gateway, not measured
-        watts, dlvd, _, _ = computed_total(s)
-        rcvd = (0.0,) * s.cfg.phase_count
     lines = []
     for ph in range(s.cfg.phase_count):
         v = s.volts[ph]
@@ -178,48 +176,70 @@ def _mw_block(per_phase: tuple[float, ...], volts: tuple[float, ...]) -> dict[st
     }
 
 
-def livedata(s: SiteState, contacts: dict[str, str]) -> dict[str, Any]:
+def live_meters(s: SiteState) -> dict[str, Any]:
+    """The ``meters`` block of live data: every flow per phase, in milliwatts.
+
+    pv is PV only; storage is every battery together (Encharge and AC Battery,
+    positive discharging); so per phase pv + grid + storage + generator = load,
+    to the milliwatt before rounding.
+    """
     cfg, fl = s.cfg, s.flows
     n = cfg.phase_count
     batt = tuple((fl.batt + fl.acb) / n for _ in range(n))
     gen = tuple(fl.gen / n for _ in range(n))
-    acb_pct = round(s.acb_pct)
     return {
-        "connection": {
-            "mqtt_state": "connected",
-            "prov_state": "configured",
-            "auth_state": "ok",
-            "sc_stream": "enabled" if s.live_stream else "disabled",
-            "sc_debug": "disabled",
-        },
-        "meters": {
-            "last_update": s.t,
-            "soc": round(s.soc_pct),
-            "main_relay_state": 1 if s.relay_oper == "closed" else 0,
-            "gen_relay_state": 1 if fl.gen > 0 else 5,
-            "backup_bat_mode": 1,
-            "backup_soc": round(s.storage.reserved_soc),
-            "is_split_phase": 1 if cfg.phase_mode == "split" else 0,
-            "phase_count": n,
-            "enc_agg_soc": round(s.soc_pct),
-            "enc_agg_energy": round(s.soc_wh),
-            "acb_agg_soc": acb_pct,
-            "acb_agg_energy": round(s.acb_wh),
-            "pv": _mw_block(fl.pv, s.volts),
-            "storage": _mw_block(batt, s.volts),
-            "grid": _mw_block(fl.grid, s.volts),
-            "load": _mw_block(fl.load, s.volts),
-            "generator": _mw_block(gen, s.volts),
-        },
-        "tasks": {"task_id": -1123938547, "timestamp": s.t},
-        "counters": {"main_CfgLoad": 1, "main_CfgChanged": 1, "main_taskUpdate": 101},
-        "dry_contacts": {
-            cid: {
-                "dry_contact_id": cid,
-                "dry_contact_type": "NONE",
-                "dry_contact_load_name": "",
-                "dry_contact_status": 0 if status == "open" else 1,
-            }
-            for cid, status in contacts.items()
-        },
+        "last_update": s.t,
+        "soc": round(s.soc_pct),
+        "main_relay_state": 1 if s.relay_oper == "closed" else 0,
+        "gen_relay_state": 1 if fl.gen > 0 else 5,
+        "backup_bat_mode": 1,
+        "backup_soc": round(s.storage.reserved_soc),
+        "is_split_phase": 1 if cfg.phase_mode == "split" else 0,
+        "phase_count": n,
+        "enc_agg_soc": round(s.soc_pct),
+        "enc_agg_energy": round(s.soc_wh),
+        "acb_agg_soc": round(s.acb_pct),
+        "acb_agg_energy": round(s.acb_wh),
+        "pv": _mw_block(fl.pv, s.volts),
+        "storage": _mw_block(batt, s.volts),
+        "grid": _mw_block(fl.grid, s.volts),
+        "load": _mw_block(fl.load, s.volts),
+        "generator": _mw_block(gen, s.volts),
     }
+
+
+_NOT_STREAMING = (
+    "Last available status data shown. Live stream not enabled. "
+    "Enable using /ivp/livedata/stream/ API"
+)
+
+
+def livedata(
+    s: SiteState, contacts: dict[str, str], meters: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``/ivp/livedata/status``; `meters` is the block to show (the last live one when off)."""
+    doc: dict[str, Any] = {} if s.live_stream else {"info": _NOT_STREAMING}
+    doc.update(
+        {
+            "connection": {
+                "mqtt_state": "connected",
+                "prov_state": "configured",
+                "auth_state": "ok",
+                "sc_stream": "enabled" if s.live_stream else "disabled",
+                "sc_debug": "disabled",
+            },
+            "meters": meters if meters is not None else live_meters(s),
+            "tasks": {"task_id": -1123938547, "timestamp": s.t},
+            "counters": {"main_CfgLoad": 1, "main_CfgChanged": 1, "main_taskUpdate": 101},
+            "dry_contacts": {
+                cid: {
+                    "dry_contact_id": cid,
+                    "dry_contact_type": "NONE",
+                    "dry_contact_load_name": "",
+                    "dry_contact_status": 0 if status == "open" else 1,
+                }
+                for cid, status in contacts.items()
+            },
+        }
+    )
+    return doc

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .state import SiteState, computed_total, production_ct
+from .state import SiteState, consumption_ct, production_ct
 
 __all__ = [
     "device_data",
@@ -102,7 +102,7 @@ def eim_entry(s: SiteState, kind: str, *, lines: bool) -> dict[str, Any]:
         active = cfg.ct_enabled("net-consumption") or cfg.ct_enabled("total-consumption")
         net_life = tuple(i - e for i, e in zip(s.energy["imp"], s.energy["exp"], strict=True))
         net = (fl.grid, net_life, zeros, zeros)
-        total = computed_total(s)
+        total = consumption_ct(s)
         data = net if kind == "net-consumption" or cfg.quirks.total_equals_net_8_3_5433 else total
     if not active:
         data = (zeros, zeros, zeros, zeros)

@@ -21,7 +21,7 @@ __all__ = [
     "InverterReport",
     "SiteState",
     "build_snapshot",
-    "computed_total",
+    "consumption_ct",
     "production_ct",
 ]
 
@@ -240,7 +240,7 @@ def build_snapshot(model: PhysicsModel, controls: Controls, now: float) -> SiteS
         relay_oper=controls.relay_oper(t),
         storage=controls.storage_at(t),
         rebooting=rebooting,
-        live_stream=controls.live_stream,
+        live_stream=controls.live_stream(t),
     )
 
 
@@ -256,29 +256,30 @@ Series = tuple[float, ...]
 def production_ct(s: SiteState) -> tuple[Series, Series, Series, Series, Series]:
     """What the production CT measures: (watts, delivered Wh, received Wh, today Wh, week Wh).
 
-    PV only. Enphase requires the production CT to measure only the PV output
-    circuits, with IQ / Encharge batteries on its load side, and the captures
-    agree (7.3.517_system_2: production CT 2660 W, inverters 2675 W while the
-    batteries charge at 2032 W); the AC Battery reports its own power in
-    production.json's ``storage`` section. Real gateways compute total
-    consumption as production CT + net CT, leaving a storage CT out (8.2.127:
-    1843.831 = 1714.424 + 129.407).
-    """
-    cfg, e = s.cfg, s.energy
-    return s.flows.pv, e["prod"], (0.0,) * cfg.phase_count, s.today["prod"], s.week["prod"]
-
-
-def computed_total(s: SiteState) -> tuple[Series, Series, Series, Series]:
-    """Total consumption as the gateway computes it: production CT + net CT, per phase.
-
-    (watts, lifetime Wh, today Wh, week Wh). On battery sites this is not the
-    house load: it counts battery charging as consumption and leaves battery
-    discharge out, as real gateways do.
+    PV only. Batteries (Encharge through the System Controller, AC Batteries)
+    sit on the house side of the net CT and off the production circuit: on real
+    sites the production CT agrees with the inverters while the batteries move
+    kilowatts (7.3.517_system_2: 2663 W CT, 2675 W inverters, batteries
+    charging 2032 W; 8.2.127: 1714 W CT, 1592 W inverters).
     """
     n = s.cfg.phase_count
+    return s.flows.pv, s.energy["prod"], (0.0,) * n, s.today["prod"], s.week["prod"]
 
-    def add(table: Energy) -> Series:
-        return tuple(table["prod"][i] + table["imp"][i] - table["exp"][i] for i in range(n))
 
-    watts = tuple(p + g for p, g in zip(s.flows.pv, s.flows.grid, strict=True))
-    return watts, add(s.energy), add(s.today), add(s.week)
+def consumption_ct(s: SiteState) -> tuple[Series, Series, Series, Series]:
+    """Total consumption as the gateway reports it: (watts, lifetime Wh, today Wh, week Wh).
+
+    With a total-consumption CT, what it measures (the house load). Without,
+    the gateway computes production CT + net CT (8.2.127: 1843.831 = 1714.424 +
+    129.407), so the batteries' charging counts as consumption, their
+    discharge and a generator's output as negative consumption.
+    """
+    if s.cfg.ct_enabled("total-consumption"):
+        return s.flows.load, s.energy["load"], s.today["load"], s.week["load"]
+    n = range(s.cfg.phase_count)
+
+    def computed(t: Energy) -> Series:
+        return tuple(t["prod"][i] + t["imp"][i] - t["exp"][i] for i in n)
+
+    watts = tuple(s.flows.pv[i] + s.flows.grid[i] for i in n)
+    return watts, computed(s.energy), computed(s.today), computed(s.week)
