@@ -43,6 +43,7 @@ __all__ = ["available_sources", "live_frames"]
 
 _LOGGER = logging.getLogger("enphase_local.live")
 
+_MIN_PAUSE = 0.25  # of an interval: the shortest pause between polls
 _STREAMED = (CtType.PRODUCTION, CtType.NET_CONSUMPTION, CtType.TOTAL_CONSUMPTION)
 _FAILURES = (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError)
 
@@ -114,23 +115,25 @@ class _Run:
                 yield again
 
     async def polled(self, poller: _Poller) -> AsyncIterator[LiveFrame]:
-        """Poll once per interval; on failures, back off. Ends only by `SourceRefused`."""
-        link, interval = self.link, self.options.interval
-        next_at = link.clock()
+        """Poll once per interval; on failures, back off. Ends only by `SourceRefused`.
+
+        The pause after a poll is the interval less the time the poll (and the
+        consumer) took, but never under a quarter interval of the injected
+        sleep: on a clock that runs faster than the sleep (an accelerated demo)
+        the reader still paces itself instead of polling flat out.
+        """
+        link = self.link
         budget = _Budget(link, self.options.share_budget)
         while True:
-            now = link.clock()
-            if now < next_at:
-                await link.sleep(next_at - now)
-                now = link.clock()
+            started = link.clock()
             if budget.skip():
-                again = self.repeat(now)
+                again = self.repeat(started)
                 if again is not None:
                     yield again
-                next_at = max(next_at + interval, link.clock())
+                await self._pause(started)
                 continue
             try:
-                frame, fresh = await poller.poll(now)
+                frame, fresh = await poller.poll(started)
             except _FAILURES as err:
                 budget.polled()
                 self.failures += 1
@@ -141,12 +144,16 @@ class _Run:
                     yield again
                 async for repeat in self.wait(link.clock() + delay):
                     yield repeat
-                next_at = link.clock()
                 continue
             self.failures = 0
             budget.polled()
-            yield self.frame(frame, fresh, now)
-            next_at = max(next_at + interval, link.clock())
+            yield self.frame(frame, fresh, started)
+            await self._pause(started)
+
+    async def _pause(self, started: float) -> None:
+        interval = self.options.interval
+        spent = self.link.clock() - started
+        await self.link.sleep(max(interval - spent, interval * _MIN_PAUSE))
 
     async def streamed(self) -> AsyncIterator[LiveFrame]:
         """Read ``/stream/meter``; reconnect with backoff. Ends only by `SourceRefused`."""

@@ -56,6 +56,7 @@ class GatewayState:
     last_error: str | None = None
     snapshot: Snapshot | None = None
     frame: LiveFrame | None = None
+    live_failed: bool = False  # `Envoy.live()` ended with an error: snapshots give frames
     warnings: frozenset[str] = frozenset()
     envoy: Envoy | None = field(default=None, repr=False)
 
@@ -78,6 +79,7 @@ class Collector:
         self.sinks = list(sinks)
         self.clock = clock
         self._sleep = sleep
+        self._following = False  # run() follows Envoy.live(); poll_once() alone does not
         self.interval_s = interval_s
         self.stale_after_s = stale_after_s
         self.retry_after_s = retry_after_s
@@ -167,6 +169,7 @@ class Collector:
     async def _run_one(self, target: Target) -> None:
         state = self.states[target.name]
         live_task: asyncio.Task[None] | None = None
+        self._following = True  # run(): live frames where the client has them
         try:
             while not self._stopping.is_set():
                 ok = await self.poll_one(target)
@@ -235,8 +238,8 @@ class Collector:
         for text in sorted(warnings - state.warnings):
             await self._event(serial, "warning", text)
         state.warnings = warnings
-        fallback = state.envoy is None or not hasattr(state.envoy, "live")
-        if fallback and state.state == "connected":  # old power is not a new sample
+        live = self._following and hasattr(state.envoy, "live") and not state.live_failed
+        if not live and state.state == "connected":  # old power is not a new sample
             await self.deliver_frame(serial, frame_from_snapshot(snapshot))
 
     async def _failed(self, state: GatewayState, err: EnvoyError, *, drop_client: bool) -> None:
@@ -263,9 +266,11 @@ class Collector:
         live = envoy.live
         try:
             async for frame in live():
+                state.live_failed = False
                 if state.serial is not None:
                     await self.deliver_frame(state.serial, frame)
         except EnvoyError as err:
+            state.live_failed = True
             _LOGGER.info("%s: live data stopped (%s); snapshots go on", state.name, err)
 
     async def deliver_frame(self, serial: str, frame: LiveFrame) -> None:
