@@ -43,6 +43,7 @@ class Target:
 
     name: str
     make: Callable[[], Envoy]
+    live: bool = True  # follow `Envoy.live()` frames in run() (False: one frame per snapshot)
 
 
 @dataclass(slots=True)
@@ -56,6 +57,7 @@ class GatewayState:
     last_error: str | None = None
     snapshot: Snapshot | None = None
     frame: LiveFrame | None = None
+    follows_live: bool = False  # run() follows `Envoy.live()` for it (see Target.live)
     live_failed: bool = False  # `Envoy.live()` ended with an error: snapshots give frames
     warnings: frozenset[str] = frozenset()
     envoy: Envoy | None = field(default=None, repr=False)
@@ -79,7 +81,6 @@ class Collector:
         self.sinks = list(sinks)
         self.clock = clock
         self._sleep = sleep
-        self._following = False  # run() follows Envoy.live(); poll_once() alone does not
         self.interval_s = interval_s
         self.stale_after_s = stale_after_s
         self.retry_after_s = retry_after_s
@@ -169,13 +170,13 @@ class Collector:
     async def _run_one(self, target: Target) -> None:
         state = self.states[target.name]
         live_task: asyncio.Task[None] | None = None
-        self._following = True  # run(): live frames where the client has them
+        state.follows_live = target.live  # run() follows Envoy.live(); poll_once() does not
         try:
             while not self._stopping.is_set():
                 ok = await self.poll_one(target)
                 if live_task is not None and live_task.done():
                     live_task = None  # the live stream ended: start it again
-                if ok and live_task is None and hasattr(state.envoy, "live"):
+                if ok and live_task is None and target.live and hasattr(state.envoy, "live"):
                     live_task = asyncio.create_task(self._follow_live(state))
                 await self._sleep(self.interval_s if ok else self.retry_after_s)
         finally:
@@ -238,7 +239,7 @@ class Collector:
         for text in sorted(warnings - state.warnings):
             await self._event(serial, "warning", text)
         state.warnings = warnings
-        live = self._following and hasattr(state.envoy, "live") and not state.live_failed
+        live = state.follows_live and hasattr(state.envoy, "live") and not state.live_failed
         if not live and state.state == "connected":  # old power is not a new sample
             await self.deliver_frame(serial, frame_from_snapshot(snapshot))
 
