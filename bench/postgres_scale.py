@@ -89,6 +89,7 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
             await env.connect()
 
     await asyncio.gather(*(connect(e) for e in envs))
+    rss_connected = _rss_mb()
     sink = TimedSink(dsn=spec["dsn"], collector=spec["name"], flush_interval_s=spec["flush_s"])
     await sink.start(_NoHub())
     print("connected", flush=True)
@@ -111,7 +112,8 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
                 errors += 1
                 return
             handed.append((snap.gateway.serial, snap.taken_at))
-            await sink.on_snapshot(snap.gateway.serial, snap)
+            if not spec["no_sink"]:
+                await sink.on_snapshot(snap.gateway.serial, snap)
 
         await asyncio.gather(*(one(i, e) for i, e in enumerate(envs)))
         spent = time.perf_counter() - tick_start
@@ -119,6 +121,7 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
             late += 1
         else:
             await asyncio.sleep(tick_real - spent)
+    rss_end = _rss_mb()
     await sink.stop()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     await asyncio.gather(*(e.close() for e in envs))
@@ -129,11 +132,19 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
         "late_ticks": late, "cpu_s": cpu, "wall_s": wall, "rows_written": sink.written,
         "rows_dropped": sink.dropped, "write_failures": sink.failures,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_connected_mb": rss_connected, "rss_end_mb": rss_end,
         "lag_p50_s": statistics.median(lags) if lags else None,
         "lag_p95_s": lags[int(0.95 * (len(lags) - 1))] if lags else None,
         "lag_max_s": lags[-1] if lags else None,
     }), flush=True)  # fmt: skip
     return handed
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 class _NoHub:
@@ -241,6 +252,7 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
                 spec = {
                     "name": f"collector-{c + 1}", "dsn": dsn, "tick_real": tick_real,
                     "ticks": args.ticks, "accel": args.accel, "flush_s": args.flush_s,
+                    "no_sink": args.no_sink,
                     "entries": [{"https_host": g.entry["https_host"], "token": g.token()}
                                 for g in share],
                 }  # fmt: skip
@@ -291,6 +303,10 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def report(r: dict[str, Any]) -> str:
     c, sim_s = r["checks"], r["simulated_s"]
     lines = [
@@ -303,14 +319,15 @@ def report(r: dict[str, Any]) -> str:
         "shared with the simulator and the database.",
         "",
         "| collector | updates | errors | late ticks | CPU s | CPU % of a core at 60 s updates "
-        "| peak RSS MB | lag p50 / p95 / max s | rows |",
+        "| RSS MB connected / end / peak | lag p50 / p95 / max s | rows |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for x in r["collectors"]:
         lines.append(
             f"| {x['name']} | {x['updates']} | {x['errors']} | {x['late_ticks']} | "
-            f"{x['cpu_s']:.1f} | {100 * x['cpu_s'] / sim_s:.1f} | {x['peak_rss_mb']:.0f} | "
-            f"{x['lag_p50_s']:.2f} / {x['lag_p95_s']:.2f} / {x['lag_max_s']:.2f} | "
+            f"{x['cpu_s']:.1f} | {100 * x['cpu_s'] / sim_s:.1f} | "
+            f"{x['rss_connected_mb']:.0f} / {x['rss_end_mb']:.0f} / {x['peak_rss_mb']:.0f} | "
+            f"{_s(x['lag_p50_s'])} / {_s(x['lag_p95_s'])} / {_s(x['lag_max_s'])} | "
             f"{x['rows_written']} |"
         )
     pg = "n/a" if r["pg_cpu_pct"] is None else f"{r['pg_cpu_pct']:.0f} %"
@@ -357,6 +374,9 @@ def main() -> None:
     parser.add_argument("--flush-s", type=float, default=2.0)
     parser.add_argument("--dsn")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--no-sink", action="store_true", help="control run: read, hand nothing to the sink"
+    )
     args = parser.parse_args()
     if args.cmd == "collector":
         handed = asyncio.run(collector(json.loads(Path(args.spec).read_text())))

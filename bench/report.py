@@ -388,4 +388,18 @@ def write_report(results: dict[str, Any], bench: Path) -> None:
     notes = bench / "analysis.md"
     if notes.exists():
         lines += [notes.read_text().strip(), ""]
-    (bench / "RESULTS.md").write_text("\n".join(lines))
+    (bench / "RESULTS.md").write_text("\n".join(lines) + _kept_sections(bench / "RESULTS.md"))
+
+
+KEPT_MARKER = (
+    "<!-- Figures below come from the other bench scripts; bench/report.py keeps them. -->"
+)
+
+
+def _kept_sections(path: Path) -> str:
+    """The sections other bench scripts wrote (soak, live, collector, sinks), kept as is."""
+    if not path.exists():
+        return "\n"
+    text = path.read_text()
+    at = text.find(KEPT_MARKER)
+    return "\n" if at < 0 else "\n\n" + text[at:]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -39,13 +38,12 @@ from .engine.probe import (
     enabled_cts,
     ensemble_candidates,
     followups,
-    is_metered,
     judge_password,
     plan,
 )
 from .engine.production import prefers_v1, production_chain, wants_v1
 from .engine.schedule import Schedule, newest_report
-from .engine.snapshot import build_snapshot
+from .engine.snapshot import build_snapshot, gateway_summary
 from .errors import (
     EnvoyBadCredentialsError,
     EnvoyConnectionError,
@@ -66,8 +64,7 @@ from .net.reader import SourceRefused, read_source
 from .net.stats import TransportStats
 from .net.token_auth import TokenAuth
 from .net.token_store import TokenStore
-from .net.transport import Transport
-from .net.trust import CertificateTrust
+from .net.transport import CertificateTrust, Transport, Verify
 from .sources.keys import SourceKey
 from .sources.registry import Role, Source, Speed
 from .sources.table import SOURCES
@@ -98,15 +95,11 @@ class Envoy:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         pin: str | None = None,
-        verify: bool | ssl.SSLContext = False,
+        verify: Verify = False,
     ) -> None:
-        """`pin`: the SHA-256 fingerprint the gateway's certificate must have; `verify`: check
-        it against certificate authorities instead (True or an `ssl.SSLContext`). Neither:
-        trust on first use, remembered in `token_store` when given (see docs/security.md)."""
         self.host = host
-        self._credentials = Credentials(
-            token, username, password, token_store, cloud or CloudUrls()
-        )
+        cloud = cloud or CloudUrls()
+        self._credentials = Credentials(token, username, password, token_store, cloud)
         self._session = session
         self._clock = clock
         self._sleep = sleep
@@ -199,7 +192,6 @@ class Envoy:
         endpoints); `update` completes the probe when first called.
         """
         await self._read_info()
-        self._transport.trust.bind(self.info.serial, self._transport.netloc)  # before credentials
         self._auth, self.auth_kind, self._digest_role = choose_authenticator(
             self.info, self._credentials, session=self._session, clock=self._clock
         )
@@ -402,16 +394,7 @@ class Envoy:
         )
 
     def _summary(self) -> GatewaySummary:
-        info = self.info
-        return GatewaySummary(
-            host=self.host,
-            serial=info.serial,
-            part_number=info.part_number,
-            firmware=info.firmware,
-            metered=is_metered(info.imeter, self.capabilities),
-            auth=self.auth_kind,
-            role=self.role,
-        )
+        return gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
 
     async def _update_one(
         self, source: Source[Any], now: float, gentle: bool, failures: list[EnvoyError]

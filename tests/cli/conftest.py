@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 from enphase_local.cli.app import cli
 from enphase_local.firmware import Firmware
-from enphase_local.simulator import Backend, ReplayBackend, SimClock, SimulatedGateway, SiteBackend
+from enphase_local.simulator import ReplayBackend, SimClock, SimulatedGateway, SiteBackend
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ class SimThread:
 
     async def _start(self, preset: str | None, folder: Path | None) -> SimulatedGateway:
         clock = SimClock(start=NOON, speed=0)
-        backend: Backend
+        backend: ReplayBackend | SiteBackend
         if folder is not None:
             backend = ReplayBackend(folder)
         else:
@@ -83,6 +83,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         if name.startswith("ENPHASE_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ENPHASE_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("ENPHASE_DISCOVER_TIMEOUT", "0")  # tests that discover set it
     monkeypatch.setenv("ENPHASE_TOKEN_STORE", str(tmp_path / "store" / "tokens.json"))
     return tmp_path
 
@@ -119,3 +120,22 @@ def fresh_battery() -> Iterator[SimThread]:
 def enphase(*args: str, input: str | None = None) -> Result:
     """Run `enphase ARGS` in-process; stdout and stderr kept apart."""
     return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per skip reason, with its count (e.g. when ../shared is absent).
+
+    Without it a run says only "N skipped", and nobody knows that the real
+    captures were never read.
+    """
+    import collections
+
+    reasons: collections.Counter[str] = collections.Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else "?"
+        reasons[str(reason).removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.write_line("skipped, by reason:")
+        for reason, count in reasons.most_common():
+            terminalreporter.write_line(f"  {count:4d}  {reason}")

@@ -13,7 +13,7 @@ from enphase_local.cli.connect import CONNECTION_PARAMS
 from .conftest import SimThread, enphase
 
 # commands that do not talk to a gateway
-NOT_GATEWAY = {"simulate", "demo", "completion", "discover"}
+NOT_GATEWAY = {"simulate", "demo", "completion", "discover", "history"}
 
 
 def _leaves(group: click.Group, ctx: click.Context) -> list[tuple[str, click.Command]]:
@@ -95,3 +95,16 @@ def test_confirmation_without_a_terminal_says_use_yes(battery: SimThread) -> Non
     result = enphase("relay", battery.host, "off-grid", "--token", battery.token(), input="")
     assert result.exit_code == 2
     assert "--yes" in result.stderr and "interrupted" not in result.stderr
+
+
+def test_connection_options_on_the_write_groups(battery: SimThread) -> None:
+    token = battery.token()
+    result = enphase("set", "--token", token, "reserve", battery.host, "30", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    for args in (
+        ("generator", battery.host, "--token", token, "charge", "on", "--dry-run"),
+        ("generator", "--token", token, "--host", battery.host, "charge", "on", "--dry-run"),
+    ):
+        done = enphase(*args)
+        assert "No such" not in done.stderr, (args, done.stderr)
+        assert done.exit_code == 6 and "generator" in done.stderr.lower()  # none on this site

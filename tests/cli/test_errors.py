@@ -179,3 +179,63 @@ def test_ctrl_c_ends_watch_cleanly(battery: SimThread, monkeypatch: pytest.Monke
     result = enphase("watch", battery.host, "--token", battery.token())
     assert result.exit_code == 0
     assert "Traceback" not in result.stderr and "stopped" in result.stderr
+
+
+def test_refused_says_nothing_answers_without_internals() -> None:
+    result = enphase("read", f"127.0.0.1:{_closed_port()}", "--token", "x", "--retries", "0")
+    assert result.exit_code == 3
+    assert "nothing answers at 127.0.0.1:" in result.stderr
+    assert "ClientConnectorError" not in result.stderr
+
+
+def test_nightly_hint_only_around_23h() -> None:
+    import time as time_module
+
+    from enphase_local.cli.errors import near_nightly_restart
+
+    def at(hour: int, minute: int) -> float:
+        return time_module.mktime((2026, 6, 15, hour, minute, 0, 0, 0, -1))
+
+    assert near_nightly_restart(at(23, 5)) and near_nightly_restart(at(22, 55))
+    assert not near_nightly_restart(at(12, 0)) and not near_nightly_restart(at(23, 50))
+
+
+def test_a_host_that_never_answers_is_a_timeout() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        host = f"127.0.0.1:{server.getsockname()[1]}"
+        result = enphase("read", host, "--token", "x", "--retries", "0", "--timeout", "0.3",
+                         "--json")  # fmt: skip
+    assert result.exit_code == 3
+    error = _envelope(result.stdout)
+    assert error["kind"] == "timeout" and "--timeout" in error["message"]
+
+
+def test_a_web_server_that_is_not_a_gateway() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NotEnphase(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html>my router</html>"
+            self.send_response(200 if self.path == "/info" and self.server.ok else 404)  # type: ignore[attr-defined]
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotEnphase)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for ok in (False, True):
+            server.ok = ok  # type: ignore[attr-defined]
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            result = enphase("read", url, "--token", "x", "--retries", "0")
+            assert result.exit_code == 5, result.stderr
+            assert "is this an Enphase gateway? check the address" in result.stderr
+            assert "enphase dump" not in result.stderr and "restarting" not in result.stderr
+    finally:
+        server.shutdown()

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.support import REAL, needs_real
+
 from .conftest import SimThread, enphase
 from .contract import check_snapshot
 
@@ -82,11 +84,13 @@ def test_watch_json_lines(three_phase: SimThread) -> None:
         check_snapshot(json.loads(line))
 
 
-def test_watch_live_view(battery: SimThread) -> None:
-    result = enphase("watch", battery.host, "--token", battery.token(), "--count", "1")
+def test_watch_not_on_a_terminal_prints_lines(battery: SimThread) -> None:
+    result = enphase("watch", battery.host, "--token", battery.token(), "--count", "2")
     assert result.exit_code == 0, result.stderr
-    for word in ("Solar", "House", "Grid", "Battery", "fresh:", "L1", "exporting"):
-        assert word in result.stdout, word
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    for word in ("solar", "house", "grid", "battery"):
+        assert word in lines[0], word
 
 
 def test_info_without_credentials_shows_identity_only(battery: SimThread) -> None:
@@ -146,9 +150,8 @@ def test_battery(battery: SimThread) -> None:
 def test_battery_absent_is_feature_unavailable(three_phase: SimThread) -> None:
     result = enphase("battery", three_phase.host, "--token", three_phase.token(), "--json")
     assert result.exit_code == 6
-    assert json.loads(result.stdout) == {
-        "error": {"kind": "unavailable", "message": "this gateway reports no batteries"}
-    }
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "unavailable" and "no batteries" in error["message"]
     plain = enphase("battery", three_phase.host, "--token", three_phase.token())
     assert plain.exit_code == 6 and plain.stdout == ""
     assert "no batteries" in plain.stderr
@@ -168,3 +171,51 @@ def test_raw_missing_path_exits_5(battery: SimThread, monkeypatch: pytest.Monkey
     result = enphase("raw", "ivp/nothing/here")
     assert result.exit_code == 5
     assert "HTTP 404 /ivp/nothing/here" in result.stderr
+
+
+def test_watch_into_a_pipe_writes_a_flushed_line_per_update(battery: SimThread) -> None:
+    """Issue 18 item 11: `watch H > file` shows each update at once, as plain text."""
+    import subprocess
+    import sys
+
+    script = "import sys; from enphase_local.cli.app import main; sys.exit(main())"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, "watch", battery.host, "--token", battery.token(),
+         "--interval", "0.5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        first = child.stdout.readline()  # would block until exit without the flush
+        second = child.stdout.readline()
+    finally:
+        child.terminate()
+        child.wait(10)
+    for line in (first, second):
+        assert "solar " in line and "house " in line and "battery " in line, line
+        assert "\x1b[" not in line and "╭" not in line
+
+
+@needs_real
+def test_battery_shows_a_controller_site_without_batteries() -> None:
+    """Issue 18 item 7: an Enpower, a generator and dry contacts, no batteries: exit 0."""
+    replay = SimThread(folder=REAL / "8.3.5169_with_generator")
+    try:
+        result = enphase("battery", replay.host, "--token", replay.token())
+        assert result.exit_code == 0, result.stderr
+        for title in ("Controllers", "Generator", "Dry contacts"):
+            assert title in result.stdout, title
+        doc = json.loads(
+            enphase("battery", replay.host, "--token", replay.token(), "--json").stdout
+        )
+        assert doc["battery"] is None and doc["enpower"] and doc["generator"]
+    finally:
+        replay.close()
+
+
+def test_info_on_a_healthy_legacy_gateway_shows_no_failure(legacy: SimThread) -> None:
+    """Polish: 3.9's HTML /production is not a failure when /api/v1/production answers."""
+    result = enphase("info", legacy.host)
+    assert result.exit_code == 0, result.stderr
+    assert "failed" not in result.stdout
+    assert "not needed (production_v1 answers)" in result.stdout

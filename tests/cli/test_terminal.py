@@ -77,3 +77,22 @@ def test_confirmation_at_a_terminal_asks_and_no_aborts(battery: SimThread) -> No
     finally:
         os.close(fd)
     assert code == 1  # declined: nothing written
+
+
+def test_watch_on_a_terminal_shows_the_live_view(battery: SimThread) -> None:
+    pid, fd = _spawn("watch", battery.host, "--token", battery.token(), "--count", "1")
+    try:
+        shown = b""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            chunk = _read_until(fd, b"\x00never", 0.5)
+            shown += chunk
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                shown += _read_until(fd, b"\x00never", 0.3)
+                break
+    finally:
+        os.close(fd)
+    text = shown.decode(errors="replace")
+    for word in ("Solar", "House", "Grid", "Battery", "fresh:", "L1", "exporting"):
+        assert word in text, word

@@ -99,3 +99,26 @@ def test_check_expired_and_garbage(battery: SimThread) -> None:
     garbage = enphase("token", "--check", "--json", input="hello\n")
     assert garbage.exit_code == 4
     assert json.loads(garbage.stdout)["error"]["kind"] == "bad_credentials"
+
+
+def test_check_expired_json_is_one_document(battery: SimThread) -> None:
+    """Issue 18 item 4: the error envelope alone, never details then an envelope."""
+    result = enphase("token", "--check", "--token", battery.token(valid_for_s=-10), "--json")
+    assert result.exit_code == 4
+    document = json.loads(result.stdout)  # raises on two documents
+    assert document["error"]["kind"] == "token_expired"
+    assert battery.gw.serial in document["error"]["message"]
+
+
+def test_check_sends_the_token_to_the_gateway(battery: SimThread, three_phase: SimThread) -> None:
+    """Issue 18 item 5: a token of another gateway does not "pass"."""
+    other = enphase("token", "--check", battery.host, "--token", three_phase.token(), "--json")
+    assert other.exit_code == 4, other.stdout
+    assert json.loads(other.stdout)["error"]["kind"] in ("auth", "bad_credentials")
+    assert "accepted" not in other.stdout
+    good = enphase("token", "--check", battery.host, "--token", battery.token(), "--json")
+    assert good.exit_code == 0, good.stdout + good.stderr
+    assert json.loads(good.stdout)["gateway_accepted"] is True
+    entries = battery.call(lambda: battery.gw.log.entries)
+    hits = [e for e in entries if e.endpoint == "/api/v1/production"]
+    assert hits, "the check never asked the gateway anything with the token"

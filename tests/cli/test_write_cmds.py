@@ -215,3 +215,16 @@ def test_minutes(text: str, value: int) -> None:
 def test_minutes_refuses(text: str) -> None:
     with pytest.raises(click.BadParameter):
         minutes(text)
+
+
+def test_contact_already_in_that_state_sends_nothing() -> None:
+    """Polish: `contact NC1 closed` on a closed contact writes nothing and says so."""
+    h = Harness("battery-backup")
+    res = h.run("contact", "gw", "NC1", "closed")
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("unchanged: dry contact NC1 is already closed")
+    assert h.target.writes == []
+    as_json = json.loads(h.run("contact", "gw", "NC1", "closed", "--json").output)
+    assert as_json["outcome"] == "unchanged" and h.target.writes == []
+    assert h.run("contact", "gw", "NC1", "open", "--yes").exit_code == 0
+    assert len(h.target.writes) == 1

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from enphase_local.capabilities import Capability
+from enphase_local.models.ensemble import RelayState
 from enphase_local.models.tariff import StorageMode
 from tests.conformance.derived import derive_folder, edit_json, edit_text, read_snapshot
 from tests.support import REAL, needs_real
@@ -329,3 +330,46 @@ async def test_case5_all_zero_v1_is_ignored() -> None:
     _, snap = await read_snapshot(folder)
     assert snap.production is not None
     assert snap.production.source.startswith("production.json:inverters")
+
+
+async def test_case5_ac_battery_site_keeps_production_json(tmp_path: Path) -> None:
+    """production.json's storage entry is the AC Battery bank: v1 must not replace it."""
+    folder = derive_folder("7.6.175", tmp_path)
+    acb = {
+        "type": "acb",
+        "activeCount": 3,
+        "readingTime": 0,
+        "wNow": -150,
+        "whNow": 2400,
+        "state": "charging",
+        "percentFull": 67,
+    }
+    edit_json(folder, "production.json", lambda d: d.update(storage=[acb]))
+    envoy, snap = await read_snapshot(folder)
+    assert snap.production is not None
+    assert snap.production.source.startswith("production.json:inverters")
+    assert snap.acb is not None and snap.acb.soc_percent == 67
+    assert Capability.ACB in envoy.capabilities
+
+
+# -- 6: relay sub-states on 8.3.6000+ -----------------------------------------------------
+
+
+async def test_case6_relay_substate_in_the_snapshot(tmp_path: Path) -> None:
+    """An off-grid 8.3.6000+ Enpower: contact ``open``, sub-state ``synchronized``."""
+    folder = derive_folder("8.3.5169_with_generator", tmp_path)
+    edit_text(folder, "info", "D8.3.5169", "D8.3.6086")
+
+    def off_grid(groups: list[dict[str, Any]]) -> None:
+        for group in groups:
+            for device in group["devices"] if group["type"] == "ENPOWER" else ():
+                device["mains_admin_state"] = "open"
+                device["mains_oper_state"] = "open synchronized"
+
+    edit_json(folder, "ivp_ensemble_inventory", off_grid)
+    _, snap = await read_snapshot(folder)
+    assert snap.enpower is not None
+    assert snap.enpower.mains_oper_state is RelayState.OPEN
+    doc = snap.to_dict()["enpower"]
+    assert (doc["mains_oper_state"], doc["mains_oper_substate"]) == ("open", "synchronized")
+    assert (doc["mains_admin_state"], doc["mains_admin_substate"]) == ("open", None)

@@ -129,12 +129,13 @@ async def test_acb_sleep_set_and_cleared() -> None:
     assert target.writes[1].json == {"acb_sleep": [{"serial_num": serial}]}
 
 
-async def test_acb_sleep_pending_when_inventory_does_not_show_it() -> None:
-    """Today's simulator inventory always shows sleep disabled: the write stays pending."""
+async def test_acb_sleep_confirmed_by_the_simulated_inventory() -> None:
+    """The simulator's own inventory shows the sleep window written (no test-side help)."""
     target = SimTarget("acb")
     serial = target.backend.config.acb_serials()[1]
     result = await target.control().set_acb_sleep(serial, 20, 30, timeout_s=20)
-    assert result.outcome is Outcome.PENDING
+    assert result.outcome is Outcome.CONFIRMED
+    assert result.after == {serial: [20, 30]}
     assert target.backend.controls.acb_sleep == {serial: (20, 30)}
 
 

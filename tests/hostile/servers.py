@@ -168,10 +168,9 @@ async def read_request(reader: asyncio.StreamReader) -> tuple[str, bytes]:
 
 @dataclass
 class Measure:
-    """Peak Python memory (tracemalloc) and longest event-loop stall while a block ran."""
+    """Peak Python memory (tracemalloc) and time taken while a block ran."""
 
     peak_bytes: int = 0
-    longest_stall_s: float = 0.0
     elapsed_s: float = 0.0
 
 
@@ -187,24 +186,3 @@ def traced(measure: Measure) -> Iterator[None]:
         measure.elapsed_s = time.perf_counter() - started
         measure.peak_bytes = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-
-
-@contextlib.asynccontextmanager
-async def loop_watch(measure: Measure, tick_s: float = 0.005) -> AsyncIterator[None]:
-    """Record the longest gap between ticks of a task that wants to run every `tick_s`."""
-    stop = asyncio.Event()
-
-    async def ticker() -> None:
-        last = time.perf_counter()
-        while not stop.is_set():
-            await asyncio.sleep(tick_s)
-            now = time.perf_counter()
-            measure.longest_stall_s = max(measure.longest_stall_s, now - last - tick_s)
-            last = now
-
-    task = asyncio.ensure_future(ticker())
-    try:
-        yield
-    finally:
-        stop.set()
-        await task

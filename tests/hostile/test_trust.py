@@ -21,7 +21,6 @@ from enphase_local import Envoy, RetryPolicy, Timeouts, TokenStore
 from enphase_local.errors import (
     EnvoyAuthError,
     EnvoyCertificateChangedError,
-    EnvoyConnectionError,
     EnvoyInsecureConnectionError,
 )
 from enphase_local.net.trust import format_fingerprint
@@ -107,6 +106,8 @@ async def test_changed_certificate_withholds_the_token(tmp_path: Path) -> None:
             envoy = token_envoy(impostor, gw, clock, token_store=store)
             with pytest.raises(EnvoyCertificateChangedError) as info:
                 await envoy.connect()
+            with pytest.raises(EnvoyCertificateChangedError):
+                await envoy.connect()  # trying again on the same Envoy changes nothing
             await envoy.close()
             assert impostor.credentials_seen() == []
             assert {seen.path for seen in impostor.seen} == {"/info"}
@@ -158,9 +159,9 @@ async def test_explicit_pin(tmp_path: Path) -> None:
 
 async def test_verify_against_authorities_refuses_a_self_signed_certificate() -> None:
     async with gateway("metered-3phase") as (gw, clock), hostile_front(gw.http_url) as front:
-        envoy = token_envoy(front, gw, clock, verify=True, scheme="https")
-        with pytest.raises(EnvoyConnectionError):
-            await envoy.connect()
+        envoy = token_envoy(front, gw, clock, verify=True)
+        with pytest.raises(EnvoyInsecureConnectionError, match="failed verification"):
+            await envoy.connect()  # no fallback to HTTP either
         await envoy.close()
         assert front.seen == []
         context = ssl.create_default_context()

@@ -19,7 +19,7 @@ async def test_energy_per_day_matches_the_simulator(tmp_path: Path) -> None:
         backend = gw.backend
         for _day in range(2):
             truth.append(dict(backend.state()["lifetime_wh"]))  # type: ignore[attr-defined]
-            await run_for(collector, clock, DAY, 300)
+            await run_for(collector, clock, DAY, 600)  # reads land on midnight exactly
             await sink.flush()
         truth.append(dict(backend.state()["lifetime_wh"]))  # type: ignore[attr-defined]
     db = sqlite3.connect(db_path)

@@ -61,3 +61,47 @@ async def test_metrics_names_labels_and_values(tmp_path: Path) -> None:
     assert requests["/info"] >= 1
     assert sum(requests.values()) > 0 and "enphase_request_failures_total" in got
     assert health["status"] == "ok" and health["gateways"][0]["serial"] == serial
+
+
+async def test_healthz_and_up_say_when_a_gateway_is_stale(tmp_path: Path) -> None:
+    async with collecting(tmp_path / "h.db", "standard") as (collector, sink, gw, clock):
+        web = WebSink(lambda: collector.states, port=0, clock=clock, history=sink)
+        await web.start(collector)
+        try:
+            await run_for(collector, clock, 120, 60)
+            gw.faults.error_rate = 1.0
+            await run_for(collector, clock, 600, 60)
+            async with aiohttp.ClientSession() as session:
+                async with session.get(web.url + "healthz") as resp:
+                    status, health = resp.status, await resp.json()
+                async with session.get(web.url + "metrics") as resp:
+                    got = samples(await resp.text())
+        finally:
+            await web.stop()
+    assert status == 503 and health["status"] == "degraded"
+    assert health["gateways"][0]["stale"] is True
+    assert got["enphase_up"] == [({"serial": gw.serial}, 0.0)]
+    assert got["enphase_update_age_seconds"][0][1] > 180
+
+
+async def test_dashboard_assets_are_served_offline(tmp_path: Path) -> None:
+    """Every file the page loads is served by the collector itself (no CDN), uPlot's licence too."""
+    import re
+
+    from enphase_local.service.web import STATIC
+
+    html = (STATIC / "index.html").read_text()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    assert len(assets) >= 4 and not re.search(r'(?:src|href)="(?:https?:)?//', html)
+    assert "MIT" in (STATIC / "vendor" / "uPlot.LICENSE").read_text()
+    async with collecting(tmp_path / "h.db", "standard") as (collector, sink, _gw, clock):
+        web = WebSink(lambda: collector.states, port=0, clock=clock, history=sink)
+        await web.start(collector)
+        try:
+            async with aiohttp.ClientSession() as session:
+                for path in ["/", *assets]:
+                    async with session.get(web.url.rstrip("/") + path) as resp:
+                        assert resp.status == 200, path
+                        assert len(await resp.read()) > 100, path
+        finally:
+            await web.stop()

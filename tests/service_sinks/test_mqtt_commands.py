@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aiomqtt
 import orjson
 import pytest
 
@@ -143,7 +142,3 @@ def test_parse_command_refuses_before_anything_is_built() -> None:
     ):
         with pytest.raises(CommandRefused):
             parse_command(control, payload)
-
-
-def test_aiomqtt_is_the_client() -> None:
-    assert MqttSink.name == "mqtt" and aiomqtt.Client is not None

@@ -125,3 +125,27 @@ def test_settings_from_a_toml_table(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError) as err:
         MqttSettings(url="ftp://u:hunter2@h")
     assert "hunter2" not in str(err.value)
+
+
+async def test_waits_for_a_broker_that_is_not_up_yet(own_broker: Broker) -> None:
+    base, prefix = names()
+    own_broker.stop()
+    sink = MqttSink(
+        url=own_broker.url,
+        base=base,
+        discovery_prefix=prefix,
+        collector="late",
+        reconnect_base_s=0.1,
+        reconnect_cap_s=0.3,
+    )
+    await sink.start(TinyHub())
+    await asyncio.sleep(0.5)
+    assert not sink.connected and sink.connections == 0
+    own_broker.start()
+    await sink.wait_connected(15)
+    async with recorder(own_broker.url, f"{base}/bridge/late/availability") as rec:
+        assert await rec.wait_for(f"{base}/bridge/late/availability") == b"online"
+    await sink.stop()
+    async with recorder(own_broker.url, f"{base}/bridge/late/availability") as rec:
+        # a clean stop says offline itself (no will is sent for a clean DISCONNECT)
+        assert await rec.wait_for(f"{base}/bridge/late/availability") == b"offline"

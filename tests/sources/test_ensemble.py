@@ -32,6 +32,7 @@ from enphase_local.sources.ensemble import (
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
 from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import needs_real, real_body, real_cases
 
 # --- hand-written examples, shaped like the captures (serials invented) ------
@@ -506,7 +507,9 @@ PARSERS = [
     (parse_ensemble_power, POWER_DOC),
     (parse_ensemble_secctrl, SECCTRL_DOC),
 ]
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @pytest.mark.parametrize(("parse", "doc"), PARSERS)
@@ -544,7 +547,7 @@ REAL_DOCS = [
 
 @needs_real
 @pytest.mark.parametrize(("parse", "name", "folder"), REAL_DOCS)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(data=st.data())
 def test_mutated_real_documents(
     parse: Callable[[bytes], Any], name: str, folder: str, data: st.DataObject

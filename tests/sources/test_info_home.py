@@ -18,6 +18,7 @@ from enphase_local.sources.home import HOME, parse_home
 from enphase_local.sources.info import INFO, parse_info
 from enphase_local.sources.registry import Cadence, Role, Speed
 from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
 # --- /info: seed ----------------------------------------------------------------
@@ -195,7 +196,7 @@ def test_real_info_covers_every_folder() -> None:
 
 
 @given(st.binary(max_size=300))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_info_random_bytes_raise_only_parse_error(body: bytes) -> None:
     parses_or_refuses(parse_info, body)
 
@@ -225,7 +226,7 @@ def xmlish(draw: Any) -> bytes:
 
 
 @given(xmlish())
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_info_random_xmlish_text_raises_only_parse_error(body: bytes) -> None:
     info = parses_or_refuses(parse_info, body)
     if info is None:
@@ -254,7 +255,7 @@ def mutated_info(draw: Any) -> bytes:
 
 @needs_seed
 @given(mutated_info(), st.data())
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_info_mutations_raise_only_parse_error(body: bytes, data: st.DataObject) -> None:
     cut = data.draw(st.integers(0, len(body)))
     for candidate in (body, body[:cut], body[:cut] + body[cut + 7 :]):
@@ -368,14 +369,14 @@ def test_real_home_known_values() -> None:
 
 
 @given(st.binary(max_size=200) | JSON_VALUE.map(orjson.dumps))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_home_random_bodies_raise_only_parse_error(body: bytes) -> None:
     parses_or_refuses(parse_home, body)
 
 
 @needs_seed
 @given(st.data())
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_home_mutations_raise_only_parse_error(data: st.DataObject) -> None:
     body = data.draw(mutated_json(orjson.loads(seed_example("/home"))))
     parses_or_refuses(parse_home, body)

@@ -16,6 +16,7 @@ from enphase_local.models.ensemble import RelayState
 from enphase_local.sources.inventory import INVENTORY, parse_inventory
 from enphase_local.sources.registry import Cadence, Role, Speed
 from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import needs_real, real_body, real_cases
 
 # Written for these tests in the shape the gateway uses (epochs as numeric strings).
@@ -254,7 +255,7 @@ def test_source() -> None:
 
 # --- property tests: nothing but EnvoyParseError --------------------------------
 
-FAST = settings(max_examples=200, deadline=None)
+FAST = settings(max_examples=examples(200), deadline=None)
 
 
 @FAST
@@ -276,7 +277,7 @@ def test_mutated_documents(data: st.DataObject) -> None:
 
 
 @needs_real
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(data=st.data())
 def test_mutated_real_document(data: st.DataObject) -> None:
     raw = real_body("8.3.5169_with_generator", "inventory.json_deleted_1")

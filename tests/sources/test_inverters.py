@@ -21,6 +21,7 @@ from enphase_local.sources.inverters import (
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
 from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
 V1 = "api_v1_production_inverters"
@@ -333,7 +334,9 @@ def test_sources() -> None:
 # --- properties: nothing but EnvoyParseError escapes ---------------------------------------
 
 PARSERS: list[Callable[[bytes], Any]] = [parse_inverters_v1, parse_device_data]
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 HAND_DOCS: dict[Callable[[bytes], Any], Any] = {
     parse_inverters_v1: [
         {

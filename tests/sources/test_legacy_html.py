@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from enphase_local.errors import EnvoyParseError
 from enphase_local.sources.legacy_html import PRODUCTION_HTML, parse_production_html
 from enphase_local.sources.registry import Cadence, Role, Speed
+from tests.hypothesis_profile import examples
 from tests.support import needs_real, real_body
 
 
@@ -167,13 +168,13 @@ def _parses_or_refuses(body: bytes) -> Any:
         return None
 
 
-@settings(deadline=None, max_examples=200)
+@settings(deadline=None, max_examples=examples(200))
 @given(st.binary(max_size=400))
 def test_random_bytes_raise_only_parse_errors(body: bytes) -> None:
     _parses_or_refuses(body)
 
 
-@settings(deadline=None, max_examples=200)
+@settings(deadline=None, max_examples=examples(200))
 @given(
     st.lists(
         st.sampled_from(
@@ -190,7 +191,7 @@ def test_random_table_soup_raises_only_parse_errors(parts: list[str]) -> None:
     _parses_or_refuses("".join(parts).encode())
 
 
-@settings(deadline=None, max_examples=200)
+@settings(deadline=None, max_examples=examples(200))
 @given(st.data())
 def test_mutated_page_raises_only_parse_errors(data: st.DataObject) -> None:
     body = VALID
@@ -201,7 +202,7 @@ def test_mutated_page_raises_only_parse_errors(data: st.DataObject) -> None:
     _parses_or_refuses(body[: data.draw(st.integers(0, len(body)))])
 
 
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=examples(150))
 @given(st.integers(0, len(VALID)))
 def test_truncated_page_never_gives_a_wrong_value(cut: int) -> None:
     body = VALID[:cut]
@@ -215,3 +216,46 @@ def test_truncated_page_never_gives_a_wrong_value(cut: int) -> None:
         assert reading.wh_today in (None, 53600)
         assert reading.wh_last_7_days in (None, 405000)
         assert reading.wh_lifetime in (None, 133000000)
+
+
+# -- hostile pages: linear time, bounded size ------------------------------------------------
+
+HOSTILE_PAGES = {
+    "unclosed_comments": "<!--" * 20_000,  # 82 s with the old lazy comment regex
+    "unclosed_tags": "<" * 80_000,
+    "unclosed_scripts": "<script" * 11_000,
+    "many_closed_comments": "<!-- -->" * 10_000 + "<script>",
+    "many_labels": "Today 1" * 11_000,
+    "long_number": "Currently " + "1." * 39_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_PAGES))
+def test_pathological_pages_fail_fast(name: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(EnvoyParseError):
+        parse_production_html(HOSTILE_PAGES[name].encode())
+    # about 10 ms each on an idle machine; the bound only has to catch quadratic time
+    assert time.perf_counter() - started < 1.0
+
+
+def test_the_table_still_parses_after_hostile_noise() -> None:
+    noise = b"<!-- a -->" * 5000 + b"<script>var x = '<td>Currently</td><td>9 W</td>';</script>"
+    reading = parse_production_html(noise + page("6.63 kW", "1.2 kWh", "30 kWh", "133 MWh"))
+    assert reading.watts == 6630.0
+
+
+def test_an_unclosed_comment_hides_the_rest_like_a_browser() -> None:
+    with pytest.raises(EnvoyParseError, match="no production table"):
+        parse_production_html(b"<!-- " + page("6.63 kW", "1.2 kWh", "30 kWh", "133 MWh"))
+
+
+def test_a_page_over_the_size_cap_is_refused_unread() -> None:
+    from enphase_local.sources.legacy_html import MAX_PAGE_CHARS
+
+    huge = page("6.63 kW", "1.2 kWh", "30 kWh", "133 MWh") + b" " * MAX_PAGE_CHARS
+    with pytest.raises(EnvoyParseError, match="not the production page"):
+        parse_production_html(huge)
+    assert PRODUCTION_HTML.max_bytes == MAX_PAGE_CHARS

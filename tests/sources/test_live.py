@@ -20,6 +20,7 @@ from enphase_local.models.live import LiveFlow
 from enphase_local.sources.live import LIVEDATA, parse_livedata
 from enphase_local.sources.registry import Cadence, Role, Speed
 from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 
 
 def _flow(total: int, apparent: int, a: int, b: int, c: int = 0) -> dict[str, int]:
@@ -222,13 +223,13 @@ def test_source() -> None:
 
 
 @given(st.binary(max_size=200) | JSON_VALUE.map(orjson.dumps))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_random_bodies_raise_only_parse_error(body: bytes) -> None:
     parses_or_refuses(parse_livedata, body)
 
 
 @given(st.data())
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutations_raise_only_parse_error(data: st.DataObject) -> None:
     live = parses_or_refuses(parse_livedata, data.draw(mutated_json(LIVE_DOC)))
     if live is None:
@@ -238,7 +239,7 @@ def test_mutations_raise_only_parse_error(data: st.DataObject) -> None:
 
 
 @given(st.integers(-(10**12), 10**12), st.integers(1, 3))
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 def test_milliwatts_become_watts(milliwatts: int, count: int) -> None:
     pv = {"agg_p_mw": milliwatts, "agg_p_ph_a_mw": milliwatts, "agg_p_ph_c_mw": milliwatts}
     live = parse_livedata(_with(pv=pv, phase_count=count))

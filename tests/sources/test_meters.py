@@ -33,6 +33,7 @@ from enphase_local.sources.meters import (
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
 from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
 CONFIG = "ivp_meters"
@@ -493,7 +494,9 @@ def test_sources() -> None:
 
 # --- properties: nothing but EnvoyParseError escapes ---------------------------------------
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @FUZZ

@@ -28,6 +28,7 @@ from enphase_local.sources.production import (
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
 from tests.fuzz import JSON_KEY, json_values, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
 DETAILS = "/production.json?details=1"
@@ -465,19 +466,19 @@ def test_documents_used_for_mutation_are_valid() -> None:
         parser(orjson.dumps(doc))
 
 
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=examples(150))
 @given(st.sampled_from(PARSERS), st.binary(max_size=300))
 def test_random_bytes_raise_only_parse_errors(parser: Any, body: bytes) -> None:
     parses_or_refuses(parser, body)
 
 
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=examples(150))
 @given(st.sampled_from(PARSERS), JSON)
 def test_random_json_raises_only_parse_errors(parser: Any, doc: Any) -> None:
     parses_or_refuses(parser, orjson.dumps(doc))
 
 
-@settings(deadline=None, max_examples=300)
+@settings(deadline=None, max_examples=examples(300))
 @given(st.data())
 def test_mutated_documents_raise_only_parse_errors(data: st.DataObject) -> None:
     parser, doc = data.draw(st.sampled_from(DOCUMENTS))
@@ -487,7 +488,7 @@ def test_mutated_documents_raise_only_parse_errors(data: st.DataObject) -> None:
     parses_or_refuses(parser, body[:cut])
 
 
-@settings(deadline=None, max_examples=100)
+@settings(deadline=None, max_examples=examples(100))
 @given(st.data())
 def test_truncated_documents_are_refused(data: st.DataObject) -> None:
     parser, doc = data.draw(st.sampled_from(DOCUMENTS))

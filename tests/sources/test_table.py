@@ -13,6 +13,7 @@ from enphase_local.errors import EnvoyParseError
 from enphase_local.sources.registry import Role
 from enphase_local.sources.table import SOURCES
 from tests.fuzz import LOOSE_JSON_LEAF, json_values, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import REAL, needs_real, real_folders
 
 
@@ -55,7 +56,7 @@ JSON_VALUES = json_values(LOOSE_JSON_LEAF, max_leaves=20)
 
 
 @pytest.mark.parametrize("key", sorted(SOURCES))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.binary(max_size=200) | JSON_VALUES.map(lambda v: json.dumps(v).encode()))
 def test_random_bodies_raise_only_parse_errors(key: str, body: bytes) -> None:
     parses_or_refuses(SOURCES[key].parse, body)

@@ -23,6 +23,7 @@ from enphase_local.sources.settings import (
 )
 from enphase_local.sources.tariff import TARIFF, parse_tariff, tariff_write_body
 from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.hypothesis_profile import examples
 from tests.support import REAL, needs_real, real_body, real_cases
 
 # A tariff document in the shape firmware 7.x sends, written for these tests:
@@ -420,13 +421,13 @@ DOCS.append((parse_pv_limit, {"enable": False, "pv_limit_pct": 100}))
 
 
 @given(st.binary(max_size=200) | JSON_VALUE.map(orjson.dumps), st.sampled_from(PARSERS))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_random_bodies_raise_only_parse_error(body: bytes, parse: Any) -> None:
     parses_or_refuses(parse, body)
 
 
 @given(st.data(), st.sampled_from(DOCS))
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutations_raise_only_parse_error(data: st.DataObject, case: Any) -> None:
     parse, doc = case
     parses_or_refuses(parse, data.draw(mutated_json(doc)))
@@ -438,7 +439,7 @@ def test_mutations_raise_only_parse_error(data: st.DataObject, case: Any) -> Non
     st.none() | st.integers(0, 100) | st.floats(0, 100),
     st.none() | st.booleans(),
 )
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_write_body_on_mutated_documents(
     data: st.DataObject, mode: str | None, reserve: float | None, grid: bool | None
 ) -> None:

@@ -10,6 +10,7 @@ one line to `COMMANDS`.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any, NamedTuple
 
@@ -34,6 +35,9 @@ COMMANDS: dict[str, LazyCommand] = {
         _CMD + "simulate", "simulate", "Serve simulated gateways for tests, demos and benchmarks."
     ),
     "demo": LazyCommand(_CMD + "demo", "demo", "Try it all on a built-in simulated gateway."),
+    "discover": LazyCommand(
+        "enphase_local.cli.discovery", "discover", "Find gateways on the network."
+    ),
     "info": LazyCommand(_CMD + "info", "info", "Identity, firmware, auth and capabilities."),
     "read": LazyCommand(_CMD + "read", "read", "One full snapshot as tables, or --json."),
     "watch": LazyCommand(_CMD + "watch", "watch", "Live power flow until Ctrl-C, or JSON lines."),
@@ -66,6 +70,12 @@ COMMANDS: dict[str, LazyCommand] = {
 }
 
 
+class MissingExtra(click.ClickException):
+    """A command whose optional dependencies are not installed: exit 6, "unavailable"."""
+
+    exit_code = 6
+
+
 class LazyGroup(click.Group):
     """A group that imports a subcommand's module only when that subcommand is used."""
 
@@ -76,7 +86,16 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return super().get_command(ctx, cmd_name)
-        command = getattr(importlib.import_module(entry.module), entry.attribute)
+        try:
+            module = importlib.import_module(entry.module)
+        except ImportError as err:
+            from .extras import missing_extra
+
+            advice = missing_extra(err)
+            if advice is None:
+                raise
+            raise MissingExtra(advice) from None
+        command = getattr(module, entry.attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{entry.module}.{entry.attribute} is not a click command")
         return command
@@ -139,7 +158,30 @@ def cli(*, quiet: bool, verbose: bool, debug: bool | None, **_connection: Any) -
         setup_logging(True)
 
 
+COMPLETE_VAR = "_ENPHASE_COMPLETE"
+
+
+@cli.command("completion", short_help="Shell completion script (bash, zsh, fish).")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL (bash, zsh or fish).
+
+    Click completes commands, options and choices itself when the shell asks
+    through ``_ENPHASE_COMPLETE``; this prints the small script that makes
+    the shell ask (see docs/cli.md, "Shell completion").
+    """
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    if cls is None:  # click knows all three; a future click might drop one
+        raise click.UsageError(f"no completion for {shell} in this version of click")
+    click.echo(cls(cli, {}, "enphase", COMPLETE_VAR).source())
+
+
 def _no_arguments(argv: list[str] | None) -> bool:
+    """Bare `enphase` (not the shell asking for completions, which passes no arguments)."""
+    if os.environ.get(COMPLETE_VAR):
+        return False
     return not (sys.argv[1:] if argv is None else argv)
 
 

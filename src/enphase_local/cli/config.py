@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -72,7 +71,8 @@ class Settings:
         if not self.host:
             raise CliError(
                 "usage",
-                "no gateway address: give HOST, or set ENPHASE_HOST, or `host` in the config file",
+                "no gateway address: give HOST, or --host, or set ENPHASE_HOST, or `host` in the "
+                "config file",
             )
         return self.host
 
@@ -104,10 +104,9 @@ def load_file(path: Path | None = None) -> dict[str, Any]:
             f"config file {path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(ENV)})",
         )
     if any(data.get(k) for k in _SECRETS) and _readable_by_others(path):
-        print(
-            f"enphase: warning: {path} holds a secret and is readable by others: chmod 600 it",
-            file=sys.stderr,
-        )
+        from .output import say
+
+        say(f"warning: {path} holds a secret and is readable by others: chmod 600 it")
     return data
 
 

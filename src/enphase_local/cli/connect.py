@@ -29,7 +29,7 @@ from typing import Any
 import click
 
 from .config import ENV, Settings, resolve
-from .errors import set_output
+from .errors import CliError, set_output
 from .output import progress, verbosity
 
 __all__ = [
@@ -121,8 +121,15 @@ class HostFirstGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not ctx.resilient_parsing and "--help" not in args and "-h" not in args:
             positionals = _positionals(self, ctx, args)
+            at = len(args) - len(positionals)  # where the first positional stands
             if positionals and positionals[0] in self.commands:
-                args = ["", *args]
+                args = [*args[:at], "", *args[at:]]  # no HOST: an empty one before the name
+            elif positionals:
+                # HOST first: the group's options after it (``gw --token T mode on``) are
+                # parsed too by moving HOST just before the subcommand name
+                rest = args[at + 1 :]
+                cut = len(rest) - len(_positionals(self, ctx, rest))
+                args = [*args[:at], *rest[:cut], args[at], *rest[cut:]]
         return super().parse_args(ctx, args)
 
 
@@ -270,15 +277,21 @@ def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> 
         enlighten=settings.enlighten_url or DEFAULT_ENLIGHTEN_URL,
         entrez=settings.entrez_url or DEFAULT_ENTREZ_URL,
     )
-    return Envoy(
-        settings.require_host(),
-        token=settings.token,
-        username=settings.username,
-        password=password,
-        token_store=TokenStore(settings.token_store),
-        cloud=cloud,
-        **kwargs,
-    )
+    try:
+        return Envoy(
+            settings.require_host(),
+            token=settings.token,
+            username=settings.username,
+            password=password,
+            token_store=TokenStore(settings.token_store),
+            cloud=cloud,
+            **kwargs,
+        )
+    except ValueError as err:  # the address: a usage error, said as such
+        raise CliError("usage", f"{err} (e.g. 192.168.1.50, envoy.local, {_EXAMPLE})") from None
+
+
+_EXAMPLE = "https://envoy.local, [fe80::1]:443"
 
 
 @contextlib.asynccontextmanager

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 import traceback
 from typing import NamedTuple
 
@@ -54,6 +55,7 @@ __all__ = [
     "in_cli_words",
     "is_debug",
     "is_json",
+    "near_nightly_restart",
     "report",
     "set_output",
 ]
@@ -142,9 +144,18 @@ def classify(err: BaseException) -> Failure:
         return Failure("interrupted", "interrupted")
     if isinstance(err, click.UsageError):
         return Failure("usage", err.format_message())
+    if isinstance(err, ImportError):
+        from .extras import missing_extra
+
+        advice = missing_extra(err)
+        if advice is not None:
+            return Failure("unavailable", advice)
     for cls, kind in _KINDS:
         if isinstance(err, cls):
             message = in_cli_words(str(err)) or (cls.__doc__ or kind).strip().splitlines()[0]
+            reworded = _reworded(kind, message)
+            if reworded is not None:
+                return reworded
             hint = _HINTS.get(kind)
             if hint and hint.split(":")[0] not in message:
                 message = f"{message} ({hint})"
@@ -152,6 +163,46 @@ def classify(err: BaseException) -> Failure:
     if isinstance(err, EnvoyError):
         return Failure("internal", str(err) or type(err).__name__)
     return Failure("internal", f"{type(err).__name__}: {err} ({_HINTS['internal']})")
+
+
+_NEITHER = re.compile(
+    r"the gateway at (?P<where>\S+) answered neither HTTPS nor HTTP "
+    r"\(https: (?P<https>\w+), http: (?P<http>\w+)\)"
+)
+_NOT_A_GATEWAY = "is this an Enphase gateway? check the address"
+
+
+def near_nightly_restart(now: float | None = None) -> bool:
+    """Whether it is around 23:00 local time, when gateways restart their services."""
+    moment = time.localtime(time.time() if now is None else now)
+    minutes = moment.tm_hour * 60 + moment.tm_min
+    return 22 * 60 + 50 <= minutes <= 23 * 60 + 45
+
+
+def _reworded(kind: str, message: str) -> Failure | None:
+    """A clearer line for the failures people meet first: nothing there, silence, not Enphase."""
+    neither = _NEITHER.search(message)
+    if neither is not None:
+        where = neither["where"]
+        if "Timeout" in neither["https"] and "Timeout" in neither["http"]:
+            return Failure(
+                "timeout",
+                f"{where} accepted the connection but did not answer in time: "
+                "raise --timeout, or check that it is an Enphase gateway",
+            )
+        line = (
+            f"nothing answers at {where}: check the address and that the gateway is powered "
+            "and on the network"
+        )
+        if near_nightly_restart():
+            line += " (gateways restart their services shortly after 23:00: try again soon)"
+        return Failure("connection", line)
+    about_info = kind in ("http", "parse") and re.search(r"(for|parse) /info\b", message)
+    foreign = kind == "http" or "not <envoy_info>" in message or "envoy_info" not in message
+    if about_info and foreign:
+        core = message.split(": is this an Enphase gateway?", maxsplit=1)[0]
+        return Failure(kind, f"{core}: {_NOT_A_GATEWAY}")
+    return None
 
 
 def _meta() -> dict[str, object]:

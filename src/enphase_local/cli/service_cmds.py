@@ -18,7 +18,6 @@ import csv
 import datetime as dt
 import json
 import logging
-import os
 import sqlite3
 import sys
 import tempfile
@@ -28,35 +27,37 @@ from typing import Any
 
 import click
 
+from .connect import connection_flags
+
 __all__ = ["collect", "history"]
 
 
-def _config(
-    host: str | None,
-    config_file: Path | None,
-    token: str | None,
-    username: str | None,
-    password: str | None,
-) -> Any:
+def _config(host: str | None, config_file: Path | None, connection: dict[str, Any]) -> Any:
+    """The gateways to read: the TOML file, or one HOST with the shared connection options."""
     from ..service.config import CollectConfig, ConfigError, GatewayEntry, load_config
+    from .connect import settings_from
 
     if config_file is not None:
-        if host:
+        if host or connection.get("host_option"):
             raise click.UsageError("give HOST or --config, not both")
         try:
             return load_config(config_file)
         except ConfigError as err:
             raise click.UsageError(str(err)) from None
-    host = host or os.environ.get("ENPHASE_HOST")
-    if not host:
+    settings = settings_from({"host": host, **connection}, need_host=False)
+    if not settings.host:
         raise click.UsageError("no gateway: give HOST, set ENPHASE_HOST, use --config or --demo")
     entry = GatewayEntry(
-        name=host,
-        host=host,
-        token=token or os.environ.get("ENPHASE_TOKEN"),
-        username=username or os.environ.get("ENPHASE_USERNAME"),
-        password=password or os.environ.get("ENPHASE_PASSWORD"),
-        token_store=os.environ.get("ENPHASE_TOKEN_STORE"),
+        name=settings.host,
+        host=settings.host,
+        token=settings.token,
+        username=settings.username,
+        password=settings.password,
+        token_store=settings.token_store,
+        timeout=settings.timeout,
+        retries=settings.retries,
+        enlighten_url=settings.enlighten_url,
+        entrez_url=settings.entrez_url,
     )
     return CollectConfig(gateways=(entry,))
 
@@ -93,6 +94,9 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
         return
     from ..simulator import PRESETS, SimClock
 
+    # The demo clock runs `speed` times faster than real time, so one slow update (a
+    # loaded machine) spans simulated minutes: stale means no data for a few real seconds.
+    config = replace(config, stale_after_s=max(config.stale_after_s, 3.0 * speed))
     start = _five_am(PRESETS[demo[0]].timezone)
     clock = SimClock(start=start, speed=speed)
 
@@ -110,19 +114,28 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
 
 @click.command("collect")
 @click.argument("host", required=False)
-@click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML file.")
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path), help="TOML listing gateways."
+)
 @click.option("--db", type=click.Path(path_type=Path), help="History file (SQLite).")
 @click.option("--interval", type=click.FloatRange(min=1), help="Seconds between updates [60].")
-@click.option("--keep-live-days", type=click.FloatRange(min=0, min_open=True), help="[7]")
+@click.option(
+    "--keep-live-days",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Days of live-rate power to keep; minutes are kept for ever [7].",
+)
 @click.option("--port", type=click.IntRange(0, 65535), help="Dashboard and /metrics port [8787].")
 @click.option("--lan", is_flag=True, help="Listen on every interface, not only 127.0.0.1.")
-@click.option("--token", metavar="JWT", help="Gateway token (prefer $ENPHASE_TOKEN).")
-@click.option("--username", "-u", help="Enlighten username, or digest user before 7.")
-@click.option("--password", help="Password (prefer $ENPHASE_PASSWORD).")
+@connection_flags
 @click.option("--demo", is_flag=True, help="Collect from built-in simulated gateways.")
 @click.option("--demo-preset", multiple=True, help="Simulated site(s) [battery-backup].")
-@click.option("--demo-speed", type=click.FloatRange(min=1), default=1440.0, show_default=True)
-@click.option("--debug", is_flag=True, help="Debug logs.")
+@click.option(
+    "--demo-speed",
+    type=click.FloatRange(min=1),
+    default=1440.0,
+    show_default=True,
+    help="Simulated seconds per real second (1440: a day a minute).",
+)
 def collect(
     *,
     host: str | None,
@@ -132,13 +145,11 @@ def collect(
     keep_live_days: float | None,
     port: int | None,
     lan: bool,
-    token: str | None,
-    username: str | None,
-    password: str | None,
     demo: bool,
     demo_preset: tuple[str, ...],
     demo_speed: float,
     debug: bool,
+    **connection: Any,
 ) -> None:
     """Read gateways for as long as it runs: history, dashboard, Prometheus metrics."""
     from ..service.config import CollectConfig
@@ -151,12 +162,13 @@ def collect(
         unknown = [p for p in presets if p not in PRESETS]
         if unknown:
             raise click.UsageError(f"unknown preset(s) {unknown}: use {', '.join(sorted(PRESETS))}")
-        config = CollectConfig(gateways=())
+        # stale means "nothing for 10 real seconds", whatever the clock's speed
+        config = CollectConfig(gateways=(), stale_after_s=max(180.0, 10 * demo_speed))
         if db is None:
             db = Path(tempfile.mkdtemp(prefix="enphase-demo-")) / "history.db"
     else:
         presets = ()
-        config = _config(host, config_file, token, username, password)
+        config = _config(host, config_file, connection)
     changes: dict[str, Any] = {"db": db, "interval_s": interval, "port": port}
     changes["keep_live_days"] = keep_live_days
     config = replace(config, **{k: v for k, v in changes.items() if v is not None})
@@ -227,7 +239,8 @@ def _rows(
     help="Energy per flow (from counters), mean/min/max power, or per microinverter.",
 )
 @click.option("--serial", multiple=True, help="Only these gateways.")
-@click.option("--utc", is_flag=True, help="Buckets in UTC rather than local time.")
+@click.option("--tz", "zone", metavar="ZONE", help="Buckets in this IANA zone [local time].")
+@click.option("--utc", is_flag=True, help="Buckets in UTC (same as --tz UTC).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def history(
@@ -238,6 +251,7 @@ def history(
     every: str,
     what: str,
     serial: tuple[str, ...],
+    zone: str | None,
     utc: bool,
     as_csv: bool,
     as_json: bool,
@@ -258,10 +272,17 @@ def history(
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         rows = _rows(
-            what, conn, (t_start, t_end), every, tz="utc" if utc else "localtime", serials=serial
+            what,
+            conn,
+            (t_start, t_end),
+            every,
+            tz="utc" if utc else zone or "localtime",
+            serials=serial,
         )
     except sqlite3.Error as err:
         raise click.ClickException(f"cannot read {path}: {err}") from None
+    except ValueError as err:  # an unknown zone
+        raise click.UsageError(str(err)) from None
     if as_json:
         click.echo(json.dumps(rows, indent=1))
     elif as_csv:

@@ -23,6 +23,8 @@ from typing import Any
 
 import click
 
+from .connect import connection_flags
+
 __all__ = ["trust"]
 
 
@@ -82,15 +84,8 @@ def _describe(found: dict[str, Any], previous: str | None) -> list[str]:
 @click.argument("host", required=False)
 @click.option("--yes", "-y", is_flag=True, help="Trust without asking (scripts).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was found as JSON.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Seconds to wait for the gateway.",
-)
-def trust(host: str | None, yes: bool, as_json: bool, timeout: float) -> None:
+@connection_flags
+def trust(host: str | None, yes: bool, as_json: bool, **connection: Any) -> None:
     """Show the gateway's certificate fingerprint and trust it for its serial.
 
     Needed once after a firmware update that replaced the certificate: the
@@ -101,8 +96,8 @@ def trust(host: str | None, yes: bool, as_json: bool, timeout: float) -> None:
     from .errors import CliError, set_output
 
     set_output(as_json=as_json)
-    settings = settings_from({"host": host})
-    found = asyncio.run(_inspect(settings.require_host(), timeout))
+    settings = settings_from({"host": host, **connection})
+    found = asyncio.run(_inspect(settings.require_host(), settings.timeout or 10.0))
     store = TokenStore(settings.token_store)
     previous = store.certificate(found["serial"])
     found["previous"] = previous

@@ -85,8 +85,13 @@ def prefers_v1(
       every non-metered unit, it is sound.
     - Plausible: v1's lifetime is not below the inverter section's (which
       can only be low, by whole wraps); a v1 far below it is stale.
+
+    A site with an AC Battery keeps production.json: its ``storage`` entry
+    is the only source of the battery bank, and v1 would replace it.
     """
     if not wants_v1(key, report) or report is None or v1 is None or not v1.wh_lifetime:
+        return False
+    if report.acb is not None:
         return False
     meters = metered is True or report.lists_eim
     if meters and fw.known and fw.at_least(*V1_STALLS_FROM):

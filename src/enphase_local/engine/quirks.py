@@ -269,4 +269,46 @@ QUIRKS: tuple[Quirk, ...] = (
         "is a wrap: a zero or low answer after a reboot is a bad read, not a reset.",
         "engine/counters.CounterGuard (only the wrap is added to the offset: issue 11)",
     ),
+    # -- learned from issue 12 (docs/firmware.md) ----------------------------------
+    Quirk(
+        "imeter_missing",
+        "3.x, some 4.x",
+        _before(5),
+        "/info has no <imeter> element, also on metered Envoy-S units: unknown, not false.",
+        "sources/info.py (imeter None), engine/probe.base_candidates (meters probed anyway), "
+        "engine/probe.is_metered",
+    ),
+    Quirk(
+        "mod_gone_while_active",
+        "8.3 with AC Batteries, IQ7+",
+        _any,
+        "device_data flags working microinverters modGone: true with active: true; removed "
+        "units read active: false.",
+        "sources/inverters.py (drops only active: false)",
+    ),
+    Quirk(
+        "relay_substates",
+        "8.3.6000 and later",
+        lambda fw: fw.at_least(8, 3, 6000),
+        "The mains relay reads 'open synchronizing', then 'open synchronized' (never plain "
+        "'open'), and may top the batteries off first (27 to 28 s).",
+        "models/ensemble.RelayState.with_substate, control/relay.py (confirm on the contact; "
+        "poll up to 90 s)",
+    ),
+    Quirk(
+        "legacy_public_production",
+        "3.x (Envoy-R)",
+        _range((3,), (4,)),
+        "Production pages answer without login while the password is refused on the pages "
+        "behind it (inverters).",
+        "engine/probe.judge_password (fatal only when nothing answered)",
+    ),
+    Quirk(
+        "net_lifetime_is_import",
+        "4.x",
+        _range((4,), (5,)),
+        "production.json's net-consumption whLifetime is the energy imported (the net CT's "
+        "actEnergyDlvd), not imported minus exported as on 7.x and later.",
+        "documented only (docs/firmware.md); the CT carry-forward uses import - export",
+    ),
 )

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..capabilities import Capability
 from ..models.energy import EnergyReading
+from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
 from ..models.snapshot import GatewaySummary, Snapshot
 from ..sources.keys import SourceKey
@@ -30,10 +32,17 @@ from .joins import (
     compose_inverters,
     compose_meters,
 )
+from .probe import is_metered
 from .quirks import repair_total_consumption
 from .schedule import Schedule
 
-__all__ = ["PRODUCTION_SOURCE", "SECTIONS", "build_snapshot", "current_as_of"]
+__all__ = [
+    "PRODUCTION_SOURCE",
+    "SECTIONS",
+    "build_snapshot",
+    "current_as_of",
+    "gateway_summary",
+]
 
 PRODUCTION_SOURCE = None  # in SECTIONS: whichever source serves production now
 
@@ -199,3 +208,22 @@ def _freshness_and_errors(
         if problems:
             errors[section] = "; ".join(problems)
     return freshness, errors
+
+
+def gateway_summary(
+    info: GatewayInfo,
+    host: str,
+    auth_kind: str,
+    role: str | None,
+    capabilities: frozenset[Capability],
+) -> GatewaySummary:
+    """The snapshot's ``gateway`` section: identity, and how we are logged in."""
+    return GatewaySummary(
+        host=host,
+        serial=info.serial,
+        part_number=info.part_number,
+        firmware=info.firmware,
+        metered=is_metered(info.imeter, capabilities),
+        auth=auth_kind,
+        role=role,
+    )

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from ._base import FlexEnum, Model
 
 __all__ = [
+    "ELECTRICAL_FIELDS",
     "CtType",
+    "Electrical",
     "Meter",
     "MeterChannel",
     "MeterConfig",
@@ -102,16 +104,15 @@ class MeterConfig(Model):
 
 
 @dataclass(frozen=True, slots=True)
-class MeterChannel(Model):
-    """One phase of a reading. Energies are lifetime counters in Wh, VAh and varh.
+class Electrical(Model):
+    """What every CT measurement carries: lifetime energies (Wh, VAh, varh) and power now.
 
-    `watts` is signed: negative is power flowing towards the grid (export on
-    the net-consumption CT, charging on the storage CT).
+    One home for the twelve electrical fields shared by a reading, its
+    channels and the gateway's reports. `watts` is signed: negative is power
+    flowing towards the grid (export on the net-consumption CT, charging on
+    the storage CT). `volts` is per phase.
     """
 
-    phase: str
-    eid: int
-    timestamp: int
     wh_delivered: float
     wh_received: float
     vah: float
@@ -126,8 +127,20 @@ class MeterChannel(Model):
     power_factor: float
 
 
+ELECTRICAL_FIELDS = tuple(f.name for f in dataclasses.fields(Electrical))
+
+
 @dataclass(frozen=True, slots=True)
-class MeterReading(Model):
+class MeterChannel(Electrical):
+    """One phase of a reading (L1.. by position)."""
+
+    phase: str
+    eid: int
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading(Electrical):
     """One meter of ``/ivp/meters/readings``: the whole meter, and `channels` per phase.
 
     `volts_sum` is the gateway's aggregate ``voltage`` (the sum of the phases);
@@ -136,19 +149,7 @@ class MeterReading(Model):
 
     eid: int
     timestamp: int
-    wh_delivered: float
-    wh_received: float
-    vah: float
-    varh_lagging: float
-    varh_leading: float
-    watts: float
-    va: float
-    var: float
-    volts: float
     volts_sum: float
-    amps: float
-    hz: float
-    power_factor: float
     channels: tuple[MeterChannel, ...] = ()
 
     def for_phases(self, phase_count: int) -> MeterReading:
@@ -161,45 +162,21 @@ class MeterReading(Model):
 
 
 @dataclass(frozen=True, slots=True)
-class MeterReportLine(Model):
+class MeterReportLine(Electrical):
     """One phase of a ``/ivp/meters/reports`` report (no eid or timestamp of its own)."""
 
     phase: str
-    wh_delivered: float
-    wh_received: float
-    vah: float
-    varh_lagging: float
-    varh_leading: float
-    watts: float
-    va: float
-    var: float
-    volts: float
-    amps: float
-    hz: float
-    power_factor: float
 
 
 @dataclass(frozen=True, slots=True)
-class MeterReport(Model):
+class MeterReport(Electrical):
     """One report of ``/ivp/meters/reports``: per measurement type, including the
     total consumption the gateway computes. `lines` lists only the phases in use.
     """
 
     report_type: CtType
     timestamp: int
-    wh_delivered: float
-    wh_received: float
-    vah: float
-    varh_lagging: float
-    varh_leading: float
-    watts: float
-    va: float
-    var: float
-    volts: float
     volts_sum: float
-    amps: float
-    hz: float
-    power_factor: float
     lines: tuple[MeterReportLine, ...] = ()
 
 

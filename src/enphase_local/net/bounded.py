@@ -55,14 +55,16 @@ async def read_bounded(response: aiohttp.ClientResponse, *, cap: int, path: str)
         raise AnswerTooLarge(path, cap, f"{declared:,} bytes announced")
     inflater = zlib.decompressobj(_AUTO_HEADER_WBITS) if compressed else None
     body = bytearray()
+    received = 0
     async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+        received += len(chunk)
         if inflater is None:
             body += chunk
         else:
             body += _inflate(inflater, chunk, cap - len(body), path)
         if len(body) > cap:
             raise AnswerTooLarge(path, cap, f"more than {cap:,} bytes")
-    if inflater is not None and not inflater.eof and body:
+    if inflater is not None and received and not inflater.eof:
         raise EnvoyParseError(path, "", "the compressed answer ends early (truncated)")
     return bytes(body)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import aiohttp
+from yarl import URL
 
 from ..errors import (
     EnvoyBadCredentialsError,
@@ -19,6 +20,7 @@ from ..errors import (
     EnvoyParseError,
     EnvoyTimeoutError,
 )
+from .bounded import read_bounded
 from .claims import TokenClaims
 
 __all__ = ["CLOUD_TIMEOUT_S", "DEFAULT_ENLIGHTEN_URL", "DEFAULT_ENTREZ_URL", "fetch_cloud_token"]
@@ -26,6 +28,7 @@ __all__ = ["CLOUD_TIMEOUT_S", "DEFAULT_ENLIGHTEN_URL", "DEFAULT_ENTREZ_URL", "fe
 DEFAULT_ENLIGHTEN_URL = "https://enlighten.enphaseenergy.com"
 DEFAULT_ENTREZ_URL = "https://entrez.enphaseenergy.com"
 CLOUD_TIMEOUT_S = 30.0
+CLOUD_MAX_BYTES = 1024 * 1024  # a login answer or a token: a few KB
 
 
 async def fetch_cloud_token(
@@ -101,9 +104,15 @@ async def _cloud_post(
     host = url.split("/")[2] if "//" in url else url
     try:
         async with session.post(
-            url, data=data, json=json_body, timeout=aiohttp.ClientTimeout(total=CLOUD_TIMEOUT_S)
+            url,
+            data=data,
+            json=json_body,
+            headers={"Accept-Encoding": "identity"},
+            auto_decompress=False,  # read_bounded inflates within the cap
+            timeout=aiohttp.ClientTimeout(total=CLOUD_TIMEOUT_S),
         ) as response:
-            return response.status, await response.read()
+            body = await read_bounded(response, cap=CLOUD_MAX_BYTES, path=URL(url).path)
+            return response.status, body
     except TimeoutError as err:
         raise EnvoyTimeoutError(
             f"the Enphase cloud ({host}) did not answer in {CLOUD_TIMEOUT_S:.0f} s: "

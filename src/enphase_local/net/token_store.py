@@ -143,7 +143,12 @@ class TokenStore:
             )
 
     def _move_aside(self, reason: str) -> None:
-        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        for number in range(1, 100):
+            if not aside.exists():
+                break  # never replace an earlier damaged copy
+            aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{number}")
         try:
             os.replace(self.path, aside)
         except OSError as err:

@@ -11,6 +11,12 @@ as an `HttpResult` for the caller to judge, except that 401/403 are first
 handed to the `Authenticator`, which may renew credentials and ask for one
 more try.
 
+On a hostile network (docs/security.md): every HTTPS request is checked
+against the certificate trusted for the gateway (`net.trust`), a bearer
+token or session cookie never leaves over plain HTTP, answers are read
+within a cap per endpoint (`net.bounded`), redirects are not followed, and
+writes are never resent by aiohttp either (`net.writes`).
+
 Nothing here needs a running event loop at construction: the session and
 the semaphore are created on first use.
 """
@@ -41,15 +47,17 @@ from .backoff import RetryPolicy
 from .bounded import read_bounded
 from .exchange import Authenticator, HttpResult, Timeouts
 from .stats import PathStats, TransportStats
-from .trust import CertificateTrust, certificate_changed, fetch_certificate
+from .trust import CertificateTrust, Verify, certificate_changed, fetch_certificate
 from .writes import NO_RETRY
 
 __all__ = [
+    "CertificateTrust",
     "HttpResult",
     "PathStats",
     "Timeouts",
     "Transport",
     "TransportStats",
+    "Verify",
     "carries_secret",
     "parse_host",
 ]
@@ -321,6 +329,13 @@ class Transport:
             except aiohttp.ServerFingerprintMismatch as err:
                 self._record_failure(stats, started, method, path, "certificate changed")
                 raise certificate_changed(self.netloc, err.expected, err.got) from err
+            except aiohttp.ClientConnectorCertificateError as err:  # verify= was asked for
+                self._record_failure(stats, started, method, path, "certificate refused")
+                raise EnvoyInsecureConnectionError(
+                    f"the certificate of the gateway at {self.netloc} failed verification "
+                    f"({err.certificate_error}); nothing was sent. Gateways use self-signed "
+                    "certificates: leave verify= unset to trust on first use, or pin= one"
+                ) from err
             except aiohttp.ClientError as err:
                 self._record_failure(stats, started, method, path, type(err).__name__)
                 raise EnvoyConnectionError(
@@ -330,6 +345,8 @@ class Transport:
                 ) from err
         elapsed = time.perf_counter() - started
         stats.record(elapsed, status, failed=status >= 400)
+        if scheme == "https" and path == "/info" and status == 200:
+            self.trust.bind_info(body, self.netloc)  # before any credential is sent
         _LOGGER.debug("%s %s -> %d in %.3f s", method, path, status, elapsed)
         return HttpResult(status, body, answer_headers, elapsed, path)
 

@@ -28,13 +28,20 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
-from ..errors import EnvoyCertificateChangedError, EnvoyConnectionError, EnvoyTimeoutError
+from ..errors import (
+    EnvoyCertificateChangedError,
+    EnvoyConnectionError,
+    EnvoyParseError,
+    EnvoyTimeoutError,
+)
+from ..sources.info import parse_info
 
 if TYPE_CHECKING:
     from .token_store import TokenStore
 
 __all__ = [
     "CertificateTrust",
+    "Verify",
     "certificate_changed",
     "fetch_certificate",
     "fingerprint_of",
@@ -45,6 +52,9 @@ __all__ = [
 _LOGGER = logging.getLogger("enphase_local.trust")
 
 _HEX = re.compile(r"[0-9a-f]{64}")
+
+# `verify=`: False (fingerprints: learned or pinned), True (certificate authorities), or a context
+Verify = bool | ssl.SSLContext
 
 
 def fingerprint_of(der: bytes) -> bytes:
@@ -139,7 +149,7 @@ class CertificateTrust:
         self,
         *,
         pin: str | bytes | None = None,
-        verify: bool | ssl.SSLContext = False,
+        verify: Verify = False,
         store: TokenStore | None = None,
     ) -> None:
         if pin is not None and verify is not False:
@@ -147,6 +157,7 @@ class CertificateTrust:
         self.store = store
         self._verify = verify
         self._explicit = pin is not None
+        self._bound = False
         self._pinned: bytes | None = None
         if pin is not None:
             self._pinned = pin if isinstance(pin, bytes) else parse_fingerprint(pin)
@@ -199,6 +210,22 @@ class CertificateTrust:
         self._pinned = fingerprint_of(der)
         _LOGGER.debug("first certificate seen: SHA256 %s", self.pinned_text)
 
+    def bind_info(self, body: bytes, netloc: str) -> None:
+        """The gateway's ``/info`` answer arrived over the pinned connection: `bind` its serial.
+
+        Done by the transport on the first ``/info`` (always public, asked
+        before anything else), so the check happens before any credential
+        exists to send. A body that does not parse is left to the caller's
+        own parse to report.
+        """
+        if self._bound or self.store is None or self._explicit or self.verifying:
+            return
+        try:
+            serial = parse_info(body).serial
+        except EnvoyParseError:
+            return
+        self.bind(serial, netloc)
+
     def bind(self, serial: str, netloc: str) -> None:
         """Tie the pinned certificate to the gateway's serial in the store (trust on first use).
 
@@ -211,6 +238,7 @@ class CertificateTrust:
         known = self.store.certificate(serial)
         if known is None:
             self.store.put_certificate(serial, format_fingerprint(self._pinned))
+            self._bound = True
             _LOGGER.info(
                 "trusting the certificate of gateway %s at %s on first use: SHA256 %s",
                 serial,
@@ -224,4 +252,6 @@ class CertificateTrust:
             _LOGGER.warning("the trusted certificate of %s in %s is damaged", serial, self.store)
             old = b""
         if old != self._pinned:
+            # not bound: every later /info raises again, so retrying never lets a token out
             raise certificate_changed(netloc, old, self._pinned)
+        self._bound = True

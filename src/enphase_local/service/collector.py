@@ -76,6 +76,7 @@ class Collector:
         interval_s: float = 60.0,
         stale_after_s: float = 180.0,
         retry_after_s: float = 30.0,
+        max_in_flight: int = 32,
     ) -> None:
         self.targets = list(targets)
         self.sinks = list(sinks)
@@ -89,6 +90,9 @@ class Collector:
         self._tasks: list[asyncio.Task[None]] = []
         self._sinks_started = False
         self.started = asyncio.Event()  # set once every sink has started
+        # at most this many gateways connecting or updating at once: a thousand TLS
+        # handshakes in the same instant help no one, and the event loop stays responsive
+        self._in_flight = asyncio.Semaphore(max_in_flight)
 
     # -- Hub ----------------------------------------------------------------------
 
@@ -171,6 +175,10 @@ class Collector:
         state = self.states[target.name]
         live_task: asyncio.Task[None] | None = None
         state.follows_live = target.live  # run() follows Envoy.live(); poll_once() does not
+        # spread the gateways over the interval rather than reading them all at once
+        index = self.targets.index(target)
+        if index:
+            await self._sleep(self.interval_s * index / len(self.targets))
         try:
             while not self._stopping.is_set():
                 ok = await self.poll_one(target)
@@ -191,6 +199,10 @@ class Collector:
 
     async def poll_one(self, target: Target) -> bool:
         """Connect if needed and update one gateway; True when it answered."""
+        async with self._in_flight:
+            return await self._poll_one(target)
+
+    async def _poll_one(self, target: Target) -> bool:
         state = self.states[target.name]
         try:
             if state.envoy is None:

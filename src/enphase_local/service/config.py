@@ -50,6 +50,9 @@ class GatewayEntry:
     password: str | None = field(default=None, repr=False)
     token_store: str | None = None
     timeout: float | None = None
+    retries: int | None = None
+    enlighten_url: str | None = None
+    entrez_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,8 +80,8 @@ CREATE TABLE gateways (
 );
 CREATE TABLE power_samples (
     serial TEXT NOT NULL,
-    phase TEXT NOT NULL,
     at REAL NOT NULL,
+    phase TEXT NOT NULL,
     solar_w REAL,
     house_w REAL,
     grid_w REAL,

@@ -16,8 +16,8 @@ One connection per collector, so one last will: the collector's bridge topic.
 Every Home Assistant entity lists it and its gateway's availability topic
 (``availability_mode: all``), the arrangement zigbee2mqtt uses.
 
-Why aiomqtt: the asyncio client built on paho-mqtt (the reference Python
-MQTT implementation); bench/RESULTS.md has the publish-rate comparison.
+The connection itself (gmqtt, chosen by measurement: see `mqtt_link`) is
+`MqttLink`; this module decides what is said on it.
 
 While the broker is away, messages are dropped (counted in `dropped`), not
 queued: on reconnect the sink republishes discovery, availability, controls
@@ -27,20 +27,17 @@ and the latest state, so only the outage window is lost.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import aiomqtt
 import orjson
 
 from ..control import Outcome, WriteResult
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
-from ..net.backoff import backoff_delay
 from .hass_discovery import HassNaming, discovery_configs
 from .mqtt_commands import (
     STORAGE_CONTROLS,
@@ -50,6 +47,7 @@ from .mqtt_commands import (
     run_command,
 )
 from .mqtt_config import MqttSettings
+from .mqtt_link import MqttLink
 from .mqtt_payloads import (
     ENERGY_KEYS,
     PAYLOAD_SCHEMA,
@@ -91,16 +89,12 @@ class MqttSink:
             inverter_entities_limit=s.inverter_entities_limit,
         )
         self._clock = clock
-        self._rng = rng or random.Random()
         self._throttle = Throttle(s.state_interval_s, clock)
         self._hub: Hub | None = None
-        self._client: aiomqtt.Client | None = None
-        self._connected = asyncio.Event()
-        self._runner: asyncio.Task[None] | None = None
+        self._link = MqttLink(s, on_connect=self._on_connect, on_message=self._dispatch, rng=rng)
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks: dict[str, asyncio.Lock] = {}
-        self._stopping = False
         # what a reconnect republishes, and what the next message is compared with
         self._discovery: dict[str, dict[str, dict[str, Any]]] = {}
         self._retained: dict[str, bytes] = {}
@@ -111,7 +105,6 @@ class MqttSink:
         self._devices: dict[tuple[str, str], Any] = {}
         self.published = 0
         self.dropped = 0
-        self.connections = 0
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any]) -> MqttSink:
@@ -122,8 +115,7 @@ class MqttSink:
 
     async def start(self, hub: Hub) -> None:
         self._hub = hub
-        self._stopping = False
-        self._runner = asyncio.create_task(self._run(), name="mqtt-sink")
+        self._link.start()
         if self.settings.state_interval_s > 0:
             self._ticker = asyncio.create_task(self._tick(), name="mqtt-sink-throttle")
 
@@ -148,30 +140,26 @@ class MqttSink:
             await self._availability(event.serial, "online")
 
     async def stop(self) -> None:
-        self._stopping = True
         for task in (self._ticker, *self._tasks):
             if task is not None:
                 task.cancel()
-        if self._client is not None:
-            with contextlib.suppress(aiomqtt.MqttError):
-                await self._client.publish(
-                    self.settings.bridge_availability, b"offline", qos=1, retain=True
-                )
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
-        self._runner = self._ticker = None
+        self._ticker = None
+        await self._link.stop(farewell=(self.settings.bridge_availability, b"offline"))
 
     # -- for tests and the collector -----------------------------------------
 
     async def wait_connected(self, timeout_s: float = 10.0) -> None:
         """Wait until the broker connection is up (raises TimeoutError)."""
-        await asyncio.wait_for(self._connected.wait(), timeout_s)
+        await asyncio.wait_for(self._link.connected.wait(), timeout_s)
 
     @property
     def connected(self) -> bool:
-        return self._client is not None and self._connected.is_set()
+        return self._link.up and self._link.connected.is_set()
+
+    @property
+    def connections(self) -> int:
+        """How many times the broker connection was established (1 + reconnections)."""
+        return self._link.connections
 
     async def forget(self, serial: str) -> None:
         """A gateway left this collector: remove its entities and retained topics."""
@@ -191,15 +179,10 @@ class MqttSink:
     # -- publishing ------------------------------------------------------------
 
     async def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> bool:
-        client = self._client
-        if client is None or not self._connected.is_set():
+        if not self._link.connected.is_set() or not await self._link.publish(
+            topic, payload, retain=retain
+        ):
             self.dropped += 1
-            return False
-        try:
-            await client.publish(topic, payload, qos=1 if retain else 0, retain=retain)
-        except aiomqtt.MqttError as err:
-            self.dropped += 1
-            _LOG.debug("MQTT publish to %s failed: %s", topic, err)
             return False
         self.published += 1
         return True
@@ -281,67 +264,18 @@ class MqttSink:
 
     # -- connection ------------------------------------------------------------
 
-    def _make_client(self) -> aiomqtt.Client:
-        s = self.settings
-        user, password = s.credentials()
-        return aiomqtt.Client(
-            s.host,
-            s.port,
-            username=user,
-            password=password,
-            identifier=f"enphase-local-{s.collector}",
-            will=aiomqtt.Will(s.bridge_availability, b"offline", qos=1, retain=True),
-            keepalive=s.keepalive_s,
-            tls_context=s.tls_context(),
-            tls_insecure=True if s.tls and s.tls_insecure else None,
-            timeout=10.0,
-        )
-
-    async def _run(self) -> None:
-        attempt = 0
-        s = self.settings
-        while not self._stopping:
-            try:
-                async with self._make_client() as client:
-                    attempt = 0
-                    self._client = client
-                    self.connections += 1
-                    await self._on_connect(client)
-                    async for message in client.messages:
-                        self._dispatch(message)
-            except aiomqtt.MqttError as err:
-                level = logging.WARNING if attempt == 0 else logging.DEBUG
-                _LOG.log(level, "MQTT broker %s: %s; reconnecting", s.redacted_url, err)
-            finally:
-                self._client = None
-                self._connected.clear()
-            delay = s.reconnect_base_s / 2 + backoff_delay(
-                attempt, base=s.reconnect_base_s, cap=s.reconnect_cap_s, rng=self._rng
-            )
-            attempt += 1
-            await asyncio.sleep(delay)
-
-    async def _on_connect(self, client: aiomqtt.Client) -> None:
-        """Say online, subscribe to commands, republish what a restarted broker lost."""
-        await client.publish(self.settings.bridge_availability, b"online", qos=1, retain=True)
-        await client.subscribe(f"{self.settings.base}/+/set/#", qos=1)
-        await client.subscribe(f"{self.settings.discovery_prefix}/status", qos=1)
-        sent = dict(self._retained)
-        for topic, payload in sent.items():
-            await client.publish(topic, payload, qos=1, retain=True)
-        self._connected.set()
-        for topic, payload in list(self._retained.items()):  # changed while we republished
-            if sent.get(topic) != payload:
-                await self._publish(topic, payload, retain=True)
+    async def _on_connect(self) -> None:
+        """Subscribe, and republish what a restarted broker lost (the link says online)."""
+        self._link.subscribe(f"{self.settings.base}/+/set/#")
+        self._link.subscribe(f"{self.settings.discovery_prefix}/status")
+        for topic, payload in list(self._retained.items()):
+            await self._link.publish(topic, payload, retain=True)
         for serial in list(self._power):
             doc = self._state_doc(serial)
             if doc is not None:
-                await self._publish(self.naming.topic(serial, "state"), orjson.dumps(doc))
-        _LOG.info("MQTT: connected to %s", self.settings.redacted_url)
+                await self._link.publish(self.naming.topic(serial, "state"), orjson.dumps(doc))
 
-    def _dispatch(self, message: aiomqtt.Message) -> None:
-        topic = str(message.topic)
-        payload = message.payload if isinstance(message.payload, bytes) else b""
+    def _dispatch(self, topic: str, payload: bytes, retained: bool) -> None:
         if topic == f"{self.settings.discovery_prefix}/status":
             if payload == b"online":  # Home Assistant restarted: give it the configs again
                 self._spawn(self._republish_discovery())
@@ -349,7 +283,7 @@ class MqttSink:
         parts = topic.removeprefix(f"{self.settings.base}/").split("/")
         if len(parts) != 3 or parts[1] != "set" or not payload:
             return  # not a command, or someone clearing a retained one
-        if message.retain:  # a retained command would act again at every reconnect
+        if retained:  # a retained command would act again at every reconnect
             _LOG.warning(
                 "MQTT: ignoring a retained command on %s; publish commands unretained", topic
             )

@@ -38,12 +38,21 @@ def envoy_factory(entry: GatewayEntry, clock: Callable[[], float]) -> Callable[[
 
     def make() -> Envoy:
         from ..client import Envoy
+        from ..net.backoff import RetryPolicy
+        from ..net.credentials import CloudUrls
         from ..net.exchange import Timeouts
         from ..net.token_store import TokenStore
 
         kwargs: dict[str, Any] = {}
         if entry.timeout is not None:
             kwargs["timeouts"] = Timeouts(fast_s=entry.timeout, slow_s=max(entry.timeout, 60.0))
+        if entry.retries is not None:
+            kwargs["retry"] = RetryPolicy(attempts=entry.retries + 1)
+        if entry.enlighten_url or entry.entrez_url:
+            default = CloudUrls()
+            kwargs["cloud"] = CloudUrls(
+                entry.enlighten_url or default.enlighten, entry.entrez_url or default.entrez
+            )
         return Envoy(
             entry.host,
             token=entry.token,

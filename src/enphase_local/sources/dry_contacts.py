@@ -13,6 +13,7 @@ request could be made.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -121,25 +122,7 @@ _ACTIONS = tuple(m for m in DryContactAction if m is not DryContactAction.UNKNOW
 _MODES = tuple(m for m in DryContactMode if m is not DryContactMode.UNKNOWN)
 _TYPES = tuple(m for m in DryContactType if m is not DryContactType.UNKNOWN)
 
-SETTABLE_FIELDS = frozenset(
-    {
-        "type",
-        "grid_action",
-        "micro_grid_action",
-        "gen_action",
-        "mode",
-        "soc_low",
-        "soc_high",
-        "load_name",
-        "priority",
-        "black_s_start",
-        "essential_start_time",
-        "essential_end_time",
-        "override",
-        "manual_override",
-        "pv_serial_nb",
-    }
-)
+SETTABLE_FIELDS = frozenset(f.name for f in dataclasses.fields(DryContactSettings)) - {"id", "raw"}
 """The settings `dry_contact_settings_body` accepts (`id` and `raw` cannot change)."""
 
 _SECONDS_PER_DAY = 86400

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.meters import (
+    ELECTRICAL_FIELDS,
     CtType,
     MeterChannel,
     MeterConfig,
@@ -80,46 +81,62 @@ def parse_meters(data: Any) -> tuple[MeterConfig, ...]:
     return configs
 
 
+# The gateway's names of the electrical fields, in `/ivp/meters/readings` and in reports.
+_READING_NAMES = {
+    "wh_delivered": "actEnergyDlvd",
+    "wh_received": "actEnergyRcvd",
+    "vah": "apparentEnergy",
+    "varh_lagging": "reactEnergyLagg",
+    "varh_leading": "reactEnergyLead",
+    "watts": "activePower",
+    "va": "apparentPower",
+    "var": "reactivePower",
+    "volts": "voltage",
+    "amps": "current",
+    "hz": "freq",
+    "power_factor": "pwrFactor",
+}
+_REPORT_NAMES = {
+    "wh_delivered": "whDlvdCum",
+    "wh_received": "whRcvdCum",
+    "vah": "vahCum",
+    "varh_lagging": "varhLagCum",
+    "varh_leading": "varhLeadCum",
+    "watts": "actPower",
+    "va": "apprntPwr",
+    "var": "reactPwr",
+    "volts": "rmsVoltage",
+    "amps": "rmsCurrent",
+    "hz": "freqHz",
+    "power_factor": "pwrFactor",
+}
+assert set(_READING_NAMES) == set(_REPORT_NAMES) == set(ELECTRICAL_FIELDS)
+
+
+def _electrical(o: Obj, names: dict[str, str]) -> dict[str, float]:
+    return {field: o.number(key) for field, key in names.items()}
+
+
 def _channel(c: Obj, phase: str) -> MeterChannel:
     return MeterChannel(
         phase=phase,
         eid=c.integer("eid"),
         timestamp=c.epoch("timestamp"),
-        wh_delivered=c.number("actEnergyDlvd"),
-        wh_received=c.number("actEnergyRcvd"),
-        vah=c.number("apparentEnergy"),
-        varh_lagging=c.number("reactEnergyLagg"),
-        varh_leading=c.number("reactEnergyLead"),
-        watts=c.number("activePower"),
-        va=c.number("apparentPower"),
-        var=c.number("reactivePower"),
-        volts=c.number("voltage"),
-        amps=c.number("current"),
-        hz=c.number("freq"),
-        power_factor=c.number("pwrFactor"),
+        **_electrical(c, _READING_NAMES),
     )
 
 
 def _reading(m: Obj) -> MeterReading:
     channels = tuple(_channel(c, f"L{i + 1}") for i, c in enumerate(m.objs("channels")))
-    volts_sum = m.number("voltage")
+    values = _electrical(m, _READING_NAMES)
+    volts_sum = values["volts"]
+    values["volts"] = per_phase_volts(volts_sum, [c.volts for c in channels])
     return MeterReading(
         eid=m.integer("eid"),
         timestamp=m.epoch("timestamp"),
-        wh_delivered=m.number("actEnergyDlvd"),
-        wh_received=m.number("actEnergyRcvd"),
-        vah=m.number("apparentEnergy"),
-        varh_lagging=m.number("reactEnergyLagg"),
-        varh_leading=m.number("reactEnergyLead"),
-        watts=m.number("activePower"),
-        va=m.number("apparentPower"),
-        var=m.number("reactivePower"),
-        volts=per_phase_volts(volts_sum, [c.volts for c in channels]),
         volts_sum=volts_sum,
-        amps=m.number("current"),
-        hz=m.number("freq"),
-        power_factor=m.number("pwrFactor"),
         channels=channels,
+        **values,
     )
 
 
@@ -133,43 +150,20 @@ def parse_meter_readings(data: Any) -> tuple[MeterReading, ...]:
 
 
 def _line(c: Obj, phase: str) -> MeterReportLine:
-    return MeterReportLine(
-        phase=phase,
-        wh_delivered=c.number("whDlvdCum"),
-        wh_received=c.number("whRcvdCum"),
-        vah=c.number("vahCum"),
-        varh_lagging=c.number("varhLagCum"),
-        varh_leading=c.number("varhLeadCum"),
-        watts=c.number("actPower"),
-        va=c.number("apprntPwr"),
-        var=c.number("reactPwr"),
-        volts=c.number("rmsVoltage"),
-        amps=c.number("rmsCurrent"),
-        hz=c.number("freqHz"),
-        power_factor=c.number("pwrFactor"),
-    )
+    return MeterReportLine(phase=phase, **_electrical(c, _REPORT_NAMES))
 
 
 def _report(r: Obj) -> MeterReport:
-    total = _line(r.child("cumulative"), "")
+    values = _electrical(r.child("cumulative"), _REPORT_NAMES)
     lines = tuple(_line(c, f"L{i + 1}") for i, c in enumerate(r.objs("lines")))
+    volts_sum = values["volts"]
+    values["volts"] = per_phase_volts(volts_sum, [line.volts for line in lines])
     return MeterReport(
         report_type=CtType.parse(r.text_or("reportType")),
         timestamp=r.epoch("createdAt"),
-        wh_delivered=total.wh_delivered,
-        wh_received=total.wh_received,
-        vah=total.vah,
-        varh_lagging=total.varh_lagging,
-        varh_leading=total.varh_leading,
-        watts=total.watts,
-        va=total.va,
-        var=total.var,
-        volts=per_phase_volts(total.volts, [line.volts for line in lines]),
-        volts_sum=total.volts,
-        amps=total.amps,
-        hz=total.hz,
-        power_factor=total.power_factor,
+        volts_sum=volts_sum,
         lines=lines,
+        **values,
     )
 
 

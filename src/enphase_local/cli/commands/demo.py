@@ -21,6 +21,7 @@ import os
 import tempfile
 import time
 import zoneinfo
+from typing import Any
 
 import click
 
@@ -33,12 +34,17 @@ from ..output import console, run
 __all__ = ["demo", "demo_start"]
 
 
+def site_zone(timezone: str) -> dt.tzinfo:
+    """The simulated site's time zone (UTC when the name is unknown here)."""
+    try:
+        return zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
 def demo_start(timezone: str, now: float | None = None) -> float:
     """Epoch seconds of 11:00 today in `timezone`: mid-morning sun, rising production."""
-    try:
-        tz: dt.tzinfo = zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.UTC
+    tz = site_zone(timezone)
     today = dt.datetime.fromtimestamp(time.time() if now is None else now, tz).date()
     return dt.datetime.combine(today, dt.time(11, 0), tz).timestamp()
 
@@ -46,18 +52,36 @@ def demo_start(timezone: str, now: float | None = None) -> float:
 async def _demo(
     preset: str, *, speed: float, once: bool, as_json: bool, count: int | None, interval: float
 ) -> None:
+    from ..render.format import set_display_zone
+
+    config = PRESETS[preset]
+    set_display_zone(site_zone(config.timezone))  # the site's clock, as documented
+    try:
+        await _serve_and_show(
+            preset, config, speed=speed, once=once, as_json=as_json, count=count,
+            interval=interval,
+        )  # fmt: skip
+    finally:
+        set_display_zone(None)
+
+
+async def _serve_and_show(
+    preset: str, config: Any, *, speed: float, once: bool, as_json: bool, count: int | None,
+    interval: float,
+) -> None:  # fmt: skip
+    """Serve the simulated site and show it, as `watch` (or `read` with --once) would."""
     from ...firmware import Firmware
     from ...simulator import SimClock, SimulatedGateway, SiteBackend
     from .watch import watch_loop
 
-    config = PRESETS[preset]
     clock = SimClock(start=demo_start(config.timezone), speed=speed)
     backend = SiteBackend(config, clock, seed=0)
     # a throwaway token store: the simulator's certificate must not be trusted in the user's
     scratch = tempfile.TemporaryDirectory(prefix="enphase-demo-")
     store = os.path.join(scratch.name, "tokens.json")
     async with SimulatedGateway(backend, clock=clock) as gw:
-        if Firmware.parse(gw.firmware).uses_tokens:
+        tokens = Firmware.parse(gw.firmware).uses_tokens
+        if tokens:
             settings = Settings(host=gw.https_host, token=gw.owner_token(), token_store=store)
         else:
             settings = Settings(
@@ -65,7 +89,8 @@ async def _demo(
             )
         click.echo(
             f"enphase demo: simulated {preset} gateway {gw.serial} (firmware {gw.firmware}) "
-            f"at {gw.https_url}, clock {speed:g}x",
+            f"at {gw.https_url if tokens else gw.http_url}, clock {speed:g}x, "
+            f"times in the site's zone ({config.timezone})",
             err=True,
         )
         async with connect(settings, clock=clock) as envoy:
@@ -77,7 +102,10 @@ async def _demo(
             if as_json and count is None:
                 count = 1
             title = f"demo: {preset}, simulated clock {speed:g}x; "
-            await watch_loop(envoy, interval=interval, count=count, as_json=as_json, title=title)
+            await watch_loop(
+                envoy, interval=interval, count=count, as_json=as_json, title=title,
+                panel="enphase demo",
+            )  # fmt: skip
 
 
 @click.command("demo")

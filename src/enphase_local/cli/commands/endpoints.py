@@ -61,8 +61,7 @@ def raw(*, target: tuple[str, ...], **params: Any) -> None:
     host, path = split_host(target, "PATH")
     if not path.startswith("/"):
         path = "/" + path
-    settings = settings_from({**params, "host": host})
-    settings.require_host()
+    settings = _settings(params, host, "PATH", target)
 
     async def go() -> Any:
         async with connect(settings, probe=False) as envoy:
@@ -91,6 +90,20 @@ _SEPARATORS = re.compile(r"[/?=&]")
 # content-length is left out: redaction changes the length of the body
 _KEEP_HEADERS = {"content-type", "server", "date", "www-authenticate"}
 _SECRET_HEADERS = {"set-cookie", "cookie", "authorization"}
+
+
+def _settings(params: dict[str, Any], host: str | None, what: str, given: tuple[str, ...]) -> Any:
+    """Settings for ``[HOST] WHAT``: with one argument and no gateway known, WHAT is missing."""
+    try:
+        return settings_from({**params, "host": host})
+    except CliError as err:
+        if host is None and err.kind == "usage" and len(given) == 1:
+            raise CliError(
+                "usage",
+                f"missing {what}: expected [HOST] {what}, and {given[0]!r} was taken as {what} "
+                "because no gateway is named (HOST, --host, ENPHASE_HOST)",
+            ) from None
+        raise
 
 
 def capture_file_name(path: str) -> str:
@@ -180,9 +193,13 @@ def dump(*, target: tuple[str, ...], force: bool, as_json: bool, **params: Any) 
         raise CliError("usage", f"{folder} exists and is not a directory")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise CliError("usage", f"{folder} is not empty: choose a new folder or add --force")
-    settings = settings_from({**params, "host": host})
-    settings.require_host()
-    folder.mkdir(parents=True, exist_ok=True)
+    settings = _settings(params, host, "DIR", target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ".enphase-dump-check").touch()
+        (folder / ".enphase-dump-check").unlink()
+    except OSError as err:
+        raise CliError("usage", f"cannot write into {folder}: {err.strerror or err}") from None
     summary = run(lambda: _capture(settings, folder))
     if as_json:
         echo_json(summary)

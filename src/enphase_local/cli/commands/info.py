@@ -100,8 +100,31 @@ def _show(document: dict[str, Any]) -> None:
     out.print("[bold]Capabilities[/bold]: " + (", ".join(document["capabilities"]) or "none"))
     sources = table("Endpoints", "Source", "Status", numeric_from=9)
     for key, status in document["sources"].items():
-        sources.add_row(key, status)
+        sources.add_row(key, endpoint_status(key, status, document["sources"]))
     out.print(sources)
+
+
+# sources that give the same data: one answering is enough
+_ALTERNATIVES = (
+    {"production_json", "production_summary", "production_v1", "production_html"},
+    {"inverters_v1", "device_data"},
+)
+_WORDS = {
+    "ok": "ok",
+    "absent": "not on this gateway",
+    "forbidden": "installer only",
+    "failed": "failed (asked again later)",
+}
+
+
+def endpoint_status(key: str, status: str, every: dict[str, str]) -> str:
+    """A status in words; a failed source whose data another one gives is "not needed"."""
+    if status == "failed":
+        for group in _ALTERNATIVES:
+            answering = sorted(k for k in group if every.get(k) == "ok" and k != key)
+            if key in group and answering:
+                return f"not needed ({answering[0]} answers)"
+    return _WORDS.get(status, status)
 
 
 @click.command("info")

@@ -133,8 +133,12 @@ def battery(*, as_json: bool, **params: Any) -> None:
         tariff_table,
     )
 
-    if not document.get("battery") and not document.get("acb"):
-        raise CliError("unavailable", "this gateway reports no batteries")
+    if not any(document.get(k) for k in _STORAGE if k != "tariff"):
+        # an Enpower, a generator or dry contacts are worth showing without batteries
+        raise CliError(
+            "unavailable",
+            "this gateway reports no batteries, system controller, generator or dry contacts",
+        )
     if as_json:
         echo_json({**_head(document), **{k: document.get(k) for k in _STORAGE}})
         return

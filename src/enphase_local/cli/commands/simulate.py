@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ipaddress
 import json
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -142,6 +145,7 @@ async def _serve(
     seed: int,
     manifest: Path | None,
     echo: Callable[[str], None],
+    advertise: bool = False,
 ) -> None:
     from enphase_local.simulator import SimulatedFleet
 
@@ -176,7 +180,8 @@ async def _serve(
             text = json.dumps(_manifest(gateways), indent=2)
             await asyncio.to_thread(manifest.write_text, text)
             echo(f"manifest: {manifest}")
-        if host not in ("127.0.0.1", "::1", "localhost"):
+        advertiser = await _advertise(gateways, host, echo) if advertise else None
+        if not _is_loopback(host):
             click.echo(
                 f"warning: listening on {host}: anyone who can reach it can use the control "
                 "endpoint /__sim__/ and the printed credentials",
@@ -192,8 +197,42 @@ async def _serve(
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+            if advertiser is not None:
+                await advertiser.stop()
     finally:
         await fleet.stop()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+async def _advertise(gateways: list[Any], host: str, echo: Callable[[str], None]) -> Any:
+    """Announce every gateway over mDNS as a real one does (``--advertise``)."""
+    from enphase_local.simulator.advertise import Advertiser, local_addresses, service_info
+
+    try:
+        wildcard = ipaddress.ip_address(host).is_unspecified
+        addresses = local_addresses() if wildcard else [host]
+    except ValueError:  # a name such as localhost
+        addresses = [socket.gethostbyname(host)]
+    infos = []
+    for gateway in gateways:
+        https = gateway.core.personality.scheme != "digest"
+        port = urlsplit(gateway.https_url if https else gateway.http_url).port or 0
+        infos.append(service_info(gateway.serial, gateway.firmware, addresses, port, https=https))
+    advertiser = Advertiser(infos, addresses)
+    try:
+        await advertiser.start()
+    except OSError as err:
+        raise _fail(f"--advertise: cannot announce over mDNS: {err.strerror or err}") from None
+    echo(f"advertising {len(infos)} gateway(s) over mDNS (_enphase-envoy._tcp) on {host}")
+    return advertiser
 
 
 @click.command("simulate")
@@ -254,6 +293,11 @@ async def _serve(
     help="Serve this many gateways, each on its own ports.",
 )
 @click.option(
+    "--advertise",
+    is_flag=True,
+    help="Announce the gateways over mDNS, as real ones do (needs the `discovery` extra).",
+)
+@click.option(
     "--manifest",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write every gateway's URLs and credentials to this JSON file.",
@@ -270,6 +314,7 @@ def simulate(  # noqa: PLR0917 - click passes every option positionally
     faults: tuple[str, ...],
     latency: str,
     fleet: int,
+    advertise: bool,
     manifest: Path | None,
 ) -> int:
     """Serve simulated Enphase gateways until interrupted (Ctrl-C or SIGTERM)."""
@@ -293,7 +338,7 @@ def simulate(  # noqa: PLR0917 - click passes every option positionally
     asyncio.run(
         _serve(
             backends, clock=clock, host=host, ports=(port, https_port), specs=faults,
-            latency=latency, seed=seed, manifest=manifest, echo=echo,
+            latency=latency, seed=seed, manifest=manifest, echo=echo, advertise=advertise,
         )
     )  # fmt: skip
     click.echo("enphase simulate: stopped", err=True)

@@ -14,15 +14,17 @@ the Enphase website and check it with ``--check``.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from typing import Any
 
 import click
 
-from ...errors import EnvoyTokenExpiredError
+from ...errors import EnvoyAuthError, EnvoyTokenExpiredError
+from ...net.claims import GET_A_TOKEN
 from ..config import Settings
-from ..connect import connect, connection_options, make_envoy, settings_from
+from ..connect import connect, connection_options, make_envoy, resolve_host, settings_from
 from ..errors import CliError, set_output
 from ..output import echo_json, progress, run
 
@@ -107,25 +109,50 @@ def _pasted(settings: Settings) -> str:
     return text
 
 
+async def _gateway_accepts(settings: Settings, claims: Any) -> None:
+    """Send the token to the gateway: an owner data endpoint must answer with it.
+
+    Raises `EnvoyAuthError` when the gateway refuses it (a token of another
+    gateway, a revoked one), so the check means what it says.
+    """
+    async with connect(settings, probe=False) as envoy:
+        serial = envoy.info.serial
+        if claims.serial and serial and claims.serial != serial:
+            raise EnvoyAuthError(
+                f"this token is for gateway {claims.serial}, but {envoy.host} is gateway "
+                f"{serial}: get a token for {serial} with `enphase token`"
+            )
+        if envoy.auth_kind != "token":
+            raise CliError(
+                "usage",
+                f"{envoy.host} (firmware {envoy.info.firmware}) does not use tokens: "
+                "no token is needed",
+            )
+        result = await envoy.request("GET", "/api/v1/production")
+        if result.status in (401, 403):
+            raise EnvoyAuthError(
+                f"the gateway refused this token (HTTP {result.status}): {GET_A_TOKEN}"
+            )
+
+
 def _check(settings: Settings, as_json: bool) -> None:
     from ...net.claims import TokenClaims
 
     pasted = _pasted(settings)
-    info = _describe(TokenClaims.decode(pasted), time.time())
+    claims = TokenClaims.decode(pasted)
+    info = _describe(claims, time.time())
     if info["expired"]:
-        if as_json:
-            echo_json(info)
+        # one document on stdout, always: with --json, only the error envelope
+        from ..render.format import fmt_time
+
         raise EnvoyTokenExpiredError(
-            "this token has expired: get a new one with `enphase token` or from the Enphase website"
+            f"this {info['role']} token for gateway {info['serial'] or '?'} expired on "
+            f"{fmt_time(info['expires_at'])}: get a new one with `enphase token` "
+            "or from the Enphase website"
         )
     if settings.host:
         checked = Settings(**{**_fields(settings), "token": pasted})
-
-        async def go() -> None:
-            async with connect(checked, probe=False):
-                pass
-
-        run(go)
+        run(lambda: _gateway_accepts(checked, claims))
         info["gateway_accepted"] = True
     if as_json:
         echo_json(info)
@@ -154,7 +181,12 @@ def token(
         _check(settings, as_json)
         return
     if serial is None and not settings.host:
-        raise CliError("usage", "which gateway? give --serial S, or HOST (or ENPHASE_HOST)")
+        try:  # the only gateway on the network, when discovery is installed
+            settings = dataclasses.replace(settings, host=resolve_host())
+        except CliError:
+            raise CliError(
+                "usage", "which gateway? give --serial S, or HOST (or --host, ENPHASE_HOST)"
+            ) from None
     username = settings.username
     if not username:
         if not _interactive():

@@ -12,6 +12,7 @@ end the watch. Ctrl-C ends it cleanly with exit status 0.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,11 +35,15 @@ async def watch_loop(
     count: int | None,
     as_json: bool,
     title: str = "",
+    panel: str = "enphase watch",
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
 ) -> None:
     """Update every `interval` seconds, `count` times (forever when None), printing each."""
     live: Any = None
-    if not as_json:
+    # a file or a pipe gets one plain line per update, flushed: a live view would be
+    # written only when the watch ends
+    plain = not as_json and not sys.stdout.isatty()
+    if not as_json and not plain:
         from rich.live import Live
 
         live = Live(console=console(), refresh_per_second=4, auto_refresh=False)
@@ -57,11 +62,16 @@ async def watch_loop(
             done += 1
             if as_json:
                 echo_json(document, indent=None)
+            elif plain:
+                from ..render.live import plain_line
+
+                click.echo(plain_line(document))
+                sys.stdout.flush()
             else:
                 from ..render.live import live_view
 
                 footer = f"{title}every {interval:g} s; Ctrl-C to stop" if count is None else title
-                live.update(live_view(document, footer=footer), refresh=True)
+                live.update(live_view(document, footer=footer, title=panel), refresh=True)
     finally:
         if live is not None:
             live.stop()

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.table import Table
 
-from .format import DASH, fmt_ago, fmt_num, fmt_watts, fmt_wh, table
+from .format import DASH, fmt_ago, fmt_clock, fmt_num, fmt_watts, fmt_wh, table
 
 __all__ = [
     "INVERTER_SORTS",
@@ -255,7 +255,7 @@ def generator_table(gen: Doc | None) -> Table | None:
     )
     ex = gen.get("exercise")
     exercise = (
-        f"day {ex.get('day')} at {fmt_num((ex.get('start_minute') or 0) / 60, 'h', 2)}, "
+        f"day {ex.get('day')} at {fmt_clock(ex.get('start_minute'))}, "
         f"{ex.get('duration_minutes')} min every {ex.get('freq_in_weeks')} wk"
         if ex
         else DASH

@@ -14,18 +14,37 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-__all__ = ["DASH", "Doc", "fmt_ago", "fmt_num", "fmt_time", "fmt_watts", "fmt_wh", "table"]
+__all__ = [
+    "DASH",
+    "Doc",
+    "fmt_ago",
+    "fmt_clock",
+    "fmt_num",
+    "fmt_time",
+    "fmt_watts",
+    "fmt_wh",
+    "set_display_zone",
+    "table",
+]
 
 DASH = "-"
 Doc = Mapping[str, Any]
 
 
+def _no_negative_zero(value: float, digits: int) -> float:
+    """-0.3 W shown with no decimals is "0 W", never "-0 W"."""
+    return 0.0 if round(value, digits) == 0 else value
+
+
 def fmt_watts(value: Any, *, signed: bool = False) -> str:
-    if not isinstance(value, int | float):
+    if not isinstance(value, int | float) or isinstance(value, bool):
         return DASH
-    sign = "+" if signed and value > 0 else ""
     if abs(value) >= 1000:
+        value = _no_negative_zero(value / 1000, 2) * 1000
+        sign = "+" if signed and value > 0 else ""
         return f"{sign}{value / 1000:.2f} kW"
+    value = _no_negative_zero(value, 0)
+    sign = "+" if signed and value > 0 else ""
     return f"{sign}{value:.0f} W"
 
 
@@ -44,15 +63,32 @@ def fmt_num(value: Any, unit: str = "", digits: int = 1) -> str:
         return "yes" if value else "no"
     if not isinstance(value, int | float):
         return DASH if value is None or value == "" else str(value)
-    text = f"{value:.{digits}f}"
+    text = f"{_no_negative_zero(value, digits):.{digits}f}"
     return f"{text} {unit}".rstrip()
 
 
+def fmt_clock(minute_of_day: Any) -> str:
+    """Minutes after midnight as a time of day: 945 -> "15:45"."""
+    if not isinstance(minute_of_day, int | float) or isinstance(minute_of_day, bool):
+        return DASH
+    minutes = int(minute_of_day) % 1440
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+_ZONE: dict[str, dt.tzinfo | None] = {"zone": None}
+
+
+def set_display_zone(zone: dt.tzinfo | None) -> None:
+    """Show times in `zone` (the demo shows its simulated site's time); None: the viewer's."""
+    _ZONE["zone"] = zone
+
+
 def fmt_time(epoch: Any) -> str:
-    """Local wall-clock time of an epoch timestamp."""
+    """Wall-clock time of an epoch timestamp, in the display zone (the viewer's by default)."""
     if not isinstance(epoch, int | float) or epoch <= 0:
         return DASH
-    return dt.datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    moment = dt.datetime.fromtimestamp(epoch, dt.UTC).astimezone(_ZONE["zone"])
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def fmt_ago(epoch: Any, now: float) -> str:

@@ -16,10 +16,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .format import fmt_ago, fmt_num, fmt_watts
+from .format import fmt_ago, fmt_num, fmt_time, fmt_watts
 from .snapshot import gateway_line, notes, phases_table
 
-__all__ = ["battery_flow", "live_view"]
+__all__ = ["battery_flow", "live_view", "plain_line"]
 
 Doc = Mapping[str, Any]
 
@@ -79,7 +79,7 @@ def _flows(snap: Doc) -> Table:
     for _ in range(4):
         grid_table.add_column(justify="center", ratio=1)
     grid_table.add_row(
-        _cell("☀ Solar", solar, "producing", "yellow"),
+        _cell("☀ Solar", solar, "producing" if (solar or 0) >= 1 else "not producing", "yellow"),
         _cell("⌂ House", house, "using", "cyan"),
         _cell("⚡ Grid", grid_shown, grid_word, "red" if (grid or 0) > 0 else "green"),
         _cell("▮ Battery", bat_shown, bat_word, "magenta"),
@@ -90,12 +90,38 @@ def _flows(snap: Doc) -> Table:
 def _freshness(snap: Doc) -> Text:
     now = float(snap.get("taken_at") or 0)
     fresh = snap.get("freshness") or {}
-    shown = [k for k in ("production", "meters", "inverters", "battery", "live") if k in fresh]
+    wanted = ("production", "meters", "inverters", "battery", "live")
+    shown = [k for k in wanted if k in fresh and (k not in snap or snap.get(k))]
     parts = [f"{k} {fmt_ago(fresh[k], now)}" for k in shown]
     return Text("fresh: " + (", ".join(parts) or "-"), style="dim")
 
 
-def live_view(snap: Doc, *, footer: str = "") -> Panel:
+def plain_line(snap: Doc) -> str:
+    """One update as one line of text, for a watch whose stdout is a file or a pipe."""
+    solar, house, grid = (
+        _watts(snap.get(k)) for k in ("production", "consumption", "net_consumption")
+    )
+    solar = _live_flow(snap, "pv") if solar is None else solar
+    house = _live_flow(snap, "load") if house is None else house
+    grid = _live_flow(snap, "grid") if grid is None else grid
+    battery, soc = battery_flow(snap)
+    parts = [fmt_time(snap.get("taken_at"))]
+    parts.append(f"solar {fmt_watts(solar)}")
+    parts.append(f"house {fmt_watts(house)}")
+    if grid is not None:
+        parts.append(f"grid {fmt_watts(grid, signed=True)}")
+    if battery is not None:
+        parts.append(
+            f"battery {fmt_watts(battery, signed=True)}"
+            + (f" {soc:.0f}%" if soc is not None else "")
+        )
+    errors = snap.get("errors") or {}
+    if errors:
+        parts.append("errors: " + ", ".join(sorted(errors)))
+    return "  ".join(parts)
+
+
+def live_view(snap: Doc, *, footer: str = "", title: str = "enphase watch") -> Panel:
     """One frame: flows, per-phase table, freshness, errors."""
     parts: list[Any] = [gateway_line(snap), Text(""), _flows(snap)]
     phases = phases_table(snap.get("phases") or {})
@@ -108,4 +134,4 @@ def live_view(snap: Doc, *, footer: str = "") -> Panel:
         parts.append(extra)
     if footer:
         parts.append(Text(footer, style="dim"))
-    return Panel(Group(*parts), title="enphase watch", border_style="blue")
+    return Panel(Group(*parts), title=title, border_style="blue")

@@ -86,7 +86,11 @@ def freshness_table(snap: Doc) -> Table | None:
         return None
     now = float(snap.get("taken_at") or 0)
     t = table("Freshness", "Section", "Last fresh", "Age")
-    for name in sorted(fresh):
+    # a section the site does not have (null or empty in the snapshot) has no freshness to show
+    shown = [name for name in sorted(fresh) if name not in snap or snap.get(name)]
+    if not shown:
+        return None
+    for name in shown:
         t.add_row(name, fmt_time(fresh[name]), fmt_ago(fresh[name], now))
     return t
 

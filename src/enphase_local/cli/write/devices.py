@@ -16,7 +16,8 @@ from typing import Any
 import click
 
 from ...control import Control, WriteResult
-from ..connect import HostFirst, HostFirstGroup
+from ...sources.dry_contacts import SETTABLE_FIELDS
+from ..connect import HostFirst, HostFirstGroup, connection_flags
 from .run import ask, common, minutes, run_action, target_host
 
 __all__ = ["acb_sleep", "contact_settings", "generator"]
@@ -64,19 +65,7 @@ def contact_settings(
 ) -> None:
     """Change the settings of one dry contact; the others stay as they are."""
     changes: dict[str, Any] = {}
-    for name in (
-        "grid_action",
-        "micro_grid_action",
-        "gen_action",
-        "mode",
-        "soc_low",
-        "soc_high",
-        "load_name",
-        "priority",
-        "black_s_start",
-        "override",
-        "manual_override",
-    ):
+    for name in sorted(SETTABLE_FIELDS & options.keys()):  # the options named as the fields
         if options[name] is not None:
             changes[name] = options[name]
     if options["type_"] is not None:
@@ -99,7 +88,8 @@ def contact_settings(
 
 @click.group("generator", cls=HostFirstGroup)
 @click.argument("host", required=False, metavar="[HOST]")
-def generator(host: str | None) -> None:
+@connection_flags
+def generator(host: str | None, **_connection: Any) -> None:
     """Generator: mode, exercise schedule, charging the batteries from it."""
 
 

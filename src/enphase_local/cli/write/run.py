@@ -41,7 +41,16 @@ from ..config import ENV, resolve
 from ..connect import connection_flags, connection_params, resolve_host, with_password
 from ..errors import CliError, in_cli_words, is_debug, report, set_output
 
-__all__ = ["EXIT_CODES", "ask", "common", "interactive", "minutes", "run_action", "target_host"]
+__all__ = [
+    "EXIT_CODES",
+    "Unchanged",
+    "ask",
+    "common",
+    "interactive",
+    "minutes",
+    "run_action",
+    "target_host",
+]
 
 OpenEnvoy = Callable[[dict[str, Any]], AbstractAsyncContextManager[Any]]
 Action = Callable[[Control], Awaitable[WriteResult]]
@@ -53,6 +62,24 @@ EXIT_CODES: dict[Outcome, int] = {
     Outcome.IGNORED: 11,
     Outcome.REVERTED: 12,
 }
+
+
+class Unchanged(Exception):
+    """Raised by an action that found the value already as asked: nothing is sent."""
+
+    def __init__(self, preview: WriteResult, what: str) -> None:
+        super().__init__(what)
+        self.preview = preview
+        self.what = what
+
+
+def _print_unchanged(unchanged: Unchanged, as_json: bool) -> None:
+    message = f"{unchanged.what}: nothing was sent"
+    if as_json:
+        document = {**unchanged.preview.to_dict(), "outcome": "unchanged", "message": message}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo(f"unchanged: {message}")
 
 
 def _opener(ctx: click.Context) -> OpenEnvoy:
@@ -125,6 +152,9 @@ def run_action(
 
     try:
         result = asyncio.run(go())
+    except Unchanged as unchanged:
+        _print_unchanged(unchanged, as_json)
+        ctx.exit(0)
     except ValueError as err:  # invalid request: nothing was sent
         ctx.exit(report(CliError("usage", in_cli_words(str(err))), as_json=as_json, debug=False))
     except EnvoyError as err:

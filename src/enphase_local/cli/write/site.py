@@ -28,8 +28,8 @@ from typing import Any
 import click
 
 from ...control import Control, WriteResult
-from ..connect import HostFirst
-from .run import ask, common, run_action, target_host
+from ..connect import HostFirst, connection_flags
+from .run import Unchanged, ask, common, run_action, target_host
 
 __all__ = ["charge_from_grid", "contact", "relay", "reserve", "set_group", "storage_mode"]
 
@@ -44,7 +44,8 @@ _VERIFY = click.option(
 
 
 @click.group("set")
-def set_group() -> None:
+@connection_flags
+def set_group(**_connection: Any) -> None:
     """Change battery storage settings (mode, reserve, charge from grid)."""
 
 
@@ -193,8 +194,12 @@ def contact(
     prompt = f"Open dry contact {contact_id} on {target_host(ctx)}? What it drives will switch"
 
     async def act(c: Control) -> WriteResult:
-        return await c.set_dry_contact(
-            contact_id, state.lower(), dry_run=dry_run, timeout_s=timeout_s
-        )
+        wanted = state.lower()
+        preview = await c.set_dry_contact(contact_id, wanted, dry_run=True)
+        if dry_run:
+            return preview
+        if preview.before is not None and preview.before == preview.requested:
+            raise Unchanged(preview, f"dry contact {contact_id} is already {wanted}")
+        return await c.set_dry_contact(contact_id, wanted, timeout_s=timeout_s)
 
     run_action(ctx, act, as_json=as_json, confirm=ask(opening, yes, dry_run, prompt))

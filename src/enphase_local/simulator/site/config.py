@@ -148,6 +148,7 @@ class SiteConfig:
     quirks: Quirks = field(default_factory=Quirks)
     load: LoadConfig = field(default_factory=LoadConfig)
     relay_delay_s: float = 15.0
+    relay_top_off_s: float = 27.5
     dry_contact_settle_s: float = 30.0
     livedata_timeout_s: float = 900.0
     installed: int = 1_690_000_000
@@ -261,6 +262,7 @@ def validate_site(s: SiteConfig) -> None:
             raise site_error(name, f"must be 0..100, got {soc}")
     for name, amount in (
         ("relay_delay_s", s.relay_delay_s),
+        ("relay_top_off_s", s.relay_top_off_s),
         ("dry_contact_settle_s", s.dry_contact_settle_s),
         ("livedata_timeout_s", s.livedata_timeout_s),
     ):

@@ -133,6 +133,8 @@ class PhysicsModel(Curves):
                 batt = 0.0
             if st.charge_from_grid and (st.mode == "backup" or soc_pct < st.reserved_soc):
                 batt = -max(-batt, min(can_charge, max_p * 0.5))
+            if ctl.topping_off(t):
+                batt = -can_charge  # 8.3.6000+: fill up before going off grid
             if running:
                 gen = min(float(cfg.generator_rating_w), max(0.0, load - pv - batt))
             acb = self._acb_flow(surplus + batt, acb, hours)

@@ -73,12 +73,26 @@ class Controls:
         )
 
     def relay_oper(self, t: float) -> str:
+        """`mains_oper_state` at `t`: the relay moves `relay_delay_s` after the request.
+
+        From 8.3.6000, opening tops the batteries off first (`relay_top_off_s`): the
+        state reads ``open synchronizing``, then ``open synchronized``, never ``open``.
+        """
+        if self.relay_admin == "open" and self.cfg.fw.at_least(8, 3, 6000):
+            if t < self.relay_changed_at + self.cfg.relay_top_off_s:
+                return "open synchronizing"
+            return "open synchronized"
         if t >= self.relay_changed_at + self.cfg.relay_delay_s:
             return self.relay_admin
         return self.relay_prev_oper
 
     def grid_connected(self, t: float) -> bool:
-        return self.relay_oper(t) == "closed"
+        """Whether the relay is physically closed (synchronizing is still on grid)."""
+        return self.relay_oper(t) in ("closed", "open synchronizing")
+
+    def topping_off(self, t: float) -> bool:
+        """8.3.6000+: the batteries charge before the relay opens."""
+        return self.relay_oper(t) == "open synchronizing"
 
     def contact(self, cid: str, t: float) -> str:
         if t < self.contact_settle_until.get(cid, float("-inf")):
@@ -164,6 +178,8 @@ def _relay(c: Controls, doc: dict[str, Any], now: float) -> Reply:
     state = doc.get("mains_admin_state")
     if state not in ("open", "closed"):
         return _bad('body must be {"mains_admin_state": "open"|"closed"}')
+    if state == c.relay_admin:
+        return _ok({"mains_admin_state": state})  # already asked: nothing starts again
     c.relay_prev_oper = c.relay_oper(now)
     c.relay_admin = state
     c.relay_changed_at = now

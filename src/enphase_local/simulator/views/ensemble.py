@@ -54,9 +54,7 @@ def _encharge(s: SiteState) -> list[dict[str, Any]]:
                 "percentFull": round(s.soc_pct),
                 "temperature": temp,
                 "maxCellTemp": temp + 1,
-                "reported_enc_grid_state": "grid-tied"
-                if s.relay_oper == "closed"
-                else "grid-forming",
+                "reported_enc_grid_state": "grid-tied" if s.on_grid else "grid-forming",
                 "comm_level_sub_ghz": 5,
                 "comm_level_2_4_ghz": 5,
                 "led_status": 12 if watts < 0 else 14,
@@ -72,7 +70,7 @@ def _encharge(s: SiteState) -> list[dict[str, Any]]:
 
 
 def _enpower(s: SiteState) -> dict[str, Any]:
-    closed = s.relay_oper == "closed"
+    closed = s.on_grid
     doc = _common(
         s,
         "865-00378-r27",
@@ -108,7 +106,7 @@ def inventory(s: SiteState) -> list[dict[str, Any]]:
     if cfg.enpower:
         groups.append({"type": "ENPOWER", "devices": [_enpower(s)]})
     if cfg.collar:
-        closed = s.relay_oper == "closed"
+        closed = s.on_grid
         collar = _common(
             s,
             "865-00400-r22",
@@ -204,7 +202,7 @@ def secctrl(s: SiteState) -> dict[str, Any]:
             "Vq_neg": 0.0,
             "Vd_zero": 0.0,
             "Vq_zero": 0.0,
-            "is_active": s.relay_oper != "closed",
+            "is_active": not s.on_grid,
             "is_system_balanced": True,
         }
     reserve = round(s.storage.reserved_soc) if cap else 0
@@ -273,9 +271,7 @@ def status(s: SiteState) -> dict[str, Any]:
             "der2_state": 0,
             "der3_state": 0,
             "Enchg_grid_mode": "multimode-ongrid" if cfg.battery.count else "unknown",
-            "Solar_grid_mode": "multimode-ongrid"
-            if s.relay_oper == "closed"
-            else "multimode-offgrid",
+            "Solar_grid_mode": "multimode-ongrid" if s.on_grid else "multimode-offgrid",
         },
     }
 

@@ -148,6 +148,29 @@ def _device(
     return doc
 
 
+def _acb(s: SiteState, index: int, serial: str) -> dict[str, Any]:
+    """One AC Battery: its sleep window as last written (a sleeper moves no power)."""
+    window = s.acb_sleep.get(serial)
+    moving = window is None and round(s.flows.acb) != 0
+    d = _device(s, serial, "800-00930-r02", 11, s.t - 60, producing=moving, phase=False)
+    d["chaneid"] = 1660944657 + 256 * index
+    status = "idle"
+    if moving:
+        status = "discharging" if s.flows.acb > 0 else "charging"
+    low, high = window if window is not None else (25, 30)
+    d.update(
+        {
+            "sleep_enabled": window is not None,
+            "percentFull": round(s.acb_pct),
+            "maxCellTemp": 25,
+            "sleep_min_soc": low,
+            "sleep_max_soc": high,
+            "charge_status": status,
+        }
+    )
+    return d
+
+
 def inventory_json(s: SiteState) -> list[dict[str, Any]]:
     cfg = s.cfg
     pcus = []
@@ -164,23 +187,7 @@ def inventory_json(s: SiteState) -> list[dict[str, Any]]:
             )
             d["chaneid"] = 1627390225 + 256 * r.index
             pcus.append(d)
-    acbs = []
-    for i, serial in enumerate(cfg.acb_serials()):
-        d = _device(
-            s, serial, "800-00930-r02", 11, s.t - 60, producing=s.flows.acb != 0, phase=False
-        )
-        d["chaneid"] = 1660944657 + 256 * i
-        d.update(
-            {
-                "sleep_enabled": False,
-                "percentFull": round(s.acb_pct),
-                "maxCellTemp": 25,
-                "sleep_min_soc": 25,
-                "sleep_max_soc": 30,
-                "charge_status": "idle",
-            }
-        )
-        acbs.append(d)
+    acbs = [_acb(s, i, serial) for i, serial in enumerate(cfg.acb_serials())]
     groups: list[dict[str, Any]] = [
         {"type": "PCU", "devices": pcus},
         {"type": "ACB", "devices": acbs},

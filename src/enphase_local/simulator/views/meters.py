@@ -190,7 +190,7 @@ def live_meters(s: SiteState) -> dict[str, Any]:
     return {
         "last_update": s.t,
         "soc": round(s.soc_pct),
-        "main_relay_state": 1 if s.relay_oper == "closed" else 0,
+        "main_relay_state": 1 if s.on_grid else 0,
         "gen_relay_state": 1 if fl.gen > 0 else 5,
         "backup_bat_mode": 1,
         "backup_soc": round(s.storage.reserved_soc),

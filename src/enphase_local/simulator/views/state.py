@@ -73,9 +73,11 @@ class SiteState:
     hz: float
     relay_admin: str
     relay_oper: str
+    on_grid: bool  # the relay physically closed (also while ``open synchronizing``)
     storage: StorageNow
     rebooting: bool
     live_stream: bool
+    acb_sleep: Mapping[str, tuple[int, int]]  # serial -> (min, max) SoC window of sleepers
 
     @property
     def pv_w(self) -> float:
@@ -238,9 +240,11 @@ def build_snapshot(model: PhysicsModel, controls: Controls, now: float) -> SiteS
         hz=hz,
         relay_admin=controls.relay_admin,
         relay_oper=controls.relay_oper(t),
+        on_grid=controls.grid_connected(t),
         storage=controls.storage_at(t),
         rebooting=rebooting,
         live_stream=controls.live_stream(t),
+        acb_sleep=dict(controls.acb_sleep),
     )
 
 

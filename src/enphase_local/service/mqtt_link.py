@@ -1,0 +1,188 @@
+"""The MQTT sink's one broker connection: last will, reconnection with backoff, publishing.
+
+Why gmqtt rather than aiomqtt: measured on the same Mosquitto with the sink's
+own payload (bench/mqtt_clients.py, bench/RESULTS.md), gmqtt spends about a
+tenth of aiomqtt's CPU per message (aiomqtt runs paho-mqtt's pure-Python
+client under the event loop). A collector of 300 gateways publishes up to 300
+state messages a second: with aiomqtt that alone costs more CPU than reading
+the gateways does.
+
+The link speaks MQTT 3.1.1 (every broker Home Assistant users run has it).
+The first connection is retried here with jittered exponential backoff;
+after that gmqtt reconnects by itself, with the delay this link sets from the
+same backoff at each loss. On every (re)connection `on_connect` runs (the sink
+subscribes and republishes what a restarted broker lost) before `connected`
+is set. The last will marks the collector offline when its connection dies
+without a DISCONNECT (a killed process, a lost network).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import gmqtt
+from gmqtt.mqtt.constants import UNLIMITED_RECONNECTS, MQTTv311
+
+from ..net.backoff import backoff_delay
+from .mqtt_config import MqttSettings
+
+__all__ = ["MqttLink"]
+
+_LOG = logging.getLogger("enphase_local.service.mqtt")
+_CONNECT_TIMEOUT_S = 15.0
+_OVERFLOW_WAIT_S = 0.01
+
+
+class MqttLink:
+    """Connects, keeps connected, publishes; the sink decides what to say."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        *,
+        on_connect: Callable[[], Awaitable[None]],
+        on_message: Callable[[str, bytes, bool], None],
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.connected = asyncio.Event()
+        self.connections = 0
+        self._on_connect = on_connect
+        self._on_message = on_message
+        self._rng = rng or random.Random()
+        self._client: Any = None
+        self._attempt = 0
+        self._starter: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._starter = asyncio.create_task(self._first_connection(), name="mqtt-connect")
+
+    def _delay(self) -> float:
+        s = self.settings
+        delay = s.reconnect_base_s / 2 + backoff_delay(
+            self._attempt, base=s.reconnect_base_s, cap=s.reconnect_cap_s, rng=self._rng
+        )
+        self._attempt += 1
+        return delay
+
+    def _new_client(self) -> Any:
+        s = self.settings
+        will = gmqtt.Message(s.bridge_availability, b"offline", qos=1, retain=True)
+        client = gmqtt.Client(f"enphase-local-{s.collector}", will_message=will)
+        user, password = s.credentials()
+        if user is not None:
+            client.set_auth_credentials(user, password)
+        client.set_config(
+            {"reconnect_retries": UNLIMITED_RECONNECTS, "reconnect_delay": s.reconnect_base_s}
+        )
+        client.on_connect = self._connected_cb
+        client.on_disconnect = self._disconnected_cb
+        client.on_message = self._message_cb
+        return client
+
+    async def _first_connection(self) -> None:
+        s = self.settings
+        while True:
+            client = self._new_client()
+            try:
+                await asyncio.wait_for(
+                    client.connect(
+                        s.host,
+                        s.port,
+                        ssl=s.tls_context() or False,
+                        keepalive=s.keepalive_s,
+                        version=MQTTv311,
+                    ),
+                    _CONNECT_TIMEOUT_S,
+                )
+            except (OSError, TimeoutError, gmqtt.mqtt.handler.MQTTConnectError) as err:
+                level = logging.WARNING if self._attempt == 0 else logging.DEBUG
+                _LOG.log(level, "MQTT broker %s: %s; retrying", s.redacted_url, err or "timeout")
+                with contextlib.suppress(Exception):
+                    await client.disconnect()
+                await asyncio.sleep(self._delay())
+                continue
+            self._client = client
+            return
+
+    # -- gmqtt callbacks (plain functions, called from its protocol) --------------------
+
+    def _connected_cb(self, client: Any, flags: Any, rc: Any, properties: Any) -> None:
+        self._client = client
+        self._attempt = 0
+        self.connections += 1
+        self._spawn(self._after_connect(client))
+
+    async def _after_connect(self, client: Any) -> None:
+        try:
+            client.publish(self.settings.bridge_availability, b"online", qos=1, retain=True)
+            await self._on_connect()
+        except Exception:
+            _LOG.exception("MQTT: setting up the connection failed")
+            return
+        self.connected.set()
+        _LOG.info("MQTT: connected to %s", self.settings.redacted_url)
+
+    def _disconnected_cb(self, client: Any, packet: Any, exc: Any = None) -> None:
+        if self.connected.is_set():
+            _LOG.warning("MQTT: lost the broker %s; reconnecting", self.settings.redacted_url)
+        self.connected.clear()
+        client.reconnect_delay = self._delay()
+
+    def _message_cb(self, client: Any, topic: str, payload: bytes, qos: int, props: Any) -> int:
+        retain = bool(props.get("retain")) if isinstance(props, dict) else False
+        self._on_message(topic, payload if isinstance(payload, bytes) else b"", retain)
+        return 0
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- for the sink ---------------------------------------------------------------------
+
+    @property
+    def up(self) -> bool:
+        client = self._client
+        return client is not None and bool(client.is_connected)
+
+    async def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> bool:
+        """Queue one message on the connection; False when there is none (the message is lost)."""
+        client = self._client
+        for _ in range(100):
+            if client is None or not client.is_connected:
+                return False
+            try:
+                client.publish(topic, payload, qos=1 if retain else 0, retain=retain)
+            except OverflowError:  # every packet id in flight: let acknowledgements come
+                await asyncio.sleep(_OVERFLOW_WAIT_S)
+                continue
+            return True
+        return False
+
+    def subscribe(self, topic: str) -> None:
+        if self._client is not None:
+            self._client.subscribe(topic, qos=1)
+
+    async def stop(self, farewell: tuple[str, bytes] | None = None) -> None:
+        """Say `farewell` (retained) and disconnect cleanly: the broker then sends no will."""
+        if self._starter is not None:
+            self._starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._starter
+        for task in list(self._tasks):
+            task.cancel()
+        client, self._client = self._client, None
+        self.connected.clear()
+        if client is None:
+            return
+        if farewell is not None and client.is_connected:
+            client.publish(farewell[0], farewell[1], qos=1, retain=True)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.disconnect(), 5)
