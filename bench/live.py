@@ -208,13 +208,16 @@ async def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
     args = parser.parse_args()
     hours = 0.05 if args.quick else 1.0
-    per_hour = [
-        await requests_per_hour(p, hours) for p in ("battery-backup", "acb", "metered-split")
-    ]
     frames = 50 if args.quick else 1000
+    # CPU and memory first: (7a) runs simulators in this process, whose state would
+    # weigh on this process's memory and garbage collector afterwards
     cpu = [await cpu_per_frame(p, frames) for p in ("battery-backup", "metered-split")]
     event_us = stream_event_cpu(2000 if args.quick else 20000)
     fleets = [await fleet_live(n, 5 if args.quick else 60) for n in (10, 100)]
+    per_hour = [
+        await requests_per_hour(p, hours) for p in ("battery-backup", "acb", "metered-split")
+    ]
+    rss_after = rss_mb()
     print("## (7) Live power at 1 Hz (`Envoy.live`)\n")
     print(
         f"Made with `bench/live.py`{' --quick' if args.quick else ''}. (7a) one gateway, "
@@ -272,6 +275,7 @@ async def main() -> None:
             ],
         )
     )
+    print(f"\nRSS of this process after (7a), whose simulators ran in-process: {rss_after:.0f} MB.")
     for f in fleets:
         if f["errors"]:
             print(f"\nerrors with {f['gateways']}: {f['errors']}")
