@@ -4,15 +4,11 @@
         snapshot = await envoy.update()
 
 The facade only wires the layers together and keeps their state: `net`
-talks to the gateway (one request at a time, retries, authentication chosen
-by firmware), `engine` decides (which sources to probe, which are due, which
-one serves production, how the snapshot is assembled from the `SourceCache`)
-and `control` writes. Every decision lives in one of those; what is here is
-the order of the I/O.
-
-One failing optional source never sinks an update: its section keeps its last
-data (with the time it was fresh) and the snapshot's `errors` says why. Only
-having no production data at all is fatal.
+talks to the gateway, `engine` decides (which sources to probe, which are
+due, which one serves production, how long an update may take, how the
+snapshot is assembled from the `SourceCache`) and `control` writes. What is
+here is the order of the I/O. One failing source never sinks an update: its
+section keeps its last data, marked stale, and `errors` says why.
 """
 
 from __future__ import annotations
@@ -21,28 +17,19 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 
 from .capabilities import Capability, SourceStatus
 from .control import Control
+from .engine import probe as probing
+from .engine.budget import UpdateBudget, default_budget
 from .engine.cache import SourceCache
-from .engine.flows import CtBaseline, ct_counters
-from .engine.joins import compose_meters
 from .engine.outage import in_outage_window, zone
-from .engine.probe import (
-    base_candidates,
-    derive,
-    enabled_cts,
-    ensemble_candidates,
-    followups,
-    judge_password,
-    plan,
-)
 from .engine.production import prefers_v1, production_chain, wants_v1
-from .engine.schedule import Schedule, newest_report
+from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe
+from .engine.schedule import Schedule, new_local_day
 from .engine.snapshot import build_snapshot, gateway_summary
 from .errors import (
     EnvoyBadCredentialsError,
@@ -55,7 +42,7 @@ from .errors import (
 from .firmware import Firmware
 from .live import LiveFeed, LiveFrame, LiveLink, LiveOptions, live_frames
 from .models.gateway import GatewayInfo, HomeInfo
-from .models.snapshot import GatewaySummary, Snapshot
+from .models.snapshot import Snapshot
 from .net.backoff import RetryPolicy
 from .net.credentials import CloudUrls, Credentials, choose_authenticator
 from .net.digest import DigestAuth
@@ -94,6 +81,7 @@ class Envoy:
         keepalive: bool = True,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        update_budget_s: float | None = None,
         pin: str | None = None,
         verify: Verify = False,
     ) -> None:
@@ -104,13 +92,15 @@ class Envoy:
         self._clock = clock
         self._sleep = sleep
         self._control: Control | None = None
+        timeouts = timeouts or Timeouts()  # an update takes at most update_budget_s (2.5 x slow)
+        self.update_budget_s = update_budget_s or default_budget(timeouts.slow_s)
         self._transport = Transport(
             host,
             session=session,
             scheme=scheme,
             keepalive=keepalive,
             max_in_flight=max_in_flight,
-            timeouts=timeouts or Timeouts(),
+            timeouts=timeouts,
             retry=retry or RetryPolicy(),
             clock=clock,
             sleep=sleep,
@@ -126,7 +116,9 @@ class Envoy:
         self._schedule = Schedule()
         self._plan: dict[SourceKey, float] = {}
         self._update_task: asyncio.Task[Snapshot] | None = None
+        self._connect_task: asyncio.Task[None] | None = None
         self._connected = False
+        self._next_reprobe: float | None = None
         self._live_feed = LiveFeed()
 
     # -- lifecycle ------------------------------------------------------------
@@ -161,8 +153,7 @@ class Envoy:
 
     @property
     def home(self) -> HomeInfo | None:
-        home: HomeInfo | None = self._cache.get(SourceKey.HOME)
-        return home
+        return cast("HomeInfo | None", self._cache.get(SourceKey.HOME))
 
     @property
     def control(self) -> Control:
@@ -210,13 +201,9 @@ class Envoy:
             )
         info: GatewayInfo = SOURCES[SourceKey.INFO].parse(result.body)
         self._cache.put(SourceKey.INFO, info, self._clock())
-        changed = self._info is not None and info.fw != self._info.fw
-        if changed and self._info is not None:
-            _LOGGER.info(
-                "firmware changed from %s to %s: probing again", self._info.firmware, info.firmware
-            )
-        self._info = info
-        if changed:
+        before, self._info = self._info, info
+        if before is not None and info.fw != before.fw:
+            _LOGGER.info("firmware changed from %s to %s: probing", before.firmware, info.firmware)
             await self.probe()
         return info
 
@@ -227,11 +214,12 @@ class Envoy:
         fw = self.info.fw
         now = self._clock()
         cache = self._cache
-        cache.production_key = None
+        found = None
         for key in production_chain(fw):
             if await self._try(key, now) is not None:
-                cache.production_key = key
+                found = key
                 break
+        cache.production_key = found or cache.production_key  # a re-probe keeps the last
         if cache.production_key is None:
             self._check_digest_password()
             raise EnvoyFeatureUnavailable(
@@ -242,38 +230,43 @@ class Envoy:
         v1 = await self._try(SourceKey.PRODUCTION_V1, now) if wants_v1(key, report) else None
         if prefers_v1(key, report, v1, fw=fw, metered=self.info.imeter):
             cache.production_key = SourceKey.PRODUCTION_V1
-        for key in base_candidates(fw, self.info.imeter, cache.values):
+        cache.settle_preferred(production_chain(fw), found)
+        ensemble = probing.ensemble_candidates(fw)
+        for key in [*probing.base_candidates(fw, self.info.imeter, cache.values), *ensemble]:
             await self._try(key, now)
-        ensemble = ensemble_candidates(fw)
-        for key in ensemble:
+        more = probing.followups(cache.get(SourceKey.ENSEMBLE_INVENTORY), cache.production())
+        for key in [*more, *([SourceKey.HOME] if fw.at_least(7) else [])]:
             await self._try(key, now)
-        for key in followups(cache.get(SourceKey.ENSEMBLE_INVENTORY), cache.production()):
-            await self._try(key, now)
-        if fw.at_least(7):
-            await self._try(SourceKey.HOME, now)
         self._check_digest_password()
-        self.capabilities = derive(cache.values, cache.production())
-        self._plan = plan(
+        self.capabilities = probing.derive(cache.values, cache.production())
+        self._plan = probing.plan(
             self.capabilities,
             production_key=cache.production_key,
-            cts=enabled_cts(cache.get(SourceKey.METERS)),
+            cts=probing.enabled_cts(cache.get(SourceKey.METERS)),
             ensemble_probed=bool(ensemble),
         )
         for key, status in self.source_status.items():
             if status in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):
-                self._plan.pop(key, None)  # remembered: never asked again until a re-probe
-        self._schedule = Schedule(overrides=dict(self._plan))
-        for key in self._plan:
-            if key in cache.read_at:
-                self._schedule.record_success(key, cache.read_at[key], self._report_time(key))
-        self._anchor_baseline()
+                self._plan.pop(key, None)  # remembered: not asked again until a re-probe
+        self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
+        cache.anchor_baseline()
+        self._next_reprobe = next_reprobe(now, self.source_status, cache.read_at)
+
+    async def _reprobe(self, now: float) -> None:
+        """Ask the sources that never answered again; probe afresh if one now does."""
+        keys = never_answered(self.source_status, self._cache.read_at)
+        answered = [key for key in keys if await self._try(key, now) is not None]
+        self._next_reprobe = next_reprobe(now, self.source_status, self._cache.read_at)
+        if answered:
+            _LOGGER.info("%s now answer: probing again", ", ".join(answered))
+            await self.probe()
 
     def _check_digest_password(self) -> None:
         """Digest password never accepted: fatal only if nothing answered (engine.probe)."""
         auth = self._auth
         if not isinstance(auth, DigestAuth) or auth.verified:
             return
-        refusal = judge_password(self.source_status, auth.username)
+        refusal = probing.judge_password(self.source_status, auth.username)
         if refusal is not None and refusal.fatal:
             raise EnvoyBadCredentialsError(refusal.message)
         if refusal is not None:
@@ -331,16 +324,6 @@ class Envoy:
         self._cache.put(source.key, value, self._clock())
         return value
 
-    def _report_time(self, key: SourceKey) -> float | None:
-        return newest_report(key, self._cache.get(key), self._cache.production_key)
-
-    def _anchor_baseline(self) -> None:
-        """Remember the CT counters as production.json was read (see engine.flows)."""
-        meters = compose_meters(
-            self._cache.get(SourceKey.METERS), self._cache.get(SourceKey.METERS_READINGS)
-        )
-        self._cache.baseline = CtBaseline(ct_counters(meters)[0])
-
     def live(self, interval: float = 1.0, **options: Any) -> AsyncIterator[LiveFrame]:
         """Balanced power flows every `interval` s until you break out (docs/live.md)."""
         parts = (self._transport, lambda: self._auth, self._cache, self.source_status)
@@ -350,98 +333,121 @@ class Envoy:
     # -- update -----------------------------------------------------------------
 
     async def update(self) -> Snapshot:
-        """A complete snapshot, asking the gateway only for what can have changed.
-
-        Concurrent calls share one update.
-        """
-        if not self._connected:
-            if self._auth is None:
-                await self.connect()
-            else:  # connected with probe=False: finish the job
-                await self.probe()
-                self._connected = True
+        """A complete snapshot, asking only for what can have changed (concurrent calls share)."""
+        if not self._connected:  # concurrent first calls share one connect
+            if self._connect_task is None or self._connect_task.done():
+                self._connect_task = asyncio.ensure_future(self._first_connect())
+            await asyncio.shield(self._connect_task)
         task = self._update_task
         if task is None or task.done():
             task = self._update_task = asyncio.ensure_future(self._update())
         return await asyncio.shield(task)
+
+    async def _first_connect(self) -> None:
+        if self._auth is None:
+            await self.connect()
+        else:  # connected with probe=False: finish the job
+            await self.probe()
+            self._connected = True
 
     async def _update(self) -> Snapshot:
         now = self._clock()
         cache = self._cache
         home = self.home
         tz = zone(home.timezone if home else None)
-        info_source = SOURCES[SourceKey.INFO]
-        if SourceKey.INFO in self._plan and self._schedule.next_due(info_source) <= now:
-            try:
-                await self._read_info()
-            except EnvoyError as err:
-                cache.fail(SourceKey.INFO, str(err))
         gentle = in_outage_window(now, tz)
-        self._force_new_day(now, tz)
-        due = self._schedule.due([SOURCES[k] for k in self._plan if k != SourceKey.INFO], now)
-        due = [s for s in due if not self._live_feed.serves(s.key, now)]  # live() reads them
-        production_due = any(s.key == cache.production_key for s in due)
-        failures: list[EnvoyError] = []
-        for source in due:
-            await self._update_one(source, now, gentle, failures)
+        budget = UpdateBudget.start(self.update_budget_s, gentle=gentle)
+        if SourceKey.INFO in self._plan and self._schedule.next_due(SOURCES[SourceKey.INFO]) <= now:
+            await self._refresh_info(now, budget)
+        if self._next_reprobe is not None and self._next_reprobe <= now and not budget.stopped:
+            await self._reprobe(now)
+        key, preferred = cache.production_key, cache.preferred_production
+        if key is not None and new_local_day(cache.read_at.get(key), now, tz):
+            self._schedule.force(key)
+        demoted = preferred if preferred != key else None  # asked again to be promoted back
+        for source in self._schedule.due_in(self._plan, now, also=demoted):
+            if budget.stopped is not None:
+                cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
+            elif self._live_feed.serves(source.key, now):
+                continue  # live() keeps it fresh
+            elif source.key in self._plan or source.key == preferred:
+                await self._update_one(source, now, budget)
+        if budget.stopped is not None:  # the gateway was away: a reboot may bring new firmware
+            self._schedule.force(SourceKey.INFO)
         key = cache.production_key
-        if production_due and key is not None and cache.read_at.get(key) == now:
-            self._anchor_baseline()
+        if key is not None and cache.read_at.get(key) == now:
+            cache.anchor_baseline()
         if cache.production() is None:
-            raise failures[0] if failures else EnvoyFeatureUnavailable("no production data")
-        return build_snapshot(
-            cache, self._schedule, self._plan, self._summary(), now=now, tz=tz, gentle=gentle
-        )
+            raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
+        gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
+        return build_snapshot(cache, self._schedule, self._plan, gw, now=now, tz=tz, gentle=gentle)
 
-    def _summary(self) -> GatewaySummary:
-        return gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
-
-    async def _update_one(
-        self, source: Source[Any], now: float, gentle: bool, failures: list[EnvoyError]
-    ) -> None:
-        key = source.key
-        cache = self._cache
+    async def _refresh_info(self, now: float, budget: UpdateBudget) -> None:
+        """Re-read /info on its cadence (a firmware change triggers a new probe)."""
+        error: EnvoyError | None = None
         try:
-            value = await read_source(self._transport, self._auth, source, retry=not gentle)
+            await budget.run(self._read_info())
+        except EnvoyError as err:
+            error = err
+            self._cache.fail(SourceKey.INFO, str(err))
+        budget.record(error)
+        record = self._schedule.record_failure if error else self._schedule.record_success
+        record(SourceKey.INFO, now)
+
+    async def _update_one(self, source: Source[Any], now: float, budget: UpdateBudget) -> None:
+        key, cache = source.key, self._cache
+        error: Exception
+        try:
+            reading = read_source(self._transport, self._auth, source, retry=budget.retry())
+            value = await budget.run(reading)
         except SourceRefused as refused:
             self.source_status[key] = refused.status
-            self._schedule.record_failure(key, now)
             if refused.status is SourceStatus.ABSENT:
                 self._schedule.force(SourceKey.INFO)  # an endpoint vanished: firmware may differ
-            self._plan.pop(key, None)
-            cache.fail(key, f"{source.path}: {refused}")
-            if key == cache.production_key:
-                await self._switch_production(now)
-            return
+            if key not in cache.read_at:  # never answered: skipped until the next re-probe
+                self._plan.pop(key, None)
+                self._next_reprobe = self._next_reprobe or now + REPROBE_S
+            error, message = refused, f"{source.path}: {refused}"
         except (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError) as err:
-            self._schedule.record_failure(key, now)
-            note = " (the gateway restarts nightly around 23:00)" if gentle else ""
-            cache.fail(key, f"{err}{note}")
-            failures.append(err)
-            if key == cache.production_key and isinstance(err, EnvoyParseError):
-                await self._switch_production(now)
+            note = " (the gateway restarts nightly around 23:00)" if budget.gentle else ""
+            error, message = err, f"{err}{note}"
+            budget.failures.append(err)
+        else:
+            budget.record(None)
+            self._accept(key, value, now)
             return
-        cache.put(key, value, now)
-        self._schedule.record_success(key, now, self._report_time(key))
+        budget.record(error)
+        self._schedule.record_failure(key, now)
+        cache.fail(key, message)
+        if key == cache.production_key and demotes(error, self._schedule.state(key).failures):
+            await self._switch_production(now, message)
 
-    async def _switch_production(self, now: float) -> None:
-        """The production source stopped working: move along the chain."""
+    def _accept(self, key: SourceKey, value: Any, now: float) -> None:
+        """A good answer: cached, unless a firmware guard sets it aside (then asked again)."""
+        cache = self._cache
+        glitch = cache.set_aside(key, value, now)
+        if glitch is not None:
+            cache.notes[key] = glitch
+            self._schedule.force(key)
+            return
+        self.source_status[key] = SourceStatus.OK
+        cache.put(key, value, now)
+        self._schedule.record_success(key, now, self._cache.report_time(key))
+        if key == cache.preferred_production and key != cache.production_key:
+            self._use_production(key, None)  # the better source answers well again
+
+    async def _switch_production(self, now: float, why: str) -> None:
+        """The production source keeps failing: serve production from the next one."""
         chain = production_chain(self.info.fw)
         current = self._cache.production_key
         for key in chain[chain.index(current) + 1 :] if current in chain else chain:
             if await self._try(key, now) is not None:
-                period = self._plan.pop(current, 0.0) if current else 0.0
-                self._cache.production_key = key
-                self._plan[key] = period
-                self._schedule.overrides[key] = period
+                self._use_production(key, why)
                 self._schedule.record_success(key, now)
                 return
 
-    def _force_new_day(self, now: float, tz: Any) -> None:
-        """After local midnight, re-read production so daily counters restart from it."""
-        key = self._cache.production_key
-        if tz is None or key is None or key not in self._cache.read_at:
-            return
-        last = datetime.fromtimestamp(self._cache.read_at[key], tz).date()
-        if datetime.fromtimestamp(now, tz).date() != last:
-            self._schedule.force(key)
+    def _use_production(self, key: SourceKey, demoted_because: str | None) -> None:
+        current = self._cache.production_key
+        period = self._plan.pop(current, 0.0) if current is not None else 0.0
+        self._cache.production_key, self._cache.demoted_because = key, demoted_because
+        self._plan[key] = self._schedule.overrides[key] = period

@@ -13,14 +13,26 @@ stale (its freshness says since when), never missing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..models.meters import CtType
 from ..models.production import ProductionReport
 from ..sources.keys import SourceKey
-from .counters import CounterGuard
-from .flows import CtBaseline
+from .counters import (
+    CONFIRM_READINGS,
+    CONFIRM_S,
+    CounterGuard,
+    ct_lifetime_drop,
+    meter_counters_drop,
+)
+from .flows import CtBaseline, ct_counters
+from .joins import compose_meters
+from .probe import enabled_cts
 from .production import as_report
+from .quirks import eim_went_inactive
+from .schedule import newest_report
 
 __all__ = ["SourceCache"]
 
@@ -33,14 +45,21 @@ class SourceCache:
     read_at: dict[SourceKey, float] = field(default_factory=dict)
     errors: dict[SourceKey, str] = field(default_factory=dict)
     production_key: SourceKey | None = None
+    # The best production source the probe found, and why production is served by
+    # another one for now (demoted after repeated failures; promoted back when it heals).
+    preferred_production: SourceKey | None = None
+    demoted_because: str | None = None
     baseline: CtBaseline = field(default_factory=CtBaseline)
     guards: dict[str, CounterGuard] = field(default_factory=dict)
+    notes: dict[SourceKey, str] = field(default_factory=dict)  # answers set aside, as warnings
+    set_aside_since: dict[SourceKey, tuple[float, int]] = field(default_factory=dict)
 
     def put(self, key: SourceKey, value: Any, now: float) -> None:
         """A successful read: the new value, read `now`; its error, if any, is over."""
         self.values[key] = value
         self.read_at[key] = now
         self.errors.pop(key, None)
+        self.notes.pop(key, None)
 
     def fail(self, key: SourceKey, message: str) -> None:
         """A failed read: the last value stays, the error is remembered until a success."""
@@ -60,3 +79,70 @@ class SourceCache:
         if guard is None:
             guard = self.guards[flow] = CounterGuard(flow)
         return guard
+
+    def settle_preferred(self, chain: Sequence[SourceKey], found: SourceKey | None) -> None:
+        """After a probe: the preferred production source is the best that ever answered.
+
+        `found` is the first source of `chain` that answered this probe. A
+        re-probe (a firmware change, a source that came back) while a better
+        source is demoted must not forget that source: it stays preferred and
+        keeps being asked, so it is promoted back when it answers well.
+        """
+        previous = self.preferred_production
+        if (
+            previous is not None
+            and previous in chain
+            and found in chain
+            and chain.index(previous) < chain.index(found)
+            and previous in self.read_at
+        ):
+            self.demoted_because = self.demoted_because or f"{previous.value} did not answer"
+            return
+        self.preferred_production, self.demoted_because = self.production_key, None
+
+    def anchor_baseline(self) -> None:
+        """Remember the CT counters as production was read (the carry-forward baseline)."""
+        meters = compose_meters(self.get(SourceKey.METERS), self.get(SourceKey.METERS_READINGS))
+        self.baseline = CtBaseline(ct_counters(meters)[0])
+
+    def report_time(self, key: SourceKey) -> float | None:
+        """The newest microinverter report time in `key`'s value (see schedule.newest_report)."""
+        return newest_report(key, self.get(key), self.production_key)
+
+    def set_aside(self, key: SourceKey, value: Any, now: float) -> str | None:
+        """Why a good-looking answer must not replace the last one (None: take it).
+
+        Guards that judge a new answer against the previous one live here: the
+        5.3.5528 / 8.3.5528 inactive eim entry (engine.quirks), and CT counters
+        that went back (a restart's all-zero answer). The caller asks again
+        soon. An answer that keeps being set aside for `CONFIRM_S` and
+        `2 x CONFIRM_READINGS` reads is a new truth (a replaced meter): taken,
+        and the counter guards report the step.
+        """
+        why = self._suspicious(key, value)
+        if why is None:
+            self.set_aside_since.pop(key, None)
+            return None
+        first, count = self.set_aside_since.get(key, (now, 0))
+        if count + 1 >= 2 * CONFIRM_READINGS and now - first >= CONFIRM_S:
+            self.set_aside_since.pop(key, None)
+            return None
+        self.set_aside_since[key] = (first, count + 1)
+        return why
+
+    def _suspicious(self, key: SourceKey, value: Any) -> str | None:
+        if key == SourceKey.METERS_READINGS:
+            storage = {
+                c.eid
+                for c in self.get(SourceKey.METERS) or ()
+                if c.measurement_type is CtType.STORAGE
+            }
+            return meter_counters_drop(self.get(key), value, storage)
+        new = as_report(value)
+        if new is None or key not in (self.production_key, self.preferred_production):
+            return None
+        old = as_report(self.get(key))
+        cts = enabled_cts(self.get(SourceKey.METERS))
+        return eim_went_inactive(old, new, cts) or ct_lifetime_drop(
+            old.production if old else None, new.production, "production"
+        )

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 
 from ..firmware import Firmware
 from ..models.energy import EnergyReading
-from ..models.meters import CtType, Meter, MeterState
+from ..models.meters import CtType, Meter, MeterChannel, MeterReading, MeterState
 from ..models.production import ProductionReport
 from ..sources.tariff import tariff_writes_ignored
 
 __all__ = [
     "QUIRKS",
     "Quirk",
+    "blank_half_storage_ct",
+    "eim_went_inactive",
     "repair_total_consumption",
 ]
 
@@ -131,6 +133,65 @@ def _total_ct(meters: Mapping[str, Meter]) -> tuple[Counter | None, dict[str, Co
 
 def _add(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a + b
+
+
+# -- firmware data guards (issue 11) -------------------------------------------------------
+
+
+def eim_went_inactive(
+    previous: ProductionReport | None, new: ProductionReport, cts: frozenset[CtType]
+) -> str | None:
+    """5.3.5528 / 8.3.5528: the production eim entry reports ``activeCount: 0`` for one read.
+
+    The parser leaves an inactive entry out, so production would silently
+    fall back to the inverters section and its lifetime drop by megawatt-hours.
+    When the last report had CT production and the production CT is still
+    configured and enabled, the new answer is a glitch: the caller keeps the
+    last report (carried forward by the healthy CT readings) and asks again.
+    Returns why, or None when the answer is fine. Any firmware: the bug may
+    live on in later builds.
+    """
+    if new.production is not None or previous is None or previous.production is None:
+        return None
+    if CtType.PRODUCTION not in cts:
+        return None  # the CT was really disabled: the inverters section is all there is
+    return (
+        "production: the gateway's production CT entry read activeCount 0 (known firmware "
+        "glitch on 5.3.5528 / 8.3.5528); that answer was set aside and production comes from "
+        "the CT readings until the next good one"
+    )
+
+
+def _dead(channel: MeterChannel) -> bool:
+    return not any((channel.volts, channel.watts, channel.wh_delivered, channel.wh_received))
+
+
+def blank_half_storage_ct(meters: Mapping[str, Meter]) -> tuple[dict[str, Meter], list[str]]:
+    """8.3.6000+: a split-phase storage CT reports one phase all zero (half the truth).
+
+    A wired phase never reads zero volts and zero lifetime energy, so such a
+    channel beside a live one is a bad read: that meter's values become None
+    (with a warning) rather than half of the battery's flow and counters.
+    Applied whatever the firmware, as the pattern cannot be a real reading.
+    """
+    out: dict[str, Meter] = dict(meters)
+    warnings: list[str] = []
+    for key, meter in meters.items():
+        reading: MeterReading | None = meter.reading
+        if meter.measurement_type is not CtType.STORAGE or reading is None:
+            continue
+        channels = reading.channels
+        if len(channels) < 2 or not any(_dead(c) for c in channels):
+            continue
+        if all(_dead(c) for c in channels):
+            continue  # the whole meter reads zero: not this quirk
+        out[key] = dataclasses.replace(meter, reading=None)
+        dead = ", ".join(c.phase for c in channels if _dead(c))
+        warnings.append(
+            f"meters: storage CT {key} read phase {dead} all zero (known firmware glitch on "
+            "8.3.6000 and later): its values are left out of this snapshot, not halved"
+        )
+    return out, warnings
 
 
 QUIRKS: tuple[Quirk, ...] = (
@@ -244,7 +305,7 @@ QUIRKS: tuple[Quirk, ...] = (
         lambda fw: fw.parts[:3] in ((5, 3, 5528), (8, 3, 5528)),
         "The production eim entry sometimes reports activeCount 0 for one read (garbage values); "
         "the CT readings of the same moment are healthy.",
-        "not yet corrected (issue 11)",
+        "engine/quirks.eim_went_inactive (the answer is set aside; production from the CTs)",
     ),
     Quirk(
         "storage_ct_phase_zero",
@@ -252,7 +313,7 @@ QUIRKS: tuple[Quirk, ...] = (
         lambda fw: fw.at_least(8, 3, 6000),
         "A split-phase storage CT sometimes reports one phase all zero; its totals drop to the "
         "other phase's value (half the truth).",
-        "not yet corrected (issue 11)",
+        "engine/quirks.blank_half_storage_ct (that meter's values None, with a warning)",
     ),
     Quirk(
         "http_closed",
@@ -267,7 +328,8 @@ QUIRKS: tuple[Quirk, ...] = (
         _any,
         "The 32-bit lifetime wrap is 1,193,046 Wh (2^32 J); no other drop of a lifetime counter "
         "is a wrap: a zero or low answer after a reboot is a bad read, not a reset.",
-        "engine/counters.CounterGuard (only the wrap is added to the offset: issue 11)",
+        "engine/counters.CounterGuard (only the exact wrap is added to the offset; other drops "
+        "and impossible jumps are held until a new level persists)",
     ),
     # -- learned from issue 12 (docs/firmware.md) ----------------------------------
     Quirk(

@@ -13,21 +13,38 @@ replay hours of polling in milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..sources.keys import SourceKey
 from ..sources.registry import Cadence, Source
+from ..sources.table import SOURCES
 from .production import as_report
 
-__all__ = ["Schedule", "SourceState", "newest_report"]
+__all__ = ["Schedule", "SourceState", "new_local_day", "newest_report", "retry_delay"]
 
 # A report arrives a little after its nominal instant and the gateway needs a
 # moment to publish it: ask this long after it is due.
 REPORT_GRACE_S = 15.0
 # When no report timestamp is known (or it looks stale), fall back to asking
 # every period after our last fetch.
+
+# After a failure a source is asked again after a backoff that doubles with each
+# consecutive failure: 30 s, 60 s, 120 s... never longer than its own period (at
+# least a minute) nor 10 minutes, so a section is fresh again within about two of
+# its periods once the gateway answers, and a broken endpoint is not hammered.
+RETRY_BASE_S = 30.0
+RETRY_MIN_CAP_S = 60.0
+RETRY_MAX_CAP_S = 600.0
+
+
+def retry_delay(failures: int, period: float) -> float:
+    """Seconds to wait after `failures` consecutive failures of a source of `period`."""
+    cap = min(max(period, RETRY_MIN_CAP_S), RETRY_MAX_CAP_S)
+    return min(RETRY_BASE_S * 2.0 ** min(max(failures - 1, 0), 20), cap)
 
 
 @dataclass(slots=True)
@@ -54,6 +71,20 @@ class Schedule:
     states: dict[SourceKey, SourceState] = field(default_factory=dict)
     report_period_s: float = float(Cadence.REPORT.seconds)
 
+    @classmethod
+    def seeded(
+        cls,
+        plan: dict[SourceKey, float],
+        read_at: dict[SourceKey, float],
+        report_time: Callable[[SourceKey], float | None],
+    ) -> Schedule:
+        """A schedule for `plan` (periods as overrides) that knows the reads made so far."""
+        schedule = cls(overrides=dict(plan))
+        for key in plan:
+            if key in read_at:
+                schedule.record_success(key, read_at[key], report_time(key))
+        return schedule
+
     def state(self, key: SourceKey) -> SourceState:
         st = self.states.get(key)
         if st is None:
@@ -67,12 +98,14 @@ class Schedule:
     def next_due(self, source: Source[object]) -> float:
         """Epoch seconds from which `source` is worth asking again (0: now)."""
         st = self.state(source.key)
-        if st.forced or st.fetched_at is None:
-            return 0.0
-        if st.failed_at is not None and st.failed_at > st.fetched_at:
-            # After a failure, try again on the next update: the data we hold is stale.
-            return 0.0
         period = self.period(source)
+        if st.forced:
+            return 0.0
+        if st.failed_at is not None and (st.fetched_at is None or st.failed_at > st.fetched_at):
+            # The data we hold is stale: try again soon, backing off while it keeps failing.
+            return st.failed_at + retry_delay(st.failures, period)
+        if st.fetched_at is None:
+            return 0.0
         if period <= 0:
             return 0.0
         if source.cadence is Cadence.REPORT and st.newest_report is not None:
@@ -85,6 +118,19 @@ class Schedule:
     def due(self, sources: Iterable[Source[object]], now: float) -> list[Source[object]]:
         """The sources worth asking at `now`, in the given order."""
         return [s for s in sources if self.next_due(s) <= now]
+
+    def due_in(
+        self, plan: Iterable[SourceKey], now: float, *, also: SourceKey | None = None
+    ) -> list[Source[Any]]:
+        """The sources of `plan` due at `now` (identity apart: it is read first, on its own).
+
+        `also`, when due, comes first: a demoted production source asked again
+        so that it can be promoted back.
+        """
+        keys: list[SourceKey] = [k for k in plan if k != SourceKey.INFO]
+        if also is not None and also not in keys:
+            keys.insert(0, also)
+        return self.due([SOURCES[k] for k in keys], now)
 
     def record_success(
         self, key: SourceKey, now: float, newest_report: float | None = None
@@ -125,3 +171,10 @@ def newest_report(key: SourceKey, value: Any, production_key: SourceKey | None) 
         if inverters and inverters.reading_time and report and report.production is None:
             return float(inverters.reading_time)
     return None
+
+
+def new_local_day(last_read: float | None, now: float, tz: ZoneInfo | None) -> bool:
+    """Local midnight has passed since `last_read`: re-read production so daily counters restart."""
+    if tz is None or last_read is None:
+        return False
+    return datetime.fromtimestamp(last_read, tz).date() != datetime.fromtimestamp(now, tz).date()

@@ -23,6 +23,7 @@ from ..sources.keys import SourceKey
 from ..sources.table import SOURCES
 from .balance import cache_flow
 from .cache import SourceCache
+from .counters import site_ceiling_w
 from .flows import compose_flows
 from .joins import (
     compose_acb,
@@ -33,7 +34,8 @@ from .joins import (
     compose_meters,
 )
 from .probe import is_metered
-from .quirks import repair_total_consumption
+from .quirks import blank_half_storage_ct, repair_total_consumption
+from .recovery import demotion_warning
 from .schedule import Schedule
 
 __all__ = [
@@ -90,20 +92,34 @@ def build_snapshot(
     report = cache.production()
     fw = gateway_firmware(cache)
     meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
+    meters, warnings = blank_half_storage_ct(meters)
     if report is not None and fw is not None:
         report = repair_total_consumption(fw, report, meters)
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
-    warnings: list[str] = []
     guarded: dict[str, EnergyReading | None] = {}
+    rated_w = inverter_rating_w(cache)
+    measured_at = flows_measured_at(cache, plan, now)
     for name in GUARDED:
         reading = getattr(flows, name)
         if reading is None:
             guarded[name] = None
             continue
-        guarded[name], notes = cache.guard(name).check(reading, now, tz)
+        ceiling = site_ceiling_w(rated_w, house=name == "consumption")
+        guarded[name], notes = cache.guard(name).check(reading, measured_at, tz, ceiling_w=ceiling)
         warnings.extend(notes)
     inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
     freshness, errors = _freshness_and_errors(cache, schedule, plan, now)
+    demoted = demotion_warning(
+        cache.production_key, cache.preferred_production, cache.demoted_because
+    )
+    warnings.extend([demoted] if demoted else [])
+    warnings.extend(cache.notes.values())
+    details = cache.get(SourceKey.DEVICE_DATA)
+    if details is not None and details.skipped:
+        warnings.append(
+            f"inverters: {len(details.skipped)} unreadable /ivp/pdm/device_data entries "
+            f"skipped, the others kept ({details.skipped[0]})"
+        )
     if gentle:
         warnings.append("gateway is in its nightly restart window (about 23:00 local time)")
     get = cache.get
@@ -148,6 +164,39 @@ def build_snapshot(
     )
 
 
+MICROINVERTER_MAX_W = 450.0  # above the largest microinverter's rating (IQ8X: 384 VA)
+
+
+def flows_measured_at(cache: SourceCache, plan: Mapping[SourceKey, float], now: float) -> float:
+    """When the flows' values were true: the newest read of the sources they come from.
+
+    The counter guards judge a counter's growth against the time elapsed
+    between measurements, not between snapshots: a snapshot that serves
+    the last data again (its answer set aside, or not due) measured nothing.
+    """
+    keys = [cache.production_key]
+    if SourceKey.METERS_READINGS in plan:
+        keys.append(SourceKey.METERS_READINGS)
+    times = [cache.read_at[k] for k in keys if k is not None and k in cache.read_at]
+    return max(times) if times else now
+
+
+def inverter_rating_w(cache: SourceCache) -> float | None:
+    """The inverters' rated power: their highest reports, or 450 W each if more (None: unknown).
+
+    ``maxReportWatts`` may be a day's highest on some firmware: a cloudy
+    morning must not shrink the ceiling, hence the per-inverter floor.
+    """
+    basic = cache.get(SourceKey.INVERTERS_V1) or {}
+    detail = cache.get(SourceKey.DEVICE_DATA)
+    details = detail.inverters if detail is not None else {}
+    count = max(len(basic), len(details))
+    sums = [sum(float(i.max_watts) for i in basic.values())]
+    sums.append(sum(float(d.max_watts) for d in details.values()))
+    best = max(*sums, count * MICROINVERTER_MAX_W)
+    return best if best > 0 else None
+
+
 def gateway_firmware(cache: SourceCache) -> Any:
     """The firmware from the last /info read (None before one)."""
     info = cache.get(SourceKey.INFO)
@@ -171,6 +220,9 @@ def current_as_of(
         return None
     if fetched >= now:
         return now
+    failed = schedule.state(key).failed_at
+    if failed is not None and failed > fetched:
+        return fetched  # asked since and failed: what we hold is as old as its read
     if key in plan and schedule.next_due(SOURCES[key]) > now:
         return now
     return fetched
@@ -198,7 +250,8 @@ def _freshness_and_errors(
             if key is None:
                 continue
             fresh = current_as_of(cache, schedule, plan, key, now)
-            if fresh is not None and cache.get(key) is not None:
+            planned = key in plan or key == cache.production_key  # others are never re-read
+            if fresh is not None and planned and cache.get(key) is not None:
                 times.append(fresh)
             problem = cache.errors.get(key)
             if problem is not None:

@@ -83,6 +83,9 @@ class DeviceData(Model):
     inverters: Mapping[str, InverterDetail]
     device_count: int
     device_data_limit: int = DEVICE_DATA_LIMIT
+    # Entries the parser could not read and left out (each: where, and why): one bad
+    # entry must not cost the other inverters. The snapshot reports them as warnings.
+    skipped: tuple[str, ...] = ()
 
     def covers(self, n_inverters: int) -> bool:
         """True when a site with `n_inverters` fits within the gateway's device data limit.

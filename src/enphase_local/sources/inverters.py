@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from ..models.inverters import DEVICE_DATA_LIMIT, DeviceData, Inverter, InverterDetail
 from ._json import Obj, ShapeError, as_list, as_obj, json_parser
+from .bounds import DEVICE_POWER_W, LIFETIME_WH, check
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed, device_list_cap
 
@@ -105,6 +106,7 @@ def parse_device_data(data: Any) -> DeviceData:
     """``/ivp/pdm/device_data`` -> the active microinverters by serial, and the two counters."""
     body = as_obj(data)
     inverters: dict[str, InverterDetail] = {}
+    skipped: list[str] = []
     devices = 0
     for key, value in body.d.items():
         if key in _COUNTERS:
@@ -120,12 +122,21 @@ def parse_device_data(data: Any) -> DeviceData:
         dev.flag_or("modGone", False)  # type-checked, but not a reason to drop (see above)
         if not dev.flag_or("active", True):
             continue
-        detail = _detail(key, dev)
+        try:  # one malformed entry is skipped, not the whole answer (issue 11)
+            detail = _detail(key, dev)
+            check(detail.watts, DEVICE_POWER_W, f"{dev.where}.watts.now")
+            check(detail.wh_lifetime, LIFETIME_WH, f"{dev.where}.lifetime")
+        except (ShapeError, TypeError, ValueError, KeyError) as err:
+            skipped.append(str(err) or type(err).__name__)
+            continue
         _keep_latest(inverters, detail.serial, detail)
+    if skipped and not inverters:
+        raise ShapeError(f"no readable microinverter entry: {skipped[0]}")
     return DeviceData(
         inverters=inverters,
         device_count=body.integer_or("deviceCount", devices) or 0,
         device_data_limit=body.integer_or("deviceDataLimit", DEVICE_DATA_LIMIT) or 0,
+        skipped=tuple(skipped),
     )
 
 

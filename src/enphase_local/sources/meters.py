@@ -26,6 +26,7 @@ from ..models.meters import (
     per_phase_volts,
 )
 from ._json import Obj, ShapeError, as_list, as_obj, json_parser
+from .bounds import check_meter_reading
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
@@ -146,7 +147,7 @@ def parse_meter_readings(data: Any) -> tuple[MeterReading, ...]:
 
     Includes any extra entry for an eid `/ivp/meters` does not list: the join drops it.
     """
-    return tuple(_reading(m) for m in _objs(data))
+    return tuple(check_meter_reading(_reading(m), m.where) for m in _objs(data))  # bounds
 
 
 def _line(c: Obj, phase: str) -> MeterReportLine:

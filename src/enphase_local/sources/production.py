@@ -22,6 +22,7 @@ from ..models.battery import AcbState, AcbStorage
 from ..models.energy import EnergyReading, PhaseReadings
 from ..models.production import PHASE_NAMES, ProductionReport
 from ._json import Obj, ShapeError, as_obj, json_parser
+from .bounds import check_energy_reading
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
@@ -99,7 +100,8 @@ class _Builder:
         # boot it is the only production figure there is.
         entry.integer("activeCount")
         if self.inverters is None:
-            self.inverters = _reading(entry, f"{self.endpoint}:inverters")
+            reading = _reading(entry, f"{self.endpoint}:inverters")
+            self.inverters = check_energy_reading(reading, entry.where, signed=False)  # bounds
 
     def add_eim(self, entry: Obj, kind: str | None) -> None:
         """An eim entry of `kind` (production, total- or net-consumption), if active."""
@@ -110,9 +112,11 @@ class _Builder:
         if measured not in _FLOW or measured in self.eim:
             return
         source = f"{self.endpoint}:eim"
-        reading = _reading(entry, source)
+        signed = measured == _NET  # bounds: only net consumption may run below zero
+        reading = check_energy_reading(_reading(entry, source), entry.where, signed=signed)
         self.eim[measured] = reading
         for name, line in zip(PHASE_NAMES, _lines(entry, source, reading), strict=False):
+            check_energy_reading(line, f"{entry.where}.lines[{name}]", signed=signed)  # bounds
             self.phases.setdefault(name, {})[_FLOW[measured]] = line
 
     def build(self, acb: AcbStorage | None) -> ProductionReport:
@@ -175,13 +179,14 @@ def parse_production(data: Any) -> ProductionReport:
 def parse_production_v1(data: Any) -> EnergyReading:
     """``/api/v1/production`` -> aggregated production (no per-phase data, no consumption)."""
     body = as_obj(data)
-    return EnergyReading(
+    reading = EnergyReading(
         watts=body.number("wattsNow"),
         wh_today=body.number("wattHoursToday"),
         wh_last_7_days=body.number("wattHoursSevenDays"),
         wh_lifetime=body.number("wattHoursLifetime"),
         source="api/v1/production",
     )
+    return check_energy_reading(reading, "body", signed=False)  # bounds
 
 
 PRODUCTION_JSON: Source[ProductionReport] = Source(

@@ -1,0 +1,106 @@
+"""A deadline per update: a hanging gateway costs one bounded update, not minutes.
+
+When every endpoint hangs, reading them one after the other at their own
+timeouts (with retries) took 314 s for one update, about 12 minutes on a
+battery site. `UpdateBudget` bounds an update as a whole:
+
+- every read gets at most the time left (`run`), so the whole update ends
+  within `total_s` (by default 2.5 times the slow timeout, `default_budget`);
+- after `STOP_AFTER` consecutive sources failed to connect or timed out,
+  the gateway is not answering: the rest are not asked (`stopped` says why)
+  and keep their last data, marked stale with the time it was read;
+- after the first such failure, reads are no longer retried within this
+  update (`retry`): retries are for a lost packet, not a hung gateway.
+
+It measures real time through an injected monotonic clock (the event loop's
+by default): the schedule's clock may be a simulated one, but a timeout is
+always real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ..errors import EnvoyConnectionError, EnvoyError, EnvoyHTTPError, EnvoyTimeoutError
+
+__all__ = ["BUDGET_FACTOR", "STOP_AFTER", "UpdateBudget", "default_budget"]
+
+T = TypeVar("T")
+
+BUDGET_FACTOR = 2.5  # the budget, in slowest single timeouts
+STOP_AFTER = 2  # consecutive unreachable sources before an update stops asking
+
+
+def default_budget(slowest_timeout_s: float) -> float:
+    """The default total budget of one update: 2.5 times the slowest single timeout."""
+    return BUDGET_FACTOR * slowest_timeout_s
+
+
+@dataclass(slots=True)
+class UpdateBudget:
+    """Time and patience left for one update."""
+
+    total_s: float
+    monotonic: Callable[[], float]
+    started: float = 0.0
+    gentle: bool = False  # in the nightly restart window: no retries at all
+    unreachable_in_row: int = 0
+    stopped: str | None = None
+    failures: list[EnvoyError] = field(default_factory=list)  # this update's read errors
+
+    @classmethod
+    def start(
+        cls,
+        total_s: float,
+        monotonic: Callable[[], float] | None = None,
+        *,
+        gentle: bool = False,
+    ) -> UpdateBudget:
+        clock = monotonic or asyncio.get_running_loop().time
+        return cls(total_s, clock, clock(), gentle)
+
+    def remaining(self) -> float:
+        return self.total_s - (self.monotonic() - self.started)
+
+    def retry(self) -> bool:
+        """Whether reads may be retried now (not in the nightly window, not once hanging)."""
+        return not self.gentle and self.unreachable_in_row == 0
+
+    async def run(self, read: Awaitable[T]) -> T:
+        """`read`, cut at the time left: an `EnvoyTimeoutError` when the budget runs out."""
+        left = self.remaining()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            return await asyncio.wait_for(read, timeout=left)
+        except TimeoutError:
+            if asyncio.iscoroutine(read):
+                read.close()  # never started: no "was never awaited" warning
+            self.stopped = (
+                f"the update's time budget ({self.total_s:g} s) ran out: "
+                "the gateway is answering too slowly"
+            )
+            raise EnvoyTimeoutError(self.stopped) from None
+
+    def record(self, error: BaseException | None) -> None:
+        """Count a read's outcome; stop the update after `STOP_AFTER` unreachable in a row.
+
+        Unreachable: no connection, a timeout, or a 5xx after the transport's
+        retries (a rebooting gateway answers 503 to everything).
+        """
+        away = isinstance(error, EnvoyConnectionError) or (
+            isinstance(error, EnvoyHTTPError) and error.status >= 500
+        )
+        if not away:
+            self.unreachable_in_row = 0
+            return
+        self.unreachable_in_row += 1
+        if self.unreachable_in_row >= STOP_AFTER and self.stopped is None:
+            kind = "timed out" if isinstance(error, EnvoyTimeoutError) else "failed"
+            self.stopped = (
+                f"{self.unreachable_in_row} reads in a row {kind}: the gateway is not "
+                "answering, the rest were not asked"
+            )

@@ -1,0 +1,80 @@
+"""Losing a source slowly and winning it back: demotion, promotion and re-probes. Pure.
+
+One bad answer must not cost a site its best data for ever. A gateway
+answers a malformed ``/production.json`` now and then, refuses an endpoint
+for a minute while its session renews, or forgets an endpoint across a
+reboot. So:
+
+- the production source is demoted to the next one of the chain only after
+  `DEMOTE_AFTER` consecutive parse errors, refusals or HTTP errors
+  (connection errors and timeouts prove nothing about one endpoint: the
+  whole gateway is away), and the preferred source is asked again on its
+  cadence with backoff and promoted back as soon as it answers well;
+- a source that has answered before is never retired by a refusal: it is a
+  failure like any other, retried with backoff;
+- sources that never answered are left out of the plan but asked again
+  every `REPROBE_S` (sooner, `REPROBE_FAILED_S`, when they failed rather
+  than refused: a reset during the probe should not cost a day), and after
+  a firmware change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..capabilities import SourceStatus
+from ..errors import EnvoyConnectionError
+from ..sources.keys import SourceKey
+
+__all__ = [
+    "DEMOTE_AFTER",
+    "REPROBE_FAILED_S",
+    "REPROBE_S",
+    "demotes",
+    "demotion_warning",
+    "never_answered",
+    "next_reprobe",
+]
+
+DEMOTE_AFTER = 3  # consecutive failures of the production source before it is demoted
+REPROBE_S = 6 * 3600.0  # sources that refused at probe are asked again this often
+REPROBE_FAILED_S = 600.0  # ...and those that failed (reset, 5xx, garbage) this soon
+
+
+def demotes(error: BaseException, consecutive_failures: int) -> bool:
+    """Whether the production source's latest failure is reason to try the next source."""
+    if isinstance(error, EnvoyConnectionError):
+        return False  # the gateway, not this endpoint: every other source fails too
+    return consecutive_failures >= DEMOTE_AFTER
+
+
+def never_answered(
+    status: Mapping[SourceKey, SourceStatus], read_at: Mapping[SourceKey, float]
+) -> list[SourceKey]:
+    """Sources the probe asked that have never given data (refused, absent or failed)."""
+    return [key for key, st in status.items() if st is not SourceStatus.OK and key not in read_at]
+
+
+def next_reprobe(
+    now: float, status: Mapping[SourceKey, SourceStatus], read_at: Mapping[SourceKey, float]
+) -> float | None:
+    """When to ask the never-answered sources again (None: nothing to ask)."""
+    missing = never_answered(status, read_at)
+    if not missing:
+        return None
+    failed = any(status[key] is SourceStatus.FAILED for key in missing)
+    return now + (REPROBE_FAILED_S if failed else REPROBE_S)
+
+
+def demotion_warning(
+    current: SourceKey | None, preferred: SourceKey | None, reason: str | None
+) -> str | None:
+    """What the snapshot says while production comes from a worse source than it should."""
+    if current is None or preferred is None or current == preferred:
+        return None
+    lost = "per-phase lines" if preferred == SourceKey.PRODUCTION_JSON else "some detail"
+    return (
+        f"production: served by {current.value} instead of {preferred.value} ({lost} "
+        f"unavailable) because {reason or 'it failed repeatedly'}; "
+        f"{preferred.value} is asked again with backoff and takes over when it answers well"
+    )

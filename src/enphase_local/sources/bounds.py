@@ -1,0 +1,113 @@
+"""Plausibility bounds per kind of field: a value no gateway can measure is a bad read.
+
+Why: one absurd number (a production of -1.2e11 W after a reboot, 1e300 W
+from a corrupted answer, a negative lifetime) passed on becomes a spike that
+energy dashboards keep for ever. The parsers check the values they read
+against these bounds and refuse the whole answer as an `EnvoyParseError`
+(the client then keeps the last good data, marked stale, and asks again):
+a body with one impossible value cannot be trusted for the others.
+
+The bounds are deliberately generous: they catch garbage, not unusual
+sites. One gateway runs at most about 600 microinverters (about 250 kW);
+the limits leave a factor of four or more above that.
+
+| kind            | low     | high   | why                                                |
+|-----------------|---------|--------|----------------------------------------------------|
+| POWER_W         | -1e6    | 1e6    | site power, W (signed: CTs read a little below 0)  |
+| DEVICE_POWER_W  | -1e4    | 1e4    | one microinverter or one battery, W                |
+| LIFETIME_WH     | 0       | 1e11   | a monotonic lifetime counter (250 kW for 45 years) |
+| SIGNED_WH       | -1e11   | 1e11   | net consumption lifetime (export makes it < 0)     |
+| PERIOD_WH       | -1e4    | 1e9    | today / last 7 days (firmware rounding: a bit < 0) |
+| VOLTS           | -1      | 1500   | one phase, or the gateway's sum of three           |
+| AMPS            | -1e4    | 1e4    | site current, A                                    |
+
+Every kind also refuses NaN and infinities (orjson never produces them from
+JSON, but 1e400 overflows to infinity in some decoders, and models are built
+by hand in tests and the simulator too).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..models.energy import EnergyReading
+from ..models.meters import MeterChannel, MeterReading
+from ._json import ShapeError
+
+__all__ = [
+    "AMPS",
+    "DEVICE_POWER_W",
+    "LIFETIME_WH",
+    "PERIOD_WH",
+    "POWER_W",
+    "SIGNED_WH",
+    "VOLTS",
+    "Bound",
+    "ImplausibleValue",
+    "check",
+    "check_energy_reading",
+    "check_meter_reading",
+]
+
+
+class ImplausibleValue(ShapeError):
+    """A value outside its bound. A parser's decorator turns it into `EnvoyParseError`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The plausible range of one kind of field, and what it is."""
+
+    name: str
+    low: float
+    high: float
+
+
+POWER_W = Bound("site power (W)", -1e6, 1e6)
+DEVICE_POWER_W = Bound("device power (W)", -1e4, 1e4)
+LIFETIME_WH = Bound("lifetime energy (Wh)", 0.0, 1e11)
+SIGNED_WH = Bound("net lifetime energy (Wh)", -1e11, 1e11)
+PERIOD_WH = Bound("energy of a period (Wh)", -1e4, 1e9)
+VOLTS = Bound("voltage (V)", -1.0, 1500.0)
+AMPS = Bound("current (A)", -1e4, 1e4)
+
+
+def check(value: float | None, bound: Bound, where: str) -> None:
+    """Raise `ImplausibleValue` (an `EnvoyParseError` once out of the parser) if out of bounds."""
+    if value is None:
+        return
+    if not math.isfinite(value) or not bound.low <= value <= bound.high:
+        raise ImplausibleValue(
+            f"{where}: {value!r} is not a plausible {bound.name} "
+            f"(expected {bound.low:g} to {bound.high:g}): a bad read"
+        )
+
+
+def check_energy_reading(reading: EnergyReading, where: str, *, signed: bool) -> EnergyReading:
+    """An `EnergyReading` whose every value is plausible; `signed` for net consumption."""
+    period = SIGNED_WH if signed else PERIOD_WH
+    check(reading.watts, POWER_W, f"{where}.wNow")
+    check(reading.wh_today, period, f"{where}.whToday")
+    check(reading.wh_last_7_days, period, f"{where}.whLastSevenDays")
+    check(reading.wh_lifetime, SIGNED_WH if signed else LIFETIME_WH, f"{where}.whLifetime")
+    check(reading.volts, VOLTS, f"{where}.rmsVoltage")
+    check(reading.amps, AMPS, f"{where}.rmsCurrent")
+    return reading
+
+
+def _check_channel(part: MeterReading | MeterChannel, where: str) -> None:
+    check(part.watts, POWER_W, f"{where}.activePower")
+    # Signed: real CTs (8.3.1598 collar) report small negative cumulative energies.
+    check(part.wh_delivered, SIGNED_WH, f"{where}.actEnergyDlvd")
+    check(part.wh_received, SIGNED_WH, f"{where}.actEnergyRcvd")
+    check(part.amps, AMPS, f"{where}.current")
+
+
+def check_meter_reading(reading: MeterReading, where: str) -> MeterReading:
+    """A CT reading (and its channels) whose power, energies and current are plausible."""
+    _check_channel(reading, where)
+    check(reading.volts_sum, VOLTS, f"{where}.voltage")
+    for i, channel in enumerate(reading.channels):
+        _check_channel(channel, f"{where}.channels[{i}]")
+    return reading
