@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import aiohttp
@@ -40,6 +40,7 @@ from .errors import (
     EnvoyParseError,
 )
 from .firmware import Firmware
+from .live import LiveFeed, LiveFrame, LiveLink, LiveOptions, live_frames
 from .models.gateway import GatewayInfo, HomeInfo
 from .models.snapshot import Snapshot
 from .net.backoff import RetryPolicy
@@ -118,6 +119,7 @@ class Envoy:
         self._connect_task: asyncio.Task[None] | None = None
         self._connected = False
         self._next_reprobe: float | None = None
+        self._live_feed = LiveFeed()
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -322,6 +324,12 @@ class Envoy:
         self._cache.put(source.key, value, self._clock())
         return value
 
+    def live(self, interval: float = 1.0, **options: Any) -> AsyncIterator[LiveFrame]:
+        """Balanced power flows every `interval` s until you break out (docs/live.md)."""
+        parts = (self._transport, lambda: self._auth, self._cache, self.source_status)
+        link = LiveLink(*parts, self._live_feed, self.update, self._clock, self._sleep, self.host)
+        return live_frames(link, LiveOptions(interval=interval, **options))
+
     # -- update -----------------------------------------------------------------
 
     async def update(self) -> Snapshot:
@@ -360,6 +368,8 @@ class Envoy:
         for source in self._schedule.due_in(self._plan, now, also=demoted):
             if budget.stopped is not None:
                 cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
+            elif self._live_feed.serves(source.key, now):
+                continue  # live() keeps it fresh
             elif source.key in self._plan or source.key == preferred:
                 await self._update_one(source, now, budget)
         if budget.stopped is not None:  # the gateway was away: a reboot may bring new firmware
