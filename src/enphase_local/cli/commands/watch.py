@@ -1,12 +1,16 @@
 """`enphase watch HOST`: a live view (rich.live), or JSON lines, until Ctrl-C.
 
-The loop asks `Envoy.update()` every ``--interval`` seconds; the client's
-scheduler decides which endpoints are actually due, so a short interval
-does not hammer the gateway. A failed update (the gateway restarting, a
-timeout) is shown and retried at the next tick; only credential problems
-end the watch. Ctrl-C ends it cleanly with exit status 0.
+By default it follows `Envoy.live()`: balanced power flows about once a
+second from the best live source the gateway allows (livedata, the meter
+stream, or CT readings), each shown with its age; ``--json`` prints one
+live frame per line (schema ``live/1``). With ``--interval S``, or on a
+gateway with no live source, it asks `Envoy.update()` every S seconds
+instead (the client's scheduler decides which endpoints are actually due,
+so a short interval does not hammer the gateway) and ``--json`` prints the
+whole contract document. A failed update is shown and retried at the next
+tick; only credential problems end the watch. Ctrl-C ends it with status 0.
 
-`watch_loop` is shared with `enphase demo`.
+`watch_loop` (polling) is shared with `enphase demo`.
 """
 
 from __future__ import annotations
@@ -18,12 +22,17 @@ from typing import Any
 
 import click
 
-from ...errors import EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError
+from ...errors import (
+    EnvoyConnectionError,
+    EnvoyFeatureUnavailable,
+    EnvoyHTTPError,
+    EnvoyParseError,
+)
 from ..connect import connect, connection_options, settings_from
 from ..errors import set_output
 from ..output import console, echo_json, run
 
-__all__ = ["watch", "watch_loop"]
+__all__ = ["live_loop", "watch", "watch_loop"]
 
 _TRANSIENT = (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError)
 
@@ -77,26 +86,75 @@ async def watch_loop(
             live.stop()
 
 
+async def live_loop(envoy: Any, *, count: int | None, as_json: bool) -> bool:
+    """Follow `envoy.live()`, `count` frames (forever when None); False if it has none."""
+    import contextlib
+    import time
+
+    live: Any = None
+    plain = not as_json and not sys.stdout.isatty()
+    gateway = {"serial": envoy.info.serial, "firmware": envoy.info.firmware, "host": envoy.host}
+    done = 0
+    try:
+        async with contextlib.aclosing(envoy.live(interval=1.0)) as frames:
+            async for frame in frames:
+                doc = frame.to_json(now=time.time())
+                if as_json:
+                    echo_json(doc, indent=None)
+                elif plain:
+                    from ..render.live import frame_line
+
+                    click.echo(frame_line(doc))
+                    sys.stdout.flush()
+                else:
+                    from rich.live import Live
+
+                    from ..render.live import frame_view
+
+                    if live is None:
+                        live = Live(console=console(), refresh_per_second=4, auto_refresh=False)
+                        live.start()
+                    live.update(
+                        frame_view(doc, gateway, footer="live, every second; Ctrl-C to stop"),
+                        refresh=True,
+                    )
+                done += 1
+                if count is not None and done >= count:
+                    break
+    except EnvoyFeatureUnavailable as err:
+        if done:
+            raise
+        click.echo(f"enphase: no live source ({err}); polling updates instead", err=True)
+        return False
+    finally:
+        if live is not None:
+            live.stop()
+    return True
+
+
 @click.command("watch")
 @connection_options
 @click.option(
     "--interval",
     type=click.FloatRange(min=0.5),
-    default=5.0,
-    show_default=True,
+    default=None,
     metavar="SECONDS",
-    help="Seconds between updates.",
+    help="Poll whole updates every SECONDS instead of following live power each second.",
 )
-@click.option("--count", type=click.IntRange(min=1), help="Stop after this many updates.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON contract document per line.")
-def watch(*, interval: float, count: int | None, as_json: bool, **params: Any) -> None:
-    """Live power flow (solar, house, grid, battery), per phase, until Ctrl-C."""
+@click.option("--count", type=click.IntRange(min=1), help="Stop after this many frames/updates.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON document per line (live frame or snapshot)."
+)
+def watch(*, interval: float | None, count: int | None, as_json: bool, **params: Any) -> None:
+    """Live power flow (solar, house, grid, battery) every second, until Ctrl-C."""
     set_output(as_json=as_json)
     settings = settings_from(params)
 
     async def go() -> None:
         async with connect(settings) as envoy:
-            await watch_loop(envoy, interval=interval, count=count, as_json=as_json)
+            if interval is None and await live_loop(envoy, count=count, as_json=as_json):
+                return
+            await watch_loop(envoy, interval=interval or 5.0, count=count, as_json=as_json)
 
     try:
         run(go)

@@ -1,8 +1,9 @@
 """The live view of `watch` and `demo`: where the power goes now, and how fresh each part is.
 
-Built from contract data only. Battery power comes from the batteries'
-own units (positive: discharging), falling back to the AC Battery and then
-to ``live`` flows, the same order of trust as the sections themselves.
+Built from contract data only. The tiles come from the balanced flows
+(``power_flow`` of a snapshot, or a live frame: solar + grid + battery +
+generator = house); only a document without them falls back to the
+production / consumption / net sections and the batteries' own units.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rich.text import Text
 from .format import fmt_ago, fmt_num, fmt_time, fmt_watts
 from .snapshot import gateway_line, notes, phases_table
 
-__all__ = ["battery_flow", "live_view", "plain_line"]
+__all__ = ["battery_flow", "frame_line", "frame_view", "live_view", "plain_line"]
 
 Doc = Mapping[str, Any]
 
@@ -59,7 +60,17 @@ def _cell(title: str, watts: float | None, detail: str, style: str) -> Text:
     return text
 
 
-def _flows(snap: Doc) -> Table:
+def _tiles(snap: Doc) -> tuple[float | None, float | None, float | None, float | None, Any]:
+    """(solar, house, grid, battery, soc): the balanced flows when the document has them."""
+    flow = snap.get("power_flow")
+    if isinstance(flow, Mapping) and flow.get("house_watts") is not None:
+        return (
+            flow.get("solar_watts"),
+            flow.get("house_watts"),
+            flow.get("grid_watts"),
+            flow.get("battery_watts"),
+            flow.get("soc_percent"),
+        )
     solar = _watts(snap.get("production"))
     house = _watts(snap.get("consumption"))
     grid = _watts(snap.get("net_consumption"))
@@ -67,6 +78,11 @@ def _flows(snap: Doc) -> Table:
     house = _live_flow(snap, "load") if house is None else house
     grid = _live_flow(snap, "grid") if grid is None else grid
     battery, soc = battery_flow(snap)
+    return solar, house, grid, battery, soc
+
+
+def _flows(snap: Doc) -> Table:
+    solar, house, grid, battery, soc = _tiles(snap)
     grid_word = "no meter" if grid is None else ("importing" if grid > 0 else "exporting")
     if battery is None:
         bat_word = "none"
@@ -98,13 +114,7 @@ def _freshness(snap: Doc) -> Text:
 
 def plain_line(snap: Doc) -> str:
     """One update as one line of text, for a watch whose stdout is a file or a pipe."""
-    solar, house, grid = (
-        _watts(snap.get(k)) for k in ("production", "consumption", "net_consumption")
-    )
-    solar = _live_flow(snap, "pv") if solar is None else solar
-    house = _live_flow(snap, "load") if house is None else house
-    grid = _live_flow(snap, "grid") if grid is None else grid
-    battery, soc = battery_flow(snap)
+    solar, house, grid, battery, soc = _tiles(snap)
     parts = [fmt_time(snap.get("taken_at"))]
     parts.append(f"solar {fmt_watts(solar)}")
     parts.append(f"house {fmt_watts(house)}")
@@ -113,12 +123,54 @@ def plain_line(snap: Doc) -> str:
     if battery is not None:
         parts.append(
             f"battery {fmt_watts(battery, signed=True)}"
-            + (f" {soc:.0f}%" if soc is not None else "")
+            + (f" {soc:.0f}%" if isinstance(soc, int | float) else "")
         )
     errors = snap.get("errors") or {}
     if errors:
         parts.append("errors: " + ", ".join(sorted(errors)))
     return "  ".join(parts)
+
+
+def frame_line(frame: Doc) -> str:
+    """One live frame (``LiveFrame.to_json``) as one line of text, with its age."""
+    line = plain_line({"taken_at": frame.get("taken_at"), "power_flow": frame})
+    age = frame.get("age_s")
+    stale = " STALE" if frame.get("stale") else ""
+    return f"{line}  ({frame.get('source')}, {age:.0f} s old{stale})" if age is not None else line
+
+
+def frame_view(
+    frame: Doc, gateway: Doc, *, footer: str = "", title: str = "enphase watch"
+) -> Panel:
+    """One live frame: the flows, per phase, and how old the data is."""
+    snap = {"gateway": gateway, "taken_at": frame.get("taken_at"), "power_flow": frame}
+    parts: list[Any] = [gateway_line(snap), Text(""), _flows(snap)]
+    phases = frame.get("phases") or {}
+    if phases:
+        table = Table(box=box.SIMPLE, show_header=True)
+        for column in ("phase", "solar", "house", "grid", "battery"):
+            table.add_column(column, justify="right")
+        for name, phase in sorted(phases.items()):
+            table.add_row(
+                name,
+                *(
+                    fmt_watts(phase.get(f"{flow}_watts"))
+                    for flow in ("solar", "house", "grid", "battery")
+                ),
+            )
+        parts.append(table)
+    age = frame.get("age_s")
+    older = frame.get("ages_s") or {}
+    when = (
+        f"{frame.get('source')}: {age:.0f} s old" if age is not None else str(frame.get("source"))
+    )
+    if older:
+        when += " (" + ", ".join(f"{k} {v:.0f} s" for k, v in sorted(older.items())) + ")"
+    style = "bold red" if frame.get("stale") else "dim"
+    parts.append(Text(("STALE " if frame.get("stale") else "") + when, style=style))
+    if footer:
+        parts.append(Text(footer, style="dim"))
+    return Panel(Group(*parts), title=title, border_style="blue")
 
 
 def live_view(snap: Doc, *, footer: str = "", title: str = "enphase watch") -> Panel:
