@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["CollectorMetrics", "exposition"]
 
 _COUNTED = ("production", "consumption")
+_PHASE_FLOWS = ("solar", "house", "grid", "battery")  # a phase has no generator
 
 
 class CollectorMetrics(Collector):
@@ -110,13 +111,11 @@ class CollectorMetrics(Collector):
                 age.add_metric([serial], max(0.0, now - state.last_ok))
             frame = state.frame
             if frame is not None:
-                for flow in FLOWS:
-                    value = getattr(frame, f"{flow}_watts")
-                    if value is not None:
-                        power.add_metric([serial, flow, "total"], value)
-                for phase, p in frame.phases.items():
-                    for flow in ("solar", "house", "grid", "battery"):
-                        value = getattr(p, f"{flow}_watts")
+                holders: list[tuple[str, object, tuple[str, ...]]] = [("total", frame, FLOWS)]
+                holders += [(ph, p, _PHASE_FLOWS) for ph, p in frame.phases.items()]
+                for phase, source, flows in holders:
+                    for flow in flows:
+                        value = getattr(source, f"{flow}_watts")
                         if value is not None:
                             power.add_metric([serial, flow, phase], value)
             snap = state.snapshot
