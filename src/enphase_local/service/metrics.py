@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from .history_rows import COUNTER_FLOWS
 from .history_schema import FLOWS
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectorMetrics", "exposition"]
 
-_COUNTED = ("production", "consumption")
 _PHASE_FLOWS = ("solar", "house", "grid", "battery")  # a phase has no generator
 
 
@@ -122,7 +122,7 @@ class CollectorMetrics(Collector):
             if snap is not None:
                 readings = [("total", snap)] + [(ph, r) for ph, r in snap.phases.items()]
                 for phase, holder in readings:
-                    for flow in (*_COUNTED, "net_consumption"):
+                    for flow in COUNTER_FLOWS:
                         reading = getattr(holder, flow)
                         if reading is None or reading.wh_lifetime is None:
                             continue
