@@ -183,3 +183,18 @@ def emit(result: Any) -> None:
     """Workers print exactly one JSON document on stdout's last line."""
     sys.stdout.write(json.dumps(result, default=str) + "\n")
     sys.stdout.flush()
+
+
+def replace_section(heading: str, text: str) -> None:
+    """Put `text` into bench/RESULTS.md in place of the section titled `heading` (or append it).
+
+    The section runs from `heading` to the next ``## `` heading; the other
+    sections stay as they are.
+    """
+    path = BENCH / "RESULTS.md"
+    current = path.read_text() if path.exists() else ""
+    if heading in current:
+        head, _, tail = current.partition(heading)
+        rest = tail.split("\n## ", 1)
+        current = head.rstrip() + "\n\n" + (("## " + rest[1]) if len(rest) > 1 else "")
+    path.write_text(current.rstrip() + "\n\n" + text)

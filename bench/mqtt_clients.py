@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import replace_section
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 SECTION = "## MQTT client: aiomqtt or gmqtt"
@@ -212,17 +214,7 @@ def main() -> None:
     text = report(result)
     print(text)
     if not args.no_write:
-        write_results_section(text)
-
-
-def write_results_section(text: str) -> None:
-    path = BENCH / "RESULTS.md"
-    current = path.read_text() if path.exists() else ""
-    if SECTION in current:
-        head, _, tail = current.partition(SECTION)
-        rest = tail.split("\n## ", 1)
-        current = head.rstrip() + "\n\n" + (("## " + rest[1]) if len(rest) > 1 else "")
-    path.write_text(current.rstrip() + "\n\n" + text)
+        replace_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import NOON, Sim
+from common import NOON, Sim, replace_section
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -351,16 +351,6 @@ def report(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_results(text: str) -> None:
-    path = BENCH / "RESULTS.md"
-    current = path.read_text() if path.exists() else ""
-    if SECTION in current:
-        head, _, tail = current.partition(SECTION)
-        rest = tail.split("\n## ", 1)
-        current = head.rstrip() + "\n\n" + (("## " + rest[1]) if len(rest) > 1 else "")
-    path.write_text(current.rstrip() + "\n\n" + text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="cmd")
@@ -388,7 +378,7 @@ def main() -> None:
     print(text)
     print(json.dumps(result, default=str))
     if not args.no_write:
-        write_results(text)
+        replace_section(SECTION, text)
 
 
 if __name__ == "__main__":

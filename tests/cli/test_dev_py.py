@@ -6,14 +6,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import pty
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from .pty_helpers import read_until as _read_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,22 +61,6 @@ def test_demo_installs_no_dev_tools() -> None:
     dev = _dev()
     assert dev.PROFILES["demo"] == ".[cli,simulator]"
     assert dev.PROFILES["dev"] == ".[dev]"
-
-
-def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while needle not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    return seen
 
 
 @pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "enphase").exists(), reason="no .venv yet")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import sys
 import time
 
 from .conftest import SimThread
+from .pty_helpers import read_until as _read_until
+from .pty_helpers import wait_exit as _wait
 
 _MAIN = "import sys; from enphase_local.cli.app import main; sys.exit(main())"
 
@@ -22,34 +23,6 @@ def _spawn(*args: str, env: dict[str, str] | None = None) -> tuple[int, int]:
     if pid == 0:
         os.execve(sys.executable, [sys.executable, "-c", _MAIN, *args], env or dict(os.environ))
     return pid, fd
-
-
-def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while needle not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    return seen
-
-
-def _wait(pid: int, timeout: float) -> int | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.05)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    return None
 
 
 def test_ctrl_c_at_the_hidden_password_prompt_ends_at_once(battery: SimThread) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import time
 
+from enphase_local import Snapshot
 from enphase_local.client import Envoy
 from enphase_local.net.exchange import Timeouts
-from enphase_local.simulator import LatencyProfile
+from enphase_local.simulator import LatencyProfile, SimClock
 from tests.simkit import envoy_for, gateway
 
 
@@ -20,6 +21,18 @@ class Sleeps:
 
     async def __call__(self, delay: float) -> None:
         return None
+
+
+async def _update_until_source(
+    envoy: Envoy, clock: SimClock, prefix: str, minutes: int
+) -> Snapshot | None:
+    """Update once a minute until production comes from a source named `prefix`..., or None."""
+    for _ in range(minutes):
+        clock.advance(60)
+        snap = await envoy.update()
+        if snap.production and snap.production.source.startswith(prefix):
+            return snap
+    return None
 
 
 async def test_info_is_read_on_its_cadence_not_on_every_update_after_four_hours() -> None:
@@ -76,22 +89,10 @@ async def test_repeated_failures_demote_then_the_better_source_is_promoted_back(
         async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
             await envoy.update()
             gw.faults.html_error_next(3, path="/production.json")
-            demoted = None
-            for _ in range(12):
-                clock.advance(60)
-                snap = await envoy.update()
-                if snap.production and snap.production.source.startswith("production:"):
-                    demoted = snap
-                    break
+            demoted = await _update_until_source(envoy, clock, "production:", 12)
             assert demoted is not None, "never demoted after three failures in a row"
             assert any("instead of production_json" in w for w in demoted.warnings)
-            promoted = None
-            for _ in range(30):
-                clock.advance(60)
-                snap = await envoy.update()
-                if snap.production and snap.production.source.startswith("production.json"):
-                    promoted = snap
-                    break
+            promoted = await _update_until_source(envoy, clock, "production.json", 30)
     assert promoted is not None, "the better source was never asked again"
     assert promoted.phases and not any("instead of" in w for w in promoted.warnings)
 

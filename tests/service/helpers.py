@@ -10,6 +10,7 @@ from pathlib import Path
 from enphase_local.service.collector import Collector, Target
 from enphase_local.service.history_sink import HistorySink
 from enphase_local.service.sinks import Sink
+from enphase_local.service.web import WebSink
 from enphase_local.simulator import SimClock, SimulatedGateway
 from tests.simkit import envoy_for, gateway
 
@@ -44,6 +45,19 @@ async def collecting(
         finally:
             await collector.close_envoys()
             await collector.stop_sinks()
+
+
+@asynccontextmanager
+async def web_for(
+    collector: Collector, clock: SimClock, history: HistorySink
+) -> AsyncIterator[WebSink]:
+    """The collector's web sink on a free loopback port, for the length of the block."""
+    web = WebSink(lambda: collector.states, port=0, clock=clock, history=history)
+    await web.start(collector)
+    try:
+        yield web
+    finally:
+        await web.stop()
 
 
 async def run_for(collector: Collector, clock: SimClock, seconds: float, step: float) -> None:

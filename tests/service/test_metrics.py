@@ -7,8 +7,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from enphase_local.service.web import WebSink
-from tests.service.helpers import collecting, run_for
+from tests.service.helpers import collecting, run_for, web_for
 
 parser = pytest.importorskip("prometheus_client.parser")
 
@@ -23,9 +22,7 @@ def samples(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
 
 async def test_metrics_names_labels_and_values(tmp_path: Path) -> None:
     async with collecting(tmp_path / "h.db", "battery-backup") as (collector, sink, gw, clock):
-        web = WebSink(lambda: collector.states, port=0, clock=clock, history=sink)
-        await web.start(collector)
-        try:
+        async with web_for(collector, clock, sink) as web:
             await run_for(collector, clock, 600, 60)
             async with aiohttp.ClientSession() as session:
                 async with session.get(web.url + "metrics") as resp:
@@ -35,8 +32,6 @@ async def test_metrics_names_labels_and_values(tmp_path: Path) -> None:
                 async with session.get(web.url + "healthz") as resp:
                     health = await resp.json()
                     assert resp.status == 200, health
-        finally:
-            await web.stop()
     snap = collector.states[gw.serial].snapshot
     assert snap is not None
     got = samples(text)
@@ -65,9 +60,7 @@ async def test_metrics_names_labels_and_values(tmp_path: Path) -> None:
 
 async def test_healthz_and_up_say_when_a_gateway_is_stale(tmp_path: Path) -> None:
     async with collecting(tmp_path / "h.db", "standard") as (collector, sink, gw, clock):
-        web = WebSink(lambda: collector.states, port=0, clock=clock, history=sink)
-        await web.start(collector)
-        try:
+        async with web_for(collector, clock, sink) as web:
             await run_for(collector, clock, 120, 60)
             gw.faults.error_rate = 1.0
             await run_for(collector, clock, 600, 60)
@@ -76,8 +69,6 @@ async def test_healthz_and_up_say_when_a_gateway_is_stale(tmp_path: Path) -> Non
                     status, health = resp.status, await resp.json()
                 async with session.get(web.url + "metrics") as resp:
                     got = samples(await resp.text())
-        finally:
-            await web.stop()
     assert status == 503 and health["status"] == "degraded"
     assert health["gateways"][0]["stale"] is True
     assert got["enphase_up"] == [({"serial": gw.serial}, 0.0)]
@@ -95,13 +86,9 @@ async def test_dashboard_assets_are_served_offline(tmp_path: Path) -> None:
     assert len(assets) >= 4 and not re.search(r'(?:src|href)="(?:https?:)?//', html)
     assert "MIT" in (STATIC / "vendor" / "uPlot.LICENSE").read_text()
     async with collecting(tmp_path / "h.db", "standard") as (collector, sink, _gw, clock):
-        web = WebSink(lambda: collector.states, port=0, clock=clock, history=sink)
-        await web.start(collector)
-        try:
+        async with web_for(collector, clock, sink) as web:
             async with aiohttp.ClientSession() as session:
                 for path in ["/", *assets]:
                     async with session.get(web.url.rstrip("/") + path) as resp:
                         assert resp.status == 200, path
                         assert len(await resp.read()) > 100, path
-        finally:
-            await web.stop()

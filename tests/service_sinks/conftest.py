@@ -13,6 +13,17 @@ import pytest
 from .services import Broker, PgCluster, find_pg_bin, unavailable
 
 
+def _start_mosquitto(missing: str) -> Broker:
+    """A Mosquitto of our own, started; `missing` is the skip (or CI failure) reason."""
+    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
+    if binary is None:
+        unavailable(missing)
+    assert binary is not None
+    broker = Broker(binary)
+    broker.start()
+    return broker
+
+
 @pytest.fixture(scope="session")
 def mqtt_url() -> Iterator[str]:
     """A broker URL: ENPHASE_TEST_MQTT_URL, or a Mosquitto of our own for the session."""
@@ -20,12 +31,7 @@ def mqtt_url() -> Iterator[str]:
     if named:
         yield named
         return
-    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    if binary is None:
-        unavailable("no MQTT broker: install mosquitto or set ENPHASE_TEST_MQTT_URL")
-    assert binary is not None
-    broker = Broker(binary)
-    broker.start()
+    broker = _start_mosquitto("no MQTT broker: install mosquitto or set ENPHASE_TEST_MQTT_URL")
     yield broker.url
     broker.close()
 
@@ -33,12 +39,9 @@ def mqtt_url() -> Iterator[str]:
 @pytest.fixture
 def own_broker() -> Iterator[Broker]:
     """A Mosquitto this test may stop and restart (never the machine's own broker)."""
-    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    if binary is None:
-        unavailable("mosquitto is not installed: the broker-restart test needs its own broker")
-    assert binary is not None
-    broker = Broker(binary)
-    broker.start()
+    broker = _start_mosquitto(
+        "mosquitto is not installed: the broker-restart test needs its own broker"
+    )
     yield broker
     broker.close()
 

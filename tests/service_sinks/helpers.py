@@ -12,6 +12,8 @@ import aiomqtt
 import orjson
 
 from enphase_local.client import Envoy
+from enphase_local.models.snapshot import Snapshot
+from enphase_local.service.mqtt import MqttSink
 from enphase_local.simulator.clock import SimClock
 
 
@@ -26,6 +28,14 @@ class TinyHub:
 
     def envoy(self, serial: str) -> Envoy:
         return self.envoys[serial]
+
+
+async def start_for_one(sink: MqttSink, envoy: Envoy, snap: Snapshot) -> None:
+    """Start `sink` for one gateway, wait for its broker, hand it the gateway's first snapshot."""
+    serial = snap.gateway.serial
+    await sink.start(TinyHub({serial: envoy}))
+    await sink.wait_connected()
+    await sink.on_snapshot(serial, snap)
 
 
 def sim_sleep(clock: SimClock) -> Callable[[float], Any]:

@@ -12,7 +12,7 @@ from enphase_local.service.mqtt import MqttSink
 from enphase_local.service.mqtt_commands import CommandRefused, parse_command
 from tests.simkit import envoy_for, gateway
 
-from .helpers import Recorder, TinyHub, recorder, sim_sleep
+from .helpers import Recorder, recorder, sim_sleep, start_for_one
 from .test_mqtt_discovery import names
 
 
@@ -48,9 +48,7 @@ async def test_confirmed_refused_and_retained_commands(mqtt_url: str) -> None:
             async with recorder(mqtt_url, f"{base}/#") as rec:
                 await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"10", retain=True)
                 sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c1")
-                await sink.start(TinyHub({serial: envoy}))
-                await sink.wait_connected()
-                await sink.on_snapshot(serial, snap)
+                await start_for_one(sink, envoy, snap)
 
                 bad = await command(rec, base, serial, "reserve_soc", "150")
                 assert bad["outcome"] == "refused" and "between 0 and 100" in bad["message"]
@@ -92,9 +90,7 @@ async def test_ignored_on_firmware_that_ignores_storage_writes(mqtt_url: str) ->
             serial = snap.gateway.serial
             async with recorder(mqtt_url, f"{base}/#") as rec:
                 sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c2")
-                await sink.start(TinyHub({serial: envoy}))
-                await sink.wait_connected()
-                await sink.on_snapshot(serial, snap)
+                await start_for_one(sink, envoy, snap)
                 doc = await command(rec, base, serial, "storage_mode", "backup")
             await sink.stop()
     assert doc["outcome"] == "ignored" and "app" in doc["message"].lower()
@@ -116,9 +112,7 @@ async def test_cloud_overwrite_is_reported_reverted(mqtt_url: str) -> None:
                     collector="c3",
                     verify_after_s=120.0,  # on the simulated clock
                 )
-                await sink.start(TinyHub({serial: envoy}))
-                await sink.wait_connected()
-                await sink.on_snapshot(serial, snap)
+                await start_for_one(sink, envoy, snap)
                 topic = f"{base}/{serial}/result/storage_mode"
                 await rec.client.publish(f"{base}/{serial}/set/storage_mode", b"backup")
                 reverted = await rec.wait_json(topic, lambda d: d["outcome"] == "reverted")

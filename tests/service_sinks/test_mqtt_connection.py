@@ -16,7 +16,7 @@ from enphase_local.service.mqtt import MqttSink
 from enphase_local.service.mqtt_config import MqttSettings
 from tests.simkit import envoy_for, gateway
 
-from .helpers import TinyHub, recorder
+from .helpers import TinyHub, recorder, start_for_one
 from .services import Broker
 from .test_mqtt_discovery import configs_of, names, settle
 
@@ -72,9 +72,7 @@ async def test_reconnects_after_a_broker_restart_and_republishes(own_broker: Bro
                 reconnect_cap_s=0.4,
                 state_interval_s=0,
             )
-            await sink.start(TinyHub({serial: envoy}))
-            await sink.wait_connected()
-            await sink.on_snapshot(serial, snap)
+            await start_for_one(sink, envoy, snap)
             expected = len(sink._discovery[serial])
             own_broker.stop()  # no persistence: every retained message is gone with it
             for _ in range(200):

@@ -15,7 +15,7 @@ from enphase_local.service.mqtt import MqttSink
 from tests.simkit import envoy_for, gateway
 
 from .hass_schema import check
-from .helpers import Recorder, TinyHub, recorder
+from .helpers import Recorder, TinyHub, recorder, start_for_one
 
 
 def names() -> tuple[str, str]:
@@ -51,9 +51,7 @@ async def test_retained_discovery_follows_home_assistant_schema(mqtt_url: str) -
             serial = snap.gateway.serial
             sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="t1")
             async with recorder(mqtt_url, f"{base}/#") as live:
-                await sink.start(TinyHub({serial: envoy}))
-                await sink.wait_connected()
-                await sink.on_snapshot(serial, snap)
+                await start_for_one(sink, envoy, snap)
                 await live.wait_for(f"{base}/{serial}/state")
                 expected = len(sink._discovery[serial])
                 # a subscriber arriving later gets every config, retained
@@ -143,9 +141,7 @@ async def test_live_frames_throttled_deduplicated_and_merged_with_energy(mqtt_ur
             sink._throttle.clock = lambda: now[0]
             sink._clock = lambda: now[0]
             async with recorder(mqtt_url, f"{base}/{serial}/state") as rec:
-                await sink.start(TinyHub({serial: envoy}))
-                await sink.wait_connected()
-                await sink.on_snapshot(serial, snap)
+                await start_for_one(sink, envoy, snap)
                 frame = LiveFrame(
                     taken_at=snap.taken_at,
                     source="livedata",

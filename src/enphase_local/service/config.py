@@ -24,11 +24,19 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CollectConfig", "ConfigError", "GatewayEntry", "default_db_path", "load_config"]
+__all__ = [
+    "CollectConfig",
+    "ConfigError",
+    "GatewayEntry",
+    "default_db_path",
+    "load_config",
+    "sink_settings",
+]
 
 DEFAULT_PORT = 8787
 _GATEWAY_KEYS = {"name", "host", "token", "username", "password", "token_store", "timeout"}
@@ -156,3 +164,27 @@ def load_config(path: Path) -> CollectConfig:
         lan=bool(collect.get("lan", False)),
         stale_after_s=_number(where, "stale_after", collect.get("stale_after", 180.0)),
     )
+
+
+def sink_settings(
+    table: Mapping[str, Any], *, kind: str, secret: str, known: Iterable[str]
+) -> dict[str, Any]:
+    """A sink's TOML table checked: ``<secret>_env`` read from the environment, no unknown key.
+
+    Why the ``_env`` form: a password or DSN named by an environment variable
+    stays out of the config file. `kind` names the sink in the errors.
+    """
+    data = dict(table)
+    env_key = f"{secret}_env"
+    env = data.pop(env_key, None)
+    if env is not None:
+        if not isinstance(env, str) or env not in os.environ:
+            raise ValueError(f"{env_key} names {env!r}, which is not set in the environment")
+        data[secret] = os.environ[env]
+    names = set(known)
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(
+            f"unknown {kind} setting {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+        )
+    return data

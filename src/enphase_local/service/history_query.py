@@ -125,10 +125,25 @@ def _slot_seconds(every: str, tz: str, start: float, end: float) -> int:
     return 3600
 
 
-def _serial_filter(serials: Sequence[str]) -> tuple[str, list[str]]:
+def _plan(
+    every: str, tz: str, start: float, end: float, serials: Sequence[str]
+) -> tuple[Callable[[float], str], int, str, list[str]]:
+    """What every query needs: bucket namer, slot seconds, serial filter and its parameters."""
+    name_of = bucket_namer(every, tz)
+    slot = _slot_seconds(every, tz, start, end)
     if not serials:
-        return "", []
-    return f" AND serial IN ({', '.join('?' for _ in serials)})", list(serials)
+        return name_of, slot, "", []
+    return name_of, slot, f" AND serial IN ({', '.join('?' for _ in serials)})", list(serials)
+
+
+def _lower(a: Any, b: Any) -> Any:
+    """The smaller of two values where None means "none yet"."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _higher(a: Any, b: Any) -> Any:
+    """The larger of two values where None means "none yet"."""
+    return b if a is None else a if b is None else max(a, b)
 
 
 def energy(
@@ -141,9 +156,7 @@ def energy(
     tz: str = "localtime",
 ) -> list[EnergyRow]:
     """Energy of each flow per bucket in ``(start, end]``, from lifetime counter differences."""
-    name_of = bucket_namer(every, tz)
-    slot = _slot_seconds(every, tz, start, end)
-    where, params = _serial_filter(serials)
+    name_of, slot, where, params = _plan(every, tz, start, end, serials)
     pairs = db.execute(
         f"SELECT DISTINCT serial, flow FROM energy_counters WHERE phase = ''{where}", params
     ).fetchall()
@@ -193,9 +206,7 @@ def power(
     for flow in flows:
         if flow not in FLOWS:
             raise ValueError(f"unknown flow {flow!r}")
-    name_of = bucket_namer(every, tz)
-    slot = _slot_seconds(every, tz, start, end)
-    where, params = _serial_filter(serials)
+    name_of, slot, where, params = _plan(every, tz, start, end, serials)
     minute_stats = ", ".join(
         f"SUM({f}_mean * samples), SUM(CASE WHEN {f}_mean IS NOT NULL THEN samples END), "
         f"MIN({f}_min), MAX({f}_max)"
@@ -221,8 +232,8 @@ def power(
             cur = acc.setdefault((bucket, serial, flow), [0.0, 0.0, None, None])
             cur[0] = (cur[0] or 0.0) + total
             cur[1] = (cur[1] or 0.0) + n
-            cur[2] = lo if cur[2] is None else min(cur[2], lo)
-            cur[3] = hi if cur[3] is None else max(cur[3], hi)
+            cur[2] = _lower(cur[2], lo)
+            cur[3] = _higher(cur[3], hi)
     out = [
         PowerRow(b, serial, flow, (v[0] or 0.0) / (v[1] or 1.0), v[2], v[3])
         for (b, serial, flow), v in acc.items()
@@ -241,9 +252,7 @@ def inverters(
     tz: str = "localtime",
 ) -> list[InverterRow]:
     """Reports, mean and peak power of each microinverter per bucket (by report time)."""
-    name_of = bucket_namer(every, tz)
-    slot = _slot_seconds(every, tz, start, end)
-    where, params = _serial_filter(serials)
+    name_of, slot, where, params = _plan(every, tz, start, end, serials)
     rows = db.execute(
         f"SELECT CAST((last_report - 0.001) / {slot} AS INTEGER), serial, inverter, COUNT(*), "
         "SUM(watts), MAX(watts), MIN(wh_lifetime), MAX(wh_lifetime) FROM inverter_reports "
@@ -260,8 +269,8 @@ def inverters(
         cur[0] += n
         cur[1] += total
         cur[2] = max(cur[2], hi)
-        cur[3] = wh_lo if cur[3] is None else min(cur[3], wh_lo) if wh_lo is not None else cur[3]
-        cur[4] = wh_hi if cur[4] is None else max(cur[4], wh_hi) if wh_hi is not None else cur[4]
+        cur[3] = _lower(cur[3], wh_lo)
+        cur[4] = _higher(cur[4], wh_hi)
     out = [
         InverterRow(
             b,

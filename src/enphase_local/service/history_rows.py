@@ -2,7 +2,7 @@
 
 Kept apart from the sink's batching so that the mapping from the library's
 models to the history's columns (see `history_schema.TABLES`) is one short,
-pure piece any store can reuse (the PostgreSQL sink writes the same rows).
+pure piece any store can reuse (the PostgreSQL sink extends it, `postgres_rows`).
 
 `RowMaker` remembers what it last emitted per gateway, so that a counter the
 cadence plan did not re-read, or an inverter report already stored, is not
@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 from ..models.live_frame import LiveFrame
 
 if TYPE_CHECKING:
+    from ..models.battery import BatterySummary
     from ..models.energy import EnergyReading
     from ..models.snapshot import Snapshot
     from .sinks import Event
 
-__all__ = ["COUNTER_FLOWS", "RowMaker", "Rows"]
+__all__ = ["COUNTER_FLOWS", "RowMaker", "Rows", "bank_watts"]
 
 Rows = dict[str, list[tuple[Any, ...]]]
 
@@ -40,6 +41,12 @@ def _counters(snapshot: Snapshot) -> Iterator[tuple[str, str, EnergyReading]]:
             reading = getattr(readings, flow)
             if reading is not None:
                 yield flow, phase, reading
+
+
+def bank_watts(battery: BatterySummary) -> float | None:
+    """The bank's power: the sum of the units that report one, None when none does."""
+    watts = [u.watts for u in battery.units.values() if u.watts is not None]
+    return sum(watts) if watts else None
 
 
 class RowMaker:
@@ -70,7 +77,6 @@ class RowMaker:
             )
         battery = snapshot.battery
         if battery is not None:
-            bank_watts = [u.watts for u in battery.units.values() if u.watts is not None]
             out = rows.setdefault("battery_samples", [])
             out.append(
                 (
@@ -78,7 +84,7 @@ class RowMaker:
                     "",
                     at,
                     battery.soc_percent,
-                    sum(bank_watts) if bank_watts else None,
+                    bank_watts(battery),
                     battery.available_wh,
                     battery.capacity_wh,
                     None,
@@ -103,8 +109,7 @@ class RowMaker:
                 (serial, "", at, acb.soc_percent, acb.watts, acb.wh_now, None, None)
             )
 
-    @staticmethod
-    def frame_rows(serial: str, frame: LiveFrame, rows: Rows) -> None:
+    def frame_rows(self, serial: str, frame: LiveFrame, rows: Rows) -> None:
         out = rows.setdefault("power_samples", [])
         out.append(
             (

@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from .history_rows import COUNTER_FLOWS
 from .history_schema import FLOWS
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectorMetrics", "exposition"]
 
-_COUNTED = ("production", "consumption")
+_PHASE_FLOWS = ("solar", "house", "grid", "battery")  # a phase has no generator
 
 
 class CollectorMetrics(Collector):
@@ -110,20 +111,18 @@ class CollectorMetrics(Collector):
                 age.add_metric([serial], max(0.0, now - state.last_ok))
             frame = state.frame
             if frame is not None:
-                for flow in FLOWS:
-                    value = getattr(frame, f"{flow}_watts")
-                    if value is not None:
-                        power.add_metric([serial, flow, "total"], value)
-                for phase, p in frame.phases.items():
-                    for flow in ("solar", "house", "grid", "battery"):
-                        value = getattr(p, f"{flow}_watts")
+                holders: list[tuple[str, object, tuple[str, ...]]] = [("total", frame, FLOWS)]
+                holders += [(ph, p, _PHASE_FLOWS) for ph, p in frame.phases.items()]
+                for phase, source, flows in holders:
+                    for flow in flows:
+                        value = getattr(source, f"{flow}_watts")
                         if value is not None:
                             power.add_metric([serial, flow, phase], value)
             snap = state.snapshot
             if snap is not None:
                 readings = [("total", snap)] + [(ph, r) for ph, r in snap.phases.items()]
                 for phase, holder in readings:
-                    for flow in (*_COUNTED, "net_consumption"):
+                    for flow in COUNTER_FLOWS:
                         reading = getattr(holder, flow)
                         if reading is None or reading.wh_lifetime is None:
                             continue

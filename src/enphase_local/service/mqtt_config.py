@@ -15,13 +15,14 @@ is what messages show.
 
 from __future__ import annotations
 
-import os
 import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from .config import sink_settings
 
 __all__ = ["MqttSettings"]
 
@@ -119,16 +120,5 @@ class MqttSettings:
     @classmethod
     def from_config(cls, table: Mapping[str, Any]) -> MqttSettings:
         """Settings from a TOML table (see the module docstring); unknown keys are refused."""
-        data = dict(table)
-        env = data.pop("password_env", None)
-        if env is not None:
-            if not isinstance(env, str) or env not in os.environ:
-                raise ValueError(f"password_env names {env!r}, which is not set in the environment")
-            data["password"] = os.environ[env]
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown MQTT setting {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
+        data = sink_settings(table, kind="MQTT", secret="password", known=cls.__dataclass_fields__)
         return cls(**data)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 import socket
 from collections.abc import Mapping
@@ -36,6 +35,7 @@ import asyncpg
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
 from ..net.backoff import backoff_delay
+from .config import sink_settings
 from .postgres_migrate import migrate
 from .postgres_rows import RowMaker, Rows
 from .postgres_schema import GATEWAY_UPSERT, TABLES, insert_sql
@@ -70,19 +70,9 @@ class PostgresSettings:
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any]) -> PostgresSettings:
-        data = dict(table)
-        env = data.pop("dsn_env", None)
-        if env is not None:
-            if not isinstance(env, str) or env not in os.environ:
-                raise ValueError(f"dsn_env names {env!r}, which is not set in the environment")
-            data["dsn"] = os.environ[env]
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown PostgreSQL setting {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
+        data = sink_settings(
+            table, kind="PostgreSQL", secret="dsn", known=(f.name for f in fields(cls))
+        )
         return cls(**data)
 
 

@@ -1,7 +1,7 @@
 """The PostgreSQL history's tables: the SQLite history's, in PostgreSQL's dialect.
 
 Same table names, same columns in the same order as the SQLite history
-(`history_schema.TABLES` on the collector's side), so that one query works
+(`TABLES` is taken from `history_schema.TABLES`), so that one query works
 on either store and the rows a collector makes go to either unchanged. The
 dialects part in two places only:
 
@@ -27,36 +27,24 @@ from __future__ import annotations
 
 from typing import Final
 
+from . import history_schema
+
 __all__ = ["HYPERTABLES", "MIGRATIONS", "MIGRATION_LOCK", "SCHEMA_VERSION", "TABLES"]
 
 TABLES: Final[dict[str, tuple[str, ...]]] = {
-    "gateways": ("serial", "host", "firmware", "first_seen", "last_seen"),
-    "power_samples": (
-        "serial",
-        "at",
-        "phase",
-        "solar_w",
-        "house_w",
-        "grid_w",
-        "battery_w",
-        "generator_w",
-        "soc_percent",
-    ),
-    "energy_counters": ("serial", "flow", "phase", "at", "wh_lifetime", "wh_today"),
-    "inverter_reports": ("serial", "inverter", "last_report", "watts", "max_watts", "wh_lifetime"),
-    "battery_samples": (
-        "serial",
-        "unit",
-        "at",
-        "soc_percent",
-        "watts",
-        "available_wh",
-        "capacity_wh",
-        "temperature_c",
-    ),
-    "events": ("serial", "at", "kind", "message", "detail"),
+    name: history_schema.TABLES[name]
+    for name in (
+        "gateways",
+        "power_samples",
+        "energy_counters",
+        "inverter_reports",
+        "battery_samples",
+        "events",
+    )
 }
-"""Tables this sink writes, columns in the order of the row tuples."""
+"""Tables this sink writes: the SQLite history's, whose `TABLES` is the one home of the
+columns (the order of the row tuples). The dialect differences live in the DDL below
+and in `TIME_COLUMNS` / `TEXT_COLUMNS`."""
 
 TIME_COLUMNS: Final = frozenset({"at", "first_seen", "last_seen", "last_report"})
 TEXT_COLUMNS: Final = frozenset(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,19 @@ class HistoryStore:
             db.execute("ROLLBACK")
             raise
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back (quietly) on any exception, which goes on."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
+
     # -- writing -------------------------------------------------------------------
 
     def write(self, batch: Mapping[str, Sequence[Row]]) -> int:
@@ -130,8 +143,7 @@ class HistoryStore:
         """
         db = self.db
         count = 0
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             for table, rows in batch.items():
                 if not rows:
                     continue
@@ -146,11 +158,6 @@ class HistoryStore:
                 else:
                     db.executemany(insert_sql(table), rows)
                 count += len(rows)
-            db.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
-            raise
         return count
 
     # -- downsampling and retention -----------------------------------------------
@@ -185,8 +192,7 @@ class HistoryStore:
             if end <= mark:
                 continue
             stats = ", ".join(f"MIN({f}_w), AVG({f}_w), MAX({f}_w)" for f in FLOWS)
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 cursor = db.execute(
                     "INSERT OR REPLACE INTO power_minutes "
                     f"SELECT serial, phase, CAST(at / 60 AS INTEGER) * 60, COUNT(*), {stats} "
@@ -200,11 +206,6 @@ class HistoryStore:
                     "VALUES ('downsampled', ?, ?)",
                     (serial, end),
                 )
-                db.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-                raise
         return written
 
     def forget(self, now: float, window_s: float) -> int:

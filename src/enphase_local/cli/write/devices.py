@@ -18,7 +18,7 @@ import click
 from ...control import Control, WriteResult
 from ...sources.dry_contacts import SETTABLE_FIELDS
 from ..connect import HostFirst, HostFirstGroup, connection_flags
-from .run import ask, common, minutes, run_action, target_host
+from .run import WriteFlags, common, minutes, run_action, target_host
 
 __all__ = ["acb_sleep", "contact_settings", "generator"]
 
@@ -57,10 +57,7 @@ def contact_settings(
     *,
     host: str | None,
     contact_id: str,
-    dry_run: bool,
-    as_json: bool,
-    timeout_s: float | None,
-    yes: bool,
+    flags: WriteFlags,
     **options: Any,
 ) -> None:
     """Change the settings of one dry contact; the others stay as they are."""
@@ -80,10 +77,10 @@ def contact_settings(
 
     async def act(c: Control) -> WriteResult:
         return await c.configure_dry_contact(
-            contact_id, dry_run=dry_run, timeout_s=timeout_s, **changes
+            contact_id, dry_run=flags.dry_run, timeout_s=flags.timeout_s, **changes
         )
 
-    run_action(ctx, act, as_json=as_json)
+    run_action(ctx, act, flags)
 
 
 @click.group("generator", cls=HostFirstGroup)
@@ -102,10 +99,7 @@ def generator_mode(
     /,
     *,
     mode: str,
-    dry_run: bool,
-    as_json: bool,
-    timeout_s: float | None,
-    yes: bool,
+    flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Set the generator to off, on (start it now) or auto."""
@@ -114,9 +108,11 @@ def generator_mode(
     prompt = f"Start the generator on {host} now?"
 
     async def act(c: Control) -> WriteResult:
-        return await c.set_generator_mode(mode.lower(), dry_run=dry_run, timeout_s=timeout_s)
+        return await c.set_generator_mode(
+            mode.lower(), dry_run=flags.dry_run, timeout_s=flags.timeout_s
+        )
 
-    run_action(ctx, act, as_json=as_json, confirm=ask(starting, yes, dry_run, prompt))
+    run_action(ctx, act, flags, confirm=prompt if starting else None)
 
 
 @generator.command("exercise")
@@ -141,10 +137,7 @@ def generator_exercise(
     weeks: int | None,
     start_soc: float | None,
     stop_soc: float | None,
-    dry_run: bool,
-    as_json: bool,
-    timeout_s: float | None,
-    yes: bool,
+    flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Change the exercise run and default SoC thresholds; the rest of the schedule stays."""
@@ -160,11 +153,11 @@ def generator_exercise(
             freq_in_weeks=weeks,
             start_soc_percent=start_soc,
             stop_soc_percent=stop_soc,
-            dry_run=dry_run,
-            timeout_s=timeout_s,
+            dry_run=flags.dry_run,
+            timeout_s=flags.timeout_s,
         )
 
-    run_action(ctx, act, as_json=as_json)
+    run_action(ctx, act, flags)
 
 
 @generator.command("charge")
@@ -176,19 +169,18 @@ def generator_charge(
     /,
     *,
     state: str,
-    dry_run: bool,
-    as_json: bool,
-    timeout_s: float | None,
-    yes: bool,
+    flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Allow (on) or forbid (off) charging the batteries from the generator."""
 
     async def act(c: Control) -> WriteResult:
         on = state.lower() == "on"
-        return await c.set_charge_from_generator(on, dry_run=dry_run, timeout_s=timeout_s)
+        return await c.set_charge_from_generator(
+            on, dry_run=flags.dry_run, timeout_s=flags.timeout_s
+        )
 
-    run_action(ctx, act, as_json=as_json)
+    run_action(ctx, act, flags)
 
 
 @click.command("acb-sleep", cls=HostFirst)
@@ -208,10 +200,7 @@ def acb_sleep(
     min_soc: int | None,
     max_soc: int | None,
     clear: bool,
-    dry_run: bool,
-    as_json: bool,
-    timeout_s: float | None,
-    yes: bool,
+    flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Put an AC Battery to sleep within a SoC window (--min/--max), or wake them (--clear).
@@ -233,10 +222,12 @@ def acb_sleep(
 
     async def act(c: Control) -> WriteResult:
         if clear:
-            return await c.clear_acb_sleep(serials, dry_run=dry_run, timeout_s=timeout_s)
+            return await c.clear_acb_sleep(
+                serials, dry_run=flags.dry_run, timeout_s=flags.timeout_s
+            )
         assert min_soc is not None and max_soc is not None
         return await c.set_acb_sleep(
-            serials[0], min_soc, max_soc, dry_run=dry_run, timeout_s=timeout_s
+            serials[0], min_soc, max_soc, dry_run=flags.dry_run, timeout_s=flags.timeout_s
         )
 
-    run_action(ctx, act, as_json=as_json)
+    run_action(ctx, act, flags)

@@ -24,6 +24,7 @@ says to add ``--yes`` and exits 2 before connecting.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import json
 import os
@@ -31,6 +32,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, cast
 
 import click
@@ -44,7 +46,7 @@ from ..errors import CliError, in_cli_words, is_debug, report, set_output
 __all__ = [
     "EXIT_CODES",
     "Unchanged",
-    "ask",
+    "WriteFlags",
     "common",
     "interactive",
     "minutes",
@@ -125,17 +127,22 @@ def _confirm(prompt: str) -> None:
 def run_action(
     ctx: click.Context,
     action: Action,
+    flags: WriteFlags,
     *,
-    as_json: bool,
     confirm: str | None = None,
     verify_after: float | None = None,
 ) -> None:
-    """Confirm if asked, connect, run one action, print the result, exit with its code."""
+    """Confirm if asked, connect, run one action, print the result, exit with its code.
+
+    `confirm` is the question for a change that needs one; it is not asked with
+    ``--yes`` or ``--dry-run``.
+    """
+    as_json = flags.as_json
     set_output(as_json=as_json)
     options = connection_params()
     if not options.get("host"):
         options["host"] = resolve_host()
-    if confirm is not None:
+    if confirm is not None and not (flags.yes or flags.dry_run):
         _confirm(confirm)
     options = _with_password(options)
     opener = _opener(ctx)
@@ -178,27 +185,40 @@ def target_host(ctx: click.Context) -> str:
     return str(host) if host else "the gateway"
 
 
+@dataclass(frozen=True, slots=True)
+class WriteFlags:
+    """The flags every write command takes, handed to it as one value by `common`."""
+
+    dry_run: bool
+    as_json: bool
+    timeout_s: float | None
+    yes: bool
+
+
 def common(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--dry-run, --json, --wait, --yes, and the connection flags."""
-    func = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(func)
-    func = click.option(
+    """--dry-run, --json, --wait, --yes (passed as ``flags: WriteFlags``), the connection flags."""
+
+    @functools.wraps(func)
+    def bundled(
+        *args: Any, dry_run: bool, as_json: bool, timeout_s: float | None, yes: bool, **kw: Any
+    ) -> Any:
+        return func(*args, flags=WriteFlags(dry_run, as_json, timeout_s, yes), **kw)
+
+    cmd: Callable[..., Any] = bundled  # not `func`: bundled calls that one
+    cmd = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(cmd)
+    cmd = click.option(
         "--wait",
         "timeout_s",
         type=click.FloatRange(min=0),
         default=None,
         metavar="SECONDS",
         help="Seconds to read the value back until it changes (default: per action).",
-    )(func)
-    func = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(func)
-    func = click.option(
+    )(cmd)
+    cmd = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(cmd)
+    cmd = click.option(
         "--dry-run", is_flag=True, help="Print the request that would be sent; send nothing."
-    )(func)
-    return connection_flags(func)
-
-
-def ask(destructive: bool, yes: bool, dry_run: bool, prompt: str) -> str | None:
-    """The confirmation prompt to show, or None when no confirmation is needed."""
-    return prompt if destructive and not (yes or dry_run) else None
+    )(cmd)
+    return connection_flags(cmd)
 
 
 def minutes(text: str) -> int:

@@ -29,7 +29,7 @@ import click
 
 from ...control import Control, WriteResult
 from ..connect import HostFirst, connection_flags
-from .run import Unchanged, ask, common, run_action, target_host
+from .run import Unchanged, WriteFlags, common, run_action, target_host
 
 __all__ = ["charge_from_grid", "contact", "relay", "reserve", "set_group", "storage_mode"]
 
@@ -70,20 +70,20 @@ def storage_mode(
     mode: str,
     clear_opt_schedules: bool,
     verify_after: float | None,
-    dry_run: bool,
-    as_json: bool,
-    timeout_s: float | None,
-    yes: bool,
+    flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Set the storage mode: backup, self-consumption or economy."""
 
     async def act(c: Control) -> WriteResult:
         return await c.set_storage_mode(
-            mode, clear_opt_schedules=clear_opt_schedules, dry_run=dry_run, timeout_s=timeout_s
+            mode,
+            clear_opt_schedules=clear_opt_schedules,
+            dry_run=flags.dry_run,
+            timeout_s=flags.timeout_s,
         )
 
-    run_action(ctx, act, as_json=as_json, verify_after=verify_after)
+    run_action(ctx, act, flags, verify_after=verify_after)
 
 
 @set_group.command("reserve", cls=HostFirst)
@@ -99,18 +99,15 @@ def reserve(
     host: str | None,
     percent: float,
     verify_after: float | None,
-    dry_run: bool,
-    as_json: bool,
-    timeout_s: float | None,
-    yes: bool,
+    flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Set the battery reserve kept for outages, in percent."""
 
     async def act(c: Control) -> WriteResult:
-        return await c.set_reserve_soc(percent, dry_run=dry_run, timeout_s=timeout_s)
+        return await c.set_reserve_soc(percent, dry_run=flags.dry_run, timeout_s=flags.timeout_s)
 
-    run_action(ctx, act, as_json=as_json, verify_after=verify_after)
+    run_action(ctx, act, flags, verify_after=verify_after)
 
 
 @set_group.command("charge-from-grid", cls=HostFirst)
@@ -126,19 +123,16 @@ def charge_from_grid(
     host: str | None,
     state: str,
     verify_after: float | None,
-    dry_run: bool,
-    as_json: bool,
-    timeout_s: float | None,
-    yes: bool,
+    flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Allow (on) or forbid (off) charging the batteries from the grid."""
 
     async def act(c: Control) -> WriteResult:
         on = state.lower() == "on"
-        return await c.set_charge_from_grid(on, dry_run=dry_run, timeout_s=timeout_s)
+        return await c.set_charge_from_grid(on, dry_run=flags.dry_run, timeout_s=flags.timeout_s)
 
-    run_action(ctx, act, as_json=as_json, verify_after=verify_after)
+    run_action(ctx, act, flags, verify_after=verify_after)
 
 
 @click.command("relay", cls=HostFirst)
@@ -152,10 +146,7 @@ def relay(
     *,
     host: str | None,
     where: str,
-    dry_run: bool,
-    as_json: bool,
-    timeout_s: float | None,
-    yes: bool,
+    flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Disconnect the site from the grid (off-grid) or reconnect it (on-grid)."""
@@ -164,10 +155,10 @@ def relay(
 
     async def act(c: Control) -> WriteResult:
         if off:
-            return await c.go_off_grid(dry_run=dry_run, timeout_s=timeout_s)
-        return await c.go_on_grid(dry_run=dry_run, timeout_s=timeout_s)
+            return await c.go_off_grid(dry_run=flags.dry_run, timeout_s=flags.timeout_s)
+        return await c.go_on_grid(dry_run=flags.dry_run, timeout_s=flags.timeout_s)
 
-    run_action(ctx, act, as_json=as_json, confirm=ask(off, yes, dry_run, prompt))
+    run_action(ctx, act, flags, confirm=prompt if off else None)
 
 
 @click.command("contact", cls=HostFirst)
@@ -183,10 +174,7 @@ def contact(
     host: str | None,
     contact_id: str,
     state: str,
-    dry_run: bool,
-    as_json: bool,
-    timeout_s: float | None,
-    yes: bool,
+    flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Open or close a dry contact (NC1, NC2, NO1, NO2)."""
@@ -196,10 +184,10 @@ def contact(
     async def act(c: Control) -> WriteResult:
         wanted = state.lower()
         preview = await c.set_dry_contact(contact_id, wanted, dry_run=True)
-        if dry_run:
+        if flags.dry_run:
             return preview
         if preview.before is not None and preview.before == preview.requested:
             raise Unchanged(preview, f"dry contact {contact_id} is already {wanted}")
-        return await c.set_dry_contact(contact_id, wanted, timeout_s=timeout_s)
+        return await c.set_dry_contact(contact_id, wanted, timeout_s=flags.timeout_s)
 
-    run_action(ctx, act, as_json=as_json, confirm=ask(opening, yes, dry_run, prompt))
+    run_action(ctx, act, flags, confirm=prompt if opening else None)
