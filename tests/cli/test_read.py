@@ -93,6 +93,28 @@ def test_watch_not_on_a_terminal_prints_lines(battery: SimThread) -> None:
         assert word in lines[0], word
 
 
+def test_watch_follows_live_power_by_default(battery: SimThread) -> None:
+    """Without --interval, `watch --json` prints live frames (schema live/1) that balance."""
+    result = enphase("watch", battery.host, "--token", battery.token(), "--json", "--count", "3")
+    assert result.exit_code == 0, result.stderr
+    frames = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(frames) == 3
+    for frame in frames:
+        assert frame["schema"] == "live/1"
+        assert frame["source"] in ("livedata", "stream_meter", "meters_readings")
+        assert frame["age_s"] >= 0 and frame["stale"] is False
+        supply = frame["solar_watts"] + frame["grid_watts"] + frame["battery_watts"]
+        supply += frame.get("generator_watts") or 0.0
+        assert abs(supply - frame["house_watts"]) < 5.0, frame  # the tiles add up
+
+
+def test_watch_live_lines_on_a_pipe_show_source_and_age(battery: SimThread) -> None:
+    result = enphase("watch", battery.host, "--token", battery.token(), "--count", "2")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and all(" s old" in line for line in lines), lines
+
+
 def test_info_without_credentials_shows_identity_only(battery: SimThread) -> None:
     result = enphase("info", battery.host, "--json")
     assert result.exit_code == 0, result.stderr

@@ -38,7 +38,7 @@ from ..net.backoff import backoff_delay
 from .config import sink_settings
 from .postgres_migrate import migrate
 from .postgres_rows import RowMaker, Rows
-from .postgres_schema import GATEWAY_UPSERT, TABLES, insert_sql
+from .postgres_schema import GATEWAY_UPSERT, ROLLUP_MINUTES, TABLES, TRIM_SAMPLES, insert_sql
 from .sinks import Event, Hub
 
 __all__ = ["PostgresSettings", "PostgresSink"]
@@ -61,6 +61,7 @@ class PostgresSettings:
     takeover_s: float = 600.0
     timescale: bool = True
     pool_size: int = 2
+    keep_live_days: float = 7.0
 
     def __post_init__(self) -> None:
         if not self.dsn.startswith(("postgres://", "postgresql://")):
@@ -94,6 +95,8 @@ class PostgresSink:
         self.written = 0
         self.dropped = 0
         self.failures = 0
+        self._newest_sample = 0.0  # epoch s of the newest power sample written
+        self._folded_to = 0.0  # power_minutes are complete before this minute
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any]) -> PostgresSink:
@@ -184,7 +187,25 @@ class PostgresSink:
                 self._restore(rows)
                 raise
             self.written += sent
+            await self._fold_minutes()
             return sent
+
+    async def _fold_minutes(self) -> None:
+        """Fold whole minutes of power samples into power_minutes; trim the live window.
+
+        Idempotent (an upsert over whole minutes), so collectors sharing a
+        database, a retry or a restart never count a sample twice. The minute
+        before the last one folded is folded again, for late samples.
+        """
+        upto = self._newest_sample // 60 * 60
+        if upto <= self._folded_to or self._pool is None:
+            return
+        start = max(self._folded_to - 60, 0.0)
+        keep_s = self.settings.keep_live_days * 86_400
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(ROLLUP_MINUTES, start, upto)
+            await conn.execute(TRIM_SAMPLES, min(upto, self._newest_sample - keep_s))
+        self._folded_to = upto
 
     def _restore(self, rows: Rows) -> None:
         for table, batch in rows.items():
@@ -202,6 +223,9 @@ class PostgresSink:
                 if keep:
                     await conn.execute(insert_sql(table), *_columns(table, keep))
                     sent += len(keep)
+                    if table == "power_samples":
+                        at = TABLES[table].index("at")
+                        self._newest_sample = max(self._newest_sample, *(r[at] for r in keep))
         return sent
 
     async def _claim(self, conn: Any, gateways: list[tuple[Any, ...]]) -> None:

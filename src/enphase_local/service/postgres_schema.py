@@ -29,7 +29,15 @@ from typing import Final
 
 from . import history_schema
 
-__all__ = ["HYPERTABLES", "MIGRATIONS", "MIGRATION_LOCK", "SCHEMA_VERSION", "TABLES"]
+__all__ = [
+    "HYPERTABLES",
+    "MIGRATIONS",
+    "MIGRATION_LOCK",
+    "ROLLUP_MINUTES",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "TRIM_SAMPLES",
+]
 
 TABLES: Final[dict[str, tuple[str, ...]]] = {
     name: history_schema.TABLES[name]
@@ -127,7 +135,47 @@ CREATE INDEX battery_samples_by_time ON battery_samples (at);
 CREATE INDEX events_by_time ON events (at);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1,)
+# Version 2: the 1-minute min/mean/max of power_samples, kept for ever as in SQLite (the
+# samples themselves are trimmed to the live window once folded in).
+_V2: Final = (
+    """
+CREATE TABLE power_minutes (
+    serial TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    minute TIMESTAMPTZ NOT NULL,
+    samples INTEGER NOT NULL,
+"""
+    + "".join(
+        f"    {flow}_{stat} DOUBLE PRECISION,\n"
+        for flow in history_schema.FLOWS
+        for stat in ("min", "mean", "max")
+    )
+    + """    PRIMARY KEY (serial, phase, minute)
+);
+CREATE INDEX power_minutes_by_time ON power_minutes (minute);
+"""
+)
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2)
+
+_STATS = ", ".join(f"min({flow}_w), avg({flow}_w), max({flow}_w)" for flow in history_schema.FLOWS)
+_UPDATES = ", ".join(
+    f"{flow}_{stat} = EXCLUDED.{flow}_{stat}"
+    for flow in history_schema.FLOWS
+    for stat in ("min", "mean", "max")
+)
+ROLLUP_MINUTES: Final = f"""
+INSERT INTO power_minutes
+SELECT serial, phase, date_trunc('minute', at), count(*), {_STATS}
+FROM power_samples
+WHERE at >= to_timestamp($1) AND at < to_timestamp($2)
+GROUP BY serial, phase, date_trunc('minute', at)
+ON CONFLICT (serial, phase, minute) DO UPDATE SET samples = EXCLUDED.samples, {_UPDATES}
+"""
+"""Fold the samples of whole minutes in [$1, $2) (epoch s) into power_minutes; idempotent."""
+
+TRIM_SAMPLES: Final = "DELETE FROM power_samples WHERE at < to_timestamp($1)"
+"""Drop samples older than the live window (they were folded into power_minutes first)."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
