@@ -14,6 +14,7 @@ import orjson
 from enphase_local.client import Envoy
 from enphase_local.models.snapshot import Snapshot
 from enphase_local.service.mqtt import MqttSink
+from enphase_local.service.sinks import Event
 from enphase_local.simulator.clock import SimClock
 
 
@@ -22,6 +23,7 @@ class TinyHub:
 
     def __init__(self, envoys: dict[str, Envoy] | None = None) -> None:
         self.envoys = envoys or {}
+        self.events: list[Event] = []
 
     def serials(self) -> tuple[str, ...]:
         return tuple(self.envoys)
@@ -29,13 +31,21 @@ class TinyHub:
     def envoy(self, serial: str) -> Envoy:
         return self.envoys[serial]
 
+    async def record(self, event: Event) -> None:
+        self.events.append(event)
 
-async def start_for_one(sink: MqttSink, envoy: Envoy, snap: Snapshot) -> None:
-    """Start `sink` for one gateway, wait for its broker, hand it the gateway's first snapshot."""
+
+async def start_for_one(sink: MqttSink, envoy: Envoy, snap: Snapshot) -> TinyHub:
+    """Start `sink` for one gateway, wait for its broker, hand it the gateway's first snapshot.
+
+    Returns the hub, which keeps the events the sink recorded (write outcomes).
+    """
     serial = snap.gateway.serial
-    await sink.start(TinyHub({serial: envoy}))
+    hub = TinyHub({serial: envoy})
+    await sink.start(hub)
     await sink.wait_connected()
     await sink.on_snapshot(serial, snap)
+    return hub
 
 
 def sim_sleep(clock: SimClock) -> Callable[[float], Any]:

@@ -48,7 +48,7 @@ async def test_confirmed_refused_and_retained_commands(mqtt_url: str) -> None:
             async with recorder(mqtt_url, f"{base}/#") as rec:
                 await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"10", retain=True)
                 sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c1")
-                await start_for_one(sink, envoy, snap)
+                hub = await start_for_one(sink, envoy, snap)
 
                 bad = await command(rec, base, serial, "reserve_soc", "150")
                 assert bad["outcome"] == "refused" and "between 0 and 100" in bad["message"]
@@ -80,6 +80,12 @@ async def test_confirmed_refused_and_retained_commands(mqtt_url: str) -> None:
                     assert why in refused["message"], refused
                 assert len(writes(gw)) == 2  # nothing more reached the gateway
             await sink.stop()
+    # every outcome joins the history as a write event, refusals included
+    outcomes = [(e.kind, e.message) for e in hub.events]
+    assert ("write", "reserve_soc: confirmed") in outcomes
+    assert ("write", "dry_contact_NC1: confirmed") in outcomes
+    assert ("write", "storage_mode: refused") in outcomes
+    assert all(e.serial == serial for e in hub.events)
 
 
 async def test_ignored_on_firmware_that_ignores_storage_writes(mqtt_url: str) -> None:

@@ -306,7 +306,10 @@ class Collector:
         await self._event(name, kind, message)
 
     async def _event(self, serial: str, kind: str, message: str) -> None:
-        event = Event(at=self.clock(), serial=serial, kind=kind, message=message)
+        await self.record(Event(at=self.clock(), serial=serial, kind=kind, message=message))
+
+    async def record(self, event: Event) -> None:
+        """Every sink gets the event (state changes here; write outcomes from the MQTT sink)."""
         for sink in self.sinks:
             try:
                 await sink.on_event(event)

@@ -313,7 +313,10 @@ class MqttSink:
         except (CommandRefused, KeyError) as err:
             message = str(err.args[0]) if err.args else str(err)
             _LOG.warning("MQTT command refused: %s", message)
-            await self._retain(result_topic, result_doc(control, "refused", message), force=True)
+            refused = result_doc(control, "refused", message)
+            await self._retain(result_topic, refused, force=True)
+            if self._hub is not None and serial in self._hub.serials():
+                await self._record_outcome(serial, control, refused)
             return
         await self._retain(
             result_topic,
@@ -323,6 +326,7 @@ class MqttSink:
         async with self._locks.setdefault(serial, asyncio.Lock()):
             doc, result = await run_command(envoy.control, command)
         await self._retain(result_topic, doc, force=True)
+        await self._record_outcome(serial, control, doc)
         if result is None:
             return
         await self._show_value(serial, control, result)
@@ -335,7 +339,23 @@ class MqttSink:
             if later.outcome is Outcome.REVERTED:
                 doc = result_doc(control, later.outcome.value, later.message, result=later)
                 await self._retain(result_topic, doc, force=True)
+                await self._record_outcome(serial, control, doc)
                 await self._show_value(serial, control, later)
+
+    async def _record_outcome(self, serial: str, control: str, doc: Mapping[str, Any]) -> None:
+        """The outcome joins the history (every sink's events) as a ``write`` event."""
+        if self._hub is None:
+            return
+        outcome = str(doc.get("outcome", "unknown"))
+        detail = {k: v for k, v in doc.items() if isinstance(v, str | int | float | bool)}
+        event = Event(
+            at=time.time(),
+            serial=serial,
+            kind="write",
+            message=f"{control}: {outcome}",
+            detail={"control": control, **detail},
+        )
+        await self._hub.record(event)
 
     async def _show_value(self, serial: str, control: str, result: WriteResult) -> None:
         """The control's entity shows the value read back, without waiting for the next read."""

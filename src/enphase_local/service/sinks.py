@@ -52,6 +52,10 @@ class Hub(Protocol):
         """The connected client of one gateway (for commands); KeyError if unknown."""
         ...
 
+    async def record(self, event: Event) -> None:
+        """Hand an event (a write outcome, say) to every sink, as the collector's own are."""
+        ...
+
 
 class Sink(Protocol):
     """A destination of collected data."""
