@@ -26,7 +26,7 @@ from .control import Control
 from .engine import probe as probing
 from .engine.budget import UpdateBudget, default_budget
 from .engine.cache import SourceCache
-from .engine.outage import in_outage_window, zone
+from .engine.outage import gateway_zone, in_outage_window
 from .engine.production import prefers_v1, production_chain, wants_v1
 from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe
 from .engine.schedule import Schedule, new_local_day
@@ -118,6 +118,8 @@ class Envoy:
         self._connect_task: asyncio.Task[None] | None = None
         self._connected = False
         self._next_reprobe: float | None = None
+        self._deferred: dict[SourceKey, float] = {}  # read after the first snapshot
+        self._snapshots = 0
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -190,7 +192,9 @@ class Envoy:
 
     async def _read_info(self) -> GatewayInfo:
         await self._transport.detect_scheme()
-        result = await self._transport.request("GET", "/info", speed=Speed.FAST, auth=None)
+        result = self._transport.take_detected_info() or await self._transport.request(
+            "GET", "/info", speed=Speed.FAST, auth=None
+        )
         if result.status != 200:
             raise EnvoyHTTPError(
                 result.status,
@@ -232,9 +236,12 @@ class Envoy:
         ensemble = probing.ensemble_candidates(fw)
         for key in [*probing.base_candidates(fw, self.info.imeter, cache.values), *ensemble]:
             await self._try(key, now)
-        more = probing.followups(cache.get(SourceKey.ENSEMBLE_INVENTORY), cache.production())
-        for key in [*more, *([SourceKey.HOME] if fw.at_least(7) else [])]:
+        inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
+        for key in probing.followups(inventory, cache.production()):
             await self._try(key, now)
+            if key is SourceKey.GEN_CONFIG:  # the generator's pages only when one is configured
+                for more in probing.generator_followups(cache.get(key)):
+                    await self._try(more, now)
         self._check_digest_password()
         self.capabilities = probing.derive(cache.values, cache.production())
         self._plan = probing.plan(
@@ -243,6 +250,8 @@ class Envoy:
             cts=probing.enabled_cts(cache.get(SourceKey.METERS)),
             ensemble_probed=bool(ensemble),
         )
+        self._deferred = probing.deferred(fw, inventory, cache.read_at)
+        self._plan.update(self._deferred)
         for key, status in self.source_status.items():
             if status in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):
                 self._plan.pop(key, None)  # remembered: not asked again until a re-probe
@@ -320,7 +329,13 @@ class Envoy:
                 f"{source.path} is not available on this gateway ({refused})"
             ) from None
         self._cache.put(source.key, value, self._clock())
+        self._settle_deferred(source.key)
         return value
+
+    def _settle_deferred(self, key: SourceKey) -> None:
+        """A source left out of the probe answered: what the gateway can do may grow."""
+        if self._deferred.pop(key, None) is not None:
+            self.capabilities = probing.derive(self._cache.values, self._cache.production())
 
     # -- update -----------------------------------------------------------------
 
@@ -346,7 +361,8 @@ class Envoy:
         now = self._clock()
         cache = self._cache
         home = self.home
-        tz = zone(home.timezone if home else None)
+        awaiting_home = home is None and SourceKey.HOME in self._plan
+        tz, tz_note = gateway_zone(home.timezone if home else None, awaiting_home)
         gentle = in_outage_window(now, tz)
         budget = UpdateBudget.start(self.update_budget_s, gentle=gentle)
         if SourceKey.INFO in self._plan and self._schedule.next_due(SOURCES[SourceKey.INFO]) <= now:
@@ -358,6 +374,8 @@ class Envoy:
             self._schedule.force(key)
         demoted = preferred if preferred != key else None  # asked again to be promoted back
         for source in self._schedule.due_in(self._plan, now, also=demoted):
+            if source.key in self._deferred and not self._snapshots:
+                continue  # not on the first snapshot's path
             if budget.stopped is not None:
                 cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
             elif source.key in self._plan or source.key == preferred:
@@ -370,7 +388,11 @@ class Envoy:
         if cache.production() is None:
             raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
         gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
-        return build_snapshot(cache, self._schedule, self._plan, gw, now=now, tz=tz, gentle=gentle)
+        snapshot = build_snapshot(
+            cache, self._schedule, self._plan, gw, now=now, tz=tz, gentle=gentle, note=tz_note
+        )
+        self._snapshots += 1
+        return snapshot
 
     async def _refresh_info(self, now: float, budget: UpdateBudget) -> None:
         """Re-read /info on its cadence (a firmware change triggers a new probe)."""
@@ -387,8 +409,9 @@ class Envoy:
     async def _update_one(self, source: Source[Any], now: float, budget: UpdateBudget) -> None:
         key, cache = source.key, self._cache
         error: Exception
+        retry = budget.retry() and key not in self._deferred  # first read: once, no retries
         try:
-            reading = read_source(self._transport, self._auth, source, retry=budget.retry())
+            reading = read_source(self._transport, self._auth, source, retry=retry)
             value = await budget.run(reading)
         except SourceRefused as refused:
             self.source_status[key] = refused.status
@@ -423,6 +446,7 @@ class Envoy:
         self.source_status[key] = SourceStatus.OK
         cache.put(key, value, now)
         self._schedule.record_success(key, now, self._cache.report_time(key))
+        self._settle_deferred(key)
         if key == cache.preferred_production and key != cache.production_key:
             self._use_production(key, None)  # the better source answers well again
 

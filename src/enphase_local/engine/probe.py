@@ -27,10 +27,12 @@ from .joins import generator_present
 __all__ = [
     "PasswordRefusal",
     "base_candidates",
+    "deferred",
     "derive",
     "enabled_cts",
     "ensemble_candidates",
     "followups",
+    "generator_followups",
     "is_metered",
     "judge_password",
     "lists_eim",
@@ -102,15 +104,19 @@ _ENSEMBLE_FOLLOWUPS = (
     SourceKey.ENSEMBLE_POWER,
     SourceKey.ENSEMBLE_SECCTRL,
     SourceKey.DRY_CONTACTS,
-    SourceKey.DRY_CONTACT_SETTINGS,
-    SourceKey.GENERATOR,
     SourceKey.GEN_CONFIG,
-    SourceKey.GEN_MODE,
-    SourceKey.GEN_SCHEDULE,
-    SourceKey.TARIFF,
-    SourceKey.LIVEDATA,
-    SourceKey.PEL_SETTINGS,
 )
+
+# Sources whose data nobody needs for the first snapshot (settings people
+# change, the network page, the tariff): they are not probed at connect but
+# read once after the first snapshot, with their own cadence. `/home` alone
+# can take a minute on a real gateway.
+_DEFERRED_PERIODS: dict[SourceKey, float] = {
+    SourceKey.DRY_CONTACT_SETTINGS: CONFIG,
+    SourceKey.TARIFF: CONFIG,
+    SourceKey.LIVEDATA: REPORT,
+    SourceKey.PEL_SETTINGS: CONFIG,
+}
 
 
 def followups(
@@ -120,7 +126,8 @@ def followups(
 
     A battery, system controller or collar brings the ensemble family; an AC
     Battery in production.json brings the device inventory and the battery
-    aggregate.
+    aggregate. The generator's state, mode and schedule wait for its
+    configuration (`generator_followups`).
     """
     keys: list[SourceKey] = []
     if inventory is not None and (inventory.encharge or inventory.enpower or inventory.collar):
@@ -128,6 +135,31 @@ def followups(
     if report is not None and report.acb is not None:
         keys += [SourceKey.INVENTORY, SourceKey.ENSEMBLE_SECCTRL]
     return keys
+
+
+def generator_followups(config: GeneratorConfig | None) -> list[SourceKey]:
+    """The generator's state, mode and schedule: only when ``gen_config`` is not ``{}``."""
+    if config is None:
+        return []
+    return [SourceKey.GENERATOR, SourceKey.GEN_MODE, SourceKey.GEN_SCHEDULE]
+
+
+def deferred(
+    fw: Firmware, inventory: EnsembleInventory | None, read: Mapping[SourceKey, Any]
+) -> dict[SourceKey, float]:
+    """Sources read after the first snapshot rather than probed (key -> period).
+
+    Those already read (a re-probe) are left to `plan`, which knows them by
+    their capabilities.
+    """
+    keys: dict[SourceKey, float] = {}
+    if inventory is not None and (inventory.encharge or inventory.enpower or inventory.collar):
+        keys.update(_DEFERRED_PERIODS)
+        if inventory.enpower is None:  # dry contacts live on the system controller
+            keys.pop(SourceKey.DRY_CONTACT_SETTINGS)
+    if fw.at_least(7):
+        keys[SourceKey.HOME] = IDENTITY
+    return {key: period for key, period in keys.items() if key not in read}
 
 
 def enabled_cts(configs: tuple[MeterConfig, ...] | None) -> frozenset[CtType]:

@@ -11,8 +11,8 @@ is stale rather than missing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..capabilities import Capability
 from ..models.energy import EnergyReading
@@ -84,10 +84,14 @@ def build_snapshot(
     gateway: GatewaySummary,
     *,
     now: float,
-    tz: ZoneInfo | None,
+    tz: tzinfo | None,
     gentle: bool,
+    note: str | None = None,
 ) -> Snapshot:
-    """A complete snapshot from what `cache` holds (its counter guards advance)."""
+    """A complete snapshot from what `cache` holds (its counter guards advance).
+
+    `note`: a warning from the client (the time zone it assumes, say).
+    """
     report = cache.production()
     fw = gateway_firmware(cache)
     meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
@@ -119,6 +123,7 @@ def build_snapshot(
             f"inverters: {len(details.skipped)} unreadable /ivp/pdm/device_data entries "
             f"skipped, the others kept ({details.skipped[0]})"
         )
+    warnings.extend([note] if note else [])
     if gentle:
         warnings.append("gateway is in its nightly restart window (about 23:00 local time)")
     get = cache.get

@@ -98,6 +98,7 @@ class Transport:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self._scheme = scheme
+        self._detected_info: HttpResult | None = None  # /info as scheme detection read it
         self._session = session
         self._owns_session = session is None
         self.keepalive = keepalive
@@ -150,7 +151,7 @@ class Transport:
             failures: list[str] = []
             for scheme in SCHEMES:
                 try:
-                    await self._exchange(
+                    answer = await self._exchange(
                         "GET", "/info", Speed.FAST, headers={}, json=None, scheme=scheme
                     )
                 except EnvoyConnectionError as err:
@@ -158,12 +159,18 @@ class Transport:
                     continue
                 _LOGGER.debug("gateway %s speaks %s", self.netloc, scheme)
                 self._scheme = scheme
+                self._detected_info = answer
                 return scheme
             raise EnvoyConnectionError(
                 f"the gateway at {self.netloc} answered neither HTTPS nor HTTP "
                 f"({', '.join(failures)}): check the address and that it is powered and on "
                 "the network (it restarts services daily shortly after 23:00)"
             )
+
+    def take_detected_info(self) -> HttpResult | None:
+        """The ``/info`` answer scheme detection just read (once), so it is not asked twice."""
+        answer, self._detected_info = self._detected_info, None
+        return answer
 
     # -- requests -----------------------------------------------------------
 
