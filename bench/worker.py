@@ -135,10 +135,10 @@ async def _timed_run(g: Gateway, client: str, updates: int) -> dict[str, Any]:
     start = time.perf_counter()
     if client == "ours":
         env = g.ours()
-        await env.connect()
+        await env.update()  # connects: time to the first snapshot
     else:
         env = await g.pyenphase()
-        await env.update()  # probe
+        await env.update()  # probe and first data
     connect_s = time.perf_counter() - start
     try:
         for _ in range(updates):

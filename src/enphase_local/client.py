@@ -209,8 +209,6 @@ class Envoy:
             await self.probe()
         return info
 
-    # -- probe ----------------------------------------------------------------
-
     async def probe(self) -> None:
         """Find out once which sources answer, and so what the gateway can do."""
         fw = self.info.fw
@@ -239,22 +237,15 @@ class Envoy:
         inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
         for key in probing.followups(inventory, cache.production()):
             await self._try(key, now)
-            if key is SourceKey.GEN_CONFIG:  # the generator's pages only when one is configured
-                for more in probing.generator_followups(cache.get(key)):
-                    await self._try(more, now)
+        for key in probing.generator_followups(cache.get(SourceKey.GEN_CONFIG)):
+            await self._try(key, now)
         self._check_digest_password()
         self.capabilities = probing.derive(cache.values, cache.production())
-        self._plan = probing.plan(
-            self.capabilities,
-            production_key=cache.production_key,
-            cts=probing.enabled_cts(cache.get(SourceKey.METERS)),
-            ensemble_probed=bool(ensemble),
-        )
         self._deferred = probing.deferred(fw, inventory, cache.read_at)
-        self._plan.update(self._deferred)
-        for key, status in self.source_status.items():
-            if status in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):
-                self._plan.pop(key, None)  # remembered: not asked again until a re-probe
+        production = (cache.production_key, cache.get(SourceKey.METERS))
+        self._plan = probing.plan_after_probe(
+            self.capabilities, production, self._deferred, self.source_status, bool(ensemble)
+        )
         self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
         cache.anchor_baseline()
         self._next_reprobe = next_reprobe(now, self.source_status, cache.read_at)
@@ -298,8 +289,6 @@ class Envoy:
         self._cache.put(key, value, now)
         return value
 
-    # -- fetching ---------------------------------------------------------------
-
     async def request(
         self,
         method: str,
@@ -309,10 +298,7 @@ class Envoy:
         speed: Speed = Speed.FAST,
         retry: bool | None = None,
     ) -> HttpResult:
-        """An authenticated request to any path, answered whatever its status.
-
-        Writes (anything but GET) are never retried.
-        """
+        """An authenticated request to any path, answered whatever its status (GET retried)."""
         if retry is None:
             retry = method.upper() == "GET"
         return await self._transport.request(
@@ -360,9 +346,7 @@ class Envoy:
     async def _update(self) -> Snapshot:
         now = self._clock()
         cache = self._cache
-        home = self.home
-        awaiting_home = home is None and SourceKey.HOME in self._plan
-        tz, tz_note = gateway_zone(home.timezone if home else None, awaiting_home)
+        tz, tz_note = gateway_zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
         gentle = in_outage_window(now, tz)
         budget = UpdateBudget.start(self.update_budget_s, gentle=gentle)
         if SourceKey.INFO in self._plan and self._schedule.next_due(SOURCES[SourceKey.INFO]) <= now:
@@ -373,9 +357,8 @@ class Envoy:
         if key is not None and new_local_day(cache.read_at.get(key), now, tz):
             self._schedule.force(key)
         demoted = preferred if preferred != key else None  # asked again to be promoted back
-        for source in self._schedule.due_in(self._plan, now, also=demoted):
-            if source.key in self._deferred and not self._snapshots:
-                continue  # not on the first snapshot's path
+        later = self._deferred if not self._snapshots else ()  # off the first snapshot's path
+        for source in self._schedule.due_in(self._plan, now, also=demoted, skip=later):
             if budget.stopped is not None:
                 cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
             elif source.key in self._plan or source.key == preferred:
@@ -388,11 +371,10 @@ class Envoy:
         if cache.production() is None:
             raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
         gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
-        snapshot = build_snapshot(
+        self._snapshots += 1
+        return build_snapshot(
             cache, self._schedule, self._plan, gw, now=now, tz=tz, gentle=gentle, note=tz_note
         )
-        self._snapshots += 1
-        return snapshot
 
     async def _refresh_info(self, now: float, budget: UpdateBudget) -> None:
         """Re-read /info on its cadence (a firmware change triggers a new probe)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..models.gateway import HomeInfo
+
 __all__ = ["gateway_zone", "host_zone", "in_outage_window", "zone"]
 
 WINDOW_START_MINUTE = 23 * 60  # 23:00 local
@@ -26,10 +28,14 @@ def zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
-def gateway_zone(name: str | None, awaiting_home: bool) -> tuple[tzinfo | None, str | None]:
-    """The zone to count local time in, and a warning when it is the host's stand-in."""
-    if name or not awaiting_home:
-        return zone(name), None
+def gateway_zone(home: HomeInfo | None, *, awaiting_home: bool) -> tuple[tzinfo | None, str | None]:
+    """The zone to count local time in, and a warning when it is the host's stand-in.
+
+    `awaiting_home`: ``/home`` is planned (firmware 7+); before 7 there is none
+    and local time stays unknown, as it always was.
+    """
+    if home is not None or not awaiting_home:
+        return zone(home.timezone if home else None), None
     return host_zone()
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "judge_password",
     "lists_eim",
     "plan",
+    "plan_after_probe",
 ]
 
 REPORT = float(Cadence.REPORT.seconds)
@@ -296,6 +297,33 @@ def plan(
         out[SourceKey.PEL_SETTINGS] = CONFIG
     if Capability.NETWORK in caps:
         out[SourceKey.HOME] = IDENTITY
+    return out
+
+
+def plan_after_probe(
+    caps: frozenset[Capability],
+    found: tuple[SourceKey | None, tuple[MeterConfig, ...] | None],
+    deferred_keys: Mapping[SourceKey, float],
+    status: Mapping[SourceKey, SourceStatus],
+    ensemble_probed: bool,
+) -> dict[SourceKey, float]:
+    """`plan` for what the probe found, the deferred sources added, the refused removed.
+
+    A source that refused (absent, forbidden) is remembered and not asked
+    again until a re-probe.
+    """
+    production_key, meters = found  # the production source in use, the CT configuration
+    assert production_key is not None
+    out = plan(
+        caps,
+        production_key=production_key,
+        cts=enabled_cts(meters),
+        ensemble_probed=ensemble_probed,
+    )
+    out.update(deferred_keys)
+    for key, st in status.items():
+        if st in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):
+            out.pop(key, None)
     return out
 
 

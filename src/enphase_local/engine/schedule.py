@@ -13,7 +13,7 @@ replay hours of polling in milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -137,14 +137,20 @@ class Schedule:
         return [s for s in sources if self.next_due(s) <= now]
 
     def due_in(
-        self, plan: Iterable[SourceKey], now: float, *, also: SourceKey | None = None
+        self,
+        plan: Iterable[SourceKey],
+        now: float,
+        *,
+        also: SourceKey | None = None,
+        skip: Collection[SourceKey] = (),
     ) -> list[Source[Any]]:
         """The sources of `plan` due at `now` (identity apart: it is read first, on its own).
 
         `also`, when due, comes first: a demoted production source asked again
-        so that it can be promoted back.
+        so that it can be promoted back. `skip`: not now (the deferred sources
+        on the first snapshot's path).
         """
-        keys: list[SourceKey] = [k for k in plan if k != SourceKey.INFO]
+        keys: list[SourceKey] = [k for k in plan if k != SourceKey.INFO and k not in skip]
         if also is not None and also not in keys:
             keys.insert(0, also)
         return self.due([SOURCES[k] for k in keys], now)
