@@ -234,6 +234,19 @@ def _phase_count(meters: Mapping[str, Meter]) -> int | None:
     return None
 
 
+def _data_time(key: SourceKey, value: Any, fresh: float | None) -> float | None:
+    """`fresh`, or earlier when the data says it is older than our read of it.
+
+    ``/ivp/livedata/status`` keeps showing the last figures the live stream
+    produced, with their `last_update`, long after the stream stopped: the
+    data is as old as that, however recently we asked for it.
+    """
+    if fresh is None or key is not SourceKey.LIVEDATA or value is None:
+        return fresh
+    own = getattr(value, "last_update", None)
+    return min(fresh, float(own)) if own else fresh
+
+
 def _freshness_and_errors(
     cache: SourceCache, schedule: Schedule, plan: Mapping[SourceKey, float], now: float
 ) -> tuple[dict[str, float], dict[str, str]]:
@@ -246,7 +259,7 @@ def _freshness_and_errors(
             key = cache.production_key if maybe is PRODUCTION_SOURCE else maybe
             if key is None:
                 continue
-            fresh = current_as_of(cache, schedule, plan, key, now)
+            fresh = _data_time(key, cache.get(key), current_as_of(cache, schedule, plan, key, now))
             planned = key in plan or key == cache.production_key  # others are never re-read
             if fresh is not None and planned and cache.get(key) is not None:
                 times.append(fresh)
