@@ -372,6 +372,7 @@ class Envoy:
             raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
         gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
         self._snapshots += 1
+        await self._transport.between_updates()
         return build_snapshot(
             cache, self._schedule, self._plan, gw, now=now, tz=tz, gentle=gentle, note=tz_note
         )
