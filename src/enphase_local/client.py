@@ -325,15 +325,15 @@ class Envoy:
 
     # -- update -----------------------------------------------------------------
 
-    async def update(self) -> Snapshot:
-        """A complete snapshot, asking only for what can have changed (concurrent calls share)."""
+    async def update(self, *, full: bool = False) -> Snapshot:
+        """A snapshot, asking only what can have changed (`full`: the later sources now, too)."""
         if not self._connected:  # concurrent first calls share one connect
             if self._connect_task is None or self._connect_task.done():
                 self._connect_task = asyncio.ensure_future(self._first_connect())
             await asyncio.shield(self._connect_task)
         task = self._update_task
         if task is None or task.done():
-            task = self._update_task = asyncio.ensure_future(self._update())
+            task = self._update_task = asyncio.ensure_future(self._update(full))
         return await asyncio.shield(task)
 
     async def _first_connect(self) -> None:
@@ -343,7 +343,7 @@ class Envoy:
             await self.probe()
             self._connected = True
 
-    async def _update(self) -> Snapshot:
+    async def _update(self, full: bool) -> Snapshot:
         now = self._clock()
         cache = self._cache
         tz, tz_note = gateway_zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
@@ -357,7 +357,7 @@ class Envoy:
         if key is not None and new_local_day(cache.read_at.get(key), now, tz):
             self._schedule.force(key)
         demoted = preferred if preferred != key else None  # asked again to be promoted back
-        later = self._deferred if not self._snapshots else ()  # off the first snapshot's path
+        later = () if self._snapshots or full else self._deferred  # off the first snapshot's path
         for source in self._schedule.due_in(self._plan, now, also=demoted, skip=later):
             if budget.stopped is not None:
                 cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
@@ -372,6 +372,7 @@ class Envoy:
             raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
         gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
         self._snapshots += 1
+        tz_note = tz_note if self.home is None else None  # /home answered in this update
         await self._transport.between_updates()
         return build_snapshot(
             cache, self._schedule, self._plan, gw, now=now, tz=tz, gentle=gentle, note=tz_note
@@ -394,8 +395,7 @@ class Envoy:
         error: Exception
         retry = budget.retry() and key not in self._deferred  # first read: once, no retries
         try:
-            reading = read_source(self._transport, self._auth, source, retry=retry)
-            value = await budget.run(reading)
+            value = await budget.run(read_source(self._transport, self._auth, source, retry=retry))
         except SourceRefused as refused:
             self.source_status[key] = refused.status
             if refused.status is SourceStatus.ABSENT:

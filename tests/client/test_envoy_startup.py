@@ -126,3 +126,12 @@ async def test_replayed_capture_asks_inverters_once_a_report_period() -> None:
                 await envoy.update()
     assert gw.log.count("/ivp/pdm/device_data") <= 12
     assert gw.log.count("/api/v1/production/inverters") <= 12
+
+
+async def test_a_full_update_reads_the_later_sources_at_once() -> None:
+    """`enphase read` wants every section in its one snapshot, fast or not."""
+    async with gateway("battery-backup") as (gw, clock), envoy_for(gw, clock) as envoy:
+        snap = await envoy.update(full=True)
+        assert all(gw.log.count(path) == 1 for path in LATER)
+        assert snap.tariff is not None and envoy.home is not None
+        assert not any("/home" in w for w in snap.warnings)
