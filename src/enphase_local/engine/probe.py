@@ -111,15 +111,17 @@ _ENSEMBLE_FOLLOWUPS = (
     SourceKey.ENSEMBLE_SECCTRL,
     SourceKey.DRY_CONTACTS,
     SourceKey.GEN_CONFIG,
+    # Storage mode and reserve: Home Assistant creates its entities from the
+    # first snapshot, so the tariff is probed, not left for later.
+    SourceKey.TARIFF,
 )
 
 # Sources whose data nobody needs for the first snapshot (settings people
-# change, the network page, the tariff): they are not probed at connect but
+# change, the network page): they are not probed at connect but
 # read once after the first snapshot, with their own cadence. `/home` alone
 # can take a minute on a real gateway.
 _DEFERRED_PERIODS: dict[SourceKey, float] = {
     SourceKey.DRY_CONTACT_SETTINGS: CONFIG,
-    SourceKey.TARIFF: CONFIG,
     # Its figures are the gateway's, current only while the live stream runs
     # (last_update says when): the CT readings every minute are the live data.
     SourceKey.LIVEDATA: CONFIG,
