@@ -238,6 +238,8 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
         # gateway's TLS connection (and its 256 KB buffer) is gone between updates.
         # The schedule here is accelerated, so scale that timeout with it.
         keepalive_s = 15.0 / args.accel
+        if args.keep:  # the other policy: each gateway's connection lives across updates
+            keepalive_s = 2 * 60.0 / args.accel
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=False, limit=0, keepalive_timeout=keepalive_s)
         )
@@ -298,7 +300,7 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
         "rss_base_mb": rss0, "rss_connected_mb": rss_connected, "rss_end_mb": rss_end,
         "rss_per_gateway_kb": 1024 * (rss_end - rss0) / n,
         "errors": errors, "late_ticks": late, "timeline": timeline,
-        "requests_est": requests_total,
+        "requests_est": requests_total, "keep": args.keep,
     }  # fmt: skip
 
 
@@ -421,6 +423,7 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=5)
     parser.add_argument("--accel", type=float, default=6.0)
     parser.add_argument("--hang", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="fleet: keep connections")
     args = parser.parse_args()
     runner = {"requests": requests, "wall": timing, "cpu": timing, "memory": memory,
               "fleet": fleet, "faults": faults}[args.figure]  # fmt: skip
