@@ -152,6 +152,26 @@ def _cold(c: dict[str, Any]) -> list[str]:
         f"| {_f(o['import_wall_ms'])} | {_f(t['import_wall_ms'])} "
         f"| {_ratio(o['import_wall_ms'], t['import_wall_ms'])} |",
         f"| `enphase --help` wall time (ms) | {_f(c['enphase_help_ms'])} | n/a (no CLI) | |",
+        *_cold_ha(c),
+    ]
+
+
+def _cold_ha(c: dict[str, Any]) -> list[str]:
+    """The Home Assistant-like rows (absent from results of older runs)."""
+    o, t = c["ours"], c["pyenphase"]
+    if "ha_importtime_min_ms" not in o:
+        return []
+    label = (
+        "Home Assistant-like process (aiohttp client and server, jwt, orjson already "
+        "loaded): `import enphase_local.client` vs `import pyenphase`, `-X importtime` (ms)"
+    )
+    return [
+        f"| {label}, min of {c['ha_runs']} | {_f(o['ha_importtime_min_ms'])} "
+        f"| {_f(t['ha_importtime_min_ms'])} "
+        f"| {_ratio(o['ha_importtime_min_ms'], t['ha_importtime_min_ms'])} |",
+        f"| same, median of {c['ha_runs']} | {_f(o['ha_importtime_median_ms'])} "
+        f"| {_f(t['ha_importtime_median_ms'])} "
+        f"| {_ratio(o['ha_importtime_median_ms'], t['ha_importtime_median_ms'])} |",
     ]
 
 
@@ -343,7 +363,7 @@ def write_report(results: dict[str, Any], bench: Path) -> None:
             "",
             "Ours: `SOURCES[key].parse(body)`. pyenphase: its updater's `update()` against "
             "an in-memory fake request (json_loads + model construction), after its probe on "
-            "the same captures. Best of 3 batches, µs per call.",
+            "the same captures. Best of 7 batches taken in turn (theirs, ours), µs per call.",
             "",
             *_parse(results["parse"]),
             "",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import aiohttp
@@ -40,6 +40,7 @@ from .errors import (
     EnvoyParseError,
 )
 from .firmware import Firmware
+from .live import LiveFeed, LiveFrame, LiveLink, LiveOptions, live_frames
 from .models.gateway import GatewayInfo, HomeInfo
 from .models.snapshot import Snapshot
 from .net.backoff import RetryPolicy
@@ -120,8 +121,7 @@ class Envoy:
         self._next_reprobe: float | None = None
         self._deferred: dict[SourceKey, float] = {}  # read after the first snapshot
         self._snapshots = 0
-
-    # -- lifecycle ------------------------------------------------------------
+        self._live_feed = LiveFeed()
 
     async def __aenter__(self) -> Envoy:
         try:
@@ -234,17 +234,14 @@ class Envoy:
         ensemble = probing.ensemble_candidates(fw)
         for key in [*probing.base_candidates(fw, self.info.imeter, cache.values), *ensemble]:
             await self._try(key, now)
-        inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
-        for key in probing.followups(inventory, cache.production()):
+        for key in probing.followups(cache.get(SourceKey.ENSEMBLE_INVENTORY), cache.production()):
             await self._try(key, now)
         for key in probing.generator_followups(cache.get(SourceKey.GEN_CONFIG)):
             await self._try(key, now)
         self._check_digest_password()
         self.capabilities = probing.derive(cache.values, cache.production())
-        self._deferred = probing.deferred(fw, inventory, cache.read_at)
-        production = (cache.production_key, cache.get(SourceKey.METERS))
-        self._plan = probing.plan_after_probe(
-            self.capabilities, production, self._deferred, self.source_status, bool(ensemble)
+        self._plan, self._deferred = probing.plan_after_probe(
+            fw, self.capabilities, (cache.production_key, cache.values), self.source_status
         )
         self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
         cache.anchor_baseline()
@@ -323,7 +320,11 @@ class Envoy:
         if self._deferred.pop(key, None) is not None:
             self.capabilities = probing.derive(self._cache.values, self._cache.production())
 
-    # -- update -----------------------------------------------------------------
+    def live(self, interval: float = 1.0, **options: Any) -> AsyncIterator[LiveFrame]:
+        """Balanced power flows every `interval` s until you break out (docs/live.md)."""
+        parts = (self._transport, lambda: self._auth, self._cache, self.source_status)
+        link = LiveLink(*parts, self._live_feed, self.update, self._clock, self._sleep, self.host)
+        return live_frames(link, LiveOptions(interval=interval, **options))
 
     async def update(self, *, full: bool = False) -> Snapshot:
         """A snapshot, asking only what can have changed (`full`: the later sources now, too)."""
@@ -361,6 +362,8 @@ class Envoy:
         for source in self._schedule.due_in(self._plan, now, also=demoted, skip=later):
             if budget.stopped is not None:
                 cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
+            elif self._live_feed.serves(source.key, now):
+                continue  # live() keeps it fresh
             elif source.key in self._plan or source.key == preferred:
                 await self._update_one(source, now, budget)
         if budget.stopped is not None:  # the gateway was away: a reboot may bring new firmware

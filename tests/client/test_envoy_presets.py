@@ -33,6 +33,9 @@ async def test_every_preset_gives_a_complete_snapshot(preset: str) -> None:
         # the house load plus what the batteries charge, minus what they discharge
         assert snap.consumption is not None
         assert snap.consumption.watts == pytest.approx(state["pv_w"] + state["grid_w"], abs=2)
+        # the balanced house load (engine.balance) is the site's load
+        assert snap.power_flow is not None
+        assert snap.power_flow.house_watts == pytest.approx(state["load_w"], abs=4)
     if Capability.ENCHARGE in envoy.capabilities:
         assert snap.battery is not None
         assert snap.battery.soc_percent == pytest.approx(state["soc_percent"], abs=1)

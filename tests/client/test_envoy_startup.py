@@ -2,7 +2,7 @@
 
 The first snapshot asks each source at most once and leaves the slow and
 identity-only sources (``/home``) and settings (export limit,
-contacts' settings, live-data status) for after it; the generator's pages
+contacts' settings) for after it; the generator's pages
 only when a generator is configured. Then, over a simulated day and night,
 no source is asked more often than its data can change.
 """
@@ -23,7 +23,6 @@ from tests.support import REAL, needs_real
 LATER = {
     "/home",
     "/ivp/ss/pel_settings",
-    "/ivp/livedata/status",
     "/ivp/ss/dry_contact_settings",
 }
 GENERATOR_PAGES = {"/ivp/ensemble/generator", "/ivp/ss/gen_mode", "/ivp/ss/gen_schedule"}
@@ -36,7 +35,7 @@ async def test_first_snapshot_asks_each_source_once_and_about_twelve(preset: str
         # a digest login's challenge (401, then the answer) is one read
         asked = Counter(e.endpoint for e in gw.log.entries if e.status != 401)
     assert first.production is not None and first.errors == {}
-    assert sum(asked.values()) <= 13, asked  # battery-backup: 13 (pyenphase: 13)
+    assert sum(asked.values()) <= 14, asked  # battery-backup: 14 (pyenphase: 13)
     assert max(asked.values()) == 1, f"asked twice before the first snapshot: {asked}"
     assert not LATER & set(asked)
     assert asked["/info"] == 1  # scheme detection's answer is used, not asked again
@@ -55,7 +54,7 @@ async def test_later_sources_are_read_once_after_the_first_snapshot() -> None:
         assert set(gw.log.counts) >= LATER
         assert all(gw.log.count(path) == 1 for path in LATER)  # once, no retries
         assert envoy.home is not None and envoy.home.timezone
-        assert {Capability.LIVE_DATA, Capability.NETWORK} <= envoy.capabilities
+        assert {Capability.POWER_EXPORT_LIMIT, Capability.NETWORK} <= envoy.capabilities
         assert second.errors == {}
         gw.log.reset()
         clock.advance(60)

@@ -115,3 +115,10 @@ async def test_fetch_certificate_reads_the_servers_certificate() -> None:
         await server.wait_closed()
     with pytest.raises(EnvoyConnectionError, match="could not open HTTPS"):
         await fetch_certificate("127.0.0.1", free_port(), 2)
+
+
+def test_one_fingerprint_object_per_pin_so_keep_alive_connections_are_reused() -> None:
+    """aiohttp keys its pool on ``ssl=`` by identity: a new object per request would open a
+    new TLS connection for every request (found by bench/live.py: 8 MB per gateway)."""
+    trust = CertificateTrust(pin=bytes(range(32)))
+    assert trust.ssl_for_request() is trust.ssl_for_request()

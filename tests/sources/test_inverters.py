@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -12,10 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enphase_local.errors import EnvoyParseError
-from enphase_local.models.inverters import DeviceData
+from enphase_local.models.inverters import DeviceData, InverterDetail
+from enphase_local.sources._json import _SAFETY_NET as SAFETY_NET
+from enphase_local.sources._json import ShapeError, as_obj
 from enphase_local.sources.inverters import (
     DEVICE_DATA,
     INVERTERS_V1,
+    _detail,
+    _plain_detail,
     parse_device_data,
     parse_inverters_v1,
 )
@@ -24,6 +29,7 @@ from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
 from tests.hypothesis_profile import examples
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
+FIELDS = [f.name for f in dataclasses.fields(InverterDetail)]
 V1 = "api_v1_production_inverters"
 DEVICE = "ivp_pdm_device_data"
 
@@ -389,3 +395,91 @@ def test_mutated_seed_documents_raise_only_parse_errors(
 ) -> None:
     doc = orjson.loads(seed_example(source))
     parses_or_refuses(parser, data.draw(mutated_json(doc, max_changes=4)))
+
+
+# --- the fast path of device_data reads what the checked path reads ------------------------
+
+
+def _types(model: Any) -> list[type]:
+    return [type(getattr(model, name)) for name in FIELDS]
+
+
+def _both_ways(eid: str, dev: dict[str, Any]) -> tuple[Any, Any]:
+    """(fast path result or None, checked result or the ShapeError it raises)."""
+    fast = _plain_detail(eid, dev)
+    try:
+        checked: Any = _detail(eid, as_obj(dev))
+    except (ShapeError, *SAFETY_NET) as err:
+        checked = err
+    return fast, checked
+
+
+@needs_real
+@pytest.mark.parametrize("folder", real_cases(DEVICE))
+def test_fast_path_equals_checked_path_on_real_devices(folder: str) -> None:
+    doc = orjson.loads(_body(folder, DEVICE))
+    pcus = [(k, v) for k, v in doc.items() if isinstance(v, dict) and v.get("devName") == "pcu"]
+    assert pcus
+    for eid, dev in pcus:
+        fast, checked = _both_ways(eid, dev)
+        assert fast is not None, f"{folder} {eid}: an ordinary device missed the fast path"
+        assert fast == checked
+        assert _types(fast) == _types(checked)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fast_path_never_disagrees_with_the_checked_path(data: st.DataObject) -> None:
+    """Whatever a mutated device holds, the fast path gives the checked path's model or
+    steps aside (None): it never accepts what the checked path refuses."""
+    dev = orjson.loads(data.draw(mutated_json(_pcu("100000000001"), max_changes=3)))
+    if not isinstance(dev, dict):
+        return
+    fast, checked = _both_ways("1", dev)
+    if fast is not None:
+        assert fast == checked
+        assert _types(fast) == _types(checked)
+
+
+def test_fast_path_steps_aside_for_what_it_does_not_check() -> None:
+    for changes in ({"active": 1}, {"modGone": "false"}, {"devName": "PCU"}):
+        dev = _pcu("100000000001", **changes)
+        assert parse_device_data(orjson.dumps({"1": dev})).inverters  # the checked path reads it
+    integral = _pcu("100000000001")
+    integral["channels"][0]["lastReading"]["duration"] = 900.0  # an integral float
+    assert _plain_detail("1", integral) is None
+    assert _detail("1", as_obj(integral)).report_duration_s == 900
+    huge = _pcu("100000000001")
+    huge["channels"][0]["lastReading"]["rssi"] = 2**63
+    assert _plain_detail("1", huge) is None
+    with pytest.raises(EnvoyParseError, match="rssi"):
+        parse_device_data(orjson.dumps({"1": huge}))
+
+
+@needs_real
+@pytest.mark.parametrize("folder", real_cases(V1))
+def test_v1_fast_path_equals_checked_path(folder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = _body(folder, V1)
+    fast = parse_inverters_v1(body)
+    monkeypatch.setattr("enphase_local.sources.inverters._plain_inverter", lambda inv: None)
+    checked = parse_inverters_v1(body)
+    assert fast == checked
+    assert [type(i.watts) for i in fast.values()] == [type(i.watts) for i in checked.values()]
+
+
+@FUZZ
+@given(data=st.data())
+def test_v1_fast_path_never_disagrees(data: st.DataObject) -> None:
+    entry = {"serialNumber": "1", "lastReportDate": 5, "lastReportWatts": 2, "maxReportWatts": 3}
+    body = data.draw(mutated_json([entry, dict(entry, devType=1)], max_changes=3))
+    try:
+        fast: Any = parse_inverters_v1(body)
+    except EnvoyParseError as err:
+        fast = str(err)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("enphase_local.sources.inverters._plain_inverter", lambda inv: None)
+        try:
+            checked: Any = parse_inverters_v1(body)
+        except EnvoyParseError as err:
+            checked = str(err)
+    assert fast == checked

@@ -50,13 +50,13 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "token": LazyCommand(_CMD + "token", "token", "Get, store or check a gateway token."),
     "collect": LazyCommand(
-        "enphase_local.cli.service_cmds", "collect", "Keep history; dashboard, metrics."
+        "enphase_local.cli.commands.service", "collect", "Keep history; dashboard, metrics."
     ),
     "history": LazyCommand(
-        "enphase_local.cli.service_cmds", "history", "Energy and power from the history."
+        "enphase_local.cli.commands.service", "history", "Energy and power from the history."
     ),
     "trust": LazyCommand(
-        "enphase_local.cli.trust_cmd", "trust", "Show and trust the gateway's certificate."
+        "enphase_local.cli.commands.trust", "trust", "Show and trust the gateway's certificate."
     ),
     # write commands
     "set": LazyCommand(_WRITE + "site", "set_group", "Change battery storage settings."),

@@ -114,6 +114,8 @@ _ENSEMBLE_FOLLOWUPS = (
     # Storage mode and reserve: Home Assistant creates its entities from the
     # first snapshot, so the tariff is probed, not left for later.
     SourceKey.TARIFF,
+    # live() chooses its source from what the probe found answering
+    SourceKey.LIVEDATA,
 )
 
 # Sources whose data nobody needs for the first snapshot (settings people
@@ -122,9 +124,6 @@ _ENSEMBLE_FOLLOWUPS = (
 # can take a minute on a real gateway.
 _DEFERRED_PERIODS: dict[SourceKey, float] = {
     SourceKey.DRY_CONTACT_SETTINGS: CONFIG,
-    # Its figures are the gateway's, current only while the live stream runs
-    # (last_update says when): the CT readings every minute are the live data.
-    SourceKey.LIVEDATA: CONFIG,
     SourceKey.PEL_SETTINGS: CONFIG,
 }
 
@@ -301,7 +300,9 @@ def plan(
     if Capability.DEVICE_INVENTORY in caps and Capability.ACB in caps:
         out[SourceKey.INVENTORY] = CONFIG
     if Capability.LIVE_DATA in caps:
-        out[SourceKey.LIVEDATA] = _DEFERRED_PERIODS[SourceKey.LIVEDATA]
+        # Its figures are the gateway's, current only while the live stream runs
+        # (last_update says when): the CT readings every minute are the live data.
+        out[SourceKey.LIVEDATA] = CONFIG
     if Capability.POWER_EXPORT_LIMIT in caps:
         out[SourceKey.PEL_SETTINGS] = CONFIG
     if Capability.NETWORK in caps:
@@ -310,30 +311,31 @@ def plan(
 
 
 def plan_after_probe(
+    fw: Firmware,
     caps: frozenset[Capability],
-    found: tuple[SourceKey | None, tuple[MeterConfig, ...] | None],
-    deferred_keys: Mapping[SourceKey, float],
+    found: tuple[SourceKey | None, Mapping[SourceKey, Any]],
     status: Mapping[SourceKey, SourceStatus],
-    ensemble_probed: bool,
-) -> dict[SourceKey, float]:
-    """`plan` for what the probe found, the deferred sources added, the refused removed.
+) -> tuple[dict[SourceKey, float], dict[SourceKey, float]]:
+    """`plan` for what the probe found, and the sources `deferred` to after the first snapshot.
 
-    A source that refused (absent, forbidden) is remembered and not asked
-    again until a re-probe.
+    `found`: the production source in use and what the probe read. The
+    deferred sources are in the plan; a source that refused (absent,
+    forbidden) is remembered and not asked again until a re-probe.
     """
-    production_key, meters = found  # the production source in use, the CT configuration
+    production_key, read = found
     assert production_key is not None
     out = plan(
         caps,
         production_key=production_key,
-        cts=enabled_cts(meters),
-        ensemble_probed=ensemble_probed,
+        cts=enabled_cts(read.get(SourceKey.METERS)),
+        ensemble_probed=bool(ensemble_candidates(fw)),
     )
-    out.update(deferred_keys)
+    later = deferred(fw, read.get(SourceKey.ENSEMBLE_INVENTORY), read)
+    out.update(later)
     for key, st in status.items():
         if st in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):
             out.pop(key, None)
-    return out
+    return out, later
 
 
 # -- a digest password refused ----------------------------------------------------

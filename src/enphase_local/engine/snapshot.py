@@ -21,6 +21,7 @@ from ..models.meters import CtType, Meter
 from ..models.snapshot import GatewaySummary, Snapshot
 from ..sources.keys import SourceKey
 from ..sources.table import SOURCES
+from .balance import cache_flow
 from .cache import SourceCache
 from .counters import site_ceiling_w
 from .flows import compose_flows
@@ -127,6 +128,12 @@ def build_snapshot(
     if gentle:
         warnings.append("gateway is in its nightly restart window (about 23:00 local time)")
     get = cache.get
+    battery = compose_battery(
+        inventory, get(SourceKey.ENSEMBLE_POWER), get(SourceKey.ENSEMBLE_SECCTRL)
+    )
+    acb = compose_acb(report, get(SourceKey.INVENTORY))
+    production = guarded["production"]
+    solar = production.watts if production is not None else None
     return Snapshot(
         taken_at=now,
         gateway=gateway,
@@ -136,10 +143,8 @@ def build_snapshot(
         phases=flows.phases,
         meters=meters,
         inverters=compose_inverters(get(SourceKey.INVERTERS_V1), get(SourceKey.DEVICE_DATA)),
-        battery=compose_battery(
-            inventory, get(SourceKey.ENSEMBLE_POWER), get(SourceKey.ENSEMBLE_SECCTRL)
-        ),
-        acb=compose_acb(report, get(SourceKey.INVENTORY)),
+        battery=battery,
+        acb=acb,
         enpower=inventory.enpower if inventory else None,
         collar=inventory.collar if inventory else None,
         c6cc=inventory.c6_combiner if inventory else None,
@@ -154,6 +159,9 @@ def build_snapshot(
         ),
         tariff=get(SourceKey.TARIFF),
         live=get(SourceKey.LIVEDATA),
+        power_flow=cache_flow(
+            cache, meters=meters, battery=battery, acb=acb, solar_watts=solar, now=now
+        ),
         power_export_limit=get(SourceKey.PEL_SETTINGS),
         freshness=freshness,
         errors=errors,

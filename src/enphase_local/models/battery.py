@@ -42,7 +42,7 @@ class AcbState(FlexEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class AcbStorage(Model):
     """AC Battery bank aggregate from production.json ``storage[type=acb]``.
 
@@ -58,7 +58,7 @@ class AcbStorage(Model):
     reading_time: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class AcbUnit(Model):
     """One AC Battery from ``/inventory.json`` (``type: "ACB"``).
 
@@ -78,7 +78,7 @@ class AcbUnit(Model):
     last_report: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class EnchargePower(Model):
     """One battery of ``/ivp/ensemble/power``: live power (W, positive: discharging) and SoC."""
 
@@ -88,7 +88,7 @@ class EnchargePower(Model):
     soc_percent: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class BatteryAggregate(Model):
     """The gateway's own battery aggregates from ``/ivp/ensemble/secctrl``.
 
@@ -120,7 +120,7 @@ class BatteryAggregate(Model):
         return self.commissioned_wh
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class BatteryUnit(Model):
     """One Encharge battery in the combined view; None where no source gave the value."""
 
@@ -130,7 +130,7 @@ class BatteryUnit(Model):
     capacity_wh: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class BatterySummary(Model):
     """The ``battery`` section of the snapshot: Encharge / IQ Battery as a whole, and per unit."""
 
@@ -141,7 +141,7 @@ class BatterySummary(Model):
     units: Mapping[str, BatteryUnit]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class AcbSummary(Model):
     """The ``acb`` section of the snapshot: the AC Battery bank and its units."""
 

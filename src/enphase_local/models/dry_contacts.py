@@ -85,7 +85,7 @@ class DryContactMode(FlexEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class DryContactStatus(Model):
     """One contact of ``/ivp/ensemble/dry_contacts``."""
 
@@ -93,7 +93,7 @@ class DryContactStatus(Model):
     status: DryContactState
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class DryContactSettings(Model):
     """One contact of ``/ivp/ss/dry_contact_settings``.
 
@@ -125,7 +125,7 @@ class DryContactSettings(Model):
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class DryContact(Model):
     """A contact's live state joined with its settings (either may be missing)."""
 

@@ -15,7 +15,7 @@ from ._base import Model
 __all__ = ["EnergyReading", "PhaseReadings"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class EnergyReading(Model):
     """Power now and energy counters of one flow (production, house load or grid).
 
@@ -43,7 +43,7 @@ class EnergyReading(Model):
     power_factor: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class PhaseReadings(Model):
     """The three flows on one phase (L1, L2 or L3); None where not measured."""
 

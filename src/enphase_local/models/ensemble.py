@@ -99,7 +99,7 @@ class CollarGridState(FlexEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class EnchargeUnit(Model):
     """One Encharge / IQ Battery of the ensemble inventory.
 
@@ -129,7 +129,7 @@ class EnchargeUnit(Model):
     zigbee_dongle_fw_version: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Enpower(Model):
     """The IQ System Controller (Enpower).
 
@@ -160,7 +160,7 @@ class Enpower(Model):
     mains_oper_substate: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Collar(Model):
     """The IQ Meter Collar: the grid disconnect fitted at the meter socket.
 
@@ -182,7 +182,7 @@ class Collar(Model):
     firmware: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class C6Combiner(Model):
     """The IQ Combiner 6C controller (``C6 COMBINER CONTROLLER``)."""
 
@@ -194,7 +194,7 @@ class C6Combiner(Model):
     last_report: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class C6Rgm(Model):
     """The revenue-grade meter of the IQ Combiner 6C (``C6 RGM``); its keys have spaces."""
 
@@ -205,7 +205,7 @@ class C6Rgm(Model):
     installed: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class EnsembleInventory(Model):
     """``/ivp/ensemble/inventory``: every ensemble device, by kind.
 
@@ -219,7 +219,7 @@ class EnsembleInventory(Model):
     c6_rgm: C6Rgm | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class InventoryDevice(Model):
     """A device of ``/inventory.json`` (microinverter, submodule): identity and health flags.
 
@@ -241,7 +241,7 @@ class InventoryDevice(Model):
     deleted: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class QRelay(Model):
     """A Q-relay (``NSRB``): the grid relay of a microinverter branch.
 
@@ -263,7 +263,7 @@ class QRelay(Model):
     device_status: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class DeviceInventory(Model):
     """``/inventory.json?deleted=1``: microinverters, AC Batteries, Q-relays, submodules."""
 

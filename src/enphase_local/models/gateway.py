@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class PackageInfo(Model):
     """One firmware package of ``/info`` (``app``, ``kernel``, ``meter``...).
 
@@ -45,7 +45,7 @@ class PackageInfo(Model):
     build: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class GatewayInfo(Model):
     """The ``/info`` document.
 
@@ -81,7 +81,7 @@ class InterfaceType(FlexEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class NetworkInterface(Model):
     """One interface of ``/home`` ``network.interfaces``.
 
@@ -101,7 +101,7 @@ class NetworkInterface(Model):
     status: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class CommLevel(Model):
     """How many devices of a class there are and their communication level (0 to 5)."""
 
@@ -109,7 +109,7 @@ class CommLevel(Model):
     level: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class EnchargeCommLevel(Model):
     """Encharge batteries talk over two radios; each has its own level."""
 
@@ -119,7 +119,7 @@ class EnchargeCommLevel(Model):
     level_subg: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class CommLevels(Model):
     """The ``comm`` section of ``/home``: overall and per device class.
 
@@ -137,7 +137,7 @@ class CommLevels(Model):
     encharge: tuple[EnchargeCommLevel, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class WirelessConnection(Model):
     """A wireless link of ``/home`` ``wireless_connection`` (``BLE``, ``zigbee``, ``subghz``)."""
 
@@ -147,7 +147,7 @@ class WirelessConnection(Model):
     signal_strength_max: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class HomeInfo(Model):
     """The ``/home`` document.
 

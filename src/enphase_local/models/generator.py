@@ -69,7 +69,7 @@ class ExerciseDay(FlexEnum):
         return cls("unknown")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class GeneratorState(Model):
     """``/ivp/ensemble/generator``: the generator relay and the controller's view of it.
 
@@ -91,7 +91,7 @@ class GeneratorState(Model):
     type: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class GeneratorConfig(Model):
     """``/ivp/ss/gen_config``: the generator as the installer configured it.
 
@@ -117,7 +117,7 @@ class GeneratorConfig(Model):
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class GeneratorMode(Model):
     """``/ivp/ss/gen_mode``: the generator command and who set it last (e.g. ``ITK``)."""
 
@@ -125,7 +125,7 @@ class GeneratorMode(Model):
     last_updated_by: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class GeneratorSchedule(Model):
     """``/ivp/ss/gen_schedule``: the exercise run and the default SoC thresholds.
 

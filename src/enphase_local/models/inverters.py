@@ -25,7 +25,7 @@ DEVICE_DATA_LIMIT = 50
 """What the gateway reports as ``deviceDataLimit`` on every firmware seen."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Inverter(Model):
     """One microinverter of ``/api/v1/production/inverters``.
 
@@ -41,7 +41,7 @@ class Inverter(Model):
     dev_type: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class InverterDetail(Model):
     """One microinverter of ``/ivp/pdm/device_data``, in real units.
 
@@ -71,7 +71,7 @@ class InverterDetail(Model):
     issi: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class DeviceData(Model):
     """``/ivp/pdm/device_data``: the active microinverters, by serial.
 

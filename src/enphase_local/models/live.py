@@ -22,7 +22,7 @@ FLOW_NAMES = ("pv", "storage", "grid", "load", "generator")
 PHASE_NAMES = ("L1", "L2", "L3")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class LiveFlow(Model):
     """One flow: active power `watts` (signed as the gateway gives it), apparent power `va`.
 
@@ -35,7 +35,7 @@ class LiveFlow(Model):
     phases: Mapping[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class LiveData(Model):
     """The live data document.
 

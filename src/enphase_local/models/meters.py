@@ -86,7 +86,7 @@ class MeteringStatus(FlexEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class MeterConfig(Model):
     """One CT of ``/ivp/meters``. `status_flags` is empty on 4.x, which omits it."""
 
@@ -103,7 +103,7 @@ class MeterConfig(Model):
         return self.state is MeterState.ENABLED
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Electrical(Model):
     """What every CT measurement carries: lifetime energies (Wh, VAh, varh) and power now.
 
@@ -130,7 +130,7 @@ class Electrical(Model):
 ELECTRICAL_FIELDS = tuple(f.name for f in dataclasses.fields(Electrical))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class MeterChannel(Electrical):
     """One phase of a reading (L1.. by position)."""
 
@@ -139,7 +139,7 @@ class MeterChannel(Electrical):
     timestamp: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class MeterReading(Electrical):
     """One meter of ``/ivp/meters/readings``: the whole meter, and `channels` per phase.
 
@@ -161,14 +161,14 @@ class MeterReading(Electrical):
         return dataclasses.replace(self, channels=channels, volts=volts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class MeterReportLine(Electrical):
     """One phase of a ``/ivp/meters/reports`` report (no eid or timestamp of its own)."""
 
     phase: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class MeterReport(Electrical):
     """One report of ``/ivp/meters/reports``: per measurement type, including the
     total consumption the gateway computes. `lines` lists only the phases in use.
@@ -180,7 +180,7 @@ class MeterReport(Electrical):
     lines: tuple[MeterReportLine, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Meter(Model):
     """A configured CT with its reading (None when the readings do not list its eid).
 

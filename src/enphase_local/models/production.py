@@ -30,7 +30,7 @@ def _in_use(reading: EnergyReading | None) -> bool:
     return reading is not None and (reading.watts != 0 or bool(reading.wh_lifetime))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ProductionReport(Model):
     """Production, consumption, per-phase values and the AC Battery from one production body.
 

@@ -15,7 +15,7 @@ from ._base import Model
 __all__ = ["PowerExportLimit", "PvLimit"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class PowerExportLimit(Model):
     """The power export limit settings.
 
@@ -40,7 +40,7 @@ class PowerExportLimit(Model):
     deadband: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class PvLimit(Model):
     """The PV production limit: when `enabled`, production is capped at `pv_limit_percent`."""
 

@@ -21,6 +21,7 @@ from .ensemble import C6Combiner, Collar, Enpower
 from .generator import GeneratorConfig, GeneratorMode, GeneratorSchedule, GeneratorState
 from .inverters import Inverter, InverterDetail
 from .live import LiveData
+from .live_frame import LiveFrame
 from .meters import Meter
 from .settings import PowerExportLimit
 from .tariff import Tariff
@@ -30,7 +31,7 @@ __all__ = ["SCHEMA", "GatewaySummary", "Generator", "InverterView", "Snapshot"]
 SCHEMA = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class GatewaySummary(Model):
     """Who answered: the gateway's identity and how we talk to it."""
 
@@ -43,7 +44,7 @@ class GatewaySummary(Model):
     role: str | None = None  # "owner", "installer" or None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class InverterView(Model):
     """One microinverter: the basic report, and the detailed data when the gateway has it."""
 
@@ -61,7 +62,7 @@ class InverterView(Model):
         return cls(basic.serial, basic.watts, basic.max_watts, basic.last_report, None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Generator(Model):
     """Generator state with its mode, configuration and exercise schedule (each may be absent)."""
 
@@ -71,7 +72,7 @@ class Generator(Model):
     schedule: GeneratorSchedule | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Snapshot(Model):
     """One complete, typed view of the gateway (see docs/json-contract.md)."""
 
@@ -92,6 +93,7 @@ class Snapshot(Model):
     dry_contacts: Mapping[str, DryContact] = field(default_factory=dict)
     tariff: Tariff | None = None
     live: LiveData | None = None
+    power_flow: LiveFrame | None = None  # balanced power flows (engine.balance)
     power_export_limit: PowerExportLimit | None = None
     freshness: Mapping[str, float] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
@@ -125,6 +127,7 @@ class Snapshot(Model):
             "dry_contacts": {cid: _contact(c) for cid, c in self.dry_contacts.items()},
             "tariff": to_plain(self.tariff),
             "live": to_plain(self.live),
+            "power_flow": None if self.power_flow is None else self.power_flow.to_dict(),
             "power_export_limit": to_plain(self.power_export_limit),
             "freshness": dict(self.freshness),
             "errors": dict(self.errors),

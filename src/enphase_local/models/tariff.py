@@ -45,7 +45,7 @@ class StorageMode(FlexEnum):
         return super()._missing_(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Tariff(Model):
     """The storage settings of the tariff document.
 

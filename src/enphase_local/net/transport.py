@@ -395,6 +395,16 @@ class Transport:
         stats.record(elapsed, None, failed=True)
         _LOGGER.debug("%s %s -> %s after %.3f s", method, path, reason, elapsed)
 
+    def slot(self) -> asyncio.Semaphore:
+        """The in-flight limit itself, for opening a long-lived response (``/stream/meter``).
+
+        Hold it while the request goes out and its headers come back, not while
+        the events are read: a stream is one slow answer, not many requests.
+        """
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.max_in_flight)
+        return self._semaphore
+
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(

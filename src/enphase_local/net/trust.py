@@ -159,6 +159,9 @@ class CertificateTrust:
         self._explicit = pin is not None
         self._bound = False
         self._pinned: bytes | None = None
+        # one object per pin: aiohttp keys its connection pool on `ssl=` by identity, so a
+        # new Fingerprint per request would open a new TLS connection for every request
+        self._fingerprint: aiohttp.Fingerprint | None = None
         if pin is not None:
             self._pinned = pin if isinstance(pin, bytes) else parse_fingerprint(pin)
             if len(self._pinned) != 32:
@@ -200,7 +203,9 @@ class CertificateTrust:
         if self._verify:
             return _authorities()
         if self._pinned is not None:
-            return aiohttp.Fingerprint(self._pinned)
+            if self._fingerprint is None or self._fingerprint.fingerprint != self._pinned:
+                self._fingerprint = aiohttp.Fingerprint(self._pinned)
+            return self._fingerprint
         return False
 
     def observe(self, der: bytes) -> None:

@@ -43,6 +43,7 @@ class Target:
 
     name: str
     make: Callable[[], Envoy]
+    live: bool = True  # follow `Envoy.live()` frames in run() (False: one frame per snapshot)
 
 
 @dataclass(slots=True)
@@ -56,6 +57,8 @@ class GatewayState:
     last_error: str | None = None
     snapshot: Snapshot | None = None
     frame: LiveFrame | None = None
+    follows_live: bool = False  # run() follows `Envoy.live()` for it (see Target.live)
+    live_failed: bool = False  # `Envoy.live()` ended with an error: snapshots give frames
     warnings: frozenset[str] = frozenset()
     envoy: Envoy | None = field(default=None, repr=False)
 
@@ -171,6 +174,7 @@ class Collector:
     async def _run_one(self, target: Target) -> None:
         state = self.states[target.name]
         live_task: asyncio.Task[None] | None = None
+        state.follows_live = target.live  # run() follows Envoy.live(); poll_once() does not
         # spread the gateways over the interval rather than reading them all at once
         index = self.targets.index(target)
         if index:
@@ -180,7 +184,7 @@ class Collector:
                 ok = await self.poll_one(target)
                 if live_task is not None and live_task.done():
                     live_task = None  # the live stream ended: start it again
-                if ok and live_task is None and hasattr(state.envoy, "live"):
+                if ok and live_task is None and target.live and hasattr(state.envoy, "live"):
                     live_task = asyncio.create_task(self._follow_live(state))
                 await self._sleep(self.interval_s if ok else self.retry_after_s)
         finally:
@@ -247,8 +251,8 @@ class Collector:
         for text in sorted(warnings - state.warnings):
             await self._event(serial, "warning", text)
         state.warnings = warnings
-        fallback = state.envoy is None or not hasattr(state.envoy, "live")
-        if fallback and state.state == "connected":  # old power is not a new sample
+        live = state.follows_live and hasattr(state.envoy, "live") and not state.live_failed
+        if not live and state.state == "connected":  # old power is not a new sample
             await self.deliver_frame(serial, frame_from_snapshot(snapshot))
 
     async def _failed(self, state: GatewayState, err: EnvoyError, *, drop_client: bool) -> None:
@@ -272,12 +276,14 @@ class Collector:
         envoy = state.envoy
         if envoy is None:
             return
-        live = envoy.live  # type: ignore[attr-defined]
+        live = envoy.live
         try:
             async for frame in live():
+                state.live_failed = False
                 if state.serial is not None:
                     await self.deliver_frame(state.serial, frame)
         except EnvoyError as err:
+            state.live_failed = True
             _LOGGER.info("%s: live data stopped (%s); snapshots go on", state.name, err)
 
     async def deliver_frame(self, serial: str, frame: LiveFrame) -> None:

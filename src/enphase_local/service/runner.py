@@ -162,7 +162,10 @@ async def demo_sites(presets: list[str], clock: Any) -> AsyncIterator[list[DemoS
         for i, preset in enumerate(presets):
             backend = SiteBackend.from_preset(preset, clock=clock, seed=i)
             gw = await stack.enter_async_context(SimulatedGateway(backend, clock=clock))
-            sites.append(DemoSite(gw, Target(f"{preset}", _demo_envoy(gw, clock))))
+            # live=False: on the demo's accelerated clock 1 Hz live data would be thousands
+            # of polls a real second; one frame per snapshot shows the same flows
+            target = Target(f"{preset}", _demo_envoy(gw, clock), live=False)
+            sites.append(DemoSite(gw, target))
         yield sites
 
 

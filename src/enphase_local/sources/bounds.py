@@ -48,6 +48,8 @@ __all__ = [
     "check",
     "check_energy_reading",
     "check_meter_reading",
+    "energy_reading_plausible",
+    "meter_reading_plausible",
 ]
 
 
@@ -111,3 +113,46 @@ def check_meter_reading(reading: MeterReading, where: str) -> MeterReading:
     for i, channel in enumerate(reading.channels):
         _check_channel(channel, f"{where}.channels[{i}]")
     return reading
+
+
+# -- the same tests as a yes/no answer, for the parsers' success path ---------------------
+# Parsers read hundreds of values per answer: they ask these first, and call the
+# `check_*` functions (which spell out where the bad value is) only on a "no".
+# A comparison chain is False for NaN and for infinities beyond the bounds, as
+# `check` refuses them.
+
+
+def energy_reading_plausible(reading: EnergyReading, *, signed: bool) -> bool:
+    """True when `check_energy_reading` would pass `reading`."""
+    period = SIGNED_WH if signed else PERIOD_WH
+    lifetime = SIGNED_WH if signed else LIFETIME_WH
+    today, week, life = reading.wh_today, reading.wh_last_7_days, reading.wh_lifetime
+    volts, amps = reading.volts, reading.amps
+    return (
+        POWER_W.low <= reading.watts <= POWER_W.high
+        and (today is None or period.low <= today <= period.high)
+        and (week is None or period.low <= week <= period.high)
+        and (life is None or lifetime.low <= life <= lifetime.high)
+        and (volts is None or VOLTS.low <= volts <= VOLTS.high)
+        and (amps is None or AMPS.low <= amps <= AMPS.high)
+    )
+
+
+def meter_reading_plausible(reading: MeterReading) -> bool:
+    """True when `check_meter_reading` would pass `reading`."""
+    if not VOLTS.low <= reading.volts_sum <= VOLTS.high:
+        return False
+    w_lo, w_hi, e_lo, e_hi, a_lo, a_hi = _CHANNEL_LIMITS
+    for part in (reading, *reading.channels):
+        if not (
+            w_lo <= part.watts <= w_hi
+            and e_lo <= part.wh_delivered <= e_hi
+            and e_lo <= part.wh_received <= e_hi
+            and a_lo <= part.amps <= a_hi
+        ):
+            return False
+    return True
+
+
+# What `_check_channel` checks, as one tuple for the loop above.
+_CHANNEL_LIMITS = (POWER_W.low, POWER_W.high, SIGNED_WH.low, SIGNED_WH.high, AMPS.low, AMPS.high)

@@ -9,7 +9,8 @@ them, so a missing one means the body is not what we think it is.
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from typing import Any, cast
 
 from ..models.meters import (
     ELECTRICAL_FIELDS,
@@ -25,8 +26,8 @@ from ..models.meters import (
     meter_keys,
     per_phase_volts,
 )
-from ._json import Obj, ShapeError, as_list, as_obj, json_parser
-from .bounds import check_meter_reading
+from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser, plain_numbers
+from .bounds import check_meter_reading, meter_reading_plausible
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
@@ -72,10 +73,45 @@ def _config(m: Obj) -> MeterConfig:
     )
 
 
+_TEXT_OR_NULL = frozenset({str, type(None)})
+
+
+def _plain_config(m: dict[str, Any]) -> MeterConfig | None:
+    """`_config` for the ordinary CT, read directly; None when unusual (`_config` says why)."""
+    eid, count, flags = m.get("eid"), m.get("phaseCount"), m.get("statusFlags")
+    texts = (m.get("state"), m.get("measurementType"), m.get("phaseMode"), m.get("meteringStatus"))
+    if not (
+        type(eid) is int
+        and type(count) is int
+        and _INT_MIN <= eid <= _INT_MAX
+        and _INT_MIN <= count <= _INT_MAX
+        and _TEXT_OR_NULL.issuperset(map(type, texts))
+        and (flags is None or (type(flags) is list and _TEXT.issuperset(map(type, flags))))
+    ):
+        return None
+    state, kind, mode, status = texts
+    return MeterConfig(
+        eid,
+        MeterState.parse(state),
+        CtType.parse(kind),
+        PhaseMode.parse(mode),
+        count,
+        MeteringStatus.parse(status),
+        tuple(flags) if flags else (),
+    )
+
+
+_TEXT = frozenset({str})
+
+
 @json_parser(METERS_PATH)
 def parse_meters(data: Any) -> tuple[MeterConfig, ...]:
     """``/ivp/meters`` -> the configured CTs, in the gateway's order (eids unique)."""
-    configs = tuple(_config(m) for m in _objs(data))
+    items = as_list(data)
+    configs = tuple(
+        (_plain_config(m) if type(m) is dict else None) or _config(as_obj(m, f"body[{i}]"))
+        for i, m in enumerate(items)
+    )
     eids = [c.eid for c in configs]
     if len(set(eids)) != len(eids):
         raise ShapeError(f"body: duplicate meter eid in {eids}")
@@ -114,31 +150,74 @@ _REPORT_NAMES = {
 assert set(_READING_NAMES) == set(_REPORT_NAMES) == set(ELECTRICAL_FIELDS)
 
 
-def _electrical(o: Obj, names: dict[str, str]) -> dict[str, float]:
-    return {field: o.number(key) for field, key in names.items()}
+_READING_KEYS = tuple(_READING_NAMES[name] for name in ELECTRICAL_FIELDS)
+_REPORT_KEYS = tuple(_REPORT_NAMES[name] for name in ELECTRICAL_FIELDS)
+_VOLTS = ELECTRICAL_FIELDS.index("volts")
+_READING_GET = operator.itemgetter(*_READING_KEYS)
+_PHASES = ("L1", "L2", "L3")
+
+
+# The twelve electrical fields as one typed tuple, for mypy to check positional passing.
+_Twelve = tuple[float, float, float, float, float, float, float, float, float, float, float, float]
+
+
+def _twelve(values: list[float], volts: float | None = None) -> _Twelve:
+    """The electrical fields read in `ELECTRICAL_FIELDS` order, `volts` replaced when given.
+
+    They are the first fields of every model deriving from `Electrical`, so they
+    are passed by position: one bulk read and no keyword matching per value.
+    """
+    if volts is not None:
+        values[_VOLTS] = volts
+    return cast(_Twelve, tuple(values))
 
 
 def _channel(c: Obj, phase: str) -> MeterChannel:
-    return MeterChannel(
-        phase=phase,
-        eid=c.integer("eid"),
-        timestamp=c.epoch("timestamp"),
-        **_electrical(c, _READING_NAMES),
-    )
+    values = _twelve(c.numbers(_READING_KEYS))
+    return MeterChannel(*values, phase=phase, eid=c.integer("eid"), timestamp=c.epoch("timestamp"))
+
+
+def _plain_channel(c: dict[str, Any], phase: str) -> MeterChannel | None:
+    """`_channel` for the ordinary channel, read in C (None when unusual: `_channel` says why).
+
+    Meters list three channels each, and a Meter Collar site five meters: these
+    are most of the readings body. Equal to `_channel` (tests/sources/test_meters.py).
+    """
+    values = plain_numbers(c, _READING_GET)
+    eid, timestamp = c.get("eid"), c.get("timestamp")
+    if type(timestamp) is float:  # some firmware (the collar's) sends epoch floats
+        timestamp = int(timestamp)
+    if values is None or type(eid) is not int or type(timestamp) is not int:
+        return None
+    if not _INT_MIN <= eid <= _INT_MAX:
+        return None
+    return MeterChannel(*_twelve(values), phase, eid, timestamp)
+
+
+def _channels(m: Obj) -> tuple[MeterChannel, ...]:
+    """The channels of a reading, named L1.. by position."""
+    out: list[MeterChannel] = []
+    for i, c in enumerate(m.items_or("channels")):
+        phase = _PHASES[i] if i < len(_PHASES) else f"L{i + 1}"
+        channel = _plain_channel(c, phase) if type(c) is dict else None
+        out.append(channel or _channel(m.element("channels", i, c), phase))
+    return tuple(out)
 
 
 def _reading(m: Obj) -> MeterReading:
-    channels = tuple(_channel(c, f"L{i + 1}") for i, c in enumerate(m.objs("channels")))
-    values = _electrical(m, _READING_NAMES)
-    volts_sum = values["volts"]
-    values["volts"] = per_phase_volts(volts_sum, [c.volts for c in channels])
-    return MeterReading(
-        eid=m.integer("eid"),
-        timestamp=m.epoch("timestamp"),
-        volts_sum=volts_sum,
-        channels=channels,
-        **values,
-    )
+    channels = _channels(m)
+    d = m.d
+    values = plain_numbers(d, _READING_GET) or m.numbers(_READING_KEYS)
+    eid, timestamp = d.get("eid"), d.get("timestamp")
+    if type(eid) is not int or not _INT_MIN <= eid <= _INT_MAX:
+        eid = m.integer("eid")  # accepts an integral float, or says what is wrong
+    if type(timestamp) is float:
+        timestamp = int(timestamp)
+    elif type(timestamp) is not int:
+        timestamp = m.epoch("timestamp")
+    volts_sum = values[_VOLTS]
+    volts = per_phase_volts(volts_sum, [c.volts for c in channels])
+    return MeterReading(*_twelve(values, volts), eid, timestamp, volts_sum, channels)
 
 
 @json_parser(READINGS_PATH)
@@ -147,24 +226,30 @@ def parse_meter_readings(data: Any) -> tuple[MeterReading, ...]:
 
     Includes any extra entry for an eid `/ivp/meters` does not list: the join drops it.
     """
-    return tuple(check_meter_reading(_reading(m), m.where) for m in _objs(data))  # bounds
+    readings: list[MeterReading] = []
+    for m in _objs(data):
+        reading = _reading(m)
+        if not meter_reading_plausible(reading):  # bounds: messages built only on a "no"
+            check_meter_reading(reading, m.where)
+        readings.append(reading)
+    return tuple(readings)
 
 
 def _line(c: Obj, phase: str) -> MeterReportLine:
-    return MeterReportLine(phase=phase, **_electrical(c, _REPORT_NAMES))
+    return MeterReportLine(*_twelve(c.numbers(_REPORT_KEYS)), phase=phase)
 
 
 def _report(r: Obj) -> MeterReport:
-    values = _electrical(r.child("cumulative"), _REPORT_NAMES)
+    values = r.child("cumulative").numbers(_REPORT_KEYS)
     lines = tuple(_line(c, f"L{i + 1}") for i, c in enumerate(r.objs("lines")))
-    volts_sum = values["volts"]
-    values["volts"] = per_phase_volts(volts_sum, [line.volts for line in lines])
+    volts_sum = values[_VOLTS]
+    volts = per_phase_volts(volts_sum, [line.volts for line in lines])
     return MeterReport(
+        *_twelve(values, volts),
         report_type=CtType.parse(r.text_or("reportType")),
         timestamp=r.epoch("createdAt"),
         volts_sum=volts_sum,
         lines=lines,
-        **values,
     )
 
 

@@ -21,8 +21,8 @@ from typing import Any
 from ..models.battery import AcbState, AcbStorage
 from ..models.energy import EnergyReading, PhaseReadings
 from ..models.production import PHASE_NAMES, ProductionReport
-from ._json import Obj, ShapeError, as_obj, json_parser
-from .bounds import check_energy_reading
+from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_obj, json_parser, plain_optional_numbers
+from .bounds import check_energy_reading, energy_reading_plausible
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
@@ -56,21 +56,64 @@ def _reading_time(obj: Obj, default: int | None = None) -> int | None:
     return value or None
 
 
+# The optional numbers of an entry or line, in the order `_reading` unpacks them.
+_OPTIONAL = (
+    "whToday",
+    "whLastSevenDays",
+    "whLifetime",
+    "rmsVoltage",
+    "rmsCurrent",
+    "apprntPwr",
+    "reactPwr",
+    "pwrFactor",
+)
+
+
 def _reading(obj: Obj, source: str, reading_time: int | None = None) -> EnergyReading:
     """One production.json entry or line as an `EnergyReading`."""
+    return _plain_reading(obj.d, source, reading_time) or _checked_reading(
+        obj, source, reading_time
+    )
+
+
+def _plain_reading(
+    d: dict[str, Any], source: str, default_time: int | None
+) -> EnergyReading | None:
+    """`_checked_reading` for the ordinary entry, read in C; None when anything is unusual
+    (equal results: tests/sources/test_fast_paths.py)."""
+    watts, when, count = d.get("wNow"), d.get("readingTime"), d.get("activeCount")
+    optional = plain_optional_numbers(d, _OPTIONAL)
+    if (
+        optional is None
+        or (type(watts) is not float and type(watts) is not int)
+        or (when is not None and type(when) is not int)
+        or (count is not None and (type(count) is not int or not _INT_MIN <= count <= _INT_MAX))
+    ):
+        return None
+    today, week, lifetime, volts, amps, va, var, pf = optional
+    reading_time = default_time if when is None else (when or None)
     return EnergyReading(
-        watts=obj.number("wNow"),
-        wh_today=obj.number_or("whToday"),
-        wh_last_7_days=obj.number_or("whLastSevenDays"),
-        wh_lifetime=obj.number_or("whLifetime"),
-        source=source,
-        reading_time=_reading_time(obj, reading_time),
-        active_count=obj.integer_or("activeCount"),
-        volts=obj.number_or("rmsVoltage"),
-        amps=obj.number_or("rmsCurrent"),
-        apparent_va=obj.number_or("apprntPwr"),
-        reactive_var=obj.number_or("reactPwr"),
-        power_factor=obj.number_or("pwrFactor"),
+        float(watts), today, week, lifetime, source, reading_time, count, volts, amps, va, var, pf
+    )
+
+
+def _checked_reading(obj: Obj, source: str, reading_time: int | None = None) -> EnergyReading:
+    watts = obj.number("wNow")
+    today, week, lifetime, volts, amps, va, var, pf = obj.numbers_or(_OPTIONAL)
+    # By position, in field order (a dozen per body: keywords would cost a dict each)
+    return EnergyReading(
+        watts,
+        today,
+        week,
+        lifetime,
+        source,
+        _reading_time(obj, reading_time),
+        obj.integer_or("activeCount"),
+        volts,
+        amps,
+        va,
+        var,
+        pf,
     )
 
 
@@ -79,10 +122,19 @@ def _lines(entry: Obj, source: str, parent: EnergyReading) -> list[EnergyReading
     items = entry.items_or("lines")
     if len(items) > len(PHASE_NAMES):
         raise ShapeError(f"{entry.where}.lines: {len(items)} lines, a gateway has at most 3 phases")
+    when = parent.reading_time
     return [
-        _reading(as_obj(line, f"{entry.where}.lines[{i}]"), source, parent.reading_time)
+        (_plain_reading(line, source, when) if type(line) is dict else None)
+        or _checked_reading(_line(entry, line, i), source, when)
         for i, line in enumerate(items)
     ]
+
+
+def _line(entry: Obj, line: Any, i: int) -> Obj:
+    """Line `i` of `entry`; its path is spelled out only for an error message."""
+    if not isinstance(line, dict):
+        as_obj(line, f"{entry.where}.lines[{i}]")  # raises, naming the line
+    return Obj(line, "", entry, ("lines", i))
 
 
 class _Builder:
@@ -101,7 +153,9 @@ class _Builder:
         entry.integer("activeCount")
         if self.inverters is None:
             reading = _reading(entry, f"{self.endpoint}:inverters")
-            self.inverters = check_energy_reading(reading, entry.where, signed=False)  # bounds
+            if not energy_reading_plausible(reading, signed=False):  # bounds
+                check_energy_reading(reading, entry.where, signed=False)
+            self.inverters = reading
 
     def add_eim(self, entry: Obj, kind: str | None) -> None:
         """An eim entry of `kind` (production, total- or net-consumption), if active."""
@@ -113,10 +167,13 @@ class _Builder:
             return
         source = f"{self.endpoint}:eim"
         signed = measured == _NET  # bounds: only net consumption may run below zero
-        reading = check_energy_reading(_reading(entry, source), entry.where, signed=signed)
+        reading = _reading(entry, source)
+        if not energy_reading_plausible(reading, signed=signed):
+            check_energy_reading(reading, entry.where, signed=signed)
         self.eim[measured] = reading
         for name, line in zip(PHASE_NAMES, _lines(entry, source, reading), strict=False):
-            check_energy_reading(line, f"{entry.where}.lines[{name}]", signed=signed)  # bounds
+            if not energy_reading_plausible(line, signed=signed):  # bounds
+                check_energy_reading(line, f"{entry.where}.lines[{name}]", signed=signed)
             self.phases.setdefault(name, {})[_FLOW[measured]] = line
 
     def build(self, acb: AcbStorage | None) -> ProductionReport:

@@ -27,15 +27,15 @@ from typing import Any
 
 import click
 
-from .connect import connection_flags
+from ..connect import connection_flags
 
 __all__ = ["collect", "history"]
 
 
 def _config(host: str | None, config_file: Path | None, connection: dict[str, Any]) -> Any:
     """The gateways to read: the TOML file, or one HOST with the shared connection options."""
-    from ..service.config import CollectConfig, ConfigError, GatewayEntry, load_config
-    from .connect import settings_from
+    from ...service.config import CollectConfig, ConfigError, GatewayEntry, load_config
+    from ..connect import settings_from
 
     if config_file is not None:
         if host or connection.get("host_option"):
@@ -84,7 +84,7 @@ def _five_am(timezone: str) -> float:
 
 
 async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
-    from ..service.runner import build, demo_sites, run_collector
+    from ...service.runner import build, demo_sites, run_collector
 
     def announce(text: str) -> None:
         click.echo(f"enphase collect: {text}", err=True)
@@ -92,7 +92,7 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
     if not demo:
         await run_collector(build(config), announce=announce)
         return
-    from ..simulator import PRESETS, SimClock
+    from ...simulator import PRESETS, SimClock
 
     # The demo clock runs `speed` times faster than real time, so one slow update (a
     # loaded machine) spans simulated minutes: stale means no data for a few real seconds.
@@ -152,11 +152,11 @@ def collect(
     **connection: Any,
 ) -> None:
     """Read gateways for as long as it runs: history, dashboard, Prometheus metrics."""
-    from ..service.config import CollectConfig
+    from ...service.config import CollectConfig
 
     _setup_logging(debug)
     if demo:
-        from ..simulator import PRESETS
+        from ...simulator import PRESETS
 
         presets = demo_preset or ("battery-backup",)
         unknown = [p for p in presets if p not in PRESETS]
@@ -181,7 +181,7 @@ def collect(
     except (OSError, sqlite3.Error) as err:
         raise click.ClickException(str(err)) from None
     except Exception as err:
-        from ..service.sqlite_store import HistoryError
+        from ...service.sqlite_store import HistoryError
 
         if isinstance(err, HistoryError):
             raise click.ClickException(str(err)) from None
@@ -211,7 +211,7 @@ def _rows(
     tz: str,
     serials: tuple[str, ...],
 ) -> list[dict[str, Any]]:
-    from ..service import history_query as hq
+    from ...service import history_query as hq
 
     start, end = span
     rows: list[Any]
@@ -259,7 +259,7 @@ def history(
     """Energy and power over a range from the collector's history, per flow or inverter."""
     import time
 
-    from ..service.config import default_db_path
+    from ...service.config import default_db_path
 
     path = db or default_db_path()
     if not path.exists():

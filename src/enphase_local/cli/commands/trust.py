@@ -23,20 +23,20 @@ from typing import Any
 
 import click
 
-from .connect import connection_flags
+from ..connect import connection_flags
 
 __all__ = ["trust"]
 
 
 async def _inspect(host: str, wait_s: float) -> dict[str, Any]:
     """Serial, firmware and certificate fingerprint of the gateway at `host` (HTTPS only)."""
-    from ..errors import EnvoyConnectionError, EnvoyHTTPError
-    from ..net.exchange import Timeouts
-    from ..net.transport import Transport
-    from ..net.trust import CertificateTrust
-    from ..sources.keys import SourceKey
-    from ..sources.registry import Speed
-    from ..sources.table import SOURCES
+    from ...errors import EnvoyConnectionError, EnvoyHTTPError
+    from ...net.exchange import Timeouts
+    from ...net.transport import Transport
+    from ...net.trust import CertificateTrust
+    from ...sources.keys import SourceKey
+    from ...sources.registry import Speed
+    from ...sources.table import SOURCES
 
     source = SOURCES[SourceKey.INFO]
     trust = CertificateTrust()  # learning: records whatever certificate is presented
@@ -91,9 +91,9 @@ def trust(host: str | None, yes: bool, as_json: bool, **connection: Any) -> None
     Needed once after a firmware update that replaced the certificate: the
     library then refuses to send the token until the new one is trusted.
     """
-    from ..net.token_store import TokenStore
-    from .connect import settings_from
-    from .errors import CliError, set_output
+    from ...net.token_store import TokenStore
+    from ..connect import settings_from
+    from ..errors import CliError, set_output
 
     set_output(as_json=as_json)
     settings = settings_from({"host": host, **connection})

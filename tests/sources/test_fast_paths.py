@@ -1,0 +1,165 @@
+"""The parsers' fast paths read exactly what their checked paths read.
+
+Hot parsers read ordinary entries with plain indexing and exact-type checks
+run in C (`sources._json.plain_numbers`, `_plain_*` functions), and hand
+anything unusual to the checked `Obj` path, which accepts it or says what is
+wrong. These tests parse every real capture and mutated documents both ways
+(fast paths on, and switched off) and require equal models, or equal errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from enphase_local.errors import EnvoyParseError
+from enphase_local.models.energy import EnergyReading
+from enphase_local.models.meters import ELECTRICAL_FIELDS, MeterChannel, MeterReading
+from enphase_local.sources import inverters, meters, production
+from enphase_local.sources.bounds import (
+    ImplausibleValue,
+    check_energy_reading,
+    check_meter_reading,
+    energy_reading_plausible,
+    meter_reading_plausible,
+)
+from tests.fuzz import mutated_json
+from tests.hypothesis_profile import examples
+from tests.support import needs_real, real_body, real_cases
+
+# module, attribute: the fast path to switch off (returning None means "not ordinary")
+FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
+    "ivp_meters_readings": [(meters, "_plain_channel"), (meters, "plain_numbers")],
+    "ivp_meters": [(meters, "_plain_config")],
+    "ivp_pdm_device_data": [(inverters, "_plain_detail")],
+    "api_v1_production_inverters": [(inverters, "_plain_inverter")],
+    "production.json_details_1": [(production, "_plain_reading")],
+}
+PARSERS: dict[str, Callable[[bytes], Any]] = {
+    "ivp_meters_readings": meters.parse_meter_readings,
+    "ivp_meters": meters.parse_meters,
+    "ivp_pdm_device_data": inverters.parse_device_data,
+    "api_v1_production_inverters": inverters.parse_inverters_v1,
+    "production.json_details_1": production.parse_production_json,
+}
+
+
+@contextmanager
+def _checked_only(name: str) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for module, attr in FAST_PATHS[name]:
+            patch.setattr(module, attr, lambda *args: None)
+        yield
+
+
+def _outcome(parser: Callable[[bytes], Any], body: bytes) -> Any:
+    try:
+        return parser(body)
+    except EnvoyParseError as err:
+        return f"error: {err}"
+
+
+def _both(name: str, body: bytes) -> tuple[Any, Any]:
+    fast = _outcome(PARSERS[name], body)
+    with _checked_only(name):
+        checked = _outcome(PARSERS[name], body)
+    return fast, checked
+
+
+def _types(value: Any) -> Any:
+    """The structure of a parse result with every value replaced by its type."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_types(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _types(getattr(value, name)) for name in value.__dataclass_fields__}
+    return type(value)
+
+
+def _json_docs(name: str) -> list[Any]:
+    """The decoded captures of `name` that are JSON (some gateways answer HTML or errors)."""
+    docs = []
+    for folder in real_cases(name):
+        try:
+            docs.append(orjson.loads(real_body(folder, name) or b""))
+        except orjson.JSONDecodeError:
+            continue
+    return docs
+
+
+CASES = [(name, folder) for name in PARSERS for folder in real_cases(name)]
+
+
+@needs_real
+@pytest.mark.parametrize(("name", "folder"), CASES)
+def test_real_captures_parse_the_same_both_ways(name: str, folder: str) -> None:
+    body = real_body(folder, name)
+    assert body is not None
+    fast, checked = _both(name, body)
+    assert fast == checked
+    assert _types(fast) == _types(checked)  # a float stays a float, an int an int
+
+
+@needs_real
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+@pytest.mark.parametrize("name", list(PARSERS))
+def test_mutated_captures_parse_the_same_both_ways(name: str, data: st.DataObject) -> None:
+    docs = _json_docs(name)
+    if not docs:
+        pytest.skip(f"no JSON capture of {name}")
+    doc = data.draw(st.sampled_from(docs))
+    fast, checked = _both(name, data.draw(mutated_json(doc, max_changes=3)))
+    assert fast == checked
+    assert _types(fast) == _types(checked)
+
+
+# --- the bounds' yes/no answers agree with their checks -----------------------------------
+
+EDGES = [None, 0.0, -1.0, 1e6, 1e6 + 1, -1e6 - 1, 1e11, 1e11 + 1, -1e4 - 1, 1500.0, 1501.0]
+EDGES += [float("nan"), float("inf"), -float("inf")]
+
+
+@given(
+    values=st.lists(st.sampled_from(EDGES), min_size=6, max_size=6),
+    signed=st.booleans(),
+)
+def test_energy_plausibility_agrees_with_the_check(values: list[Any], signed: bool) -> None:
+    watts, today, week, lifetime, volts, amps = values
+    reading = EnergyReading(
+        watts if watts is not None else 0.0, today, week, lifetime, "s", volts=volts, amps=amps
+    )
+    try:
+        check_energy_reading(reading, "body", signed=signed)
+        passed = True
+    except ImplausibleValue:
+        passed = False
+    assert energy_reading_plausible(reading, signed=signed) is passed
+
+
+@given(values=st.lists(st.sampled_from([v for v in EDGES if v is not None]), min_size=10))
+def test_meter_plausibility_agrees_with_the_check(values: list[float]) -> None:
+    def part(i: int) -> dict[str, float]:
+        names = ("watts", "wh_delivered", "wh_received", "amps", "volts")
+        return {name: values[(i + k) % len(values)] for k, name in enumerate(names)}
+
+    def electrical(i: int) -> dict[str, float]:
+        return dict.fromkeys(ELECTRICAL_FIELDS, 1.0) | part(i)
+
+    channels = tuple(MeterChannel(**electrical(i), phase="L1", eid=1, timestamp=1) for i in (1, 2))
+    reading = MeterReading(
+        **electrical(0), eid=1, timestamp=1, volts_sum=values[-1], channels=channels
+    )
+    try:
+        check_meter_reading(reading, "body[0]")
+        passed = True
+    except ImplausibleValue:
+        passed = False
+    assert meter_reading_plausible(reading) is passed
