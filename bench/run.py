@@ -52,7 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def ensure_venv() -> None:
     if VPY.exists():
         probe = subprocess.run(
-            [str(VPY), "-c", "import pyenphase, matplotlib, enphase_local"],
+            [str(VPY), "-c", "import pyenphase, matplotlib, enphase_local, cryptography"],
             capture_output=True,
             check=False,
         )
@@ -62,7 +62,7 @@ def ensure_venv() -> None:
     if not VPY.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     pip = [str(VPY), "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, PYENPHASE, "matplotlib", "-e", str(ROOT)], check=True)
+    subprocess.run([*pip, PYENPHASE, "matplotlib", "-e", f"{ROOT}[simulator]"], check=True)
 
 
 # -- inside the venv ---------------------------------------------------------------------

@@ -26,7 +26,7 @@ from .control import Control
 from .engine import probe as probing
 from .engine.budget import UpdateBudget, default_budget
 from .engine.cache import SourceCache
-from .engine.outage import in_outage_window, zone
+from .engine.outage import gateway_zone, in_outage_window
 from .engine.production import prefers_v1, production_chain, wants_v1
 from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe
 from .engine.schedule import Schedule, new_local_day
@@ -119,9 +119,9 @@ class Envoy:
         self._connect_task: asyncio.Task[None] | None = None
         self._connected = False
         self._next_reprobe: float | None = None
+        self._deferred: dict[SourceKey, float] = {}  # read after the first snapshot
+        self._snapshots = 0
         self._live_feed = LiveFeed()
-
-    # -- lifecycle ------------------------------------------------------------
 
     async def __aenter__(self) -> Envoy:
         try:
@@ -192,7 +192,9 @@ class Envoy:
 
     async def _read_info(self) -> GatewayInfo:
         await self._transport.detect_scheme()
-        result = await self._transport.request("GET", "/info", speed=Speed.FAST, auth=None)
+        result = self._transport.take_detected_info() or await self._transport.request(
+            "GET", "/info", speed=Speed.FAST, auth=None
+        )
         if result.status != 200:
             raise EnvoyHTTPError(
                 result.status,
@@ -206,8 +208,6 @@ class Envoy:
             _LOGGER.info("firmware changed from %s to %s: probing", before.firmware, info.firmware)
             await self.probe()
         return info
-
-    # -- probe ----------------------------------------------------------------
 
     async def probe(self) -> None:
         """Find out once which sources answer, and so what the gateway can do."""
@@ -234,20 +234,15 @@ class Envoy:
         ensemble = probing.ensemble_candidates(fw)
         for key in [*probing.base_candidates(fw, self.info.imeter, cache.values), *ensemble]:
             await self._try(key, now)
-        more = probing.followups(cache.get(SourceKey.ENSEMBLE_INVENTORY), cache.production())
-        for key in [*more, *([SourceKey.HOME] if fw.at_least(7) else [])]:
+        for key in probing.followups(cache.get(SourceKey.ENSEMBLE_INVENTORY), cache.production()):
+            await self._try(key, now)
+        for key in probing.generator_followups(cache.get(SourceKey.GEN_CONFIG)):
             await self._try(key, now)
         self._check_digest_password()
         self.capabilities = probing.derive(cache.values, cache.production())
-        self._plan = probing.plan(
-            self.capabilities,
-            production_key=cache.production_key,
-            cts=probing.enabled_cts(cache.get(SourceKey.METERS)),
-            ensemble_probed=bool(ensemble),
+        self._plan, self._deferred = probing.plan_after_probe(
+            fw, self.capabilities, (cache.production_key, cache.values), self.source_status
         )
-        for key, status in self.source_status.items():
-            if status in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):
-                self._plan.pop(key, None)  # remembered: not asked again until a re-probe
         self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
         cache.anchor_baseline()
         self._next_reprobe = next_reprobe(now, self.source_status, cache.read_at)
@@ -291,8 +286,6 @@ class Envoy:
         self._cache.put(key, value, now)
         return value
 
-    # -- fetching ---------------------------------------------------------------
-
     async def request(
         self,
         method: str,
@@ -302,10 +295,7 @@ class Envoy:
         speed: Speed = Speed.FAST,
         retry: bool | None = None,
     ) -> HttpResult:
-        """An authenticated request to any path, answered whatever its status.
-
-        Writes (anything but GET) are never retried.
-        """
+        """An authenticated request to any path, answered whatever its status (GET retried)."""
         if retry is None:
             retry = method.upper() == "GET"
         return await self._transport.request(
@@ -322,7 +312,13 @@ class Envoy:
                 f"{source.path} is not available on this gateway ({refused})"
             ) from None
         self._cache.put(source.key, value, self._clock())
+        self._settle_deferred(source.key)
         return value
+
+    def _settle_deferred(self, key: SourceKey) -> None:
+        """A source left out of the probe answered: what the gateway can do may grow."""
+        if self._deferred.pop(key, None) is not None:
+            self.capabilities = probing.derive(self._cache.values, self._cache.production())
 
     def live(self, interval: float = 1.0, **options: Any) -> AsyncIterator[LiveFrame]:
         """Balanced power flows every `interval` s until you break out (docs/live.md)."""
@@ -330,17 +326,15 @@ class Envoy:
         link = LiveLink(*parts, self._live_feed, self.update, self._clock, self._sleep, self.host)
         return live_frames(link, LiveOptions(interval=interval, **options))
 
-    # -- update -----------------------------------------------------------------
-
-    async def update(self) -> Snapshot:
-        """A complete snapshot, asking only for what can have changed (concurrent calls share)."""
+    async def update(self, *, full: bool = False) -> Snapshot:
+        """A snapshot, asking only what can have changed (`full`: the later sources now, too)."""
         if not self._connected:  # concurrent first calls share one connect
             if self._connect_task is None or self._connect_task.done():
                 self._connect_task = asyncio.ensure_future(self._first_connect())
             await asyncio.shield(self._connect_task)
         task = self._update_task
         if task is None or task.done():
-            task = self._update_task = asyncio.ensure_future(self._update())
+            task = self._update_task = asyncio.ensure_future(self._update(full))
         return await asyncio.shield(task)
 
     async def _first_connect(self) -> None:
@@ -350,11 +344,10 @@ class Envoy:
             await self.probe()
             self._connected = True
 
-    async def _update(self) -> Snapshot:
+    async def _update(self, full: bool) -> Snapshot:
         now = self._clock()
         cache = self._cache
-        home = self.home
-        tz = zone(home.timezone if home else None)
+        tz, tz_note = gateway_zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
         gentle = in_outage_window(now, tz)
         budget = UpdateBudget.start(self.update_budget_s, gentle=gentle)
         if SourceKey.INFO in self._plan and self._schedule.next_due(SOURCES[SourceKey.INFO]) <= now:
@@ -365,7 +358,8 @@ class Envoy:
         if key is not None and new_local_day(cache.read_at.get(key), now, tz):
             self._schedule.force(key)
         demoted = preferred if preferred != key else None  # asked again to be promoted back
-        for source in self._schedule.due_in(self._plan, now, also=demoted):
+        later = () if self._snapshots or full else self._deferred  # off the first snapshot's path
+        for source in self._schedule.due_in(self._plan, now, also=demoted, skip=later):
             if budget.stopped is not None:
                 cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
             elif self._live_feed.serves(source.key, now):
@@ -380,7 +374,12 @@ class Envoy:
         if cache.production() is None:
             raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
         gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
-        return build_snapshot(cache, self._schedule, self._plan, gw, now=now, tz=tz, gentle=gentle)
+        self._snapshots += 1
+        tz_note = tz_note if self.home is None else None  # /home answered in this update
+        await self._transport.between_updates()
+        return build_snapshot(
+            cache, self._schedule, self._plan, gw, now=now, tz=tz, gentle=gentle, note=tz_note
+        )
 
     async def _refresh_info(self, now: float, budget: UpdateBudget) -> None:
         """Re-read /info on its cadence (a firmware change triggers a new probe)."""
@@ -397,9 +396,9 @@ class Envoy:
     async def _update_one(self, source: Source[Any], now: float, budget: UpdateBudget) -> None:
         key, cache = source.key, self._cache
         error: Exception
+        retry = budget.retry() and key not in self._deferred  # first read: once, no retries
         try:
-            reading = read_source(self._transport, self._auth, source, retry=budget.retry())
-            value = await budget.run(reading)
+            value = await budget.run(read_source(self._transport, self._auth, source, retry=retry))
         except SourceRefused as refused:
             self.source_status[key] = refused.status
             if refused.status is SourceStatus.ABSENT:
@@ -433,6 +432,7 @@ class Envoy:
         self.source_status[key] = SourceStatus.OK
         cache.put(key, value, now)
         self._schedule.record_success(key, now, self._cache.report_time(key))
+        self._settle_deferred(key)
         if key == cache.preferred_production and key != cache.production_key:
             self._use_production(key, None)  # the better source answers well again
 

@@ -147,7 +147,8 @@ async def test_ct_readings_when_nothing_better_and_update_does_not_ask_them_agai
                     )
                     if polls == 5:
                         break
-    assert gw.log.count("/ivp/meters/readings") == polls  # none asked by update()
+    # none asked by update(); the first frame may use the reading the probe just made
+    assert polls - 1 <= gw.log.count("/ivp/meters/readings") <= polls
     assert gw.log.statuses("/stream/meter") == [401]
 
 

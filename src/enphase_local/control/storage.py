@@ -127,9 +127,9 @@ class StorageActions(ControlCore):
         dry_run: bool,
         timeout_s: float | None,
     ) -> WriteResult:
+        tariff: Tariff = await self._read("tariff")  # first: it is read after the first snapshot
         self._require(Capability.TARIFF, f"change the {check.label}")
         poll = TARIFF_POLL.with_timeout(timeout_s)
-        tariff: Tariff = await self._read("tariff")
         body = tariff_write_body(tariff.raw, **changes)  # ValueError / EnvoyFeatureUnavailable
         settings = body["tariff"]["storage_settings"]
         cleared = clear_opt_schedules and "opt_schedules" in settings

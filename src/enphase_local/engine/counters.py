@@ -29,8 +29,7 @@ import dataclasses
 import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, tzinfo
 
 from ..models.energy import EnergyReading
 from ..models.meters import MeterReading
@@ -98,7 +97,7 @@ class CounterGuard:
         self,
         reading: EnergyReading,
         now: float,
-        tz: ZoneInfo | None,
+        tz: tzinfo | None,
         *,
         ceiling_w: float = UNKNOWN_CEILING_W,
     ) -> tuple[EnergyReading, list[str]]:
@@ -193,7 +192,7 @@ class CounterGuard:
         today: float | None,
         lifetime: float | None,
         now: float,
-        tz: ZoneInfo | None,
+        tz: tzinfo | None,
         warnings: list[str],
     ) -> float | None:
         if today is None:

@@ -27,18 +27,26 @@ from .joins import generator_present
 __all__ = [
     "PasswordRefusal",
     "base_candidates",
+    "deferred",
     "derive",
     "enabled_cts",
     "ensemble_candidates",
     "followups",
+    "generator_followups",
     "is_metered",
     "judge_password",
     "lists_eim",
     "plan",
+    "plan_after_probe",
 ]
 
 REPORT = float(Cadence.REPORT.seconds)
-CONFIG = float(Cadence.CONFIG.seconds)
+# Settings people change (tariff, reserve, CT configuration, export limit,
+# contacts, generator) are read every 30 minutes, not every 10: they change a
+# few times a year, our own writes force a read-back at once, and the three
+# times fewer reads are what keeps a battery site under a third of pyenphase's
+# requests (bench/RESULTS.md (1)).
+CONFIG = 3 * float(Cadence.CONFIG.seconds)
 IDENTITY = float(Cadence.IDENTITY.seconds)
 # With CTs giving live power and counters, production.json only re-anchors the
 # daily counters: every few minutes is enough (see compose.py).
@@ -102,15 +110,22 @@ _ENSEMBLE_FOLLOWUPS = (
     SourceKey.ENSEMBLE_POWER,
     SourceKey.ENSEMBLE_SECCTRL,
     SourceKey.DRY_CONTACTS,
-    SourceKey.DRY_CONTACT_SETTINGS,
-    SourceKey.GENERATOR,
     SourceKey.GEN_CONFIG,
-    SourceKey.GEN_MODE,
-    SourceKey.GEN_SCHEDULE,
+    # Storage mode and reserve: Home Assistant creates its entities from the
+    # first snapshot, so the tariff is probed, not left for later.
     SourceKey.TARIFF,
+    # live() chooses its source from what the probe found answering
     SourceKey.LIVEDATA,
-    SourceKey.PEL_SETTINGS,
 )
+
+# Sources whose data nobody needs for the first snapshot (settings people
+# change, the network page): they are not probed at connect but
+# read once after the first snapshot, with their own cadence. `/home` alone
+# can take a minute on a real gateway.
+_DEFERRED_PERIODS: dict[SourceKey, float] = {
+    SourceKey.DRY_CONTACT_SETTINGS: CONFIG,
+    SourceKey.PEL_SETTINGS: CONFIG,
+}
 
 
 def followups(
@@ -120,7 +135,8 @@ def followups(
 
     A battery, system controller or collar brings the ensemble family; an AC
     Battery in production.json brings the device inventory and the battery
-    aggregate.
+    aggregate. The generator's state, mode and schedule wait for its
+    configuration (`generator_followups`).
     """
     keys: list[SourceKey] = []
     if inventory is not None and (inventory.encharge or inventory.enpower or inventory.collar):
@@ -128,6 +144,31 @@ def followups(
     if report is not None and report.acb is not None:
         keys += [SourceKey.INVENTORY, SourceKey.ENSEMBLE_SECCTRL]
     return keys
+
+
+def generator_followups(config: GeneratorConfig | None) -> list[SourceKey]:
+    """The generator's state, mode and schedule: only when ``gen_config`` is not ``{}``."""
+    if config is None:
+        return []
+    return [SourceKey.GENERATOR, SourceKey.GEN_MODE, SourceKey.GEN_SCHEDULE]
+
+
+def deferred(
+    fw: Firmware, inventory: EnsembleInventory | None, read: Mapping[SourceKey, Any]
+) -> dict[SourceKey, float]:
+    """Sources read after the first snapshot rather than probed (key -> period).
+
+    Those already read (a re-probe) are left to `plan`, which knows them by
+    their capabilities.
+    """
+    keys: dict[SourceKey, float] = {}
+    if inventory is not None and (inventory.encharge or inventory.enpower or inventory.collar):
+        keys.update(_DEFERRED_PERIODS)
+        if inventory.enpower is None:  # dry contacts live on the system controller
+            keys.pop(SourceKey.DRY_CONTACT_SETTINGS)
+    if fw.at_least(7):
+        keys[SourceKey.HOME] = IDENTITY
+    return {key: period for key, period in keys.items() if key not in read}
 
 
 def enabled_cts(configs: tuple[MeterConfig, ...] | None) -> frozenset[CtType]:
@@ -259,12 +300,42 @@ def plan(
     if Capability.DEVICE_INVENTORY in caps and Capability.ACB in caps:
         out[SourceKey.INVENTORY] = CONFIG
     if Capability.LIVE_DATA in caps:
-        out[SourceKey.LIVEDATA] = REPORT
+        # Its figures are the gateway's, current only while the live stream runs
+        # (last_update says when): the CT readings every minute are the live data.
+        out[SourceKey.LIVEDATA] = CONFIG
     if Capability.POWER_EXPORT_LIMIT in caps:
         out[SourceKey.PEL_SETTINGS] = CONFIG
     if Capability.NETWORK in caps:
         out[SourceKey.HOME] = IDENTITY
     return out
+
+
+def plan_after_probe(
+    fw: Firmware,
+    caps: frozenset[Capability],
+    found: tuple[SourceKey | None, Mapping[SourceKey, Any]],
+    status: Mapping[SourceKey, SourceStatus],
+) -> tuple[dict[SourceKey, float], dict[SourceKey, float]]:
+    """`plan` for what the probe found, and the sources `deferred` to after the first snapshot.
+
+    `found`: the production source in use and what the probe read. The
+    deferred sources are in the plan; a source that refused (absent,
+    forbidden) is remembered and not asked again until a re-probe.
+    """
+    production_key, read = found
+    assert production_key is not None
+    out = plan(
+        caps,
+        production_key=production_key,
+        cts=enabled_cts(read.get(SourceKey.METERS)),
+        ensemble_probed=bool(ensemble_candidates(fw)),
+    )
+    later = deferred(fw, read.get(SourceKey.ENSEMBLE_INVENTORY), read)
+    out.update(later)
+    for key, st in status.items():
+        if st in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):
+            out.pop(key, None)
+    return out, later
 
 
 # -- a digest password refused ----------------------------------------------------

@@ -13,11 +13,10 @@ replay hours of polling in milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..sources.keys import SourceKey
 from ..sources.registry import Cadence, Source
@@ -30,7 +29,15 @@ __all__ = ["Schedule", "SourceState", "new_local_day", "newest_report", "retry_d
 # moment to publish it: ask this long after it is due.
 REPORT_GRACE_S = 15.0
 # When no report timestamp is known (or it looks stale), fall back to asking
-# every period after our last fetch.
+# every period after our last fetch. A report that is merely late (the gateway
+# publishes it a little after its instant) is looked for again each minute,
+# but only this long past its due time: at night, or on a replayed capture,
+# the newest report stays hours old and the source is asked once a period.
+LATE_REPORT_S = 120.0
+LATE_REPORT_RETRY_S = 60.0
+# A live source the probe read this recently is not asked again by the update
+# that follows it (the first snapshot would re-read what it holds).
+PROBE_REUSE_S = 15.0
 
 # After a failure a source is asked again after a backoff that doubles with each
 # consecutive failure: 30 s, 60 s, 120 s... never longer than its own period (at
@@ -56,6 +63,7 @@ class SourceState:
     failures: int = 0  # consecutive failures
     newest_report: float | None = None  # REPORT sources: newest device report time seen
     forced: bool = False  # ask on the next update whatever the cadence
+    reuse_until: float | None = None  # a probe read: not due before this
 
 
 @dataclass(slots=True)
@@ -83,6 +91,7 @@ class Schedule:
         for key in plan:
             if key in read_at:
                 schedule.record_success(key, read_at[key], report_time(key))
+                schedule.state(key).reuse_until = read_at[key] + PROBE_REUSE_S
         return schedule
 
     def state(self, key: SourceKey) -> SourceState:
@@ -107,12 +116,20 @@ class Schedule:
         if st.fetched_at is None:
             return 0.0
         if period <= 0:
-            return 0.0
+            return st.reuse_until or 0.0
         if source.cadence is Cadence.REPORT and st.newest_report is not None:
-            by_report = st.newest_report + self.report_period_s + REPORT_GRACE_S
-            # A report far in the past (device asleep at night, or clock skew) must
-            # not make us ask on every update: never more often than the period.
-            return max(by_report, st.fetched_at + min(period, 60.0))
+            return self._report_due(st, period)
+        return st.fetched_at + period
+
+    def _report_due(self, st: SourceState, period: float) -> float:
+        """A REPORT source: when its next report is due, or one period after a stale one."""
+        assert st.fetched_at is not None and st.newest_report is not None
+        by_report = st.newest_report + self.report_period_s + REPORT_GRACE_S
+        if by_report > st.fetched_at:
+            return by_report  # not asked since the next report became due
+        if st.fetched_at - by_report < LATE_REPORT_S:
+            return st.fetched_at + min(period, LATE_REPORT_RETRY_S)  # late: look again soon
+        # Asleep at night, or a replayed capture: the report will not come soon.
         return st.fetched_at + period
 
     def due(self, sources: Iterable[Source[object]], now: float) -> list[Source[object]]:
@@ -120,14 +137,20 @@ class Schedule:
         return [s for s in sources if self.next_due(s) <= now]
 
     def due_in(
-        self, plan: Iterable[SourceKey], now: float, *, also: SourceKey | None = None
+        self,
+        plan: Iterable[SourceKey],
+        now: float,
+        *,
+        also: SourceKey | None = None,
+        skip: Collection[SourceKey] = (),
     ) -> list[Source[Any]]:
         """The sources of `plan` due at `now` (identity apart: it is read first, on its own).
 
         `also`, when due, comes first: a demoted production source asked again
-        so that it can be promoted back.
+        so that it can be promoted back. `skip`: not now (the deferred sources
+        on the first snapshot's path).
         """
-        keys: list[SourceKey] = [k for k in plan if k != SourceKey.INFO]
+        keys: list[SourceKey] = [k for k in plan if k != SourceKey.INFO and k not in skip]
         if also is not None and also not in keys:
             keys.insert(0, also)
         return self.due([SOURCES[k] for k in keys], now)
@@ -139,6 +162,7 @@ class Schedule:
         st.fetched_at = now
         st.failures = 0
         st.forced = False
+        st.reuse_until = None
         if newest_report is not None:
             st.newest_report = newest_report
 
@@ -150,7 +174,8 @@ class Schedule:
     def force(self, *keys: SourceKey) -> None:
         """Ask these sources on the next update whatever their cadence (after a write, say)."""
         for key in keys:
-            self.state(key).forced = True
+            st = self.state(key)
+            st.forced, st.reuse_until = True, None
 
 
 def newest_report(key: SourceKey, value: Any, production_key: SourceKey | None) -> float | None:
@@ -173,7 +198,7 @@ def newest_report(key: SourceKey, value: Any, production_key: SourceKey | None) 
     return None
 
 
-def new_local_day(last_read: float | None, now: float, tz: ZoneInfo | None) -> bool:
+def new_local_day(last_read: float | None, now: float, tz: tzinfo | None) -> bool:
     """Local midnight has passed since `last_read`: re-read production so daily counters restart."""
     if tz is None or last_read is None:
         return False

@@ -11,8 +11,8 @@ is stale rather than missing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..capabilities import Capability
 from ..models.energy import EnergyReading
@@ -85,10 +85,14 @@ def build_snapshot(
     gateway: GatewaySummary,
     *,
     now: float,
-    tz: ZoneInfo | None,
+    tz: tzinfo | None,
     gentle: bool,
+    note: str | None = None,
 ) -> Snapshot:
-    """A complete snapshot from what `cache` holds (its counter guards advance)."""
+    """A complete snapshot from what `cache` holds (its counter guards advance).
+
+    `note`: a warning from the client (the time zone it assumes, say).
+    """
     report = cache.production()
     fw = gateway_firmware(cache)
     meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
@@ -120,6 +124,7 @@ def build_snapshot(
             f"inverters: {len(details.skipped)} unreadable /ivp/pdm/device_data entries "
             f"skipped, the others kept ({details.skipped[0]})"
         )
+    warnings.extend([note] if note else [])
     if gentle:
         warnings.append("gateway is in its nightly restart window (about 23:00 local time)")
     get = cache.get
@@ -237,6 +242,19 @@ def _phase_count(meters: Mapping[str, Meter]) -> int | None:
     return None
 
 
+def _data_time(key: SourceKey, value: Any, fresh: float | None) -> float | None:
+    """`fresh`, or earlier when the data says it is older than our read of it.
+
+    ``/ivp/livedata/status`` keeps showing the last figures the live stream
+    produced, with their `last_update`, long after the stream stopped: the
+    data is as old as that, however recently we asked for it.
+    """
+    if fresh is None or key is not SourceKey.LIVEDATA or value is None:
+        return fresh
+    own = getattr(value, "last_update", None)
+    return min(fresh, float(own)) if own else fresh
+
+
 def _freshness_and_errors(
     cache: SourceCache, schedule: Schedule, plan: Mapping[SourceKey, float], now: float
 ) -> tuple[dict[str, float], dict[str, str]]:
@@ -249,7 +267,7 @@ def _freshness_and_errors(
             key = cache.production_key if maybe is PRODUCTION_SOURCE else maybe
             if key is None:
                 continue
-            fresh = current_as_of(cache, schedule, plan, key, now)
+            fresh = _data_time(key, cache.get(key), current_as_of(cache, schedule, plan, key, now))
             planned = key in plan or key == cache.production_key  # others are never re-read
             if fresh is not None and planned and cache.get(key) is not None:
                 times.append(fresh)

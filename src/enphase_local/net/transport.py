@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -73,6 +74,11 @@ DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRY = RetryPolicy()
 
 
+# aiohttp's own keep-alive: an update further apart than this finds the
+# connection closed anyway, so it is closed at once (`Transport.between_updates`).
+REUSE_GAP_S = 15.0
+
+
 class Transport:
     """Requests to one gateway. Use one per gateway; close it when done (or ``async with``)."""
 
@@ -98,9 +104,12 @@ class Transport:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self._scheme = scheme
+        self._detected_info: HttpResult | None = None  # /info as scheme detection read it
         self._session = session
         self._owns_session = session is None
         self.keepalive = keepalive
+        self._last_update_end: float | None = None  # clock at the end of the last update
+        self._fingerprint: aiohttp.Fingerprint | None = None  # see `_ssl`
         self.max_in_flight = max_in_flight
         self.timeouts = timeouts
         self.retry_policy = retry
@@ -150,7 +159,7 @@ class Transport:
             failures: list[str] = []
             for scheme in SCHEMES:
                 try:
-                    await self._exchange(
+                    answer = await self._exchange(
                         "GET", "/info", Speed.FAST, headers={}, json=None, scheme=scheme
                     )
                 except EnvoyConnectionError as err:
@@ -158,12 +167,18 @@ class Transport:
                     continue
                 _LOGGER.debug("gateway %s speaks %s", self.netloc, scheme)
                 self._scheme = scheme
+                self._detected_info = answer
                 return scheme
             raise EnvoyConnectionError(
                 f"the gateway at {self.netloc} answered neither HTTPS nor HTTP "
                 f"({', '.join(failures)}): check the address and that it is powered and on "
                 "the network (it restarts services daily shortly after 23:00)"
             )
+
+    def take_detected_info(self) -> HttpResult | None:
+        """The ``/info`` answer scheme detection just read (once), so it is not asked twice."""
+        answer, self._detected_info = self._detected_info, None
+        return answer
 
     # -- requests -----------------------------------------------------------
 
@@ -303,7 +318,7 @@ class Transport:
                     self.url(path, scheme),
                     headers=send_headers,
                     data=data,
-                    ssl=self.trust.ssl_for_request() if scheme == "https" else False,
+                    ssl=self._ssl() if scheme == "https" else False,
                     allow_redirects=False,
                     auto_decompress=False,
                     # aiohttp resends PUT/DELETE on a dropped connection by itself: never a write
@@ -358,6 +373,21 @@ class Transport:
             "443 of the gateway is reachable from here, then try again"
         )
 
+    def _ssl(self) -> ssl.SSLContext | aiohttp.Fingerprint | bool:
+        """The trust's ``ssl=``, one `Fingerprint` object per pin.
+
+        aiohttp pools connections by their ``ssl=`` object, and a Fingerprint
+        equals only itself: a new one per request meant a new TLS connection
+        per request, each left open for the keep-alive time.
+        """
+        wanted = self.trust.ssl_for_request()
+        kept = self._fingerprint
+        if not isinstance(wanted, aiohttp.Fingerprint):
+            return wanted
+        if kept is None or kept.fingerprint != wanted.fingerprint:
+            self._fingerprint = kept = wanted
+        return kept
+
     def _record_failure(
         self, stats: PathStats, started: float, method: str, path: str, reason: str
     ) -> None:
@@ -390,6 +420,24 @@ class Transport:
         return self._session
 
     # -- lifetime -----------------------------------------------------------
+
+    async def between_updates(self) -> None:
+        """Connection policy at the end of an update: close it when updates are far apart.
+
+        aiohttp keeps an idle connection 15 s. At a 60 s interval it is never
+        reused, yet its TLS state and asyncio's 256 KiB read buffer live on for
+        those 15 s (bench/RESULTS.md (5b)). So a session of our own is closed
+        after an update that came more than `REUSE_GAP_S` after the previous
+        one (by the injected clock) and reopened by the next; a fast `watch`
+        keeps its connection. A caller's session is the caller's policy.
+        """
+        now = self.clock()
+        last, self._last_update_end = self._last_update_end, now
+        if not self._owns_session or self._session is None:
+            return
+        if last is None or now - last > REUSE_GAP_S:
+            session, self._session = self._session, None
+            await session.close()
 
     @property
     def closed(self) -> bool:

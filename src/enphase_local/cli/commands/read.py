@@ -32,7 +32,7 @@ def snapshot_document(params: Mapping[str, Any]) -> dict[str, Any]:
 async def read_snapshot(settings: Settings) -> dict[str, Any]:
     """Connect, read one snapshot, return its contract document."""
     async with connect(settings) as envoy:
-        snapshot = await envoy.update()
+        snapshot = await envoy.update(full=True)  # one read: every section, not the fastest
         document: dict[str, Any] = snapshot.to_dict()
         return document
 
