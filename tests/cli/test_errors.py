@@ -176,6 +176,7 @@ def test_ctrl_c_ends_watch_cleanly(battery: SimThread, monkeypatch: pytest.Monke
         raise KeyboardInterrupt
 
     monkeypatch.setattr(watch_module, "watch_loop", loop)
+    monkeypatch.setattr(watch_module, "live_loop", loop)  # the default: live frames
     result = enphase("watch", battery.host, "--token", battery.token())
     assert result.exit_code == 0
     assert "Traceback" not in result.stderr and "stopped" in result.stderr
