@@ -67,5 +67,6 @@ def test_watch_on_a_terminal_shows_the_live_view(battery: SimThread) -> None:
     finally:
         os.close(fd)
     text = shown.decode(errors="replace")
-    for word in ("Solar", "House", "Grid", "Battery", "fresh:", "L1", "exporting"):
+    # the live view (the default): flows, per phase, and how old the frame is
+    for word in ("Solar", "House", "Grid", "Battery", " s old", "L1", "exporting"):
         assert word in text, word
