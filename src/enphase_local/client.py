@@ -119,6 +119,7 @@ class Envoy:
         self._connect_task: asyncio.Task[None] | None = None
         self._connected = False
         self._next_reprobe: float | None = None
+        self._reprobes = 0  # re-probes in a row that found nothing new (their wait doubles)
         self._deferred: dict[SourceKey, float] = {}  # read after the first snapshot
         self._snapshots = 0
         self._live_feed = LiveFeed()
@@ -171,8 +172,7 @@ class Envoy:
     def role(self) -> str | None:
         """``"owner"`` or ``"installer"``: what the credentials in use may read."""
         if isinstance(self._auth, TokenAuth):
-            claims = self._auth.claims
-            return claims.role if claims is not None else None
+            return None if self._auth.claims is None else self._auth.claims.role
         return self._digest_role
 
     async def connect(self, *, probe: bool = True) -> None:
@@ -249,9 +249,11 @@ class Envoy:
 
     async def _reprobe(self, now: float) -> None:
         """Ask the sources that never answered again; probe afresh if one now does."""
-        keys = never_answered(self.source_status, self._cache.read_at)
+        status, read_at = self.source_status, self._cache.read_at
+        keys = never_answered(status, read_at)
         answered = [key for key in keys if await self._try(key, now) is not None]
-        self._next_reprobe = next_reprobe(now, self.source_status, self._cache.read_at)
+        self._reprobes = 0 if answered else self._reprobes + 1
+        self._next_reprobe = next_reprobe(now, status, read_at, self._reprobes)
         if answered:
             _LOGGER.info("%s now answer: probing again", ", ".join(answered))
             await self.probe()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -146,3 +147,14 @@ def test_a_reprobe_while_demoted_keeps_the_better_source_preferred() -> None:
     cache.settle_preferred(chain, SourceKey.PRODUCTION_JSON)
     assert cache.preferred_production == SourceKey.PRODUCTION_V1
     assert cache.demoted_because is None
+
+
+def test_a_source_that_keeps_failing_is_reprobed_less_and_less_often() -> None:
+    status = {SourceKey.PRODUCTION_HTML: SourceStatus.FAILED}
+    waits = [next_reprobe(0.0, status, {}, attempts) for attempts in range(8)]
+    assert waits[0] == REPROBE_FAILED_S
+    assert waits[1] == 2 * REPROBE_FAILED_S and waits[2] == 4 * REPROBE_FAILED_S
+    assert all(b is not None and a is not None and b >= a for a, b in itertools.pairwise(waits))
+    assert waits[-1] == REPROBE_S  # never longer than the refused sources' wait
+    refused = {SourceKey.HOME: SourceStatus.FORBIDDEN}
+    assert next_reprobe(0.0, refused, {}, attempts=5) == REPROBE_S

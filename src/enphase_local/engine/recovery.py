@@ -56,14 +56,25 @@ def never_answered(
 
 
 def next_reprobe(
-    now: float, status: Mapping[SourceKey, SourceStatus], read_at: Mapping[SourceKey, float]
+    now: float,
+    status: Mapping[SourceKey, SourceStatus],
+    read_at: Mapping[SourceKey, float],
+    attempts: int = 0,
 ) -> float | None:
-    """When to ask the never-answered sources again (None: nothing to ask)."""
+    """When to ask the never-answered sources again (None: nothing to ask).
+
+    `attempts` counts the re-probes in a row that left a source still failing: the
+    wait after a failure doubles with each (10 min, 20, 40...) up to `REPROBE_S`, so
+    an endpoint that answers garbage for ever (a 3.x HTML page we cannot read, say)
+    costs a request every few hours, not every ten minutes.
+    """
     missing = never_answered(status, read_at)
     if not missing:
         return None
     failed = any(status[key] is SourceStatus.FAILED for key in missing)
-    return now + (REPROBE_FAILED_S if failed else REPROBE_S)
+    if not failed:
+        return now + REPROBE_S
+    return now + min(REPROBE_FAILED_S * 2.0 ** min(attempts, 16), REPROBE_S)
 
 
 def demotion_warning(
