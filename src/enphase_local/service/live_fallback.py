@@ -8,6 +8,7 @@ frame here. This is the one place that knows how, so switching is trivial.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from ..models.live_frame import LiveFrame, LivePhase
@@ -49,8 +50,12 @@ def _soc(snapshot: Snapshot) -> float | None:
 
 
 def frame_from_snapshot(snapshot: Snapshot, *, stale: bool = False) -> LiveFrame:
-    """The balanced flows of one snapshot: solar = production, house = consumption,
-    grid = net consumption (+ import), battery from live data or the batteries."""
+    """The balanced flows of one snapshot: its `power_flow` (engine.balance, the one
+    home of the balance) when it has one; else solar = production, house =
+    consumption, grid = net consumption (+ import), battery from the batteries."""
+    if snapshot.power_flow is not None:
+        flow = snapshot.power_flow
+        return flow if flow.stale == stale else dataclasses.replace(flow, stale=stale)
     phases = {
         name: LivePhase(
             solar_watts=_watts(p.production),
