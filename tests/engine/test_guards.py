@@ -27,8 +27,8 @@ FOLDER = "8.2.127_with_3cts_and_battery_split"  # production, net and storage CT
 T0 = 1_781_546_400.0
 
 
-def _doc(name: str) -> Any:
-    body = real_body(FOLDER, name)
+def _doc(name: str, folder: str = FOLDER) -> Any:
+    body = real_body(folder, name)
     assert body is not None
     return json.loads(body)
 
@@ -44,12 +44,12 @@ def _eim_inactive(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def _cache() -> SourceCache:
+def _cache(folder: str = FOLDER) -> SourceCache:
     cache = SourceCache()
-    cache.put(SourceKey.METERS, _parse(SourceKey.METERS, _doc("ivp_meters")), T0)
-    readings = _parse(SourceKey.METERS_READINGS, _doc("ivp_meters_readings"))
+    cache.put(SourceKey.METERS, _parse(SourceKey.METERS, _doc("ivp_meters", folder)), T0)
+    readings = _parse(SourceKey.METERS_READINGS, _doc("ivp_meters_readings", folder))
     cache.put(SourceKey.METERS_READINGS, readings, T0)
-    report = _parse(SourceKey.PRODUCTION_JSON, _doc("production.json"))
+    report = _parse(SourceKey.PRODUCTION_JSON, _doc("production.json", folder))
     cache.put(SourceKey.PRODUCTION_JSON, report, T0)
     cache.production_key = cache.preferred_production = SourceKey.PRODUCTION_JSON
     cache.anchor_baseline()
@@ -182,3 +182,38 @@ def test_a_new_counter_level_that_persists_is_taken_in_the_end() -> None:
     ]
     taken = verdicts.index(None) + 1  # the minute it is taken (the caller then keeps it)
     assert taken >= 30  # minutes of zeros are a bad read; half an hour, a replaced meter
+
+
+PHASED = "8.3.5167_3rd-pv"  # production.json with per-phase lines, three-phase CTs
+
+
+def _snapshot(cache: SourceCache, now: float) -> Any:
+    info = SOURCES[SourceKey.INFO].parse(real_body(PHASED, "info") or b"")
+    cache.put(SourceKey.INFO, info, now)
+    return build_snapshot(
+        cache,
+        Schedule(),
+        {SourceKey.PRODUCTION_JSON: 0.0, SourceKey.METERS_READINGS: 0.0},
+        gateway_summary(info, "test", "token", "owner", frozenset()),
+        now=now,
+        tz=None,
+        gentle=False,
+    )
+
+
+@needs_real
+def test_one_phase_counter_going_back_is_held_like_the_sites() -> None:
+    """A CT channel answering zero while the meter's total adds up: the phase is held."""
+    cache = _cache(PHASED)
+    first = _snapshot(cache, T0)
+    before = first.phases["L1"].production.wh_lifetime
+    assert before is not None and before > 1000
+    doc = _doc("ivp_meters_readings", PHASED)
+    doc[0]["channels"][0]["actEnergyDlvd"] = 0.0  # the production CT's L1 channel only
+    readings = _parse(SourceKey.METERS_READINGS, doc)
+    assert cache.set_aside(SourceKey.METERS_READINGS, readings, T0 + 60) is None  # total is fine
+    cache.put(SourceKey.METERS_READINGS, readings, T0 + 60)
+    second = _snapshot(cache, T0 + 60)
+    assert second.phases["L1"].production.wh_lifetime == before
+    assert any(w.startswith("production L1: lifetime counter went down") for w in second.warnings)
+    assert second.phases["L2"].production == first.phases["L2"].production

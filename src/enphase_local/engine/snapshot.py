@@ -10,12 +10,13 @@ is stale rather than missing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any
 
 from ..capabilities import Capability
-from ..models.energy import EnergyReading
+from ..models.energy import EnergyReading, PhaseReadings
 from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
 from ..models.snapshot import GatewaySummary, Snapshot
@@ -111,6 +112,7 @@ def build_snapshot(
         ceiling = site_ceiling_w(rated_w, house=name == "consumption")
         guarded[name], notes = cache.guard(name).check(reading, measured_at, tz, ceiling_w=ceiling)
         warnings.extend(notes)
+    phases = _guard_phases(cache, flows.phases, measured_at, tz, rated_w=rated_w, warnings=warnings)
     inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
     freshness, errors = _freshness_and_errors(cache, schedule, plan, now)
     demoted = demotion_warning(
@@ -140,7 +142,7 @@ def build_snapshot(
         production=guarded["production"],
         consumption=guarded["consumption"],
         net_consumption=flows.net_consumption,
-        phases=flows.phases,
+        phases=phases,
         meters=meters,
         inverters=compose_inverters(get(SourceKey.INVERTERS_V1), get(SourceKey.DEVICE_DATA)),
         battery=battery,
@@ -167,6 +169,40 @@ def build_snapshot(
         errors=errors,
         warnings=tuple(warnings),
     )
+
+
+def _guard_phases(
+    cache: SourceCache,
+    phases: Mapping[str, PhaseReadings],
+    measured_at: float,
+    tz: tzinfo | None,
+    *,
+    rated_w: float | None,
+    warnings: list[str],
+) -> Mapping[str, PhaseReadings]:
+    """Each phase's production and consumption counters, held like the site's.
+
+    Per-phase lifetimes feed per-phase energy dashboards just as the totals
+    feed the site's: one phase's bad read (a CT channel answering zero while
+    the meter's total still adds up) must not become a phantom reset there.
+    Each phase gets its own guard ("production L1", ...); the site's ceiling
+    bounds a phase too, since a phase can carry at most the whole site.
+    """
+    out: dict[str, PhaseReadings] = {}
+    for phase, readings in phases.items():
+        changes: dict[str, EnergyReading] = {}
+        for name in GUARDED:
+            reading: EnergyReading | None = getattr(readings, name)
+            if reading is None:
+                continue
+            ceiling = site_ceiling_w(rated_w, house=name == "consumption")
+            guard = cache.guard(f"{name} {phase}")
+            checked, notes = guard.check(reading, measured_at, tz, ceiling_w=ceiling)
+            warnings.extend(notes)
+            if checked is not reading:
+                changes[name] = checked
+        out[phase] = dataclasses.replace(readings, **changes) if changes else readings
+    return out
 
 
 MICROINVERTER_MAX_W = 450.0  # above the largest microinverter's rating (IQ8X: 384 VA)
