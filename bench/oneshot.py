@@ -7,7 +7,8 @@ sockets) and reports, per run, the wall time and the requests the simulator
 logged (`/__sim__/log`). The probe cache lives in a fresh token-store
 folder, so the first run of each command is cold and the second warm.
 
-    python3 bench/oneshot.py [--preset battery-backup] [--commands meters,read]
+    python3 bench/oneshot.py [--preset battery-backup] [--commands meters,read] [--runs 2]
+    python3 bench/oneshot.py --src /tmp/base/src    # the same against another checkout
 
 Wall times include the simulated latency (that is the point) and whatever
 else the machine is doing: compare runs of the same invocation.
@@ -41,8 +42,9 @@ def main() -> None:
     parser.add_argument("--preset", default="battery-backup")
     parser.add_argument("--commands", default="meters,read")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--src", default=str(ROOT / "src"), help="the package to run (a baseline)")
     args = parser.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": args.src}
     with tempfile.TemporaryDirectory() as tmp:
         manifest = Path(tmp) / "manifest.json"
         sim = subprocess.Popen(

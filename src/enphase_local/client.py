@@ -372,7 +372,7 @@ class Envoy:
                 continue  # live() keeps it fresh
             elif source.key in self._plan or source.key == preferred:
                 await self._update_one(source, now, budget)
-        if self._recalled is not None and gone(self._recalled, self.source_status):
+        if self._recalled is not None and gone(self._recalled, self.source_status, cache.read_at):
             await self.probe()  # a source the remembered probe relied on is gone: probe for real
         if budget.stopped is not None:  # the gateway was away: a reboot may bring new firmware
             self._schedule.force(SourceKey.INFO)

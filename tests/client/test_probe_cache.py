@@ -88,6 +88,22 @@ async def test_a_source_gone_since_means_a_new_probe(tmp_path: Path) -> None:
     assert snapshot.meters
 
 
+async def test_a_refusal_after_a_source_answered_is_no_reason_to_probe(tmp_path: Path) -> None:
+    """Once a remembered source has answered, a later 404 is an ordinary failure (recovery)."""
+    cache = ProbeCache(tmp_path / "probes.json")
+    async with gateway("battery-backup") as (gw, clock):
+        async with envoy_for(gw, clock, probe_cache=cache) as envoy:
+            await envoy.update()
+        async with envoy_for(gw, clock, probe_cache=cache) as envoy:
+            await envoy.update()
+            gw.log.reset()
+            gw.faults.apply_spec("fail-next=1:404@/ivp/meters/readings")
+            clock.advance(60)
+            snapshot = await envoy.update()
+        assert gw.log.count(PROBE_ONLY) == 0
+    assert "meters" in snapshot.errors
+
+
 async def test_a_probe_with_a_failure_is_not_remembered(tmp_path: Path) -> None:
     """A source that timed out or failed may answer next time: nothing is kept for days."""
     cache = ProbeCache(tmp_path / "probes.json")

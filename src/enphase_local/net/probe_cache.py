@@ -223,11 +223,20 @@ class ProbeCache:
             _LOGGER.warning("cannot write probe cache %s: %s", self.path, err.strerror or err)
 
 
-def gone(record: ProbeRecord, status: Mapping[SourceKey, SourceStatus]) -> bool:
-    """A source the remembered probe found answering now refuses or is absent: it is wrong."""
+def gone(
+    record: ProbeRecord, status: Mapping[SourceKey, SourceStatus], read: Mapping[SourceKey, float]
+) -> bool:
+    """A source the remembered probe found answering refuses, never having answered since.
+
+    Then the record is wrong (the source is gone): probe again. Once a source
+    has answered in this session, a later refusal is an ordinary failure,
+    left to the client's recovery (`engine.recovery`).
+    """
     refused = (SourceStatus.ABSENT, SourceStatus.FORBIDDEN)
     lost = [
-        k for k, st in record.status.items() if st is SourceStatus.OK and status.get(k) in refused
+        key
+        for key, was in record.status.items()
+        if was is SourceStatus.OK and status.get(key) in refused and key not in read
     ]
     if lost:
         _LOGGER.info("probe cache: %s no longer answer: probing again", ", ".join(lost))
