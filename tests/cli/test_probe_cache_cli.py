@@ -94,3 +94,20 @@ def test_read_with_a_warm_cache_gives_the_same_document(fresh_battery: SimThread
     assert warm["gateway"]["serial"] == cold["gateway"]["serial"]
     assert warm["errors"] == {} and warm["battery"] and warm["power_export_limit"]
     assert set(warm["freshness"]) == set(cold["freshness"])  # every section read, /home too
+
+
+def test_info_always_probes_and_refreshes_the_cache(
+    fresh_battery: SimThread, clean_env: Path
+) -> None:
+    """`info` lists what each endpoint answers today, and checks the token doing it."""
+    _meters(fresh_battery)
+    cache = clean_env / "store" / "probes.json"
+    saved = json.loads(cache.read_text())["gateways"][fresh_battery.gw.serial]["saved_at"]
+    _reset(fresh_battery)
+    result = enphase("info", fresh_battery.host, "--token", fresh_battery.token(), "--json")
+    assert result.exit_code == 0, result.stderr
+    asked = _counts(fresh_battery)
+    assert asked[PROBE_ONLY] == 1 and asked["/auth/check_jwt"] == 1
+    assert json.loads(result.stdout)["sources"]["inverters_v1"] == "ok"
+    now = json.loads(cache.read_text())["gateways"][fresh_battery.gw.serial]["saved_at"]
+    assert now > saved
