@@ -10,6 +10,8 @@ folder, so the first run of each command is cold and the second warm.
     python3 bench/oneshot.py [--preset battery-backup] [--commands meters,read] [--runs 2]
     python3 bench/oneshot.py --src /tmp/base/src    # the same against another checkout
 
+Run it with a Python that has the ``cli`` and ``simulator`` extras (the
+project's ``.venv``): it starts the command and the simulator with itself.
 Wall times include the simulated latency (that is the point) and whatever
 else the machine is doing: compare runs of the same invocation.
 """
