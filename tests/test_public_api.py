@@ -12,6 +12,7 @@ EXPECTED = {
     "Snapshot",
     "StorageMode",
     "TokenStore",
+    "ProbeCache",
     "WriteResult",
     "EnergyReading",
     "EnvoyAuthError",

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .net.backoff import RetryPolicy
     from .net.credentials import CloudUrls
     from .net.exchange import Timeouts
+    from .net.probe_cache import ProbeCache
     from .net.token_store import TokenStore
 
 __version__ = "0.1.0"
@@ -53,6 +54,7 @@ _LAZY = {
     "Envoy": "client",
     "Outcome": "control",
     "PhaseReadings": "models.energy",
+    "ProbeCache": "net.probe_cache",
     "RetryPolicy": "net.backoff",
     "Snapshot": "models.snapshot",
     "StorageMode": "models.tariff",
@@ -81,6 +83,7 @@ __all__ = [
     "Firmware",
     "Outcome",
     "PhaseReadings",
+    "ProbeCache",
     "RetryPolicy",
     "Snapshot",
     "StorageMode",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, cast
 
 import aiohttp
@@ -28,9 +28,9 @@ from .engine.budget import UpdateBudget, default_budget
 from .engine.cache import SourceCache
 from .engine.outage import gateway_zone, in_outage_window
 from .engine.production import prefers_v1, production_chain, wants_v1
-from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe
+from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe, use_production
 from .engine.schedule import Schedule, new_local_day
-from .engine.snapshot import build_snapshot, gateway_summary
+from .engine.snapshot import build_snapshot, gateway_summary, not_asked
 from .errors import (
     EnvoyBadCredentialsError,
     EnvoyConnectionError,
@@ -47,18 +47,20 @@ from .net.backoff import RetryPolicy
 from .net.credentials import CloudUrls, Credentials, choose_authenticator
 from .net.digest import DigestAuth
 from .net.exchange import Authenticator, HttpResult, Timeouts
-from .net.reader import SourceRefused, read_source
+from .net.probe_cache import ProbeCache, ProbeRecord, gone
+from .net.reader import SourceRefused, probe_source, read_available, read_source
 from .net.stats import TransportStats
 from .net.token_auth import TokenAuth
 from .net.token_store import TokenStore
 from .net.transport import CertificateTrust, Transport, Verify
 from .sources.keys import SourceKey
-from .sources.registry import Role, Source, Speed
+from .sources.registry import Source, Speed
 from .sources.table import SOURCES
 
 __all__ = ["CloudUrls", "Envoy"]
 
 _LOGGER = logging.getLogger("enphase_local.client")
+_NOT_A_GATEWAY = "the gateway answered HTTP {} for /info: is this an Enphase gateway?"
 
 
 class Envoy:
@@ -84,6 +86,7 @@ class Envoy:
         update_budget_s: float | None = None,
         pin: str | None = None,
         verify: Verify = False,
+        probe_cache: ProbeCache | None = None,
     ) -> None:
         self.host = host
         cloud = cloud or CloudUrls()
@@ -123,6 +126,8 @@ class Envoy:
         self._deferred: dict[SourceKey, float] = {}  # read after the first snapshot
         self._snapshots = 0
         self._live_feed = LiveFeed()
+        self._probe_cache = probe_cache  # probes remembered by serial (net.probe_cache)
+        self._recalled: ProbeRecord | None = None  # the remembered probe in use, until checked
 
     async def __aenter__(self) -> Envoy:
         try:
@@ -187,7 +192,8 @@ class Envoy:
             self.info, self._credentials, session=self._session, clock=self._clock
         )
         if probe:
-            await self.probe()
+            if not self._recall_probe():
+                await self.probe()
             self._connected = True
 
     async def _read_info(self) -> GatewayInfo:
@@ -196,11 +202,7 @@ class Envoy:
             "GET", "/info", speed=Speed.FAST, auth=None
         )
         if result.status != 200:
-            raise EnvoyHTTPError(
-                result.status,
-                "/info",
-                f"the gateway answered HTTP {result.status} for /info: is this an Enphase gateway?",
-            )
+            raise EnvoyHTTPError(result.status, "/info", _NOT_A_GATEWAY.format(result.status))
         info: GatewayInfo = SOURCES[SourceKey.INFO].parse(result.body)
         self._cache.put(SourceKey.INFO, info, self._clock())
         before, self._info = self._info, info
@@ -211,9 +213,7 @@ class Envoy:
 
     async def probe(self) -> None:
         """Find out once which sources answer, and so what the gateway can do."""
-        fw = self.info.fw
-        now = self._clock()
-        cache = self._cache
+        fw, now, cache = self.info.fw, self._clock(), self._cache
         found = None
         for key in production_chain(fw):
             if await self._try(key, now) is not None:
@@ -246,6 +246,22 @@ class Envoy:
         self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
         cache.anchor_baseline()
         self._next_reprobe = next_reprobe(now, self.source_status, cache.read_at)
+        if self._probe_cache is not None:  # kept for the next connection (net.probe_cache)
+            parts = (self.capabilities, self.source_status, self._plan, self._deferred)
+            production, self._recalled = (cache.production_key, cache.preferred_production), None
+            record = ProbeRecord.of(self.info.firmware, self.role, production, parts, now)
+            self._probe_cache.keep(self.info.serial, record)
+
+    def _recall_probe(self) -> bool:
+        """Use the probe remembered for this gateway and firmware (`net.probe_cache`), if any."""
+        info, memo, now, cache = self.info, self._probe_cache, self._clock(), self._cache
+        self._recalled = memo.recall(info.serial, info.firmware, self.role, now) if memo else None
+        if (record := self._recalled) is not None:
+            cache.production_key, cache.preferred_production = record.production
+            self.capabilities, self.source_status, self._plan, self._deferred = record.found()
+            self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
+            self._next_reprobe = next_reprobe(now, self.source_status, cache.read_at)
+        return record is not None
 
     async def _reprobe(self, now: float) -> None:
         """Ask the sources that never answered again; probe afresh if one now does."""
@@ -261,31 +277,21 @@ class Envoy:
     def _check_digest_password(self) -> None:
         """Digest password never accepted: fatal only if nothing answered (engine.probe)."""
         auth = self._auth
-        if not isinstance(auth, DigestAuth) or auth.verified:
-            return
-        refusal = probing.judge_password(self.source_status, auth.username)
-        if refusal is not None and refusal.fatal:
-            raise EnvoyBadCredentialsError(refusal.message)
-        if refusal is not None:
-            self._cache.fail(refusal.key, refusal.message)
+        if isinstance(auth, DigestAuth) and not auth.verified:
+            refusal = probing.judge_password(self.source_status, auth.username)
+            if refusal is not None and refusal.fatal:
+                raise EnvoyBadCredentialsError(refusal.message)
+            if refusal is not None:
+                self._cache.fail(refusal.key, refusal.message)
 
     async def _try(self, key: SourceKey, now: float) -> Any:
         """Probe one source: its model, or None (and its status recorded)."""
-        source = SOURCES[key]
-        if source.role is Role.INSTALLER and self.role != "installer":
-            self.source_status[key] = SourceStatus.FORBIDDEN
-            return None
-        try:
-            value = await read_source(self._transport, self._auth, source)
-        except SourceRefused as refused:
-            self.source_status[key] = refused.status
-            return None
-        except (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError) as err:
-            self.source_status[key] = SourceStatus.FAILED
-            self._cache.fail(key, str(err))
-            return None
-        self.source_status[key] = SourceStatus.OK
-        self._cache.put(key, value, now)
+        answer = await probe_source(self._transport, self._auth, SOURCES[key], self.role)
+        self.source_status[key], value, error = answer
+        if error is not None:
+            self._cache.fail(key, error)
+        elif self.source_status[key] is SourceStatus.OK:
+            self._cache.put(key, value, now)
         return value
 
     async def request(
@@ -307,12 +313,7 @@ class Envoy:
     async def read(self, key: str) -> Any:
         """Fetch and parse one source now, bypassing the cadence (the control layer reads back)."""
         source = SOURCES[SourceKey(key)]
-        try:
-            value = await read_source(self._transport, self._auth, source)
-        except SourceRefused as refused:
-            raise EnvoyFeatureUnavailable(
-                f"{source.path} is not available on this gateway ({refused})"
-            ) from None
+        value = await read_available(self._transport, self._auth, source)
         self._cache.put(source.key, value, self._clock())
         self._settle_deferred(source.key)
         return value
@@ -328,25 +329,27 @@ class Envoy:
         link = LiveLink(*parts, self._live_feed, self.update, self._clock, self._sleep, self.host)
         return live_frames(link, LiveOptions(interval=interval, **options))
 
-    async def update(self, *, full: bool = False) -> Snapshot:
-        """A snapshot, asking only what can have changed (`full`: the later sources now, too)."""
+    async def update(
+        self, *, full: bool = False, sections: Iterable[str] | None = None
+    ) -> Snapshot:
+        """A snapshot: what can have changed (`full`: deferred too; `sections`: only theirs)."""
         if not self._connected:  # concurrent first calls share one connect
             if self._connect_task is None or self._connect_task.done():
                 self._connect_task = asyncio.ensure_future(self._first_connect())
             await asyncio.shield(self._connect_task)
         task = self._update_task
         if task is None or task.done():
-            task = self._update_task = asyncio.ensure_future(self._update(full))
+            task = self._update_task = asyncio.ensure_future(self._update(full, sections))
         return await asyncio.shield(task)
 
     async def _first_connect(self) -> None:
         if self._auth is None:
             await self.connect()
-        else:  # connected with probe=False: finish the job
+        elif not self._recall_probe():  # connected with probe=False: finish the job
             await self.probe()
-            self._connected = True
+        self._connected = True
 
-    async def _update(self, full: bool) -> Snapshot:
+    async def _update(self, full: bool, sections: Iterable[str] | None = None) -> Snapshot:
         now = self._clock()
         cache = self._cache
         tz, tz_note = gateway_zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
@@ -361,13 +364,16 @@ class Envoy:
             self._schedule.force(key)
         demoted = preferred if preferred != key else None  # asked again to be promoted back
         later = () if self._snapshots or full else self._deferred  # off the first snapshot's path
-        for source in self._schedule.due_in(self._plan, now, also=demoted, skip=later):
+        skip = {*later, *not_asked(sections, self._plan, (key, preferred))}
+        for source in self._schedule.due_in(self._plan, now, also=demoted, skip=skip):
             if budget.stopped is not None:
                 cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
             elif self._live_feed.serves(source.key, now):
                 continue  # live() keeps it fresh
             elif source.key in self._plan or source.key == preferred:
                 await self._update_one(source, now, budget)
+        if self._recalled is not None and gone(self._recalled, self.source_status, cache.read_at):
+            await self.probe()  # a source the remembered probe relied on is gone: probe for real
         if budget.stopped is not None:  # the gateway was away: a reboot may bring new firmware
             self._schedule.force(SourceKey.INFO)
         key = cache.production_key
@@ -436,7 +442,7 @@ class Envoy:
         self._schedule.record_success(key, now, self._cache.report_time(key))
         self._settle_deferred(key)
         if key == cache.preferred_production and key != cache.production_key:
-            self._use_production(key, None)  # the better source answers well again
+            use_production(cache, self._plan, self._schedule.overrides, key, None)  # back again
 
     async def _switch_production(self, now: float, why: str) -> None:
         """The production source keeps failing: serve production from the next one."""
@@ -444,12 +450,6 @@ class Envoy:
         current = self._cache.production_key
         for key in chain[chain.index(current) + 1 :] if current in chain else chain:
             if await self._try(key, now) is not None:
-                self._use_production(key, why)
+                use_production(self._cache, self._plan, self._schedule.overrides, key, why)
                 self._schedule.record_success(key, now)
                 return
-
-    def _use_production(self, key: SourceKey, demoted_because: str | None) -> None:
-        current = self._cache.production_key
-        period = self._plan.pop(current, 0.0) if current is not None else 0.0
-        self._cache.production_key, self._cache.demoted_because = key, demoted_because
-        self._plan[key] = self._schedule.overrides[key] = period

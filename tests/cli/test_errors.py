@@ -162,7 +162,7 @@ def test_debug_shows_traceback_and_redacts(battery: SimThread) -> None:
 
 
 def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def interrupted(params: object) -> None:
+    async def interrupted(*params: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(read_module, "read_snapshot", interrupted)

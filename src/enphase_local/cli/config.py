@@ -41,6 +41,7 @@ ENV: dict[str, str] = {
     "enlighten_url": "ENPHASE_ENLIGHTEN_URL",
     "entrez_url": "ENPHASE_ENTREZ_URL",
     "token_store": "ENPHASE_TOKEN_STORE",
+    "reprobe": "ENPHASE_REPROBE",
 }
 CONFIG_ENV = "ENPHASE_CONFIG"
 _SECRETS = ("token", "password")
@@ -59,6 +60,7 @@ class Settings:
     enlighten_url: str | None = None
     entrez_url: str | None = None
     token_store: str | None = None
+    reprobe: bool | None = None  # probe afresh instead of using the probe cache
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -118,6 +120,19 @@ def _readable_by_others(path: Path) -> bool:
     return bool(mode & (stat.S_IRGRP | stat.S_IROTH))
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in (*_TRUE, *_FALSE):
+        raise ValueError(f"expected one of {', '.join(_TRUE + _FALSE)}")
+    return text in _TRUE
+
+
 def _convert(name: str, value: Any, origin: str) -> Any:
     if value is None or value == "":
         return None
@@ -127,6 +142,8 @@ def _convert(name: str, value: Any, origin: str) -> Any:
             if number <= 0:
                 raise ValueError("must be positive")
             return number
+        if name == "reprobe":
+            return _flag(value)
         if name == "retries":
             count = int(value)
             if count < 0:

@@ -10,7 +10,8 @@ lets an optional HOST stand before required arguments (``set reserve
 groups (innermost wins) with the environment and the config file
 (`cli.config`), and `connect` opens the gateway with a spinner on stderr
 while the slow steps run. The token store is always used: a token fetched
-once is found again by gateway serial.
+once is found again by gateway serial, and so is what the probe found
+(`net.probe_cache`, beside the tokens; ``--reprobe`` probes afresh).
 
 `open_envoy(options)` is the entry the write commands (`cli.write.run`)
 use: ``options`` holds any of the setting names, missing ones come from
@@ -60,6 +61,7 @@ CONNECTION_PARAMS = (
     "retries",
     "enlighten_url",
     "entrez_url",
+    "reprobe",
     "debug",
 )
 
@@ -158,6 +160,12 @@ def connection_flags(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--enlighten-url", metavar="URL", help="Enlighten login service (tests)."),
         click.option("--entrez-url", metavar="URL", help="Entrez token service (tests)."),
+        click.option(
+            "--reprobe",
+            is_flag=True,
+            default=None,
+            help="Probe the gateway afresh, not from the probe cache (or $ENPHASE_REPROBE=1).",
+        ),
         click.option(
             "--debug", is_flag=True, default=None, help="Debug logs (redacted) and tracebacks."
         ),
@@ -263,6 +271,7 @@ def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> 
     from ..net.backoff import RetryPolicy
     from ..net.cloud import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL
     from ..net.exchange import Timeouts
+    from ..net.probe_cache import ProbeCache
     from ..net.token_store import TokenStore
 
     kwargs: dict[str, Any] = {}
@@ -277,14 +286,18 @@ def make_envoy(settings: Settings, clock: Callable[[], float] | None = None) -> 
         enlighten=settings.enlighten_url or DEFAULT_ENLIGHTEN_URL,
         entrez=settings.entrez_url or DEFAULT_ENTREZ_URL,
     )
+    store = TokenStore(settings.token_store)
+    # what the probe found, beside the tokens; --reprobe: probe afresh (and keep that)
+    probes = ProbeCache.beside(store.path, max_age_s=0.0 if settings.reprobe else None)
     try:
         return Envoy(
             settings.require_host(),
             token=settings.token,
             username=settings.username,
             password=password,
-            token_store=TokenStore(settings.token_store),
+            token_store=store,
             cloud=cloud,
+            probe_cache=probes,
             **kwargs,
         )
     except ValueError as err:  # the address: a usage error, said as such

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from ..capabilities import SourceStatus
 from ..errors import EnvoyConnectionError
 from ..sources.keys import SourceKey
+from .cache import SourceCache
 
 __all__ = [
     "DEMOTE_AFTER",
@@ -34,6 +35,7 @@ __all__ = [
     "demotion_warning",
     "never_answered",
     "next_reprobe",
+    "use_production",
 ]
 
 DEMOTE_AFTER = 3  # consecutive failures of the production source before it is demoted
@@ -46,6 +48,24 @@ def demotes(error: BaseException, consecutive_failures: int) -> bool:
     if isinstance(error, EnvoyConnectionError):
         return False  # the gateway, not this endpoint: every other source fails too
     return consecutive_failures >= DEMOTE_AFTER
+
+
+def use_production(
+    cache: SourceCache,
+    plan: dict[SourceKey, float],
+    overrides: dict[SourceKey, float],
+    key: SourceKey,
+    demoted_because: str | None,
+) -> None:
+    """Serve production from `key` (demoted from the current one, or promoted back: None).
+
+    It takes over the period of the source it replaces, in the plan and the
+    schedule's `overrides`, so the update rhythm does not change with it.
+    """
+    current = cache.production_key
+    period = plan.pop(current, 0.0) if current is not None else 0.0
+    cache.production_key, cache.demoted_because = key, demoted_because
+    plan[key] = overrides[key] = period
 
 
 def never_answered(

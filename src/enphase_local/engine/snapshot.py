@@ -11,7 +11,7 @@ is stale rather than missing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import tzinfo
 from typing import Any
 
@@ -45,6 +45,7 @@ __all__ = [
     "build_snapshot",
     "current_as_of",
     "gateway_summary",
+    "not_asked",
 ]
 
 PRODUCTION_SOURCE = None  # in SECTIONS: whichever source serves production now
@@ -75,6 +76,27 @@ SECTIONS: Mapping[str, tuple[SourceKey | None, ...]] = {
     "gateway": (SourceKey.INFO,),
     "network": (SourceKey.HOME,),
 }
+
+
+def not_asked(
+    sections: Iterable[str] | None,
+    plan: Iterable[SourceKey],
+    production: Iterable[SourceKey | None],
+) -> frozenset[SourceKey]:
+    """The planned sources an update limited to `sections` leaves alone (None: none).
+
+    The `production` sources (in use, preferred) are always asked: a snapshot
+    has no meaning without production. ValueError names an unknown section.
+    """
+    if sections is None:
+        return frozenset()
+    wanted = {"production", *sections}
+    unknown = sorted(wanted - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"unknown snapshot section(s) {unknown}: choose from {sorted(SECTIONS)}")
+    keys = {key for name in wanted for key in SECTIONS[name]} | set(production)
+    return frozenset(key for key in plan if key not in keys)
+
 
 GUARDED = ("production", "consumption")  # lifetimes that can never decrease
 

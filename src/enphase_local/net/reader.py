@@ -13,12 +13,24 @@ import asyncio
 from typing import Any
 
 from ..capabilities import SourceStatus
-from ..errors import EnvoyHTTPError, EnvoyParseError
+from ..errors import (
+    EnvoyConnectionError,
+    EnvoyFeatureUnavailable,
+    EnvoyHTTPError,
+    EnvoyParseError,
+)
 from ..sources.registry import Role, Source
 from .exchange import Authenticator
 from .transport import Transport
 
-__all__ = ["THREAD_PARSE_BYTES", "SourceRefused", "parse_off_loop", "read_source"]
+__all__ = [
+    "THREAD_PARSE_BYTES",
+    "SourceRefused",
+    "parse_off_loop",
+    "probe_source",
+    "read_available",
+    "read_source",
+]
 
 # Parsing costs about 65 ns per byte of JSON (orjson plus building models):
 # bodies above this size are parsed in a worker thread so the event loop
@@ -67,6 +79,40 @@ async def read_source(
         if err.gateway_error is not None:
             raise SourceRefused(SourceStatus.ABSENT, err.gateway_error) from err
         raise
+
+
+async def read_available(
+    transport: Transport, auth: Authenticator | None, source: Source[Any]
+) -> Any:
+    """`read_source` for a caller that asked for this source by name: a refusal is an error.
+
+    Raises `EnvoyFeatureUnavailable` when the source is absent or forbidden.
+    """
+    try:
+        return await read_source(transport, auth, source)
+    except SourceRefused as refused:
+        raise EnvoyFeatureUnavailable(
+            f"{source.path} is not available on this gateway ({refused})"
+        ) from None
+
+
+async def probe_source(
+    transport: Transport, auth: Authenticator | None, source: Source[Any], role: str | None
+) -> tuple[SourceStatus, Any, str | None]:
+    """Ask `source` once for the probe: (what it answered, its model or None, the error or None).
+
+    An installer-only source is not asked without an installer `role`: it is
+    forbidden. Refusals are statuses, not errors; a failure says why.
+    """
+    if source.role is Role.INSTALLER and role != "installer":
+        return SourceStatus.FORBIDDEN, None, None
+    try:
+        value = await read_source(transport, auth, source)
+    except SourceRefused as refused:
+        return refused.status, None, None
+    except (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError) as err:
+        return SourceStatus.FAILED, None, str(err)
+    return SourceStatus.OK, value, None
 
 
 async def parse_off_loop(source: Source[Any], body: bytes) -> Any:

@@ -6,22 +6,21 @@ the fingerprint of the certificate it presented first (`net.trust`), so a
 later connection can tell the gateway from an impostor. A token is a
 password: it never appears in logs, errors or reprs.
 
-The file is guarded on every load: readable by others, it is tightened to
-0600 (its folder to 0700) with a warning; damaged, it is moved aside with a
-warning rather than silently overwritten on the next save.
+The file is guarded on every load (`net.private_file`, shared with the probe
+cache beside it): readable by others, it is tightened to 0600 (its folder
+to 0700) with a warning; damaged, it is moved aside with a warning rather
+than silently overwritten on the next save.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import stat
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from .private_file import move_aside, read_private, write_private
 
 __all__ = ["TOKEN_STORE_ENV", "TokenStore"]
 
@@ -29,7 +28,8 @@ _LOGGER = logging.getLogger("enphase_local.tokens")
 
 TOKEN_STORE_ENV = "ENPHASE_TOKEN_STORE"
 _SECTIONS = ("tokens", "certificates")
-_OTHERS = stat.S_IRWXG | stat.S_IRWXO
+_EXPOSED = "; anyone who read it has your gateway tokens: consider getting new ones"
+_LOST = "stored tokens and trusted certificates will be fetched or learned again"
 
 
 def _default_store_path() -> Path:
@@ -94,20 +94,15 @@ class TokenStore:
 
     def _load(self) -> dict[str, dict[str, str]]:
         empty: dict[str, dict[str, str]] = {name: {} for name in _SECTIONS}
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        text = read_private(self.path, "token store", _LOGGER, _EXPOSED)
+        if text is None:
             return empty
-        except (OSError, UnicodeDecodeError) as err:
-            _LOGGER.warning("cannot read token store %s (%s): ignoring it", self.path, err)
-            return empty
-        self._tighten()
         try:
             data = json.loads(text)
             if not isinstance(data, dict) or not isinstance(data.get("tokens"), dict):
                 raise TypeError("no tokens object")
         except (ValueError, TypeError) as err:
-            self._move_aside(type(err).__name__)
+            move_aside(self.path, "token store", type(err).__name__, _LOGGER, _LOST)
             return empty
         for name in _SECTIONS:
             section: Any = data.get(name, {})
@@ -115,75 +110,6 @@ class TokenStore:
                 empty[name] = {str(k): v for k, v in section.items() if isinstance(v, str)}
         return empty
 
-    def _tighten(self) -> None:
-        """A store readable by others gets 0600, its folder 0700 (when that is safe)."""
-        with contextlib.suppress(OSError):
-            mode = self.path.stat().st_mode
-            if mode & _OTHERS:
-                os.chmod(self.path, 0o600)
-                _LOGGER.warning(
-                    "token store %s was accessible to other users (mode %o): tightened to 0600; "
-                    "anyone who read it has your gateway tokens: consider getting new ones",
-                    self.path,
-                    stat.S_IMODE(mode),
-                )
-        folder = self.path.parent
-        with contextlib.suppress(OSError):
-            info = folder.stat()
-            if not info.st_mode & _OTHERS:
-                return
-            shared = info.st_mode & stat.S_ISVTX or info.st_uid != os.getuid()
-            if shared or folder.resolve() == Path.home().resolve():
-                return  # /tmp, a home directory: not ours to lock down
-            os.chmod(folder, 0o700)
-            _LOGGER.warning(
-                "token store folder %s was accessible to other users (mode %o): tightened to 0700",
-                folder,
-                stat.S_IMODE(info.st_mode),
-            )
-
-    def _move_aside(self, reason: str) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
-        for number in range(1, 100):
-            if not aside.exists():
-                break  # never replace an earlier damaged copy
-            aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{number}")
-        try:
-            os.replace(self.path, aside)
-        except OSError as err:
-            _LOGGER.warning(
-                "token store %s is damaged (%s) and could not be moved aside (%s): ignoring it",
-                self.path,
-                reason,
-                err.strerror,
-            )
-            return
-        _LOGGER.warning(
-            "token store %s is damaged (%s): moved it to %s and starting empty; stored tokens "
-            "and trusted certificates will be fetched or learned again",
-            self.path,
-            reason,
-            aside,
-        )
-
     def _save(self, data: dict[str, dict[str, str]]) -> None:
-        directory = self.path.parent
-        if not directory.exists():
-            directory.mkdir(parents=True, mode=0o700)
-            directory.chmod(0o700)  # mkdir's mode is filtered by the umask
         document = {"version": 1, **{name: data[name] for name in _SECTIONS}}
-        text = json.dumps(document, indent=2, sort_keys=True)
-        # mkstemp creates the file 0600, so the token is never readable by others
-        fd, tmp = tempfile.mkstemp(prefix=".tokens-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_private(self.path, json.dumps(document, indent=2, sort_keys=True), ".tokens-")

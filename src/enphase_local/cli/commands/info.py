@@ -5,11 +5,14 @@ credentials at all (useful before getting a token). When credentials are at
 hand (a token from flags, environment, config or the token store; a
 username and password; or a pre-7 gateway's default digest password) the
 command also probes the gateway and lists its capabilities and what each
-endpoint answered.
+endpoint answered. That list is the gateway's answer now, never the probe
+cache's memory: `info` always probes (it is the command that verifies the
+credentials and says what each endpoint does today), and refreshes the cache.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import click
@@ -37,7 +40,7 @@ async def _gather(settings: Settings) -> dict[str, Any]:
     from ...sources.keys import SourceKey
     from ...sources.table import SOURCES
 
-    envoy = make_envoy(settings)
+    envoy = make_envoy(dataclasses.replace(settings, reprobe=True))  # fresh, and kept
     try:
         with progress(f"reading {envoy.host}/info..."):
             result = await envoy.request("GET", "/info")

@@ -23,16 +23,25 @@ from ..output import console, echo_json, run
 __all__ = ["battery", "inverters", "meters", "read", "read_snapshot"]
 
 
-def snapshot_document(params: Mapping[str, Any]) -> dict[str, Any]:
+def snapshot_document(
+    params: Mapping[str, Any], sections: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """The settings first (prompts and usage errors before any event loop), then the read."""
     settings = settings_from(params)
-    return run(lambda: read_snapshot(settings))
+    return run(lambda: read_snapshot(settings, sections))
 
 
-async def read_snapshot(settings: Settings) -> dict[str, Any]:
-    """Connect, read one snapshot, return its contract document."""
+async def read_snapshot(
+    settings: Settings, sections: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Connect, read one snapshot (only `sections` and production, when given), return it.
+
+    One read: every section asked (not only the fastest), or, for a focused
+    command, only the sources of its sections: ``meters`` never waits for
+    ``/home``.
+    """
     async with connect(settings) as envoy:
-        snapshot = await envoy.update(full=True)  # one read: every section, not the fastest
+        snapshot = await envoy.update(full=True, sections=sections)
         document: dict[str, Any] = snapshot.to_dict()
         return document
 
@@ -77,7 +86,7 @@ def _head(document: dict[str, Any]) -> dict[str, Any]:
 def inverters(*, sort_by: str, as_json: bool, **params: Any) -> None:
     """Microinverters: power, last report and, where the gateway has them, details."""
     set_output(as_json=as_json)
-    document = snapshot_document(params)
+    document = snapshot_document(params, ("inverters",))
     from ..render.devices import inverters_table, sort_inverters
 
     found = document.get("inverters") or {}
@@ -96,7 +105,7 @@ def inverters(*, sort_by: str, as_json: bool, **params: Any) -> None:
 def meters(*, as_json: bool, **params: Any) -> None:
     """CT meters (production, net, storage...): power, energy, volts, per phase."""
     set_output(as_json=as_json)
-    document = snapshot_document(params)
+    document = snapshot_document(params, ("meters",))
     from ..render.devices import meters_table
     from ..render.snapshot import flows_table, phases_table
 
@@ -124,7 +133,7 @@ def meters(*, as_json: bool, **params: Any) -> None:
 def battery(*, as_json: bool, **params: Any) -> None:
     """Batteries (IQ Battery, AC Battery), system controller and storage settings."""
     set_output(as_json=as_json)
-    document = snapshot_document(params)
+    document = snapshot_document(params, _STORAGE)
     from ..render.devices import (
         battery_tables,
         controller_table,
