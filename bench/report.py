@@ -275,7 +275,7 @@ def _plots(results: dict[str, Any], bench: Path) -> list[str]:
         x = list(range(1, len(ours) + 1))
         ax.step(x, [sum(ours[:i]) for i in x], where="post", label="enphase-local (measured)")
         ax.step(x, [py * i for i in x], where="post",
-                label="pyenphase (median per update × 60 × hours)")  # fmt: skip
+                label="pyenphase (median per update × 60, each hour)")  # fmt: skip
         ax.set(xlabel="simulated hours from noon (one update per minute)",
                ylabel="requests, cumulative",
                title="battery-backup: requests over one simulated day")  # fmt: skip
