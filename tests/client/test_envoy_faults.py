@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from enphase_local.engine.probe import PRODUCTION_WITH_CT
 from enphase_local.errors import EnvoyConnectionError
 from enphase_local.net.exchange import Timeouts
 from enphase_local.simulator import LatencyProfile
@@ -48,7 +49,7 @@ async def test_garbage_body_leaves_a_stale_section_and_an_error() -> None:
         async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
             first = await envoy.update()
             clock.advance(60)
-            gw.faults.garbage_next(1, path="/ivp/ensemble/secctrl")
+            gw.faults.garbage_next(1, path="/ivp/ensemble/power")  # the live battery source
             snap = await envoy.update()
             assert "battery" in snap.errors
             assert snap.battery is not None  # last good data kept
@@ -62,7 +63,7 @@ async def test_html_error_page_on_production_does_not_sink_the_update() -> None:
     async with gateway("metered-split") as (gw, clock):
         async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
             await envoy.update()
-            clock.advance(600)  # production.json is due
+            clock.advance(PRODUCTION_WITH_CT)  # production.json is due
             gw.faults.html_error_next(1, path="/production.json")
             snap = await envoy.update()
     assert snap.production is not None  # from the CT readings, carried forward
@@ -75,7 +76,8 @@ async def test_slow_endpoint_times_out_but_others_arrive() -> None:
         ) as envoy:
             await envoy.update()
             clock.advance(60)
-            gw.faults.latency = LatencyProfile("slow secctrl", (("secctrl", 1.0, 1.0),))
+            slow = (("ensemble/power", 1.0, 1.0),)  # the live battery source
+            gw.faults.latency = LatencyProfile("slow ensemble power", slow)
             snap = await envoy.update()
     assert "battery" in snap.errors and "time" in snap.errors["battery"].lower()
     assert snap.production is not None

@@ -11,6 +11,7 @@ import time
 
 from enphase_local import Snapshot
 from enphase_local.client import Envoy
+from enphase_local.engine.probe import PRODUCTION_WITH_CT
 from enphase_local.net.exchange import Timeouts
 from enphase_local.simulator import LatencyProfile, SimClock
 from tests.simkit import envoy_for, gateway
@@ -72,7 +73,7 @@ async def test_one_malformed_production_json_does_not_demote_production() -> Non
         async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
             first = await envoy.update()
             assert first.phases
-            clock.advance(600)  # production.json due
+            clock.advance(PRODUCTION_WITH_CT)  # production.json due
             gw.faults.garbage_next(1, path="/production.json")
             hit = await envoy.update()
             assert "production" in hit.errors  # said, not silent
@@ -89,7 +90,8 @@ async def test_repeated_failures_demote_then_the_better_source_is_promoted_back(
         async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
             await envoy.update()
             gw.faults.html_error_next(3, path="/production.json")
-            demoted = await _update_until_source(envoy, clock, "production:", 12)
+            minutes = int(PRODUCTION_WITH_CT // 60) + 5  # due, then two retries
+            demoted = await _update_until_source(envoy, clock, "production:", minutes)
             assert demoted is not None, "never demoted after three failures in a row"
             assert any("instead of production_json" in w for w in demoted.warnings)
             promoted = await _update_until_source(envoy, clock, "production.json", 30)
@@ -165,7 +167,7 @@ async def test_one_all_zero_answer_after_a_reboot_adds_no_phantom_energy() -> No
         async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
             before = await envoy.update()
             truth0 = gw.backend.state()["lifetime_wh"]["prod"]
-            clock.advance(600)  # production.json due: both it and the readings read zero
+            clock.advance(PRODUCTION_WITH_CT)  # production.json due: it and the readings read 0
             gw.faults.zero_next(1)
             hit = await envoy.update()
             for _ in range(10):
@@ -184,7 +186,7 @@ async def test_eim_active_count_zero_never_drops_to_the_inverters_lifetime() -> 
     async with gateway("battery-backup") as (gw, clock):
         async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
             before = await envoy.update()
-            clock.advance(600)
+            clock.advance(PRODUCTION_WITH_CT)  # production.json due
             gw.faults.eim_inactive_next(1)
             hit = await envoy.update()
             clock.advance(60)

@@ -154,7 +154,7 @@ def _apply(gw: SimulatedGateway, what: str, rng: random.Random) -> None:
     elif what == "expire-tokens":
         gw.expire_tokens()
     elif what == "hang-one":
-        path = rng.choice(["/ivp/meters/readings", "/ivp/ensemble/secctrl", "/production.json"])
+        path = rng.choice(["/ivp/meters/readings", "/ivp/ensemble/power", "/production.json"])
         faults.latency = LatencyProfile("hang-one", ((f"^{path}", HANG_S, HANG_S),))
     elif what == "hang-all":
         faults.latency = LatencyProfile("hang-all", (), default=(HANG_S, HANG_S))

@@ -8,6 +8,7 @@ the device inventory's ACB units become the snapshot's ``battery`` and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from ..models.battery import (
@@ -72,13 +73,21 @@ def summarize_encharge(
     inventory: EnsembleInventory | None,
     power: Mapping[str, EnchargePower] | None,
     secctrl: BatteryAggregate | None,
+    *,
+    units_live: bool = False,
 ) -> BatterySummary | None:
     """Join the three ensemble endpoints into the ``battery`` view; any of them may be None.
 
     The gateway's own aggregates (secctrl) are preferred when they show
     Encharge capacity: they account for reserve and unusable energy the units
     do not report. Otherwise the bank's SoC is the capacity-weighted SoC of
-    its units and its energy the sum of theirs. The reserve is the SoC the
+    its units and its energy the sum of theirs. `units_live`: the units' SoC
+    (ensemble/power) was read at least as recently as secctrl, which is read
+    only every 30 minutes for its reserve and capacities: the bank's SoC and
+    energy are then the units', against secctrl's capacity, the SoC rounded
+    down as the gateway's ``ENC_agg_soc`` is (92 for units at 100 and 85
+    percent, the energy 92.5 percent of the capacity in whole Wh: the captures
+    agree). The reserve is the SoC the
     system applies (`adjusted_backup_soc`, which can differ from the
     configured one), else the configured one. None when no source shows an
     Encharge battery at all (a site without batteries still answers secctrl,
@@ -100,6 +109,14 @@ def summarize_encharge(
         reserve = secctrl.adjusted_backup_soc_percent
         if reserve is None:
             reserve = secctrl.configured_backup_soc_percent
+    if capacity and units_live and unit_soc is not None:
+        return BatterySummary(
+            soc_percent=float(math.floor(unit_soc + 1e-9)),
+            available_wh=float(round(capacity * unit_soc / 100)),  # whole Wh, as the gateway
+            capacity_wh=capacity,
+            reserve_soc_percent=reserve,
+            units=units,
+        )
     if trusted is None:
         return BatterySummary(
             soc_percent=unit_soc,

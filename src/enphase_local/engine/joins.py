@@ -19,6 +19,7 @@ from ..models.inverters import DeviceData, Inverter
 from ..models.meters import Meter, join_meters
 from ..models.production import ProductionReport
 from ..models.snapshot import Generator, InverterView
+from ..sources.keys import SourceKey
 from .battery import summarize_acb, summarize_encharge
 
 __all__ = [
@@ -52,9 +53,17 @@ def compose_inverters(
 
 
 def compose_battery(
-    inventory: EnsembleInventory | None, power: Any, secctrl: Any
+    inventory: EnsembleInventory | None,
+    power: Any,
+    secctrl: Any,
+    read_at: Mapping[SourceKey, float] | None = None,
 ) -> BatterySummary | None:
-    return summarize_encharge(inventory, power, secctrl)
+    """The ``battery`` view; `read_at` says whether the units' SoC is newer than secctrl's."""
+    read_at = read_at or {}
+    power_at = read_at.get(SourceKey.ENSEMBLE_POWER)
+    secctrl_at = read_at.get(SourceKey.ENSEMBLE_SECCTRL)
+    live = power_at is not None and (secctrl_at is None or power_at >= secctrl_at)
+    return summarize_encharge(inventory, power, secctrl, units_live=live)
 
 
 def compose_acb(

@@ -49,8 +49,15 @@ REPORT = float(Cadence.REPORT.seconds)
 CONFIG = 3 * float(Cadence.CONFIG.seconds)
 IDENTITY = float(Cadence.IDENTITY.seconds)
 # With CTs giving live power and counters, production.json only re-anchors the
-# daily counters: every few minutes is enough (see compose.py).
-PRODUCTION_WITH_CT = float(Cadence.REPORT.seconds)
+# daily counters, which the CT lifetimes carry forward between reads (flows.py):
+# every 15 minutes is enough. Where it also holds an AC Battery bank (power and
+# SoC found nowhere else) it keeps the report rhythm.
+PRODUCTION_WITH_CT = 3 * REPORT
+# The ensemble inventory gives an Enpower's or collar's grid relay state (an
+# outage shows there): the report rhythm. Listing batteries only, whose SoC and
+# power come live from ensemble/power, it adds temperatures and status flags,
+# which follow the units' own reports: every 15 minutes.
+BATTERY_INVENTORY = 3 * REPORT
 
 
 def base_candidates(
@@ -252,20 +259,20 @@ def plan(
     caps: frozenset[Capability],
     *,
     production_key: SourceKey,
-    cts: frozenset[CtType],
     ensemble_probed: bool,
 ) -> dict[SourceKey, float]:
     """Source key -> seconds between reads (0: every update) for this gateway.
 
     The fewest requests that keep every section current: CT readings are the
     live heartbeat; production.json is read on the inverter report rhythm
-    (its inverter figures change only then, and CT-backed flows are carried
-    forward between reads); batteries' aggregates every update; everything
-    configured by people on the CONFIG period.
+    (its inverter figures change only then), every 15 minutes where CTs carry
+    the flows forward between reads; the batteries' units (power and SoC)
+    every update; everything configured by people on the CONFIG period.
     """
     out: dict[SourceKey, float] = {SourceKey.INFO: IDENTITY}
     live_ct = Capability.METERS in caps
-    out[production_key] = PRODUCTION_WITH_CT if live_ct else 0.0
+    with_ct = REPORT if Capability.ACB in caps else PRODUCTION_WITH_CT
+    out[production_key] = with_ct if live_ct else 0.0
     if not live_ct and Capability.PRODUCTION_CT not in caps:
         out[production_key] = REPORT  # inverter figures only change with reports
     if live_ct:
@@ -276,13 +283,17 @@ def plan(
     elif Capability.INVERTERS in caps:
         out[SourceKey.INVERTERS_V1] = REPORT
     battery = Capability.ENCHARGE in caps
-    if ensemble_probed and (battery or Capability.ENPOWER in caps or Capability.COLLAR in caps):
-        out[SourceKey.ENSEMBLE_INVENTORY] = REPORT
+    relay = Capability.ENPOWER in caps or Capability.COLLAR in caps
+    if ensemble_probed and (battery or relay):
+        out[SourceKey.ENSEMBLE_INVENTORY] = REPORT if relay else BATTERY_INVENTORY
     if battery or Capability.ACB in caps:
-        out[SourceKey.ENSEMBLE_SECCTRL] = 0.0
+        # Reserve, capacities and health: settings. The bank's SoC is the units'
+        # (ensemble/power, below), the same mean the gateway's agg_soc is.
+        out[SourceKey.ENSEMBLE_SECCTRL] = CONFIG
     if battery:
-        # Per-unit power: live only when no storage CT measures the battery flow.
-        out[SourceKey.ENSEMBLE_POWER] = REPORT if CtType.STORAGE in cts else 0.0
+        # Per-unit power and SoC: live, whether or not a storage CT measures the flow
+        # (the CT gives the bank's power, not its charge).
+        out[SourceKey.ENSEMBLE_POWER] = 0.0
     if Capability.DRY_CONTACTS in caps:
         out[SourceKey.DRY_CONTACTS] = REPORT
         out[SourceKey.DRY_CONTACT_SETTINGS] = CONFIG
@@ -327,7 +338,6 @@ def plan_after_probe(
     out = plan(
         caps,
         production_key=production_key,
-        cts=enabled_cts(read.get(SourceKey.METERS)),
         ensemble_probed=bool(ensemble_candidates(fw)),
     )
     later = deferred(fw, read.get(SourceKey.ENSEMBLE_INVENTORY), read)

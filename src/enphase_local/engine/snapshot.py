@@ -153,7 +153,7 @@ def build_snapshot(
         warnings.append("gateway is in its nightly restart window (about 23:00 local time)")
     get = cache.get
     battery = compose_battery(
-        inventory, get(SourceKey.ENSEMBLE_POWER), get(SourceKey.ENSEMBLE_SECCTRL)
+        inventory, get(SourceKey.ENSEMBLE_POWER), get(SourceKey.ENSEMBLE_SECCTRL), cache.read_at
     )
     acb = compose_acb(report, get(SourceKey.INVENTORY))
     production = guarded["production"]

@@ -45,6 +45,7 @@ def cached_battery(link: LiveLink) -> tuple[Known | None, float | None]:
         get(SourceKey.ENSEMBLE_INVENTORY),
         get(SourceKey.ENSEMBLE_POWER),
         get(SourceKey.ENSEMBLE_SECCTRL),
+        cache.read_at,
     )
     acb = compose_acb(cache.production(), get(SourceKey.INVENTORY))
     at = cache.read_at.get(SourceKey.ENSEMBLE_POWER)
