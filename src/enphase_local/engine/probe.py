@@ -156,7 +156,7 @@ _ENSEMBLE_FOLLOWUPS = (
     SourceKey.ENSEMBLE_POWER,
     SourceKey.ENSEMBLE_SECCTRL,
     SourceKey.DRY_CONTACTS,  # only with a system controller (`followups`)
-    SourceKey.GEN_CONFIG,
+    SourceKey.GEN_CONFIG,  # only where a generator can be switched (`followups`)
     # Storage mode and reserve: Home Assistant creates its entities from the
     # first snapshot, so the tariff is probed, not left for later.
     SourceKey.TARIFF,
@@ -179,9 +179,11 @@ def followups(data: Mapping[SourceKey, Any], report: ProductionReport | None) ->
     """Sources worth probing once the first answers and production are known.
 
     `base_followups` first. A battery, system controller or collar in the
-    ensemble inventory brings the ensemble family (dry
-    contacts only with a system controller: they live on it, and `derive`
-    grants them with it alone); an AC Battery in production.json brings the
+    ensemble inventory brings the ensemble family: dry contacts only with a
+    system controller (they live on it, and `derive` grants them with it
+    alone); the generator's configuration only with something that can
+    switch a generator (system controller, collar, C6 combiner): batteries
+    alone cannot. An AC Battery in production.json brings the
     battery aggregate (its device inventory, ``/inventory.json``, takes
     seconds: it is `deferred`). The generator's state, mode and schedule
     wait for its configuration (`generator_followups`). Each key once.
@@ -189,7 +191,10 @@ def followups(data: Mapping[SourceKey, Any], report: ProductionReport | None) ->
     keys = base_followups(data)
     inventory: EnsembleInventory | None = data.get(SourceKey.ENSEMBLE_INVENTORY)
     if inventory is not None and (inventory.encharge or inventory.enpower or inventory.collar):
-        keys += [k for k in _ENSEMBLE_FOLLOWUPS if k != SourceKey.DRY_CONTACTS or inventory.enpower]
+        switch = inventory.enpower or inventory.collar or inventory.c6_combiner
+        skip = {SourceKey.DRY_CONTACTS} if inventory.enpower is None else set()
+        skip |= set() if switch is not None else {SourceKey.GEN_CONFIG}
+        keys += [k for k in _ENSEMBLE_FOLLOWUPS if k not in skip]
     if report is not None and report.acb is not None:
         keys.append(SourceKey.ENSEMBLE_SECCTRL)
     return list(dict.fromkeys(keys))
