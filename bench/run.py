@@ -105,7 +105,9 @@ def run_all(opts: argparse.Namespace) -> dict:
     if "wall" in only:
         print("(2) wall time per update, realistic latency", flush=True)
         n = "3" if quick else "10"
-        wall_targets = ["battery-backup"] if quick else ["battery-backup", "legacy-3x"]
+        wall_targets = (
+            ["battery-backup"] if quick else ["battery-backup", "metered-3phase", "legacy-3x"]
+        )
         out["wall"] = [
             worker("wall", "--target", t, "--rounds", rounds, "--updates", n) for t in wall_targets
         ]

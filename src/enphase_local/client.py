@@ -234,7 +234,7 @@ class Envoy:
         ensemble = probing.ensemble_candidates(fw)
         for key in [*probing.base_candidates(fw, self.info.imeter, cache.values), *ensemble]:
             await self._try(key, now)
-        for key in probing.followups(cache.get(SourceKey.ENSEMBLE_INVENTORY), cache.production()):
+        for key in probing.followups(cache.values, cache.production()):
             await self._try(key, now)
         for key in probing.generator_followups(cache.get(SourceKey.GEN_CONFIG)):
             await self._try(key, now)
@@ -304,8 +304,7 @@ class Envoy:
         retry: bool | None = None,
     ) -> HttpResult:
         """An authenticated request to any path, answered whatever its status (GET retried)."""
-        if retry is None:
-            retry = method.upper() == "GET"
+        retry = method.upper() == "GET" if retry is None else retry
         return await self._transport.request(
             method, path, speed=speed, auth=self._auth, json=json, retry=retry
         )
@@ -327,6 +326,7 @@ class Envoy:
         """Balanced power flows every `interval` s until you break out (docs/live.md)."""
         parts = (self._transport, lambda: self._auth, self._cache, self.source_status)
         link = LiveLink(*parts, self._live_feed, self.update, self._clock, self._sleep, self.host)
+        link.unasked = lambda: self._deferred.keys() - self.source_status.keys()
         return live_frames(link, LiveOptions(interval=interval, **options))
 
     async def update(
@@ -409,7 +409,7 @@ class Envoy:
             value = await budget.run(read_source(self._transport, self._auth, source, retry=retry))
         except SourceRefused as refused:
             self.source_status[key] = refused.status
-            if refused.status is SourceStatus.ABSENT:
+            if refused.status is SourceStatus.ABSENT and key in cache.read_at:
                 self._schedule.force(SourceKey.INFO)  # an endpoint vanished: firmware may differ
             if key not in cache.read_at:  # never answered: skipped until the next re-probe
                 self._plan.pop(key, None)

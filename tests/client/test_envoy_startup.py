@@ -9,7 +9,9 @@ no source is asked more often than its data can change.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,8 +19,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from enphase_local.capabilities import Capability
-from enphase_local.simulator import SimClock, SimulatedGateway
-from tests.simkit import envoy_for, gateway
+from enphase_local.engine import probe as probing
+from enphase_local.firmware import Firmware
+from enphase_local.models.snapshot import Snapshot
+from enphase_local.simulator import (
+    PRESETS,
+    LatencyProfile,
+    SimClock,
+    SimulatedGateway,
+    SiteBackend,
+)
+from enphase_local.sources.keys import SourceKey
+from tests.conformance.derived import derive_folder, edit_text
+from tests.simkit import NOON, envoy_for, gateway
 from tests.support import REAL, needs_real
 
 # Asked after the first snapshot, never before it.
@@ -26,23 +39,128 @@ LATER = {
     "/home",
     "/ivp/ss/pel_settings",
     "/ivp/ss/dry_contact_settings",
+    "/ivp/livedata/status",
 }
 GENERATOR_PAGES = {"/ivp/ensemble/generator", "/ivp/ss/gen_mode", "/ivp/ss/gen_schedule"}
+# Requests before the first snapshot (a digest challenge not counted; pyenphase: 13, 8, 10).
+# battery: info, check_jwt, production.json, meters, readings, device_data (it lists every
+# inverter: no basic list), ensemble inventory, power, secctrl, dry contacts, gen_config,
+# tariff. legacy 3.9: info, production.json (404), /production (HTML), v1, v1 inverters.
+FIRST_SNAPSHOT = {"battery-backup": 12, "metered-3phase": 7, "legacy-3x": 5}
+# What only the sources read after the first snapshot fill in.
+LATER_SECTIONS = {"live", "power_export_limit"}
+# /inventory.json (3 to 8 s) adds the AC Batteries' units; the bank is production.json's.
+LATER_CAPABILITIES = {
+    Capability.LIVE_DATA,
+    Capability.POWER_EXPORT_LIMIT,
+    Capability.NETWORK,
+    Capability.DEVICE_INVENTORY,
+}
 
 
-@pytest.mark.parametrize("preset", ["battery-backup", "metered-3phase", "legacy-3x"])
-async def test_first_snapshot_asks_each_source_once_and_about_twelve(preset: str) -> None:
+def _asked(gw: SimulatedGateway) -> Counter[str]:
+    """Requests per endpoint so far; a digest login's challenge (401, then the answer) is one."""
+    return Counter(e.endpoint for e in gw.log.entries if e.status != 401)
+
+
+@pytest.mark.parametrize("preset", sorted(FIRST_SNAPSHOT))
+async def test_first_snapshot_asks_each_source_once_and_at_most_twelve(preset: str) -> None:
     async with gateway(preset) as (gw, clock), envoy_for(gw, clock) as envoy:
         first = await envoy.update()
-        # a digest login's challenge (401, then the answer) is one read
-        asked = Counter(e.endpoint for e in gw.log.entries if e.status != 401)
+        asked = _asked(gw)
     assert first.production is not None and first.errors == {}
-    assert sum(asked.values()) <= 14, asked  # battery-backup: 14 (pyenphase: 13)
+    assert sum(asked.values()) <= FIRST_SNAPSHOT[preset], asked
     assert max(asked.values()) == 1, f"asked twice before the first snapshot: {asked}"
     assert not LATER & set(asked)
     assert asked["/info"] == 1  # scheme detection's answer is used, not asked again
     if envoy.info.fw.at_least(7):  # the zone is the host's until /home answers, and says so
         assert any("/home" in w and "host" in w for w in first.warnings)
+
+
+def _sections(snap: Snapshot) -> set[str]:
+    skip = {"schema", "taken_at", "gateway", "freshness", "errors", "warnings", "power_flow"}
+    return {k for k, v in snap.to_dict().items() if k not in skip and v not in (None, {}, [])}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+async def test_the_first_snapshot_has_every_section_the_site_has(preset: str) -> None:
+    """Home Assistant builds its entities from the first snapshot: nothing may come later
+    but what the later sources (live figures, export limit, network) alone give."""
+    async with gateway(preset) as (gw, clock), envoy_for(gw, clock) as envoy:
+        first, caps = await envoy.update(), envoy.capabilities
+        for _ in range(2):
+            clock.advance(60)
+            later = await envoy.update()
+    assert _sections(later) - _sections(first) <= LATER_SECTIONS, preset
+    assert set(later.inverters) == set(first.inverters)
+    assert envoy.capabilities - caps <= LATER_CAPABILITIES
+    assert later.errors == {}
+
+
+@needs_real
+@pytest.mark.parametrize("name", ["8.2.4382_ACB", "7.3.517", "8.3.1598_collar", "3.9.36"])
+async def test_real_captures_first_snapshot_asks_at_most_twelve(name: str) -> None:
+    """An AC Battery's secctrl once (not once per reason), its slow /inventory.json later."""
+    async with gateway(folder=REAL / name) as (gw, clock), envoy_for(gw, clock) as envoy:
+        await envoy.update()
+        asked = _asked(gw)
+        for _ in range(2):
+            clock.advance(60)
+            await envoy.update()
+    assert sum(asked.values()) <= 12, asked
+    assert max(asked.values()) == 1, asked
+    assert "/inventory.json" not in asked
+    if name == "8.2.4382_ACB":  # batteries without a system controller or collar
+        assert not {"/ivp/ensemble/dry_contacts", "/ivp/ss/gen_config"} & set(asked)
+    # a later source that was never there (404) is no sign of new firmware: /info not re-read
+    assert gw.log.count("/info") == 1
+
+
+async def test_device_data_cut_short_brings_the_basic_inverter_list() -> None:
+    """device_data lists at most 50 devices: with more, the basic list is asked too."""
+    clock = SimClock(start=NOON, speed=0)
+    base = PRESETS["metered-3phase"]
+    config = replace(base, inverters=replace(base.inverters, count=60))
+    async with SimulatedGateway(SiteBackend(config, clock, seed=1), clock=clock) as gw:
+        async with envoy_for(gw, clock) as envoy:
+            snap = await envoy.update()
+    assert gw.log.count("/api/v1/production/inverters") == 1
+    assert len(snap.inverters) == 60
+
+
+@needs_real
+async def test_no_eim_entry_and_no_imeter_means_no_meters_asked(tmp_path: Path) -> None:
+    """<imeter> left out (unknown): production.json listing no eim entry says there is no CT."""
+    folder = derive_folder("7.6.175_standard", tmp_path)
+    edit_text(folder, "info", "<imeter>false</imeter>", "")
+    async with gateway(folder=folder) as (gw, clock), envoy_for(gw, clock) as envoy:
+        snap = await envoy.update()
+    assert envoy.info.imeter is None and snap.production is not None
+    assert not {"/ivp/meters", "/ivp/meters/readings"} & set(gw.log.counts)
+
+
+def test_followups_ask_the_readings_only_when_a_ct_is_listed() -> None:
+    no_ct = {SourceKey.METERS: ()}
+    assert SourceKey.METERS_READINGS not in probing.base_followups(no_ct)
+    assert probing.asks_meters(Firmware.parse("D3.9.36"), None, {}) is False
+    assert probing.asks_meters(Firmware.parse("D4.10.35"), None, {}) is True  # nothing read
+
+
+# Seconds each slow source takes here; no other has latency.
+SLOW = LatencyProfile("slow", ((r"^/home", 60.0, 60.0), (r"^/inventory\.json", 60.0, 60.0)))
+
+
+@pytest.mark.parametrize("preset", ["battery-backup", "acb"])
+async def test_a_minute_long_home_or_inventory_never_delays_the_first_snapshot(
+    preset: str,
+) -> None:
+    clock = SimClock(start=NOON, speed=0)
+    backend = SiteBackend.from_preset(preset, clock=clock, seed=1)
+    async with SimulatedGateway(backend, clock=clock, latency=SLOW) as gw:
+        async with envoy_for(gw, clock) as envoy:
+            first = await asyncio.wait_for(envoy.update(), timeout=20)
+    assert first.production is not None and first.errors == {}
+    assert not {"/home", "/inventory.json"} & set(gw.log.counts)
 
 
 async def test_later_sources_are_read_once_after_the_first_snapshot() -> None:
@@ -56,7 +174,7 @@ async def test_later_sources_are_read_once_after_the_first_snapshot() -> None:
         assert set(gw.log.counts) >= LATER
         assert all(gw.log.count(path) == 1 for path in LATER)  # once, no retries
         assert envoy.home is not None and envoy.home.timezone
-        assert {Capability.POWER_EXPORT_LIMIT, Capability.NETWORK} <= envoy.capabilities
+        assert envoy.capabilities >= LATER_CAPABILITIES - {Capability.DEVICE_INVENTORY}  # no ACB
         assert second.errors == {}
         gw.log.reset()
         clock.advance(60)

@@ -19,6 +19,7 @@ from enphase_local.errors import EnvoyFeatureUnavailable
 from enphase_local.models.live_frame import LiveFrame
 from enphase_local.simulator import PRESETS, SimClock, SimulatedGateway, SiteBackend
 from tests.simkit import NOON, envoy_for, gateway
+from tests.support import REAL, needs_real
 
 ENABLE = "/ivp/livedata/stream"
 STATUS = "/ivp/livedata/status"
@@ -298,3 +299,18 @@ async def test_cancelling_leaves_no_task_and_closes_the_stream() -> None:
                 break
             await asyncio.sleep(0.02)
         assert gw.log.in_flight == 0  # the gateway saw the stream end
+
+
+@needs_real
+async def test_livedata_not_probed_is_tried_then_left_for_the_ct_readings() -> None:
+    """livedata waits until after the first snapshot (engine/probe.deferred): live() right
+    after it still tries it, and a 404 moves on to the CT readings."""
+    async with gateway(folder=REAL / "8.2.4345_with_device_data") as (gw, clock):
+        async with envoy_for(gw, clock, sleep=advancing(clock)) as envoy:
+            await envoy.update()
+            assert STATUS not in gw.log.counts
+            options = {"sources": ("livedata", "meters_readings")}
+            async with contextlib.aclosing(envoy.live(**options)) as live:
+                frame = await anext(live)
+    assert gw.log.statuses(STATUS) == [404]
+    assert frame.source == "meters_readings"

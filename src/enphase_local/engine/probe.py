@@ -8,7 +8,6 @@ period at which an update should ask it. All pure: the client does the I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..capabilities import Capability, SourceStatus
@@ -21,14 +20,18 @@ from ..models.production import ProductionReport
 from ..models.tariff import Tariff
 from ..sources.keys import SourceKey
 from ..sources.registry import Cadence
-from ..sources.table import SOURCES
 from .joins import generator_present
+from .password import PasswordRefusal, judge_password
+from .production import REPORT_SOURCES, as_report
 
 __all__ = [
     "PasswordRefusal",
+    "asks_meters",
     "base_candidates",
+    "base_followups",
     "deferred",
     "derive",
+    "device_data_complete",
     "enabled_cts",
     "ensemble_candidates",
     "followups",
@@ -65,17 +68,60 @@ def base_candidates(
 ) -> list[SourceKey]:
     """Sources to probe on every gateway (after the production chain), given what answered.
 
-    The CT meters are asked for unless ``/info`` says plainly that the model
-    is not metered and no production report lists an eim entry: a missing
-    ``<imeter>`` (None) is unknown, and metered Envoy-S units on 4.x leave it
-    out. A gateway without CTs answers 404 once and is never asked again.
+    device_data comes first: when it lists every inverter, the basic list is
+    not asked at all (`base_followups`, asked after the ensemble inventory).
+    The CT configuration is asked for when `asks_meters` says a CT may be there.
     """
-    keys = [SourceKey.INVERTERS_V1]
-    if metered is not False or lists_eim(data or {}):
-        keys += [SourceKey.METERS, SourceKey.METERS_READINGS]
+    keys = []
     if not fw.known or fw.at_least(7):
         keys.append(SourceKey.DEVICE_DATA)
+    if asks_meters(fw, metered, data or {}):
+        keys.append(SourceKey.METERS)
     return keys
+
+
+def base_followups(data: Mapping[SourceKey, Any]) -> list[SourceKey]:
+    """What the first answers leave to probe: one request fewer for each thing already known.
+
+    The basic inverter list, unless device_data answered with inverters and
+    fewer devices than its limit (`device_data_complete`); the CT readings
+    only when the configuration lists a CT (an empty list: nothing to read;
+    a disabled CT's readings still fill the meters section).
+    """
+    keys = []
+    if not device_data_complete(data.get(SourceKey.DEVICE_DATA)):
+        keys.append(SourceKey.INVERTERS_V1)
+    if data.get(SourceKey.METERS):
+        keys.append(SourceKey.METERS_READINGS)
+    return keys
+
+
+def device_data_complete(dd: DeviceData | None) -> bool:
+    """device_data has every microinverter the basic list would give.
+
+    It answered with inverters, lists fewer devices than its limit (so none
+    was cut), and left none out: an ``active: false`` unit is still in the
+    basic list, and so is one whose entry could not be read.
+    """
+    if dd is None or not dd.inverters or dd.inactive or dd.skipped:
+        return False
+    return dd.device_count < dd.device_data_limit
+
+
+def asks_meters(fw: Firmware, metered: bool | None, data: Mapping[SourceKey, Any]) -> bool:
+    """Whether the CT meters may answer: worth a request before the first snapshot.
+
+    Yes when ``/info`` says the model is metered or a production report lists
+    an eim (CT) entry, active or not. A missing ``<imeter>`` (None) is
+    unknown (metered Envoy-S units on 4.x leave it out, and their production
+    report lists eim entries): then a production report read without any, or
+    firmware before 4 (no CT endpoints), says there is no CT to ask.
+    A gateway without CTs that is asked answers 404 once and is never asked again.
+    """
+    if metered is True or lists_eim(data):
+        return True
+    report_read = any(isinstance(data.get(key), ProductionReport) for key in REPORT_SOURCES)
+    return metered is None and not report_read and not (fw.known and fw.before(4))
 
 
 def lists_eim(data: Mapping[SourceKey, Any]) -> bool:
@@ -116,41 +162,49 @@ def ensemble_candidates(fw: Firmware) -> list[SourceKey]:
 _ENSEMBLE_FOLLOWUPS = (
     SourceKey.ENSEMBLE_POWER,
     SourceKey.ENSEMBLE_SECCTRL,
-    SourceKey.DRY_CONTACTS,
-    SourceKey.GEN_CONFIG,
+    SourceKey.DRY_CONTACTS,  # only with a system controller (`followups`)
+    SourceKey.GEN_CONFIG,  # only where a generator can be switched (`followups`)
     # Storage mode and reserve: Home Assistant creates its entities from the
     # first snapshot, so the tariff is probed, not left for later.
     SourceKey.TARIFF,
-    # live() chooses its source from what the probe found answering
-    SourceKey.LIVEDATA,
 )
 
 # Sources whose data nobody needs for the first snapshot (settings people
-# change, the network page): they are not probed at connect but
-# read once after the first snapshot, with their own cadence. `/home` alone
-# can take a minute on a real gateway.
+# change, the network page, the gateway's own live figures): they are not
+# probed at connect but read once after the first snapshot, with their own
+# cadence. `/home` alone can take a minute on a real gateway. live() tries
+# livedata while it is not asked yet (live/reader.available_sources), so it
+# needs no probe either; the CT readings give the first snapshot its flows.
 _DEFERRED_PERIODS: dict[SourceKey, float] = {
     SourceKey.DRY_CONTACT_SETTINGS: CONFIG,
     SourceKey.PEL_SETTINGS: CONFIG,
+    SourceKey.LIVEDATA: CONFIG,
 }
 
 
-def followups(
-    inventory: EnsembleInventory | None, report: ProductionReport | None
-) -> list[SourceKey]:
-    """Sources worth probing once the ensemble inventory and production are known.
+def followups(data: Mapping[SourceKey, Any], report: ProductionReport | None) -> list[SourceKey]:
+    """Sources worth probing once the first answers and production are known.
 
-    A battery, system controller or collar brings the ensemble family; an AC
-    Battery in production.json brings the device inventory and the battery
-    aggregate. The generator's state, mode and schedule wait for its
-    configuration (`generator_followups`).
+    `base_followups` first. A battery, system controller or collar in the
+    ensemble inventory brings the ensemble family: dry contacts only with a
+    system controller (they live on it, and `derive` grants them with it
+    alone); the generator's configuration only with something that can
+    switch a generator (system controller, collar, C6 combiner): batteries
+    alone cannot. An AC Battery in production.json brings the
+    battery aggregate (its device inventory, ``/inventory.json``, takes
+    seconds: it is `deferred`). The generator's state, mode and schedule
+    wait for its configuration (`generator_followups`). Each key once.
     """
-    keys: list[SourceKey] = []
+    keys = base_followups(data)
+    inventory: EnsembleInventory | None = data.get(SourceKey.ENSEMBLE_INVENTORY)
     if inventory is not None and (inventory.encharge or inventory.enpower or inventory.collar):
-        keys += _ENSEMBLE_FOLLOWUPS
+        switch = inventory.enpower or inventory.collar or inventory.c6_combiner
+        skip = {SourceKey.DRY_CONTACTS} if inventory.enpower is None else set()
+        skip |= set() if switch is not None else {SourceKey.GEN_CONFIG}
+        keys += [k for k in _ENSEMBLE_FOLLOWUPS if k not in skip]
     if report is not None and report.acb is not None:
-        keys += [SourceKey.INVENTORY, SourceKey.ENSEMBLE_SECCTRL]
-    return keys
+        keys.append(SourceKey.ENSEMBLE_SECCTRL)
+    return list(dict.fromkeys(keys))
 
 
 def generator_followups(config: GeneratorConfig | None) -> list[SourceKey]:
@@ -161,18 +215,24 @@ def generator_followups(config: GeneratorConfig | None) -> list[SourceKey]:
 
 
 def deferred(
-    fw: Firmware, inventory: EnsembleInventory | None, read: Mapping[SourceKey, Any]
+    fw: Firmware,
+    inventory: EnsembleInventory | None,
+    read: Mapping[SourceKey, Any],
+    report: ProductionReport | None = None,
 ) -> dict[SourceKey, float]:
     """Sources read after the first snapshot rather than probed (key -> period).
 
-    Those already read (a re-probe) are left to `plan`, which knows them by
-    their capabilities.
+    `report`: the production report in use (an AC Battery in it brings
+    ``/inventory.json``, 3 to 8 s on a real gateway). Those already read (a
+    re-probe) are left to `plan`, which knows them by their capabilities.
     """
     keys: dict[SourceKey, float] = {}
     if inventory is not None and (inventory.encharge or inventory.enpower or inventory.collar):
         keys.update(_DEFERRED_PERIODS)
         if inventory.enpower is None:  # dry contacts live on the system controller
             keys.pop(SourceKey.DRY_CONTACT_SETTINGS)
+    if report is not None and report.acb is not None:
+        keys[SourceKey.INVENTORY] = CONFIG
     if fw.at_least(7):
         keys[SourceKey.HOME] = IDENTITY
     return {key: period for key, period in keys.items() if key not in read}
@@ -340,61 +400,11 @@ def plan_after_probe(
         production_key=production_key,
         ensemble_probed=bool(ensemble_candidates(fw)),
     )
-    later = deferred(fw, read.get(SourceKey.ENSEMBLE_INVENTORY), read)
+    later = deferred(
+        fw, read.get(SourceKey.ENSEMBLE_INVENTORY), read, as_report(read.get(production_key))
+    )
     out.update(later)
     for key, st in status.items():
         if st in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):
             out.pop(key, None)
     return out, later
-
-
-# -- a digest password refused ----------------------------------------------------
-
-# The section a refusal is reported under, first match wins: the inverters are
-# what a legacy site loses without the password.
-_PASSWORD_SECTIONS = (SourceKey.INVERTERS_V1, SourceKey.DEVICE_DATA, SourceKey.METERS_READINGS)
-
-PASSWORD_HELP = (
-    "give the owner password (before firmware 7: the serial's last 6 digits) with --password "
-    "or ENPHASE_PASSWORD, or Envoy(host, password=...)"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class PasswordRefusal:
-    """Digest login refused: where to report it, what to say, and whether it is fatal."""
-
-    key: SourceKey  # the source whose section carries the message
-    message: str
-    fatal: bool  # nothing at all could be read: the password is the whole problem
-
-
-def judge_password(
-    status: Mapping[SourceKey, SourceStatus], username: str
-) -> PasswordRefusal | None:
-    """Judge the probe's refusals once the digest password was never accepted.
-
-    A legacy Envoy-R serves production (``/production``, ``production.json``,
-    ``/api/v1/production``) without login and refuses the password on the
-    pages behind it: what can be read is kept, and the refusal is one
-    message on one section (the inverters when they are among the refused).
-    Only when nothing at all answered is it fatal (`EnvoyBadCredentialsError`).
-    None: nothing was refused.
-    """
-    refused = [key for key, st in status.items() if st is SourceStatus.FORBIDDEN]
-    if not refused:
-        return None
-    fatal = not any(st is SourceStatus.OK for st in status.values())
-    key = next((k for k in _PASSWORD_SECTIONS if k in refused), refused[0])
-    if fatal:
-        return PasswordRefusal(
-            key, f"the gateway refused the password for user {username!r}: {PASSWORD_HELP}", True
-        )
-    others = len(refused) - 1
-    where = SOURCES[key].path + (f" and {others} other page{'s' * (others > 1)}" if others else "")
-    needs = "the inverters need it" if key is SourceKey.INVERTERS_V1 else "it is needed there"
-    message = (
-        f"the gateway refused the password for user {username!r} on {where} ({needs}; "
-        f"production is read without it): {PASSWORD_HELP}"
-    )
-    return PasswordRefusal(key, message, False)

@@ -363,7 +363,7 @@ QUIRKS: tuple[Quirk, ...] = (
         _range((3,), (4,)),
         "Production pages answer without login while the password is refused on the pages "
         "behind it (inverters).",
-        "engine/probe.judge_password (fatal only when nothing answered)",
+        "engine/password.judge_password (fatal only when nothing answered)",
     ),
     Quirk(
         "net_lifetime_is_import",

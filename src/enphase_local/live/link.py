@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,3 +99,6 @@ class LiveLink:
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
     host: str = ""
+    # Sources the probe left for after the first snapshot and nobody asked yet:
+    # livedata among them is worth trying (a refusal falls back to the next source).
+    unasked: Callable[[], Collection[SourceKey]] = frozenset

@@ -55,14 +55,19 @@ class _Poller(Protocol):
 
 
 def available_sources(link: LiveLink, options: LiveOptions) -> list[str]:
-    """The sources worth trying on this gateway, best first, from what the probe found."""
+    """The sources worth trying on this gateway, best first, from what the probe found.
+
+    livedata is not probed (engine/probe.deferred): while nobody has asked it
+    yet it is tried, and a refusal moves on to the next source.
+    """
     status = link.status
     metered = any(
         c.enabled and c.measurement_type in _STREAMED
         for c in link.cache.get(SourceKey.METERS) or ()
     )
     usable = {
-        "livedata": status.get(SourceKey.LIVEDATA) is SourceStatus.OK,
+        "livedata": status.get(SourceKey.LIVEDATA) is SourceStatus.OK
+        or SourceKey.LIVEDATA in link.unasked(),
         "stream_meter": metered,
         "meters_readings": status.get(SourceKey.METERS_READINGS) is SourceStatus.OK,
     }

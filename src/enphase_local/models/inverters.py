@@ -86,6 +86,9 @@ class DeviceData(Model):
     # Entries the parser could not read and left out (each: where, and why): one bad
     # entry must not cost the other inverters. The snapshot reports them as warnings.
     skipped: tuple[str, ...] = ()
+    # Microinverters listed ``active: false`` (left out of `inverters`; the basic
+    # list still has them, so the probe asks it too: engine/probe.device_data_complete).
+    inactive: int = 0
 
     def covers(self, n_inverters: int) -> bool:
         """True when a site with `n_inverters` fits within the gateway's device data limit.

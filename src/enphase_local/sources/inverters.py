@@ -211,7 +211,7 @@ def parse_device_data(data: Any) -> DeviceData:
     body = as_obj(data)
     inverters: dict[str, InverterDetail] = {}
     skipped: list[str] = []
-    devices = 0
+    devices = inactive = 0
     for key, value in body.d.items():
         if key in _COUNTERS:
             continue
@@ -237,6 +237,7 @@ def parse_device_data(data: Any) -> DeviceData:
             continue
         dev.flag_or("modGone", False)  # type-checked, but not a reason to drop (see above)
         if not dev.flag_or("active", True):
+            inactive += 1
             continue
         try:  # one malformed entry is skipped, not the whole answer (issue 11)
             detail = _detail(key, dev)
@@ -253,6 +254,7 @@ def parse_device_data(data: Any) -> DeviceData:
         device_count=body.integer_or("deviceCount", devices) or 0,
         device_data_limit=body.integer_or("deviceDataLimit", DEVICE_DATA_LIMIT) or 0,
         skipped=tuple(skipped),
+        inactive=inactive,
     )
 
 
