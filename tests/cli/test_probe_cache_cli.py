@@ -15,7 +15,7 @@ import pytest
 
 from .conftest import SimThread, enphase
 
-PROBE_ONLY = "/api/v1/production/inverters"  # the probe asks it; device_data serves the plan
+PROBE_ONLY = "/ivp/ensemble/inventory"  # the probe asks it (storage?); `meters` does not need it
 
 
 def _counts(sim: SimThread) -> dict[str, int]:
@@ -108,6 +108,6 @@ def test_info_always_probes_and_refreshes_the_cache(
     assert result.exit_code == 0, result.stderr
     asked = _counts(fresh_battery)
     assert asked[PROBE_ONLY] == 1 and asked["/auth/check_jwt"] == 1
-    assert json.loads(result.stdout)["sources"]["inverters_v1"] == "ok"
+    assert json.loads(result.stdout)["sources"]["ensemble_inventory"] == "ok"
     now = json.loads(cache.read_text())["gateways"][fresh_battery.gw.serial]["saved_at"]
     assert now > saved

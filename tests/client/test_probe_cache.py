@@ -19,8 +19,8 @@ from enphase_local.net.probe_cache import ProbeCache
 from enphase_local.sources.keys import SourceKey
 from tests.simkit import envoy_for, gateway
 
-# asked by the probe; the plan reads the inverters from device_data, which covers them all
-PROBE_ONLY = "/api/v1/production/inverters"
+# asked by the probe (what can switch a generator here?); the first update does not ask it
+PROBE_ONLY = "/ivp/ss/gen_config"
 
 
 async def test_second_connection_uses_the_remembered_probe(tmp_path: Path) -> None:
