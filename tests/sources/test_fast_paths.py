@@ -28,6 +28,7 @@ from enphase_local.sources.bounds import (
     check_meter_reading,
     energy_reading_plausible,
     meter_reading_plausible,
+    unsigned_energies_plausible,
 )
 from tests.fuzz import mutated_json
 from tests.hypothesis_profile import examples
@@ -35,11 +36,15 @@ from tests.support import needs_real, real_body, real_cases
 
 # module, attribute: the fast path to switch off (returning None means "not ordinary")
 FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
-    "ivp_meters_readings": [(meters, "_plain_channel"), (meters, "plain_numbers")],
-    "ivp_meters": [(meters, "_plain_config")],
+    "ivp_meters_readings": [
+        (meters, "_plain_channel"),
+        (meters, "plain_numbers"),
+        (meters, "_wire_readings"),
+    ],
+    "ivp_meters": [(meters, "_plain_config"), (meters, "_wire_configs")],
     "ivp_pdm_device_data": [(inverters, "_plain_detail")],
     "api_v1_production_inverters": [(inverters, "_plain_inverter")],
-    "production.json_details_1": [(production, "_plain_reading")],
+    "production.json_details_1": [(production, "_plain_reading"), (production, "_wire_report")],
 }
 PARSERS: dict[str, Callable[[bytes], Any]] = {
     "ivp_meters_readings": meters.parse_meter_readings,
@@ -163,3 +168,40 @@ def test_meter_plausibility_agrees_with_the_check(values: list[float]) -> None:
     except ImplausibleValue:
         passed = False
     assert meter_reading_plausible(reading) is passed
+
+
+@given(
+    values=st.lists(st.sampled_from(EDGES), min_size=6, max_size=6),
+)
+def test_unsigned_energy_bounds_complete_the_signed_ones(values: list[Any]) -> None:
+    """For a reading within a signed reading's bounds (what `sources._wire` checks),
+    `unsigned_energies_plausible` answers as the unsigned check does."""
+    watts, today, week, lifetime, volts, amps = values
+    reading = EnergyReading(
+        watts if watts is not None else 0.0, today, week, lifetime, "s", volts=volts, amps=amps
+    )
+    if not energy_reading_plausible(reading, signed=True):
+        return
+    expected = energy_reading_plausible(reading, signed=False)
+    assert unsigned_energies_plausible(today, week, lifetime) is expected
+
+
+WIRE_PATHS = {
+    "production.json_details_1": lambda data: production._wire_report(data, "p"),
+    "ivp_meters_readings": meters._wire_readings,
+    "ivp_meters": meters._wire_configs,
+}
+
+
+@needs_real
+@pytest.mark.parametrize(("name", "folder"), [(n, f) for n, f in CASES if n in WIRE_PATHS])
+def test_the_typed_fast_path_reads_the_real_captures(name: str, folder: str) -> None:
+    """The msgspec shapes fit every real capture that parses: the fast path is taken."""
+    body = real_body(folder, name)
+    assert body is not None
+    try:
+        data = orjson.loads(body)
+        PARSERS[name](body)
+    except (orjson.JSONDecodeError, EnvoyParseError):
+        pytest.skip("not a parsable capture")
+    assert WIRE_PATHS[name](data) is not None

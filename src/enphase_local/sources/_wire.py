@@ -1,0 +1,143 @@
+"""Typed shapes of the largest bodies, checked in C by msgspec: the parsers' fast path.
+
+Why: reading a decoded body field by field in Python (a dict lookup and a
+type test per value) was most of our parse time on production.json and the
+CT readings. ``msgspec.convert`` checks the types of a whole decoded body
+against these `msgspec.Struct` shapes in one C call and hands back objects
+whose attributes are already the right type.
+
+These shapes are a *fast path only*. They are stricter than the checked
+`Obj` readers (an int field takes only a 64-bit int, a float field a float
+or an int, never a bool or a string; every listed field of every entry is
+checked, read or not), so whatever they accept the checked path accepts with
+the same values; whatever they refuse goes the checked way, which accepts it
+or raises the error naming the field. Error messages therefore never come
+from msgspec. The JSON itself is still decoded by orjson (`load_json`), the
+one judge of what is valid JSON. tests/sources/test_fast_paths.py parses
+every capture and mutated captures both ways and requires equal results.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+from ..models.meters import CtType, MeteringStatus, MeterState, PhaseMode
+from ._json import _INT_MAX, _INT_MIN
+from .bounds import AMPS, POWER_W, SIGNED_WH, VOLTS, Bound
+
+__all__ = [
+    "ChannelRow",
+    "Int64",
+    "MeterConfigRow",
+    "MeterRow",
+    "ProductionBody",
+    "ProductionEntry",
+    "Wire",
+    "convert",
+]
+
+
+Int64 = Annotated[int, msgspec.Meta(ge=_INT_MIN, le=_INT_MAX)]
+"""What `Obj.integer` accepts without conversion: a 64-bit int (a bool is refused)."""
+
+
+def _within(bound: Bound) -> msgspec.Meta:
+    """`bound` as a msgspec constraint: a value outside it sends the body the checked way."""
+    return msgspec.Meta(ge=bound.low, le=bound.high)
+
+
+Power = Annotated[float, _within(POWER_W)]
+SignedWh = Annotated[float, _within(SIGNED_WH)]
+Volts = Annotated[float, _within(VOLTS)]
+Amps = Annotated[float, _within(AMPS)]
+
+
+class Wire(msgspec.Struct):
+    """Base of the shapes: unknown keys are ignored, as the `Obj` readers ignore them."""
+
+
+def convert(data: Any, shape: Any) -> Any:
+    """`data` (decoded JSON) as `shape` (a `Wire` class, or a list of one), or None
+    when anything does not fit."""
+    try:
+        return msgspec.convert(data, shape)
+    except msgspec.ValidationError:
+        return None
+
+
+# -- /production.json?details=1 and /production ----------------------------------------
+
+
+class ProductionEntry(Wire):
+    """One entry of ``production[]`` or ``consumption[]``, or one of its ``lines[]``."""
+
+    type: str | None = None
+    activeCount: Int64 | None = None  # the gateway's spellings
+    measurementType: str | None = None
+    readingTime: Int64 | None = None
+    # Bounds that hold for every kind of entry (the loosest: net consumption's);
+    # the parser checks the tighter ones of production and total consumption.
+    wNow: Power | None = None
+    whToday: SignedWh | None = None
+    whLastSevenDays: SignedWh | None = None
+    whLifetime: SignedWh | None = None
+    rmsVoltage: Volts | None = None
+    rmsCurrent: Amps | None = None
+    apprntPwr: float | None = None
+    reactPwr: float | None = None
+    pwrFactor: float | None = None
+    lines: list[ProductionEntry] | None = None
+
+
+class ProductionBody(Wire):
+    """The entries of a production body (``storage[]`` is read the checked way)."""
+
+    production: list[ProductionEntry]
+    consumption: list[ProductionEntry] | None = None
+
+
+# -- /ivp/meters and /ivp/meters/readings ----------------------------------------------
+
+
+class MeterConfigRow(Wire):
+    """One CT of ``/ivp/meters``. msgspec reads a `FlexEnum` from a string as calling
+    the enum does (an unknown value becomes ``UNKNOWN``); null stays None here."""
+
+    eid: Int64
+    phaseCount: Int64
+    state: MeterState | None = None
+    measurementType: CtType | None = None
+    phaseMode: PhaseMode | None = None
+    meteringStatus: MeteringStatus | None = None
+    statusFlags: list[str] | None = None
+
+
+class ChannelRow(Wire):
+    """One channel of a meter of ``/ivp/meters/readings``, its twelve values in
+    `ELECTRICAL_FIELDS` order (the parser takes them with ``astuple``), bounded
+    as `bounds.check_meter_reading` bounds a channel."""
+
+    actEnergyDlvd: SignedWh
+    actEnergyRcvd: SignedWh
+    apparentEnergy: float
+    reactEnergyLagg: float
+    reactEnergyLead: float
+    activePower: Power
+    apparentPower: float
+    reactivePower: float
+    voltage: float
+    current: Amps
+    freq: float
+    pwrFactor: float
+    eid: Int64
+    timestamp: int | float  # epoch seconds; the collar sends floats
+
+
+class MeterRow(ChannelRow):
+    """One meter of ``/ivp/meters/readings``: a channel's values (its `voltage` the
+    sum of the phases, bounded as such) and its channels."""
+
+    voltage: Volts
+    channels: list[ChannelRow] | None = None
