@@ -9,6 +9,9 @@ wrong. These tests parse every real capture and mutated documents both ways
 
 from __future__ import annotations
 
+import copy
+import functools
+import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,7 +24,7 @@ from hypothesis import strategies as st
 from enphase_local.errors import EnvoyParseError
 from enphase_local.models.energy import EnergyReading
 from enphase_local.models.meters import ELECTRICAL_FIELDS, MeterChannel, MeterReading
-from enphase_local.sources import inverters, meters, production
+from enphase_local.sources import dry_contacts, inverters, meters, production
 from enphase_local.sources.bounds import (
     ImplausibleValue,
     check_energy_reading,
@@ -30,7 +33,7 @@ from enphase_local.sources.bounds import (
     meter_reading_plausible,
     unsigned_energies_plausible,
 )
-from tests.fuzz import mutated_json
+from tests.fuzz import json_paths, mutated_json
 from tests.hypothesis_profile import examples
 from tests.support import needs_real, real_body, real_cases
 
@@ -45,6 +48,8 @@ FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
     "ivp_pdm_device_data": [(inverters, "_plain_detail")],
     "api_v1_production_inverters": [(inverters, "_plain_inverter")],
     "production.json_details_1": [(production, "_plain_reading"), (production, "_wire_report")],
+    "ivp_ensemble_dry_contacts": [(dry_contacts, "_wire_contacts")],
+    "ivp_ss_dry_contact_settings": [(dry_contacts, "_wire_settings")],
 }
 PARSERS: dict[str, Callable[[bytes], Any]] = {
     "ivp_meters_readings": meters.parse_meter_readings,
@@ -52,6 +57,8 @@ PARSERS: dict[str, Callable[[bytes], Any]] = {
     "ivp_pdm_device_data": inverters.parse_device_data,
     "api_v1_production_inverters": inverters.parse_inverters_v1,
     "production.json_details_1": production.parse_production_json,
+    "ivp_ensemble_dry_contacts": dry_contacts.parse_dry_contacts,
+    "ivp_ss_dry_contact_settings": dry_contacts.parse_dry_contact_settings,
 }
 
 
@@ -190,6 +197,8 @@ WIRE_PATHS = {
     "production.json_details_1": lambda data: production._wire_report(data, "p"),
     "ivp_meters_readings": meters._wire_readings,
     "ivp_meters": meters._wire_configs,
+    "ivp_ensemble_dry_contacts": dry_contacts._wire_contacts,
+    "ivp_ss_dry_contact_settings": dry_contacts._wire_settings,
 }
 
 
@@ -205,3 +214,42 @@ def test_the_typed_fast_path_reads_the_real_captures(name: str, folder: str) -> 
     except (orjson.JSONDecodeError, EnvoyParseError):
         pytest.skip("not a parsable capture")
     assert WIRE_PATHS[name](data) is not None
+
+
+# Values at the edges of what the typed fast paths take: bools where numbers
+# belong, integral floats, 64-bit limits, numeric and differently-cased strings,
+# values just outside the plausibility bounds, enum spellings.
+EDGE_VALUES: list[Any] = [
+    None, True, False, 0, 1, -1, 1.0, 0.5, 2**63 - 1, 2**63, 2**64 - 1, -(2**63), -9.3e18, 1e6,
+    1e6 + 1, -1e6 - 1, 1e11 + 1, -1e4 - 1, 1501.0, "1", "1.5", "true", "TRUE", "False", "",
+    "eim", "inverters", "pcu", "production", "net-consumption", "total-consumption",
+    "enabled", "LOAD", "apply", "closed", [], {}, [1], {"a": 1},
+]  # fmt: skip
+_DELETE = object()
+
+
+@needs_real
+@pytest.mark.parametrize("name", list(PARSERS))
+def test_every_edge_value_in_every_place_parses_the_same_both_ways(name: str) -> None:
+    """Each value of one capture replaced by each edge value (or deleted), one at a time.
+
+    Exhaustive where random mutation would need luck: a fast path that takes one
+    spelling the checked path refuses (say ``"1"`` for a flag) fails here.
+    """
+    docs = _json_docs(name)
+    if not docs:
+        pytest.skip(f"no JSON capture of {name}")
+    doc = max(docs, key=lambda d: len(orjson.dumps(d)))
+    paths = [p for p in json_paths(doc) if p]
+    paths = paths[:: max(1, len(paths) // 100)]  # the large bodies: a spread of 100 places
+    for path in paths:
+        for value in [*EDGE_VALUES, _DELETE]:
+            changed = copy.deepcopy(doc)
+            parent = functools.reduce(operator.getitem, path[:-1], changed)
+            if value is _DELETE:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = copy.deepcopy(value)
+            fast, checked = _both(name, orjson.dumps(changed))
+            assert fast == checked, (path, value)
+            assert _types(fast) == _types(checked), (path, value)

@@ -23,12 +23,17 @@ from typing import Annotated, Any
 
 import msgspec
 
+from ..models.dry_contacts import DryContactAction, DryContactMode, DryContactState, DryContactType
 from ..models.meters import CtType, MeteringStatus, MeterState, PhaseMode
 from ._json import _INT_MAX, _INT_MIN
 from .bounds import AMPS, POWER_W, SIGNED_WH, VOLTS, Bound
 
 __all__ = [
     "ChannelRow",
+    "ContactSettingsBody",
+    "ContactSettingsRow",
+    "ContactStatusBody",
+    "ContactStatusRow",
     "Int64",
     "MeterConfigRow",
     "MeterRow",
@@ -141,3 +146,43 @@ class MeterRow(ChannelRow):
 
     voltage: Volts
     channels: list[ChannelRow] | None = None
+
+
+# -- /ivp/ensemble/dry_contacts and /ivp/ss/dry_contact_settings ------------------------
+
+
+class ContactStatusRow(Wire):
+    """One contact of ``/ivp/ensemble/dry_contacts``."""
+
+    id: str
+    status: DryContactState | None = None
+
+
+class ContactStatusBody(Wire):
+    dry_contacts: list[ContactStatusRow]
+
+
+class ContactSettingsRow(Wire):
+    """One contact of ``/ivp/ss/dry_contact_settings``. Its integers arrive as floats
+    (``"priority": 1.0``) and its flags as strings: the parser takes those in."""
+
+    id: str
+    type: DryContactType | None = None
+    grid_action: DryContactAction | None = None
+    micro_grid_action: DryContactAction | None = None
+    gen_action: DryContactAction | None = None
+    mode: DryContactMode | None = None
+    soc_low: float | None = None
+    soc_high: float | None = None
+    load_name: str | None = None
+    priority: int | float | None = None
+    black_s_start: float | None = None
+    essential_start_time: int | float | None = None
+    essential_end_time: int | float | None = None
+    override: bool | str | None = None
+    manual_override: bool | str | None = None
+    pv_serial_nb: list[str | int] | None = None
+
+
+class ContactSettingsBody(Wire):
+    dry_contacts: list[ContactSettingsRow]
