@@ -45,7 +45,7 @@ FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
         (meters, "_wire_readings"),
     ],
     "ivp_meters": [(meters, "_plain_config"), (meters, "_wire_configs")],
-    "ivp_pdm_device_data": [(inverters, "_plain_detail")],
+    "ivp_pdm_device_data": [(inverters, "_plain_detail"), (inverters, "_wire_device_data")],
     "api_v1_production_inverters": [(inverters, "_plain_inverter")],
     "production.json_details_1": [(production, "_plain_reading"), (production, "_wire_report")],
     "ivp_ensemble_dry_contacts": [(dry_contacts, "_wire_contacts")],
@@ -199,6 +199,7 @@ WIRE_PATHS = {
     "ivp_meters": meters._wire_configs,
     "ivp_ensemble_dry_contacts": dry_contacts._wire_contacts,
     "ivp_ss_dry_contact_settings": dry_contacts._wire_settings,
+    "ivp_pdm_device_data": inverters._wire_device_data,
 }
 
 

@@ -34,9 +34,13 @@ __all__ = [
     "ContactSettingsRow",
     "ContactStatusBody",
     "ContactStatusRow",
+    "DeviceDataBody",
+    "Eim",
     "Int64",
     "MeterConfigRow",
     "MeterRow",
+    "Pcu",
+    "PcuChannel",
     "ProductionBody",
     "ProductionEntry",
     "Wire",
@@ -186,3 +190,62 @@ class ContactSettingsRow(Wire):
 
 class ContactSettingsBody(Wire):
     dry_contacts: list[ContactSettingsRow]
+
+
+# -- /ivp/pdm/device_data ----------------------------------------------------------------
+
+
+class _Watts(Wire):
+    now: float
+    max: float
+
+
+class _WattHours(Wire):
+    today: float
+    yesterday: float
+    week: float
+
+
+class _LastReading(Wire):
+    endDate: int
+    duration: Int64
+    joulesProduced: float
+    dcVoltageINmV: float
+    dcCurrentINmA: float
+    acVoltageINmV: float
+    acCurrentInmA: float
+    acFrequencyINmHz: float
+    channelTemp: float
+    rssi: Int64 | None = None
+    issi: Int64 | None = None
+
+
+class _Lifetime(Wire):
+    joulesProduced: float
+
+
+class PcuChannel(Wire):
+    """The channel of a microinverter: every value `InverterDetail` is made of."""
+
+    watts: _Watts
+    wattHours: _WattHours
+    lastReading: _LastReading
+    lifetime: _Lifetime
+
+
+class Pcu(Wire, tag_field="devName", tag="pcu"):
+    """A microinverter of ``/ivp/pdm/device_data`` (devices are told apart by ``devName``)."""
+
+    sn: str
+    channels: list[PcuChannel]
+    active: bool | None = None
+    modGone: bool | None = None
+
+
+class Eim(Wire, tag_field="devName", tag="eim"):
+    """A CT meter of ``/ivp/pdm/device_data``: skipped, so nothing of it is read.
+    A device of any other ``devName`` sends the body the checked way."""
+
+
+DeviceDataBody = dict[str, Pcu | Eim | int]
+"""The devices by eid, and the counters (``deviceCount``, ``deviceDataLimit``)."""

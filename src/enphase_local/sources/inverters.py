@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from ..models.inverters import DEVICE_DATA_LIMIT, DeviceData, Inverter, InverterDetail
 from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser
+from ._wire import DeviceDataBody, Pcu, PcuChannel, convert
 from .bounds import DEVICE_POWER_W, LIFETIME_WH, check
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed, device_list_cap
@@ -205,9 +206,83 @@ def _plain_detail(eid: str, dev: dict[str, Any]) -> InverterDetail | None:
     )
 
 
+def _wire_detail(eid: str, ch: PcuChannel, serial: str) -> InverterDetail:
+    """`_detail` of a microinverter whose first channel `_wire_device_data` converted."""
+    watts, energy, last = ch.watts, ch.wattHours, ch.lastReading
+    return InverterDetail(
+        serial,
+        eid,
+        watts.now,
+        watts.max,
+        last.endDate,
+        last.duration,
+        last.joulesProduced / _JOULES_PER_WH,
+        last.dcVoltageINmV / _MILLI,
+        last.dcCurrentINmA / _MILLI,
+        last.acVoltageINmV / _MILLI,
+        last.acCurrentInmA / _MILLI,
+        last.acFrequencyINmHz / _MILLI,
+        last.channelTemp,
+        energy.today,
+        energy.yesterday,
+        energy.week,
+        ch.lifetime.joulesProduced / _JOULES_PER_WH,
+        last.rssi,
+        last.issi,
+    )
+
+
+def _counter(data: dict[str, Any], key: str, default: int) -> int | None:
+    """`Obj.integer_or` of a counter for the fast path: None when not a plain int."""
+    value = data.get(key, default)
+    if type(value) is int and _INT_MIN <= value <= _INT_MAX:
+        return value
+    return None
+
+
+def _wire_device_data(data: Any) -> DeviceData | None:
+    """`parse_device_data` for the ordinary body, typed by msgspec (see `sources._wire`).
+
+    None when anything is unusual: a device of another kind than a
+    microinverter or a CT, an inverter the checked way would skip (no channel,
+    implausible values), a counter that is not a plain integer. The checked
+    way then decides, device by device.
+    """
+    devices: dict[str, Pcu | object] | None = convert(data, DeviceDataBody)
+    if devices is None:
+        return None
+    inverters: dict[str, InverterDetail] = {}
+    count = 0
+    for key, dev in devices.items():
+        if type(dev) is int:
+            if key.isdigit() and key not in _COUNTERS:
+                return None
+            continue
+        count += 1
+        if type(dev) is not Pcu or dev.active is False:
+            continue
+        if not dev.channels:
+            return None
+        detail = _wire_detail(key, dev.channels[0], dev.sn)
+        if not (
+            DEVICE_POWER_W.low <= detail.watts <= DEVICE_POWER_W.high
+            and LIFETIME_WH.low <= detail.wh_lifetime <= LIFETIME_WH.high
+        ):
+            return None
+        _keep_latest(inverters, detail.serial, detail)
+    device_count = _counter(data, "deviceCount", count)
+    limit = _counter(data, "deviceDataLimit", DEVICE_DATA_LIMIT)
+    if device_count is None or limit is None:
+        return None
+    return DeviceData(inverters, device_count, limit, ())
+
+
 @json_parser(DEVICE_DATA_PATH)
 def parse_device_data(data: Any) -> DeviceData:
     """``/ivp/pdm/device_data`` -> the active microinverters by serial, and the two counters."""
+    fast = _wire_device_data(data)
+    if fast is not None:
+        return fast
     body = as_obj(data)
     inverters: dict[str, InverterDetail] = {}
     skipped: list[str] = []
