@@ -266,6 +266,8 @@ class Obj:
     def integer(self, key: str) -> int:
         """A 64-bit integer (a float with no fraction is accepted, as some firmware sends)."""
         value = self.d.get(key, _ABSENT)
+        if type(value) is int and _INT_MIN <= value <= _INT_MAX:  # the usual case first
+            return value
         if isinstance(value, int) and not isinstance(value, bool) and _INT_MIN <= value <= _INT_MAX:
             return value
         if isinstance(value, float) and value.is_integer() and _INT_MIN <= value <= _INT_MAX:
@@ -273,13 +275,18 @@ class Obj:
         raise self._fail(key, "an integer", value)
 
     def integer_or(self, key: str, default: int | None = None) -> int | None:
-        if self.d.get(key) is None:
+        value = self.d.get(key)
+        if value is None:
             return default
+        if type(value) is int and _INT_MIN <= value <= _INT_MAX:
+            return value
         return self.integer(key)
 
     def epoch(self, key: str) -> int:
         """Epoch seconds; some firmware sends them as numeric strings (inventory.json)."""
         value = self.d.get(key, _ABSENT)
+        if type(value) is int:  # the usual case first
+            return value
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -287,8 +294,11 @@ class Obj:
         raise self._fail(key, "epoch seconds", value)
 
     def epoch_or(self, key: str, default: int | None = None) -> int | None:
-        if self.d.get(key) is None:
+        value = self.d.get(key)
+        if value is None:
             return default
+        if type(value) is int:
+            return value
         return self.epoch(key)
 
     # text and flags ----------------------------------------------------------
@@ -309,14 +319,19 @@ class Obj:
     def flag(self, key: str) -> bool:
         """A boolean; also accepts 0/1 and "true"/"false", which some firmware sends."""
         value = self.d.get(key, _ABSENT)
+        if value is True or value is False:  # the usual case first
+            return value
         result = _to_bool(value)
         if result is None:
             raise self._fail(key, "a boolean", value)
         return result
 
     def flag_or(self, key: str, default: bool | None = None) -> bool | None:
-        if self.d.get(key) is None:
+        value = self.d.get(key)
+        if value is None:
             return default
+        if value is True or value is False:
+            return value
         return self.flag(key)
 
     # nested ------------------------------------------------------------------
