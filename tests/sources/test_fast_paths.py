@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from enphase_local.errors import EnvoyParseError
 from enphase_local.models.energy import EnergyReading
 from enphase_local.models.meters import ELECTRICAL_FIELDS, MeterChannel, MeterReading
-from enphase_local.sources import dry_contacts, inverters, meters, production
+from enphase_local.sources import dry_contacts, ensemble, inverters, meters, production
 from enphase_local.sources.bounds import (
     ImplausibleValue,
     check_energy_reading,
@@ -50,6 +50,7 @@ FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
     "production.json_details_1": [(production, "_plain_reading"), (production, "_wire_report")],
     "ivp_ensemble_dry_contacts": [(dry_contacts, "_wire_contacts")],
     "ivp_ss_dry_contact_settings": [(dry_contacts, "_wire_settings")],
+    "ivp_ensemble_inventory": [(ensemble, "_wire_inventory")],
 }
 PARSERS: dict[str, Callable[[bytes], Any]] = {
     "ivp_meters_readings": meters.parse_meter_readings,
@@ -59,6 +60,7 @@ PARSERS: dict[str, Callable[[bytes], Any]] = {
     "production.json_details_1": production.parse_production_json,
     "ivp_ensemble_dry_contacts": dry_contacts.parse_dry_contacts,
     "ivp_ss_dry_contact_settings": dry_contacts.parse_dry_contact_settings,
+    "ivp_ensemble_inventory": ensemble.parse_ensemble_inventory,
 }
 
 
@@ -200,6 +202,7 @@ WIRE_PATHS = {
     "ivp_ensemble_dry_contacts": dry_contacts._wire_contacts,
     "ivp_ss_dry_contact_settings": dry_contacts._wire_settings,
     "ivp_pdm_device_data": inverters._wire_device_data,
+    "ivp_ensemble_inventory": ensemble._wire_inventory,
 }
 
 

@@ -28,7 +28,7 @@ from ..models.meters import (
     per_phase_volts,
 )
 from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser, plain_numbers
-from ._wire import MeterConfigRow, MeterRow, convert
+from ._wire import MeterConfigRow, MeterConfigRows, MeterRow, MeterRows, convert
 from .bounds import check_meter_reading, meter_reading_plausible
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
@@ -109,7 +109,7 @@ _TEXT = frozenset({str})
 def _wire_configs(data: Any) -> tuple[MeterConfig, ...] | None:
     """The CTs of an ordinary body, typed by msgspec in one C call (see `sources._wire`);
     None when anything is unusual, for the readers above to decide."""
-    rows: list[MeterConfigRow] | None = convert(data, list[MeterConfigRow])
+    rows: list[MeterConfigRow] | None = convert(data, MeterConfigRows)
     if rows is None:
         return None
     return tuple(
@@ -254,7 +254,7 @@ def _wire_readings(data: Any) -> tuple[MeterReading, ...] | None:
     The twelve values of a meter or channel come out of one C call
     (`_WIRE_TWELVE`), in `ELECTRICAL_FIELDS` order.
     """
-    rows: list[MeterRow] | None = convert(data, list[MeterRow])
+    rows: list[MeterRow] | None = convert(data, MeterRows)
     if rows is None:
         return None
     out: list[MeterReading] = []
