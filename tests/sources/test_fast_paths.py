@@ -258,3 +258,19 @@ def test_every_edge_value_in_every_place_parses_the_same_both_ways(name: str) ->
             fast, checked = _both(name, orjson.dumps(changed))
             assert fast == checked, (path, value)
             assert _types(fast) == _types(checked), (path, value)
+
+
+@needs_real
+def test_deeply_nested_unread_values_parse_the_same_both_ways() -> None:
+    """Lines inside lines, 1000 levels deep (orjson reads up to 1024): the checked
+    path reads one level, so the typed shapes must not walk further and fail."""
+    name = "production.json_details_1"
+    doc = max(_json_docs(name), key=lambda d: len(orjson.dumps(d)))
+    eim = next(e for e in doc["production"] if e.get("type") == "eim")
+    eim["lines"][0]["lines"] = "NESTED"
+    deep = b'{"wNow":1.0,"lines":[' * 498 + b'{"wNow":1.0}' + b"]}" * 498
+    body = orjson.dumps(doc).replace(b'"NESTED"', deep)
+    assert orjson.loads(body)
+    fast, checked = _both(name, body)
+    assert fast == checked
+    assert not isinstance(fast, str)  # both parse it

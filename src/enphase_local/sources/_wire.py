@@ -57,6 +57,7 @@ __all__ = [
     "PcuChannel",
     "ProductionBody",
     "ProductionEntry",
+    "ProductionLine",
     "Wire",
     "convert",
 ]
@@ -89,7 +90,7 @@ def convert(data: Any, shape: Any) -> Any:
         holder = _HOLDERS[shape] = msgspec.defstruct("Holder", [("value", shape)])
     try:
         return msgspec.convert({"value": data}, holder).value
-    except msgspec.ValidationError:
+    except (msgspec.ValidationError, RecursionError):
         return None
 
 
@@ -102,12 +103,10 @@ _HOLDERS: dict[Any, Any] = {}
 # -- /production.json?details=1 and /production ----------------------------------------
 
 
-class ProductionEntry(Wire):
-    """One entry of ``production[]`` or ``consumption[]``, or one of its ``lines[]``."""
+class ProductionLine(Wire):
+    """One of the ``lines[]`` of an entry: the values of one phase."""
 
-    type: str | None = None
     activeCount: Int64 | None = None  # the gateway's spellings
-    measurementType: str | None = None
     readingTime: Int64 | None = None
     # Bounds that hold for every kind of entry (the loosest: net consumption's);
     # the parser checks the tighter ones of production and total consumption.
@@ -120,7 +119,15 @@ class ProductionEntry(Wire):
     apprntPwr: float | None = None
     reactPwr: float | None = None
     pwrFactor: float | None = None
-    lines: list[ProductionEntry] | None = None
+
+
+class ProductionEntry(ProductionLine):
+    """One entry of ``production[]`` or ``consumption[]`` (lines are read one level deep,
+    as the checked readers read them)."""
+
+    type: str | None = None
+    measurementType: str | None = None
+    lines: list[ProductionLine] | None = None
 
 
 class ProductionBody(Wire):

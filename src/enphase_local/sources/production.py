@@ -22,7 +22,7 @@ from ..models.battery import AcbState, AcbStorage
 from ..models.energy import EnergyReading, PhaseReadings
 from ..models.production import PHASE_NAMES, ProductionReport
 from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_obj, json_parser, plain_optional_numbers
-from ._wire import ProductionBody, ProductionEntry, convert
+from ._wire import ProductionBody, ProductionEntry, ProductionLine, convert
 from .bounds import check_energy_reading, energy_reading_plausible, unsigned_energies_plausible
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
@@ -205,7 +205,7 @@ def _acb(body: Obj) -> AcbStorage | None:
     return None
 
 
-def _wire_reading(e: ProductionEntry, source: str, default_time: int | None) -> EnergyReading:
+def _wire_reading(e: ProductionLine, source: str, default_time: int | None) -> EnergyReading:
     """`_checked_reading` of an entry or line that `_wire_report` converted (wNow present)."""
     when = e.readingTime
     return EnergyReading(
