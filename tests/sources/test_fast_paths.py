@@ -45,7 +45,11 @@ FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
         (meters, "_wire_readings"),
     ],
     "ivp_meters": [(meters, "_plain_config"), (meters, "_wire_configs")],
-    "ivp_pdm_device_data": [(inverters, "_plain_detail"), (inverters, "_wire_device_data")],
+    "ivp_pdm_device_data": [
+        (inverters, "_plain_detail"),
+        (inverters, "_wire_device_data"),
+        (inverters, "_typed_device_data"),
+    ],
     "api_v1_production_inverters": [(inverters, "_plain_inverter")],
     "production.json_details_1": [(production, "_plain_reading"), (production, "_wire_report")],
     "ivp_ensemble_dry_contacts": [(dry_contacts, "_wire_contacts")],
@@ -218,6 +222,8 @@ def test_the_typed_fast_path_reads_the_real_captures(name: str, folder: str) -> 
     except (orjson.JSONDecodeError, EnvoyParseError):
         pytest.skip("not a parsable capture")
     assert WIRE_PATHS[name](data) is not None
+    if name == "ivp_pdm_device_data":  # decoded by msgspec straight from the bytes
+        assert inverters._typed_device_data(body) is not None
 
 
 # Values at the edges of what the typed fast paths take: bools where numbers
@@ -274,3 +280,25 @@ def test_deeply_nested_unread_values_parse_the_same_both_ways() -> None:
     fast, checked = _both(name, body)
     assert fast == checked
     assert not isinstance(fast, str)  # both parse it
+
+
+@needs_real
+@pytest.mark.parametrize(
+    "unread",
+    [b"1e400", b"-1e400", b"1" * 400, b'"\\ud800"', b'"caf\xc3\xa9"', b'"\xff"', b"[1e999]"],
+)
+def test_what_orjson_refuses_in_an_unread_place_is_refused_both_ways(unread: bytes) -> None:
+    """msgspec decoding device_data straight from bytes must not accept a body orjson
+    refuses (or read one orjson reads differently): a number beyond a float, a
+    lone surrogate, bytes that are not UTF-8, all where no parser looks."""
+    name = "ivp_pdm_device_data"
+    doc = max(_json_docs(name), key=lambda d: len(orjson.dumps(d)))
+    pcu = next(v for v in doc.values() if isinstance(v, dict) and v.get("devName") == "pcu")
+    pcu["channels"][0]["lastReading"]["flags"] = "UNREAD"
+    body = orjson.dumps(doc).replace(b'"UNREAD"', unread)
+    fast, checked = _both(name, body)
+    assert fast == checked
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        assert isinstance(fast, str) and "not valid JSON" in fast

@@ -12,8 +12,9 @@ or an int, never a bool or a string; every listed field of every entry is
 checked, read or not), so whatever they accept the checked path accepts with
 the same values; whatever they refuse goes the checked way, which accepts it
 or raises the error naming the field. Error messages therefore never come
-from msgspec. The JSON itself is still decoded by orjson (`load_json`), the
-one judge of what is valid JSON. tests/sources/test_fast_paths.py parses
+from msgspec. The JSON itself is decoded by orjson (`load_json`), the one
+judge of what is valid JSON; only `decode` skips it, under the conditions it
+states. tests/sources/test_fast_paths.py parses
 every capture and mutated captures both ways and requires equal results.
 """
 
@@ -24,42 +25,27 @@ from typing import Annotated, Any
 import msgspec
 
 from ..models.dry_contacts import DryContactAction, DryContactMode, DryContactState, DryContactType
-from ..models.ensemble import CollarGridState, GridMode
 from ..models.meters import CtType, MeteringStatus, MeterState, PhaseMode
 from ._json import _INT_MAX, _INT_MIN
 from .bounds import AMPS, POWER_W, SIGNED_WH, VOLTS, Bound
 
 __all__ = [
-    "C6CombinerGroup",
-    "C6CombinerRow",
-    "C6RgmGroup",
-    "C6RgmRow",
     "ChannelRow",
-    "CollarGroup",
-    "CollarRow",
     "ContactSettingsBody",
     "ContactSettingsRow",
     "ContactStatusBody",
     "ContactStatusRow",
-    "DeviceDataBody",
-    "Eim",
-    "EnchargeGroup",
-    "EnchargeRow",
-    "EnpowerGroup",
-    "EnpowerRow",
     "Int64",
-    "InventoryBody",
     "MeterConfigRow",
     "MeterConfigRows",
     "MeterRow",
     "MeterRows",
-    "Pcu",
-    "PcuChannel",
     "ProductionBody",
     "ProductionEntry",
     "ProductionLine",
     "Wire",
     "convert",
+    "decode",
 ]
 
 
@@ -92,6 +78,30 @@ def convert(data: Any, shape: Any) -> Any:
         return msgspec.convert({"value": data}, holder).value
     except (msgspec.ValidationError, RecursionError):
         return None
+
+
+def decode(body: bytes, shape: Any) -> Any:
+    """`body` decoded by msgspec straight into `shape`, or None when anything does not fit.
+
+    Without orjson, so only for shapes that leave msgspec nothing to skip
+    (``forbid_unknown_fields``, every key of the captures listed, the unread
+    ones as `Any`): a value msgspec skips is not checked, where orjson refuses
+    the whole body for it (a number too large for a float, invalid UTF-8). A
+    body with any byte beyond ASCII goes the orjson way for the same reason.
+    An ``{"error": ...}`` answer fits no shape, so `load_json` still words it.
+    """
+    if not body.isascii():
+        return None
+    decoder = _DECODERS.get(shape)
+    if decoder is None:
+        decoder = _DECODERS[shape] = msgspec.json.Decoder(shape)
+    try:
+        return decoder.decode(body)
+    except (msgspec.DecodeError, RecursionError):  # DecodeError: not JSON, or not the shape
+        return None
+
+
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 
 # msgspec keeps what it works out about a type on Struct classes only: converting
@@ -182,6 +192,10 @@ class MeterRow(ChannelRow):
     channels: list[ChannelRow] | None = None
 
 
+MeterConfigRows = list[MeterConfigRow]
+MeterRows = list[MeterRow]
+
+
 # -- /ivp/ensemble/dry_contacts and /ivp/ss/dry_contact_settings ------------------------
 
 
@@ -220,162 +234,3 @@ class ContactSettingsRow(Wire):
 
 class ContactSettingsBody(Wire):
     dry_contacts: list[ContactSettingsRow]
-
-
-# -- /ivp/pdm/device_data ----------------------------------------------------------------
-
-
-class _Watts(Wire):
-    now: float
-    max: float
-
-
-class _WattHours(Wire):
-    today: float
-    yesterday: float
-    week: float
-
-
-class _LastReading(Wire):
-    endDate: int
-    duration: Int64
-    joulesProduced: float
-    dcVoltageINmV: float
-    dcCurrentINmA: float
-    acVoltageINmV: float
-    acCurrentInmA: float
-    acFrequencyINmHz: float
-    channelTemp: float
-    rssi: Int64 | None = None
-    issi: Int64 | None = None
-
-
-class _Lifetime(Wire):
-    joulesProduced: float
-
-
-class PcuChannel(Wire):
-    """The channel of a microinverter: every value `InverterDetail` is made of."""
-
-    watts: _Watts
-    wattHours: _WattHours
-    lastReading: _LastReading
-    lifetime: _Lifetime
-
-
-class Pcu(Wire, tag_field="devName", tag="pcu"):
-    """A microinverter of ``/ivp/pdm/device_data`` (devices are told apart by ``devName``)."""
-
-    sn: str
-    channels: list[PcuChannel]
-    active: bool | None = None
-    modGone: bool | None = None
-
-
-class Eim(Wire, tag_field="devName", tag="eim"):
-    """A CT meter of ``/ivp/pdm/device_data``: skipped, so nothing of it is read.
-    A device of any other ``devName`` sends the body the checked way."""
-
-
-DeviceDataBody = dict[str, Pcu | Eim | int]
-"""The devices by eid, and the counters (``deviceCount``, ``deviceDataLimit``)."""
-
-
-# -- /ivp/ensemble/inventory ---------------------------------------------------------------
-# Groups are told apart by ``type`` (a msgspec tagged union): a group of any
-# other type, or spelled in another case, sends the body the checked way.
-
-
-class EnchargeRow(Wire):
-    serial_num: str
-    part_num: str
-    percentFull: float
-    temperature: float
-    encharge_capacity: float
-    communicating: bool
-    last_rpt_date: int
-    maxCellTemp: float | None = None
-    admin_state_str: str | None = None
-    sleep_enabled: bool | None = None
-    led_status: Int64 | None = None
-    dc_switch_off: bool | None = None
-    reported_enc_grid_state: GridMode | None = None
-    phase: str | None = None
-    img_pnum_running: str | None = None
-    bmu_fw_version: str | None = None
-    operating: bool | None = None
-    zigbee_dongle_fw_version: str | None = None
-
-
-class EnpowerRow(Wire):
-    serial_num: str
-    part_num: str
-    temperature: float
-    communicating: bool
-    last_rpt_date: int
-    mains_admin_state: str | None = None
-    mains_oper_state: str | None = None
-    Enpwr_grid_mode: GridMode | None = None
-    Enchg_grid_mode: GridMode | None = None
-    Enpwr_relay_state_bm: Int64 | None = None
-    admin_state_str: str | None = None
-    img_pnum_running: str | None = None
-    operating: bool | None = None
-
-
-class CollarRow(Wire):
-    serial_num: str
-    part_num: str
-    communicating: bool
-    temperature: float | None = None
-    grid_state: CollarGridState | None = None
-    mid_state: str | None = None
-    collar_state: str | None = None
-    control_error: Int64 | None = None
-    last_rpt_date: int | None = None
-    admin_state_str: str | None = None
-    img_pnum_running: str | None = None
-
-
-class C6CombinerRow(Wire):
-    serial_num: str
-    part_num: str
-    admin_state_str: str | None = None
-    fw_version: str | None = None
-    communicating: bool | None = None
-    last_rpt_date: int | None = None
-
-
-class C6RgmRow(Wire):
-    serial_num: str
-    part_num: str
-    fw_version: str | None = msgspec.field(default=None, name="FW Version")
-    device_state: Int64 | None = msgspec.field(default=None, name="Device State")
-    installed: int | None = None
-
-
-class EnchargeGroup(Wire, tag_field="type", tag="ENCHARGE"):
-    devices: list[EnchargeRow] | None = None
-
-
-class EnpowerGroup(Wire, tag_field="type", tag="ENPOWER"):
-    devices: list[EnpowerRow] | None = None
-
-
-class CollarGroup(Wire, tag_field="type", tag="COLLAR"):
-    devices: list[CollarRow] | None = None
-
-
-class C6CombinerGroup(Wire, tag_field="type", tag="C6 COMBINER CONTROLLER"):
-    devices: list[C6CombinerRow] | None = None
-
-
-class C6RgmGroup(Wire, tag_field="type", tag="C6 RGM"):
-    devices: list[C6RgmRow] | None = None
-
-
-InventoryBody = list[EnchargeGroup | EnpowerGroup | CollarGroup | C6CombinerGroup | C6RgmGroup]
-
-
-MeterConfigRows = list[MeterConfigRow]
-MeterRows = list[MeterRow]

@@ -31,7 +31,8 @@ from ..models.ensemble import (
     RelayState,
 )
 from ._json import Obj, as_obj, devices_by_group, json_parser
-from ._wire import (
+from ._wire import convert
+from ._wire_devices import (
     C6CombinerGroup,
     C6RgmGroup,
     CollarGroup,
@@ -40,7 +41,6 @@ from ._wire import (
     EnpowerGroup,
     EnpowerRow,
     InventoryBody,
-    convert,
 )
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
