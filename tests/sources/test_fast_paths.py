@@ -282,22 +282,26 @@ def test_deeply_nested_unread_values_parse_the_same_both_ways() -> None:
     assert not isinstance(fast, str)  # both parse it
 
 
+ORJSON_EDGES = [b"1e400", b"-1e400", b"1" * 400, b"1" * 30, b'"\\ud800"', b'"caf\xc3\xa9"']
+ORJSON_EDGES += [b'"\xff"', b"[1e999]", b"18446744073709551616", b"-9223372036854775809"]
+
+
 @needs_real
-@pytest.mark.parametrize(
-    "unread",
-    [b"1e400", b"-1e400", b"1" * 400, b'"\\ud800"', b'"caf\xc3\xa9"', b'"\xff"', b"[1e999]"],
-)
-def test_what_orjson_refuses_in_an_unread_place_is_refused_both_ways(unread: bytes) -> None:
+@pytest.mark.parametrize("key", ["flags", "endDate"])  # one unread, one read
+@pytest.mark.parametrize("raw", ORJSON_EDGES)
+def test_what_orjson_refuses_or_rounds_is_read_the_same_both_ways(key: str, raw: bytes) -> None:
     """msgspec decoding device_data straight from bytes must not accept a body orjson
-    refuses (or read one orjson reads differently): a number beyond a float, a
-    lone surrogate, bytes that are not UTF-8, all where no parser looks."""
+    refuses, or read a value orjson reads differently: a number beyond a float, an
+    integer beyond 64 bits (orjson makes it a float), a lone surrogate, bytes that
+    are not UTF-8."""
     name = "ivp_pdm_device_data"
     doc = max(_json_docs(name), key=lambda d: len(orjson.dumps(d)))
     pcu = next(v for v in doc.values() if isinstance(v, dict) and v.get("devName") == "pcu")
-    pcu["channels"][0]["lastReading"]["flags"] = "UNREAD"
-    body = orjson.dumps(doc).replace(b'"UNREAD"', unread)
+    pcu["channels"][0]["lastReading"][key] = "PLACE"
+    body = orjson.dumps(doc).replace(b'"PLACE"', raw)
     fast, checked = _both(name, body)
     assert fast == checked
+    assert _types(fast) == _types(checked)
     try:
         orjson.loads(body)
     except orjson.JSONDecodeError:

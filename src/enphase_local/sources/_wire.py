@@ -85,9 +85,11 @@ def decode(body: bytes, shape: Any) -> Any:
 
     Without orjson, so only for shapes that leave msgspec nothing to skip
     (``forbid_unknown_fields``, every key of the captures listed, the unread
-    ones as `Any`): a value msgspec skips is not checked, where orjson refuses
-    the whole body for it (a number too large for a float, invalid UTF-8). A
-    body with any byte beyond ASCII goes the orjson way for the same reason.
+    ones as scalars whose float refuses what orjson refuses) and whose integers
+    are `Int64`: a value msgspec skips is not checked, where orjson refuses the
+    whole body for it (a number too large for a float), and msgspec reads an
+    integer beyond 64 bits exactly, where orjson makes it a float. A body with
+    any byte beyond ASCII goes the orjson way (invalid UTF-8, for one).
     An ``{"error": ...}`` answer fits no shape, so `load_json` still words it.
     """
     if not body.isascii():

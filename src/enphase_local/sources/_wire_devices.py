@@ -48,7 +48,7 @@ class _WattHours(Wire):
 
 
 class _LastReading(Wire):
-    endDate: int
+    endDate: Int64  # orjson reads a wider integer as a float: the checked way decides
     duration: Int64
     joulesProduced: float
     dcVoltageINmV: float
