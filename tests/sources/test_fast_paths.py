@@ -43,6 +43,7 @@ FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
         (meters, "_plain_channel"),
         (meters, "plain_numbers"),
         (meters, "_wire_readings"),
+        (meters, "_typed_readings"),
     ],
     "ivp_meters": [(meters, "_plain_config"), (meters, "_wire_configs")],
     "ivp_pdm_device_data": [
@@ -222,8 +223,10 @@ def test_the_typed_fast_path_reads_the_real_captures(name: str, folder: str) -> 
     except (orjson.JSONDecodeError, EnvoyParseError):
         pytest.skip("not a parsable capture")
     assert WIRE_PATHS[name](data) is not None
-    if name == "ivp_pdm_device_data":  # decoded by msgspec straight from the bytes
-        assert inverters._typed_device_data(body) is not None
+    typed = {"ivp_pdm_device_data": inverters._typed_device_data}
+    typed["ivp_meters_readings"] = meters._typed_readings
+    if name in typed:  # decoded by msgspec straight from the bytes
+        assert typed[name](body) is not None
 
 
 # Values at the edges of what the typed fast paths take: bools where numbers
@@ -286,18 +289,39 @@ ORJSON_EDGES = [b"1e400", b"-1e400", b"1" * 400, b"1" * 30, b'"\\ud800"', b'"caf
 ORJSON_EDGES += [b'"\xff"', b"[1e999]", b"18446744073709551616", b"-9223372036854775809"]
 
 
+def _place_in_device_data(key: str) -> tuple[str, Any]:
+    doc = max(_json_docs("ivp_pdm_device_data"), key=lambda d: len(orjson.dumps(d)))
+    pcu = next(v for v in doc.values() if isinstance(v, dict) and v.get("devName") == "pcu")
+    pcu["channels"][0]["lastReading"][key] = "PLACE"
+    return "ivp_pdm_device_data", doc
+
+
+def _place_in_readings(key: str) -> tuple[str, Any]:
+    doc = max(_json_docs("ivp_meters_readings"), key=lambda d: len(orjson.dumps(d)))
+    doc[0]["channels"][1][key] = "PLACE"
+    return "ivp_meters_readings", doc
+
+
+PLACES = [
+    (_place_in_device_data, "flags"),  # unread
+    (_place_in_device_data, "endDate"),  # read, an integer
+    (_place_in_readings, "instantaneousDemand"),  # unread
+    (_place_in_readings, "timestamp"),  # read, an integer or a float
+    (_place_in_readings, "activePower"),  # read, a float
+]
+
+
 @needs_real
-@pytest.mark.parametrize("key", ["flags", "endDate"])  # one unread, one read
+@pytest.mark.parametrize(("place", "key"), PLACES)
 @pytest.mark.parametrize("raw", ORJSON_EDGES)
-def test_what_orjson_refuses_or_rounds_is_read_the_same_both_ways(key: str, raw: bytes) -> None:
-    """msgspec decoding device_data straight from bytes must not accept a body orjson
+def test_what_orjson_refuses_or_rounds_is_read_the_same_both_ways(
+    place: Callable[[str], tuple[str, Any]], key: str, raw: bytes
+) -> None:
+    """msgspec decoding a body straight from bytes must not accept one orjson
     refuses, or read a value orjson reads differently: a number beyond a float, an
     integer beyond 64 bits (orjson makes it a float), a lone surrogate, bytes that
     are not UTF-8."""
-    name = "ivp_pdm_device_data"
-    doc = max(_json_docs(name), key=lambda d: len(orjson.dumps(d)))
-    pcu = next(v for v in doc.values() if isinstance(v, dict) and v.get("devName") == "pcu")
-    pcu["channels"][0]["lastReading"][key] = "PLACE"
+    name, doc = place(key)
     body = orjson.dumps(doc).replace(b'"PLACE"', raw)
     fast, checked = _both(name, body)
     assert fast == checked

@@ -43,6 +43,8 @@ __all__ = [
     "ProductionBody",
     "ProductionEntry",
     "ProductionLine",
+    "Scalar",
+    "StrictMeterRows",
     "Wire",
     "convert",
     "decode",
@@ -196,6 +198,26 @@ class MeterRow(ChannelRow):
 
 MeterConfigRows = list[MeterConfigRow]
 MeterRows = list[MeterRow]
+
+
+Scalar = float | str | bool | None
+"""An unread value in a strict shape for `decode`: its float refuses a number orjson
+refuses (`Any` would take a 400-digit integer, which orjson does not)."""
+
+
+class _StrictChannelRow(ChannelRow, forbid_unknown_fields=True):
+    timestamp: Int64 | float
+    instantaneousDemand: Scalar = None
+
+
+class _StrictMeterRow(MeterRow, forbid_unknown_fields=True):
+    timestamp: Int64 | float
+    channels: list[_StrictChannelRow] | None = None  # type: ignore[assignment]  # stricter
+    instantaneousDemand: Scalar = None
+
+
+StrictMeterRows = list[_StrictMeterRow]
+"""`MeterRows` for `decode`: every key of the captures from 4.10 to 8.3."""
 
 
 # -- /ivp/ensemble/dry_contacts and /ivp/ss/dry_contact_settings ------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import msgspec
 
 from ..models.ensemble import CollarGridState, GridMode
-from ._wire import Int64, Wire
+from ._wire import Int64, Scalar, Wire
 
 __all__ = [
     "C6CombinerGroup",
@@ -97,8 +97,6 @@ DeviceDataBody = dict[str, Pcu | Eim | int]
 # firmware) goes through orjson and the shapes above instead. Unread values are
 # `Scalar`: a float type refuses a number beyond a float, as orjson does (`Any`
 # would take a 400-digit integer that orjson refuses).
-
-Scalar = float | str | bool | None
 
 
 class _StrictWatts(_Watts, forbid_unknown_fields=True):

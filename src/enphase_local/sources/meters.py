@@ -28,7 +28,15 @@ from ..models.meters import (
     per_phase_volts,
 )
 from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser, plain_numbers
-from ._wire import MeterConfigRow, MeterConfigRows, MeterRow, MeterRows, convert
+from ._wire import (
+    MeterConfigRow,
+    MeterConfigRows,
+    MeterRow,
+    MeterRows,
+    StrictMeterRows,
+    convert,
+    decode,
+)
 from .bounds import check_meter_reading, meter_reading_plausible
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
@@ -249,14 +257,21 @@ _WIRE_TWELVE = cast(Callable[[Any], _Twelve], operator.attrgetter(*_READING_KEYS
 
 def _wire_readings(data: Any) -> tuple[MeterReading, ...] | None:
     """The readings of an ordinary body, typed and bounded by msgspec in one C call
-    (see `sources._wire`); None when anything is unusual, for `_reading` to decide.
-
-    The twelve values of a meter or channel come out of one C call
-    (`_WIRE_TWELVE`), in `ELECTRICAL_FIELDS` order.
-    """
+    (see `sources._wire`); None when anything is unusual, for `_reading` to decide."""
     rows: list[MeterRow] | None = convert(data, MeterRows)
-    if rows is None:
-        return None
+    return None if rows is None else _readings_from(rows)
+
+
+def _typed_readings(body: bytes) -> tuple[MeterReading, ...] | None:
+    """The body's bytes decoded by msgspec straight into the strict shapes, without
+    orjson (see `_wire.decode`); None when they do not fit."""
+    rows: list[MeterRow] | None = decode(body, StrictMeterRows)
+    return None if rows is None else _readings_from(rows)
+
+
+def _readings_from(rows: list[MeterRow]) -> tuple[MeterReading, ...]:
+    """The readings of rows msgspec typed and bounded. The twelve values of a meter
+    or channel come out of one C call (`_WIRE_TWELVE`), in `ELECTRICAL_FIELDS` order."""
     out: list[MeterReading] = []
     for m in rows:
         channels = tuple(
@@ -277,12 +292,18 @@ def _wire_readings(data: Any) -> tuple[MeterReading, ...] | None:
     return tuple(out)
 
 
-@json_parser(READINGS_PATH)
-def parse_meter_readings(data: Any) -> tuple[MeterReading, ...]:
+def parse_meter_readings(body: bytes) -> tuple[MeterReading, ...]:
     """``/ivp/meters/readings`` -> one reading per meter, channels named L1.. by position.
 
     Includes any extra entry for an eid `/ivp/meters` does not list: the join drops it.
     """
+    fast = _typed_readings(body)
+    return fast if fast is not None else _parse_meter_readings(body)
+
+
+@json_parser(READINGS_PATH)
+def _parse_meter_readings(data: Any) -> tuple[MeterReading, ...]:
+    """`parse_meter_readings` of the decoded body: the typed shapes, else the checked way."""
     fast = _wire_readings(data)
     if fast is not None:
         return fast
