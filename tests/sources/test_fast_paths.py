@@ -52,7 +52,10 @@ FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
         (inverters, "_typed_device_data"),
     ],
     "api_v1_production_inverters": [(inverters, "_plain_inverter")],
-    "production.json_details_1": [(production, "_plain_reading"), (production, "_wire_report")],
+    "production.json_details_1": [
+        (production, "_wire_report"),
+        (production, "_typed_report"),
+    ],
     "ivp_ensemble_dry_contacts": [(dry_contacts, "_wire_contacts")],
     "ivp_ss_dry_contact_settings": [(dry_contacts, "_wire_settings")],
     "ivp_ensemble_inventory": [(ensemble, "_wire_inventory")],
@@ -225,6 +228,7 @@ def test_the_typed_fast_path_reads_the_real_captures(name: str, folder: str) -> 
     assert WIRE_PATHS[name](data) is not None
     typed = {"ivp_pdm_device_data": inverters._typed_device_data}
     typed["ivp_meters_readings"] = meters._typed_readings
+    typed["production.json_details_1"] = lambda b: production._typed_report(b, "p")
     if name in typed:  # decoded by msgspec straight from the bytes
         assert typed[name](body) is not None
 
@@ -302,7 +306,17 @@ def _place_in_readings(key: str) -> tuple[str, Any]:
     return "ivp_meters_readings", doc
 
 
+def _place_in_production(key: str) -> tuple[str, Any]:
+    doc = max(_json_docs("production.json_details_1"), key=lambda d: len(orjson.dumps(d)))
+    eim = next(e for e in doc["production"] if e.get("type") == "eim")
+    eim["lines"][0][key] = "PLACE"
+    return "production.json_details_1", doc
+
+
 PLACES = [
+    (_place_in_production, "vahToday"),  # unread
+    (_place_in_production, "readingTime"),  # read, an integer
+    (_place_in_production, "wNow"),  # read, a float
     (_place_in_device_data, "flags"),  # unread
     (_place_in_device_data, "endDate"),  # read, an integer
     (_place_in_readings, "instantaneousDemand"),  # unread

@@ -34,7 +34,6 @@ __all__ = [
     "json_parser",
     "load_json",
     "plain_numbers",
-    "plain_optional_numbers",
     "snippet",
     "text_parser",
 ]
@@ -398,23 +397,6 @@ def plain_numbers(d: dict[str, Any], getter: Callable[[dict[str, Any]], Any]) ->
     if NUMBER_TYPES.issuperset(map(type, values)):
         return list(map(float, values))
     return None
-
-
-# The conversion for each type an optional number may have (a bool or a string has none).
-_OPTIONAL_NUMBER: dict[type, Callable[[Any], float | None]] = {
-    float: float,
-    int: float,
-    type(None): {}.get,  # a C function giving None for None
-}
-
-
-def plain_optional_numbers(d: dict[str, Any], keys: Sequence[str]) -> list[float | None] | None:
-    """`Obj.numbers_or` of `keys` for the ordinary object (a number, null or absent each);
-    None when a value is anything else, for the caller to go the checked way."""
-    try:
-        return [_OPTIONAL_NUMBER[type(v)](v) for v in map(d.get, keys)]
-    except KeyError:
-        return None
 
 
 def _numbers(d: dict[str, Any], keys: Sequence[str], owner: Obj | None) -> list[float]:

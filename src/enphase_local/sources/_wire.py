@@ -44,7 +44,9 @@ __all__ = [
     "ProductionEntry",
     "ProductionLine",
     "Scalar",
+    "StorageRow",
     "StrictMeterRows",
+    "StrictProductionBody",
     "Wire",
     "convert",
     "decode",
@@ -114,6 +116,11 @@ _DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
 _HOLDERS: dict[Any, Any] = {}
 
 
+Scalar = float | str | bool | None
+"""An unread value in a strict shape for `decode`: its float refuses a number orjson
+refuses (`Any` would take a 400-digit integer, which orjson does not)."""
+
+
 # -- /production.json?details=1 and /production ----------------------------------------
 
 
@@ -149,6 +156,45 @@ class ProductionBody(Wire):
 
     production: list[ProductionEntry]
     consumption: list[ProductionEntry] | None = None
+
+
+class StorageRow(Wire, forbid_unknown_fields=True):
+    """One entry of ``storage[]`` (the AC Battery aggregate), for `decode`."""
+
+    type: str | None = None
+    activeCount: Int64 | None = None
+    readingTime: Int64 | None = None
+    wNow: float | None = None
+    whNow: float | None = None
+    percentFull: float | None = None
+    state: str | None = None
+
+
+class _StrictLine(ProductionLine, forbid_unknown_fields=True):
+    """A line, every key of the captures listed (3.9 to 8.3), for `decode`."""
+
+    vahLifetime: Scalar = None
+    vahToday: Scalar = None
+    varhLagLifetime: Scalar = None
+    varhLagToday: Scalar = None
+    varhLeadLifetime: Scalar = None
+    varhLeadToday: Scalar = None
+
+
+class _StrictEntry(_StrictLine, forbid_unknown_fields=True):
+    """`ProductionEntry`, strict (a Struct has one base: its fields are repeated)."""
+
+    type: str | None = None
+    measurementType: str | None = None
+    lines: list[_StrictLine] | None = None
+
+
+class StrictProductionBody(ProductionBody, forbid_unknown_fields=True):
+    """`ProductionBody` for `decode`, ``storage[]`` included."""
+
+    production: list[_StrictEntry]  # type: ignore[assignment]  # stricter
+    consumption: list[_StrictEntry] | None = None  # type: ignore[assignment]
+    storage: list[StorageRow] | None = None
 
 
 # -- /ivp/meters and /ivp/meters/readings ----------------------------------------------
@@ -198,11 +244,6 @@ class MeterRow(ChannelRow):
 
 MeterConfigRows = list[MeterConfigRow]
 MeterRows = list[MeterRow]
-
-
-Scalar = float | str | bool | None
-"""An unread value in a strict shape for `decode`: its float refuses a number orjson
-refuses (`Any` would take a 400-digit integer, which orjson does not)."""
 
 
 class _StrictChannelRow(ChannelRow, forbid_unknown_fields=True):
