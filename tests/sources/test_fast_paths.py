@@ -51,7 +51,10 @@ FAST_PATHS: dict[str, list[tuple[Any, str]]] = {
         (inverters, "_wire_device_data"),
         (inverters, "_typed_device_data"),
     ],
-    "api_v1_production_inverters": [(inverters, "_plain_inverter")],
+    "api_v1_production_inverters": [
+        (inverters, "_plain_inverter"),
+        (inverters, "_typed_inverters"),
+    ],
     "production.json_details_1": [
         (production, "_wire_report"),
         (production, "_typed_report"),
@@ -213,9 +216,19 @@ WIRE_PATHS = {
     "ivp_ensemble_inventory": ensemble._wire_inventory,
 }
 
+# The bodies msgspec decodes straight from the bytes (strict shapes, no orjson).
+TYPED_PATHS: dict[str, Callable[[bytes], Any]] = {
+    "production.json_details_1": lambda body: production._typed_report(body, "p"),
+    "ivp_meters_readings": meters._typed_readings,
+    "ivp_pdm_device_data": inverters._typed_device_data,
+    "api_v1_production_inverters": inverters._typed_inverters,
+}
+
 
 @needs_real
-@pytest.mark.parametrize(("name", "folder"), [(n, f) for n, f in CASES if n in WIRE_PATHS])
+@pytest.mark.parametrize(
+    ("name", "folder"), [(n, f) for n, f in CASES if n in WIRE_PATHS or n in TYPED_PATHS]
+)
 def test_the_typed_fast_path_reads_the_real_captures(name: str, folder: str) -> None:
     """The msgspec shapes fit every real capture that parses: the fast path is taken."""
     body = real_body(folder, name)
@@ -225,12 +238,10 @@ def test_the_typed_fast_path_reads_the_real_captures(name: str, folder: str) -> 
         PARSERS[name](body)
     except (orjson.JSONDecodeError, EnvoyParseError):
         pytest.skip("not a parsable capture")
-    assert WIRE_PATHS[name](data) is not None
-    typed = {"ivp_pdm_device_data": inverters._typed_device_data}
-    typed["ivp_meters_readings"] = meters._typed_readings
-    typed["production.json_details_1"] = lambda b: production._typed_report(b, "p")
-    if name in typed:  # decoded by msgspec straight from the bytes
-        assert typed[name](body) is not None
+    if name in WIRE_PATHS:
+        assert WIRE_PATHS[name](data) is not None
+    if name in TYPED_PATHS:
+        assert TYPED_PATHS[name](body) is not None
 
 
 # Values at the edges of what the typed fast paths take: bools where numbers
@@ -313,7 +324,15 @@ def _place_in_production(key: str) -> tuple[str, Any]:
     return "production.json_details_1", doc
 
 
+def _place_in_inverters(key: str) -> tuple[str, Any]:
+    doc = max(_json_docs("api_v1_production_inverters"), key=lambda d: len(orjson.dumps(d)))
+    doc[1][key] = "PLACE"
+    return "api_v1_production_inverters", doc
+
+
 PLACES = [
+    (_place_in_inverters, "lastReportDate"),  # read, an integer
+    (_place_in_inverters, "maxReportWatts"),  # read, a float
     (_place_in_production, "vahToday"),  # unread
     (_place_in_production, "readingTime"),  # read, an integer
     (_place_in_production, "wNow"),  # read, a float

@@ -1,4 +1,4 @@
-"""Typed shapes of the device bodies (``/ivp/pdm/device_data``, ``/ivp/ensemble/inventory``).
+"""Typed shapes of the device bodies: device_data, the ensemble inventory, v1 inverters.
 
 The same fast path as `sources._wire` (whose rules apply here), for the
 bodies that list devices of several kinds: msgspec tells the kinds apart as a
@@ -27,6 +27,8 @@ __all__ = [
     "EnpowerGroup",
     "EnpowerRow",
     "InventoryBody",
+    "InverterRow",
+    "InverterRows",
     "Pcu",
     "PcuChannel",
     "StrictDeviceDataBody",
@@ -291,3 +293,17 @@ class C6RgmGroup(Wire, tag_field="type", tag="C6 RGM"):
 
 
 InventoryBody = list[EnchargeGroup | EnpowerGroup | CollarGroup | C6CombinerGroup | C6RgmGroup]
+
+
+class InverterRow(Wire, forbid_unknown_fields=True):
+    """One microinverter of ``/api/v1/production/inverters``, for `_wire.decode`:
+    every key the captures hold (4.2 to 8.3)."""
+
+    serialNumber: str
+    lastReportDate: Int64
+    lastReportWatts: float
+    maxReportWatts: float
+    devType: Int64 | None = None
+
+
+InverterRows = list[InverterRow]

@@ -21,7 +21,14 @@ from typing import Any, TypeVar
 from ..models.inverters import DEVICE_DATA_LIMIT, DeviceData, Inverter, InverterDetail
 from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser
 from ._wire import convert, decode
-from ._wire_devices import DeviceDataBody, Pcu, PcuChannel, StrictDeviceDataBody
+from ._wire_devices import (
+    DeviceDataBody,
+    InverterRow,
+    InverterRows,
+    Pcu,
+    PcuChannel,
+    StrictDeviceDataBody,
+)
 from .bounds import DEVICE_POWER_W, LIFETIME_WH, check
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed, device_list_cap
@@ -51,9 +58,29 @@ def _keep_latest(out: dict[str, R], serial: str, item: R) -> None:
         out[serial] = item
 
 
-@json_parser(INVERTERS_V1_PATH)
-def parse_inverters_v1(data: Any) -> dict[str, Inverter]:
+def parse_inverters_v1(body: bytes) -> dict[str, Inverter]:
     """``/api/v1/production/inverters`` -> serial -> last report."""
+    fast = _typed_inverters(body)
+    return fast if fast is not None else _parse_inverters_v1(body)
+
+
+def _typed_inverters(body: bytes) -> dict[str, Inverter] | None:
+    """The body's bytes decoded by msgspec straight into strict shapes, without orjson
+    (see `_wire.decode`); None when they do not fit, for the readers below."""
+    rows: list[InverterRow] | None = decode(body, InverterRows)
+    if rows is None:
+        return None
+    out: dict[str, Inverter] = {}
+    for r in rows:
+        inverter = Inverter(
+            r.serialNumber, r.lastReportWatts, r.maxReportWatts, r.lastReportDate, r.devType
+        )
+        _keep_latest(out, r.serialNumber, inverter)
+    return out
+
+
+@json_parser(INVERTERS_V1_PATH)
+def _parse_inverters_v1(data: Any) -> dict[str, Inverter]:
     out: dict[str, Inverter] = {}
     for i, value in enumerate(as_list(data)):
         inverter = _plain_inverter(value) if type(value) is dict else None
