@@ -274,15 +274,15 @@ def _readings_from(rows: list[MeterRow]) -> tuple[MeterReading, ...]:
     or channel come out of one C call (`_WIRE_TWELVE`), in `ELECTRICAL_FIELDS` order."""
     out: list[MeterReading] = []
     for m in rows:
-        channels = tuple(
-            MeterChannel(
-                *_WIRE_TWELVE(c),
-                _PHASES[i] if i < len(_PHASES) else f"L{i + 1}",
-                c.eid,
-                int(c.timestamp),
-            )
-            for i, c in enumerate(m.channels or ())
-        )
+        rows_of = m.channels or ()
+        if len(rows_of) > len(_PHASES):
+            names: tuple[str, ...] = tuple(f"L{i + 1}" for i in range(len(rows_of)))
+        else:
+            names = _PHASES
+        channels = tuple([
+            MeterChannel(*_WIRE_TWELVE(c), name, c.eid, int(c.timestamp))
+            for name, c in zip(names, rows_of, strict=False)  # names: at least as many
+        ])  # fmt: skip
         values = list(_WIRE_TWELVE(m))
         volts_sum = m.voltage
         volts = per_phase_volts(volts_sum, [c.volts for c in channels])
