@@ -363,3 +363,17 @@ def test_what_orjson_refuses_or_rounds_is_read_the_same_both_ways(
         orjson.loads(body)
     except orjson.JSONDecodeError:
         assert isinstance(fast, str) and "not valid JSON" in fast
+
+
+@needs_real
+@pytest.mark.parametrize("count", [0, 1, 4, 5])
+def test_readings_with_unusual_channel_counts_parse_the_same_both_ways(count: int) -> None:
+    """Channels past the third are named L4, L5.. by position, on both paths."""
+    name = "ivp_meters_readings"
+    doc = max(_json_docs(name), key=lambda d: len(orjson.dumps(d)))
+    first = doc[0]["channels"][0]
+    doc[0]["channels"] = [dict(first) for _ in range(count)]
+    fast, checked = _both(name, orjson.dumps(doc))
+    assert fast == checked
+    assert not isinstance(fast, str)
+    assert [c.phase for c in fast[0].channels] == [f"L{i + 1}" for i in range(count)]
