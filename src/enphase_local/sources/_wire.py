@@ -1,21 +1,24 @@
 """Typed shapes of the largest bodies, checked in C by msgspec: the parsers' fast path.
 
 Why: reading a decoded body field by field in Python (a dict lookup and a
-type test per value) was most of our parse time on production.json and the
-CT readings. ``msgspec.convert`` checks the types of a whole decoded body
+type test per value) was most of our parse time on production.json, the CT
+readings and device_data. ``msgspec.convert`` checks a whole decoded body
 against these `msgspec.Struct` shapes in one C call and hands back objects
-whose attributes are already the right type.
+whose attributes are already the right type; `decode` goes further and reads
+the bytes straight into a strict shape, without orjson (on the 18 KB collar
+readings: 22 us into the shapes, against 20 us for orjson alone and as much
+again to check what it gives).
 
 These shapes are a *fast path only*. They are stricter than the checked
 `Obj` readers (an int field takes only a 64-bit int, a float field a float
-or an int, never a bool or a string; every listed field of every entry is
-checked, read or not), so whatever they accept the checked path accepts with
-the same values; whatever they refuse goes the checked way, which accepts it
-or raises the error naming the field. Error messages therefore never come
-from msgspec. The JSON itself is decoded by orjson (`load_json`), the one
-judge of what is valid JSON; only `decode` skips it, under the conditions it
-states. tests/sources/test_fast_paths.py parses
-every capture and mutated captures both ways and requires equal results.
+or an int, never a bool or a string; bounds are msgspec constraints; every
+listed field of every entry is checked, read or not), so whatever they accept
+the checked path accepts with the same values; whatever they refuse goes the
+checked way, which accepts it or raises the error naming the field. Error
+messages never come from msgspec, and orjson (`load_json`) stays the judge of
+what is valid JSON: `decode` is used only under the conditions it states.
+tests/sources/test_fast_paths.py parses every capture, mutated captures and
+each edge value in each place both ways, and requires equal results.
 """
 
 from __future__ import annotations
