@@ -208,6 +208,6 @@ class FlexEnum(enum.StrEnum):
         if isinstance(value, str):
             # The exact value straight from enum's own value index (a quarter of the
             # cost of calling the class, which parsers do for every device they read).
-            member = cls._value2member_map_.get(value)
-            return cast(Self, member) if member is not None else cls(value)
+            member: Self | None = cls._value2member_map_.get(value)  # type: ignore[assignment]
+            return member if member is not None else cls(value)
         return cls("unknown")

@@ -34,7 +34,6 @@ __all__ = [
     "json_parser",
     "load_json",
     "plain_numbers",
-    "plain_optional_numbers",
     "snippet",
     "text_parser",
 ]
@@ -266,6 +265,8 @@ class Obj:
     def integer(self, key: str) -> int:
         """A 64-bit integer (a float with no fraction is accepted, as some firmware sends)."""
         value = self.d.get(key, _ABSENT)
+        if type(value) is int and _INT_MIN <= value <= _INT_MAX:  # the usual case first
+            return value
         if isinstance(value, int) and not isinstance(value, bool) and _INT_MIN <= value <= _INT_MAX:
             return value
         if isinstance(value, float) and value.is_integer() and _INT_MIN <= value <= _INT_MAX:
@@ -273,13 +274,18 @@ class Obj:
         raise self._fail(key, "an integer", value)
 
     def integer_or(self, key: str, default: int | None = None) -> int | None:
-        if self.d.get(key) is None:
+        value = self.d.get(key)
+        if value is None:
             return default
+        if type(value) is int and _INT_MIN <= value <= _INT_MAX:
+            return value
         return self.integer(key)
 
     def epoch(self, key: str) -> int:
         """Epoch seconds; some firmware sends them as numeric strings (inventory.json)."""
         value = self.d.get(key, _ABSENT)
+        if type(value) is int:  # the usual case first
+            return value
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -287,8 +293,11 @@ class Obj:
         raise self._fail(key, "epoch seconds", value)
 
     def epoch_or(self, key: str, default: int | None = None) -> int | None:
-        if self.d.get(key) is None:
+        value = self.d.get(key)
+        if value is None:
             return default
+        if type(value) is int:
+            return value
         return self.epoch(key)
 
     # text and flags ----------------------------------------------------------
@@ -309,14 +318,19 @@ class Obj:
     def flag(self, key: str) -> bool:
         """A boolean; also accepts 0/1 and "true"/"false", which some firmware sends."""
         value = self.d.get(key, _ABSENT)
+        if value is True or value is False:  # the usual case first
+            return value
         result = _to_bool(value)
         if result is None:
             raise self._fail(key, "a boolean", value)
         return result
 
     def flag_or(self, key: str, default: bool | None = None) -> bool | None:
-        if self.d.get(key) is None:
+        value = self.d.get(key)
+        if value is None:
             return default
+        if value is True or value is False:
+            return value
         return self.flag(key)
 
     # nested ------------------------------------------------------------------
@@ -383,23 +397,6 @@ def plain_numbers(d: dict[str, Any], getter: Callable[[dict[str, Any]], Any]) ->
     if NUMBER_TYPES.issuperset(map(type, values)):
         return list(map(float, values))
     return None
-
-
-# The conversion for each type an optional number may have (a bool or a string has none).
-_OPTIONAL_NUMBER: dict[type, Callable[[Any], float | None]] = {
-    float: float,
-    int: float,
-    type(None): {}.get,  # a C function giving None for None
-}
-
-
-def plain_optional_numbers(d: dict[str, Any], keys: Sequence[str]) -> list[float | None] | None:
-    """`Obj.numbers_or` of `keys` for the ordinary object (a number, null or absent each);
-    None when a value is anything else, for the caller to go the checked way."""
-    try:
-        return [_OPTIONAL_NUMBER[type(v)](v) for v in map(d.get, keys)]
-    except KeyError:
-        return None
 
 
 def _numbers(d: dict[str, Any], keys: Sequence[str], owner: Obj | None) -> list[float]:

@@ -50,6 +50,7 @@ __all__ = [
     "check_meter_reading",
     "energy_reading_plausible",
     "meter_reading_plausible",
+    "unsigned_energies_plausible",
 ]
 
 
@@ -136,6 +137,26 @@ def energy_reading_plausible(reading: EnergyReading, *, signed: bool) -> bool:
         and (volts is None or VOLTS.low <= volts <= VOLTS.high)
         and (amps is None or AMPS.low <= amps <= AMPS.high)
     )
+
+
+def unsigned_energies_plausible(
+    today: float | None, week: float | None, lifetime: float | None
+) -> bool:
+    """The energy bounds of an unsigned reading, for values already within net consumption's.
+
+    The parsers' typed fast path (`sources._wire`) holds every value of an
+    energy entry to the bounds of a signed (net consumption) reading, which are
+    the loosest; production and total consumption must also pass these.
+    """
+    return (
+        (today is None or _PERIOD_LOW <= today <= _PERIOD_HIGH)
+        and (week is None or _PERIOD_LOW <= week <= _PERIOD_HIGH)
+        and (lifetime is None or lifetime >= _LIFETIME_LOW)
+    )
+
+
+_PERIOD_LOW, _PERIOD_HIGH, _LIFETIME_LOW = PERIOD_WH.low, PERIOD_WH.high, LIFETIME_WH.low
+assert LIFETIME_WH.high == SIGNED_WH.high  # what the comment above relies on
 
 
 def meter_reading_plausible(reading: MeterReading) -> bool:

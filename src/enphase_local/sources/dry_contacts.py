@@ -27,7 +27,8 @@ from ..models.dry_contacts import (
     DryContactStatus,
     DryContactType,
 )
-from ._json import Obj, ShapeError, as_obj, json_parser
+from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_obj, json_parser
+from ._wire import ContactSettingsBody, ContactStatusBody, convert
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
@@ -65,9 +66,24 @@ def _contacts(data: Any) -> list[Obj]:
     return contacts
 
 
+def _wire_contacts(data: Any) -> dict[str, DryContactStatus] | None:
+    """`parse_dry_contacts` for the ordinary body, typed by msgspec (see `sources._wire`);
+    None when anything is unusual, a repeated id included, for the checked way to decide."""
+    body: ContactStatusBody | None = convert(data, ContactStatusBody)
+    if body is None:
+        return None
+    out = {
+        c.id: DryContactStatus(c.id, c.status or DryContactState.UNKNOWN) for c in body.dry_contacts
+    }
+    return out if len(out) == len(body.dry_contacts) else None
+
+
 @json_parser(STATUS_PATH)
 def parse_dry_contacts(data: Any) -> dict[str, DryContactStatus]:
     """``/ivp/ensemble/dry_contacts`` -> contact id -> relay state."""
+    fast = _wire_contacts(data)
+    if fast is not None:
+        return fast
     return {
         c.text("id"): DryContactStatus(
             id=c.text("id"), status=_text_enum(c, "status", DryContactState)
@@ -110,9 +126,73 @@ def _settings(c: Obj) -> DryContactSettings:
     )
 
 
+class _Unusual(Exception):
+    """A value the typed fast path leaves to the checked readers."""
+
+
+def _whole(value: float | None) -> int | None:
+    """`Obj.integer_or` of a value msgspec typed as int, float or None."""
+    if value is None or (type(value) is int and _INT_MIN <= value <= _INT_MAX):
+        return value
+    if type(value) is float and value.is_integer() and _INT_MIN <= value <= _INT_MAX:
+        return int(value)
+    raise _Unusual
+
+
+_FLAGS: dict[object, bool | None] = {None: None, True: True, False: False}
+_FLAGS |= {"true": True, "false": False}
+
+
+def _flag(value: bool | str | None) -> bool | None:
+    """`Obj.flag_or` of a value msgspec typed as bool, str or None."""
+    key = value.lower() if isinstance(value, str) else value
+    if key in _FLAGS:
+        return _FLAGS[key]
+    raise _Unusual
+
+
+def _wire_settings(data: Any) -> dict[str, DryContactSettings] | None:
+    """`parse_dry_contact_settings` for the ordinary body, typed by msgspec (see
+    `sources._wire`); None when anything is unusual, for the checked way to decide."""
+    body: ContactSettingsBody | None = convert(data, ContactSettingsBody)
+    if body is None:
+        return None
+    out: dict[str, DryContactSettings] = {}
+    unknown_action = DryContactAction.UNKNOWN
+    try:
+        for c, raw in zip(body.dry_contacts, data["dry_contacts"], strict=True):
+            if c.id in out:
+                return None
+            out[c.id] = DryContactSettings(
+                c.id,
+                c.type or DryContactType.UNKNOWN,
+                c.grid_action or unknown_action,
+                c.micro_grid_action or unknown_action,
+                c.gen_action or unknown_action,
+                c.mode or DryContactMode.UNKNOWN,
+                c.soc_low,
+                c.soc_high,
+                c.load_name or "",
+                _whole(c.priority),
+                c.black_s_start,
+                _whole(c.essential_start_time),
+                _whole(c.essential_end_time),
+                _flag(c.override),
+                _flag(c.manual_override),
+                tuple(v if type(v) is str else str(v) for v in c.pv_serial_nb or ()),
+                raw,
+            )
+    except _Unusual:
+        return None
+    return out
+
+
 @json_parser(SETTINGS_PATH)
 def parse_dry_contact_settings(data: Any) -> dict[str, DryContactSettings]:
     """``/ivp/ss/dry_contact_settings`` -> contact id -> settings (with the raw contact)."""
+    fast = _wire_settings(data)
+    if fast is not None:
+        return fast
     return {c.text("id"): _settings(c) for c in _contacts(data)}
 
 

@@ -31,6 +31,17 @@ from ..models.ensemble import (
     RelayState,
 )
 from ._json import Obj, as_obj, devices_by_group, json_parser
+from ._wire import convert
+from ._wire_devices import (
+    C6CombinerGroup,
+    C6RgmGroup,
+    CollarGroup,
+    EnchargeGroup,
+    EnchargeRow,
+    EnpowerGroup,
+    EnpowerRow,
+    InventoryBody,
+)
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
@@ -141,6 +152,112 @@ def _c6_rgm(d: Obj) -> C6Rgm:
     )
 
 
+def _wire_encharge(d: EnchargeRow) -> EnchargeUnit:
+    return EnchargeUnit(
+        d.serial_num,
+        d.part_num,
+        d.percentFull,
+        d.temperature,
+        d.encharge_capacity,
+        d.communicating,
+        d.last_rpt_date,
+        d.maxCellTemp,
+        d.admin_state_str,
+        d.sleep_enabled,
+        d.led_status,
+        d.dc_switch_off,
+        d.reported_enc_grid_state,
+        d.phase,
+        d.img_pnum_running,
+        d.bmu_fw_version,
+        d.operating,
+        d.zigbee_dongle_fw_version,
+    )
+
+
+def _wire_enpower(d: EnpowerRow) -> Enpower:
+    admin, admin_sub = RelayState.with_substate(d.mains_admin_state)
+    oper, oper_sub = RelayState.with_substate(d.mains_oper_state)
+    return Enpower(
+        d.serial_num,
+        d.part_num,
+        fahrenheit_to_celsius(d.temperature),
+        admin,
+        oper,
+        d.Enpwr_grid_mode or GridMode.UNKNOWN,
+        d.Enchg_grid_mode or GridMode.UNKNOWN,
+        d.communicating,
+        d.last_rpt_date,
+        d.Enpwr_relay_state_bm,
+        d.admin_state_str,
+        d.img_pnum_running,
+        d.operating,
+        admin_sub,
+        oper_sub,
+    )
+
+
+def _wire_inventory(data: Any) -> EnsembleInventory | None:
+    """`parse_ensemble_inventory` for the ordinary body, typed by msgspec (see
+    `sources._wire`); None when anything is unusual, for the checked way to decide."""
+    groups: list[Any] | None = convert(data, InventoryBody)
+    if groups is None:
+        return None
+    encharge: list[EnchargeUnit] = []
+    enpower: list[Enpower] = []
+    collar: list[Collar] = []
+    combiner: list[C6Combiner] = []
+    rgm: list[C6Rgm] = []
+    for group in groups:
+        devices = group.devices or ()
+        kind = type(group)
+        if kind is EnchargeGroup:
+            encharge += map(_wire_encharge, devices)
+        elif kind is EnpowerGroup:
+            enpower += map(_wire_enpower, devices)
+        elif kind is CollarGroup:
+            collar += (
+                Collar(
+                    d.serial_num,
+                    d.part_num,
+                    d.temperature,
+                    d.grid_state or CollarGridState.UNKNOWN,
+                    d.mid_state,
+                    d.collar_state,
+                    d.control_error,
+                    d.communicating,
+                    d.last_rpt_date,
+                    d.admin_state_str,
+                    d.img_pnum_running,
+                )
+                for d in devices
+            )
+        elif kind is C6CombinerGroup:
+            combiner += (
+                C6Combiner(
+                    d.serial_num,
+                    d.part_num,
+                    d.admin_state_str,
+                    d.fw_version,
+                    d.communicating,
+                    d.last_rpt_date,
+                )
+                for d in devices
+            )
+        elif kind is C6RgmGroup:
+            rgm += (
+                C6Rgm(d.serial_num, d.part_num, d.fw_version, d.device_state, d.installed)
+                for d in devices
+            )
+    return EnsembleInventory(
+        tuple(encharge),
+        enpower[0] if enpower else None,
+        collar[0] if collar else None,
+        combiner[0] if combiner else None,
+        rgm[0] if rgm else None,
+    )
+
+
 @json_parser(INVENTORY_PATH)
 def parse_ensemble_inventory(data: Any) -> EnsembleInventory:
     """``/ivp/ensemble/inventory`` -> the ensemble devices by kind.
@@ -148,6 +265,9 @@ def parse_ensemble_inventory(data: Any) -> EnsembleInventory:
     A site has one system controller, collar and combiner at most; should a
     group ever list several, the first is kept (all are still type-checked).
     """
+    fast = _wire_inventory(data)
+    if fast is not None:
+        return fast
     groups = devices_by_group(
         data,
         {

@@ -10,6 +10,7 @@ them, so a missing one means the body is not what we think it is.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from typing import Any, cast
 
 from ..models.meters import (
@@ -27,6 +28,15 @@ from ..models.meters import (
     per_phase_volts,
 )
 from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser, plain_numbers
+from ._wire import (
+    MeterConfigRow,
+    MeterConfigRows,
+    MeterRow,
+    MeterRows,
+    StrictMeterRows,
+    convert,
+    decode,
+)
 from .bounds import check_meter_reading, meter_reading_plausible
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
@@ -104,14 +114,35 @@ def _plain_config(m: dict[str, Any]) -> MeterConfig | None:
 _TEXT = frozenset({str})
 
 
+def _wire_configs(data: Any) -> tuple[MeterConfig, ...] | None:
+    """The CTs of an ordinary body, typed by msgspec in one C call (see `sources._wire`);
+    None when anything is unusual, for the readers above to decide."""
+    rows: list[MeterConfigRow] | None = convert(data, MeterConfigRows)
+    if rows is None:
+        return None
+    return tuple(
+        MeterConfig(
+            m.eid,
+            m.state or MeterState.UNKNOWN,
+            m.measurementType or CtType.UNKNOWN,
+            m.phaseMode or PhaseMode.UNKNOWN,
+            m.phaseCount,
+            m.meteringStatus or MeteringStatus.UNKNOWN,
+            tuple(m.statusFlags) if m.statusFlags else (),
+        )
+        for m in rows
+    )
+
+
 @json_parser(METERS_PATH)
 def parse_meters(data: Any) -> tuple[MeterConfig, ...]:
     """``/ivp/meters`` -> the configured CTs, in the gateway's order (eids unique)."""
-    items = as_list(data)
-    configs = tuple(
-        (_plain_config(m) if type(m) is dict else None) or _config(as_obj(m, f"body[{i}]"))
-        for i, m in enumerate(items)
-    )
+    configs = _wire_configs(data)
+    if configs is None:
+        configs = tuple(
+            (_plain_config(m) if type(m) is dict else None) or _config(as_obj(m, f"body[{i}]"))
+            for i, m in enumerate(as_list(data))
+        )
     eids = [c.eid for c in configs]
     if len(set(eids)) != len(eids):
         raise ShapeError(f"body: duplicate meter eid in {eids}")
@@ -220,12 +251,62 @@ def _reading(m: Obj) -> MeterReading:
     return MeterReading(*_twelve(values, volts), eid, timestamp, volts_sum, channels)
 
 
-@json_parser(READINGS_PATH)
-def parse_meter_readings(data: Any) -> tuple[MeterReading, ...]:
+# The twelve electrical values of a `ChannelRow` or `MeterRow`, as one tuple.
+_WIRE_TWELVE = cast(Callable[[Any], _Twelve], operator.attrgetter(*_READING_KEYS))
+
+
+def _wire_readings(data: Any) -> tuple[MeterReading, ...] | None:
+    """The readings of an ordinary body, typed and bounded by msgspec in one C call
+    (see `sources._wire`); None when anything is unusual, for `_reading` to decide."""
+    rows: list[MeterRow] | None = convert(data, MeterRows)
+    return None if rows is None else _readings_from(rows)
+
+
+def _typed_readings(body: bytes) -> tuple[MeterReading, ...] | None:
+    """The body's bytes decoded by msgspec straight into the strict shapes, without
+    orjson (see `_wire.decode`); None when they do not fit."""
+    rows: list[MeterRow] | None = decode(body, StrictMeterRows)
+    return None if rows is None else _readings_from(rows)
+
+
+def _readings_from(rows: list[MeterRow]) -> tuple[MeterReading, ...]:
+    """The readings of rows msgspec typed and bounded. The twelve values of a meter
+    or channel come out of one C call (`_WIRE_TWELVE`), in `ELECTRICAL_FIELDS` order."""
+    out: list[MeterReading] = []
+    for m in rows:
+        rows_of = m.channels or ()
+        if len(rows_of) > len(_PHASES):
+            names: tuple[str, ...] = tuple(f"L{i + 1}" for i in range(len(rows_of)))
+        else:
+            names = _PHASES
+        channels = tuple([
+            MeterChannel(*_WIRE_TWELVE(c), name, c.eid, int(c.timestamp))
+            for name, c in zip(names, rows_of, strict=False)  # names: at least as many
+        ])  # fmt: skip
+        values = list(_WIRE_TWELVE(m))
+        volts_sum = m.voltage
+        volts = per_phase_volts(volts_sum, [c.volts for c in channels])
+        out.append(
+            MeterReading(*_twelve(values, volts), m.eid, int(m.timestamp), volts_sum, channels)
+        )
+    return tuple(out)
+
+
+def parse_meter_readings(body: bytes) -> tuple[MeterReading, ...]:
     """``/ivp/meters/readings`` -> one reading per meter, channels named L1.. by position.
 
     Includes any extra entry for an eid `/ivp/meters` does not list: the join drops it.
     """
+    fast = _typed_readings(body)
+    return fast if fast is not None else _parse_meter_readings(body)
+
+
+@json_parser(READINGS_PATH)
+def _parse_meter_readings(data: Any) -> tuple[MeterReading, ...]:
+    """`parse_meter_readings` of the decoded body: the typed shapes, else the checked way."""
+    fast = _wire_readings(data)
+    if fast is not None:
+        return fast
     readings: list[MeterReading] = []
     for m in _objs(data):
         reading = _reading(m)

@@ -16,13 +16,23 @@ whole report; fields we read are type-checked strictly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..models.battery import AcbState, AcbStorage
 from ..models.energy import EnergyReading, PhaseReadings
 from ..models.production import PHASE_NAMES, ProductionReport
-from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_obj, json_parser, plain_optional_numbers
-from .bounds import check_energy_reading, energy_reading_plausible
+from ._json import Obj, ShapeError, as_obj, json_parser
+from ._wire import (
+    ProductionBody,
+    ProductionEntry,
+    ProductionLine,
+    StorageRow,
+    StrictProductionBody,
+    convert,
+    decode,
+)
+from .bounds import check_energy_reading, energy_reading_plausible, unsigned_energies_plausible
 from .keys import SourceKey
 from .registry import Cadence, Role, Source, Speed
 
@@ -70,34 +80,7 @@ _OPTIONAL = (
 
 
 def _reading(obj: Obj, source: str, reading_time: int | None = None) -> EnergyReading:
-    """One production.json entry or line as an `EnergyReading`."""
-    return _plain_reading(obj.d, source, reading_time) or _checked_reading(
-        obj, source, reading_time
-    )
-
-
-def _plain_reading(
-    d: dict[str, Any], source: str, default_time: int | None
-) -> EnergyReading | None:
-    """`_checked_reading` for the ordinary entry, read in C; None when anything is unusual
-    (equal results: tests/sources/test_fast_paths.py)."""
-    watts, when, count = d.get("wNow"), d.get("readingTime"), d.get("activeCount")
-    optional = plain_optional_numbers(d, _OPTIONAL)
-    if (
-        optional is None
-        or (type(watts) is not float and type(watts) is not int)
-        or (when is not None and type(when) is not int)
-        or (count is not None and (type(count) is not int or not _INT_MIN <= count <= _INT_MAX))
-    ):
-        return None
-    today, week, lifetime, volts, amps, va, var, pf = optional
-    reading_time = default_time if when is None else (when or None)
-    return EnergyReading(
-        float(watts), today, week, lifetime, source, reading_time, count, volts, amps, va, var, pf
-    )
-
-
-def _checked_reading(obj: Obj, source: str, reading_time: int | None = None) -> EnergyReading:
+    """One production.json entry or line as an `EnergyReading`, read the checked way."""
     watts = obj.number("wNow")
     today, week, lifetime, volts, amps, va, var, pf = obj.numbers_or(_OPTIONAL)
     # By position, in field order (a dozen per body: keywords would cost a dict each)
@@ -123,11 +106,7 @@ def _lines(entry: Obj, source: str, parent: EnergyReading) -> list[EnergyReading
     if len(items) > len(PHASE_NAMES):
         raise ShapeError(f"{entry.where}.lines: {len(items)} lines, a gateway has at most 3 phases")
     when = parent.reading_time
-    return [
-        (_plain_reading(line, source, when) if type(line) is dict else None)
-        or _checked_reading(_line(entry, line, i), source, when)
-        for i, line in enumerate(items)
-    ]
+    return [_reading(_line(entry, line, i), source, when) for i, line in enumerate(items)]
 
 
 def _line(entry: Obj, line: Any, i: int) -> Obj:
@@ -204,7 +183,131 @@ def _acb(body: Obj) -> AcbStorage | None:
     return None
 
 
+def _wire_reading(e: ProductionLine, source: str, default_time: int | None) -> EnergyReading:
+    """`_reading` of an entry or line that `_wire_report` converted (wNow present)."""
+    when = e.readingTime
+    return EnergyReading(
+        e.wNow,  # type: ignore[arg-type]  # the caller checked it
+        e.whToday,
+        e.whLastSevenDays,
+        e.whLifetime,
+        source,
+        default_time if when is None else (when or None),
+        e.activeCount,
+        e.rmsVoltage,
+        e.rmsCurrent,
+        e.apprntPwr,
+        e.reactPwr,
+        e.pwrFactor,
+    )
+
+
+def _wire_report(data: Any, endpoint: str) -> ProductionReport | None:
+    """`_report` for the ordinary body, its types checked by msgspec in one C call.
+
+    None when anything is unusual (a type msgspec refuses, a missing count or
+    wNow, too many lines, an implausible value): `_report` then reads the body
+    the checked way and says what is wrong. Equal results: test_fast_paths.py.
+    """
+    wire = convert(data, ProductionBody)
+    return None if wire is None else _report_from(wire, endpoint, lambda: _acb(as_obj(data)))
+
+
+class _Unusual(Exception):
+    """Something the typed fast path leaves to the checked readers."""
+
+
+def _typed_report(body: bytes, endpoint: str) -> ProductionReport | None:
+    """The body's bytes decoded by msgspec straight into the strict shapes, without
+    orjson (see `_wire.decode`); None when they do not fit."""
+    wire: StrictProductionBody | None = decode(body, StrictProductionBody)
+    if wire is None:
+        return None
+    try:
+        return _report_from(wire, endpoint, lambda: _wire_acb(wire.storage))
+    except _Unusual:
+        return None
+
+
+def _wire_acb(storage: list[StorageRow] | None) -> AcbStorage | None:
+    """`_acb` of typed rows; `_Unusual` for a battery entry missing a value."""
+    for e in storage or ():
+        if e.percentFull is None or (e.type is not None and e.type != "acb"):
+            continue
+        if e.wNow is None or e.whNow is None or e.activeCount is None:
+            raise _Unusual
+        return AcbStorage(
+            watts=e.wNow,
+            wh_now=e.whNow,
+            soc_percent=e.percentFull,
+            state=AcbState.parse(e.state),
+            active_count=e.activeCount,
+            reading_time=e.readingTime or None,
+        )
+    return None
+
+
+def _report_from(
+    wire: ProductionBody, endpoint: str, acb: Callable[[], AcbStorage | None]
+) -> ProductionReport | None:
+    """The report of a typed body; `acb` reads the battery once the entries passed
+    (the checked way reads it last, so its error comes only then)."""
+    inverters: EnergyReading | None = None
+    eim: dict[str, EnergyReading] = {}
+    phases: dict[str, dict[str, EnergyReading]] = {}
+    eim_source = f"{endpoint}:eim"
+    entries: list[tuple[ProductionEntry, str | None]]
+    entries = [(e, "production") for e in wire.production if e.type == "eim"]
+    entries += [(e, None) for e in wire.consumption or () if e.type is None or e.type == "eim"]
+    for e in wire.production:
+        if e.type == "inverters":
+            if e.activeCount is None or e.wNow is None:
+                return None
+            if inverters is None:
+                if not unsigned_energies_plausible(e.whToday, e.whLastSevenDays, e.whLifetime):
+                    return None
+                inverters = _wire_reading(e, f"{endpoint}:inverters", None)
+    for e, kind in entries:
+        if e.activeCount is None:
+            return None
+        if e.activeCount == 0:
+            continue
+        measured = kind if e.measurementType is None else e.measurementType
+        if measured not in _FLOW or measured in eim:
+            continue
+        signed = measured == _NET
+        lines = e.lines or ()
+        if e.wNow is None or len(lines) > len(PHASE_NAMES):
+            return None
+        # The wire shape held every value to the bounds of a signed reading.
+        if not (signed or unsigned_energies_plausible(e.whToday, e.whLastSevenDays, e.whLifetime)):
+            return None
+        reading = eim[measured] = _wire_reading(e, eim_source, None)
+        flow = _FLOW[measured]
+        for name, line in zip(PHASE_NAMES, lines, strict=False):
+            if line.wNow is None or not (
+                signed
+                or unsigned_energies_plausible(line.whToday, line.whLastSevenDays, line.whLifetime)
+            ):
+                return None
+            phases.setdefault(name, {})[flow] = _wire_reading(
+                line, eim_source, reading.reading_time
+            )
+    return ProductionReport(
+        inverters,
+        eim.get("production"),
+        eim.get(_TOTAL),
+        eim.get(_NET),
+        {name: PhaseReadings(**flows) for name, flows in sorted(phases.items())},
+        acb(),
+        bool(entries),
+    )
+
+
 def _report(data: Any, endpoint: str) -> ProductionReport:
+    fast = _wire_report(data, endpoint)
+    if fast is not None:
+        return fast
     body = as_obj(data)
     builder = _Builder(endpoint)
     body.items("production")  # required: it is what makes this a production document
@@ -220,15 +323,25 @@ def _report(data: Any, endpoint: str) -> ProductionReport:
     return builder.build(_acb(body))
 
 
-@json_parser(PRODUCTION_JSON_PATH)
-def parse_production_json(data: Any) -> ProductionReport:
+def parse_production_json(body: bytes) -> ProductionReport:
     """``/production.json?details=1`` -> `ProductionReport` (sources ``production.json:*``)."""
+    fast = _typed_report(body, "production.json")
+    return fast if fast is not None else _parse_production_json(body)
+
+
+def parse_production(body: bytes) -> ProductionReport:
+    """``/production`` answering JSON (firmware 4+) -> `ProductionReport` (``production:*``)."""
+    fast = _typed_report(body, "production")
+    return fast if fast is not None else _parse_production(body)
+
+
+@json_parser(PRODUCTION_JSON_PATH)
+def _parse_production_json(data: Any) -> ProductionReport:
     return _report(data, "production.json")
 
 
 @json_parser(PRODUCTION_PATH)
-def parse_production(data: Any) -> ProductionReport:
-    """``/production`` answering JSON (firmware 4+) -> `ProductionReport` (``production:*``)."""
+def _parse_production(data: Any) -> ProductionReport:
     return _report(data, "production")
 
 
