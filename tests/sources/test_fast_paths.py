@@ -225,19 +225,28 @@ TYPED_PATHS: dict[str, Callable[[bytes], Any]] = {
 }
 
 
+def _parsable(name: str, folder: str) -> bool:
+    """Whether a capture is a body our parser accepts (a few are HTML error pages)."""
+    body = real_body(folder, name)
+    try:
+        PARSERS[name](body or b"")
+    except EnvoyParseError:
+        return False
+    return True
+
+
+TYPED_CASES = [
+    (n, f) for n, f in CASES if (n in WIRE_PATHS or n in TYPED_PATHS) and _parsable(n, f)
+]
+
+
 @needs_real
-@pytest.mark.parametrize(
-    ("name", "folder"), [(n, f) for n, f in CASES if n in WIRE_PATHS or n in TYPED_PATHS]
-)
+@pytest.mark.parametrize(("name", "folder"), TYPED_CASES)
 def test_the_typed_fast_path_reads_the_real_captures(name: str, folder: str) -> None:
     """The msgspec shapes fit every real capture that parses: the fast path is taken."""
     body = real_body(folder, name)
     assert body is not None
-    try:
-        data = orjson.loads(body)
-        PARSERS[name](body)
-    except (orjson.JSONDecodeError, EnvoyParseError):
-        pytest.skip("not a parsable capture")
+    data = orjson.loads(body)
     if name in WIRE_PATHS:
         assert WIRE_PATHS[name](data) is not None
     if name in TYPED_PATHS:

@@ -277,14 +277,17 @@ def _device_data_from(devices: dict[str, Any]) -> DeviceData | None:
     way then decides, device by device.
     """
     inverters: dict[str, InverterDetail] = {}
-    count = 0
+    count = inactive = 0
     for key, dev in devices.items():
         if type(dev) is int:
             if key.isdigit() and key not in _COUNTERS:
                 return None
             continue
         count += 1
-        if not isinstance(dev, Pcu) or dev.active is False:
+        if not isinstance(dev, Pcu):
+            continue
+        if dev.active is False:  # removed: counted, so the basic list is asked (probe)
+            inactive += 1
             continue
         if not dev.channels:
             return None
@@ -299,7 +302,7 @@ def _device_data_from(devices: dict[str, Any]) -> DeviceData | None:
     limit = _counter(devices, "deviceDataLimit", DEVICE_DATA_LIMIT)
     if device_count is None or limit is None:
         return None
-    return DeviceData(inverters, device_count, limit, ())
+    return DeviceData(inverters, device_count, limit, (), inactive=inactive)
 
 
 def _wire_device_data(data: Any) -> DeviceData | None:
