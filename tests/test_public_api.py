@@ -31,6 +31,7 @@ EXPECTED = {
     "RetryPolicy",
     "Timeouts",
     "__version__",
+    "gateway_session",
 }
 
 

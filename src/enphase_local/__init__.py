@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .models.snapshot import Snapshot
     from .models.tariff import StorageMode
     from .net.backoff import RetryPolicy
+    from .net.connector import gateway_session
     from .net.credentials import CloudUrls
     from .net.exchange import Timeouts
     from .net.token_store import TokenStore
@@ -59,6 +60,7 @@ _LAZY = {
     "Timeouts": "net.exchange",
     "TokenStore": "net.token_store",
     "WriteResult": "control",
+    "gateway_session": "net.connector",
 }
 
 __all__ = [
@@ -88,6 +90,7 @@ __all__ = [
     "TokenStore",
     "WriteResult",
     "__version__",
+    "gateway_session",
 ]
 
 
