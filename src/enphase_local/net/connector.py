@@ -1,16 +1,19 @@
 """The aiohttp connector for gateways: connections kept between updates, small TLS buffers.
 
 Why (measured, bench/RESULTS.md (3) and (5b)): a new TLS connection per
-update costs about as much client CPU as the whole rest of the update (the
-handshake and aiohttp's connection set-up, ~2 ms of 4.7 ms), so connections
-are kept between updates up to `KEEP_IDLE_S` apart. Gateways serve HTTPS with
-openresty (``Server: openresty/1.17.8.1`` in every capture), whose default
-``keepalive_timeout`` is 75 s: a connection idle for a 60 s interval is
-still open, and one the gateway closed meanwhile is simply opened anew.
+update doubled the client CPU of an update (2.6 ms against 1.25 ms on
+battery-backup, the handshake and aiohttp's connection set-up), so
+connections are kept between updates up to `KEEP_IDLE_S` apart. Gateways
+serve HTTPS with openresty (``Server: openresty/1.17.8.1`` in every
+capture), whose default ``keepalive_timeout`` is 75 s and
+``keepalive_requests`` 100 (the gateway's own settings are not known): a
+connection idle for a 60 s interval is still open, one the gateway closed
+meanwhile is opened anew, and aiohttp resends a GET once whose kept
+connection turned out to be dropped.
 
 Kept connections cost memory: asyncio's `SSLProtocol` allocates a 256 KiB
-read buffer per TLS connection (the class attribute ``max_size``), 256 MB
-for a fleet of 1,000 gateways, while a gateway's answers arrive in TLS
+read buffer per TLS connection (the class attribute ``max_size``), 296 KB
+of RSS per idle connection, while a gateway's answers arrive in TLS
 records of at most 16 KiB. Our connections use a subclass with a
 `TLS_READ_BUFFER` buffer; nothing global is changed. Certificates pinned by
 fingerprint are checked by aiohttp on a context of our own that loads no
@@ -35,8 +38,9 @@ __all__ = ["KEEP_IDLE_S", "TLS_READ_BUFFER", "GatewayConnector", "gateway_sessio
 # Under openresty's default keepalive_timeout (75 s): a 60 s update interval reuses it.
 KEEP_IDLE_S = 70.0
 
-# One TLS record's plaintext is at most 16 KiB; a read gets at most one record's worth.
-TLS_READ_BUFFER = 32 * 1024
+# A TLS record carries at most 16 KiB. Measured RSS per idle TLS connection: 296 KB with
+# asyncio's 256 KiB buffer, 70 KB with 32 KiB, 54 KB with 16 KiB (bench/RESULTS.md (5b)).
+TLS_READ_BUFFER = 16 * 1024
 
 
 class _SmallBufferTLS(sslproto.SSLProtocol):
