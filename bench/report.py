@@ -191,7 +191,7 @@ def _memory(m: dict[str, Any]) -> list[str]:
 
 def _fleet(rows: list[dict[str, Any]]) -> list[str]:
     out = [
-        "| gateways | connections | connect all (s) | client CPU % of one core at 60 s "
+        "| gateways (speed-up) | connections | connect all (s) | client CPU % of one core at 60 s "
         "| CPU % accelerated run | simulator CPU % (accel.) | RSS connected (MB) "
         "| RSS total (MB) | RSS per gateway (KB) | failed updates | late ticks |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -201,7 +201,8 @@ def _fleet(rows: list[dict[str, Any]]) -> list[str]:
             out.append(f"| worker failed: {r.get('error', '')[:150]} ||||||||")
             continue
         out.append(
-            f"| {r['n']} | {r.get('policy', 'close')}{' + trim' if r.get('trim') else ''} "
+            f"| {r['n']} ({r['accel']:g}x) | {r.get('policy', 'close')}"
+            f"{' + trim' if r.get('trim') else ''} "
             f"| {_f(r['connect_s'])} "
             f"| {_f(r['cpu_pct_at_60s'], 2)} "
             f"| {_f(r['cpu_pct_accelerated'], 1)} | {_f(r['sim_cpu_pct_accelerated'], 1)} "
