@@ -403,7 +403,7 @@ def write_report(results: dict[str, Any], bench: Path) -> None:
             "the table's run; 'CPU % at 60 s' is client CPU seconds divided by simulated "
             "seconds, i.e. what the same work costs at a real 60 s interval. RSS includes the "
             "interpreter and imports. Connections 'keep': `gateway_session()`, the library's "
-            "fleet session (connections kept between updates, 16 KiB TLS read buffers); "
+            "fleet session (connections kept between updates, 4 KiB TLS read buffers); "
             "'close': a plain aiohttp session, whose 15 s keep-alive (scaled with the "
             "acceleration) closes each connection between updates.",
             "",

@@ -251,7 +251,7 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
             Envoy(g.entry["https_host"], token=t, session=session, clock=clock)
             for g, t in zip(sim.gateways, tokens, strict=True)
         ]
-        gate = asyncio.Semaphore(50)
+        gate = asyncio.Semaphore(args.connect_at_once)
 
         async def connect(env: Envoy) -> None:
             async with gate:
@@ -307,6 +307,7 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
         "rss_per_gateway_kb": 1024 * (rss_end - rss0) / n,
         "errors": errors, "late_ticks": late, "timeline": timeline,
         "requests_est": requests_total, "policy": args.policy, "trim": args.trim,
+        "connect_at_once": args.connect_at_once,
     }  # fmt: skip
 
 
@@ -431,6 +432,7 @@ def main() -> None:
     parser.add_argument("--hang", action="store_true")
     parser.add_argument("--policy", choices=["keep", "close"], default="keep",
                         help="fleet: gateway_session() (keep, the library's) or close")  # fmt: skip
+    parser.add_argument("--connect-at-once", type=int, default=50, help="fleet: connecting at once")
     parser.add_argument("--trim", action="store_true",
                         help="fleet: glibc malloc_trim(0) after each tick")  # fmt: skip
     parser.add_argument("--fresh", action="store_true",
