@@ -191,7 +191,8 @@ def _memory(m: dict[str, Any]) -> list[str]:
 
 def _fleet(rows: list[dict[str, Any]]) -> list[str]:
     out = [
-        "| gateways (speed-up) | connections | connect all (s) | client CPU % of one core at 60 s "
+        "| gateways (speed-up) | connections, connecting at once, TLS read buffer "
+        "| connect all (s) | client CPU % of one core at 60 s "
         "| CPU % accelerated run | simulator CPU % (accel.) | RSS connected (MB) "
         "| RSS total (MB) | RSS per gateway (KB) | failed updates | late ticks |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -202,7 +203,8 @@ def _fleet(rows: list[dict[str, Any]]) -> list[str]:
             continue
         out.append(
             f"| {r['n']} ({r['accel']:g}x) | {r.get('policy', 'close')}"
-            f"{' + trim' if r.get('trim') else ''} "
+            f"{' + trim' if r.get('trim') else ''}, {r.get('connect_at_once', 50)} at once, "
+            f"{r.get('tls_read_kib', '?')} KiB "
             f"| {_f(r['connect_s'])} "
             f"| {_f(r['cpu_pct_at_60s'], 2)} "
             f"| {_f(r['cpu_pct_accelerated'], 1)} | {_f(r['sim_cpu_pct_accelerated'], 1)} "

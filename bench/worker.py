@@ -231,6 +231,7 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
 
     from enphase_local import gateway_session
     from enphase_local.client import Envoy
+    from enphase_local.net.connector import TLS_READ_BUFFER
 
     n = args.n
     rss0 = rss_mb()
@@ -308,6 +309,7 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
         "errors": errors, "late_ticks": late, "timeline": timeline,
         "requests_est": requests_total, "policy": args.policy, "trim": args.trim,
         "connect_at_once": args.connect_at_once,
+        "tls_read_kib": TLS_READ_BUFFER // 1024 if args.policy == "keep" else 256,
     }  # fmt: skip
 
 
