@@ -118,6 +118,11 @@ def run_all(opts: argparse.Namespace) -> dict:
         out["cpu"] = [
             worker("cpu", "--target", t, "--rounds", rounds, "--updates", n) for t in cpu_targets
         ]
+        # the previous policy for comparison: ours with a new connection per update too
+        out["cpu_fresh"] = [
+            worker("cpu", "--target", t, "--rounds", rounds, "--updates", n, "--fresh")
+            for t in cpu_targets
+        ]
     if "parse" in only:
         print("(3b) CPU of parsing alone on the largest captures", flush=True)
         cmd = [str(VPY), str(BENCH / "parsebench.py")] + (["--quick"] if quick else [])
@@ -136,9 +141,15 @@ def run_all(opts: argparse.Namespace) -> dict:
         }
     if "fleet" in only:
         print("(5b) fleet: one process polling N gateways", flush=True)
-        sizes = ["10", "100"] if quick else ["10", "100", "1000"]
+        sizes = ["10", "100"] if quick else ["10", "100", "1000", "3000"]
         ticks = "2" if quick else "5"
-        out["fleet"] = [worker("fleet", "--n", n, "--ticks", ticks, "--accel", "6") for n in sizes]
+        runs = [("keep", n) for n in sizes] + [("close", sizes[-1 if quick else 2])]
+        # 8 at a time, as docs/many-sites.md advises: 50 at once left 40 MB of freed heap behind
+        out["fleet"] = [
+            worker("fleet", "--n", n, "--ticks", ticks, "--accel", "6", "--policy", policy,
+                   "--connect-at-once", "8")
+            for policy, n in runs
+        ]  # fmt: skip
     if "faults" in only:
         print("(6) robustness under faults", flush=True)
         hang = [] if quick else ["--hang"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import datetime as dt
 import time
 import traceback
@@ -166,7 +167,7 @@ def _drop_idle(session: Any) -> None:
     connector._conns.clear()
 
 
-async def _timed_run(g: Gateway, client: str, updates: int) -> dict[str, Any]:
+async def _timed_run(g: Gateway, client: str, updates: int, fresh: bool) -> dict[str, Any]:
     wall: list[float] = []
     cpu: list[float] = []
     start = time.perf_counter()
@@ -182,6 +183,8 @@ async def _timed_run(g: Gateway, client: str, updates: int) -> dict[str, Any]:
             g.advance(60)
             if client == "pyenphase":
                 _drop_idle(env._client)  # as aiohttp's 15 s keep-alive does at a real 60 s
+            elif fresh and env._transport._session is not None:
+                _drop_idle(env._transport._session)  # --fresh: ours with a new one too
             w0, c0 = time.perf_counter(), time.process_time()
             await env.update()
             cpu.append(time.process_time() - c0)
@@ -194,7 +197,7 @@ async def _timed_run(g: Gateway, client: str, updates: int) -> dict[str, Any]:
 async def timing(args: argparse.Namespace) -> dict[str, Any]:
     latency = "realistic" if args.figure == "wall" else "none"
     result: dict[str, Any] = {"target": args.target, "latency": latency, "ours": [],
-                              "pyenphase": []}  # fmt: skip
+                              "pyenphase": [], "fresh": args.fresh}  # fmt: skip
     with _sim_for(args.target, latency=latency) as sim:
         g = sim.gateway
         g.set_time(NOON)
@@ -203,7 +206,8 @@ async def timing(args: argparse.Namespace) -> dict[str, Any]:
             for client in order:
                 g.advance(600)
                 try:
-                    result[client].append(await _timed_run(g, client, args.updates))
+                    run = await _timed_run(g, client, args.updates, args.fresh)
+                    result[client].append(run)
                 except Exception as exc:
                     result.setdefault("errors", {})[client] = _err(exc)
     return result
@@ -246,7 +250,9 @@ class _FleetClock:
 async def fleet(args: argparse.Namespace) -> dict[str, Any]:
     import aiohttp
 
+    from enphase_local import gateway_session
     from enphase_local.client import Envoy
+    from enphase_local.net.connector import TLS_READ_BUFFER
 
     n = args.n
     rss0 = rss_mb()
@@ -255,20 +261,19 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
         lead = sim.gateways[0]
         lead.set_time(NOON)
         tokens = [g.token() for g in sim.gateways]
-        # aiohttp closes connections idle for 15 s: at a real 60 s interval each
-        # gateway's TLS connection (and its 256 KB buffer) is gone between updates.
-        # The schedule here is accelerated, so scale that timeout with it.
-        keepalive_s = 15.0 / args.accel
-        if args.keep:  # the other policy: each gateway's connection lives across updates
-            keepalive_s = 2 * 60.0 / args.accel
-        session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=False, limit=0, keepalive_timeout=keepalive_s)
-        )
+        if args.policy == "keep":  # the library's fleet default: connections kept, small buffers
+            session = gateway_session()
+        else:  # plain aiohttp: its 15 s keep-alive closes them between updates 60 s apart;
+            # the schedule is accelerated, so that timeout is scaled with it
+            idle_s = 15 / args.accel
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=False, limit=0, keepalive_timeout=idle_s)
+            )
         envs = [
             Envoy(g.entry["https_host"], token=t, session=session, clock=clock)
             for g, t in zip(sim.gateways, tokens, strict=True)
         ]
-        gate = asyncio.Semaphore(50)
+        gate = asyncio.Semaphore(args.connect_at_once)
 
         async def connect(env: Envoy) -> None:
             async with gate:
@@ -303,6 +308,8 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
                 late += 1
             else:
                 await asyncio.sleep(tick_real - spent)
+            if args.trim:  # hand freed heap memory back to the OS (glibc), timed with the rest
+                ctypes.CDLL("libc.so.6").malloc_trim(0)
             timeline.append((tick, time.process_time() - cpu0, rss_mb()))
         cpu = time.process_time() - cpu0
         wall = time.perf_counter() - wall0
@@ -321,7 +328,9 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
         "rss_base_mb": rss0, "rss_connected_mb": rss_connected, "rss_end_mb": rss_end,
         "rss_per_gateway_kb": 1024 * (rss_end - rss0) / n,
         "errors": errors, "late_ticks": late, "timeline": timeline,
-        "requests_est": requests_total, "keep": args.keep,
+        "requests_est": requests_total, "policy": args.policy, "trim": args.trim,
+        "connect_at_once": args.connect_at_once,
+        "tls_read_kib": TLS_READ_BUFFER // 1024 if args.policy == "keep" else 256,
     }  # fmt: skip
 
 
@@ -444,7 +453,13 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=5)
     parser.add_argument("--accel", type=float, default=6.0)
     parser.add_argument("--hang", action="store_true")
-    parser.add_argument("--keep", action="store_true", help="fleet: keep connections")
+    parser.add_argument("--policy", choices=["keep", "close"], default="keep",
+                        help="fleet: gateway_session() (keep, the library's) or close")  # fmt: skip
+    parser.add_argument("--connect-at-once", type=int, default=50, help="fleet: connecting at once")
+    parser.add_argument("--trim", action="store_true",
+                        help="fleet: glibc malloc_trim(0) after each tick")  # fmt: skip
+    parser.add_argument("--fresh", action="store_true",
+                        help="cpu/wall: ours opens a new connection per update too")  # fmt: skip
     args = parser.parse_args()
     runner = {"requests": requests, "wall": timing, "cpu": timing, "memory": memory,
               "fleet": fleet, "faults": faults}[args.figure]  # fmt: skip

@@ -32,6 +32,7 @@ EXPECTED = {
     "RetryPolicy",
     "Timeouts",
     "__version__",
+    "gateway_session",
 }
 
 

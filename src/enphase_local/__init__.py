@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .models.snapshot import Snapshot
     from .models.tariff import StorageMode
     from .net.backoff import RetryPolicy
+    from .net.connector import gateway_session
     from .net.credentials import CloudUrls
     from .net.exchange import Timeouts
     from .net.probe_cache import ProbeCache
@@ -61,6 +62,7 @@ _LAZY = {
     "Timeouts": "net.exchange",
     "TokenStore": "net.token_store",
     "WriteResult": "control",
+    "gateway_session": "net.connector",
 }
 
 __all__ = [
@@ -91,6 +93,7 @@ __all__ = [
     "TokenStore",
     "WriteResult",
     "__version__",
+    "gateway_session",
 ]
 
 

@@ -384,3 +384,11 @@ async def test_json_body_stats_and_debug_log(caplog: pytest.LogCaptureFixture) -
     assert stats["paths"]["/w"]["last_elapsed_s"] > 0
     assert "PUT /w -> 200 in" in caplog.text
     assert "GET /r?details=1 -> 200 in" in caplog.text
+
+
+def test_transports_share_one_jitter_generator_unless_given_one() -> None:
+    # a Mersenne Twister per gateway is 2.5 KB of a fleet's memory (bench/RESULTS.md (5b))
+    first, second = Transport("192.0.2.1"), Transport("192.0.2.2")
+    assert first._rng is second._rng
+    own = random.Random(7)
+    assert Transport("192.0.2.3", rng=own)._rng is own

@@ -46,6 +46,7 @@ from ..sources.registry import DEFAULT_MAX_BYTES, Speed
 from .address import SCHEMES, carries_secret, parse_host
 from .backoff import RetryPolicy
 from .bounded import read_bounded
+from .connector import KEEP_IDLE_S, GatewayConnector
 from .exchange import Authenticator, HttpResult, Timeouts
 from .stats import PathStats, TransportStats
 from .trust import CertificateTrust, Verify, certificate_changed, fetch_certificate
@@ -73,10 +74,8 @@ _MAX_AUTH_ROUNDS = 3
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRY = RetryPolicy()
 
-
-# aiohttp's own keep-alive: an update further apart than this finds the
-# connection closed anyway, so it is closed at once (`Transport.between_updates`).
-REUSE_GAP_S = 15.0
+# Jitter needs no generator per gateway: a Mersenne Twister holds 2.5 KB (2.5 MB a 1,000 fleet).
+_JITTER = random.Random()
 
 
 class Transport:
@@ -115,7 +114,7 @@ class Transport:
         self.retry_policy = retry
         self.clock = clock
         self._sleep = sleep
-        self._rng = rng or random.Random()
+        self._rng = rng or _JITTER
         self._semaphore: asyncio.Semaphore | None = None
         self._detect_lock: asyncio.Lock | None = None
         self._closed = False
@@ -407,11 +406,7 @@ class Transport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(
-                ssl=False,  # each request passes its own check (net.trust)
-                force_close=not self.keepalive,
-                limit=self.max_in_flight,
-            )
+            connector = GatewayConnector(force_close=not self.keepalive, limit=self.max_in_flight)
             # Cookies are attached explicitly by the authenticator: the default
             # jar drops cookies of hosts given as IP addresses anyway.
             self._session = aiohttp.ClientSession(
@@ -422,20 +417,21 @@ class Transport:
     # -- lifetime -----------------------------------------------------------
 
     async def between_updates(self) -> None:
-        """Connection policy at the end of an update: close it when updates are far apart.
+        """Connection policy at the end of an update: keep it unless updates are far apart.
 
-        aiohttp keeps an idle connection 15 s. At a 60 s interval it is never
-        reused, yet its TLS state and asyncio's 256 KiB read buffer live on for
-        those 15 s (bench/RESULTS.md (5b)). So a session of our own is closed
-        after an update that came more than `REUSE_GAP_S` after the previous
-        one (by the injected clock) and reopened by the next; a fast `watch`
-        keeps its connection. A caller's session is the caller's policy.
+        A new TLS connection per update doubled the client CPU of an update
+        (bench/RESULTS.md (3)), so our session keeps its connection
+        `KEEP_IDLE_S` (under the gateway's 75 s) with a small TLS buffer
+        (`net.connector`). After an update that came more than that after
+        the previous one (by the injected clock) the session is closed at
+        once, as it would never be reused, and reopened by the next update.
+        A caller's session is the caller's policy (`gateway_session` for a fleet).
         """
         now = self.clock()
         last, self._last_update_end = self._last_update_end, now
         if not self._owns_session or self._session is None:
             return
-        if last is None or now - last > REUSE_GAP_S:
+        if last is not None and now - last > KEEP_IDLE_S:
             session, self._session = self._session, None
             await session.close()
 
