@@ -408,10 +408,11 @@ def write_report(results: dict[str, Any], bench: Path) -> None:
             "### (5b) Fleet: one process polling N gateways (ours only)",
             "",
             "`simserver.py --fleet N` (battery-backup sites, no latency) in one process; one "
-            "client process with N `Envoy` objects sharing one session, connected 50 at "
+            "client process with N `Envoy` objects sharing one session, connected 8 at "
             "a time, then polling each gateway once per simulated minute, staggered over the "
-            "minute. ACCELERATED: a simulated minute lasts 10 real seconds (6x), ticks as in "
-            "the table's run; 'CPU % at 60 s' is client CPU seconds divided by simulated "
+            "minute. ACCELERATED unless marked 1x: a simulated minute lasts 10 real seconds "
+            "(6x), ticks as in the table's run; 3,000 runs in real time (1x), since at 6x the "
+            "simulator and the client overload the 2 shared cores; 'CPU % at 60 s' is client CPU seconds divided by simulated "
             "seconds, i.e. what the same work costs at a real 60 s interval. RSS includes the "
             "interpreter and imports. Connections 'keep': `gateway_session()`, the library's "
             "fleet session (connections kept between updates, 4 KiB TLS read buffers); "
