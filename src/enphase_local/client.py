@@ -27,8 +27,10 @@ from .engine import probe as probing
 from .engine.budget import UpdateBudget, default_budget
 from .engine.cache import SourceCache
 from .engine.outage import gateway_zone, in_outage_window
-from .engine.production import prefers_v1, production_chain, wants_v1
-from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe, use_production
+from .engine.production import FALLBACK, fallback_usable, late_after, prefers_v1
+from .engine.production import production_chain, wants_v1
+from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe
+from .engine.recovery import settle_late_production, use_production
 from .engine.schedule import Schedule, new_local_day
 from .engine.snapshot import build_snapshot, gateway_summary, not_asked
 from .errors import (
@@ -91,9 +93,7 @@ class Envoy:
         self.host = host
         cloud = cloud or CloudUrls()
         self._credentials = Credentials(token, username, password, token_store, cloud)
-        self._session = session
-        self._clock = clock
-        self._sleep = sleep
+        self._session, self._clock, self._sleep = session, clock, sleep
         self._control: Control | None = None
         timeouts = timeouts or Timeouts()  # an update takes at most update_budget_s (2.5 x slow)
         self.update_budget_s = update_budget_s or default_budget(timeouts.slow_s)
@@ -120,11 +120,10 @@ class Envoy:
         self._plan: dict[SourceKey, float] = {}
         self._update_task: asyncio.Task[Snapshot] | None = None
         self._connect_task: asyncio.Task[None] | None = None
-        self._connected = False
         self._next_reprobe: float | None = None
-        self._reprobes = 0  # re-probes in a row that found nothing new (their wait doubles)
         self._deferred: dict[SourceKey, float] = {}  # read after the first snapshot
-        self._snapshots = 0
+        # _reprobes: re-probes in a row that found nothing new (their wait doubles)
+        self._connected, self._snapshots, self._reprobes = False, 0, 0
         self._live_feed = LiveFeed()
         self._probe_cache = probe_cache  # probes remembered by serial (net.probe_cache)
         self._recalled: ProbeRecord | None = None  # the remembered probe in use, until checked
@@ -214,11 +213,7 @@ class Envoy:
     async def probe(self) -> None:
         """Find out once which sources answer, and so what the gateway can do."""
         fw, now, cache = self.info.fw, self._clock(), self._cache
-        found = None
-        for key in production_chain(fw):
-            if await self._try(key, now) is not None:
-                found = key
-                break
+        found = await self._first_production(now)
         cache.production_key = found or cache.production_key  # a re-probe keeps the last
         if cache.production_key is None:
             self._check_digest_password()
@@ -239,18 +234,41 @@ class Envoy:
         for key in probing.generator_followups(cache.get(SourceKey.GEN_CONFIG)):
             await self._try(key, now)
         self._check_digest_password()
-        self.capabilities = probing.derive(cache.values, cache.production())
-        self._plan, self._deferred = probing.plan_after_probe(
-            fw, self.capabilities, (cache.production_key, cache.values), self.source_status
-        )
+        self._replan()
         self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
         cache.anchor_baseline()
         self._next_reprobe = next_reprobe(now, self.source_status, cache.read_at)
-        if self._probe_cache is not None:  # kept for the next connection (net.probe_cache)
+        if self._probe_cache is not None and cache.awaited_production is None:  # net.probe_cache
             parts = (self.capabilities, self.source_status, self._plan, self._deferred)
             production, self._recalled = (cache.production_key, cache.preferred_production), None
             record = ProbeRecord.of(self.info.firmware, self.role, production, parts, now)
             self._probe_cache.keep(self.info.serial, record)
+
+    async def _first_production(self, now: float) -> SourceKey | None:
+        """The chain's first source that answers; a late one waits for after the first snapshot."""
+        self._cache.awaited_production = None
+        for key in production_chain(self.info.fw):
+            limit = late_after(key, self._transport.timeouts.first_production_s)
+            try:  # cut short, the request is cancelled: never two in flight (engine.production)
+                value = await asyncio.wait_for(self._try(key, now), limit)
+            except TimeoutError:
+                if fallback_usable(await self._try(FALLBACK, now)):
+                    self._cache.awaited_production = key
+                    return FALLBACK
+                value = await self._try(key, now, retry=False)  # nothing else: wait, no retries
+            if value is not None:
+                return key
+        return None
+
+    def _replan(self) -> None:
+        """Capabilities, plan and deferred sources from what the cache holds (engine.probe)."""
+        cache, status = self._cache, self.source_status
+        self.capabilities = probing.derive(cache.values, cache.production())
+        found, late = (cache.production_key, cache.values), cache.awaited_production
+        self._plan, self._deferred = probing.plan_after_probe(
+            self.info.fw, self.capabilities, found, status, late
+        )
+        self._schedule.overrides.update(self._plan)  # a probe seeds a new schedule after
 
     def _recall_probe(self) -> bool:
         """Use the probe remembered for this gateway and firmware (`net.probe_cache`), if any."""
@@ -284,9 +302,10 @@ class Envoy:
             if refusal is not None:
                 self._cache.fail(refusal.key, refusal.message)
 
-    async def _try(self, key: SourceKey, now: float) -> Any:
+    async def _try(self, key: SourceKey, now: float, *, retry: bool = True) -> Any:
         """Probe one source: its model, or None (and its status recorded)."""
-        answer = await probe_source(self._transport, self._auth, SOURCES[key], self.role)
+        source = SOURCES[key]
+        answer = await probe_source(self._transport, self._auth, source, self.role, retry=retry)
         self.source_status[key], value, error = answer
         if error is not None:
             self._cache.fail(key, error)
@@ -376,9 +395,7 @@ class Envoy:
             await self.probe()  # a source the remembered probe relied on is gone: probe for real
         if budget.stopped is not None:  # the gateway was away: a reboot may bring new firmware
             self._schedule.force(SourceKey.INFO)
-        key = cache.production_key
-        if key is not None and cache.read_at.get(key) == now:
-            cache.anchor_baseline()
+        cache.anchor_baseline(read_at=now)
         if cache.production() is None:
             raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
         gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
@@ -440,6 +457,9 @@ class Envoy:
         self.source_status[key] = SourceStatus.OK
         cache.put(key, value, now)
         self._schedule.record_success(key, now, self._cache.report_time(key))
+        if key == cache.awaited_production:  # late at start-up: now the probe's own choice
+            settle_late_production(cache, self.info.fw, self.info.imeter)
+            self._replan()
         self._settle_deferred(key)
         if key == cache.preferred_production and key != cache.production_key:
             use_production(cache, self._plan, self._schedule.overrides, key, None)  # back again

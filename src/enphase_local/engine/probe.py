@@ -386,12 +386,15 @@ def plan_after_probe(
     caps: frozenset[Capability],
     found: tuple[SourceKey | None, Mapping[SourceKey, Any]],
     status: Mapping[SourceKey, SourceStatus],
+    awaited: SourceKey | None = None,
 ) -> tuple[dict[SourceKey, float], dict[SourceKey, float]]:
     """`plan` for what the probe found, and the sources `deferred` to after the first snapshot.
 
     `found`: the production source in use and what the probe read. The
     deferred sources are in the plan; a source that refused (absent,
     forbidden) is remembered and not asked again until a re-probe.
+    `awaited`: production.json, late at start-up while the fallback serves
+    production: deferred too, at the fallback's period (engine.production).
     """
     production_key, read = found
     assert production_key is not None
@@ -403,6 +406,8 @@ def plan_after_probe(
     later = deferred(
         fw, read.get(SourceKey.ENSEMBLE_INVENTORY), read, as_report(read.get(production_key))
     )
+    if awaited is not None:
+        out[awaited] = later[awaited] = out[production_key]
     out.update(later)
     for key, st in status.items():
         if st in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):

@@ -24,8 +24,10 @@ from collections.abc import Mapping
 
 from ..capabilities import SourceStatus
 from ..errors import EnvoyConnectionError
+from ..firmware import Firmware
 from ..sources.keys import SourceKey
 from .cache import SourceCache
+from .production import FALLBACK, after_late_answer
 
 __all__ = [
     "DEMOTE_AFTER",
@@ -35,6 +37,7 @@ __all__ = [
     "demotion_warning",
     "never_answered",
     "next_reprobe",
+    "settle_late_production",
     "use_production",
 ]
 
@@ -66,6 +69,18 @@ def use_production(
     period = plan.pop(current, 0.0) if current is not None else 0.0
     cache.production_key, cache.demoted_because = key, demoted_because
     plan[key] = overrides[key] = period
+
+
+def settle_late_production(cache: SourceCache, fw: Firmware, metered: bool | None) -> None:
+    """The production source late at start-up answered: the probe's own choice from now on.
+
+    Until then the fallback served production, power only (engine.production).
+    """
+    late = cache.awaited_production
+    assert late is not None
+    key = after_late_answer(cache.get(late), cache.get(FALLBACK), fw=fw, metered=metered)
+    cache.production_key = cache.preferred_production = key
+    cache.awaited_production = cache.demoted_because = None
 
 
 def never_answered(

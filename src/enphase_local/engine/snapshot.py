@@ -35,6 +35,7 @@ from .joins import (
     compose_meters,
 )
 from .probe import is_metered
+from .production import late_warning, power_only
 from .quirks import blank_half_storage_ct, repair_total_consumption
 from .recovery import demotion_warning
 from .schedule import Schedule
@@ -120,6 +121,9 @@ def build_snapshot(
     fw = gateway_firmware(cache)
     meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
     meters, warnings = blank_half_storage_ct(meters)
+    if cache.awaited_production is not None:  # power only until it answers (engine.production)
+        report = power_only(report, meters)
+        warnings.append(late_warning(cache.awaited_production, cache.production_key))
     if report is not None and fw is not None:
         report = repair_total_consumption(fw, report, meters)
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
