@@ -24,13 +24,13 @@ import aiohttp
 from .capabilities import Capability, SourceStatus
 from .control import Control
 from .engine import probe as probing
+from .engine import production as producing
+from .engine import recovery
 from .engine.budget import UpdateBudget, default_budget
 from .engine.cache import SourceCache
 from .engine.outage import gateway_zone, in_outage_window
-from .engine.production import FALLBACK, fallback_usable, late_after, prefers_v1
-from .engine.production import production_chain, wants_v1
-from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe
-from .engine.recovery import settle_late_production, use_production
+from .engine.production import prefers_v1, production_chain, wants_v1
+from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe, use_production
 from .engine.schedule import Schedule, new_local_day
 from .engine.snapshot import build_snapshot, gateway_summary, not_asked
 from .errors import (
@@ -115,8 +115,7 @@ class Envoy:
         self._info: GatewayInfo | None = None
         self.capabilities: frozenset[Capability] = frozenset()
         self.source_status: dict[SourceKey, SourceStatus] = {}
-        self._cache = SourceCache()
-        self._schedule = Schedule()
+        self._cache, self._schedule = SourceCache(), Schedule()
         self._plan: dict[SourceKey, float] = {}
         self._update_task: asyncio.Task[Snapshot] | None = None
         self._connect_task: asyncio.Task[None] | None = None
@@ -248,13 +247,13 @@ class Envoy:
         """The chain's first source that answers; a late one waits for after the first snapshot."""
         self._cache.awaited_production = None
         for key in production_chain(self.info.fw):
-            limit = late_after(key, self._transport.timeouts.first_production_s)
+            limit = producing.late_after(key, self._transport.timeouts.first_production_s)
             try:  # cut short, the request is cancelled: never two in flight (engine.production)
                 value = await asyncio.wait_for(self._try(key, now), limit)
             except TimeoutError:
-                if fallback_usable(await self._try(FALLBACK, now)):
+                if producing.fallback_usable(await self._try(producing.FALLBACK, now)):
                     self._cache.awaited_production = key
-                    return FALLBACK
+                    return producing.FALLBACK
                 value = await self._try(key, now, retry=False)  # nothing else: wait, no retries
             if value is not None:
                 return key
@@ -262,12 +261,10 @@ class Envoy:
 
     def _replan(self) -> None:
         """Capabilities, plan and deferred sources from what the cache holds (engine.probe)."""
-        cache, status = self._cache, self.source_status
-        self.capabilities = probing.derive(cache.values, cache.production())
-        found, late = (cache.production_key, cache.values), cache.awaited_production
-        self._plan, self._deferred = probing.plan_after_probe(
-            self.info.fw, self.capabilities, found, status, late
-        )
+        cache, fw = self._cache, self.info.fw
+        caps = self.capabilities = probing.derive(cache.values, cache.production())
+        found = (cache.production_key, cache.values, cache.awaited_production)
+        self._plan, self._deferred = probing.plan_after_probe(fw, caps, found, self.source_status)
         self._schedule.overrides.update(self._plan)  # a probe seeds a new schedule after
 
     def _recall_probe(self) -> bool:
@@ -369,8 +366,7 @@ class Envoy:
         self._connected = True
 
     async def _update(self, full: bool, sections: Iterable[str] | None = None) -> Snapshot:
-        now = self._clock()
-        cache = self._cache
+        now, cache = self._clock(), self._cache
         tz, tz_note = gateway_zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
         gentle = in_outage_window(now, tz)
         budget = UpdateBudget.start(self.update_budget_s, gentle=gentle)
@@ -448,8 +444,7 @@ class Envoy:
 
     def _accept(self, key: SourceKey, value: Any, now: float) -> None:
         """A good answer: cached, unless a firmware guard sets it aside (then asked again)."""
-        cache = self._cache
-        glitch = cache.set_aside(key, value, now)
+        cache, glitch = self._cache, self._cache.set_aside(key, value, now)
         if glitch is not None:
             cache.notes[key] = glitch
             self._schedule.force(key)
@@ -458,7 +453,7 @@ class Envoy:
         cache.put(key, value, now)
         self._schedule.record_success(key, now, self._cache.report_time(key))
         if key == cache.awaited_production:  # late at start-up: now the probe's own choice
-            settle_late_production(cache, self.info.fw, self.info.imeter)
+            recovery.settle_late_production(cache, self.info.fw, self.info.imeter)
             self._replan()
         self._settle_deferred(key)
         if key == cache.preferred_production and key != cache.production_key:
@@ -466,8 +461,7 @@ class Envoy:
 
     async def _switch_production(self, now: float, why: str) -> None:
         """The production source keeps failing: serve production from the next one."""
-        chain = production_chain(self.info.fw)
-        current = self._cache.production_key
+        chain, current = production_chain(self.info.fw), self._cache.production_key
         for key in chain[chain.index(current) + 1 :] if current in chain else chain:
             if await self._try(key, now) is not None:
                 use_production(self._cache, self._plan, self._schedule.overrides, key, why)

@@ -10,6 +10,7 @@ no source is asked more often than its data can change.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime
@@ -333,7 +334,7 @@ async def test_a_minute_long_production_json_never_delays_the_first_snapshot(pre
     # read after the first snapshot, once, without retries; then on its own cadence
     assert gw.log.count("/production.json") == 2
     assert gw.log.max_in_flight == 1
-    second, *rest = snaps[1:]
+    second, *_rest = snaps[1:]
     assert second.production is not None and second.production.wh_lifetime is not None
     assert second.consumption is not None and second.consumption.wh_lifetime is not None
     assert not any("fallback" in w for w in second.warnings)
@@ -343,7 +344,7 @@ async def test_a_minute_long_production_json_never_delays_the_first_snapshot(pre
     lifetimes = [s.production.wh_lifetime for s in snaps[1:] if s.production is not None]
     assert lifetimes == sorted(lifetimes) and len(lifetimes) == 3  # never backwards
     # no phantom jump: each step is what the site can produce in a minute
-    assert all(b - a < 60 * 60 for a, b in zip(lifetimes, lifetimes[1:], strict=False))
+    assert all(b - a < 60 * 60 for a, b in itertools.pairwise(lifetimes))
     assert envoy.capabilities >= {Capability.CONSUMPTION, Capability.PRODUCTION_CT}
 
 
