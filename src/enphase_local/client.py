@@ -29,8 +29,7 @@ from .engine import recovery
 from .engine.budget import UpdateBudget, default_budget
 from .engine.cache import SourceCache
 from .engine.outage import gateway_zone, in_outage_window
-from .engine.production import prefers_v1, production_chain, wants_v1
-from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe, use_production
+from .engine.recovery import demotes, never_answered, next_reprobe, use_production
 from .engine.schedule import Schedule, new_local_day
 from .engine.snapshot import build_snapshot, gateway_summary, not_asked
 from .errors import (
@@ -211,8 +210,8 @@ class Envoy:
 
     async def probe(self) -> None:
         """Find out once which sources answer, and so what the gateway can do."""
-        fw, now, cache = self.info.fw, self._clock(), self._cache
-        found = await self._first_production(now)
+        fw, now, cache, status = self.info.fw, self._clock(), self._cache, self.source_status
+        found, cache.awaited_production = await self._first_production(now)
         cache.production_key = found or cache.production_key  # a re-probe keeps the last
         if cache.production_key is None:
             self._check_digest_password()
@@ -221,10 +220,10 @@ class Envoy:
                 f"{'; '.join(cache.errors.values()) or 'nothing to read'}"
             )
         key, report = cache.production_key, cache.production()
-        v1 = await self._try(SourceKey.PRODUCTION_V1, now) if wants_v1(key, report) else None
-        if prefers_v1(key, report, v1, fw=fw, metered=self.info.imeter):
+        v1 = await self._try(producing.FALLBACK, now) if producing.wants_v1(key, report) else None
+        if producing.prefers_v1(key, report, v1, fw=fw, metered=self.info.imeter):
             cache.production_key = SourceKey.PRODUCTION_V1
-        cache.settle_preferred(production_chain(fw), found)
+        cache.settle_preferred(producing.production_chain(fw), found)
         ensemble = probing.ensemble_candidates(fw)
         for key in [*probing.base_candidates(fw, self.info.imeter, cache.values), *ensemble]:
             await self._try(key, now)
@@ -233,39 +232,29 @@ class Envoy:
         for key in probing.generator_followups(cache.get(SourceKey.GEN_CONFIG)):
             await self._try(key, now)
         self._check_digest_password()
-        self._replan()
+        self.capabilities, self._plan, self._deferred = recovery.replan(cache, fw, status)
         self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
         cache.anchor_baseline()
-        self._next_reprobe = next_reprobe(now, self.source_status, cache.read_at)
+        self._next_reprobe = next_reprobe(now, status, cache.read_at)
         if self._probe_cache is not None and cache.awaited_production is None:  # net.probe_cache
             parts = (self.capabilities, self.source_status, self._plan, self._deferred)
             production, self._recalled = (cache.production_key, cache.preferred_production), None
             record = ProbeRecord.of(self.info.firmware, self.role, production, parts, now)
             self._probe_cache.keep(self.info.serial, record)
 
-    async def _first_production(self, now: float) -> SourceKey | None:
-        """The chain's first source that answers; a late one waits for after the first snapshot."""
-        self._cache.awaited_production = None
-        for key in production_chain(self.info.fw):
+    async def _first_production(self, now: float) -> tuple[SourceKey | None, SourceKey | None]:
+        """The chain's first source that answers, and the one awaited after the first snapshot."""
+        for key in producing.production_chain(self.info.fw):
             limit = producing.late_after(key, self._transport.timeouts.first_production_s)
             try:  # cut short, the request is cancelled: never two in flight (engine.production)
                 value = await asyncio.wait_for(self._try(key, now), limit)
             except TimeoutError:
                 if producing.fallback_usable(await self._try(producing.FALLBACK, now)):
-                    self._cache.awaited_production = key
-                    return producing.FALLBACK
+                    return producing.FALLBACK, key
                 value = await self._try(key, now, retry=False)  # nothing else: wait, no retries
             if value is not None:
-                return key
-        return None
-
-    def _replan(self) -> None:
-        """Capabilities, plan and deferred sources from what the cache holds (engine.probe)."""
-        cache, fw = self._cache, self.info.fw
-        caps = self.capabilities = probing.derive(cache.values, cache.production())
-        found = (cache.production_key, cache.values, cache.awaited_production)
-        self._plan, self._deferred = probing.plan_after_probe(fw, caps, found, self.source_status)
-        self._schedule.overrides.update(self._plan)  # a probe seeds a new schedule after
+                return key, None
+        return None, None
 
     def _recall_probe(self) -> bool:
         """Use the probe remembered for this gateway and firmware (`net.probe_cache`), if any."""
@@ -301,9 +290,8 @@ class Envoy:
 
     async def _try(self, key: SourceKey, now: float, *, retry: bool = True) -> Any:
         """Probe one source: its model, or None (and its status recorded)."""
-        source = SOURCES[key]
-        answer = await probe_source(self._transport, self._auth, source, self.role, retry=retry)
-        self.source_status[key], value, error = answer
+        answer = probe_source(self._transport, self._auth, SOURCES[key], self.role, retry=retry)
+        self.source_status[key], value, error = await answer
         if error is not None:
             self._cache.fail(key, error)
         elif self.source_status[key] is SourceStatus.OK:
@@ -421,12 +409,10 @@ class Envoy:
         try:
             value = await budget.run(read_source(self._transport, self._auth, source, retry=retry))
         except SourceRefused as refused:
-            self.source_status[key] = refused.status
-            if refused.status is SourceStatus.ABSENT and key in cache.read_at:
-                self._schedule.force(SourceKey.INFO)  # an endpoint vanished: firmware may differ
-            if key not in cache.read_at:  # never answered: skipped until the next re-probe
-                self._plan.pop(key, None)
-                self._next_reprobe = self._next_reprobe or now + REPROBE_S
+            self.source_status[key], reprobe = refused.status, (self._next_reprobe, now)
+            self._next_reprobe = recovery.after_refusal(
+                key, refused.status, (cache.read_at, self._plan, self._schedule), reprobe
+            )
             error, message = refused, f"{source.path}: {refused}"
         except (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError) as err:
             note = " (the gateway restarts nightly around 23:00)" if budget.gentle else ""
@@ -453,15 +439,15 @@ class Envoy:
         cache.put(key, value, now)
         self._schedule.record_success(key, now, self._cache.report_time(key))
         if key == cache.awaited_production:  # late at start-up: now the probe's own choice
-            recovery.settle_late_production(cache, self.info.fw, self.info.imeter)
-            self._replan()
+            parts = (cache, self.info, self.source_status, self._schedule.overrides)
+            self.capabilities, self._plan, self._deferred = recovery.settle_late_production(*parts)
         self._settle_deferred(key)
         if key == cache.preferred_production and key != cache.production_key:
             use_production(cache, self._plan, self._schedule.overrides, key, None)  # back again
 
     async def _switch_production(self, now: float, why: str) -> None:
         """The production source keeps failing: serve production from the next one."""
-        chain, current = production_chain(self.info.fw), self._cache.production_key
+        chain, current = producing.production_chain(self.info.fw), self._cache.production_key
         for key in chain[chain.index(current) + 1 :] if current in chain else chain:
             if await self._try(key, now) is not None:
                 use_production(self._cache, self._plan, self._schedule.overrides, key, why)
