@@ -180,9 +180,8 @@ class Envoy:
     async def connect(self, *, probe: bool = True) -> None:
         """Read identity, set up authentication, and probe what the gateway has.
 
-        ``probe=False`` stops after authentication: enough for `request` and
-        `read`, and much faster on a slow gateway (the probe asks a dozen
-        endpoints); `update` completes the probe when first called.
+        ``probe=False`` stops after authentication: enough for `request` and `read`, and much
+        faster on a slow gateway (the probe asks a dozen endpoints); `update` completes it.
         """
         await self._read_info()
         self._auth, self.auth_kind, self._digest_role = choose_authenticator(
@@ -269,11 +268,10 @@ class Envoy:
 
     async def _reprobe(self, now: float) -> None:
         """Ask the sources that never answered again; probe afresh if one now does."""
-        status, read_at = self.source_status, self._cache.read_at
-        keys = never_answered(status, read_at)
-        answered = [key for key in keys if await self._try(key, now) is not None]
+        status, seen = self.source_status, self._cache.read_at
+        answered = [k for k in never_answered(status, seen) if await self._try(k, now) is not None]
         self._reprobes = 0 if answered else self._reprobes + 1
-        self._next_reprobe = next_reprobe(now, status, read_at, self._reprobes)
+        self._next_reprobe = next_reprobe(now, status, seen, self._reprobes)
         if answered:
             _LOGGER.info("%s now answer: probing again", ", ".join(answered))
             await self.probe()
@@ -289,7 +287,9 @@ class Envoy:
                 self._cache.fail(refusal.key, refusal.message)
 
     async def _try(self, key: SourceKey, now: float, *, retry: bool = True) -> Any:
-        """Probe one source: its model, or None (and its status recorded)."""
+        """Probe one source: its model, or None (and its status recorded); once a probe."""
+        if self._cache.read_at.get(key) == now:  # the fallback check read v1 already
+            return self._cache.get(key)
         answer = probe_source(self._transport, self._auth, SOURCES[key], self.role, retry=retry)
         self.source_status[key], value, error = await answer
         if error is not None:

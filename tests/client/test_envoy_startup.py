@@ -358,3 +358,41 @@ async def test_a_normal_production_json_keeps_the_first_snapshot_as_it_was() -> 
     assert "/api/v1/production" not in gw.log.counts
     assert first.production is not None and first.production.wh_lifetime is not None
     assert sum(_asked(gw).values()) == FIRST_SNAPSHOT["battery-backup"]
+
+
+async def test_a_late_production_json_leaves_production_to_the_source_the_probe_would_pick() -> (
+    None
+):
+    """Without CTs v1 beats production.json's inverter section: after the late answer too."""
+    async with gateway("standard") as (gw, clock), envoy_for(gw, clock) as envoy:
+        normal = await envoy.update()
+    clock = SimClock(start=NOON, speed=0)
+    backend = SiteBackend.from_preset("standard", clock=clock, seed=1)
+    async with SimulatedGateway(backend, clock=clock, latency=SLOW_PRODUCTION) as gw:
+        async with envoy_for(gw, clock, timeouts=QUICK) as envoy:
+            first = await asyncio.wait_for(envoy.update(), timeout=20)
+            gw.faults.latency = PROMPT_PRODUCTION
+            clock.advance(60)
+            second = await envoy.update()
+    assert first.production is not None and first.production.wh_lifetime is None
+    assert normal.production is not None and second.production is not None
+    assert second.production.source == normal.production.source
+    assert second.production.wh_lifetime == normal.production.wh_lifetime
+    assert gw.log.count("/production.json") == 2 and gw.log.max_in_flight == 1
+
+
+async def test_without_a_fallback_production_json_is_waited_for_once() -> None:
+    """Metered without CTs: v1 answers all zero, so production.json is the only source."""
+    clock = SimClock(start=NOON, speed=0)
+    base = PRESETS["metered-split"]
+    config = replace(base, cts=tuple(replace(ct, enabled=False) for ct in base.cts))
+    a_second = LatencyProfile("late", ((r"^/production\.json", 1.0, 1.0),))
+    async with SimulatedGateway(
+        SiteBackend(config, clock, seed=1), clock=clock, latency=a_second
+    ) as gw:
+        async with envoy_for(gw, clock, timeouts=QUICK) as envoy:
+            first = await envoy.update()
+    assert first.production is not None and first.production.wh_lifetime  # counters at once
+    assert not any("fallback" in w for w in first.warnings)
+    assert gw.log.count("/production.json") == 2  # cut at the deadline, then waited for
+    assert gw.log.count("/api/v1/production") == 1 and gw.log.max_in_flight == 1
