@@ -424,7 +424,7 @@ class Envoy:
             return
         budget.record(error)
         self._schedule.record_failure(key, now)
-        cache.fail(key, message)
+        recovery.record_failure(cache, key, message, self._schedule.state(key).failures)
         if key == cache.production_key and demotes(error, self._schedule.state(key).failures):
             await self._switch_production(now, message)
 

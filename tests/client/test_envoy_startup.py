@@ -396,3 +396,33 @@ async def test_without_a_fallback_production_json_is_waited_for_once() -> None:
     assert not any("fallback" in w for w in first.warnings)
     assert gw.log.count("/production.json") == 2  # cut at the deadline, then waited for
     assert gw.log.count("/api/v1/production") == 1 and gw.log.max_in_flight == 1
+
+
+async def test_a_production_json_that_never_answers_in_time_leaves_the_fallback_counters() -> None:
+    """Three late reads after the first snapshot: v1 serves with its counters, then it heals."""
+    clock = SimClock(start=NOON, speed=0)
+    backend = SiteBackend.from_preset("battery-backup", clock=clock, seed=1)
+    timeouts = Timeouts(slow_s=0.5, first_production_s=0.3)
+    async with SimulatedGateway(backend, clock=clock, latency=SLOW_PRODUCTION) as gw:
+        async with envoy_for(gw, clock, timeouts=timeouts, update_budget_s=30) as envoy:
+            snaps = [await envoy.update()]
+            while not any("own counters" in w for w in snaps[-1].warnings) and len(snaps) < 10:
+                clock.advance(60)
+                snaps.append(await envoy.update())
+            *waited, gave_up = snaps
+            gw.faults.latency = PROMPT_PRODUCTION
+            for _ in range(12):  # it is asked again with backoff, and takes over
+                clock.advance(60)
+                snaps.append(await envoy.update())
+    assert len(waited) == 3  # the first snapshot, then two failed reads (the third gives up)
+    assert all(s.production is not None and s.production.wh_lifetime is None for s in waited)
+    assert gave_up.production is not None and gave_up.production.wh_lifetime is not None
+    last = snaps[-1]
+    assert last.consumption is not None and last.production is not None
+    assert not any("/production.json" in w for w in last.warnings)
+    lifetimes = [
+        s.production.wh_lifetime for s in snaps if s.production and s.production.wh_lifetime
+    ]
+    assert lifetimes == sorted(lifetimes)
+    assert not any("lifetime counter" in w for s in snaps for w in s.warnings)
+    assert gw.log.max_in_flight == 1

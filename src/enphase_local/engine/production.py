@@ -17,7 +17,7 @@ counters: wherever it is trustworthy, it is the better source.
 Why a late production.json does not hold the first snapshot: a real gateway
 sometimes answers it in 30 to 70 s while v1 and the CT readings answer in a
 fraction of a second. Its first read is cut after a few seconds (`late_after`)
-and the first snapshot shows power only (`power_only`), from the CTs or v1;
+and the first snapshot shows power only (`fallback_report`), from the CTs or v1;
 production.json is read once after it, and its counters are the first any
 guard sees: v1's and the CTs' lifetimes are other counters than
 production.json's on real gateways, and a switch between them would be a
@@ -43,10 +43,10 @@ __all__ = [
     "V1_STALLS_FROM",
     "after_late_answer",
     "as_report",
+    "fallback_report",
     "fallback_usable",
     "late_after",
     "late_warning",
-    "power_only",
     "prefers_v1",
     "production_chain",
     "v1_plausible",
@@ -178,19 +178,26 @@ def after_late_answer(
     return FALLBACK if prefers_v1(key, report, v1, fw=fw, metered=metered) else key
 
 
-def power_only(report: ProductionReport | None, meters: Mapping[str, Meter]) -> ProductionReport:
+def fallback_report(
+    report: ProductionReport | None, meters: Mapping[str, Meter], *, counters: bool = False
+) -> ProductionReport:
     """The flows while production.json is awaited: power now, no counters.
 
     Production's watts come from the production CT where one reads (the
     carry-forward puts them in), else from the fallback; the house and grid
     flows from their CTs. No today, 7-day or lifetime figure: the first
     counters a guard sees are production.json's (see the module docstring).
+    `counters`: production no longer waits for it (engine.recovery): the
+    fallback's own counters, carried forward by the production CT like
+    production.json's, since the fallback itself is read only now and then.
     """
     _, watts = ct_counters(meters)
     first = report.best_production if report is not None else None
 
     def stub(name: str, fallback: EnergyReading | None) -> EnergyReading | None:
         if fallback is not None:
+            if counters:
+                return fallback
             return dataclasses.replace(
                 fallback, wh_today=None, wh_last_7_days=None, wh_lifetime=None
             )
@@ -205,10 +212,20 @@ def power_only(report: ProductionReport | None, meters: Mapping[str, Meter]) -> 
     )
 
 
-def late_warning(key: SourceKey, fallback: SourceKey | None) -> str:
-    """What the snapshot says while `key` is awaited and `fallback` serves production."""
+def late_warning(key: SourceKey, fallback: SourceKey | None, gave_up: str | None = None) -> str:
+    """What the snapshot says while `key` is awaited and `fallback` serves production.
+
+    `gave_up`: why production no longer waits for `key` (engine.recovery):
+    the fallback's own counters are shown meanwhile.
+    """
     late = SOURCES[key].path.split("?")[0]
     via = SOURCES[fallback].path if fallback is not None else "nothing else"
+    if gave_up:
+        return (
+            f"production: served by {via}, with its own counters, instead of {late} "
+            f"(per-phase lines unavailable) because {gave_up}; {late} is asked again "
+            "with backoff and takes over when it answers"
+        )
     return (
         f"production: {late} did not answer in time at start-up, so these first figures "
         f"came from the fallback ({via} and the CT readings), power only; {late} follows "

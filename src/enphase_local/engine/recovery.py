@@ -41,6 +41,7 @@ __all__ = [
     "demotion_warning",
     "never_answered",
     "next_reprobe",
+    "record_failure",
     "replan",
     "settle_late_production",
     "use_production",
@@ -106,6 +107,20 @@ def settle_late_production(
     found = replan(cache, fw, status)
     overrides.update(found[1])
     return found
+
+
+def record_failure(cache: SourceCache, key: SourceKey, message: str, failures: int) -> None:
+    """A read failed: its error kept, its last value too (a section goes stale, not missing).
+
+    The production source awaited since start-up (engine.production) that
+    fails `DEMOTE_AFTER` times in a row stops being waited for: the fallback
+    then serves production with its own counters (the first any guard sees),
+    and the awaited source, still asked with backoff, takes over when it
+    answers (a step between their counters is then held by the guards).
+    """
+    cache.fail(key, message)
+    if key == cache.awaited_production and failures >= DEMOTE_AFTER and not cache.demoted_because:
+        cache.demoted_because = f"it has not answered since start-up ({failures} tries)"
 
 
 def after_refusal(
