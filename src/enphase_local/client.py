@@ -24,11 +24,12 @@ import aiohttp
 from .capabilities import Capability, SourceStatus
 from .control import Control
 from .engine import probe as probing
+from .engine import production as producing
+from .engine import recovery
 from .engine.budget import UpdateBudget, default_budget
 from .engine.cache import SourceCache
 from .engine.outage import gateway_zone, in_outage_window
-from .engine.production import prefers_v1, production_chain, wants_v1
-from .engine.recovery import REPROBE_S, demotes, never_answered, next_reprobe, use_production
+from .engine.recovery import demotes, never_answered, next_reprobe, use_production
 from .engine.schedule import Schedule, new_local_day
 from .engine.snapshot import build_snapshot, gateway_summary, not_asked
 from .errors import (
@@ -91,9 +92,7 @@ class Envoy:
         self.host = host
         cloud = cloud or CloudUrls()
         self._credentials = Credentials(token, username, password, token_store, cloud)
-        self._session = session
-        self._clock = clock
-        self._sleep = sleep
+        self._session, self._clock, self._sleep = session, clock, sleep
         self._control: Control | None = None
         timeouts = timeouts or Timeouts()  # an update takes at most update_budget_s (2.5 x slow)
         self.update_budget_s = update_budget_s or default_budget(timeouts.slow_s)
@@ -115,16 +114,14 @@ class Envoy:
         self._info: GatewayInfo | None = None
         self.capabilities: frozenset[Capability] = frozenset()
         self.source_status: dict[SourceKey, SourceStatus] = {}
-        self._cache = SourceCache()
-        self._schedule = Schedule()
+        self._cache, self._schedule = SourceCache(), Schedule()
         self._plan: dict[SourceKey, float] = {}
         self._update_task: asyncio.Task[Snapshot] | None = None
         self._connect_task: asyncio.Task[None] | None = None
-        self._connected = False
         self._next_reprobe: float | None = None
-        self._reprobes = 0  # re-probes in a row that found nothing new (their wait doubles)
         self._deferred: dict[SourceKey, float] = {}  # read after the first snapshot
-        self._snapshots = 0
+        # _reprobes: re-probes in a row that found nothing new (their wait doubles)
+        self._connected, self._snapshots, self._reprobes = False, 0, 0
         self._live_feed = LiveFeed()
         self._probe_cache = probe_cache  # probes remembered by serial (net.probe_cache)
         self._recalled: ProbeRecord | None = None  # the remembered probe in use, until checked
@@ -183,9 +180,8 @@ class Envoy:
     async def connect(self, *, probe: bool = True) -> None:
         """Read identity, set up authentication, and probe what the gateway has.
 
-        ``probe=False`` stops after authentication: enough for `request` and
-        `read`, and much faster on a slow gateway (the probe asks a dozen
-        endpoints); `update` completes the probe when first called.
+        ``probe=False`` stops after authentication: enough for `request` and `read`, and much
+        faster on a slow gateway (the probe asks a dozen endpoints); `update` completes it.
         """
         await self._read_info()
         self._auth, self.auth_kind, self._digest_role = choose_authenticator(
@@ -213,12 +209,8 @@ class Envoy:
 
     async def probe(self) -> None:
         """Find out once which sources answer, and so what the gateway can do."""
-        fw, now, cache = self.info.fw, self._clock(), self._cache
-        found = None
-        for key in production_chain(fw):
-            if await self._try(key, now) is not None:
-                found = key
-                break
+        fw, now, cache, status = self.info.fw, self._clock(), self._cache, self.source_status
+        found, cache.awaited_production = await self._first_production(now)
         cache.production_key = found or cache.production_key  # a re-probe keeps the last
         if cache.production_key is None:
             self._check_digest_password()
@@ -227,10 +219,10 @@ class Envoy:
                 f"{'; '.join(cache.errors.values()) or 'nothing to read'}"
             )
         key, report = cache.production_key, cache.production()
-        v1 = await self._try(SourceKey.PRODUCTION_V1, now) if wants_v1(key, report) else None
-        if prefers_v1(key, report, v1, fw=fw, metered=self.info.imeter):
+        v1 = await self._try(producing.FALLBACK, now) if producing.wants_v1(key, report) else None
+        if producing.prefers_v1(key, report, v1, fw=fw, metered=self.info.imeter):
             cache.production_key = SourceKey.PRODUCTION_V1
-        cache.settle_preferred(production_chain(fw), found)
+        cache.settle_preferred(producing.production_chain(fw), found)
         ensemble = probing.ensemble_candidates(fw)
         for key in [*probing.base_candidates(fw, self.info.imeter, cache.values), *ensemble]:
             await self._try(key, now)
@@ -239,18 +231,29 @@ class Envoy:
         for key in probing.generator_followups(cache.get(SourceKey.GEN_CONFIG)):
             await self._try(key, now)
         self._check_digest_password()
-        self.capabilities = probing.derive(cache.values, cache.production())
-        self._plan, self._deferred = probing.plan_after_probe(
-            fw, self.capabilities, (cache.production_key, cache.values), self.source_status
-        )
+        self.capabilities, self._plan, self._deferred = recovery.replan(cache, fw, status)
         self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
         cache.anchor_baseline()
-        self._next_reprobe = next_reprobe(now, self.source_status, cache.read_at)
-        if self._probe_cache is not None:  # kept for the next connection (net.probe_cache)
+        self._next_reprobe = next_reprobe(now, status, cache.read_at)
+        if self._probe_cache is not None and cache.awaited_production is None:  # net.probe_cache
             parts = (self.capabilities, self.source_status, self._plan, self._deferred)
             production, self._recalled = (cache.production_key, cache.preferred_production), None
             record = ProbeRecord.of(self.info.firmware, self.role, production, parts, now)
             self._probe_cache.keep(self.info.serial, record)
+
+    async def _first_production(self, now: float) -> tuple[SourceKey | None, SourceKey | None]:
+        """The chain's first source that answers, and the one awaited after the first snapshot."""
+        for key in producing.production_chain(self.info.fw):
+            limit = producing.late_after(key, self._transport.timeouts.first_production_s)
+            try:  # cut short, the request is cancelled: never two in flight (engine.production)
+                value = await asyncio.wait_for(self._try(key, now), limit)
+            except TimeoutError:
+                if producing.fallback_usable(await self._try(producing.FALLBACK, now)):
+                    return producing.FALLBACK, key
+                value = await self._try(key, now, retry=False)  # nothing else: wait, no retries
+            if value is not None:
+                return key, None
+        return None, None
 
     def _recall_probe(self) -> bool:
         """Use the probe remembered for this gateway and firmware (`net.probe_cache`), if any."""
@@ -265,11 +268,10 @@ class Envoy:
 
     async def _reprobe(self, now: float) -> None:
         """Ask the sources that never answered again; probe afresh if one now does."""
-        status, read_at = self.source_status, self._cache.read_at
-        keys = never_answered(status, read_at)
-        answered = [key for key in keys if await self._try(key, now) is not None]
+        status, seen = self.source_status, self._cache.read_at
+        answered = [k for k in never_answered(status, seen) if await self._try(k, now) is not None]
         self._reprobes = 0 if answered else self._reprobes + 1
-        self._next_reprobe = next_reprobe(now, status, read_at, self._reprobes)
+        self._next_reprobe = next_reprobe(now, status, seen, self._reprobes)
         if answered:
             _LOGGER.info("%s now answer: probing again", ", ".join(answered))
             await self.probe()
@@ -284,10 +286,12 @@ class Envoy:
             if refusal is not None:
                 self._cache.fail(refusal.key, refusal.message)
 
-    async def _try(self, key: SourceKey, now: float) -> Any:
-        """Probe one source: its model, or None (and its status recorded)."""
-        answer = await probe_source(self._transport, self._auth, SOURCES[key], self.role)
-        self.source_status[key], value, error = answer
+    async def _try(self, key: SourceKey, now: float, *, retry: bool = True) -> Any:
+        """Probe one source: its model, or None (and its status recorded); once a probe."""
+        if self._cache.read_at.get(key) == now:  # the fallback check read v1 already
+            return self._cache.get(key)
+        answer = probe_source(self._transport, self._auth, SOURCES[key], self.role, retry=retry)
+        self.source_status[key], value, error = await answer
         if error is not None:
             self._cache.fail(key, error)
         elif self.source_status[key] is SourceStatus.OK:
@@ -350,8 +354,7 @@ class Envoy:
         self._connected = True
 
     async def _update(self, full: bool, sections: Iterable[str] | None = None) -> Snapshot:
-        now = self._clock()
-        cache = self._cache
+        now, cache = self._clock(), self._cache
         tz, tz_note = gateway_zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
         gentle = in_outage_window(now, tz)
         budget = UpdateBudget.start(self.update_budget_s, gentle=gentle)
@@ -376,9 +379,7 @@ class Envoy:
             await self.probe()  # a source the remembered probe relied on is gone: probe for real
         if budget.stopped is not None:  # the gateway was away: a reboot may bring new firmware
             self._schedule.force(SourceKey.INFO)
-        key = cache.production_key
-        if key is not None and cache.read_at.get(key) == now:
-            cache.anchor_baseline()
+        cache.anchor_baseline(read_at=now)
         if cache.production() is None:
             raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
         gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
@@ -408,12 +409,10 @@ class Envoy:
         try:
             value = await budget.run(read_source(self._transport, self._auth, source, retry=retry))
         except SourceRefused as refused:
-            self.source_status[key] = refused.status
-            if refused.status is SourceStatus.ABSENT and key in cache.read_at:
-                self._schedule.force(SourceKey.INFO)  # an endpoint vanished: firmware may differ
-            if key not in cache.read_at:  # never answered: skipped until the next re-probe
-                self._plan.pop(key, None)
-                self._next_reprobe = self._next_reprobe or now + REPROBE_S
+            self.source_status[key], reprobe = refused.status, (self._next_reprobe, now)
+            self._next_reprobe = recovery.after_refusal(
+                key, refused.status, (cache.read_at, self._plan, self._schedule), reprobe
+            )
             error, message = refused, f"{source.path}: {refused}"
         except (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError) as err:
             note = " (the gateway restarts nightly around 23:00)" if budget.gentle else ""
@@ -425,14 +424,13 @@ class Envoy:
             return
         budget.record(error)
         self._schedule.record_failure(key, now)
-        cache.fail(key, message)
+        recovery.record_failure(cache, key, message, self._schedule.state(key).failures)
         if key == cache.production_key and demotes(error, self._schedule.state(key).failures):
             await self._switch_production(now, message)
 
     def _accept(self, key: SourceKey, value: Any, now: float) -> None:
         """A good answer: cached, unless a firmware guard sets it aside (then asked again)."""
-        cache = self._cache
-        glitch = cache.set_aside(key, value, now)
+        cache, glitch = self._cache, self._cache.set_aside(key, value, now)
         if glitch is not None:
             cache.notes[key] = glitch
             self._schedule.force(key)
@@ -440,14 +438,16 @@ class Envoy:
         self.source_status[key] = SourceStatus.OK
         cache.put(key, value, now)
         self._schedule.record_success(key, now, self._cache.report_time(key))
+        if key == cache.awaited_production:  # late at start-up: now the probe's own choice
+            parts = (cache, self.info, self.source_status, self._schedule.overrides)
+            self.capabilities, self._plan, self._deferred = recovery.settle_late_production(*parts)
         self._settle_deferred(key)
         if key == cache.preferred_production and key != cache.production_key:
             use_production(cache, self._plan, self._schedule.overrides, key, None)  # back again
 
     async def _switch_production(self, now: float, why: str) -> None:
         """The production source keeps failing: serve production from the next one."""
-        chain = production_chain(self.info.fw)
-        current = self._cache.production_key
+        chain, current = producing.production_chain(self.info.fw), self._cache.production_key
         for key in chain[chain.index(current) + 1 :] if current in chain else chain:
             if await self._try(key, now) is not None:
                 use_production(self._cache, self._plan, self._schedule.overrides, key, why)

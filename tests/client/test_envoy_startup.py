@@ -10,6 +10,7 @@ no source is asked more often than its data can change.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime
@@ -22,6 +23,7 @@ from enphase_local.capabilities import Capability
 from enphase_local.engine import probe as probing
 from enphase_local.firmware import Firmware
 from enphase_local.models.snapshot import Snapshot
+from enphase_local.net.exchange import Timeouts
 from enphase_local.simulator import (
     PRESETS,
     LatencyProfile,
@@ -297,3 +299,130 @@ async def test_a_full_update_reads_the_later_sources_at_once() -> None:
         assert all(gw.log.count(path) == 1 for path in LATER)
         assert snap.tariff is not None and envoy.home is not None
         assert not any("/home" in w for w in snap.warnings)
+
+
+# production.json answering in a minute; everything else at once.
+SLOW_PRODUCTION = LatencyProfile("slow-production", ((r"^/production\.json", 60.0, 60.0),))
+PROMPT_PRODUCTION = LatencyProfile("prompt-production", ((r"^/production\.json", 0.2, 0.2),))
+# A first-read deadline short enough for a test (the default is 5 s).
+QUICK = Timeouts(first_production_s=0.3)
+
+
+@pytest.mark.parametrize("preset", ["battery-backup", "metered-3phase"])
+async def test_a_minute_long_production_json_never_delays_the_first_snapshot(preset: str) -> None:
+    clock = SimClock(start=NOON, speed=0)
+    backend = SiteBackend.from_preset(preset, clock=clock, seed=1)
+    async with SimulatedGateway(backend, clock=clock, latency=SLOW_PRODUCTION) as gw:
+        started = asyncio.get_running_loop().time()  # connecting probes: it counts too
+        async with envoy_for(gw, clock, timeouts=QUICK) as envoy:
+            first = await asyncio.wait_for(envoy.update(), timeout=20)
+            took = asyncio.get_running_loop().time() - started
+            asked_first = _asked(gw)
+            assert gw.log.max_in_flight == 1, "the late request is cancelled, never overlapped"
+            gw.faults.latency = PROMPT_PRODUCTION  # it answers in time from now on
+            snaps = [first]
+            for _ in range(3):
+                clock.advance(60)
+                snaps.append(await envoy.update())
+    assert took < 5, f"the first update took {took:.1f} s"
+    assert asked_first["/production.json"] == 1 and asked_first["/api/v1/production"] == 1
+    production = first.production
+    assert production is not None and production.watts > 0
+    assert production.wh_lifetime is None and production.wh_today is None  # power only
+    assert any("/production.json" in w and "fallback" in w for w in first.warnings)
+    assert first.errors == {}
+    # read after the first snapshot, once, without retries; then on its own cadence
+    assert gw.log.count("/production.json") == 2
+    assert gw.log.max_in_flight == 1
+    second, *_rest = snaps[1:]
+    assert second.production is not None and second.production.wh_lifetime is not None
+    assert second.consumption is not None and second.consumption.wh_lifetime is not None
+    assert not any("fallback" in w for w in second.warnings)
+    assert not any("lifetime counter" in w for w in second.warnings)
+    assert second.errors == {}
+    assert _sections(second) >= _sections(first)
+    lifetimes = [s.production.wh_lifetime for s in snaps[1:] if s.production is not None]
+    assert lifetimes == sorted(lifetimes) and len(lifetimes) == 3  # never backwards
+    # no phantom jump: each step is what the site can produce in a minute
+    assert all(b - a < 60 * 60 for a, b in itertools.pairwise(lifetimes))
+    assert envoy.capabilities >= {Capability.CONSUMPTION, Capability.PRODUCTION_CT}
+
+
+async def test_a_normal_production_json_keeps_the_first_snapshot_as_it_was() -> None:
+    """Answering within the first-read deadline: no fallback asked, counters from the start."""
+    clock = SimClock(start=NOON, speed=0)
+    backend = SiteBackend.from_preset("battery-backup", clock=clock, seed=1)
+    async with SimulatedGateway(backend, clock=clock, latency=PROMPT_PRODUCTION) as gw:
+        async with envoy_for(gw, clock, timeouts=Timeouts(first_production_s=5.0)) as envoy:
+            first = await envoy.update()
+    assert "/api/v1/production" not in gw.log.counts
+    assert first.production is not None and first.production.wh_lifetime is not None
+    assert sum(_asked(gw).values()) == FIRST_SNAPSHOT["battery-backup"]
+
+
+async def test_a_late_production_json_leaves_production_to_the_source_the_probe_would_pick() -> (
+    None
+):
+    """Without CTs v1 beats production.json's inverter section: after the late answer too."""
+    async with gateway("standard") as (gw, clock), envoy_for(gw, clock) as envoy:
+        normal = await envoy.update()
+    clock = SimClock(start=NOON, speed=0)
+    backend = SiteBackend.from_preset("standard", clock=clock, seed=1)
+    async with SimulatedGateway(backend, clock=clock, latency=SLOW_PRODUCTION) as gw:
+        async with envoy_for(gw, clock, timeouts=QUICK) as envoy:
+            first = await asyncio.wait_for(envoy.update(), timeout=20)
+            gw.faults.latency = PROMPT_PRODUCTION
+            clock.advance(60)
+            second = await envoy.update()
+    assert first.production is not None and first.production.wh_lifetime is None
+    assert normal.production is not None and second.production is not None
+    assert second.production.source == normal.production.source
+    assert second.production.wh_lifetime == normal.production.wh_lifetime
+    assert gw.log.count("/production.json") == 2 and gw.log.max_in_flight == 1
+
+
+async def test_without_a_fallback_production_json_is_waited_for_once() -> None:
+    """Metered without CTs: v1 answers all zero, so production.json is the only source."""
+    clock = SimClock(start=NOON, speed=0)
+    base = PRESETS["metered-split"]
+    config = replace(base, cts=tuple(replace(ct, enabled=False) for ct in base.cts))
+    a_second = LatencyProfile("late", ((r"^/production\.json", 1.0, 1.0),))
+    async with SimulatedGateway(
+        SiteBackend(config, clock, seed=1), clock=clock, latency=a_second
+    ) as gw:
+        async with envoy_for(gw, clock, timeouts=QUICK) as envoy:
+            first = await envoy.update()
+    assert first.production is not None and first.production.wh_lifetime  # counters at once
+    assert not any("fallback" in w for w in first.warnings)
+    assert gw.log.count("/production.json") == 2  # cut at the deadline, then waited for
+    assert gw.log.count("/api/v1/production") == 1 and gw.log.max_in_flight == 1
+
+
+async def test_a_production_json_that_never_answers_in_time_leaves_the_fallback_counters() -> None:
+    """Three late reads after the first snapshot: v1 serves with its counters, then it heals."""
+    clock = SimClock(start=NOON, speed=0)
+    backend = SiteBackend.from_preset("battery-backup", clock=clock, seed=1)
+    timeouts = Timeouts(slow_s=0.5, first_production_s=0.3)
+    async with SimulatedGateway(backend, clock=clock, latency=SLOW_PRODUCTION) as gw:
+        async with envoy_for(gw, clock, timeouts=timeouts, update_budget_s=30) as envoy:
+            snaps = [await envoy.update()]
+            while not any("own counters" in w for w in snaps[-1].warnings) and len(snaps) < 10:
+                clock.advance(60)
+                snaps.append(await envoy.update())
+            *waited, gave_up = snaps
+            gw.faults.latency = PROMPT_PRODUCTION
+            for _ in range(12):  # it is asked again with backoff, and takes over
+                clock.advance(60)
+                snaps.append(await envoy.update())
+    assert len(waited) == 3  # the first snapshot, then two failed reads (the third gives up)
+    assert all(s.production is not None and s.production.wh_lifetime is None for s in waited)
+    assert gave_up.production is not None and gave_up.production.wh_lifetime is not None
+    last = snaps[-1]
+    assert last.consumption is not None and last.production is not None
+    assert not any("/production.json" in w for w in last.warnings)
+    lifetimes = [
+        s.production.wh_lifetime for s in snaps if s.production and s.production.wh_lifetime
+    ]
+    assert lifetimes == sorted(lifetimes)
+    assert not any("lifetime counter" in w for s in snaps for w in s.warnings)
+    assert gw.log.max_in_flight == 1

@@ -49,6 +49,8 @@ class SourceCache:
     # another one for now (demoted after repeated failures; promoted back when it heals).
     preferred_production: SourceKey | None = None
     demoted_because: str | None = None
+    # production.json, late at start-up: read after the first snapshot (engine.production)
+    awaited_production: SourceKey | None = None
     baseline: CtBaseline = field(default_factory=CtBaseline)
     guards: dict[str, CounterGuard] = field(default_factory=dict)
     notes: dict[SourceKey, str] = field(default_factory=dict)  # answers set aside, as warnings
@@ -100,8 +102,14 @@ class SourceCache:
             return
         self.preferred_production, self.demoted_because = self.production_key, None
 
-    def anchor_baseline(self) -> None:
-        """Remember the CT counters as production was read (the carry-forward baseline)."""
+    def anchor_baseline(self, *, read_at: float | None = None) -> None:
+        """Remember the CT counters as production was read (the carry-forward baseline).
+
+        `read_at`: only if the production source in use was read then (an update's time).
+        """
+        key = self.production_key
+        if read_at is not None and (key is None or self.read_at.get(key) != read_at):
+            return
         meters = compose_meters(self.get(SourceKey.METERS), self.get(SourceKey.METERS_READINGS))
         self.baseline = CtBaseline(ct_counters(meters)[0])
 

@@ -384,16 +384,18 @@ def plan(
 def plan_after_probe(
     fw: Firmware,
     caps: frozenset[Capability],
-    found: tuple[SourceKey | None, Mapping[SourceKey, Any]],
+    found: tuple[SourceKey | None, Mapping[SourceKey, Any], SourceKey | None],
     status: Mapping[SourceKey, SourceStatus],
 ) -> tuple[dict[SourceKey, float], dict[SourceKey, float]]:
     """`plan` for what the probe found, and the sources `deferred` to after the first snapshot.
 
-    `found`: the production source in use and what the probe read. The
-    deferred sources are in the plan; a source that refused (absent,
-    forbidden) is remembered and not asked again until a re-probe.
+    `found`: the production source in use, what the probe read, and the
+    production source awaited (production.json, late at start-up while the
+    fallback serves production: deferred too, at the fallback's period; see
+    engine.production). The deferred sources are in the plan; a source that
+    refused (absent, forbidden) is remembered and not asked again until a re-probe.
     """
-    production_key, read = found
+    production_key, read, awaited = found
     assert production_key is not None
     out = plan(
         caps,
@@ -403,6 +405,8 @@ def plan_after_probe(
     later = deferred(
         fw, read.get(SourceKey.ENSEMBLE_INVENTORY), read, as_report(read.get(production_key))
     )
+    if awaited is not None:
+        out[awaited] = later[awaited] = out[production_key]
     out.update(later)
     for key, st in status.items():
         if st in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):

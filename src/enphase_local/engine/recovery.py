@@ -22,19 +22,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..capabilities import SourceStatus
+from ..capabilities import Capability, SourceStatus
 from ..errors import EnvoyConnectionError
+from ..firmware import Firmware
+from ..models.gateway import GatewayInfo
 from ..sources.keys import SourceKey
 from .cache import SourceCache
+from .probe import derive, plan_after_probe
+from .production import FALLBACK, after_late_answer
+from .schedule import Schedule
 
 __all__ = [
     "DEMOTE_AFTER",
     "REPROBE_FAILED_S",
     "REPROBE_S",
+    "after_refusal",
     "demotes",
     "demotion_warning",
     "never_answered",
     "next_reprobe",
+    "record_failure",
+    "replan",
+    "settle_late_production",
     "use_production",
 ]
 
@@ -66,6 +75,74 @@ def use_production(
     period = plan.pop(current, 0.0) if current is not None else 0.0
     cache.production_key, cache.demoted_because = key, demoted_because
     plan[key] = overrides[key] = period
+
+
+Plan = tuple[frozenset[Capability], dict[SourceKey, float], dict[SourceKey, float]]
+
+
+def replan(cache: SourceCache, fw: Firmware, status: Mapping[SourceKey, SourceStatus]) -> Plan:
+    """Capabilities, plan and deferred sources for what `cache` holds (engine.probe)."""
+    caps = derive(cache.values, cache.production())
+    found = (cache.production_key, cache.values, cache.awaited_production)
+    return (caps, *plan_after_probe(fw, caps, found, status))
+
+
+def settle_late_production(
+    cache: SourceCache,
+    info: GatewayInfo,
+    status: Mapping[SourceKey, SourceStatus],
+    overrides: dict[SourceKey, float],
+) -> Plan:
+    """The production source late at start-up answered: the probe's own choice from now on.
+
+    Until then the fallback served production, power only (engine.production).
+    What the gateway can do, and so the plan, may grow with its answer: the
+    new periods go to the schedule's `overrides`.
+    """
+    late, fw = cache.awaited_production, info.fw
+    assert late is not None
+    key = after_late_answer(cache.get(late), cache.get(FALLBACK), fw=fw, metered=info.imeter)
+    cache.production_key = cache.preferred_production = key
+    cache.awaited_production = cache.demoted_because = None
+    found = replan(cache, fw, status)
+    overrides.update(found[1])
+    return found
+
+
+def record_failure(cache: SourceCache, key: SourceKey, message: str, failures: int) -> None:
+    """A read failed: its error kept, its last value too (a section goes stale, not missing).
+
+    The production source awaited since start-up (engine.production) that
+    fails `DEMOTE_AFTER` times in a row stops being waited for: the fallback
+    then serves production with its own counters (the first any guard sees),
+    and the awaited source, still asked with backoff, takes over when it
+    answers (a step between their counters is then held by the guards).
+    """
+    cache.fail(key, message)
+    if key == cache.awaited_production and failures >= DEMOTE_AFTER and not cache.demoted_because:
+        cache.demoted_because = f"it has not answered since start-up ({failures} tries)"
+
+
+def after_refusal(
+    key: SourceKey,
+    refused: SourceStatus,
+    state: tuple[Mapping[SourceKey, float], dict[SourceKey, float], Schedule],
+    reprobe_at: tuple[float | None, float],
+) -> float | None:
+    """A source refused us (absent, forbidden): when to re-probe (`state`: read_at, plan, schedule).
+
+    One that answered before and is now absent: an endpoint vanished, the
+    firmware may have changed, so /info is read on the next update. One that
+    never answered leaves the plan until the next re-probe (`reprobe_at`:
+    the one planned, if any, and now).
+    """
+    (read_at, plan, schedule), (planned, now) = state, reprobe_at
+    if key not in read_at:
+        plan.pop(key, None)
+        return planned or now + REPROBE_S
+    if refused is SourceStatus.ABSENT:
+        schedule.force(SourceKey.INFO)
+    return planned
 
 
 def never_answered(

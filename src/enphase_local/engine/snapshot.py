@@ -35,6 +35,7 @@ from .joins import (
     compose_meters,
 )
 from .probe import is_metered
+from .production import fallback_report, late_warning
 from .quirks import blank_half_storage_ct, repair_total_consumption
 from .recovery import demotion_warning
 from .schedule import Schedule
@@ -120,6 +121,10 @@ def build_snapshot(
     fw = gateway_firmware(cache)
     meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
     meters, warnings = blank_half_storage_ct(meters)
+    awaited, gave_up = cache.awaited_production, cache.demoted_because
+    if awaited is not None:  # power only until it answers, or waiting is given up
+        report = fallback_report(report, meters, counters=bool(gave_up))
+        warnings.append(late_warning(awaited, cache.production_key, gave_up))
     if report is not None and fw is not None:
         report = repair_total_consumption(fw, report, meters)
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))

@@ -26,6 +26,9 @@ class Timeouts:
 
     fast_s: float = 10.0
     slow_s: float = 60.0
+    # production.json's first read at start-up, where a faster source can serve the first
+    # snapshot (engine.production.late_after): a real gateway sometimes takes 30 to 70 s.
+    first_production_s: float = 5.0
 
     def for_speed(self, speed: Speed) -> float:
         return self.slow_s if speed is Speed.SLOW else self.fast_s

@@ -97,7 +97,12 @@ async def read_available(
 
 
 async def probe_source(
-    transport: Transport, auth: Authenticator | None, source: Source[Any], role: str | None
+    transport: Transport,
+    auth: Authenticator | None,
+    source: Source[Any],
+    role: str | None,
+    *,
+    retry: bool = True,
 ) -> tuple[SourceStatus, Any, str | None]:
     """Ask `source` once for the probe: (what it answered, its model or None, the error or None).
 
@@ -107,7 +112,7 @@ async def probe_source(
     if source.role is Role.INSTALLER and role != "installer":
         return SourceStatus.FORBIDDEN, None, None
     try:
-        value = await read_source(transport, auth, source)
+        value = await read_source(transport, auth, source, retry=retry)
     except SourceRefused as refused:
         return refused.status, None, None
     except (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError) as err:

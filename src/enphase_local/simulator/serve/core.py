@@ -143,6 +143,9 @@ class GatewayCore:
             # The client went away mid-answer: nothing left to say, and nothing to log loudly.
             fields["fault"] = fields["fault"] or "client-gone"
             return web.Response(status=499)
+        except asyncio.CancelledError:
+            fields["fault"] = fields["fault"] or "client-gone"  # it hung up before the answer
+            raise
         finally:
             self.log.end(fields)
 

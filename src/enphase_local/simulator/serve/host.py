@@ -36,7 +36,11 @@ class SimHost:
         add_control_routes(app, self.core_for)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self.app = app
-        self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        # A client that gives up on a slow answer closes the connection: the request is
+        # then over for the gateway too (its handler is cancelled, the log counts it out).
+        self.runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
+        )
         self._started = False
 
     def core_for(self, request: web.Request) -> GatewayCore | None:
