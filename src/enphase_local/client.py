@@ -26,7 +26,7 @@ from .control import Control
 from .engine import probe as probing
 from .engine import production as producing
 from .engine import recovery
-from .engine.budget import UpdateBudget, default_budget
+from .engine.budget import UpdateBudget, bounded_by_budget, default_budget
 from .engine.cache import SourceCache
 from .engine.outage import gateway_zone, in_outage_window
 from .engine.recovery import demotes, never_answered, next_reprobe, use_production
@@ -145,9 +145,7 @@ class Envoy:
     def info(self) -> GatewayInfo:
         """The gateway's identity from ``/info`` (after `connect`)."""
         if self._info is None:
-            raise EnvoyError(
-                "not connected: use `async with Envoy(...)` or `await envoy.connect()`"
-            )
+            raise EnvoyError("not connected: use `async with Envoy(...)` or `connect()`")
         return self._info
 
     @property
@@ -177,6 +175,7 @@ class Envoy:
             return None if self._auth.claims is None else self._auth.claims.role
         return self._digest_role
 
+    @bounded_by_budget("connecting to")
     async def connect(self, *, probe: bool = True) -> None:
         """Read identity, set up authentication, and probe what the gateway has.
 
@@ -207,6 +206,7 @@ class Envoy:
             await self.probe()
         return info
 
+    @bounded_by_budget("probing")
     async def probe(self) -> None:
         """Find out once which sources answer, and so what the gateway can do."""
         fw, now, cache, status = self.info.fw, self._clock(), self._cache, self.source_status

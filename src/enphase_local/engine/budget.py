@@ -20,15 +20,17 @@ always real.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from ..errors import EnvoyConnectionError, EnvoyError, EnvoyHTTPError, EnvoyTimeoutError
 
-__all__ = ["BUDGET_FACTOR", "STOP_AFTER", "UpdateBudget", "default_budget"]
+__all__ = ["BUDGET_FACTOR", "STOP_AFTER", "UpdateBudget", "bounded_by_budget", "default_budget"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 BUDGET_FACTOR = 2.5  # the budget, in slowest single timeouts
 STOP_AFTER = 2  # consecutive unreachable sources before an update stops asking
@@ -104,3 +106,51 @@ class UpdateBudget:
                 f"{self.unreachable_in_row} reads in a row {kind}: the gateway is not "
                 "answering, the rest were not asked"
             )
+
+
+class _Budgeted(Protocol):
+    host: str
+    update_budget_s: float
+
+
+S = TypeVar("S", bound=_Budgeted)
+
+
+def bounded_by_budget(
+    what: str,
+) -> Callable[
+    [Callable[Concatenate[S, P], Coroutine[Any, Any, T]]],
+    Callable[Concatenate[S, P], Coroutine[Any, Any, T]],
+]:
+    """A method of a client that ends within its ``update_budget_s``, or raises a timeout.
+
+    Updates have had a budget since issue 11; connecting and probing did
+    not, and a gateway that answered `/info` and then hung made the probe
+    ask a dozen sources at their own timeouts, with retries: minutes before
+    anything failed. Bounded, a connect fails in time with one clear error,
+    and the next `update()` tries again. Nested bounded calls share the
+    outer deadline (the outer one expires first).
+    """
+
+    def wrap(
+        method: Callable[Concatenate[S, P], Coroutine[Any, Any, T]],
+    ) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+        async def bounded(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            limit = self.update_budget_s
+            deadline = asyncio.timeout(limit)
+            try:
+                async with deadline:
+                    return await method(self, *args, **kwargs)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                raise EnvoyTimeoutError(
+                    f"{what} {self.host} took longer than {limit:g} s (update_budget_s): the "
+                    "gateway answers too slowly or stopped answering; try again in a few "
+                    "minutes"
+                ) from None
+
+        functools.update_wrapper(bounded, method)  # name and docstring stay the method's
+        return bounded
+
+    return wrap
