@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from enphase_local.engine.probe import PRODUCTION_WITH_CT
+from enphase_local.engine.rhythm import PRODUCTION_WITH_CT
 from enphase_local.errors import EnvoyConnectionError
 from enphase_local.net.exchange import Timeouts
 from enphase_local.simulator import LatencyProfile

@@ -11,7 +11,7 @@ import time
 
 from enphase_local import Snapshot
 from enphase_local.client import Envoy
-from enphase_local.engine.probe import PRODUCTION_WITH_CT
+from enphase_local.engine.rhythm import PRODUCTION_WITH_CT
 from enphase_local.net.exchange import Timeouts
 from enphase_local.simulator import LatencyProfile, SimClock
 from tests.simkit import envoy_for, gateway

@@ -14,7 +14,7 @@ import pytest
 from enphase_local.capabilities import Capability
 from enphase_local.engine.battery import summarize_encharge
 from enphase_local.engine.joins import compose_battery
-from enphase_local.engine.probe import plan
+from enphase_local.engine.rhythm import plan
 from enphase_local.sources.ensemble import (
     parse_ensemble_inventory,
     parse_ensemble_power,

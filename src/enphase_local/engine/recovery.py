@@ -28,8 +28,9 @@ from ..firmware import Firmware
 from ..models.gateway import GatewayInfo
 from ..sources.keys import SourceKey
 from .cache import SourceCache
-from .probe import derive, plan_after_probe
+from .probe import derive
 from .production import FALLBACK, after_late_answer
+from .rhythm import plan_after_probe
 from .schedule import Schedule
 
 __all__ = [
