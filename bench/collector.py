@@ -65,7 +65,9 @@ async def fleet_run(
             targets, [sink], clock=clock, interval_s=interval, max_connecting=connecting
         )
         await collector.start_sinks()
+        c0, w0 = time.process_time(), time.perf_counter()
         await collector.poll_once()  # connect and probe: not the steady state
+        connect_cpu, connect_wall = time.process_time() - c0, time.perf_counter() - w0
         rss_before = rss_mb()
         cpu0, wall0, sim0 = time.process_time(), time.perf_counter(), sim.cpu_seconds()
         for _ in range(rounds):
@@ -90,6 +92,8 @@ async def fleet_run(
         "sim_cpu_s_per_round": sim_cpu / rounds,
         "rss_mb": rss_mb(),
         "rss_mb_after_connect": rss_before,
+        "connect_cpu_s": connect_cpu,
+        "connect_wall_s": connect_wall,
     }
 
 
