@@ -294,7 +294,8 @@ def write_section(text: str) -> None:
     if "<!-- collector -->" in current:
         head, rest = current.split("<!-- collector -->", 1)
         _, _, tail = rest.partition("<!-- /collector -->")
-        current = head + text + tail.lstrip("\n")
+        tail = tail.lstrip("\n")
+        current = head + text + ("\n" + tail if tail else "")
     else:
         current = current.rstrip("\n") + "\n\n" + text
     path.write_text(current)
