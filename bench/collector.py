@@ -45,7 +45,9 @@ from common import NOON, Sim, rss_mb  # noqa: E402
 DAY = 86_400
 
 
-async def fleet_run(n: int, interval: float, rounds: int, db: Path) -> dict[str, Any]:
+async def fleet_run(
+    n: int, interval: float, rounds: int, db: Path, connecting: int = 8
+) -> dict[str, Any]:
     from enphase_local.service.collector import Collector, Target
     from enphase_local.service.history_sink import HistorySink
 
@@ -55,11 +57,17 @@ async def fleet_run(n: int, interval: float, rounds: int, db: Path) -> dict[str,
         def clock() -> float:
             return now[0]
 
-        targets = [Target(g.serial, lambda g=g: g.ours(clock=clock)) for g in sim.gateways]
+        targets = [
+            Target(g.serial, lambda s, g=g: g.ours(clock=clock, session=s)) for g in sim.gateways
+        ]
         sink = HistorySink(db, clock=clock, flush_every_s=2.0)
-        collector = Collector(targets, [sink], clock=clock, interval_s=interval)
+        collector = Collector(
+            targets, [sink], clock=clock, interval_s=interval, max_connecting=connecting
+        )
         await collector.start_sinks()
+        c0, w0 = time.process_time(), time.perf_counter()
         await collector.poll_once()  # connect and probe: not the steady state
+        connect_cpu, connect_wall = time.process_time() - c0, time.perf_counter() - w0
         rss_before = rss_mb()
         cpu0, wall0, sim0 = time.process_time(), time.perf_counter(), sim.cpu_seconds()
         for _ in range(rounds):
@@ -77,12 +85,15 @@ async def fleet_run(n: int, interval: float, rounds: int, db: Path) -> dict[str,
         "interval_s": interval,
         "rounds": rounds,
         "connected": ok,
+        "max_connecting": connecting,
         "cpu_s_per_round": per_round,
         "wall_s_per_round": wall / rounds,
         "cpu_share_at_cadence": per_round / interval,
         "sim_cpu_s_per_round": sim_cpu / rounds,
         "rss_mb": rss_mb(),
         "rss_mb_after_connect": rss_before,
+        "connect_cpu_s": connect_cpu,
+        "connect_wall_s": connect_wall,
     }
 
 
@@ -109,7 +120,8 @@ async def day_sizes(tmp: Path) -> dict[str, Any]:
         from enphase_local import Envoy
 
         target = Target(
-            gw.serial, lambda: Envoy(gw.https_host, token=gw.owner_token(), clock=clock)
+            gw.serial,
+            lambda s: Envoy(gw.https_host, token=gw.owner_token(), session=s, clock=clock),
         )
         sink = HistorySink(db, clock=clock, flush_every_s=3600, keep_live_s=7 * DAY)
         collector = Collector([target], [sink], clock=clock)
@@ -282,7 +294,8 @@ def write_section(text: str) -> None:
     if "<!-- collector -->" in current:
         head, rest = current.split("<!-- collector -->", 1)
         _, _, tail = rest.partition("<!-- /collector -->")
-        current = head + text + tail.lstrip("\n")
+        tail = tail.lstrip("\n")
+        current = head + text + ("\n" + tail if tail else "")
     else:
         current = current.rstrip("\n") + "\n\n" + text
     path.write_text(current)
@@ -329,6 +342,9 @@ if __name__ == "__main__":
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # N,INTERVAL,ROUNDS,DB: one fleet run
     parser.add_argument(
+        "--connecting", type=int, default=8, help="with --one: gateways connecting at once"
+    )
+    parser.add_argument(
         "--requery", metavar="DIR", help="re-time the queries of an earlier run's folder only"
     )
     parsed = parser.parse_args()
@@ -343,7 +359,9 @@ if __name__ == "__main__":
             write_section(section)
     elif parsed.one:
         n, interval, rounds, db = parsed.one.split(",", 3)
-        one = asyncio.run(fleet_run(int(n), float(interval), int(rounds), Path(db)))
+        one = asyncio.run(
+            fleet_run(int(n), float(interval), int(rounds), Path(db), parsed.connecting)
+        )
         print(json.dumps(one))
     else:
         asyncio.run(main(parsed))

@@ -23,7 +23,7 @@ async def no_sleep(seconds: float) -> None:
 
 
 def target_for(gw: SimulatedGateway, clock: SimClock) -> Target:
-    return Target(gw.serial, lambda: envoy_for(gw, clock, sleep=no_sleep))
+    return Target(gw.serial, lambda s: envoy_for(gw, clock, sleep=no_sleep, session=s))
 
 
 @asynccontextmanager

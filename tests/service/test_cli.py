@@ -31,6 +31,8 @@ def test_demo_collects_hours_in_seconds_and_stops_cleanly(tmp_path: Path) -> Non
     proc = subprocess.Popen(
         [
             sys.executable,
+            "-W",
+            "always::ResourceWarning",  # an unclosed session or socket would say so on stderr
             "-c",
             "import sys; from enphase_local.cli.app import main; sys.exit(main())",
             "collect",
@@ -74,6 +76,7 @@ def test_demo_collects_hours_in_seconds_and_stops_cleanly(tmp_path: Path) -> Non
             proc.kill()
     assert proc.returncode == 0, err
     assert "stopped, history flushed" in err
+    assert "Unclosed" not in err and "ResourceWarning" not in err, err
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         first, last, n = conn.execute(

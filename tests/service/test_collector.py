@@ -69,7 +69,10 @@ async def test_envoy_live_is_used_when_the_client_has_it(tmp_path: Path) -> None
 
     async with gateway("standard") as (gw, clock):
         plain = envoy_for(gw, clock)
-        target = Target("live", lambda: LiveEnvoy(plain.host, token=gw.owner_token(), clock=clock))
+        target = Target(
+            "live",
+            lambda s: LiveEnvoy(plain.host, token=gw.owner_token(), session=s, clock=clock),
+        )
         sink = HistorySink(tmp_path / "h.db", clock=clock, flush_every_s=3600)
         stopped = asyncio.Event()
 

@@ -7,6 +7,15 @@ asking), and hands each snapshot to every sink. Live frames come from
 `Envoy.live()` where the client has it, otherwise one per snapshot
 (`live_fallback.frame_from_snapshot`).
 
+One HTTP session for all gateways (`gateway_session`, made in the running
+loop at the first connect and closed by `close_envoys()`): connections are
+kept between updates with small TLS buffers, and each `Envoy` gets it from
+its target's factory (its authenticator attaches its own token or digest,
+the session keeps no cookies). Few gateways connect at once
+(`max_connecting`): 1,000 TLS handshakes 50 at a time left 40 MB more heap
+behind than 8 at a time (bench/RESULTS.md (5b)); updates, on connections
+already open, are bounded separately (`max_updating`).
+
 State changes (connected, stale, unreachable, recovered) are logged as one
 line each and sent to the sinks as `Event`s; so are new warnings. The
 collector is the sinks' `Hub`. `poll_once()` makes one round without the
@@ -28,6 +37,8 @@ from .live_fallback import frame_from_snapshot
 from .sinks import Event, Sink
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from ..client import Envoy
     from ..models.live_frame import LiveFrame
     from ..models.snapshot import Snapshot
@@ -39,10 +50,13 @@ _LOGGER = logging.getLogger("enphase_local.service")
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One gateway to read: a name for logs and a factory of its (unconnected) `Envoy`."""
+    """One gateway to read: a name for logs and a factory of its (unconnected) `Envoy`.
+
+    The factory gets the collector's shared session: pass it as ``Envoy(session=...)``.
+    """
 
     name: str
-    make: Callable[[], Envoy]
+    make: Callable[[aiohttp.ClientSession], Envoy]
     live: bool = True  # follow `Envoy.live()` frames in run() (False: one frame per snapshot)
 
 
@@ -76,7 +90,8 @@ class Collector:
         interval_s: float = 60.0,
         stale_after_s: float = 180.0,
         retry_after_s: float = 30.0,
-        max_in_flight: int = 32,
+        max_connecting: int = 8,
+        max_updating: int = 32,
     ) -> None:
         self.targets = list(targets)
         self.sinks = list(sinks)
@@ -90,9 +105,11 @@ class Collector:
         self._tasks: list[asyncio.Task[None]] = []
         self._sinks_started = False
         self.started = asyncio.Event()  # set once every sink has started
-        # at most this many gateways connecting or updating at once: a thousand TLS
-        # handshakes in the same instant help no one, and the event loop stays responsive
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        # at most this many gateways connecting (TLS handshake, /info, probe) at once, and
+        # at most that many updating: the event loop stays responsive, the heap small
+        self._connecting = asyncio.Semaphore(max_connecting)
+        self._updating = asyncio.Semaphore(max_updating)
+        self._session: aiohttp.ClientSession | None = None
 
     # -- Hub ----------------------------------------------------------------------
 
@@ -162,12 +179,25 @@ class Collector:
     def stop(self) -> None:
         self._stopping.set()
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session every gateway shares (made on first use, in the running loop)."""
+        if self._session is None or self._session.closed:
+            from ..net.connector import gateway_session
+
+            self._session = gateway_session()
+        return self._session
+
     async def close_envoys(self) -> None:
+        """Close every client, then the shared session (the next poll makes a new one)."""
         for state in self.states.values():
             if state.envoy is not None:
                 with contextlib.suppress(Exception):
                     await state.envoy.close()
                 state.envoy = None
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     # -- one gateway -------------------------------------------------------------------
 
@@ -199,23 +229,14 @@ class Collector:
 
     async def poll_one(self, target: Target) -> bool:
         """Connect if needed and update one gateway; True when it answered."""
-        async with self._in_flight:
-            return await self._poll_one(target)
-
-    async def _poll_one(self, target: Target) -> bool:
         state = self.states[target.name]
         try:
             if state.envoy is None:
-                envoy = target.make()
-                try:
-                    await envoy.connect()
-                except BaseException:
-                    await envoy.close()
-                    raise
-                state.envoy = envoy
-                state.serial = envoy.info.serial
-                await self._change(state, "connected", f"connected to {envoy.host}")
-            snapshot = await state.envoy.update()
+                async with self._connecting:
+                    await self._connect(target, state)
+            assert state.envoy is not None
+            async with self._updating:
+                snapshot = await state.envoy.update()
         except EnvoyAuthError as err:
             await self._failed(state, err, drop_client=True)
             return False
@@ -229,6 +250,17 @@ class Collector:
             return False
         await self._succeeded(state, snapshot)
         return True
+
+    async def _connect(self, target: Target, state: GatewayState) -> None:
+        envoy = target.make(self.session)
+        try:
+            await envoy.connect()
+        except BaseException:
+            await envoy.close()
+            raise
+        state.envoy = envoy
+        state.serial = envoy.info.serial
+        await self._change(state, "connected", f"connected to {envoy.host}")
 
     async def _succeeded(self, state: GatewayState, snapshot: Snapshot) -> None:
         now = self.clock()

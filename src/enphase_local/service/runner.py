@@ -5,7 +5,7 @@ Why apart from the CLI: the same assembly serves ``enphase collect``, the
 benchmarks; the click command only turns options into a `CollectConfig`.
 
 Shutdown: SIGTERM and SIGINT (Ctrl-C) ask the collector to stop; it closes
-the clients and stops every sink, which flushes what it holds, so a
+the clients and their shared session, and stops every sink, which flushes what it holds, so a
 ``systemctl stop`` loses nothing.
 """
 
@@ -26,6 +26,8 @@ from .history_sink import DAY, HistorySink
 from .sinks import Sink
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from ..client import Envoy
 
 __all__ = ["DemoSite", "build", "demo_sites", "run_collector"]
@@ -33,10 +35,12 @@ __all__ = ["DemoSite", "build", "demo_sites", "run_collector"]
 _LOGGER = logging.getLogger("enphase_local.service")
 
 
-def envoy_factory(entry: GatewayEntry, clock: Callable[[], float]) -> Callable[[], Envoy]:
-    """A function making the (unconnected) `Envoy` of one configured gateway."""
+def envoy_factory(
+    entry: GatewayEntry, clock: Callable[[], float]
+) -> Callable[[aiohttp.ClientSession], Envoy]:
+    """A function making the (unconnected) `Envoy` of one configured gateway on `session`."""
 
-    def make() -> Envoy:
+    def make(session: aiohttp.ClientSession) -> Envoy:
         from ..client import Envoy
         from ..net.backoff import RetryPolicy
         from ..net.credentials import CloudUrls
@@ -59,6 +63,7 @@ def envoy_factory(entry: GatewayEntry, clock: Callable[[], float]) -> Callable[[
             username=entry.username,
             password=entry.password,
             token_store=TokenStore(entry.token_store),
+            session=session,
             clock=clock,
             **kwargs,
         )
@@ -169,13 +174,13 @@ async def demo_sites(presets: list[str], clock: Any) -> AsyncIterator[list[DemoS
         yield sites
 
 
-def _demo_envoy(gw: Any, clock: Any) -> Callable[[], Envoy]:
-    def make() -> Envoy:
+def _demo_envoy(gw: Any, clock: Any) -> Callable[[aiohttp.ClientSession], Envoy]:
+    def make(session: aiohttp.ClientSession) -> Envoy:
         from ..client import Envoy
         from ..firmware import Firmware
 
         if Firmware.parse(gw.firmware).uses_tokens:
-            return Envoy(gw.https_host, token=gw.owner_token(), clock=clock)
-        return Envoy(gw.http_host, clock=clock)
+            return Envoy(gw.https_host, token=gw.owner_token(), session=session, clock=clock)
+        return Envoy(gw.http_host, session=session, clock=clock)
 
     return make
