@@ -40,6 +40,7 @@ __all__ = [
     "lists_eim",
 ]
 
+
 def base_candidates(
     fw: Firmware, metered: bool | None, data: Mapping[SourceKey, Any] | None = None
 ) -> list[SourceKey]:
@@ -145,6 +146,7 @@ _ENSEMBLE_FOLLOWUPS = (
     # first snapshot, so the tariff is probed, not left for later.
     SourceKey.TARIFF,
 )
+
 
 # Sources whose data nobody needs for the first snapshot (settings people
 # change, the network page, the gateway's own live figures): they are not
