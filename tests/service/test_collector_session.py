@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,8 +23,11 @@ import pytest
 from enphase_local.client import Envoy
 from enphase_local.firmware import Firmware
 from enphase_local.models.snapshot import Snapshot
+from enphase_local.net.probe_cache import ProbeCache
 from enphase_local.service.collector import Collector, Target
+from enphase_local.service.config import GatewayEntry
 from enphase_local.service.history_sink import HistorySink
+from enphase_local.service.runner import envoy_factory, held_probe_caches
 from enphase_local.simulator import SimClock, SimulatedFleet, SiteBackend
 from enphase_local.simulator.fleet import FleetGateway
 from tests.service.helpers import MIDNIGHT, no_sleep
@@ -149,3 +153,37 @@ async def test_few_gateways_connect_at_once_updates_bounded_apart() -> None:
             await collector.close_envoys()
     assert counted.most["connect"] == 3  # reached, never passed
     assert counted.most["update"] == 5
+
+
+async def test_a_restarted_collector_connects_without_probing_again(tmp_path: Path) -> None:
+    """The probe cache beside the token store, held: read once, written twice, not per gateway."""
+    store = str(tmp_path / "tokens.json")
+    async with fleet(("standard", "battery-backup", "legacy-3x")) as (sims, clock):
+        entries = [
+            GatewayEntry(gw.serial, gw.https_host, token=gw.owner_token(), token_store=store)
+            if Firmware.parse(gw.firmware).uses_tokens
+            else GatewayEntry(gw.serial, gw.http_host, token_store=store)  # digest, derived
+            for gw in sims
+        ]
+
+        async def run_once() -> tuple[int, ProbeCache]:
+            for gw in sims:
+                gw.log.reset()
+            probes = held_probe_caches(entries)
+            (cache,) = {id(c): c for c in probes.values()}.values()  # one folder, one cache
+            targets = [Target(e.name, envoy_factory(e, clock, probes[e.name])) for e in entries]
+            collector = Collector(targets, [], clock=clock, sleep=no_sleep, closers=[cache.flush])
+            try:
+                await collector.poll_once()
+                assert all(s.state == "connected" for s in collector.states.values())
+            finally:
+                await collector.close_envoys()
+            return sum(gw.log.count() for gw in sims), cache
+
+        cold, first = await run_once()
+        saved = json.loads((tmp_path / "probes.json").read_text())["gateways"]
+        tokens = {gw.serial for gw in sims if Firmware.parse(gw.firmware).uses_tokens}
+        assert tokens <= set(saved)  # (3.9's unreadable HTML page is a failure: not kept)
+        assert first.writes <= 2  # the first keep, then the rest at stop: not one per gateway
+        warm, _ = await run_once()
+    assert warm < cold, (warm, cold)

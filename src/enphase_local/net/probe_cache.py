@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ _LOGGER = logging.getLogger("enphase_local.probe_cache")
 FORMAT = 1
 MAX_AGE_S = 7 * 86400.0
 PROBE_CACHE_NAME = "probes.json"
+FLUSH_S = 30.0  # a held cache writes at most this often while gateways connect
 _LOST = "gateways will be probed again"
 
 
@@ -142,20 +144,40 @@ class ProbeCache:
     """Probe records by gateway serial, in one JSON file (mode 0600) beside the token store."""
 
     def __init__(
-        self, path: str | os.PathLike[str], *, max_age_s: float | None = MAX_AGE_S
+        self,
+        path: str | os.PathLike[str],
+        *,
+        max_age_s: float | None = MAX_AGE_S,
+        held: bool = False,
     ) -> None:
-        """`max_age_s`: how long a probe holds (0: never recalled, only kept, as ``--reprobe``)."""
+        """`max_age_s`: how long a probe holds (0: never recalled, only kept, as ``--reprobe``).
+
+        `held`: for a process with many gateways (the collector). The file is
+        read once and kept in memory, and changes are written by `flush` (at
+        most every `FLUSH_S`, and when a client closes) instead of on every
+        `keep`: a thousand gateways connecting would otherwise read and rewrite
+        the whole file a thousand times each (about 1.5 GB for 1,000 entries).
+        One process owns a held file; another writer's entries may be lost.
+        """
         self.path = Path(path).expanduser()
         self.max_age_s = MAX_AGE_S if max_age_s is None else max_age_s
+        self.held = held
+        self.writes = 0  # files written (the collector's test counts them)
+        self._entries: dict[str, Any] | None = None  # held: the file's entries in memory
+        self._dirty = False
+        self._written_at = -FLUSH_S  # monotonic time of the last write (held)
 
     @classmethod
     def beside(
-        cls, token_store_path: str | os.PathLike[str], *, max_age_s: float | None = MAX_AGE_S
+        cls,
+        token_store_path: str | os.PathLike[str],
+        *,
+        max_age_s: float | None = MAX_AGE_S,
+        held: bool = False,
     ) -> ProbeCache:
         """The probe cache in the token store's folder (``probes.json``)."""
-        return cls(
-            Path(token_store_path).expanduser().parent / PROBE_CACHE_NAME, max_age_s=max_age_s
-        )
+        folder = Path(token_store_path).expanduser().parent
+        return cls(folder / PROBE_CACHE_NAME, max_age_s=max_age_s, held=held)
 
     def __repr__(self) -> str:
         return f"ProbeCache({str(self.path)!r})"
@@ -200,7 +222,29 @@ class ProbeCache:
         self._save(entries)
         return True
 
+    def flush(self) -> None:
+        """Write what a held cache changed since its last write (nothing when not held)."""
+        if self._dirty and self._entries is not None:
+            self._dirty = False
+            self._written_at = time.monotonic()
+            self._write(self._entries)
+
     def _load(self) -> dict[str, Any]:
+        if not self.held:
+            return self._read()
+        if self._entries is None:
+            self._entries = self._read()
+        return self._entries
+
+    def _save(self, entries: dict[str, Any]) -> None:
+        if not self.held:
+            self._write(entries)
+            return
+        self._dirty = True
+        if time.monotonic() - self._written_at >= FLUSH_S:
+            self.flush()
+
+    def _read(self) -> dict[str, Any]:
         text = read_private(self.path, "probe cache", _LOGGER)
         if text is None:
             return {}
@@ -215,7 +259,8 @@ class ProbeCache:
             return {}  # another format: ignored, replaced on the next save
         return dict(data["gateways"])
 
-    def _save(self, entries: dict[str, Any]) -> None:
+    def _write(self, entries: dict[str, Any]) -> None:
+        self.writes += 1
         document = {"version": FORMAT, "gateways": entries}
         try:
             write_private(self.path, json.dumps(document, indent=2, sort_keys=True), ".probes-")

@@ -92,7 +92,9 @@ class Collector:
         retry_after_s: float = 30.0,
         max_connecting: int = 8,
         max_updating: int = 32,
+        closers: Sequence[Callable[[], None]] = (),
     ) -> None:
+        """`closers`: called when the clients close (the held probe caches' `flush`)."""
         self.targets = list(targets)
         self.sinks = list(sinks)
         self.clock = clock
@@ -110,6 +112,7 @@ class Collector:
         self._connecting = asyncio.Semaphore(max_connecting)
         self._updating = asyncio.Semaphore(max_updating)
         self._session: aiohttp.ClientSession | None = None
+        self._closers = tuple(closers)
 
     # -- Hub ----------------------------------------------------------------------
 
@@ -198,6 +201,9 @@ class Collector:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+        for close in self._closers:
+            with contextlib.suppress(Exception):  # a cache: losing it costs a probe, no more
+                close()
 
     # -- one gateway -------------------------------------------------------------------
 

@@ -16,8 +16,9 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .collector import Collector, Target
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from ..client import Envoy
+    from ..net.probe_cache import ProbeCache
 
 __all__ = ["DemoSite", "build", "demo_sites", "run_collector"]
 
@@ -36,9 +38,12 @@ _LOGGER = logging.getLogger("enphase_local.service")
 
 
 def envoy_factory(
-    entry: GatewayEntry, clock: Callable[[], float]
+    entry: GatewayEntry, clock: Callable[[], float], probes: ProbeCache | None = None
 ) -> Callable[[aiohttp.ClientSession], Envoy]:
-    """A function making the (unconnected) `Envoy` of one configured gateway on `session`."""
+    """A function making the (unconnected) `Envoy` of one configured gateway on `session`.
+
+    `probes`: the probe cache its client remembers probes in (`held_probe_caches`).
+    """
 
     def make(session: aiohttp.ClientSession) -> Envoy:
         from ..client import Envoy
@@ -65,10 +70,30 @@ def envoy_factory(
             token_store=TokenStore(entry.token_store),
             session=session,
             clock=clock,
+            probe_cache=probes,
             **kwargs,
         )
 
     return make
+
+
+def held_probe_caches(gateways: Sequence[GatewayEntry]) -> dict[str, ProbeCache]:
+    """One held probe cache per token-store folder, by gateway name.
+
+    A restarted collector then connects each gateway without its probe (a
+    dozen requests, seconds each on a real gateway, 8 gateways at a time).
+    Held (`ProbeCache`): read once, written at most every 30 s while gateways
+    connect and when the collector stops, not once per gateway.
+    """
+    from ..net.probe_cache import ProbeCache
+    from ..net.token_store import TokenStore
+
+    by_path: dict[Path, ProbeCache] = {}
+    out: dict[str, ProbeCache] = {}
+    for entry in gateways:
+        cache = ProbeCache.beside(TokenStore(entry.token_store).path, held=True)
+        out[entry.name] = by_path.setdefault(cache.path, cache)
+    return out
 
 
 @dataclass(slots=True)
@@ -89,8 +114,9 @@ def build(
     extra_sinks: tuple[Sink, ...] = (),
 ) -> Built:
     """The collector of `config` with its history and web sinks (not started)."""
+    probes = held_probe_caches(config.gateways)
     if targets is None:
-        targets = [Target(g.name, envoy_factory(g, clock)) for g in config.gateways]
+        targets = [Target(g.name, envoy_factory(g, clock, probes[g.name])) for g in config.gateways]
     sinks: list[Sink] = []
     history_sink = None
     if history:
@@ -106,6 +132,7 @@ def build(
         interval_s=config.interval_s,
         stale_after_s=config.stale_after_s,
         retry_after_s=min(30.0, config.interval_s),
+        closers=[cache.flush for cache in {id(c): c for c in probes.values()}.values()],
     )
     web_sink = None
     if web:
