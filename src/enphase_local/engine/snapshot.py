@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
 from ..capabilities import Capability
-from ..models.energy import EnergyReading, PhaseReadings
+from ..models.energy import EnergyReading
 from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
 from ..models.snapshot import GatewaySummary, Snapshot
@@ -128,18 +129,14 @@ def build_snapshot(
     if report is not None and fw is not None:
         report = repair_total_consumption(fw, report, meters)
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
-    guarded: dict[str, EnergyReading | None] = {}
-    rated_w = inverter_rating_w(cache)
-    measured_at = flows_measured_at(cache, plan, now)
-    for name in GUARDED:
-        reading = getattr(flows, name)
-        if reading is None:
-            guarded[name] = None
-            continue
-        ceiling = site_ceiling_w(rated_w, house=name == "consumption")
-        guarded[name], notes = cache.guard(name).check(reading, measured_at, tz, ceiling_w=ceiling)
-        warnings.extend(notes)
-    phases = _guard_phases(cache, flows.phases, measured_at, tz, rated_w=rated_w, warnings=warnings)
+    guard = _CounterCheck(cache, flows_measured_at(cache, plan, now), tz, inverter_rating_w(cache))
+    guarded = guard.flows(flows, "", warnings)
+    # Per-phase lifetimes feed per-phase dashboards as the totals feed the site's: one
+    # phase's bad read (a CT channel at zero while the meter's total adds up) is held too.
+    phases = {
+        phase: dataclasses.replace(readings, **guard.flows(readings, f" {phase}", warnings))
+        for phase, readings in flows.phases.items()
+    }
     inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
     freshness, errors = _freshness_and_errors(cache, schedule, plan, now)
     demoted = demotion_warning(
@@ -198,38 +195,31 @@ def build_snapshot(
     )
 
 
-def _guard_phases(
-    cache: SourceCache,
-    phases: Mapping[str, PhaseReadings],
-    measured_at: float,
-    tz: tzinfo | None,
-    *,
-    rated_w: float | None,
-    warnings: list[str],
-) -> Mapping[str, PhaseReadings]:
-    """Each phase's production and consumption counters, held like the site's.
+@dataclass(frozen=True, slots=True)
+class _CounterCheck:
+    """The counter guards of one snapshot: each flow's lifetime held when it cannot be true.
 
-    Per-phase lifetimes feed per-phase energy dashboards just as the totals
-    feed the site's: one phase's bad read (a CT channel answering zero while
-    the meter's total still adds up) must not become a phantom reset there.
-    Each phase gets its own guard ("production L1", ...); the site's ceiling
-    bounds a phase too, since a phase can carry at most the whole site.
+    One guard per flow and phase ("production", "production L1", ...); the
+    site's ceiling bounds a phase too, since a phase carries at most the site.
     """
-    out: dict[str, PhaseReadings] = {}
-    for phase, readings in phases.items():
-        changes: dict[str, EnergyReading] = {}
+
+    cache: SourceCache
+    measured_at: float
+    tz: tzinfo | None
+    rated_w: float | None
+
+    def flows(self, holder: Any, label: str, warnings: list[str]) -> dict[str, Any]:
+        """`holder`'s production and consumption (None stays None), each through its guard."""
+        out: dict[str, EnergyReading | None] = {}
         for name in GUARDED:
-            reading: EnergyReading | None = getattr(readings, name)
-            if reading is None:
-                continue
-            ceiling = site_ceiling_w(rated_w, house=name == "consumption")
-            guard = cache.guard(f"{name} {phase}")
-            checked, notes = guard.check(reading, measured_at, tz, ceiling_w=ceiling)
-            warnings.extend(notes)
-            if checked is not reading:
-                changes[name] = checked
-        out[phase] = dataclasses.replace(readings, **changes) if changes else readings
-    return out
+            reading: EnergyReading | None = getattr(holder, name)
+            if reading is not None:
+                ceiling = site_ceiling_w(self.rated_w, house=name == "consumption")
+                guard = self.cache.guard(name + label)
+                reading, notes = guard.check(reading, self.measured_at, self.tz, ceiling_w=ceiling)
+                warnings.extend(notes)
+            out[name] = reading
+        return out
 
 
 MICROINVERTER_MAX_W = 450.0  # above the largest microinverter's rating (IQ8X: 384 VA)

@@ -46,7 +46,7 @@ from ..sources.registry import DEFAULT_MAX_BYTES, Speed
 from .address import SCHEMES, carries_secret, parse_host
 from .backoff import RetryPolicy
 from .bounded import read_bounded
-from .connector import KEEP_IDLE_S, GatewayConnector
+from .connector import KEEP_IDLE_S, gateway_session
 from .exchange import Authenticator, HttpResult, Timeouts
 from .stats import PathStats, TransportStats
 from .trust import CertificateTrust, Verify, certificate_changed, fetch_certificate
@@ -405,12 +405,9 @@ class Transport:
         return self._semaphore
 
     def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            connector = GatewayConnector(force_close=not self.keepalive, limit=self.max_in_flight)
-            # Cookies are attached explicitly by the authenticator: the default
-            # jar drops cookies of hosts given as IP addresses anyway.
-            self._session = aiohttp.ClientSession(
-                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+        if self._session is None:  # the fleet's session, for one gateway (no cookie jar either)
+            self._session = gateway_session(
+                limit=self.max_in_flight, force_close=not self.keepalive
             )
         return self._session
 

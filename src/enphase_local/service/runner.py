@@ -132,7 +132,7 @@ def build(
         interval_s=config.interval_s,
         stale_after_s=config.stale_after_s,
         retry_after_s=min(30.0, config.interval_s),
-        closers=[cache.flush for cache in {id(c): c for c in probes.values()}.values()],
+        closers=[cache.flush for cache in set(probes.values())],  # one per folder
     )
     web_sink = None
     if web:
