@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import NOON, Sim, replace_section
+from common import NOON, Sim, replace_section, rss_mb
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -89,7 +89,7 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
             await env.connect()
 
     await asyncio.gather(*(connect(e) for e in envs))
-    rss_connected = _rss_mb()
+    rss_connected = rss_mb()
     sink = TimedSink(dsn=spec["dsn"], collector=spec["name"], flush_interval_s=spec["flush_s"])
     await sink.start(_NoHub())
     print("connected", flush=True)
@@ -121,7 +121,7 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
             late += 1
         else:
             await asyncio.sleep(tick_real - spent)
-    rss_end = _rss_mb()
+    rss_end = rss_mb()
     await sink.stop()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     await asyncio.gather(*(e.close() for e in envs))
@@ -138,13 +138,6 @@ async def collector(spec: dict[str, Any]) -> list[tuple[str, float]]:
         "lag_max_s": lags[-1] if lags else None,
     }), flush=True)  # fmt: skip
     return handed
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class _NoHub:

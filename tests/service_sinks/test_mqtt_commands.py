@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
 
+from enphase_local.client import Envoy
+from enphase_local.models.snapshot import Snapshot
 from enphase_local.service.mqtt import MqttSink
 from enphase_local.service.mqtt_commands import CommandRefused, parse_command
 from tests.simkit import envoy_for, gateway
@@ -38,48 +42,58 @@ async def command(rec: Recorder, base: str, serial: str, control: str, payload: 
     raise TimeoutError(f"no result for {control}")
 
 
-async def test_confirmed_refused_and_retained_commands(mqtt_url: str) -> None:
-    base, prefix = names()
-    async with gateway("battery-backup") as (gw, clock):
+@contextlib.asynccontextmanager
+async def site(
+    mqtt_url: str, base: str, preset: str
+) -> AsyncIterator[tuple[Any, Envoy, Snapshot, Recorder]]:
+    """A simulated `preset` gateway polled once, and a subscriber on everything under `base`.
+
+    Polling waits move the simulated clock, so confirmation and verify delays pass at once.
+    """
+    async with gateway(preset) as (gw, clock):
         async with envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
             snap = await envoy.update()
-            serial = snap.gateway.serial
-            # a retained command left on the broker must not act when the sink subscribes
             async with recorder(mqtt_url, f"{base}/#") as rec:
-                await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"10", retain=True)
-                sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c1")
-                hub = await start_for_one(sink, envoy, snap)
+                yield gw, envoy, snap, rec
 
-                bad = await command(rec, base, serial, "reserve_soc", "150")
-                assert bad["outcome"] == "refused" and "between 0 and 100" in bad["message"]
-                assert writes(gw) == []  # neither the retained 10 nor the invalid 150 was sent
-                await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"", retain=True)
 
-                ok = await command(rec, base, serial, "reserve_soc", "42")
-                assert ok["outcome"] == "confirmed" and ok["after"] == 42.0 and ok["before"] == 20.0
-                assert gw.backend.state()["reserved_soc"] == 42  # type: ignore[attr-defined]
-                control = await rec.wait_json(
-                    f"{base}/{serial}/control", lambda d: d.get("reserve_soc") == 42.0
-                )
-                assert control["storage_mode"] == "self-consumption"
-                assert writes(gw) == ["/admin/lib/tariff"]
+async def test_confirmed_refused_and_retained_commands(mqtt_url: str) -> None:
+    base, prefix = names()
+    async with site(mqtt_url, base, "battery-backup") as (gw, envoy, snap, rec):
+        serial = snap.gateway.serial
+        # a retained command left on the broker must not act when the sink subscribes
+        await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"10", retain=True)
+        sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c1")
+        hub = await start_for_one(sink, envoy, snap)
 
-                relay = await command(rec, base, serial, "dry_contact_NC1", "OFF")
-                assert relay["outcome"] == "confirmed" and relay["after"] == "open"
-                await rec.wait_json(
-                    f"{base}/{serial}/control", lambda d: d.get("dry_contact_NC1") == "OFF"
-                )
-                for control_name, payload, why in (
-                    ("storage_mode", "turbo", "must be one of"),
-                    ("dry_contact_NX9", "ON", "unknown dry contact"),
-                    ("generator_mode", "on", "generator"),
-                    ("self_destruct", "1", "unknown control"),
-                ):
-                    refused = await command(rec, base, serial, control_name, payload)
-                    assert refused["outcome"] == "refused", refused
-                    assert why in refused["message"], refused
-                assert len(writes(gw)) == 2  # nothing more reached the gateway
-            await sink.stop()
+        bad = await command(rec, base, serial, "reserve_soc", "150")
+        assert bad["outcome"] == "refused" and "between 0 and 100" in bad["message"]
+        assert writes(gw) == []  # neither the retained 10 nor the invalid 150 was sent
+        await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"", retain=True)
+
+        ok = await command(rec, base, serial, "reserve_soc", "42")
+        assert ok["outcome"] == "confirmed" and ok["after"] == 42.0 and ok["before"] == 20.0
+        assert gw.backend.state()["reserved_soc"] == 42  # type: ignore[attr-defined]
+        control = await rec.wait_json(
+            f"{base}/{serial}/control", lambda d: d.get("reserve_soc") == 42.0
+        )
+        assert control["storage_mode"] == "self-consumption"
+        assert writes(gw) == ["/admin/lib/tariff"]
+
+        relay = await command(rec, base, serial, "dry_contact_NC1", "OFF")
+        assert relay["outcome"] == "confirmed" and relay["after"] == "open"
+        await rec.wait_json(f"{base}/{serial}/control", lambda d: d.get("dry_contact_NC1") == "OFF")
+        for control_name, payload, why in (
+            ("storage_mode", "turbo", "must be one of"),
+            ("dry_contact_NX9", "ON", "unknown dry contact"),
+            ("generator_mode", "on", "generator"),
+            ("self_destruct", "1", "unknown control"),
+        ):
+            refused = await command(rec, base, serial, control_name, payload)
+            assert refused["outcome"] == "refused", refused
+            assert why in refused["message"], refused
+        assert len(writes(gw)) == 2  # nothing more reached the gateway
+        await sink.stop()
     # every outcome joins the history as a write event, refusals included
     outcomes = [(e.kind, e.message) for e in hub.events]
     assert ("write", "reserve_soc: confirmed") in outcomes
@@ -90,15 +104,12 @@ async def test_confirmed_refused_and_retained_commands(mqtt_url: str) -> None:
 
 async def test_ignored_on_firmware_that_ignores_storage_writes(mqtt_url: str) -> None:
     base, prefix = names()
-    async with gateway("tariff-ignored") as (gw, clock):
-        async with envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
-            snap = await envoy.update()
-            serial = snap.gateway.serial
-            async with recorder(mqtt_url, f"{base}/#") as rec:
-                sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c2")
-                await start_for_one(sink, envoy, snap)
-                doc = await command(rec, base, serial, "storage_mode", "backup")
-            await sink.stop()
+    async with site(mqtt_url, base, "tariff-ignored") as (gw, envoy, snap, rec):
+        serial = snap.gateway.serial
+        sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c2")
+        await start_for_one(sink, envoy, snap)
+        doc = await command(rec, base, serial, "storage_mode", "backup")
+        await sink.stop()
     assert doc["outcome"] == "ignored" and "app" in doc["message"].lower()
     assert doc["after"] == doc["before"] == "self-consumption"
     assert writes(gw) == ["/admin/lib/tariff"]
@@ -106,24 +117,21 @@ async def test_ignored_on_firmware_that_ignores_storage_writes(mqtt_url: str) ->
 
 async def test_cloud_overwrite_is_reported_reverted(mqtt_url: str) -> None:
     base, prefix = names()
-    async with gateway("cloud-overwrite") as (gw, clock):
-        async with envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
-            snap = await envoy.update()
-            serial = snap.gateway.serial
-            async with recorder(mqtt_url, f"{base}/#") as rec:
-                sink = MqttSink(
-                    url=mqtt_url,
-                    base=base,
-                    discovery_prefix=prefix,
-                    collector="c3",
-                    verify_after_s=120.0,  # on the simulated clock
-                )
-                await start_for_one(sink, envoy, snap)
-                topic = f"{base}/{serial}/result/storage_mode"
-                await rec.client.publish(f"{base}/{serial}/set/storage_mode", b"backup")
-                reverted = await rec.wait_json(topic, lambda d: d["outcome"] == "reverted")
-                outcomes = [orjson.loads(p)["outcome"] for p in rec.payloads(topic)]
-            await sink.stop()
+    async with site(mqtt_url, base, "cloud-overwrite") as (_gw, envoy, snap, rec):
+        serial = snap.gateway.serial
+        sink = MqttSink(
+            url=mqtt_url,
+            base=base,
+            discovery_prefix=prefix,
+            collector="c3",
+            verify_after_s=120.0,  # on the simulated clock
+        )
+        await start_for_one(sink, envoy, snap)
+        topic = f"{base}/{serial}/result/storage_mode"
+        await rec.client.publish(f"{base}/{serial}/set/storage_mode", b"backup")
+        reverted = await rec.wait_json(topic, lambda d: d["outcome"] == "reverted")
+        outcomes = [orjson.loads(p)["outcome"] for p in rec.payloads(topic)]
+        await sink.stop()
     assert outcomes == ["pending", "confirmed", "reverted"]
     assert reverted["after"] == "self-consumption" and "app" in reverted["message"].lower()
 
