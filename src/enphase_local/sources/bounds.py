@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass
 
 from ..models.energy import EnergyReading
+from ..models.inverters import InverterDetail
 from ..models.meters import MeterChannel, MeterReading
 from ._json import ShapeError
 
@@ -47,8 +48,10 @@ __all__ = [
     "ImplausibleValue",
     "check",
     "check_energy_reading",
+    "check_inverter_detail",
     "check_meter_reading",
     "energy_reading_plausible",
+    "inverter_detail_plausible",
     "meter_reading_plausible",
     "unsigned_energies_plausible",
 ]
@@ -99,6 +102,13 @@ def check_energy_reading(reading: EnergyReading, where: str, *, signed: bool) ->
     return reading
 
 
+def check_inverter_detail(detail: InverterDetail, where: str) -> InverterDetail:
+    """`detail`, once its power and lifetime energy are within their bounds."""
+    check(detail.watts, DEVICE_POWER_W, f"{where}.watts.now")
+    check(detail.wh_lifetime, LIFETIME_WH, f"{where}.lifetime")
+    return detail
+
+
 def _check_channel(part: MeterReading | MeterChannel, where: str) -> None:
     check(part.watts, POWER_W, f"{where}.activePower")
     # Signed: real CTs (8.3.1598 collar) report small negative cumulative energies.
@@ -136,6 +146,14 @@ def energy_reading_plausible(reading: EnergyReading, *, signed: bool) -> bool:
         and (life is None or lifetime.low <= life <= lifetime.high)
         and (volts is None or VOLTS.low <= volts <= VOLTS.high)
         and (amps is None or AMPS.low <= amps <= AMPS.high)
+    )
+
+
+def inverter_detail_plausible(detail: InverterDetail) -> bool:
+    """True when `check_inverter_detail` would pass `detail`."""
+    return (
+        DEVICE_POWER_W.low <= detail.watts <= DEVICE_POWER_W.high
+        and LIFETIME_WH.low <= detail.wh_lifetime <= LIFETIME_WH.high
     )
 
 
