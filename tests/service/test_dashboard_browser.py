@@ -171,6 +171,11 @@ async def _look(driver: Any, url: str, gw: Any, collector: Collector) -> None:
     await wait_for(
         lambda: driver.find_element("id", "banner").is_displayed(), 15, "the stale banner"
     )
+    # 3 intervals without an answer: unreachable, said without a class name, on a phone
+    await wait_for(
+        lambda: "unreachable" in driver.find_element("id", "banner").text, 15, "unreachable"
+    )
     text = await asyncio.to_thread(lambda: driver.find_element("id", "banner").text)
-    assert gw.serial in text and "old" in text
+    assert gw.serial in text and "old" in text and "Error" not in text, text
+    assert js("return document.documentElement.scrollWidth <= window.innerWidth + 1"), text
     await asyncio.to_thread(driver.save_screenshot, str(artifacts / "dashboard-stale.png"))

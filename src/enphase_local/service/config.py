@@ -16,6 +16,9 @@ history goes, how often to read, where the dashboard listens)::
     host = "192.168.1.50"
     token = "eyJ..."         # or username/password, or nothing: `enphase token` stored one
 
+    [sinks.mqtt]             # optional sinks, one table each (`sink_registry`)
+    url = "mqtt://127.0.0.1:1883"
+
 A file holding a token or a password must be readable by its owner only;
 errors name the file and the key, never the secret.
 """
@@ -72,6 +75,8 @@ class CollectConfig:
     port: int = DEFAULT_PORT
     lan: bool = False
     stale_after_s: float = 180.0
+    # [sinks.<name>] tables (see `sink_registry`); may hold a password or DSN
+    sinks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
 
 def default_db_path() -> Path:
@@ -119,6 +124,13 @@ def _gateway(where: str, raw: Any, index: int) -> GatewayEntry:
     )
 
 
+def _sink_tables(where: str, raw: Any) -> dict[str, dict[str, Any]]:
+    """The ``[sinks.NAME]`` tables, checked for shape (`sink_registry` knows the names)."""
+    if not isinstance(raw, dict) or not all(isinstance(t, dict) for t in raw.values()):
+        raise ConfigError(f"{where}: [sinks] must hold tables such as [sinks.mqtt]")
+    return {name: dict(table) for name, table in raw.items()}
+
+
 def load_config(path: Path) -> CollectConfig:
     """Read and check a collector config file."""
     try:
@@ -130,11 +142,13 @@ def load_config(path: Path) -> CollectConfig:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
     where = str(path)
-    unknown = sorted(set(data) - {"collect", "gateway"})
+    unknown = sorted(set(data) - {"collect", "gateway", "sinks"})
     if unknown:
         raise ConfigError(
-            f"{where}: unknown section(s) {', '.join(unknown)} (use [collect], [[gateway]])"
+            f"{where}: unknown section(s) {', '.join(unknown)} "
+            "(use [collect], [[gateway]], [sinks.NAME])"
         )
+    sinks = _sink_tables(where, data.get("sinks", {}))
     collect = data.get("collect", {})
     if not isinstance(collect, dict):
         raise ConfigError(f"{where}: [collect] must be a table")
@@ -163,6 +177,7 @@ def load_config(path: Path) -> CollectConfig:
         port=port,
         lan=bool(collect.get("lan", False)),
         stale_after_s=_number(where, "stale_after", collect.get("stale_after", 180.0)),
+        sinks=sinks,
     )
 
 

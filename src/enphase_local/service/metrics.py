@@ -109,7 +109,8 @@ class CollectorMetrics(Collector):
             up.add_metric([serial], 1.0 if state.state == "connected" else 0.0)
             if state.last_ok is not None:
                 age.add_metric([serial], max(0.0, now - state.last_ok))
-            frame = state.frame
+            current = state.state == "connected"  # old power and SoC are not exported as news
+            frame = state.frame if current else None
             if frame is not None:
                 holders: list[tuple[str, object, tuple[str, ...]]] = [("total", frame, FLOWS)]
                 holders += [(ph, p, _PHASE_FLOWS) for ph, p in frame.phases.items()]
@@ -133,9 +134,12 @@ class CollectorMetrics(Collector):
                         if phase == "total" and reading.wh_today is not None:
                             today.add_metric([serial, flow], reading.wh_today)
                 for inv_serial, inv in snap.inverters.items():
-                    inverter.add_metric([serial, inv_serial], inv.watts)
+                    if current:
+                        inverter.add_metric([serial, inv_serial], inv.watts)
                     report.add_metric([serial, inv_serial], float(inv.last_report))
-                if snap.battery is not None:
+                if not current:
+                    pass
+                elif snap.battery is not None:
                     if snap.battery.soc_percent is not None:
                         soc.add_metric([serial, ""], snap.battery.soc_percent)
                     for unit_serial, unit in snap.battery.units.items():

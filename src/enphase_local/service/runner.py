@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .collector import Collector, Target
 from .config import CollectConfig, GatewayEntry, default_db_path
 from .history_sink import DAY, HistorySink
+from .sink_registry import build_sinks
 from .sinks import Sink
 
 if TYPE_CHECKING:
@@ -113,7 +114,10 @@ def build(
     history: bool = True,
     extra_sinks: tuple[Sink, ...] = (),
 ) -> Built:
-    """The collector of `config` with its history and web sinks (not started)."""
+    """The collector of `config` with its history, configured and web sinks (not started).
+
+    Raises `SinkSettingsError` for a ``[sinks.*]`` table that cannot be used.
+    """
     probes = held_probe_caches(config.gateways)
     if targets is None:
         targets = [Target(g.name, envoy_factory(g, clock, probes[g.name])) for g in config.gateways]
@@ -124,6 +128,7 @@ def build(
             config.db or default_db_path(), clock=clock, keep_live_s=config.keep_live_days * DAY
         )
         sinks.append(history_sink)
+    sinks.extend(build_sinks(config.sinks))
     collector = Collector(
         targets,
         sinks,

@@ -62,9 +62,87 @@ def _config(host: str | None, config_file: Path | None, connection: dict[str, An
     return CollectConfig(gateways=(entry,))
 
 
-def _setup_logging(debug: bool) -> None:
+def _sink_flags(func: Any) -> Any:
+    """One option per sink of the registry (``--mqtt URL``, ``--postgres DSN``)."""
+    from ...service.sink_registry import SINK_KINDS
+
+    for kind in reversed(SINK_KINDS):
+        dest = f"sink_{kind.table}"
+        func = click.option(kind.flag, dest, metavar=kind.metavar, help=kind.help)(func)
+    return func
+
+
+def _with_sink_flags(config: Any, connection: dict[str, Any]) -> Any:
+    """`config` with each sink flag's value over its ``[sinks.*]`` table (flags win)."""
+    from ...service.sink_registry import SINK_KINDS
+
+    tables = {name: dict(table) for name, table in config.sinks.items()}
+    for kind in SINK_KINDS:
+        value = connection.pop(f"sink_{kind.table}", None)
+        if value is not None:
+            table = tables.setdefault(kind.table, {})
+            table.pop(f"{kind.key}_env", None)
+            table[kind.key] = value
+    return replace(config, sinks=tables)
+
+
+class _Fail(click.ClickException):
+    """A one-line failure with its own exit code (2: fix a setting; 3: a service is away)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return self.code
+
+
+def _fail(message: str, code: int) -> click.ClickException:
+    return _Fail(message, code)
+
+
+class _HideSecrets(logging.Filter):
+    """Replaces the configured tokens and passwords in a log line with ``***``.
+
+    Why not the CLI's redactor: it replaces serials too, and a collector's log
+    must name the gateway each line is about.
+    """
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if len(s) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secrets:
+            text = record.getMessage()
+            for secret in self._secrets:
+                text = text.replace(secret, "***")
+            record.msg, record.args = text, None
+        return True
+
+
+def _url_password(text: str) -> str | None:
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(text).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
+
+
+def _setup_logging(debug: bool, config: Any = None) -> None:
+    """One handler on stderr (replacing the one `settings_from` installs: no line twice)."""
+    secrets: list[str] = []
+    for entry in getattr(config, "gateways", ()):
+        secrets += [s for s in (entry.token, entry.password) if s]
+    for table in getattr(config, "sinks", {}).values():
+        secrets += [str(v) for k, v in table.items() if k in ("password", "dsn")]
+        secrets += [p for v in table.values() if isinstance(v, str) and (p := _url_password(v))]
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.addFilter(_HideSecrets(secrets))
     root = logging.getLogger("enphase_local")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
@@ -126,6 +204,7 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
 )
 @click.option("--port", type=click.IntRange(0, 65535), help="Dashboard and /metrics port [8787].")
 @click.option("--lan", is_flag=True, help="Listen on every interface, not only 127.0.0.1.")
+@_sink_flags
 @connection_flags
 @click.option("--demo", is_flag=True, help="Collect from built-in simulated gateways.")
 @click.option("--demo-preset", multiple=True, help="Simulated site(s) [battery-backup].")
@@ -154,7 +233,7 @@ def collect(
     """Read gateways for as long as it runs: history, dashboard, Prometheus metrics."""
     from ...service.config import CollectConfig
 
-    _setup_logging(debug)
+    sink_flags = {k: connection.pop(k) for k in list(connection) if k.startswith("sink_")}
     if demo:
         from ...simulator import PRESETS
 
@@ -169,24 +248,33 @@ def collect(
     else:
         presets = ()
         config = _config(host, config_file, connection)
+    config = _with_sink_flags(config, sink_flags)
+    _setup_logging(debug, config)
     changes: dict[str, Any] = {"db": db, "interval_s": interval, "port": port}
     changes["keep_live_days"] = keep_live_days
     config = replace(config, **{k: v for k, v in changes.items() if v is not None})
     if lan:
         config = replace(config, lan=True)
+    _run(config, presets, demo_speed, config_file)
+    click.echo("enphase collect: stopped, history flushed", err=True)
+
+
+def _run(config: Any, presets: tuple[str, ...], speed: float, config_file: Path | None) -> None:
+    """Run the collector; a failure of the user's making is one line and its exit code."""
+    from ...service.sink_registry import SinkSettingsError
+    from ...service.sqlite_store import HistoryError
+
     try:
-        asyncio.run(_collect(config, presets, demo_speed))
+        asyncio.run(_collect(config, presets, speed))
     except KeyboardInterrupt:
         pass
-    except (OSError, sqlite3.Error) as err:
-        raise click.ClickException(str(err)) from None
-    except Exception as err:
-        from ...service.sqlite_store import HistoryError
-
-        if isinstance(err, HistoryError):
-            raise click.ClickException(str(err)) from None
-        raise
-    click.echo("enphase collect: stopped, history flushed", err=True)
+    except SinkSettingsError as err:
+        where = f"{config_file}: " if config_file is not None else ""
+        raise click.UsageError(f"{where}{err}") from None
+    except ConnectionError as err:  # a sink's service (broker, database) is away
+        raise _fail(str(err), 3) from None
+    except (OSError, sqlite3.Error, HistoryError) as err:
+        raise _fail(str(err), 2) from None
 
 
 # -- history -------------------------------------------------------------------------
