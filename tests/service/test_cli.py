@@ -131,7 +131,7 @@ async def test_history_command_table_csv_json(tmp_path: Path) -> None:
 
 def test_history_without_a_file_says_what_to_do(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["history", "--db", str(tmp_path / "none.db")])
-    assert result.exit_code == 1 and "run `enphase collect` first" in result.output
+    assert result.exit_code == 2 and "run `enphase collect` first" in result.output
 
 
 def test_collect_without_a_gateway_is_a_usage_error() -> None:
@@ -171,3 +171,97 @@ def test_config_file(tmp_path: Path) -> None:
     path.write_text("[collect]\n")
     with pytest.raises(ConfigError, match="at least one"):
         load_config(path)
+
+
+def _collect_process(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from enphase_local.cli.app import main; sys.exit(main())",
+            "collect",
+            *args,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _dashboard(proc: subprocess.Popen[str]) -> str:
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        match = re.search(r"dashboard: (http://127\.0\.0\.1:(\d+)/)", line)
+        if match:
+            return match.group(1)
+        if not line and proc.poll() is not None:
+            break
+    raise AssertionError("the collector never announced its dashboard")
+
+
+def test_demo_then_history_without_flags(tmp_path: Path) -> None:
+    """`enphase collect --demo`, Ctrl-C, then `enphase history`: the demo's history shows."""
+    env = {**_ENV, "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    proc = _collect_process("--demo", "--port", "0", "--demo-speed", "3600", env=env)
+    try:
+        _dashboard(proc)
+        db = tmp_path / "enphase-local" / "demo-history.db"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _history_span(db)[1] < 20:
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    shown = subprocess.run(
+        [sys.executable, "-m", "enphase_local.cli.app", "history", "--what", "power", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "demo" in shown.stderr and json.loads(shown.stdout), shown.stdout
+
+
+_COLLECT = [sys.executable, "-m", "enphase_local.cli.app", "collect", "--demo"]
+
+
+def test_a_second_collector_on_one_history_and_a_busy_port_are_usage_errors(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "h.db"
+    env = {**_ENV, "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    first = _collect_process("--demo", "--db", str(db), "--port", "0", env=env)
+    try:
+        port = re.search(r":(\d+)/", _dashboard(first))
+        assert port is not None
+        second = subprocess.run(
+            [*_COLLECT, "--db", str(db), "--port", "0"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 2, second.stderr
+        assert "already written by another `enphase collect`" in second.stderr
+        assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
+        busy = subprocess.run(
+            [*_COLLECT, "--db", str(tmp_path / "other.db"), "--port", port.group(1)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert busy.returncode == 2, busy.stderr
+        assert "choose another --port" in busy.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=20)

@@ -43,7 +43,15 @@ __all__ = [
 
 DEFAULT_PORT = 8787
 _GATEWAY_KEYS = {"name", "host", "token", "username", "password", "token_store", "timeout"}
-_COLLECT_KEYS = {"interval", "db", "keep_live_days", "port", "lan", "stale_after"}
+_COLLECT_KEYS = {
+    "interval",
+    "db",
+    "keep_live_days",
+    "port",
+    "lan",
+    "stale_after",
+    "unreachable_after",
+}
 
 
 class ConfigError(Exception):
@@ -75,6 +83,7 @@ class CollectConfig:
     port: int = DEFAULT_PORT
     lan: bool = False
     stale_after_s: float = 180.0
+    unreachable_after_s: float | None = None  # None: 3 intervals
     # [sinks.<name>] tables (see `sink_registry`); may hold a password or DSN
     sinks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
@@ -169,6 +178,7 @@ def load_config(path: Path) -> CollectConfig:
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError(f"{where}: [collect] port must be 0..65535, got {port!r}")
     db = _text(where, "db", collect.get("db"))
+    unreachable = collect.get("unreachable_after")
     return CollectConfig(
         gateways=gateways,
         interval_s=_number(where, "interval", collect.get("interval", 60.0)),
@@ -177,6 +187,9 @@ def load_config(path: Path) -> CollectConfig:
         port=port,
         lan=bool(collect.get("lan", False)),
         stale_after_s=_number(where, "stale_after", collect.get("stale_after", 180.0)),
+        unreachable_after_s=(
+            None if unreachable is None else _number(where, "unreachable_after", unreachable)
+        ),
         sinks=sinks,
     )
 

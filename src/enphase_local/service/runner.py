@@ -137,6 +137,7 @@ def build(
         interval_s=config.interval_s,
         stale_after_s=config.stale_after_s,
         retry_after_s=min(30.0, config.interval_s),
+        unreachable_after_s=config.unreachable_after_s,
         closers=[cache.flush for cache in set(probes.values())],  # one per folder
     )
     web_sink = None

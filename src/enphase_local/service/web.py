@@ -64,7 +64,7 @@ class WebSink:
         self._history = history
         self._stale_after_s = stale_after_s
         self._tick_s = tick_s
-        self._metrics = exposition(states, clock)
+        self._metrics = exposition(states, clock, history.stats if history is not None else None)
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
 
@@ -138,6 +138,7 @@ class WebSink:
                 "rows_written": self._history.rows_written,
                 "rows_dropped": self._history.rows_dropped,
                 "error": self._history.last_error,
+                **self._history.stats(),
             }
         healthy = bool(gateways) and not any(g["stale"] for g in gateways)
         healthy = healthy and (history is None or history["error"] is None)

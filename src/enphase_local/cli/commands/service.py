@@ -20,7 +20,6 @@ import json
 import logging
 import sqlite3
 import sys
-import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -161,20 +160,26 @@ def _five_am(timezone: str) -> float:
     return dt.datetime.now(tz).replace(hour=5, minute=0, second=0, microsecond=0).timestamp()
 
 
-async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
+async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> Any:
+    """Run until stopped; the `Built` collector (its history says what was not written)."""
     from ...service.runner import build, demo_sites, run_collector
 
     def announce(text: str) -> None:
         click.echo(f"enphase collect: {text}", err=True)
 
     if not demo:
-        await run_collector(build(config), announce=announce)
-        return
+        built = build(config)
+        await run_collector(built, announce=announce)
+        return built
     from ...simulator import PRESETS, SimClock
 
     # The demo clock runs `speed` times faster than real time, so one slow update (a
     # loaded machine) spans simulated minutes: stale means no data for a few real seconds.
-    config = replace(config, stale_after_s=max(config.stale_after_s, 3.0 * speed))
+    config = replace(
+        config,
+        stale_after_s=max(config.stale_after_s, 3.0 * speed),
+        unreachable_after_s=max(3.0 * config.interval_s, 3.0 * speed),
+    )
     start = _five_am(PRESETS[demo[0]].timezone)
     clock = SimClock(start=start, speed=speed)
 
@@ -188,6 +193,7 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
             f"history in {config.db}"
         )
         await run_collector(built, announce=announce)
+        return built
 
 
 @click.command("collect")
@@ -243,8 +249,8 @@ def collect(
             raise click.UsageError(f"unknown preset(s) {unknown}: use {', '.join(sorted(PRESETS))}")
         # stale means "nothing for 10 real seconds", whatever the clock's speed
         config = CollectConfig(gateways=(), stale_after_s=max(180.0, 10 * demo_speed))
-        if db is None:
-            db = Path(tempfile.mkdtemp(prefix="enphase-demo-")) / "history.db"
+        if db is None:  # where `enphase history` looks for the demo's when there is no other
+            db = _fresh_demo_db()
     else:
         presets = ()
         config = _config(host, config_file, connection)
@@ -255,19 +261,27 @@ def collect(
     config = replace(config, **{k: v for k, v in changes.items() if v is not None})
     if lan:
         config = replace(config, lan=True)
-    _run(config, presets, demo_speed, config_file)
-    click.echo("enphase collect: stopped, history flushed", err=True)
+    built = _run(config, presets, demo_speed, config_file)
+    history = getattr(built, "history", None)
+    if history is not None and history.unwritten:
+        click.echo(
+            f"enphase collect: stopped; {history.unwritten} rows could not be written to "
+            f"{history.path} ({history.last_error})",
+            err=True,
+        )
+    else:
+        click.echo("enphase collect: stopped, history flushed", err=True)
 
 
-def _run(config: Any, presets: tuple[str, ...], speed: float, config_file: Path | None) -> None:
+def _run(config: Any, presets: tuple[str, ...], speed: float, config_file: Path | None) -> Any:
     """Run the collector; a failure of the user's making is one line and its exit code."""
     from ...service.sink_registry import SinkSettingsError
     from ...service.sqlite_store import HistoryError
 
     try:
-        asyncio.run(_collect(config, presets, speed))
+        return asyncio.run(_collect(config, presets, speed))
     except KeyboardInterrupt:
-        pass
+        return None
     except SinkSettingsError as err:
         where = f"{config_file}: " if config_file is not None else ""
         raise click.UsageError(f"{where}{err}") from None
@@ -275,6 +289,32 @@ def _run(config: Any, presets: tuple[str, ...], speed: float, config_file: Path 
         raise _fail(str(err), 3) from None
     except (OSError, sqlite3.Error, HistoryError) as err:
         raise _fail(str(err), 2) from None
+
+
+def _demo_db() -> Path:
+    from ...service.config import default_db_path
+
+    return default_db_path().with_name("demo-history.db")
+
+
+def _fresh_demo_db() -> Path:
+    """The demo's history file, emptied: each demo starts at 05:00 today, from nothing."""
+    import fcntl
+    import os
+
+    path = _demo_db()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(path.name + ".lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another demo running: leave it be
+    except OSError:
+        return path  # the history store says so in one line
+    finally:
+        os.close(fd)
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return path
 
 
 # -- history -------------------------------------------------------------------------
@@ -350,8 +390,11 @@ def history(
     from ...service.config import default_db_path
 
     path = db or default_db_path()
+    if db is None and not path.exists() and _demo_db().exists():
+        click.echo(f"enphase history: showing the demo's history ({_demo_db()})", err=True)
+        path = _demo_db()
     if not path.exists():
-        raise click.ClickException(f"no history at {path}: run `enphase collect` first (or --db)")
+        raise _fail(f"no history at {path}: run `enphase collect` first (or give --db)", 2)
     now = time.time()
     t_end = _when(end, now)
     t_start = _when(start, t_end - 7 * 86_400)
