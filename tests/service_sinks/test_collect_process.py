@@ -226,3 +226,45 @@ def test_an_unknown_sink_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "influxx" in result.stderr and "[sinks.mqtt]" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_a_postgres_outage_is_two_lines_and_no_traceback(tmp_path: Path, pg_dsn: str) -> None:
+    async with live_gateway("metered-split") as gw:
+        env = process_env(tmp_path, E2E_PG_DSN=pg_dsn)
+        config = tmp_path / "collect.toml"
+        config.write_text(
+            f'[collect]\ninterval = {INTERVAL}\nport = 0\ndb = "{tmp_path / "h.db"}"\n\n'
+            f'[[gateway]]\nhost = "{gw.https_host}"\ntoken = "{gw.owner_token()}"\n\n'
+            '[sinks.postgres]\ndsn_env = "E2E_PG_DSN"\nflush_interval_s = 0.2\n'
+        )
+        config.chmod(0o600)
+        name = pg_dsn.rsplit("/", 1)[1]
+        admin = await asyncpg.connect(pg_dsn.rsplit("/", 1)[0] + "/postgres")
+        try:
+            async with collect(["--config", str(config)], env, tmp_path) as (proc, _url, lines):
+                assert await _pg_rows_any(pg_dsn, gw.serial)
+                await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    name,
+                )
+                await _line(lines, "PostgreSQL: cannot write", 60)
+                await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+                await _line(lines, "PostgreSQL: writing again", 90)
+        finally:
+            await admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+            await admin.close()
+    text = "".join(lines)
+    assert proc.returncode == 0, text
+    assert text.count("PostgreSQL: cannot write") == 1, text
+    assert text.count("PostgreSQL: writing again") == 1, text
+    assert "Traceback" not in text, text
+
+
+async def _line(lines: list[str], text: str, within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if any(text in line for line in lines):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no line with {text!r}: {''.join(lines)}")

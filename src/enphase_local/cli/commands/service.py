@@ -147,6 +147,12 @@ def _setup_logging(debug: bool, config: Any = None) -> None:
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     root.propagate = False
     logging.getLogger("enphase_local.service").setLevel(logging.DEBUG if debug else logging.INFO)
+    # the drivers' own warnings (asyncpg's pool, with a traceback) repeat what the sinks
+    # say in one line; they show with --debug only
+    for name in ("asyncpg", "gmqtt", "aiohttp"):
+        driver = logging.getLogger(name)
+        driver.handlers[:] = [handler] if debug else [logging.NullHandler()]
+        driver.propagate = False
 
 
 def _five_am(timezone: str) -> float:
