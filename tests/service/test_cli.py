@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -265,3 +266,70 @@ def test_a_second_collector_on_one_history_and_a_busy_port_are_usage_errors(
     finally:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=20)
+
+
+def test_lan_needs_a_token_and_secrets_on_the_command_line_are_warned_about(
+    tmp_path: Path,
+) -> None:
+    env = {**_ENV, "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    refused = subprocess.run(
+        [*_COLLECT, "--db", str(tmp_path / "a.db"), "--port", "0", "--lan"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2 and "--lan-token-file" in refused.stderr, refused.stderr
+    token_file = tmp_path / "lan-token"
+    token_file.write_text("a-long-enough-lan-token-0123\n")
+    proc = _collect_process(
+        "--demo",
+        "--db",
+        str(tmp_path / "b.db"),
+        "--port",
+        "0",
+        "--lan",
+        "--lan-token-file",
+        str(token_file),
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        lines: list[str] = []
+        while not any("LAN token" in line for line in lines) and len(lines) < 10:
+            lines.append(proc.stderr.readline())
+        port = next(m.group(1) for line in lines if (m := re.search(r":(\d+)/ ", line)))
+        assert any("other machines must send the LAN token" in line for line in lines), lines
+        base = f"http://127.0.0.1:{port}/"
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(base + "metrics", timeout=5)
+        assert denied.value.code == 401
+        asked = urllib.request.Request(
+            base + "metrics", headers={"Authorization": "Bearer a-long-enough-lan-token-0123"}
+        )
+        with urllib.request.urlopen(asked, timeout=5) as resp:
+            assert resp.status == 200 and b"enphase_up" in resp.read()
+        # a browser opens /?token=... once: a cookie, and the token leaves the address bar
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(base + "?token=a-long-enough-lan-token-0123", timeout=5) as resp:
+            assert resp.status == 200 and resp.url == base
+        with opener.open(base + "api/gateways", timeout=5) as resp:
+            assert resp.status == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert "a-long-enough-lan-token-0123" not in err
+    secret = ["--token", "secret-on-the-command-line"]
+    bad_db = ["--db", str(token_file / "h.db")]  # a file as its folder: the run ends at once
+    warned = subprocess.run(
+        [*_COLLECT[:-1], "127.0.0.1:9", *secret, "--port", "0", *bad_db],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert "--token on the command line is visible" in warned.stderr, warned.stderr
+    assert warned.returncode == 2 and "cannot create the folder" in warned.stderr
+    assert "secret-on-the-command-line" not in warned.stderr

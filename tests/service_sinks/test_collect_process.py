@@ -104,11 +104,14 @@ async def test_the_documented_config_runs_and_a_dead_gateway_goes_offline(
 ) -> None:
     async with live_gateway("metered-split") as gw:
         serial = gw.serial
+        state_dir = tmp_path / "state"  # a StateDirectory the admin made, shared with others
+        state_dir.mkdir(mode=0o755)
+        state_dir.chmod(0o755)
         config = tmp_path / "collect.toml"
         config.write_text(
             f'[collect]\ninterval = {INTERVAL}\nport = 0\ndb = "{tmp_path / "h.db"}"\n\n'
             f'[[gateway]]\nname = "house"\nhost = "{gw.https_host}"\n'
-            f'token = "{gw.owner_token()}"\ntoken_store = "{tmp_path / "tokens.json"}"\n\n'
+            f'token = "{gw.owner_token()}"\ntoken_store = "{state_dir / "tokens.json"}"\n\n'
             f'[sinks.mqtt]\nurl = "{mqtt_url}"\nbase = "e2e"\ndiscovery_prefix = "e2eha"\n'
             'collector = "e2e"\n\n'
             '[sinks.postgres]\ndsn_env = "E2E_PG_DSN"\ncollector = "site-group-a"\n'
@@ -148,6 +151,8 @@ async def test_the_documented_config_runs_and_a_dead_gateway_goes_offline(
                 assert rec.payloads(topic)[-1] == b"online", "".join(lines)
             assert proc.returncode == 0, "".join(lines)
     text = "".join(lines)
+    assert (state_dir / "tokens.json").exists()
+    assert state_dir.stat().st_mode & 0o777 == 0o755  # the folder's mode is left alone
     assert took <= 3 * INTERVAL + 10, took
     assert text.count(" unreachable: ") == 1, text
     assert "unreachable ended after" in text
@@ -188,8 +193,12 @@ async def _pg_rows(dsn: str, serial: str) -> int:
 async def test_sink_flags_need_no_file(tmp_path: Path, mqtt_url: str, pg_dsn: str) -> None:
     """`enphase collect HOST --mqtt URL --postgres DSN`: the same sinks without a file."""
     async with live_gateway("metered-split") as gw:
-        env = process_env(tmp_path, ENPHASE_TOKEN=gw.owner_token())
-        args = [gw.https_host, "--port", "0", "--interval", str(INTERVAL)]
+        env = process_env(tmp_path)
+        token_file = tmp_path / "gateway.jwt"
+        token_file.write_text(gw.owner_token() + "\n")
+        token_file.chmod(0o600)
+        args = [gw.https_host, "--token-file", str(token_file), "--port", "0"]
+        args += ["--interval", str(INTERVAL)]
         args += ["--db", str(tmp_path / "h.db"), "--mqtt", mqtt_url, "--postgres", pg_dsn]
         async with recorder(mqtt_url, "enphase/#") as rec:
             async with collect(args, env, tmp_path) as (proc, _url, lines):

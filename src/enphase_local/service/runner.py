@@ -151,6 +151,7 @@ def build(
             clock=clock,
             history=history_sink,
             stale_after_s=config.stale_after_s,
+            token=config.lan_token if config.lan else None,
         )
         collector.sinks.append(web_sink)
     collector.sinks.extend(extra_sinks)
@@ -173,10 +174,25 @@ async def run_collector(built: Built, *, announce: Callable[[str], None] | None 
         started.cancel()
         if announce is not None and built.web is not None and not runner.done():
             announce(f"dashboard: {built.web.url}  metrics: {built.web.url}metrics")
+            if built.web.host != "127.0.0.1":
+                announce(_lan_words(built.web))
         await runner
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+def _lan_words(web: Any) -> str:
+    """What listening on the LAN means, said at start."""
+    if web.token_required:
+        return (
+            f"listening on every interface (port {web.port}); other machines must send the "
+            "LAN token: 'Authorization: Bearer <token>', or open /?token=<token> once"
+        )
+    return (
+        f"WARNING: listening on every interface (port {web.port}) WITHOUT authentication "
+        "(--lan-no-auth): anyone on the network sees this house's data"
+    )
 
 
 # -- the demo ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import asyncio
 import csv
 import datetime as dt
 import json
-import logging
+import os
 import sqlite3
 import sys
 from dataclasses import asdict, replace
@@ -27,6 +27,7 @@ from typing import Any
 import click
 
 from ..connect import connection_flags
+from . import collect_setup
 
 __all__ = ["collect", "history"]
 
@@ -59,100 +60,6 @@ def _config(host: str | None, config_file: Path | None, connection: dict[str, An
         entrez_url=settings.entrez_url,
     )
     return CollectConfig(gateways=(entry,))
-
-
-def _sink_flags(func: Any) -> Any:
-    """One option per sink of the registry (``--mqtt URL``, ``--postgres DSN``)."""
-    from ...service.sink_registry import SINK_KINDS
-
-    for kind in reversed(SINK_KINDS):
-        dest = f"sink_{kind.table}"
-        func = click.option(kind.flag, dest, metavar=kind.metavar, help=kind.help)(func)
-    return func
-
-
-def _with_sink_flags(config: Any, connection: dict[str, Any]) -> Any:
-    """`config` with each sink flag's value over its ``[sinks.*]`` table (flags win)."""
-    from ...service.sink_registry import SINK_KINDS
-
-    tables = {name: dict(table) for name, table in config.sinks.items()}
-    for kind in SINK_KINDS:
-        value = connection.pop(f"sink_{kind.table}", None)
-        if value is not None:
-            table = tables.setdefault(kind.table, {})
-            table.pop(f"{kind.key}_env", None)
-            table[kind.key] = value
-    return replace(config, sinks=tables)
-
-
-class _Fail(click.ClickException):
-    """A one-line failure with its own exit code (2: fix a setting; 3: a service is away)."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
-
-    @property
-    def exit_code(self) -> int:  # type: ignore[override]
-        return self.code
-
-
-def _fail(message: str, code: int) -> click.ClickException:
-    return _Fail(message, code)
-
-
-class _HideSecrets(logging.Filter):
-    """Replaces the configured tokens and passwords in a log line with ``***``.
-
-    Why not the CLI's redactor: it replaces serials too, and a collector's log
-    must name the gateway each line is about.
-    """
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self._secrets = [s for s in secrets if len(s) >= 4]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._secrets:
-            text = record.getMessage()
-            for secret in self._secrets:
-                text = text.replace(secret, "***")
-            record.msg, record.args = text, None
-        return True
-
-
-def _url_password(text: str) -> str | None:
-    from urllib.parse import unquote, urlsplit
-
-    try:
-        password = urlsplit(text).password
-    except ValueError:
-        return None
-    return unquote(password) if password else None
-
-
-def _setup_logging(debug: bool, config: Any = None) -> None:
-    """One handler on stderr (replacing the one `settings_from` installs: no line twice)."""
-    secrets: list[str] = []
-    for entry in getattr(config, "gateways", ()):
-        secrets += [s for s in (entry.token, entry.password) if s]
-    for table in getattr(config, "sinks", {}).values():
-        secrets += [str(v) for k, v in table.items() if k in ("password", "dsn")]
-        secrets += [p for v in table.values() if isinstance(v, str) and (p := _url_password(v))]
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    handler.addFilter(_HideSecrets(secrets))
-    root = logging.getLogger("enphase_local")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if debug else logging.WARNING)
-    root.propagate = False
-    logging.getLogger("enphase_local.service").setLevel(logging.DEBUG if debug else logging.INFO)
-    # the drivers' own warnings (asyncpg's pool, with a traceback) repeat what the sinks
-    # say in one line; they show with --debug only
-    for name in ("asyncpg", "gmqtt", "aiohttp"):
-        driver = logging.getLogger(name)
-        driver.handlers[:] = [handler] if debug else [logging.NullHandler()]
-        driver.propagate = False
 
 
 def _five_am(timezone: str) -> float:
@@ -216,7 +123,18 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> Any:
 )
 @click.option("--port", type=click.IntRange(0, 65535), help="Dashboard and /metrics port [8787].")
 @click.option("--lan", is_flag=True, help="Listen on every interface, not only 127.0.0.1.")
-@_sink_flags
+@click.option(
+    "--lan-token-file",
+    type=click.Path(path_type=Path),
+    help="File holding the token the LAN must send (or $ENPHASE_LAN_TOKEN).",
+)
+@click.option("--lan-no-auth", is_flag=True, help="With --lan: no token (anyone sees the data).")
+@click.option(
+    "--token-file",
+    type=click.Path(path_type=Path),
+    help="File holding the gateway token (kept out of `ps`, unlike --token).",
+)
+@collect_setup.sink_flags
 @connection_flags
 @click.option("--demo", is_flag=True, help="Collect from built-in simulated gateways.")
 @click.option("--demo-preset", multiple=True, help="Simulated site(s) [battery-backup].")
@@ -236,6 +154,9 @@ def collect(
     keep_live_days: float | None,
     port: int | None,
     lan: bool,
+    lan_token_file: Path | None,
+    lan_no_auth: bool,
+    token_file: Path | None,
     demo: bool,
     demo_preset: tuple[str, ...],
     demo_speed: float,
@@ -243,9 +164,19 @@ def collect(
     **connection: Any,
 ) -> None:
     """Read gateways for as long as it runs: history, dashboard, Prometheus metrics."""
-    from ...service.config import CollectConfig
+    from ...service.config import CollectConfig, ConfigError, check_lan, read_secret
 
     sink_flags = {k: connection.pop(k) for k in list(connection) if k.startswith("sink_")}
+    visible = collect_setup.visible_secrets(connection, sink_flags)
+    try:
+        if token_file is not None:
+            if connection.get("token"):
+                raise click.UsageError("give --token or --token-file, not both")
+            connection["token"] = read_secret(token_file, "--token-file")
+        lan_token = read_secret(lan_token_file, "--lan-token-file") if lan_token_file else None
+    except ConfigError as err:
+        raise click.UsageError(str(err)) from None
+    lan_token = lan_token or os.environ.get("ENPHASE_LAN_TOKEN") or None
     if demo:
         from ...simulator import PRESETS
 
@@ -256,17 +187,31 @@ def collect(
         # stale means "nothing for 10 real seconds", whatever the clock's speed
         config = CollectConfig(gateways=(), stale_after_s=max(180.0, 10 * demo_speed))
         if db is None:  # where `enphase history` looks for the demo's when there is no other
-            db = _fresh_demo_db()
+            db = collect_setup.fresh_demo_db()
     else:
         presets = ()
         config = _config(host, config_file, connection)
-    config = _with_sink_flags(config, sink_flags)
-    _setup_logging(debug, config)
+    config = collect_setup.with_sink_flags(config, sink_flags)
+    collect_setup.setup_logging(debug, config)
     changes: dict[str, Any] = {"db": db, "interval_s": interval, "port": port}
     changes["keep_live_days"] = keep_live_days
     config = replace(config, **{k: v for k, v in changes.items() if v is not None})
     if lan:
         config = replace(config, lan=True)
+    if lan_token:
+        config = replace(config, lan_token=lan_token)
+    if lan_no_auth:
+        config = replace(config, lan_no_auth=True)
+    try:
+        check_lan(config)
+    except ConfigError as err:
+        raise click.UsageError(str(err)) from None
+    for flag in visible:
+        click.echo(
+            f"enphase collect: warning: {flag} on the command line is visible to every user of "
+            "this machine (ps); use a file or the environment (see --help)",
+            err=True,
+        )
     built = _run(config, presets, demo_speed, config_file)
     history = getattr(built, "history", None)
     if history is not None and history.unwritten:
@@ -292,35 +237,9 @@ def _run(config: Any, presets: tuple[str, ...], speed: float, config_file: Path 
         where = f"{config_file}: " if config_file is not None else ""
         raise click.UsageError(f"{where}{err}") from None
     except ConnectionError as err:  # a sink's service (broker, database) is away
-        raise _fail(str(err), 3) from None
+        raise collect_setup.fail(str(err), 3) from None
     except (OSError, sqlite3.Error, HistoryError) as err:
-        raise _fail(str(err), 2) from None
-
-
-def _demo_db() -> Path:
-    from ...service.config import default_db_path
-
-    return default_db_path().with_name("demo-history.db")
-
-
-def _fresh_demo_db() -> Path:
-    """The demo's history file, emptied: each demo starts at 05:00 today, from nothing."""
-    import fcntl
-    import os
-
-    path = _demo_db()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = path.with_name(path.name + ".lock")
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another demo running: leave it be
-    except OSError:
-        return path  # the history store says so in one line
-    finally:
-        os.close(fd)
-    for suffix in ("", "-wal", "-shm"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
-    return path
+        raise collect_setup.fail(str(err), 2) from None
 
 
 # -- history -------------------------------------------------------------------------
@@ -396,11 +315,15 @@ def history(
     from ...service.config import default_db_path
 
     path = db or default_db_path()
-    if db is None and not path.exists() and _demo_db().exists():
-        click.echo(f"enphase history: showing the demo's history ({_demo_db()})", err=True)
-        path = _demo_db()
+    if db is None and not path.exists() and collect_setup.demo_db().exists():
+        click.echo(
+            f"enphase history: showing the demo's history ({collect_setup.demo_db()})", err=True
+        )
+        path = collect_setup.demo_db()
     if not path.exists():
-        raise _fail(f"no history at {path}: run `enphase collect` first (or give --db)", 2)
+        raise collect_setup.fail(
+            f"no history at {path}: run `enphase collect` first (or give --db)", 2
+        )
     now = time.time()
     t_end = _when(end, now)
     t_start = _when(start, t_end - 7 * 86_400)
