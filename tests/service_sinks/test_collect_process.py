@@ -205,6 +205,10 @@ async def test_sink_flags_need_no_file(tmp_path: Path, mqtt_url: str, pg_dsn: st
                 await rec.wait_for(f"enphase/{gw.serial}/availability", within=30)
                 assert await _pg_rows_any(pg_dsn, gw.serial)
             assert proc.returncode == 0, "".join(lines)
+        # `enphase collect HOST`: each line once, with the real serial (it printed each
+        # twice, the second through the CLI's redactor with a made-up serial)
+        connected = [line for line in lines if " connected: " in line]
+        assert len(connected) == 1 and gw.serial in connected[0], lines
 
 
 async def _pg_rows_any(dsn: str, serial: str) -> bool:
