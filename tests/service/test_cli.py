@@ -189,6 +189,18 @@ def _collect_process(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
+def _enphase(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`enphase ARGS` run to its end (at most a minute), stdout and stderr captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "enphase_local.cli.app", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
 def _dashboard(proc: subprocess.Popen[str]) -> str:
     assert proc.stderr is not None
     deadline = time.monotonic() + 30
@@ -218,19 +230,12 @@ def test_demo_then_history_without_flags(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    shown = subprocess.run(
-        [sys.executable, "-m", "enphase_local.cli.app", "history", "--what", "power", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    shown = _enphase(["history", "--what", "power", "--json"], env)
     assert shown.returncode == 0, shown.stderr
     assert "demo" in shown.stderr and json.loads(shown.stdout), shown.stdout
 
 
-_COLLECT = [sys.executable, "-m", "enphase_local.cli.app", "collect", "--demo"]
+_COLLECT = ["collect", "--demo"]
 
 
 def test_a_second_collector_on_one_history_and_a_busy_port_are_usage_errors(
@@ -242,24 +247,12 @@ def test_a_second_collector_on_one_history_and_a_busy_port_are_usage_errors(
     try:
         port = re.search(r":(\d+)/", _dashboard(first))
         assert port is not None
-        second = subprocess.run(
-            [*_COLLECT, "--db", str(db), "--port", "0"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
+        second = _enphase([*_COLLECT, "--db", str(db), "--port", "0"], env)
         assert second.returncode == 2, second.stderr
         assert "already written by another `enphase collect`" in second.stderr
         assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
-        busy = subprocess.run(
-            [*_COLLECT, "--db", str(tmp_path / "other.db"), "--port", port.group(1)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
+        busy = _enphase(
+            [*_COLLECT, "--db", str(tmp_path / "other.db"), "--port", port.group(1)], env
         )
         assert busy.returncode == 2, busy.stderr
         assert "choose another --port" in busy.stderr
@@ -272,14 +265,7 @@ def test_lan_needs_a_token_and_secrets_on_the_command_line_are_warned_about(
     tmp_path: Path,
 ) -> None:
     env = {**_ENV, "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path)}
-    refused = subprocess.run(
-        [*_COLLECT, "--db", str(tmp_path / "a.db"), "--port", "0", "--lan"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    refused = _enphase([*_COLLECT, "--db", str(tmp_path / "a.db"), "--port", "0", "--lan"], env)
     assert refused.returncode == 2 and "--lan-token-file" in refused.stderr, refused.stderr
     token_file = tmp_path / "lan-token"
     token_file.write_text("a-long-enough-lan-token-0123\n")
@@ -322,14 +308,7 @@ def test_lan_needs_a_token_and_secrets_on_the_command_line_are_warned_about(
     assert "a-long-enough-lan-token-0123" not in err
     secret = ["--token", "secret-on-the-command-line"]
     bad_db = ["--db", str(token_file / "h.db")]  # a file as its folder: the run ends at once
-    warned = subprocess.run(
-        [*_COLLECT[:-1], "127.0.0.1:9", *secret, "--port", "0", *bad_db],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    warned = _enphase(["collect", "127.0.0.1:9", *secret, "--port", "0", *bad_db], env)
     assert "--token on the command line is visible" in warned.stderr, warned.stderr
     assert warned.returncode == 2 and "cannot create the folder" in warned.stderr
     assert "secret-on-the-command-line" not in warned.stderr
