@@ -97,7 +97,8 @@ def _notations(mac: str) -> list[str]:
     """One MAC written every way a gateway, a router or a person writes it."""
     pairs = mac.lower().split(":")
     digits = "".join(pairs)
-    forms = [":".join(pairs), "-".join(pairs), digits, ".".join(digits[i : i + 4] for i in (0, 4, 8))]
+    dotted = ".".join(digits[i : i + 4] for i in (0, 4, 8))
+    forms = [":".join(pairs), "-".join(pairs), digits, dotted]
     return [*forms, *(f.upper() for f in forms)]
 
 
