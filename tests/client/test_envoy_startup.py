@@ -21,6 +21,7 @@ import pytest
 
 from enphase_local.capabilities import Capability
 from enphase_local.engine import probe as probing
+from enphase_local.engine.cache import SourceCache
 from enphase_local.firmware import Firmware
 from enphase_local.models.snapshot import Snapshot
 from enphase_local.net.exchange import Timeouts
@@ -32,9 +33,10 @@ from enphase_local.simulator import (
     SiteBackend,
 )
 from enphase_local.sources.keys import SourceKey
+from enphase_local.sources.meters import parse_meters
 from tests.conformance.derived import derive_folder, edit_text
 from tests.simkit import NOON, envoy_for, gateway
-from tests.support import REAL, needs_real
+from tests.support import REAL, needs_real, needs_seed, seed_example
 
 # Asked after the first snapshot, never before it.
 LATER = {
@@ -141,11 +143,17 @@ async def test_no_eim_entry_and_no_imeter_means_no_meters_asked(tmp_path: Path) 
     assert not {"/ivp/meters", "/ivp/meters/readings"} & set(gw.log.counts)
 
 
+@needs_seed
 def test_followups_ask_the_readings_only_when_a_ct_is_listed() -> None:
-    no_ct = {SourceKey.METERS: ()}
+    no_ct, one_ct = SourceCache(), SourceCache()
+    no_ct.put(SourceKey.METERS, (), 0.0)
+    one_ct.put(SourceKey.METERS, parse_meters(seed_example("/ivp/meters")), 0.0)
     assert SourceKey.METERS_READINGS not in probing.base_followups(no_ct)
-    assert probing.asks_meters(Firmware.parse("D3.9.36"), None, {}) is False
-    assert probing.asks_meters(Firmware.parse("D4.10.35"), None, {}) is True  # nothing read
+    assert SourceKey.METERS_READINGS in probing.base_followups(one_ct)
+    assert probing.asks_meters(Firmware.parse("D3.9.36"), None, no_ct) is False
+    assert (
+        probing.asks_meters(Firmware.parse("D4.10.35"), None, SourceCache()) is True
+    )  # nothing read
 
 
 # Seconds each slow source takes here; no other has latency.

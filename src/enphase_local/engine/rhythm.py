@@ -11,14 +11,14 @@ gateway requests. All pure: the client does the I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ..capabilities import Capability, SourceStatus
 from ..firmware import Firmware
 from ..models.ensemble import EnsembleInventory
 from ..models.production import ProductionReport
 from ..sources.keys import SourceKey
-from ..sources.registry import Cadence
+from ..sources.registry import Cadence, Readings
+from ..sources.table import ENSEMBLE_INVENTORY
 from .probe import ensemble_candidates
 from .production import as_report
 
@@ -128,7 +128,7 @@ def plan(
 def deferred(
     fw: Firmware,
     inventory: EnsembleInventory | None,
-    read: Mapping[SourceKey, Any],
+    read: Readings,
     report: ProductionReport | None = None,
 ) -> dict[SourceKey, float]:
     """Sources read after the first snapshot rather than probed (key -> period).
@@ -152,7 +152,7 @@ def deferred(
 def plan_after_probe(
     fw: Firmware,
     caps: frozenset[Capability],
-    found: tuple[SourceKey | None, Mapping[SourceKey, Any], SourceKey | None],
+    found: tuple[SourceKey | None, Readings, SourceKey | None],
     status: Mapping[SourceKey, SourceStatus],
 ) -> tuple[dict[SourceKey, float], dict[SourceKey, float]]:
     """`plan` for what the probe found, and the sources `deferred` to after the first snapshot.
@@ -170,9 +170,7 @@ def plan_after_probe(
         production_key=production_key,
         ensemble_probed=bool(ensemble_candidates(fw)),
     )
-    later = deferred(
-        fw, read.get(SourceKey.ENSEMBLE_INVENTORY), read, as_report(read.get(production_key))
-    )
+    later = deferred(fw, read.get(ENSEMBLE_INVENTORY), read, as_report(read.value(production_key)))
     if awaited is not None:
         out[awaited] = later[awaited] = out[production_key]
     out.update(later)

@@ -14,11 +14,19 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from .keys import SourceKey
 
-__all__ = ["DEFAULT_MAX_BYTES", "Cadence", "Role", "Source", "Speed", "device_list_cap"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "Cadence",
+    "Readings",
+    "Role",
+    "Source",
+    "Speed",
+    "device_list_cap",
+]
 
 T = TypeVar("T")
 
@@ -73,10 +81,13 @@ class Speed(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Source(Generic[T]):
-    """One endpoint the client can read.
+    """One endpoint the client can read, and the typed key of its model.
 
-    `key` is a stable short name used in logs, the request economy stats and
-    the snapshot's `errors` map. `parse` is pure: ``bytes -> model``, raising
+    A `Source[T]` is also how its value is asked for: ``cache.get(TARIFF)`` is a
+    ``Tariff | None`` and ``await envoy.read(TARIFF)`` a ``Tariff``, proved by
+    mypy rather than trusted (the parser's return type is `T`). `key` is a
+    stable short name used in logs, the request economy stats and the
+    snapshot's `errors` map. `parse` is pure: ``bytes -> model``, raising
     only `EnvoyParseError`. `max_bytes` bounds the answer read (larger
     answers are refused unread, see `net.bounded`).
     """
@@ -89,6 +100,26 @@ class Source(Generic[T]):
     speed: Speed = Speed.FAST
     doc: str = ""
     max_bytes: int = DEFAULT_MAX_BYTES
+
+
+class Readings(Protocol):
+    """Parsed answers by typed key: `engine.cache.SourceCache` and anything shaped like it.
+
+    The engine's decisions take this rather than a ``Mapping[SourceKey, Any]``,
+    so that every value they read has its parser's type.
+    """
+
+    def get(self, source: Source[T], /) -> T | None:
+        """The last value `source` answered (None if never read)."""
+        ...
+
+    def value(self, key: SourceKey | None, /) -> object:
+        """The last value of a source known only by key at run time (None if never read)."""
+        ...
+
+    def __contains__(self, key: object, /) -> bool:
+        """Whether the source of `key` ever answered (its value may be None: ``gen_config``)."""
+        ...
 
 
 def build_table(*sources: Source[Any]) -> Mapping[SourceKey, Source[Any]]:

@@ -1,7 +1,8 @@
 """SOURCES: every endpoint the client can read, by key.
 
 The one table the client's probe and scheduler, the CLI's `dump` and `raw`,
-the simulator's tests and the benchmarks iterate over.
+the simulator's tests and the benchmarks iterate over. Each `Source[T]` is
+re-exported here too: it is the typed key of its model (``cache.get(TARIFF)``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,34 @@ from .registry import Source, build_table
 from .settings import PEL_SETTINGS, PV_LIMIT
 from .tariff import TARIFF
 
-__all__ = ["SOURCES"]
+__all__ = [
+    "DEVICE_DATA",
+    "DRY_CONTACTS",
+    "DRY_CONTACT_SETTINGS",
+    "ENSEMBLE_INVENTORY",
+    "ENSEMBLE_POWER",
+    "ENSEMBLE_SECCTRL",
+    "GENERATOR",
+    "GEN_CONFIG",
+    "GEN_MODE",
+    "GEN_SCHEDULE",
+    "HOME",
+    "INFO",
+    "INVENTORY",
+    "INVERTERS_V1",
+    "LIVEDATA",
+    "METERS",
+    "METERS_READINGS",
+    "METERS_REPORTS",
+    "PEL_SETTINGS",
+    "PRODUCTION_HTML",
+    "PRODUCTION_JSON",
+    "PRODUCTION_SUMMARY",
+    "PRODUCTION_V1",
+    "PV_LIMIT",
+    "SOURCES",
+    "TARIFF",
+]
 
 SOURCES: Mapping[SourceKey, Source[Any]] = build_table(
     INFO,
