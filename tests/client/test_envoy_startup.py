@@ -267,11 +267,15 @@ async def test_battery_capture_after_four_hours_asks_a_third_of_pyenphase(
     """Hours 5 and 6 of a replayed capture: at most a third of pyenphase's requests.
 
     Hour 6 holds the re-probes of the endpoints a capture lacks (every 6 h):
-    on 8.2.4382_ACB that hour is 160 requests, pyenphase's 480 / 3.
+    on 8.2.4382_ACB that hour is 160 requests, pyenphase's 480 / 3, besides
+    the re-probes of /ivp/sc/sched and /ivp/sc/status (pyenphase reads neither;
+    at most one each an hour, checked here; issue 22 allows their own reads).
     """
     hours = await _hours_of(REAL / folder, 6)
     for hour in hours[4:]:
-        assert sum(hour.values()) <= 60 * pyenphase_per_update / 3, hour
+        controller = hour["/ivp/sc/sched"] + hour["/ivp/sc/status"]
+        assert hour["/ivp/sc/sched"] <= 1 and hour["/ivp/sc/status"] <= 1, hour
+        assert sum(hour.values()) - controller <= 60 * pyenphase_per_update / 3, hour
         assert hour["/ivp/ensemble/secctrl"] <= 2, hour
         assert hour["/ivp/ensemble/power"] == 60, hour
 

@@ -25,6 +25,7 @@ from ..sources.table import (
     INVERTERS_V1,
     METERS,
     METERS_READINGS,
+    SOURCES,
     TARIFF,
 )
 from .joins import generator_present
@@ -245,14 +246,9 @@ def derive(data: Readings, report: ProductionReport | None) -> frozenset[Capabil
     tariff = data.get(TARIFF)
     if tariff is not None and tariff.storage_mode is not None:
         caps.add(Capability.TARIFF)
-    for key, cap in (
-        (SourceKey.LIVEDATA, Capability.LIVE_DATA),
-        (SourceKey.PEL_SETTINGS, Capability.POWER_EXPORT_LIMIT),
-        (SourceKey.PV_LIMIT, Capability.PV_LIMIT),
-        (SourceKey.HOME, Capability.NETWORK),
-    ):
-        if data.value(key) is not None:
-            caps.add(cap)
+    for source in SOURCES.values():  # those whose answer alone grants one (Source.capability)
+        if source.capability is not None and data.value(source.key) is not None:
+            caps.add(source.capability)
     return frozenset(caps)
 
 

@@ -72,7 +72,7 @@ __all__ = [
 
 PRODUCTION_SOURCE = None  # in SECTIONS: whichever source serves production now
 
-SECTIONS: Mapping[str, tuple[SourceKey | None, ...]] = {
+_SECTIONS: dict[str, tuple[SourceKey | None, ...]] = {
     "production": (PRODUCTION_SOURCE, SourceKey.METERS_READINGS),
     "meters": (SourceKey.METERS, SourceKey.METERS_READINGS),
     "inverters": (SourceKey.DEVICE_DATA, SourceKey.INVERTERS_V1),
@@ -98,6 +98,17 @@ SECTIONS: Mapping[str, tuple[SourceKey | None, ...]] = {
     "gateway": (SourceKey.INFO,),
     "network": (SourceKey.HOME,),
 }
+
+
+def _with_described(sections: dict[str, tuple[SourceKey | None, ...]]) -> None:
+    """Add each source that names its section (`Source.section`) to that section."""
+    for source in SOURCES.values():
+        if source.section is not None and source.key not in sections[source.section]:
+            sections[source.section] += (source.key,)
+
+
+_with_described(_SECTIONS)
+SECTIONS: Mapping[str, tuple[SourceKey | None, ...]] = _SECTIONS
 
 
 def not_asked(
