@@ -41,11 +41,11 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 _SNIPPET = 120
-T = TypeVar("T")
 # The largest write body sent: the biggest real one is a whole tariff (about 14 KB in the
 # capture set). Each body builder checks its own fields; this is the last line, so a body
 # no gateway expects (a field builder's oversight) is refused before a byte is sent.
 MAX_WRITE_BYTES = 64 * 1024
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
