@@ -121,7 +121,7 @@ class PostgresSink:
                 await self._pool.close()
                 self._pool = None
             raise ConnectionError(
-                f"cannot open the PostgreSQL history ({type(err).__name__}: {err}); "
+                f"cannot open the PostgreSQL history ({_brief(err)}); "
                 "check the dsn, that the server runs and that this user may create tables"
             ) from None
         self._flusher = asyncio.create_task(self._flush_loop(), name="postgres-sink")
