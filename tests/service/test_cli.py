@@ -312,3 +312,20 @@ def test_lan_needs_a_token_and_secrets_on_the_command_line_are_warned_about(
     assert "--token on the command line is visible" in warned.stderr, warned.stderr
     assert warned.returncode == 2 and "cannot create the folder" in warned.stderr
     assert "secret-on-the-command-line" not in warned.stderr
+
+
+def test_collect_without_the_service_extra_says_what_to_install(tmp_path: Path) -> None:
+    hide = "import sys; sys.modules['prometheus_client'] = None; "
+    code = hide + "from enphase_local.cli.app import main; sys.exit(main())"
+    args = ["collect", "--demo", "--db", str(tmp_path / "h.db"), "--port", "0"]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=_ENV,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 6, result.stderr
+    assert "pip install 'enphase-local[service]'" in result.stderr
+    assert "Traceback" not in result.stderr

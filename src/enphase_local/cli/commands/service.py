@@ -238,6 +238,9 @@ def _run(config: Any, presets: tuple[str, ...], speed: float, config_file: Path 
         raise click.UsageError(f"{where}{err}") from None
     except ConnectionError as err:  # a sink's service (broker, database) is away
         raise collect_setup.fail(str(err), 3) from None
+    except ImportError as err:  # the dashboard's and metrics' libraries: the service extra
+        message = f"collect needs {err.name}: pip install 'enphase-local[service]'"
+        raise collect_setup.fail(message, 6) from None
     except (OSError, sqlite3.Error, HistoryError) as err:
         raise collect_setup.fail(str(err), 2) from None
 
