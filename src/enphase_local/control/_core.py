@@ -29,6 +29,7 @@ from typing import Any
 from ..capabilities import Capability
 from ..errors import EnvoyError, EnvoyFeatureUnavailable, EnvoyHTTPError
 from ..firmware import Firmware
+from .cloud_target import CloudBatteryTarget
 from .result import Check, Outcome, WriteRequest, WriteResult
 from .target import ControlTarget
 
@@ -88,6 +89,7 @@ class ControlCore:
         self._target = target
         self._clock = clock
         self._sleep = sleep
+        self._cloud: CloudBatteryTarget | None = None  # the cloud route (`use_cloud`)
 
     @property
     def firmware(self) -> Firmware:

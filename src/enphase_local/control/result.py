@@ -15,6 +15,13 @@ Outcomes:
 - ``reverted``: (from `Control.verify_later` only) it was confirmed, then
   changed back, typically the Enphase cloud overwriting a local setting.
 - ``dry-run``: nothing was sent; `request` shows what would have been.
+- ``accepted``: (cloud route) accepted by Enphase, waiting for the gateway: the
+  cloud still lists the gateway as pending; read again later.
+- ``not-confirmed``: (cloud route) Enphase accepted it, but the gateway did not
+  show it within `control.cloud_route.PENDING_BOUND_S` (or shows something else).
+
+`WriteResult.route` says which way the write went: ``local`` (the gateway's
+own API) or ``cloud`` (the Enphase cloud's battery service).
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ class Outcome(enum.StrEnum):
     IGNORED = "ignored"
     REVERTED = "reverted"
     DRY_RUN = "dry-run"
+    ACCEPTED = "accepted"
+    NOT_CONFIRMED = "not-confirmed"
 
     @property
     def ok(self) -> bool:
@@ -91,6 +100,7 @@ class WriteResult(Model):
     request: WriteRequest
     sent_at: float | None = None
     check: Check | None = field(default=None, repr=False, compare=False)
+    route: str = "local"
 
     @property
     def ok(self) -> bool:

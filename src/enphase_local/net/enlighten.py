@@ -39,8 +39,11 @@ _SERIAL_KEYS = ("serial", "serial_num", "envoy_serial", "envoy_serial_number", "
 
 
 def _expired(answer: CloudAnswer) -> bool:
-    if answer.redirected or answer.status in (401, 403):
+    """Enlighten's ways of saying the session is over (a 403 with a JSON reason is a refusal)."""
+    if answer.redirected or answer.status == 401:
         return True
+    if answer.status == 403:
+        return not answer.body.strip() or answer.looks_like_html()
     return answer.status == 200 and answer.looks_like_html()
 
 

@@ -73,7 +73,8 @@ class CloudSite:
     writes: int = 0
 
     def settle(self, now: float) -> None:
-        for change in [c for c in self.pending if now >= c.catchup_at]:
+        # the top level catches up when the gateway reports in: never, for a change it never got
+        for change in [c for c in self.pending if c.gateway_at is not None and now >= c.catchup_at]:
             self.settings.update(change.values)
             self.pending.remove(change)
 

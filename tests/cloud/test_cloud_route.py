@@ -1,0 +1,198 @@
+"""Storage writes through the Enphase cloud, over real sockets, confirmed on the simulated gateway.
+
+The gateway is the tariff-ignoring firmware (D8.2.4264); the cloud is the
+simulator's, on the same loopback server. Waiting moves the simulated clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from enphase_local.client import Envoy
+from enphase_local.control import Outcome
+from enphase_local.control.cloud_route import PENDING_BOUND_S
+from enphase_local.errors import EnvoyFeatureUnavailable, EnvoyHTTPError
+from enphase_local.net.battery_cloud import BatteryCloud
+from enphase_local.simulator import SimClock, SimulatedGateway
+from tests.simkit import envoy_for, gateway
+
+PASSWORD = "owner-password"
+
+
+def sim_sleep(clock: SimClock):  # type: ignore[no-untyped-def]
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    return sleep
+
+
+@asynccontextmanager
+async def site(
+    preset: str = "tariff-ignored", *, cloud: bool = True
+) -> AsyncIterator[tuple[SimulatedGateway, SimClock, Envoy, BatteryCloud]]:
+    async with gateway(preset) as (gw, clock):
+        battery = BatteryCloud(
+            username="owner@example.com",
+            password=PASSWORD,
+            serial=gw.serial,
+            enlighten_url=gw.cloud_base_url.enlighten,
+        )
+        async with battery, envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
+            if cloud:
+                envoy.control.use_cloud(battery)
+            yield gw, clock, envoy, battery
+
+
+def tariff_writes(gw: SimulatedGateway) -> int:
+    return sum(1 for e in gw.log.entries if e.method == "PUT" and e.endpoint == "/admin/lib/tariff")
+
+
+async def test_reserve_through_the_cloud_is_confirmed_on_the_gateway() -> None:
+    async with site() as (gw, _clock, envoy, battery):
+        result = await envoy.control.set_reserve_soc(30)
+        assert result.route == "cloud" and result.outcome is Outcome.CONFIRMED
+        assert (result.before, result.after, result.requested) == (20.0, 30.0, 30.0)
+        assert "read back on the gateway" in result.message
+        assert 15 <= result.elapsed_s <= 25  # the gateway applies it 15 s after
+        secctrl = await envoy.read("ensemble_secctrl")
+        assert secctrl.configured_backup_soc_percent == 30.0
+        assert tariff_writes(gw) == 0 and battery.writes == 1
+        assert result.to_dict()["route"] == "cloud"
+
+
+async def test_mode_through_the_cloud_is_confirmed_by_the_cloud() -> None:
+    async with site() as (gw, _clock, envoy, battery):
+        result = await envoy.control.set_storage_mode("backup")
+        assert result.route == "cloud" and result.outcome is Outcome.CONFIRMED
+        assert (result.before, result.after) == ("self-consumption", "backup")
+        assert "Enphase cloud" in result.message
+        assert gw.backend.state()["storage_mode"] == "backup"  # the site runs it
+        assert gw.backend.state()["reserved_soc"] == 100.0  # Full Backup's own reserve
+        assert battery.writes == 1
+
+
+async def test_shutdown_level_and_charge_from_grid() -> None:
+    async with site() as (gw, _clock, envoy, _battery):
+        control = envoy.control
+        shutdown = await control.set_shutdown_soc(15)
+        assert shutdown.outcome is Outcome.CONFIRMED and shutdown.before == 10.0
+        assert (await envoy.read("ensemble_secctrl")).very_low_soc_percent == 15.0
+        with pytest.raises(ValueError, match="ITC disclaimer"):
+            await control.set_charge_from_grid(True)
+        on = await control.set_charge_from_grid(True, accept_itc_disclaimer=True)
+        assert on.outcome is Outcome.CONFIRMED and on.route == "cloud"
+        assert gw.backend.controls.storage_at(gw.clock.now()).charge_from_grid is True
+        off = await control.set_charge_from_grid(False)
+        assert off.outcome is Outcome.CONFIRMED
+
+
+async def test_out_of_range_values_send_nothing() -> None:
+    async with site() as (_gw, _clock, envoy, battery):
+        with pytest.raises(ValueError, match="between 5 and 25"):
+            await envoy.control.set_shutdown_soc(40)
+        with pytest.raises(ValueError, match="between 5 and 100"):
+            await envoy.control.set_reserve_soc(2)
+        assert battery.writes == 0
+
+
+async def test_a_change_that_never_arrives_is_accepted_then_not_confirmed() -> None:
+    async with site() as (gw, clock, envoy, _battery):
+        assert gw.cloud is not None
+        gw.cloud.battery.site(gw.serial).online = False  # the gateway never picks it up
+        result = await envoy.control.set_reserve_soc(40)
+        assert result.outcome is Outcome.ACCEPTED
+        assert "accepted by Enphase, waiting for the gateway" in result.message
+        clock.advance(PENDING_BOUND_S)
+        later = await envoy.control.verify_later(result)
+        assert later.outcome is Outcome.NOT_CONFIRMED and "has not applied" in later.message
+        assert (await envoy.read("ensemble_secctrl")).configured_backup_soc_percent == 20.0
+        long_wait = await envoy.control.set_shutdown_soc(20, timeout_s=PENDING_BOUND_S + 60)
+        assert long_wait.outcome is Outcome.NOT_CONFIRMED
+
+
+async def test_accepted_then_confirmed_by_verify_later() -> None:
+    async with site() as (_gw, _clock, envoy, _battery):
+        result = await envoy.control.set_reserve_soc(35, timeout_s=5)
+        assert result.outcome is Outcome.ACCEPTED
+        later = await envoy.control.verify_later(result, wait_s=30)
+        assert later.outcome is Outcome.CONFIRMED and later.after == 35.0
+
+
+async def test_auto_goes_local_before_8_2_4225_and_without_an_account() -> None:
+    async with gateway("battery-backup") as (gw, clock):
+        gw.backend.upgrade("D8.2.4200")  # type: ignore[attr-defined]  # before the threshold
+        battery = BatteryCloud(
+            username="owner@example.com",
+            password=PASSWORD,
+            serial=gw.serial,
+            enlighten_url=gw.cloud_base_url.enlighten,
+        )
+        async with battery, envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
+            envoy.control.use_cloud(battery)
+            result = await envoy.control.set_reserve_soc(30)
+            assert result.route == "local" and result.outcome is Outcome.CONFIRMED
+            assert battery.writes == 0
+    async with site("tariff-ignored", cloud=False) as (gw, _clock, envoy, _battery):
+        result = await envoy.control.set_reserve_soc(30)
+        assert result.route == "local" and result.outcome is Outcome.IGNORED
+        with pytest.raises(EnvoyFeatureUnavailable, match="Enlighten account"):
+            await envoy.control.set_reserve_soc(30, route="cloud")
+        with pytest.raises(EnvoyFeatureUnavailable, match="shutdown level"):
+            await envoy.control.set_shutdown_soc(15)
+
+
+async def test_local_route_forced_is_ignored_on_new_firmware() -> None:
+    async with site() as (gw, _clock, envoy, battery):
+        result = await envoy.control.set_reserve_soc(30, route="local")
+        assert result.route == "local" and result.outcome is Outcome.IGNORED
+        assert battery.writes == 0 and tariff_writes(gw) == 1
+
+
+async def test_xsrf_refusal_raises_and_is_not_repeated() -> None:
+    async with site() as (gw, _clock, envoy, battery):
+        assert gw.cloud is not None
+        site_state = gw.cloud.battery.site(gw.serial)
+        await battery.battery_settings()
+        # a write with a stale token: make the service forget the session's XSRF
+        original = battery._xsrf
+
+        async def stale() -> dict[str, str]:
+            await original()
+            return {"X-XSRF-Token": "stale"}
+
+        battery._xsrf = stale  # type: ignore[method-assign]
+        with pytest.raises(EnvoyHTTPError, match="XSRF"):
+            await envoy.control.set_reserve_soc(30)
+        assert site_state.writes == 0 and battery.writes == 1
+        assert gw.cloud.battery.refused_xsrf == 1
+
+
+async def test_expired_session_is_renewed_before_the_write() -> None:
+    async with site() as (gw, _clock, envoy, battery):
+        await battery.battery_settings()
+        assert gw.cloud is not None
+        gw.cloud.expire_sessions()
+        result = await envoy.control.set_storage_mode("economy")
+        assert result.outcome is Outcome.CONFIRMED
+        assert battery.enlighten.logins == 2
+
+
+async def test_dry_run_sends_nothing() -> None:
+    async with site() as (_gw, _clock, envoy, battery):
+        result = await envoy.control.set_reserve_soc(30, dry_run=True)
+        assert result.outcome is Outcome.DRY_RUN and result.route == "cloud"
+        assert "Enphase cloud" in result.message and battery.writes == 0
+        assert result.request.body == {"profile": "self-consumption", "batteryBackupPercentage": 30}
+
+
+async def test_no_secret_in_results_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    async with site() as (_gw, _clock, envoy, battery):
+        result = await envoy.control.set_reserve_soc(30)
+        login = await battery.enlighten.login()
+        text = str(result.to_dict()) + repr(result) + caplog.text + repr(battery)
+        for secret in (PASSWORD, login.session_id, str(login.manager_token)):
+            assert secret not in text
