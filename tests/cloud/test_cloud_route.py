@@ -29,17 +29,21 @@ def sim_sleep(clock: SimClock):  # type: ignore[no-untyped-def]
     return sleep
 
 
+def owner_cloud(gw: SimulatedGateway) -> BatteryCloud:
+    return BatteryCloud(
+        username="owner@example.com",
+        password=PASSWORD,
+        serial=gw.serial,
+        enlighten_url=gw.cloud_base_url.enlighten,
+    )
+
+
 @asynccontextmanager
 async def site(
     preset: str = "tariff-ignored", *, cloud: bool = True
 ) -> AsyncIterator[tuple[SimulatedGateway, SimClock, Envoy, BatteryCloud]]:
     async with gateway(preset) as (gw, clock):
-        battery = BatteryCloud(
-            username="owner@example.com",
-            password=PASSWORD,
-            serial=gw.serial,
-            enlighten_url=gw.cloud_base_url.enlighten,
-        )
+        battery = owner_cloud(gw)
         async with battery, envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
             if cloud:
                 envoy.control.use_cloud(battery)
@@ -124,12 +128,7 @@ async def test_accepted_then_confirmed_by_verify_later() -> None:
 async def test_auto_goes_local_before_8_2_4225_and_without_an_account() -> None:
     async with gateway("battery-backup") as (gw, clock):
         gw.backend.upgrade("D8.2.4200")  # type: ignore[attr-defined]  # before the threshold
-        battery = BatteryCloud(
-            username="owner@example.com",
-            password=PASSWORD,
-            serial=gw.serial,
-            enlighten_url=gw.cloud_base_url.enlighten,
-        )
+        battery = owner_cloud(gw)
         async with battery, envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
             envoy.control.use_cloud(battery)
             result = await envoy.control.set_reserve_soc(30)

@@ -45,6 +45,11 @@ _OTP = click.option("--otp", metavar="CODE", help="One-time code (multi-factor E
 _SITE = click.option("--site-id", metavar="ID", help="Enlighten site id (several sites only).")
 
 
+def _cloud_flags(func: Any) -> Any:
+    """--route, --otp and --site-id: how to reach the setting, and the Enlighten login's extras."""
+    return _ROUTE(_OTP(_SITE(func)))
+
+
 def cloud_attacher(route: str, otp: str | None, site_id: str | None) -> Any:
     """An ``attach(envoy, options)`` for `run_action`: the cloud route, when an account is given."""
 
@@ -119,9 +124,7 @@ def _run(ctx: click.Context, act: Any, flags: WriteFlags, route: str, **cloud: A
 @battery.command("reserve", cls=HostFirst)
 @click.argument("host", required=False, metavar="[HOST]")
 @click.argument("percent", type=click.FloatRange(0, 100))
-@_ROUTE
-@_OTP
-@_SITE
+@_cloud_flags
 @common
 @click.pass_context
 def reserve(
@@ -151,9 +154,7 @@ def reserve(
 @click.argument(
     "mode", type=click.Choice(["backup", "self-consumption", "economy"], case_sensitive=False)
 )
-@_ROUTE
-@_OTP
-@_SITE
+@_cloud_flags
 @common
 @click.pass_context
 def mode(
@@ -196,9 +197,7 @@ def _window(text: str | None) -> tuple[int, int] | None:
     help="Accept the ITC disclaimer first, where the site has not (cloud route).",
 )
 @click.option("--window", metavar="HH:MM-HH:MM", help="When to charge from the grid (cloud).")
-@_ROUTE
-@_OTP
-@_SITE
+@_cloud_flags
 @common
 @click.pass_context
 def charge_from_grid(
@@ -234,9 +233,7 @@ def charge_from_grid(
 @battery.command("shutdown-level", cls=HostFirst)
 @click.argument("host", required=False, metavar="[HOST]")
 @click.argument("percent", type=click.FloatRange(0, 100))
-@_ROUTE
-@_OTP
-@_SITE
+@_cloud_flags
 @common
 @click.pass_context
 def shutdown_level(

@@ -20,6 +20,7 @@ from grid where the site needs it, and per-profile reserve memory.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -29,6 +30,8 @@ from aiohttp import web
 from .cloud_accounts import CloudAccount, CloudGate, CloudSession
 
 __all__ = ["API", "BatteryConfigService", "CloudSite", "CloudSiteBackend"]
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 API = "/service/batteryConfig/api/v1"
 PROFILE_MODES = {"self-consumption": "self-consumption", "cost_savings": "economy"}
@@ -95,6 +98,9 @@ class CloudSite:
         return {**self.settings, "requestedConfig": requested}
 
 
+SiteHandler = Callable[[web.Request, CloudSession, CloudSite], Awaitable[web.Response]]
+
+
 def _initial(backend: CloudSiteBackend) -> tuple[dict[str, Any], str]:
     site = backend.cloud_initial()
     profile = MODE_PROFILES.get(site["mode"], "self-consumption")
@@ -152,16 +158,33 @@ class BatteryConfigService:
     def add_routes(self, app: web.Application, base: str) -> None:
         r = app.router
         r.add_get(f"{base}/app-api/search_sites.json", self._search_sites)
-        r.add_get(base + API + "/siteSettings/{site}", self._site_settings)
-        r.add_get(base + API + "/batterySettings/{site}", self._get_settings)
-        r.add_put(base + API + "/batterySettings/{site}", self._put_settings)
-        r.add_post(base + API + "/batterySettings/acceptDisclaimer/{site}", self._disclaimer)
-        r.add_get(base + API + "/profile/{site}", self._get_profile)
-        r.add_put(base + API + "/profile/{site}", self._put_profile)
-        r.add_put(base + API + "/stormGuard/toggle/{site}", self._storm_guard)
-        r.add_get(base + API + "/battery/sites/{site}/schedules", self._get_schedules)
-        r.add_post(base + API + "/battery/sites/{site}/schedules", self._add_schedule)
-        r.add_post(base + API + "/battery/sites/{site}/schedules/{sid}/delete", self._del_schedule)
+        routes: list[tuple[str, str, SiteHandler]] = [
+            ("GET", "/siteSettings/{site}", self._site_settings),
+            ("GET", "/batterySettings/{site}", self._get_settings),
+            ("PUT", "/batterySettings/{site}", self._put_settings),
+            ("POST", "/batterySettings/acceptDisclaimer/{site}", self._disclaimer),
+            ("GET", "/profile/{site}", self._get_profile),
+            ("PUT", "/profile/{site}", self._put_profile),
+            ("PUT", "/stormGuard/toggle/{site}", self._storm_guard),
+            ("GET", "/battery/sites/{site}/schedules", self._get_schedules),
+            ("POST", "/battery/sites/{site}/schedules", self._add_schedule),
+            ("POST", "/battery/sites/{site}/schedules/{sid}/delete", self._del_schedule),
+        ]
+        for method, path, handler in routes:
+            r.add_route(method, base + API + path, self._guarded(handler, write=method != "GET"))
+
+    def _guarded(self, handler: SiteHandler, *, write: bool) -> Handler:
+        """`handler` behind the gate: it runs only for a live session, on a site it owns."""
+
+        async def guarded(request: web.Request) -> web.Response:
+            gate = self._gate(request, write=write)
+            if isinstance(gate, web.Response):
+                return gate
+            session, site = gate
+            assert site is not None  # every guarded route names a site
+            return await handler(request, session, site)
+
+        return guarded
 
     # -- gatekeeping ------------------------------------------------------------------
 
@@ -222,12 +245,9 @@ class BatteryConfigService:
         ]
         return web.json_response({"sites": sites})
 
-    async def _site_settings(self, request: web.Request) -> web.Response:
-        gate = self._gate(request, write=False)
-        if isinstance(gate, web.Response):
-            return gate
-        session, site = gate
-        assert site is not None
+    async def _site_settings(
+        self, request: web.Request, session: CloudSession, site: CloudSite
+    ) -> web.Response:
         doc = {
             "hasEncharge": True,
             "hasEnpower": True,
@@ -245,20 +265,14 @@ class BatteryConfigService:
             response.headers["x-csrf-token"] = site.csrf
         return response
 
-    async def _get_settings(self, request: web.Request) -> web.Response:
-        gate = self._gate(request, write=False)
-        if isinstance(gate, web.Response):
-            return gate
-        session, site = gate
-        assert site is not None
+    async def _get_settings(
+        self, request: web.Request, session: CloudSession, site: CloudSite
+    ) -> web.Response:
         return self._json(site.document(self.cloud.clock.now()), session, site)
 
-    async def _get_profile(self, request: web.Request) -> web.Response:
-        gate = self._gate(request, write=False)
-        if isinstance(gate, web.Response):
-            return gate
-        session, site = gate
-        assert site is not None
+    async def _get_profile(
+        self, request: web.Request, session: CloudSession, site: CloudSite
+    ) -> web.Response:
         doc = site.document(self.cloud.clock.now())
         answer = {
             "profile": doc["profile"],
@@ -266,22 +280,16 @@ class BatteryConfigService:
         }
         return self._json(answer, session, site)
 
-    async def _get_schedules(self, request: web.Request) -> web.Response:
-        gate = self._gate(request, write=False)
-        if isinstance(gate, web.Response):
-            return gate
-        session, site = gate
-        assert site is not None
+    async def _get_schedules(
+        self, request: web.Request, session: CloudSession, site: CloudSite
+    ) -> web.Response:
         return self._json({"schedules": site.schedules}, session, site)
 
     # -- writes -----------------------------------------------------------------------
 
-    async def _put_settings(self, request: web.Request) -> web.Response:
-        gate = self._gate(request, write=True)
-        if isinstance(gate, web.Response):
-            return gate
-        _session, site = gate
-        assert site is not None
+    async def _put_settings(
+        self, request: web.Request, _session: CloudSession, site: CloudSite
+    ) -> web.Response:
         body = await self._body(request)
         if not body:
             return _bad("body must be a JSON object with the keys to change")
@@ -313,12 +321,9 @@ class BatteryConfigService:
         self._accept(site, body, gateway)
         return web.json_response({"message": "success"})
 
-    async def _put_profile(self, request: web.Request) -> web.Response:
-        gate = self._gate(request, write=True)
-        if isinstance(gate, web.Response):
-            return gate
-        _session, site = gate
-        assert site is not None
+    async def _put_profile(
+        self, request: web.Request, _session: CloudSession, site: CloudSite
+    ) -> web.Response:
         body = await self._body(request)
         profile = body.get("profile") if body else None
         if profile not in ("self-consumption", "cost_savings", "backup_only", "ai_optimisation"):
@@ -341,24 +346,18 @@ class BatteryConfigService:
         self._accept(site, values, {"mode": mode, "reserved_soc": float(reserve)})
         return web.json_response({"message": "success"})
 
-    async def _disclaimer(self, request: web.Request) -> web.Response:
-        gate = self._gate(request, write=True)
-        if isinstance(gate, web.Response):
-            return gate
-        _session, site = gate
-        assert site is not None
+    async def _disclaimer(
+        self, request: web.Request, _session: CloudSession, site: CloudSite
+    ) -> web.Response:
         body = await self._body(request)
         if not body or body.get("disclaimer-type") != "itc":
             return _bad('body must be {"disclaimer-type": "itc"}')
         site.settings["acceptedItcDisclaimer"] = "2026-12-07T00:00:00.000Z"
         return web.json_response({"message": "success"})
 
-    async def _storm_guard(self, request: web.Request) -> web.Response:
-        gate = self._gate(request, write=True)
-        if isinstance(gate, web.Response):
-            return gate
-        _session, site = gate
-        assert site is not None
+    async def _storm_guard(
+        self, request: web.Request, _session: CloudSession, site: CloudSite
+    ) -> web.Response:
         body = await self._body(request)
         state = body.get("stormGuardState") if body else None
         if state not in ("enabled", "disabled"):
@@ -366,12 +365,9 @@ class BatteryConfigService:
         self._accept(site, {"stormGuardState": state}, {})
         return web.json_response({"message": "success"})
 
-    async def _add_schedule(self, request: web.Request) -> web.Response:
-        gate = self._gate(request, write=True)
-        if isinstance(gate, web.Response):
-            return gate
-        _session, site = gate
-        assert site is not None
+    async def _add_schedule(
+        self, request: web.Request, _session: CloudSession, site: CloudSite
+    ) -> web.Response:
         body = await self._body(request)
         needed = ("startTime", "endTime", "scheduleType", "days", "limit")
         if not body or any(k not in body for k in needed):
@@ -383,12 +379,9 @@ class BatteryConfigService:
         site.writes += 1
         return web.json_response({"message": "success", "id": schedule["id"]})
 
-    async def _del_schedule(self, request: web.Request) -> web.Response:
-        gate = self._gate(request, write=True)
-        if isinstance(gate, web.Response):
-            return gate
-        _session, site = gate
-        assert site is not None
+    async def _del_schedule(
+        self, request: web.Request, _session: CloudSession, site: CloudSite
+    ) -> web.Response:
         sid = request.match_info["sid"]
         kept = [s for s in site.schedules if s.get("id") != sid]
         if len(kept) == len(site.schedules):
