@@ -195,3 +195,48 @@ async def test_no_secret_in_results_or_logs(caplog: pytest.LogCaptureFixture) ->
         text = str(result.to_dict()) + repr(result) + caplog.text + repr(battery)
         for secret in (PASSWORD, login.session_id, str(login.manager_token)):
             assert secret not in text
+
+
+async def test_storm_guard_is_confirmed_by_the_cloud() -> None:
+    async with site() as (gw, _clock, envoy, _battery):
+        result = await envoy.control.set_storm_guard(True)
+        assert result.outcome is Outcome.CONFIRMED and result.route == "cloud"
+        assert (result.before, result.after) == ("disabled", "enabled")
+        assert gw.cloud is not None
+        assert gw.cloud.battery.site(gw.serial).effective("stormGuardState") == "enabled"
+
+
+async def test_charge_window_is_sent_with_the_switch() -> None:
+    async with site() as (_gw, _clock, envoy, battery):
+        result = await envoy.control.set_charge_from_grid(
+            True, accept_itc_disclaimer=True, window_min=(120, 300)
+        )
+        assert result.outcome is Outcome.CONFIRMED
+        settings = await battery.battery_settings()
+        assert settings.requested["chargeBeginTime"] == 120
+        assert settings.requested["chargeFromGridScheduleEnabled"] is True
+        with pytest.raises(ValueError, match="minutes after midnight"):
+            await envoy.control.set_charge_from_grid(True, window_min=(0, 1440))
+
+
+async def test_schedules_added_and_deleted_are_read_back() -> None:
+    async with site() as (_gw, _clock, envoy, battery):
+        control = envoy.control
+        added = await control.add_battery_schedule(
+            "cfg", start="02:00", end="05:00", limit_percent=90, days=[6, 7]
+        )
+        assert added.outcome is Outcome.CONFIRMED and added.before == []
+        assert added.after == [
+            {"type": "CFG", "start": "02:00", "end": "05:00", "limit": 90, "days": [6, 7]}
+        ]
+        (listed,) = (await battery.schedules()).schedules
+        assert listed.schedule_id is not None
+        for bad in ({"start": "25:00"}, {"limit_percent": 101}, {"days": [0]}):
+            options = {"start": "02:00", "end": "05:00", "limit_percent": 90, **bad}
+            with pytest.raises(ValueError):
+                await control.add_battery_schedule("CFG", **options)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="no schedule"):
+            await control.delete_battery_schedule("nope")
+        deleted = await control.delete_battery_schedule(listed.schedule_id)
+        assert deleted.outcome is Outcome.CONFIRMED and deleted.after == []
+        assert battery.writes == 2

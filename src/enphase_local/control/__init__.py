@@ -26,6 +26,7 @@ used while polling, so tests replay minutes of polling instantly.
 from __future__ import annotations
 
 from .acb import AcbActions
+from .cloud_schedules import CloudScheduleActions
 from .cloud_target import CloudBatteryTarget
 from .contacts import ContactActions
 from .generator import GeneratorActions
@@ -46,12 +47,20 @@ __all__ = [
 ]
 
 
-class Control(StorageActions, RelayActions, ContactActions, GeneratorActions, AcbActions):
+class Control(
+    StorageActions,
+    CloudScheduleActions,
+    RelayActions,
+    ContactActions,
+    GeneratorActions,
+    AcbActions,
+):
     """Owner write actions on one gateway (see the package docstring).
 
     Storage: `set_storage_mode`, `set_reserve_soc`, `set_charge_from_grid`,
     `set_shutdown_soc`, `set_storm_guard` (each ``route="auto"|"local"|"cloud"``;
-    `use_cloud` gives the cloud route).
+    `use_cloud` gives the cloud route). Cloud schedules: `add_battery_schedule`,
+    `delete_battery_schedule`.
     Grid relay: `go_off_grid`, `go_on_grid`. Dry contacts: `set_dry_contact`,
     `configure_dry_contact`. Generator: `set_generator_mode`,
     `set_generator_exercise`, `set_charge_from_generator`. AC Battery:

@@ -13,10 +13,10 @@ state the control layer watches.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from ..models.cloud_battery import BatterySettings
+from ..models.cloud_battery import BatterySettings, CloudSchedules
 
 __all__ = ["CloudBatteryTarget"]
 
@@ -36,3 +36,18 @@ class CloudBatteryTarget(Protocol):
     async def accept_itc_disclaimer(self) -> Any: ...
 
     async def set_storm_guard(self, enabled: bool, *, evse: bool = False) -> Any: ...
+
+    async def schedules(self) -> CloudSchedules: ...
+
+    async def add_schedule(
+        self,
+        *,
+        schedule_type: str,
+        start: str,
+        end: str,
+        limit_percent: int,
+        days: Sequence[int],
+        timezone: str,
+    ) -> Any: ...
+
+    async def delete_schedule(self, schedule_id: str) -> Any: ...
