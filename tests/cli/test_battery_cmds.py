@@ -155,3 +155,44 @@ def test_token_with_a_one_time_code_stores_the_session(
     )
     assert reserve.exit_code == 0, reserve.stdout + reserve.stderr
     assert "confirmed" in reserve.stdout
+
+
+def test_set_reserve_takes_the_route_too(
+    account: SimThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENPHASE_PASSWORD", "owner-password")
+    result = enphase(
+        "set",
+        "reserve",
+        account.host,
+        "45",
+        "--route",
+        "cloud",
+        "-u",
+        "owner@example.com",
+        "--wait",
+        "1",
+        "--json",
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["route"] == "cloud"
+    assert secctrl(account)["configured_backup_soc"] == 45
+
+
+def test_cloud_unreachable_or_refusing_is_one_line(
+    account: SimThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENPHASE_PASSWORD", "owner-password")
+    monkeypatch.setenv("ENPHASE_ENLIGHTEN_URL", "http://127.0.0.1:9")  # nothing listens there
+    args = ("battery", "reserve", account.host, "30", "-u", "owner@example.com", "--wait", "1")
+    down = enphase(*args)
+    assert down.exit_code == 3, down.stdout + down.stderr
+    assert "Enphase cloud" in down.stderr and "Traceback" not in down.stderr
+    assert len(down.stderr.strip().splitlines()) == 1
+    monkeypatch.setenv("ENPHASE_ENLIGHTEN_URL", "http://cloud.example.com")
+    clear = enphase(*args)
+    assert clear.exit_code == 4 and "https" in clear.stderr  # never a password in clear
+    monkeypatch.setenv("ENPHASE_ENLIGHTEN_URL", account.gw.cloud_base_url.enlighten)
+    monkeypatch.setenv("ENPHASE_PASSWORD", "wrong")
+    wrong = enphase(*args)
+    assert wrong.exit_code == 4 and "wrong" not in wrong.stdout + wrong.stderr

@@ -32,7 +32,7 @@ from ...control import Control, WriteResult
 from ..connect import HostFirst
 from .run import WriteFlags, common, interactive, minutes, run_action
 
-__all__ = ["battery", "cloud_attacher"]
+__all__ = ["battery", "cloud_attacher", "cloud_flags"]
 
 _ROUTE = click.option(
     "--route",
@@ -45,7 +45,7 @@ _OTP = click.option("--otp", metavar="CODE", help="One-time code (multi-factor E
 _SITE = click.option("--site-id", metavar="ID", help="Enlighten site id (several sites only).")
 
 
-def _cloud_flags(func: Any) -> Any:
+def cloud_flags(func: Any) -> Any:
     """--route, --otp and --site-id: how to reach the setting, and the Enlighten login's extras."""
     return _ROUTE(_OTP(_SITE(func)))
 
@@ -124,7 +124,7 @@ def _run(ctx: click.Context, act: Any, flags: WriteFlags, route: str, **cloud: A
 @battery.command("reserve", cls=HostFirst)
 @click.argument("host", required=False, metavar="[HOST]")
 @click.argument("percent", type=click.FloatRange(0, 100))
-@_cloud_flags
+@cloud_flags
 @common
 @click.pass_context
 def reserve(
@@ -154,7 +154,7 @@ def reserve(
 @click.argument(
     "mode", type=click.Choice(["backup", "self-consumption", "economy"], case_sensitive=False)
 )
-@_cloud_flags
+@cloud_flags
 @common
 @click.pass_context
 def mode(
@@ -197,7 +197,7 @@ def _window(text: str | None) -> tuple[int, int] | None:
     help="Accept the ITC disclaimer first, where the site has not (cloud route).",
 )
 @click.option("--window", metavar="HH:MM-HH:MM", help="When to charge from the grid (cloud).")
-@_cloud_flags
+@cloud_flags
 @common
 @click.pass_context
 def charge_from_grid(
@@ -233,7 +233,7 @@ def charge_from_grid(
 @battery.command("shutdown-level", cls=HostFirst)
 @click.argument("host", required=False, metavar="[HOST]")
 @click.argument("percent", type=click.FloatRange(0, 100))
-@_cloud_flags
+@cloud_flags
 @common
 @click.pass_context
 def shutdown_level(

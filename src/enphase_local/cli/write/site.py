@@ -3,6 +3,7 @@
     enphase set storage-mode HOST economy [--clear-opt-schedules] [--verify-after 120]
     enphase set reserve HOST 30
     enphase set charge-from-grid HOST on|off
+    (each with --route auto|local|cloud, as `enphase battery mode|reserve|charge-from-grid`)
     enphase relay HOST off-grid|on-grid
     enphase contact HOST NC1 open|closed
     enphase contact-settings HOST NC1 --soc-low 20 --soc-high 80 ...
@@ -29,6 +30,7 @@ import click
 
 from ...control import Control, WriteResult
 from ..connect import HostFirst, connection_flags
+from .battery import cloud_attacher, cloud_flags
 from .run import Unchanged, WriteFlags, common, run_action, target_host
 
 __all__ = ["charge_from_grid", "contact", "relay", "reserve", "set_group", "storage_mode"]
@@ -60,6 +62,7 @@ def set_group(**_connection: Any) -> None:
     help="Also turn opt_schedules off (the gateway ignores mode changes while it is on).",
 )
 @_VERIFY
+@cloud_flags
 @common
 @click.pass_context
 def storage_mode(
@@ -70,6 +73,9 @@ def storage_mode(
     mode: str,
     clear_opt_schedules: bool,
     verify_after: float | None,
+    route: str,
+    otp: str | None,
+    site_id: str | None,
     flags: WriteFlags,
     **_connection: Any,
 ) -> None:
@@ -79,17 +85,20 @@ def storage_mode(
         return await c.set_storage_mode(
             mode,
             clear_opt_schedules=clear_opt_schedules,
+            route=route.lower(),
             dry_run=flags.dry_run,
             timeout_s=flags.timeout_s,
         )
 
-    run_action(ctx, act, flags, verify_after=verify_after)
+    attach = cloud_attacher(route.lower(), otp, site_id)
+    run_action(ctx, act, flags, verify_after=verify_after, attach=attach)
 
 
 @set_group.command("reserve", cls=HostFirst)
 @click.argument("host", required=False, metavar="[HOST]")
 @click.argument("percent", type=click.FloatRange(0, 100))
 @_VERIFY
+@cloud_flags
 @common
 @click.pass_context
 def reserve(
@@ -99,21 +108,28 @@ def reserve(
     host: str | None,
     percent: float,
     verify_after: float | None,
+    route: str,
+    otp: str | None,
+    site_id: str | None,
     flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Set the battery reserve kept for outages, in percent."""
 
     async def act(c: Control) -> WriteResult:
-        return await c.set_reserve_soc(percent, dry_run=flags.dry_run, timeout_s=flags.timeout_s)
+        return await c.set_reserve_soc(
+            percent, route=route.lower(), dry_run=flags.dry_run, timeout_s=flags.timeout_s
+        )
 
-    run_action(ctx, act, flags, verify_after=verify_after)
+    attach = cloud_attacher(route.lower(), otp, site_id)
+    run_action(ctx, act, flags, verify_after=verify_after, attach=attach)
 
 
 @set_group.command("charge-from-grid", cls=HostFirst)
 @click.argument("host", required=False, metavar="[HOST]")
 @click.argument("state", type=_ON_OFF)
 @_VERIFY
+@cloud_flags
 @common
 @click.pass_context
 def charge_from_grid(
@@ -123,6 +139,9 @@ def charge_from_grid(
     host: str | None,
     state: str,
     verify_after: float | None,
+    route: str,
+    otp: str | None,
+    site_id: str | None,
     flags: WriteFlags,
     **_connection: Any,
 ) -> None:
@@ -130,9 +149,12 @@ def charge_from_grid(
 
     async def act(c: Control) -> WriteResult:
         on = state.lower() == "on"
-        return await c.set_charge_from_grid(on, dry_run=flags.dry_run, timeout_s=flags.timeout_s)
+        return await c.set_charge_from_grid(
+            on, route=route.lower(), dry_run=flags.dry_run, timeout_s=flags.timeout_s
+        )
 
-    run_action(ctx, act, flags, verify_after=verify_after)
+    attach = cloud_attacher(route.lower(), otp, site_id)
+    run_action(ctx, act, flags, verify_after=verify_after, attach=attach)
 
 
 @click.command("relay", cls=HostFirst)
