@@ -199,3 +199,21 @@ async def test_several_sites_choose_the_gateways_own() -> None:
             async with client(gw, **two) as cloud:
                 site = await cloud.enlighten.site_id()
                 assert site == gw.cloud.battery.site(serial).site_id
+
+
+def test_the_cloud_routes_secrets_are_redacted_by_key() -> None:
+    from enphase_local.redact import Redactor
+
+    doc = {
+        "X-XSRF-Token": "xsrf-value-1",
+        "BP-XSRF-Token": "xsrf-value-2",
+        "e-auth-token": "manager-jwt",
+        "otp": "654321",
+        "session_id": "0123456789abcdef",
+        "profile": "backup_only",
+    }
+    out = Redactor().redact_json(doc)
+    text = str(out)
+    for secret in ("xsrf-value-1", "xsrf-value-2", "manager-jwt", "654321", "0123456789abcdef"):
+        assert secret not in text
+    assert out["profile"] == "backup_only"
