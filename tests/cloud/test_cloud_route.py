@@ -240,3 +240,30 @@ async def test_schedules_added_and_deleted_are_read_back() -> None:
         deleted = await control.delete_battery_schedule(listed.schedule_id)
         assert deleted.outcome is Outcome.CONFIRMED and deleted.after == []
         assert battery.writes == 2
+
+
+NEW_FIRMWARE_BATTERY_SITES = [
+    "tariff-ignored",
+    "cloud-overwrite",
+    "battery-backup",
+    "acb",
+    "collar",
+]
+
+
+@pytest.mark.parametrize("preset", NEW_FIRMWARE_BATTERY_SITES)
+async def test_every_new_firmware_battery_site_confirms_through_the_cloud(preset: str) -> None:
+    async with site(preset) as (gw, _clock, envoy, battery):
+        assert envoy.firmware.at_least(8, 2, 4225)
+        control = envoy.control
+        mode = await control.set_storage_mode(
+            "self-consumption" if preset == "collar" else "economy"
+        )
+        reserve = await control.set_reserve_soc(30)
+        shutdown = await control.set_shutdown_soc(12)
+        grid = await control.set_charge_from_grid(True, accept_itc_disclaimer=True)
+        for result in (mode, reserve, shutdown, grid):
+            assert (result.route, result.outcome) == ("cloud", Outcome.CONFIRMED), result.message
+        state = gw.backend.controls.storage_at(gw.clock.now())  # type: ignore[attr-defined]
+        assert (state.reserved_soc, state.very_low_soc, state.charge_from_grid) == (30, 12, True)
+        assert tariff_writes(gw) == 0 and battery.writes == 5  # with the disclaimer

@@ -169,7 +169,10 @@ class CloudRoute(ControlCore):
             return _Look(False, "cloud", local_value, local_error)
         pending = settings.pending_for(self._need_cloud().serial)
         value = settings.effective(check.cloud_key)
-        done = not check.local and not pending and value == check.cloud_value
+        # a gateway that does not report the setting (no IQ Battery behind an ACB-only
+        # site, VLS_Limit before firmware 8) leaves the cloud to say it
+        silent = check.local and local_value is None and local_error is None
+        done = (silent or not check.local) and not pending and value == check.cloud_value
         return _Look(done, "cloud", local_value, local_error, pending, value)
 
     async def _poll_cloud(self, check: CloudCheck, want: Any, poll: Poll, started: float) -> _Look:
@@ -190,7 +193,8 @@ class CloudRoute(ControlCore):
         elapsed = max(0.0, self._clock() - result.sent_at)
         took = f"{elapsed:.0f} s"
         label, want = result.check.label, show(result.requested)
-        after: Any = look.local_value if result.check.local else look.cloud_value
+        local = result.check.local and look.local_value is not None
+        after: Any = look.local_value if local else look.cloud_value
         if look.confirmed:
             outcome = Outcome.CONFIRMED
             where = (
@@ -225,7 +229,7 @@ class CloudRoute(ControlCore):
             shown = show(after)
             message = (
                 f"Enphase accepted {label} {want}, but the gateway reads {shown} after {took}"
-                if result.check.local
+                if local
                 else f"Enphase accepted {label} {want}, but the cloud reads {shown} after {took}"
             )
         return dataclasses.replace(

@@ -31,7 +31,8 @@ _API = "/service/batteryConfig/api/v1"
 
 
 def _reserve_on_gateway(agg: BatteryAggregate) -> float | None:
-    return agg.configured_backup_soc_percent
+    """The reserve the gateway runs with; None where it has no IQ Battery to report it for."""
+    return agg.configured_backup_soc_percent if agg.encharge_capacity_wh else None
 
 
 def _shutdown_on_gateway(agg: BatteryAggregate) -> float | None:
