@@ -217,3 +217,22 @@ def test_the_cloud_routes_secrets_are_redacted_by_key() -> None:
     for secret in ("xsrf-value-1", "xsrf-value-2", "manager-jwt", "654321", "0123456789abcdef"):
         assert secret not in text
     assert out["profile"] == "backup_only"
+
+
+async def test_a_failing_cloud_write_is_one_clear_error_sent_once() -> None:
+    async with gateway("tariff-ignored") as (gw, _clock), client(gw) as cloud:
+        await cloud.battery_settings()
+        assert gw.cloud is not None
+        # the XSRF GET passes, the write meets a 503 (injected failures pop in order)
+        site = gw.cloud.battery.site(gw.serial)
+        real_put = cloud.enlighten.call
+
+        async def put_fails(method: str, path: str, **kw: object) -> object:
+            if method != "GET":
+                gw.cloud.fail_next(1, status=503)  # type: ignore[union-attr]
+            return await real_put(method, path, **kw)  # type: ignore[arg-type]
+
+        cloud.enlighten.call = put_fails  # type: ignore[method-assign,assignment]
+        with pytest.raises(EnvoyHTTPError, match=r"503.*read the settings") as err:
+            await cloud.put_battery_settings({"veryLowSoc": 12}, "set the shutdown level")
+        assert err.value.status == 503 and site.writes == 0 and cloud.writes == 1

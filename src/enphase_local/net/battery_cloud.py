@@ -148,11 +148,12 @@ class BatteryCloud:
         )
         if not 200 <= answer.status < 300:
             text = answer.body[:_SNIPPET].decode("utf-8", "replace").strip()
-            hint = (
-                "it refused the XSRF token; nothing was changed, run it again"
-                if answer.status == 403
-                else "check the value and that the site allows it"
-            )
+            if answer.status == 403:
+                hint = "it refused the XSRF token; nothing was changed, run it again"
+            elif answer.status >= 500:
+                hint = "the service is failing; read the settings before trying again"
+            else:
+                hint = "check the value and that the site allows it"
             raise EnvoyHTTPError(
                 answer.status,
                 path.split("?", maxsplit=1)[0],
