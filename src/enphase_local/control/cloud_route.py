@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import EnvoyError, EnvoyFeatureUnavailable
+from ..errors import EnvoyError, EnvoyFeatureUnavailable, EnvoyHTTPError
 from ..models.cloud_battery import BatterySettings
 from ._core import ControlCore, Poll, show
 from .cloud_target import CloudBatteryTarget
@@ -48,6 +48,13 @@ NO_CLOUD = (
     "the cloud route needs an Enlighten account: give its username and password "
     "(Control.use_cloud, or --username with ENPHASE_PASSWORD) to go through the Enphase cloud"
 )
+
+
+def _absent(err: EnvoyError) -> bool:
+    """The gateway has no such endpoint (404) or feature: it cannot show the setting."""
+    return isinstance(err, EnvoyFeatureUnavailable) or (
+        isinstance(err, EnvoyHTTPError) and err.status == 404
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +158,14 @@ class CloudRoute(ControlCore):
         return dataclasses.replace(judged, message=f"{judged.message}{note}")
 
     async def _look(self, check: CloudCheck, want: Any, *, cloud_too: bool) -> _Look:
-        local_value, local_error = None, None
+        local_value: Any = None
+        local_error: EnvoyError | None = None
         if check.local:
             try:
                 local_value = check.extract(await self._target.read(check.key))
+            except (EnvoyFeatureUnavailable, EnvoyHTTPError) as err:
+                if not _absent(err):  # a gateway without the endpoint is silent, not failing
+                    local_error = err
             except EnvoyError as err:
                 local_error = err
             else:
