@@ -46,6 +46,7 @@ from ..errors import CliError, in_cli_words, is_debug, report, set_output
 
 __all__ = [
     "EXIT_CODES",
+    "Attach",
     "Unchanged",
     "WriteFlags",
     "common",

@@ -30,8 +30,8 @@ import click
 
 from ...control import Control, WriteResult
 from ..connect import HostFirst, connection_flags
-from .battery import cloud_attacher, cloud_flags
-from .run import Unchanged, WriteFlags, common, run_action, target_host
+from .route import RouteFlags, route_flags
+from .run import Unchanged, WriteFlags, common, minutes, run_action, target_host
 
 __all__ = ["charge_from_grid", "contact", "relay", "reserve", "set_group", "storage_mode"]
 
@@ -62,7 +62,7 @@ def set_group(**_connection: Any) -> None:
     help="Also turn opt_schedules off (the gateway ignores mode changes while it is on).",
 )
 @_VERIFY
-@cloud_flags
+@route_flags
 @common
 @click.pass_context
 def storage_mode(
@@ -73,9 +73,7 @@ def storage_mode(
     mode: str,
     clear_opt_schedules: bool,
     verify_after: float | None,
-    route: str,
-    otp: str | None,
-    site_id: str | None,
+    via: RouteFlags,
     flags: WriteFlags,
     **_connection: Any,
 ) -> None:
@@ -85,20 +83,19 @@ def storage_mode(
         return await c.set_storage_mode(
             mode,
             clear_opt_schedules=clear_opt_schedules,
-            route=route.lower(),
+            route=via.route,
             dry_run=flags.dry_run,
             timeout_s=flags.timeout_s,
         )
 
-    attach = cloud_attacher(route.lower(), otp, site_id)
-    run_action(ctx, act, flags, verify_after=verify_after, attach=attach)
+    run_action(ctx, act, flags, verify_after=verify_after, attach=via.attach())
 
 
 @set_group.command("reserve", cls=HostFirst)
 @click.argument("host", required=False, metavar="[HOST]")
 @click.argument("percent", type=click.FloatRange(0, 100))
 @_VERIFY
-@cloud_flags
+@route_flags
 @common
 @click.pass_context
 def reserve(
@@ -108,9 +105,7 @@ def reserve(
     host: str | None,
     percent: float,
     verify_after: float | None,
-    route: str,
-    otp: str | None,
-    site_id: str | None,
+    via: RouteFlags,
     flags: WriteFlags,
     **_connection: Any,
 ) -> None:
@@ -118,18 +113,32 @@ def reserve(
 
     async def act(c: Control) -> WriteResult:
         return await c.set_reserve_soc(
-            percent, route=route.lower(), dry_run=flags.dry_run, timeout_s=flags.timeout_s
+            percent, route=via.route, dry_run=flags.dry_run, timeout_s=flags.timeout_s
         )
 
-    attach = cloud_attacher(route.lower(), otp, site_id)
-    run_action(ctx, act, flags, verify_after=verify_after, attach=attach)
+    run_action(ctx, act, flags, verify_after=verify_after, attach=via.attach())
+
+
+def _window(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    begin, sep, end = text.partition("-")
+    if not sep:
+        raise click.BadParameter(f"expected a window as HH:MM-HH:MM, got {text!r}")
+    return minutes(begin), minutes(end)
 
 
 @set_group.command("charge-from-grid", cls=HostFirst)
 @click.argument("host", required=False, metavar="[HOST]")
 @click.argument("state", type=_ON_OFF)
+@click.option(
+    "--accept-itc-disclaimer",
+    is_flag=True,
+    help="Accept the ITC disclaimer first, where the site has not (cloud route).",
+)
+@click.option("--window", metavar="HH:MM-HH:MM", help="When to charge from the grid (cloud).")
 @_VERIFY
-@cloud_flags
+@route_flags
 @common
 @click.pass_context
 def charge_from_grid(
@@ -138,23 +147,27 @@ def charge_from_grid(
     *,
     host: str | None,
     state: str,
+    accept_itc_disclaimer: bool,
+    window: str | None,
     verify_after: float | None,
-    route: str,
-    otp: str | None,
-    site_id: str | None,
+    via: RouteFlags,
     flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Allow (on) or forbid (off) charging the batteries from the grid."""
+    span = _window(window)
 
     async def act(c: Control) -> WriteResult:
-        on = state.lower() == "on"
         return await c.set_charge_from_grid(
-            on, route=route.lower(), dry_run=flags.dry_run, timeout_s=flags.timeout_s
+            state.lower() == "on",
+            route=via.route,
+            accept_itc_disclaimer=accept_itc_disclaimer,
+            window_min=span,
+            dry_run=flags.dry_run,
+            timeout_s=flags.timeout_s,
         )
 
-    attach = cloud_attacher(route.lower(), otp, site_id)
-    run_action(ctx, act, flags, verify_after=verify_after, attach=attach)
+    run_action(ctx, act, flags, verify_after=verify_after, attach=via.attach())
 
 
 @click.command("relay", cls=HostFirst)
