@@ -196,3 +196,19 @@ def test_cloud_unreachable_or_refusing_is_one_line(
     monkeypatch.setenv("ENPHASE_PASSWORD", "wrong")
     wrong = enphase(*args)
     assert wrong.exit_code == 4 and "wrong" not in wrong.stdout + wrong.stderr
+
+
+def test_token_asks_for_the_code_on_a_terminal(
+    account: SimThread, clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from enphase_local.cli.commands import token as token_module
+
+    monkeypatch.delenv("ENPHASE_TOKEN")
+    monkeypatch.setattr(token_module, "_interactive", lambda: True)
+    result = enphase(
+        "token", account.host, "-u", "mfa@example.com", "--json", input="mfa-password\n123456\n"
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "123456" not in result.stdout and "mfa-password" not in result.stdout
+    store = TokenStore(clean_env / "store" / "tokens.json")
+    assert store.enlighten_session("mfa@example.com") is not None

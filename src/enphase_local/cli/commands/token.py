@@ -93,7 +93,7 @@ async def _fetch(
         serial = await _serial_of(settings)
 
     async def ask() -> str:  # a terminal only: elsewhere the login says to give --otp
-        return str(click.prompt("one-time code Enphase e-mailed you")).strip()
+        return str(click.prompt("one-time code Enphase e-mailed you", hide_input=True)).strip()
 
     async with aiohttp.ClientSession() as session:
         with progress("asking the Enphase cloud for a token..."):

@@ -41,7 +41,7 @@ def cloud_attacher(route: str, otp: str | None, site_id: str | None) -> Attach:
         code = otp or os.environ.get("ENPHASE_OTP")
 
         async def ask() -> str:  # only on a terminal; elsewhere the login says to give --otp
-            return str(click.prompt("one-time code Enphase e-mailed you")).strip()
+            return str(click.prompt("one-time code Enphase e-mailed you", hide_input=True)).strip()
 
         cloud = BatteryCloud(
             username=username,
