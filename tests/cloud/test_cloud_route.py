@@ -88,6 +88,8 @@ async def test_shutdown_level_and_charge_from_grid() -> None:
             await control.set_charge_from_grid(True)
         on = await control.set_charge_from_grid(True, accept_itc_disclaimer=True)
         assert on.outcome is Outcome.CONFIRMED and on.route == "cloud"
+        assert "read back on the gateway" in on.message  # /ivp/sc/sched, in effect
+        assert (await envoy.read("sc_sched")).charge_from_grid_allowed is True
         assert gw.backend.controls.storage_at(gw.clock.now()).charge_from_grid is True
         off = await control.set_charge_from_grid(False)
         assert off.outcome is Outcome.CONFIRMED
@@ -267,3 +269,16 @@ async def test_every_new_firmware_battery_site_confirms_through_the_cloud(preset
         state = gw.backend.controls.storage_at(gw.clock.now())  # type: ignore[attr-defined]
         assert (state.reserved_soc, state.very_low_soc, state.charge_from_grid) == (30, 12, True)
         assert tariff_writes(gw) == 0 and battery.writes == 5  # with the disclaimer
+
+
+async def test_a_gateway_that_cannot_show_a_setting_leaves_it_to_the_cloud() -> None:
+    async with gateway("battery-backup") as (gw, clock):
+        gw.backend.upgrade("D7.6.175")  # type: ignore[attr-defined]  # no /ivp/sc/sched (404)
+        battery = owner_cloud(gw)
+        async with battery, envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
+            envoy.control.use_cloud(battery)
+            grid = await envoy.control.set_charge_from_grid(
+                True, route="cloud", accept_itc_disclaimer=True
+            )
+            assert grid.outcome is Outcome.CONFIRMED, grid.message
+            assert "confirmed by the Enphase cloud" in grid.message

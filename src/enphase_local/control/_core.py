@@ -24,11 +24,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..capabilities import Capability
 from ..errors import EnvoyError, EnvoyFeatureUnavailable, EnvoyHTTPError
 from ..firmware import Firmware
+from ..sources.registry import Source
 from .cloud_target import CloudBatteryTarget
 from .result import Check, Outcome, WriteRequest, WriteResult
 from .target import ControlTarget
@@ -45,6 +46,7 @@ _SNIPPET = 120
 # capture set). Each body builder checks its own fields; this is the last line, so a body
 # no gateway expects (a field builder's oversight) is refused before a byte is sent.
 MAX_WRITE_BYTES = 64 * 1024
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,15 +122,15 @@ class ControlCore:
                 "or re-probe after a firmware update"
             )
 
-    async def _read(self, key: str) -> Any:
-        return await self._target.read(key)
+    async def _read(self, source: Source[T]) -> T:
+        return await self._target.read(source)
 
     async def write(
         self,
         *,
         action: str,
         request: WriteRequest,
-        check: Check,
+        check: Check[Any],
         requested: Any,
         before: Any,
         poll: Poll,
@@ -193,14 +195,14 @@ class ControlCore:
             check=check,
         )
 
-    async def _poll(self, check: Check, want: Any, poll: Poll, started: float) -> _Seen:
+    async def _poll(self, check: Check[Any], want: Any, poll: Poll, started: float) -> _Seen:
         deadline = started + poll.timeout_s
         if poll.first_s > 0:
             await self._sleep(poll.first_s)
         read, value, error = False, None, None
         while True:
             try:
-                value = check.extract(await self._target.read(check.key))
+                value = check.extract(await self._target.read(check.source))
             except EnvoyError as err:
                 _LOG.debug("read-back of %s failed: %s", check.key, err)
                 error = err
@@ -256,7 +258,9 @@ class ControlCore:
         if wait_s > 0:
             await self._sleep(wait_s)
         check = result.check
-        value = check.extract(await self._target.read(check.key))
+        if not isinstance(check, Check):  # a cloud write: `Control.verify_later` judges it
+            raise ValueError("a cloud route result is verified by Control.verify_later")
+        value = check.extract(await self._target.read(check.source))
         elapsed = round(max(0.0, self._clock() - result.sent_at), 3)
         label = check.label
         if value == result.requested:

@@ -32,9 +32,9 @@ from ..errors import EnvoyError, EnvoyFeatureUnavailable, EnvoyHTTPError
 from ..models.cloud_battery import BatterySettings
 from ._core import ControlCore, Poll, show
 from .cloud_target import CloudBatteryTarget
-from .result import Check, Outcome, WriteRequest, WriteResult
+from .result import Check, CloudCheck, Outcome, WriteRequest, WriteResult
 
-__all__ = ["CLOUD_POLL", "PENDING_BOUND_S", "CloudCheck", "CloudRoute", "CloudWrite"]
+__all__ = ["CLOUD_POLL", "PENDING_BOUND_S", "CloudRoute", "CloudWrite"]
 
 _LOG = logging.getLogger("enphase_local.control")
 
@@ -55,15 +55,6 @@ def _absent(err: EnvoyError) -> bool:
     return isinstance(err, EnvoyFeatureUnavailable) or (
         isinstance(err, EnvoyHTTPError) and err.status == 404
     )
-
-
-@dataclass(frozen=True, slots=True)
-class CloudCheck(Check):
-    """A `Check` for a cloud write: the local read-back (if any) and the cloud's own key."""
-
-    cloud_key: str = ""
-    cloud_value: Any = None
-    local: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +98,9 @@ class CloudRoute(ControlCore):
     async def _cloud_settings(self) -> BatterySettings:
         return await self._need_cloud().battery_settings()
 
-    async def _local_value(self, check: Check) -> Any:
+    async def _local_value(self, check: Check[Any]) -> Any:
         try:
-            return check.extract(await self._target.read(check.key))
+            return check.extract(await self._target.read(check.source))
         except EnvoyError as err:
             _LOG.debug("local read of %s failed: %s", check.key, err)
             return None
@@ -160,9 +151,9 @@ class CloudRoute(ControlCore):
     async def _look(self, check: CloudCheck, want: Any, *, cloud_too: bool) -> _Look:
         local_value: Any = None
         local_error: EnvoyError | None = None
-        if check.local:
+        if check.local is not None:
             try:
-                local_value = check.extract(await self._target.read(check.key))
+                local_value = check.local.extract(await self._target.read(check.local.source))
             except (EnvoyFeatureUnavailable, EnvoyHTTPError) as err:
                 if not _absent(err):  # a gateway without the endpoint is silent, not failing
                     local_error = err
@@ -182,8 +173,8 @@ class CloudRoute(ControlCore):
         value = settings.effective(check.cloud_key)
         # a gateway that does not report the setting (no IQ Battery behind an ACB-only
         # site, VLS_Limit before firmware 8) leaves the cloud to say it
-        silent = check.local and local_value is None and local_error is None
-        done = (silent or not check.local) and not pending and value == check.cloud_value
+        silent = check.local is None or (local_value is None and local_error is None)
+        done = silent and not pending and value == check.cloud_value
         return _Look(done, "cloud", local_value, local_error, pending, value)
 
     async def _poll_cloud(self, check: CloudCheck, want: Any, poll: Poll, started: float) -> _Look:
@@ -192,7 +183,7 @@ class CloudRoute(ControlCore):
             await self._sleep(poll.first_s)
         while True:
             final = deadline - self._clock() <= 0
-            look = await self._look(check, want, cloud_too=final or not check.local)
+            look = await self._look(check, want, cloud_too=final or check.local is None)
             if look.confirmed:
                 return look
             if final:
@@ -204,7 +195,7 @@ class CloudRoute(ControlCore):
         elapsed = max(0.0, self._clock() - result.sent_at)
         took = f"{elapsed:.0f} s"
         label, want = result.check.label, show(result.requested)
-        local = result.check.local and look.local_value is not None
+        local = result.check.local is not None and look.local_value is not None
         after: Any = look.local_value if local else look.cloud_value
         if look.confirmed:
             outcome = Outcome.CONFIRMED
@@ -229,7 +220,7 @@ class CloudRoute(ControlCore):
                 f"Enphase accepted {label} {want}, but the gateway has not applied it after "
                 f"{took}: it may not be reaching the Enphase cloud; check it in the Enphase app"
             )
-        elif look.pending is None or (result.check.local and look.local_error is not None):
+        elif look.pending is None or look.local_error is not None:
             outcome = Outcome.PENDING
             message = (
                 f"Enphase accepted {label} {want}, but reading it back failed after {took}; "

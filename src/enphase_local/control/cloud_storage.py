@@ -14,9 +14,12 @@ from typing import Any
 
 from ..models.battery import BatteryAggregate
 from ..models.cloud_battery import BatterySettings, CloudProfile
+from ..models.storage_controller import StorageSchedule
+from ..sources.ensemble import ENSEMBLE_SECCTRL
+from ..sources.storage_controller import SC_SCHED
 from ._core import Poll
-from .cloud_route import CLOUD_POLL, CloudCheck, CloudRoute, CloudWrite
-from .result import WriteRequest, WriteResult
+from .cloud_route import CLOUD_POLL, CloudRoute, CloudWrite
+from .result import Check, CloudCheck, WriteRequest, WriteResult
 
 __all__ = ["MODE_OF_PROFILE", "PROFILE_OF_MODE", "CloudStorageActions"]
 
@@ -26,7 +29,6 @@ PROFILE_OF_MODE = {
     "economy": CloudProfile.COST_SAVINGS,
 }
 MODE_OF_PROFILE = {profile.value: mode for mode, profile in PROFILE_OF_MODE.items()}
-_SECCTRL = "ensemble_secctrl"
 _API = "/service/batteryConfig/api/v1"
 
 
@@ -37,6 +39,11 @@ def _reserve_on_gateway(agg: BatteryAggregate) -> float | None:
 
 def _shutdown_on_gateway(agg: BatteryAggregate) -> float | None:
     return agg.very_low_soc_percent
+
+
+def _grid_charge_in_effect(sched: StorageSchedule) -> bool | None:
+    """``/ivp/sc/sched`` "Charge From Grid Allowed": the setting the controller runs with."""
+    return sched.charge_from_grid_allowed
 
 
 def _shown_mode(profile: Any) -> Any:
@@ -64,7 +71,7 @@ class CloudStorageActions(CloudRoute):
         return CLOUD_POLL.with_timeout(timeout_s)
 
     async def _gateway_or_cloud(self, check: CloudCheck, settings: BatterySettings) -> Any:
-        value = await self._local_value(check)
+        value = None if check.local is None else await self._local_value(check.local)
         return value if value is not None else settings.effective(check.cloud_key)
 
     async def _cloud_mode(
@@ -75,9 +82,7 @@ class CloudStorageActions(CloudRoute):
             raise ValueError(f"unknown storage mode {mode!r}")
         settings = await self._cloud_settings()
         requested = _shown_mode(profile.value)
-        check = CloudCheck(
-            "cloud", _shown_mode, "storage mode", "", "profile", profile.value, local=False
-        )
+        check = CloudCheck("storage mode", "profile", profile.value)  # no gateway field shows it
         plan = CloudWrite(
             action="set_storage_mode",
             requested=requested,
@@ -105,14 +110,9 @@ class CloudStorageActions(CloudRoute):
             raise ValueError(
                 "the backup mode (Full Backup) keeps the reserve at 100 %: change the mode first"
             )
-        check = CloudCheck(
-            _SECCTRL,
-            _reserve_on_gateway,
-            "battery reserve (%)",
-            "",
-            "batteryBackupPercentage",
-            _whole(value),
-        )
+        label = "battery reserve (%)"
+        local = Check(ENSEMBLE_SECCTRL, _reserve_on_gateway, label)
+        check = CloudCheck(label, "batteryBackupPercentage", _whole(value), local)
         body = {"profile": profile, "batteryBackupPercentage": _whole(value)}
         plan = CloudWrite(
             action="set_reserve_soc",
@@ -136,9 +136,9 @@ class CloudStorageActions(CloudRoute):
             settings.very_low_soc_min_percent,
             settings.very_low_soc_max_percent,
         )
-        check = CloudCheck(
-            _SECCTRL, _shutdown_on_gateway, "shutdown level (%)", "", "veryLowSoc", _whole(value)
-        )
+        label = "shutdown level (%)"
+        local = Check(ENSEMBLE_SECCTRL, _shutdown_on_gateway, label)
+        check = CloudCheck(label, "veryLowSoc", _whole(value), local)
         body = {"veryLowSoc": _whole(value)}
         plan = CloudWrite(
             action="set_shutdown_soc",
@@ -178,7 +178,9 @@ class CloudStorageActions(CloudRoute):
             body.update(
                 chargeBeginTime=begin, chargeEndTime=end, chargeFromGridScheduleEnabled=True
             )
-        check = CloudCheck("cloud", bool, "charge from grid", "", "chargeFromGrid", on, local=False)
+        label = "charge from grid"
+        in_effect = Check(SC_SCHED, _grid_charge_in_effect, label)  # the scheduler's own view
+        check = CloudCheck(label, "chargeFromGrid", on, in_effect)
 
         async def send(cloud: Any) -> None:
             if accept:
@@ -205,7 +207,7 @@ class CloudStorageActions(CloudRoute):
             raise ValueError(f"Storm Guard must be True or False; got {on!r}")
         settings = await self._cloud_settings()
         state = "enabled" if on else "disabled"
-        check = CloudCheck("cloud", str, "Storm Guard", "", "stormGuardState", state, local=False)
+        check = CloudCheck("Storm Guard", "stormGuardState", state)
         plan = CloudWrite(
             action="set_storm_guard",
             requested=state,

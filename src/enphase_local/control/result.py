@@ -29,11 +29,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from ..models._base import Model
+from ..sources.registry import Source
 
-__all__ = ["Check", "Outcome", "WriteRequest", "WriteResult"]
+__all__ = ["Check", "CloudCheck", "Outcome", "WriteRequest", "WriteResult"]
+
+T = TypeVar("T")
 
 
 class Outcome(enum.StrEnum):
@@ -63,17 +66,38 @@ class WriteRequest(Model):
 
 
 @dataclass(frozen=True, slots=True)
-class Check:
-    """How to read a written value back: a source key and the function picking the value.
+class Check(Generic[T]):
+    """How to read a written value back: a typed source and the function picking the value.
 
     Kept in the result (not in its JSON) so `Control.verify_later` can re-read
-    any result without knowing which action produced it.
+    any result without knowing which action produced it. `extract` takes
+    what the source's parser returns (mypy checks the pair agrees).
     """
 
-    key: str
-    extract: Callable[[Any], Any]
+    source: Source[T]
+    extract: Callable[[T], Any]
     label: str = "value"
     reverted_note: str = ""
+
+    @property
+    def key(self) -> str:
+        """The source's registry key (``"tariff"``), as logs name it."""
+        return self.source.key
+
+
+@dataclass(frozen=True, slots=True)
+class CloudCheck:
+    """How to read a cloud write back: on the gateway where it reports it, else in the cloud.
+
+    `local` is the gateway read-back (None where no gateway field shows the
+    setting, as for the profile); `cloud_key` and `cloud_value` are the
+    setting in the cloud's own vocabulary (``batteryBackupPercentage``, 30).
+    """
+
+    label: str
+    cloud_key: str
+    cloud_value: Any
+    local: Check[Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +123,7 @@ class WriteResult(Model):
     elapsed_s: float
     request: WriteRequest
     sent_at: float | None = None
-    check: Check | None = field(default=None, repr=False, compare=False)
+    check: Check[Any] | CloudCheck | None = field(default=None, repr=False, compare=False)
     route: str = "local"
 
     @property

@@ -36,6 +36,7 @@ from typing import Any
 from ..capabilities import Capability
 from ..errors import EnvoyFeatureUnavailable
 from ..models.tariff import StorageMode, Tariff
+from ..sources.table import TARIFF
 from ..sources.tariff import TARIFF_PATH, tariff_write_body, tariff_writes_ignored
 from ._core import Poll
 from .cloud_route import NO_CLOUD
@@ -115,7 +116,7 @@ class StorageActions(CloudStorageActions):
             return await self._cloud_mode(member.value, dry_run=dry_run, timeout_s=timeout_s)
         result = await self._tariff_write(
             action="set_storage_mode",
-            check=Check("tariff", _mode_of, "storage mode", _CLOUD_NOTE),
+            check=Check(TARIFF, _mode_of, "storage mode", _CLOUD_NOTE),
             requested=member.value,
             changes={"mode": member},
             clear_opt_schedules=clear_opt_schedules,
@@ -150,7 +151,7 @@ class StorageActions(CloudStorageActions):
             return await self._cloud_reserve(percent, dry_run=dry_run, timeout_s=timeout_s)
         result = await self._tariff_write(
             action="set_reserve_soc",
-            check=Check("tariff", _reserve_of, "battery reserve (%)", _CLOUD_NOTE),
+            check=Check(TARIFF, _reserve_of, "battery reserve (%)", _CLOUD_NOTE),
             requested=float(percent),
             changes={"reserve_soc_percent": percent},
             dry_run=dry_run,
@@ -191,7 +192,7 @@ class StorageActions(CloudStorageActions):
             return await self._cloud_charge_from_grid(on, **cloud_options)
         result = await self._tariff_write(
             action="set_charge_from_grid",
-            check=Check("tariff", _grid_charge_of, "charge from grid", _CLOUD_NOTE),
+            check=Check(TARIFF, _grid_charge_of, "charge from grid", _CLOUD_NOTE),
             requested=on,
             changes={"charge_from_grid": on},
             dry_run=dry_run,
@@ -227,14 +228,14 @@ class StorageActions(CloudStorageActions):
         self,
         *,
         action: str,
-        check: Check,
+        check: Check[Tariff],
         requested: Any,
         changes: dict[str, Any],
         clear_opt_schedules: bool = False,
         dry_run: bool,
         timeout_s: float | None,
     ) -> WriteResult:
-        tariff: Tariff = await self._read("tariff")  # first: it is read after the first snapshot
+        tariff: Tariff = await self._read(TARIFF)  # first: it is read after the first snapshot
         self._require(Capability.TARIFF, f"change the {check.label}")
         poll = TARIFF_POLL.with_timeout(timeout_s)
         body = tariff_write_body(tariff.raw, **changes)  # ValueError / EnvoyFeatureUnavailable
