@@ -236,3 +236,16 @@ async def test_a_failing_cloud_write_is_one_clear_error_sent_once() -> None:
         with pytest.raises(EnvoyHTTPError, match=r"503.*read the settings") as err:
             await cloud.put_battery_settings({"veryLowSoc": 12}, "set the shutdown level")
         assert err.value.status == 503 and site.writes == 0 and cloud.writes == 1
+
+
+async def test_concurrent_writes_each_take_their_own_fresh_token() -> None:
+    import asyncio
+
+    async with gateway("tariff-ignored") as (gw, _clock), client(gw) as cloud:
+        await asyncio.gather(
+            cloud.put_battery_settings({"veryLowSoc": 12}, "set the shutdown level"),
+            cloud.set_storm_guard(True),
+            cloud.put_profile("cost_savings", None),
+        )
+        assert gw.cloud is not None and gw.cloud.battery.refused_xsrf == 0
+        assert gw.cloud.battery.site(gw.serial).writes == 3

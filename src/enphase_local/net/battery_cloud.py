@@ -15,6 +15,7 @@ expired session (`net.enlighten`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,6 +71,7 @@ class BatteryCloud:
             session=session,
         )
         self._xsrf_cookie: dict[str, str] = {}
+        self._writing = asyncio.Lock()  # one XSRF token, one write: never two interleaved
         self.writes = 0  # writes sent (each once)
 
     def __repr__(self) -> str:
@@ -141,11 +143,17 @@ class BatteryCloud:
         return {"X-XSRF-Token": token, "X-CSRF-Token": token}
 
     async def _write(self, method: str, path: str, body: Any, what: str) -> CloudAnswer:
-        headers = await self._xsrf()
-        self.writes += 1
-        answer = await self.enlighten.call(
-            method, path, json_body=body, headers=headers, cookies=self._xsrf_cookie, retry=False
-        )
+        async with self._writing:
+            headers = await self._xsrf()
+            self.writes += 1
+            answer = await self.enlighten.call(
+                method,
+                path,
+                json_body=body,
+                headers=headers,
+                cookies=self._xsrf_cookie,
+                retry=False,
+            )
         if not 200 <= answer.status < 300:
             text = answer.body[:_SNIPPET].decode("utf-8", "replace").strip()
             if answer.status == 403:
