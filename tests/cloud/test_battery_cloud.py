@@ -249,3 +249,21 @@ async def test_concurrent_writes_each_take_their_own_fresh_token() -> None:
         )
         assert gw.cloud is not None and gw.cloud.battery.refused_xsrf == 0
         assert gw.cloud.battery.site(gw.serial).writes == 3
+
+
+async def test_a_session_ending_between_token_and_write_is_never_resent() -> None:
+    async with gateway("tariff-ignored") as (gw, _clock), client(gw) as cloud:
+        assert gw.cloud is not None
+        sent: list[str] = []
+        real_call = cloud.enlighten.call
+
+        async def call(method: str, path: str, **kw: object) -> object:
+            if method != "GET":
+                gw.cloud.expire_sessions()  # type: ignore[union-attr]  # ends just now
+                sent.append(method)
+            return await real_call(method, path, **kw)  # type: ignore[arg-type]
+
+        cloud.enlighten.call = call  # type: ignore[method-assign,assignment]
+        with pytest.raises(EnvoyAuthError, match="not applied and was not sent again"):
+            await cloud.put_battery_settings({"veryLowSoc": 12}, "set the shutdown level")
+        assert sent == ["PUT"] and gw.cloud.battery.site(gw.serial).writes == 0
