@@ -282,3 +282,23 @@ async def test_a_gateway_that_cannot_show_a_setting_leaves_it_to_the_cloud() -> 
             )
             assert grid.outcome is Outcome.CONFIRMED, grid.message
             assert "confirmed by the Enphase cloud" in grid.message
+
+
+async def test_auto_tries_the_cloud_after_an_ignored_local_write() -> None:
+    from dataclasses import replace
+
+    from enphase_local.simulator import SiteBackend
+    from enphase_local.simulator.site.presets import PRESETS
+    from tests.simkit import NOON
+
+    # a gateway that ignores tariff writes below the known threshold: auto goes local first
+    config = replace(PRESETS["tariff-ignored"], firmware="D8.2.4200")
+    clock = SimClock(start=NOON, speed=0)
+    async with SimulatedGateway(SiteBackend(config, clock, 1), clock=clock) as gw:
+        battery = owner_cloud(gw)
+        async with battery, envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
+            envoy.control.use_cloud(battery)
+            result = await envoy.control.set_reserve_soc(30)
+            assert (result.route, result.outcome) == ("cloud", Outcome.CONFIRMED), result.message
+            assert "the local write was ignored first" in result.message
+            assert tariff_writes(gw) == 1 and battery.writes == 1
