@@ -212,3 +212,32 @@ def test_token_asks_for_the_code_on_a_terminal(
     assert "123456" not in result.stdout and "mfa-password" not in result.stdout
     store = TokenStore(clean_env / "store" / "tokens.json")
     assert store.enlighten_session("mfa@example.com") is not None
+
+
+def test_verify_after_settles_an_accepted_change(
+    account: SimThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENPHASE_PASSWORD", "owner-password")
+    cloud = _cloud(account)
+    site = account.call(lambda: cloud.battery.site(account.gw.serial))
+    account.call(lambda: setattr(site, "online", False))
+    try:
+        result = enphase(
+            "battery",
+            "reserve",
+            account.host,
+            "55",
+            "-u",
+            "owner@example.com",
+            "--wait",
+            "0",
+            "--verify-after",
+            "0.5",
+            "--json",
+        )
+    finally:
+        account.call(lambda: setattr(site, "online", True))
+    assert result.exit_code == 13, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["outcome"] == "accepted" and data["route"] == "cloud"
+    assert data["elapsed_s"] >= 0.5  # judged again after --verify-after, not only at --wait 0

@@ -161,7 +161,7 @@ def run_action(
                 await stack.enter_async_context(attach(envoy, options))
             control: Control = envoy.control
             result = await action(control)
-            if verify_after and result.outcome is Outcome.CONFIRMED:
+            if verify_after and result.outcome in (Outcome.CONFIRMED, Outcome.ACCEPTED):
                 if not as_json:
                     click.echo(f"{result.message}; checking again in {verify_after:g} s")
                 result = await control.verify_later(result, wait_s=verify_after)

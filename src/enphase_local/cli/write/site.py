@@ -41,7 +41,7 @@ _VERIFY = click.option(
     type=click.FloatRange(min=0),
     default=None,
     metavar="SECONDS",
-    help="After a confirmed write, wait this long and check it held (the cloud may revert it).",
+    help="After a confirmed (or cloud-accepted) write, wait this long and check it again.",
 )
 
 
