@@ -263,8 +263,9 @@ class StorageActions(CloudStorageActions):
         if ignoring:
             why.append(
                 f"firmware {self.firmware} (8.2.4225 and later) accepts local storage writes and "
-                "ignores them: on such firmware the Enphase app (the cloud) is the only way to "
-                "change this setting"
+                "ignores them: on such firmware only the Enphase cloud changes this setting, "
+                "as the Enphase app does; give an Enlighten account for the cloud route "
+                "(Control.use_cloud, or --username with enphase battery)"
             )
         if mode_write and tariff.opt_schedules and not cleared:
             why.append(
