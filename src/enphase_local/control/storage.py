@@ -31,6 +31,7 @@ on 8.2.4225 and later: `Control.verify_later` re-reads and reports
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..capabilities import Capability
@@ -87,9 +88,22 @@ class StorageActions(CloudStorageActions):
         """After an ignored local write, ``auto`` tries the cloud (when there is one)."""
         return route == "auto" and result.outcome is Outcome.IGNORED and self._cloud is not None
 
-    @staticmethod
-    def _after_local(result: WriteResult) -> str:
-        return f" (the local write was ignored first: {result.message})"
+    async def _by_route(
+        self,
+        route: str,
+        local: Callable[[], Awaitable[WriteResult]],
+        cloud: Callable[[str], Awaitable[WriteResult]],
+    ) -> WriteResult:
+        """Run the write on the route chosen; ``auto`` follows an ignored local one to the cloud.
+
+        `cloud` takes a note for its message (what happened locally first).
+        """
+        if self._route(route) == "cloud":
+            return await cloud("")
+        result = await local()
+        if self._fall_back(route, result):
+            return await cloud(f" (the local write was ignored first: {result.message})")
+        return result
 
     async def set_storage_mode(
         self,
@@ -112,23 +126,21 @@ class StorageActions(CloudStorageActions):
             raise ValueError(
                 f"storage mode must be one of backup, self-consumption, economy; got {mode!r}"
             )
-        if self._route(route) == "cloud":
-            return await self._cloud_mode(member.value, dry_run=dry_run, timeout_s=timeout_s)
-        result = await self._tariff_write(
-            action="set_storage_mode",
-            check=Check(TARIFF, _mode_of, "storage mode", _CLOUD_NOTE),
-            requested=member.value,
-            changes={"mode": member},
-            clear_opt_schedules=clear_opt_schedules,
-            dry_run=dry_run,
-            timeout_s=timeout_s,
-        )
-        if self._fall_back(route, result):
-            note = self._after_local(result)
-            return await self._cloud_mode(
+        return await self._by_route(
+            route,
+            lambda: self._tariff_write(
+                action="set_storage_mode",
+                check=Check(TARIFF, _mode_of, "storage mode", _CLOUD_NOTE),
+                requested=member.value,
+                changes={"mode": member},
+                clear_opt_schedules=clear_opt_schedules,
+                dry_run=dry_run,
+                timeout_s=timeout_s,
+            ),
+            lambda note: self._cloud_mode(
                 member.value, dry_run=dry_run, timeout_s=timeout_s, note=note
-            )
-        return result
+            ),
+        )
 
     async def set_reserve_soc(
         self,
@@ -147,22 +159,20 @@ class StorageActions(CloudStorageActions):
             raise ValueError(f"reserve must be a number of percent; got {percent!r}")
         if not math.isfinite(percent) or not 0 <= percent <= 100:
             raise ValueError(f"reserve must be between 0 and 100 percent; got {percent!r}")
-        if self._route(route) == "cloud":
-            return await self._cloud_reserve(percent, dry_run=dry_run, timeout_s=timeout_s)
-        result = await self._tariff_write(
-            action="set_reserve_soc",
-            check=Check(TARIFF, _reserve_of, "battery reserve (%)", _CLOUD_NOTE),
-            requested=float(percent),
-            changes={"reserve_soc_percent": percent},
-            dry_run=dry_run,
-            timeout_s=timeout_s,
-        )
-        if self._fall_back(route, result):
-            note = self._after_local(result)
-            return await self._cloud_reserve(
+        return await self._by_route(
+            route,
+            lambda: self._tariff_write(
+                action="set_reserve_soc",
+                check=Check(TARIFF, _reserve_of, "battery reserve (%)", _CLOUD_NOTE),
+                requested=float(percent),
+                changes={"reserve_soc_percent": percent},
+                dry_run=dry_run,
+                timeout_s=timeout_s,
+            ),
+            lambda note: self._cloud_reserve(
                 percent, dry_run=dry_run, timeout_s=timeout_s, note=note
-            )
-        return result
+            ),
+        )
 
     async def set_charge_from_grid(
         self,
@@ -188,20 +198,18 @@ class StorageActions(CloudStorageActions):
             "dry_run": dry_run,
             "timeout_s": timeout_s,
         }
-        if self._route(route) == "cloud":
-            return await self._cloud_charge_from_grid(on, **cloud_options)
-        result = await self._tariff_write(
-            action="set_charge_from_grid",
-            check=Check(TARIFF, _grid_charge_of, "charge from grid", _CLOUD_NOTE),
-            requested=on,
-            changes={"charge_from_grid": on},
-            dry_run=dry_run,
-            timeout_s=timeout_s,
+        return await self._by_route(
+            route,
+            lambda: self._tariff_write(
+                action="set_charge_from_grid",
+                check=Check(TARIFF, _grid_charge_of, "charge from grid", _CLOUD_NOTE),
+                requested=on,
+                changes={"charge_from_grid": on},
+                dry_run=dry_run,
+                timeout_s=timeout_s,
+            ),
+            lambda note: self._cloud_charge_from_grid(on, note=note, **cloud_options),
         )
-        if self._fall_back(route, result):
-            note = self._after_local(result)
-            return await self._cloud_charge_from_grid(on, note=note, **cloud_options)
-        return result
 
     async def set_shutdown_soc(
         self,
