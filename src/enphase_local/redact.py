@@ -24,7 +24,9 @@ __all__ = ["RedactingFilter", "Redactor"]
 # JSON keys whose string values are secrets whatever they look like
 _SECRET_KEYS = re.compile(
     r"(?i)^(password|passwd|pass|token|access_token|manager_token|session_?id|secret|"
-    r"cookie|set-cookie|authorization|api_?key|jwt)$"
+    r"cookie|set-cookie|authorization|api_?key|jwt|"
+    # the Enphase cloud's battery route: XSRF tokens, the e-auth header, one-time codes
+    r"(x-|bp-)?[xc]srf-token|e-auth-token|otp)$"
 )
 # JSON keys whose numeric values are serial numbers
 _SERIAL_KEYS = re.compile(r"(?i)^(sn|serial|serial_?num(ber)?|\w*_sn|\w*serial\w*)$")

@@ -87,7 +87,8 @@ async def test_mfa_account_gets_no_session(gw: SimulatedGateway) -> None:
         assert resp.status == 200
         answer = await resp.json()
         assert "session_id" not in answer
-        assert "manager_token" in answer
+        assert answer == {"success": True, "isBlocked": False}  # as Enlighten answers it
+        assert "login_otp_nonce" in resp.cookies and "XSRF-TOKEN" in resp.cookies
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "watch": LazyCommand(_CMD + "watch", "watch", "Live power flow until Ctrl-C, or JSON lines."),
     "inverters": LazyCommand(_CMD + "read", "inverters", "Microinverters, sorted."),
     "meters": LazyCommand(_CMD + "read", "meters", "CT meters, per phase."),
-    "battery": LazyCommand(_CMD + "read", "battery", "Batteries, Enpower and storage settings."),
+    "battery": LazyCommand(
+        _WRITE + "battery", "battery", "Batteries and storage settings; change them (cloud too)."
+    ),
     "raw": LazyCommand(_CMD + "endpoints", "raw", "GET any endpoint with the right auth."),
     "dump": LazyCommand(
         _CMD + "endpoints", "dump", "Capture every endpoint, anonymised, to a folder."

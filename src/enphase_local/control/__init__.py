@@ -14,6 +14,11 @@ and ``timeout_s`` (how long to poll for the value). `Control.verify_later`
 re-reads a result later and reports ``reverted`` when the value changed back
 (the Enphase cloud does this to storage settings on firmware 8.2.4225+).
 
+Storage settings go by one of two routes (`control.storage`): the gateway's
+own API, or, after ``control.use_cloud(BatteryCloud(...))``, the Enphase
+cloud's battery service, which is the one that works from firmware 8.2.4225;
+``route="auto"`` chooses, and each result says which route it took.
+
 `Control(target, clock=..., sleep=...)` takes the clock and the async sleep
 used while polling, so tests replay minutes of polling instantly.
 """
@@ -21,6 +26,8 @@ used while polling, so tests replay minutes of polling instantly.
 from __future__ import annotations
 
 from .acb import AcbActions
+from .cloud_schedules import CloudScheduleActions
+from .cloud_target import CloudBatteryTarget
 from .contacts import ContactActions
 from .generator import GeneratorActions
 from .relay import RelayActions
@@ -30,6 +37,7 @@ from .target import ControlTarget, WriteResponse
 
 __all__ = [
     "Check",
+    "CloudBatteryTarget",
     "Control",
     "ControlTarget",
     "Outcome",
@@ -39,10 +47,20 @@ __all__ = [
 ]
 
 
-class Control(StorageActions, RelayActions, ContactActions, GeneratorActions, AcbActions):
+class Control(
+    StorageActions,
+    CloudScheduleActions,
+    RelayActions,
+    ContactActions,
+    GeneratorActions,
+    AcbActions,
+):
     """Owner write actions on one gateway (see the package docstring).
 
-    Storage: `set_storage_mode`, `set_reserve_soc`, `set_charge_from_grid`.
+    Storage: `set_storage_mode`, `set_reserve_soc`, `set_charge_from_grid`,
+    `set_shutdown_soc`, `set_storm_guard` (each ``route="auto"|"local"|"cloud"``;
+    `use_cloud` gives the cloud route). Cloud schedules: `add_battery_schedule`,
+    `delete_battery_schedule`.
     Grid relay: `go_off_grid`, `go_on_grid`. Dry contacts: `set_dry_contact`,
     `configure_dry_contact`. Generator: `set_generator_mode`,
     `set_generator_exercise`, `set_charge_from_generator`. AC Battery:

@@ -30,6 +30,7 @@ from ..capabilities import Capability
 from ..errors import EnvoyError, EnvoyFeatureUnavailable, EnvoyHTTPError
 from ..firmware import Firmware
 from ..sources.registry import Source
+from .cloud_target import CloudBatteryTarget
 from .result import Check, Outcome, WriteRequest, WriteResult
 from .target import ControlTarget
 
@@ -106,6 +107,7 @@ class ControlCore:
         self._target = target
         self._clock = clock
         self._sleep = sleep
+        self._cloud: CloudBatteryTarget | None = None  # the cloud route (`use_cloud`)
 
     @property
     def firmware(self) -> Firmware:
@@ -256,6 +258,8 @@ class ControlCore:
         if wait_s > 0:
             await self._sleep(wait_s)
         check = result.check
+        if not isinstance(check, Check):  # a cloud write: `Control.verify_later` judges it
+            raise ValueError("a cloud route result is verified by Control.verify_later")
         value = check.extract(await self._target.read(check.source))
         elapsed = round(max(0.0, self._clock() - result.sent_at), 3)
         label = check.label

@@ -15,6 +15,13 @@ Outcomes:
 - ``reverted``: (from `Control.verify_later` only) it was confirmed, then
   changed back, typically the Enphase cloud overwriting a local setting.
 - ``dry-run``: nothing was sent; `request` shows what would have been.
+- ``accepted``: (cloud route) accepted by Enphase, waiting for the gateway: the
+  cloud still lists the gateway as pending; read again later.
+- ``not-confirmed``: (cloud route) Enphase accepted it, but the gateway did not
+  show it within `control.cloud_route.PENDING_BOUND_S` (or shows something else).
+
+`WriteResult.route` says which way the write went: ``local`` (the gateway's
+own API) or ``cloud`` (the Enphase cloud's battery service).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from ..models._base import Model
 from ..sources.registry import Source
 
-__all__ = ["Check", "Outcome", "WriteRequest", "WriteResult"]
+__all__ = ["Check", "CloudCheck", "Outcome", "WriteRequest", "WriteResult"]
 
 T = TypeVar("T")
 
@@ -40,6 +47,8 @@ class Outcome(enum.StrEnum):
     IGNORED = "ignored"
     REVERTED = "reverted"
     DRY_RUN = "dry-run"
+    ACCEPTED = "accepted"
+    NOT_CONFIRMED = "not-confirmed"
 
     @property
     def ok(self) -> bool:
@@ -77,6 +86,21 @@ class Check(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
+class CloudCheck:
+    """How to read a cloud write back: on the gateway where it reports it, else in the cloud.
+
+    `local` is the gateway read-back (None where no gateway field shows the
+    setting, as for the profile); `cloud_key` and `cloud_value` are the
+    setting in the cloud's own vocabulary (``batteryBackupPercentage``, 30).
+    """
+
+    label: str
+    cloud_key: str
+    cloud_value: Any
+    local: Check[Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class WriteResult(Model):
     """The result of one write action.
 
@@ -99,7 +123,8 @@ class WriteResult(Model):
     elapsed_s: float
     request: WriteRequest
     sent_at: float | None = None
-    check: Check[Any] | None = field(default=None, repr=False, compare=False)
+    check: Check[Any] | CloudCheck | None = field(default=None, repr=False, compare=False)
+    route: str = "local"
 
     @property
     def ok(self) -> bool:

@@ -1,4 +1,14 @@
-"""Battery storage settings: mode, reserve, charge from grid (``PUT /admin/lib/tariff``).
+"""Battery storage settings: mode, reserve, charge from grid, shutdown level, by the right route.
+
+Two routes reach these settings. ``local`` is the gateway's own API
+(``PUT /admin/lib/tariff``, below); ``cloud`` is the Enphase cloud's battery
+service (`control.cloud_storage`, after `Control.use_cloud`). Every action
+takes ``route="auto" | "local" | "cloud"``; ``auto`` writes locally before
+firmware 8.2.4225 and through the cloud from it (when a cloud account was
+given), and through the cloud after a local write came back ``ignored``.
+`WriteResult.route` says which route was taken.
+
+The local route:
 
 The gateway only takes the whole tariff document back, so each action reads
 it fresh, changes one storage setting in a deep copy
@@ -21,16 +31,22 @@ on 8.2.4225 and later: `Control.verify_later` re-reads and reports
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..capabilities import Capability
+from ..errors import EnvoyFeatureUnavailable
 from ..models.tariff import StorageMode, Tariff
 from ..sources.table import TARIFF
 from ..sources.tariff import TARIFF_PATH, tariff_write_body, tariff_writes_ignored
-from ._core import ControlCore, Poll
+from ._core import Poll
+from .cloud_route import NO_CLOUD
+from .cloud_storage import CloudStorageActions
 from .result import Check, Outcome, WriteRequest, WriteResult
 
-__all__ = ["TARIFF_POLL", "StorageActions"]
+__all__ = ["ROUTES", "TARIFF_POLL", "StorageActions"]
+
+ROUTES = ("auto", "local", "cloud")
 
 TARIFF_POLL = Poll(timeout_s=10.0, interval_s=3.0, first_s=1.0)
 """Tariff writes apply at once when they apply at all: a short look is enough."""
@@ -54,68 +70,167 @@ def _grid_charge_of(tariff: Tariff) -> bool | None:
     return tariff.charge_from_grid
 
 
-class StorageActions(ControlCore):
-    """Storage mode, reserve and charge-from-grid writes."""
+class StorageActions(CloudStorageActions):
+    """Storage mode, reserve, charge-from-grid and shutdown-level writes, on either route."""
+
+    def _route(self, route: str) -> str:
+        """The route to take first: ``local`` or ``cloud`` (``auto`` decided by the firmware)."""
+        if route not in ROUTES:
+            raise ValueError(f"route must be one of auto, local, cloud; got {route!r}")
+        if route == "cloud":
+            self._need_cloud()
+            return "cloud"
+        if route == "auto" and self._cloud is not None and tariff_writes_ignored(self.firmware):
+            return "cloud"
+        return "local"
+
+    def _fall_back(self, route: str, result: WriteResult) -> bool:
+        """After an ignored local write, ``auto`` tries the cloud (when there is one)."""
+        return route == "auto" and result.outcome is Outcome.IGNORED and self._cloud is not None
+
+    async def _by_route(
+        self,
+        route: str,
+        local: Callable[[], Awaitable[WriteResult]],
+        cloud: Callable[[str], Awaitable[WriteResult]],
+    ) -> WriteResult:
+        """Run the write on the route chosen; ``auto`` follows an ignored local one to the cloud.
+
+        `cloud` takes a note for its message (what happened locally first).
+        """
+        if self._route(route) == "cloud":
+            return await cloud("")
+        result = await local()
+        if self._fall_back(route, result):
+            return await cloud(f" (the local write was ignored first: {result.message})")
+        return result
 
     async def set_storage_mode(
         self,
         mode: StorageMode | str,
         *,
         clear_opt_schedules: bool = False,
+        route: str = "auto",
         dry_run: bool = False,
         timeout_s: float | None = None,
     ) -> WriteResult:
         """Set the storage mode (backup, self-consumption, economy).
 
         With `clear_opt_schedules`, ``opt_schedules`` is set false in the same
-        write (the gateway ignores mode writes while it is true).
+        local write (the gateway ignores mode writes while it is true).
+        Through the cloud, the mode is the profile (``backup`` is Full Backup,
+        ``economy`` is Savings) and brings back that profile's own reserve.
         """
         member = StorageMode.parse(mode)
         if member is StorageMode.UNKNOWN:
             raise ValueError(
                 f"storage mode must be one of backup, self-consumption, economy; got {mode!r}"
             )
-        return await self._tariff_write(
-            action="set_storage_mode",
-            check=Check(TARIFF, _mode_of, "storage mode", _CLOUD_NOTE),
-            requested=member.value,
-            changes={"mode": member},
-            clear_opt_schedules=clear_opt_schedules,
-            dry_run=dry_run,
-            timeout_s=timeout_s,
+        return await self._by_route(
+            route,
+            lambda: self._tariff_write(
+                action="set_storage_mode",
+                check=Check(TARIFF, _mode_of, "storage mode", _CLOUD_NOTE),
+                requested=member.value,
+                changes={"mode": member},
+                clear_opt_schedules=clear_opt_schedules,
+                dry_run=dry_run,
+                timeout_s=timeout_s,
+            ),
+            lambda note: self._cloud_mode(
+                member.value, dry_run=dry_run, timeout_s=timeout_s, note=note
+            ),
         )
 
     async def set_reserve_soc(
-        self, percent: float, *, dry_run: bool = False, timeout_s: float | None = None
+        self,
+        percent: float,
+        *,
+        route: str = "auto",
+        dry_run: bool = False,
+        timeout_s: float | None = None,
     ) -> WriteResult:
-        """Set the battery reserve kept for outages, in percent (0 to 100)."""
+        """Set the battery reserve kept for outages, in percent (0 to 100).
+
+        Through the cloud the range is the site's (5 to 100 seen) and the
+        reserve is confirmed on the gateway (``secctrl.configured_backup_soc``).
+        """
         if isinstance(percent, bool) or not isinstance(percent, int | float):
             raise ValueError(f"reserve must be a number of percent; got {percent!r}")
         if not math.isfinite(percent) or not 0 <= percent <= 100:
             raise ValueError(f"reserve must be between 0 and 100 percent; got {percent!r}")
-        return await self._tariff_write(
-            action="set_reserve_soc",
-            check=Check(TARIFF, _reserve_of, "battery reserve (%)", _CLOUD_NOTE),
-            requested=float(percent),
-            changes={"reserve_soc_percent": percent},
-            dry_run=dry_run,
-            timeout_s=timeout_s,
+        return await self._by_route(
+            route,
+            lambda: self._tariff_write(
+                action="set_reserve_soc",
+                check=Check(TARIFF, _reserve_of, "battery reserve (%)", _CLOUD_NOTE),
+                requested=float(percent),
+                changes={"reserve_soc_percent": percent},
+                dry_run=dry_run,
+                timeout_s=timeout_s,
+            ),
+            lambda note: self._cloud_reserve(
+                percent, dry_run=dry_run, timeout_s=timeout_s, note=note
+            ),
         )
 
     async def set_charge_from_grid(
-        self, on: bool, *, dry_run: bool = False, timeout_s: float | None = None
+        self,
+        on: bool,
+        *,
+        route: str = "auto",
+        accept_itc_disclaimer: bool = False,
+        window_min: tuple[int, int] | None = None,
+        dry_run: bool = False,
+        timeout_s: float | None = None,
     ) -> WriteResult:
-        """Allow (True) or forbid (False) charging the batteries from the grid."""
+        """Allow (True) or forbid (False) charging the batteries from the grid.
+
+        Cloud route only: `accept_itc_disclaimer` accepts the US ITC disclaimer
+        first where the site has not (nothing is sent without it), and
+        `window_min` (begin, end in minutes after midnight) sets the window.
+        """
         if not isinstance(on, bool):
             raise ValueError(f"charge from grid must be True or False; got {on!r}")
-        return await self._tariff_write(
-            action="set_charge_from_grid",
-            check=Check(TARIFF, _grid_charge_of, "charge from grid", _CLOUD_NOTE),
-            requested=on,
-            changes={"charge_from_grid": on},
-            dry_run=dry_run,
-            timeout_s=timeout_s,
+        cloud_options: dict[str, Any] = {
+            "accept_itc_disclaimer": accept_itc_disclaimer,
+            "window_min": window_min,
+            "dry_run": dry_run,
+            "timeout_s": timeout_s,
+        }
+        return await self._by_route(
+            route,
+            lambda: self._tariff_write(
+                action="set_charge_from_grid",
+                check=Check(TARIFF, _grid_charge_of, "charge from grid", _CLOUD_NOTE),
+                requested=on,
+                changes={"charge_from_grid": on},
+                dry_run=dry_run,
+                timeout_s=timeout_s,
+            ),
+            lambda note: self._cloud_charge_from_grid(on, note=note, **cloud_options),
         )
+
+    async def set_shutdown_soc(
+        self,
+        percent: float,
+        *,
+        route: str = "auto",
+        dry_run: bool = False,
+        timeout_s: float | None = None,
+    ) -> WriteResult:
+        """Set the shutdown level (``veryLowSoc``): the charge at which the batteries stop.
+
+        Only the cloud route changes it; it is confirmed on the gateway
+        (``secctrl.VLS_Limit``). ``route="local"`` is refused with nothing sent.
+        """
+        if route not in ROUTES:
+            raise ValueError(f"route must be one of auto, local, cloud; got {route!r}")
+        if route == "local" or self._cloud is None:
+            raise EnvoyFeatureUnavailable(
+                "the shutdown level has no local write on any firmware: " + NO_CLOUD
+            )
+        return await self._cloud_shutdown(percent, dry_run=dry_run, timeout_s=timeout_s)
 
     async def _tariff_write(
         self,
@@ -156,8 +271,9 @@ class StorageActions(ControlCore):
         if ignoring:
             why.append(
                 f"firmware {self.firmware} (8.2.4225 and later) accepts local storage writes and "
-                "ignores them: on such firmware the Enphase app (the cloud) is the only way to "
-                "change this setting"
+                "ignores them: on such firmware only the Enphase cloud changes this setting, "
+                "as the Enphase app does; give an Enlighten account for the cloud route "
+                "(Control.use_cloud, or --username with enphase battery)"
             )
         if mode_write and tariff.opt_schedules and not cleared:
             why.append(

@@ -27,7 +27,7 @@ __all__ = ["TOKEN_STORE_ENV", "TokenStore"]
 _LOGGER = logging.getLogger("enphase_local.tokens")
 
 TOKEN_STORE_ENV = "ENPHASE_TOKEN_STORE"
-_SECTIONS = ("tokens", "certificates")
+_SECTIONS = ("tokens", "certificates", "enlighten")
 _EXPOSED = "; anyone who read it has your gateway tokens: consider getting new ones"
 _LOST = "stored tokens and trusted certificates will be fetched or learned again"
 
@@ -79,6 +79,26 @@ class TokenStore:
         """Trust `fingerprint` for `serial` (replacing any other)."""
         self._update("certificates", serial, fingerprint)
 
+    # -- Enlighten sessions (the cloud battery route) -----------------------------
+
+    def enlighten_session(self, account: str) -> dict[str, Any] | None:
+        """The Enlighten session stored for `account` (an e-mail), or None.
+
+        Kept so that an account with multi-factor login is asked for a
+        one-time code once, not on every cloud write.
+        """
+        text = self._load()["enlighten"].get(account.lower())
+        try:
+            doc = json.loads(text) if text else None
+        except ValueError:
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    def put_enlighten_session(self, account: str, session: dict[str, Any] | None) -> None:
+        """Store (or, with None, forget) the Enlighten session of `account`."""
+        text = None if session is None else json.dumps(session, sort_keys=True)
+        self._update("enlighten", account.lower(), text)
+
     # -- file -------------------------------------------------------------------
 
     def _update(self, section: str, serial: str, value: str | None) -> bool:
@@ -111,5 +131,6 @@ class TokenStore:
         return empty
 
     def _save(self, data: dict[str, dict[str, str]]) -> None:
-        document = {"version": 1, **{name: data[name] for name in _SECTIONS}}
+        kept = [name for name in _SECTIONS if name != "enlighten" or data[name]]  # only when used
+        document = {"version": 1, **{name: data[name] for name in kept}}
         write_private(self.path, json.dumps(document, indent=2, sort_keys=True), ".tokens-")

@@ -120,6 +120,26 @@ class SiteBackend:
             return None
         return view(self._snapshot(), query)
 
+    # --- the Enphase cloud's view of this site (serve.battery_cloud) ---------------------
+    def cloud_apply(self, changes: dict[str, Any], at: float) -> None:
+        """A change sent through the Enphase cloud, in force on the gateway from `at`."""
+        self.controls.cloud_apply(changes, at)
+
+    def cloud_initial(self) -> dict[str, Any]:
+        """What the cloud knows of this site when it starts: hardware and storage settings."""
+        cfg = self._cfg
+        st = self.controls.storage_at(self._clock.now())
+        return {
+            "has_batteries": cfg.battery.count > 0,
+            "has_acb": cfg.acb.count > 0,
+            "enpower": cfg.enpower,
+            "timezone": cfg.timezone,
+            "mode": st.mode,
+            "reserved_soc": st.reserved_soc,
+            "charge_from_grid": st.charge_from_grid,
+            "very_low_soc": st.very_low_soc,
+        }
+
     # --- extras for the server and tests -----------------------------------------------
     def reboot(self, duration_s: float = 300) -> None:
         """Production reads zero for `duration_s` from now; energy counters carry on."""

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 
 from .clock import SimClock
 from .contract import Backend
+from .serve.battery_cloud import CloudSiteBackend
 from .serve.cloud import CloudEmulation, CloudEndpoints
 from .serve.core import GatewayCore
 from .serve.faults import Faults, LatencyProfile
@@ -90,6 +91,10 @@ class SimulatedFleet:
             )
             for i, backend in enumerate(backends)
         ]
+        if self.cloud is not None:
+            for member in self.gateways:
+                if isinstance(member.core.backend, CloudSiteBackend):
+                    self.cloud.add_site(member.core.backend)
         self._host = SimHost(cloud=self.cloud, backlog=64)
 
     async def start(self) -> None:

@@ -173,7 +173,11 @@ async def _serve(
             echo(f"... and {len(gateways) - 3} more, up to {last.serial} at {last.https_url}")
         urls = fleet.cloud_base_url
         echo(f"cloud: enlighten {urls.enlighten}  entrez {urls.entrez}")
-        echo("  account owner@example.com / owner-password (mfa@example.com needs MFA)")
+        echo(
+            "  account owner@example.com / owner-password (mfa@example.com / mfa-password, "
+            "one-time code 123456); battery settings too: "
+            "ENPHASE_ENLIGHTEN_URL=<enlighten> enphase battery reserve HOST 30"
+        )
         faults = ", ".join(specs) or "none"
         echo(f"latency: {latency}; faults: {faults}; clock speed {clock.speed:g}x")
         if manifest is not None:

@@ -8,15 +8,19 @@ every other command finds it in the token store by gateway serial once it
 is there. The password is asked for without echo (or taken from
 $ENPHASE_PASSWORD); the token itself is shown only with ``--print``. The
 serial comes from ``--serial`` or from the gateway's public ``/info``.
-Accounts with multi-factor login cannot be automated: paste a token from
-the Enphase website, check it with ``--check``, and keep it with
-``--check --store`` (or ``--store --token T``): checked first, then stored
-by the serial it names (or ``--serial``, or HOST's).
+Accounts with multi-factor login give the one-time code Enphase e-mails
+(``--otp CODE`` or $ENPHASE_OTP, or asked on a terminal); the Enlighten
+session is then stored too, so the cloud battery route (`enphase battery`)
+needs no new code until it ends. A token from the Enphase website can be
+pasted, checked with ``--check``, and kept with ``--check --store`` (or
+``--store --token T``): checked first, then stored by the serial it names
+(or ``--serial``, or HOST's).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import time
 from typing import Any
@@ -80,24 +84,31 @@ async def _serial_of(settings: Settings) -> str:
         await envoy.close()
 
 
-async def _fetch(settings: Settings, serial: str | None, username: str, password: str) -> Any:
+async def _fetch(
+    settings: Settings, serial: str | None, username: str, password: str, otp: str | None = None
+) -> Any:
     import aiohttp
 
-    from ...net.cloud import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL, fetch_cloud_token
+    from ...net.cloud import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL, fetch_cloud_login
 
     if serial is None:
         serial = await _serial_of(settings)
+
+    async def ask() -> str:  # a terminal only: elsewhere the login says to give --otp
+        return str(click.prompt("one-time code Enphase e-mailed you", hide_input=True)).strip()
+
     async with aiohttp.ClientSession() as session:
         with progress("asking the Enphase cloud for a token..."):
-            token = await fetch_cloud_token(
+            token, login = await fetch_cloud_login(
                 session,
                 username=username,
                 password=password,
                 serial=serial,
                 enlighten_url=settings.enlighten_url or DEFAULT_ENLIGHTEN_URL,
                 entrez_url=settings.entrez_url or DEFAULT_ENTREZ_URL,
+                otp=otp or (ask if _interactive() else None),
             )
-    return serial, token
+    return serial, token, login
 
 
 def _pasted(settings: Settings) -> str:
@@ -191,8 +202,16 @@ def _fields(settings: Settings) -> dict[str, Any]:
 @click.option("--print", "show", is_flag=True, help="Print the token itself on stdout.")
 @click.option("--check", is_flag=True, help="Check a pasted token: role, expiry, validity.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@click.option("--otp", metavar="CODE", help="One-time code, for multi-factor Enlighten login.")
 def token(
-    *, serial: str | None, store: bool, show: bool, check: bool, as_json: bool, **params: Any
+    *,
+    serial: str | None,
+    store: bool,
+    show: bool,
+    check: bool,
+    as_json: bool,
+    otp: str | None = None,
+    **params: Any,
 ) -> None:
     """Get a token from the Enphase cloud and store it (or --check a pasted one)."""
     set_output(as_json=as_json)
@@ -221,7 +240,8 @@ def token(
         if not _interactive():
             raise CliError("usage", "no password: set ENPHASE_PASSWORD or run in a terminal")
         password = str(click.prompt(f"password for {username}", hide_input=True))
-    serial, fetched = run(lambda: _fetch(settings, serial, username, password))
+    code = otp or os.environ.get("ENPHASE_OTP")
+    serial, fetched, login = run(lambda: _fetch(settings, serial, username, password, code))
     from ...net.claims import TokenClaims
     from ...net.token_store import TokenStore
 
@@ -230,6 +250,7 @@ def token(
     if store:
         token_store = TokenStore(settings.token_store)
         token_store.put(serial, fetched)
+        token_store.put_enlighten_session(username, login.to_store())  # for `enphase battery`
         info["stored"] = str(token_store.path)
     if as_json:
         echo_json({**info, **({"token": fetched} if show else {})})

@@ -24,6 +24,7 @@ says to add ``--yes`` and exits 2 before connecting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import json
@@ -45,6 +46,7 @@ from ..errors import CliError, in_cli_words, is_debug, report, set_output
 
 __all__ = [
     "EXIT_CODES",
+    "Attach",
     "Unchanged",
     "WriteFlags",
     "common",
@@ -55,6 +57,7 @@ __all__ = [
 ]
 
 OpenEnvoy = Callable[[dict[str, Any]], AbstractAsyncContextManager[Any]]
+Attach = Callable[[Any, dict[str, Any]], AbstractAsyncContextManager[Any]]
 Action = Callable[[Control], Awaitable[WriteResult]]
 
 EXIT_CODES: dict[Outcome, int] = {
@@ -63,6 +66,8 @@ EXIT_CODES: dict[Outcome, int] = {
     Outcome.PENDING: 10,
     Outcome.IGNORED: 11,
     Outcome.REVERTED: 12,
+    Outcome.ACCEPTED: 13,
+    Outcome.NOT_CONFIRMED: 14,
 }
 
 
@@ -131,11 +136,13 @@ def run_action(
     *,
     confirm: str | None = None,
     verify_after: float | None = None,
+    attach: Attach | None = None,
 ) -> None:
     """Confirm if asked, connect, run one action, print the result, exit with its code.
 
     `confirm` is the question for a change that needs one; it is not asked with
-    ``--yes`` or ``--dry-run``.
+    ``--yes`` or ``--dry-run``. `attach(envoy, options)` is entered around the
+    action once connected (the battery commands give the cloud route this way).
     """
     as_json = flags.as_json
     set_output(as_json=as_json)
@@ -148,10 +155,13 @@ def run_action(
     opener = _opener(ctx)
 
     async def go() -> WriteResult:
-        async with opener(options) as envoy:
+        async with contextlib.AsyncExitStack() as stack:
+            envoy = await stack.enter_async_context(opener(options))
+            if attach is not None:
+                await stack.enter_async_context(attach(envoy, options))
             control: Control = envoy.control
             result = await action(control)
-            if verify_after and result.outcome is Outcome.CONFIRMED:
+            if verify_after and result.outcome in (Outcome.CONFIRMED, Outcome.ACCEPTED):
                 if not as_json:
                     click.echo(f"{result.message}; checking again in {verify_after:g} s")
                 result = await control.verify_later(result, wait_s=verify_after)

@@ -3,6 +3,7 @@
     enphase set storage-mode HOST economy [--clear-opt-schedules] [--verify-after 120]
     enphase set reserve HOST 30
     enphase set charge-from-grid HOST on|off
+    (each with --route auto|local|cloud, as `enphase battery mode|reserve|charge-from-grid`)
     enphase relay HOST off-grid|on-grid
     enphase contact HOST NC1 open|closed
     enphase contact-settings HOST NC1 --soc-low 20 --soc-high 80 ...
@@ -29,7 +30,8 @@ import click
 
 from ...control import Control, WriteResult
 from ..connect import HostFirst, connection_flags
-from .run import Unchanged, WriteFlags, common, run_action, target_host
+from .route import RouteFlags, route_flags
+from .run import Unchanged, WriteFlags, common, minutes, run_action, target_host
 
 __all__ = ["charge_from_grid", "contact", "relay", "reserve", "set_group", "storage_mode"]
 
@@ -39,7 +41,7 @@ _VERIFY = click.option(
     type=click.FloatRange(min=0),
     default=None,
     metavar="SECONDS",
-    help="After a confirmed write, wait this long and check it held (the cloud may revert it).",
+    help="After a confirmed (or cloud-accepted) write, wait this long and check it again.",
 )
 
 
@@ -60,6 +62,7 @@ def set_group(**_connection: Any) -> None:
     help="Also turn opt_schedules off (the gateway ignores mode changes while it is on).",
 )
 @_VERIFY
+@route_flags
 @common
 @click.pass_context
 def storage_mode(
@@ -70,6 +73,7 @@ def storage_mode(
     mode: str,
     clear_opt_schedules: bool,
     verify_after: float | None,
+    via: RouteFlags,
     flags: WriteFlags,
     **_connection: Any,
 ) -> None:
@@ -79,17 +83,19 @@ def storage_mode(
         return await c.set_storage_mode(
             mode,
             clear_opt_schedules=clear_opt_schedules,
+            route=via.route,
             dry_run=flags.dry_run,
             timeout_s=flags.timeout_s,
         )
 
-    run_action(ctx, act, flags, verify_after=verify_after)
+    run_action(ctx, act, flags, verify_after=verify_after, attach=via.attach())
 
 
 @set_group.command("reserve", cls=HostFirst)
 @click.argument("host", required=False, metavar="[HOST]")
 @click.argument("percent", type=click.FloatRange(0, 100))
 @_VERIFY
+@route_flags
 @common
 @click.pass_context
 def reserve(
@@ -99,21 +105,40 @@ def reserve(
     host: str | None,
     percent: float,
     verify_after: float | None,
+    via: RouteFlags,
     flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Set the battery reserve kept for outages, in percent."""
 
     async def act(c: Control) -> WriteResult:
-        return await c.set_reserve_soc(percent, dry_run=flags.dry_run, timeout_s=flags.timeout_s)
+        return await c.set_reserve_soc(
+            percent, route=via.route, dry_run=flags.dry_run, timeout_s=flags.timeout_s
+        )
 
-    run_action(ctx, act, flags, verify_after=verify_after)
+    run_action(ctx, act, flags, verify_after=verify_after, attach=via.attach())
+
+
+def _window(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    begin, sep, end = text.partition("-")
+    if not sep:
+        raise click.BadParameter(f"expected a window as HH:MM-HH:MM, got {text!r}")
+    return minutes(begin), minutes(end)
 
 
 @set_group.command("charge-from-grid", cls=HostFirst)
 @click.argument("host", required=False, metavar="[HOST]")
 @click.argument("state", type=_ON_OFF)
+@click.option(
+    "--accept-itc-disclaimer",
+    is_flag=True,
+    help="Accept the ITC disclaimer first, where the site has not (cloud route).",
+)
+@click.option("--window", metavar="HH:MM-HH:MM", help="When to charge from the grid (cloud).")
 @_VERIFY
+@route_flags
 @common
 @click.pass_context
 def charge_from_grid(
@@ -122,17 +147,27 @@ def charge_from_grid(
     *,
     host: str | None,
     state: str,
+    accept_itc_disclaimer: bool,
+    window: str | None,
     verify_after: float | None,
+    via: RouteFlags,
     flags: WriteFlags,
     **_connection: Any,
 ) -> None:
     """Allow (on) or forbid (off) charging the batteries from the grid."""
+    span = _window(window)
 
     async def act(c: Control) -> WriteResult:
-        on = state.lower() == "on"
-        return await c.set_charge_from_grid(on, dry_run=flags.dry_run, timeout_s=flags.timeout_s)
+        return await c.set_charge_from_grid(
+            state.lower() == "on",
+            route=via.route,
+            accept_itc_disclaimer=accept_itc_disclaimer,
+            window_min=span,
+            dry_run=flags.dry_run,
+            timeout_s=flags.timeout_s,
+        )
 
-    run_action(ctx, act, flags, verify_after=verify_after)
+    run_action(ctx, act, flags, verify_after=verify_after, attach=via.attach())
 
 
 @click.command("relay", cls=HostFirst)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from ..clock import SimClock
 from ..contract import Backend
+from .battery_cloud import CloudSiteBackend
 from .cloud import CloudEmulation, CloudEndpoints
 from .core import GatewayCore
 from .faults import Faults, LatencyProfile
@@ -128,6 +129,8 @@ class SimulatedGateway(GatewayView):
             self.cloud: CloudEmulation | None = cloud
         else:
             self.cloud = CloudEmulation(clock=clock) if cloud else None
+        if self.cloud is not None and isinstance(backend, CloudSiteBackend):
+            self.cloud.add_site(backend)
         self._host = SimHost(cloud=self.cloud)
         self.http_port = 0
         self.https_port = 0

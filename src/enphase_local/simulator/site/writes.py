@@ -35,6 +35,7 @@ class StorageNow:
     mode: str
     reserved_soc: float
     charge_from_grid: bool
+    very_low_soc: float = 10.0
 
 
 class Controls:
@@ -58,19 +59,36 @@ class Controls:
         self.gen_mode, self.gen_schedule, self.gen_config = default_gen_docs(cfg)
         self.acb_sleep: dict[str, tuple[int, int]] = {}
         self.live_until = float("-inf")  # live data streams while t < live_until
+        # Changes the Enphase cloud sent, each in force from its time on (gateway vocabulary:
+        # mode, reserved_soc, charge_from_grid, very_low_soc). On tariff-ignoring firmware
+        # they never reach the tariff document, which stays stale as on real gateways.
+        self.cloud_changes: list[tuple[float, dict[str, Any]]] = []
 
     # --- queries -----------------------------------------------------------------------
     def storage_at(self, t: float) -> StorageNow:
         ss = self.tariff.get("tariff", {}).get("storage_settings", {})
         if self.revert_at is not None and self.revert_to is not None and t >= self.revert_at:
             ss = {**ss, **self.revert_to}
+        for at, changes in self.cloud_changes:
+            if t >= at:
+                ss = {**ss, **changes}
         mode = ss.get("mode") or "self-consumption"
         reserve = ss.get("reserved_soc", 0)
+        vls = ss.get("very_low_soc", self.cfg.storage.very_low_soc)
         return StorageNow(
             mode=mode if mode in STORAGE_MODES else "self-consumption",
             reserved_soc=float(reserve) if isinstance(reserve, int | float) else 0.0,
             charge_from_grid=bool(ss.get("charge_from_grid", False)),
+            very_low_soc=float(vls) if isinstance(vls, int | float) else 10.0,
         )
+
+    def cloud_apply(self, changes: dict[str, Any], at: float) -> None:
+        """The Enphase cloud's change reaches this gateway at `at` (a time, like every effect).
+
+        Firmware that still honours the tariff gets it written there once due
+        (`settle`); tariff-ignoring firmware keeps it beside the stale tariff.
+        """
+        self.cloud_changes.append((at, dict(changes)))
 
     def relay_oper(self, t: float) -> str:
         """`mains_oper_state` at `t`: the relay moves `relay_delay_s` after the request.
@@ -107,7 +125,15 @@ class Controls:
         return str(self.gen_mode.get("gen_cmd", "off"))
 
     def settle(self, now: float) -> None:
-        """Apply a due cloud overwrite to the stored tariff document."""
+        """Apply a due cloud overwrite (and due cloud changes) to the stored tariff document."""
+        if not self.cfg.quirks.ignore_tariff_writes:
+            due = [changes for at, changes in self.cloud_changes if now >= at]
+            if due:
+                self.cloud_changes = [(a, c) for a, c in self.cloud_changes if now < a]
+                ss = self.tariff.setdefault("tariff", {}).setdefault("storage_settings", {})
+                for changes in due:
+                    ss.update(changes)
+                self.tariff_raw = None
         if self.revert_at is not None and self.revert_to is not None and now >= self.revert_at:
             ss = self.tariff.setdefault("tariff", {}).setdefault("storage_settings", {})
             ss.update(self.revert_to)

@@ -54,7 +54,7 @@ def sched(s: SiteState) -> dict[str, Any]:
         "Charge From Grid Allowed": s.storage.charge_from_grid,
         "Force Discharge": False,
         "Agg Backup Energy": round(cap * s.storage.reserved_soc / 100),
-        "Agg VLS Energy": round(cap * 0.1),  # the very-low-SoC shutdown floor, 10 %
+        "Agg VLS Energy": round(cap * s.storage.very_low_soc / 100),  # the shutdown floor
         "max_energy": round(cap),
         "sched_mode_key": list(MODE_KEYS),
     }

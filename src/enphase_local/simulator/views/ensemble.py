@@ -222,7 +222,7 @@ def secctrl(s: SiteState) -> dict[str, Any]:
             "Enc_max_available_capacity": cap,
             "ACB_agg_soc": round(s.acb_pct),
             "ACB_agg_energy": round(s.acb_wh),
-            "VLS_Limit": cfg.storage.very_low_soc,
+            "VLS_Limit": round(s.storage.very_low_soc),
             "soc_rec_enabled": False,
             "soc_recovery_entry": 0,
             "soc_recovery_exit": 10,
