@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from .acb import AcbActions
 from .contacts import ContactActions
+from .export_limit import ExportLimitActions
 from .generator import GeneratorActions
 from .relay import RelayActions
 from .result import Check, Outcome, WriteRequest, WriteResult
@@ -39,12 +40,20 @@ __all__ = [
 ]
 
 
-class Control(StorageActions, RelayActions, ContactActions, GeneratorActions, AcbActions):
+class Control(
+    StorageActions,
+    RelayActions,
+    ContactActions,
+    GeneratorActions,
+    AcbActions,
+    ExportLimitActions,
+):
     """Owner write actions on one gateway (see the package docstring).
 
     Storage: `set_storage_mode`, `set_reserve_soc`, `set_charge_from_grid`.
     Grid relay: `go_off_grid`, `go_on_grid`. Dry contacts: `set_dry_contact`,
     `configure_dry_contact`. Generator: `set_generator_mode`,
     `set_generator_exercise`, `set_charge_from_generator`. AC Battery:
-    `set_acb_sleep`, `clear_acb_sleep`. Later: `verify_later`.
+    `set_acb_sleep`, `clear_acb_sleep`. Export limiting (installer token):
+    `set_export_limit`, `clear_export_limit`, `set_production`. Later: `verify_later`.
     """

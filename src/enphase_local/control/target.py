@@ -18,6 +18,9 @@ Contract the control layer relies on:
   ``"gen_config"``, ``"generator"``, ``"inventory"``), parses it with the
   project's parser and returns the model; it raises `EnvoyError` subclasses.
 - `capabilities` is what the probe discovered; `firmware` the running version.
+- an optional `role` attribute (``"owner"``/``"installer"``, as `Envoy.role`)
+  lets installer-only actions (`control.export_limit`) refuse an owner's
+  token before sending anything; a target without it counts as unknown.
 """
 
 from __future__ import annotations

@@ -27,7 +27,9 @@ __all__ = ["TOKEN_STORE_ENV", "TokenStore"]
 _LOGGER = logging.getLogger("enphase_local.tokens")
 
 TOKEN_STORE_ENV = "ENPHASE_TOKEN_STORE"
-_SECTIONS = ("tokens", "certificates")
+# installer tokens (12 h, from the Entrez portal) live apart from the owner's: a command that
+# needs one asks for it by name, and every other command keeps using the owner token
+_SECTIONS = ("tokens", "certificates", "installer_tokens")
 _EXPOSED = "; anyone who read it has your gateway tokens: consider getting new ones"
 _LOST = "stored tokens and trusted certificates will be fetched or learned again"
 
@@ -68,6 +70,20 @@ class TokenStore:
     def delete(self, serial: str) -> bool:
         """Forget the token of `serial`; True when there was one."""
         return self._update("tokens", serial, None)
+
+    # -- installer tokens -------------------------------------------------------
+
+    def installer(self, serial: str) -> str | None:
+        """The installer token stored for `serial` (`net.installer`), or None."""
+        return self._load()["installer_tokens"].get(serial)
+
+    def put_installer(self, serial: str, token: str) -> None:
+        """Store (or replace) the installer token of `serial`, apart from its owner token."""
+        self._update("installer_tokens", serial, token)
+
+    def delete_installer(self, serial: str) -> bool:
+        """Forget the installer token of `serial`; True when there was one."""
+        return self._update("installer_tokens", serial, None)
 
     # -- certificates -----------------------------------------------------------
 

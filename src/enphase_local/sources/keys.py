@@ -40,3 +40,5 @@ class SourceKey(enum.StrEnum):
     PEL_SETTINGS = "pel_settings"  # /ivp/ss/pel_settings
     PV_LIMIT = "pv_limit"  # /ivp/ss/pv_limit
     LIVEDATA = "livedata"  # /ivp/livedata/status
+    DPEL = "dpel"  # /ivp/ss/dpel (dynamic export limit)
+    PRODUCTION_POWER = "production_power"  # /ivp/mod/603980032/mode/power (installer)

@@ -11,6 +11,7 @@ from typing import Any
 
 from .dry_contacts import DRY_CONTACT_SETTINGS, DRY_CONTACTS
 from .ensemble import ENSEMBLE_INVENTORY, ENSEMBLE_POWER, ENSEMBLE_SECCTRL
+from .export_limit import DPEL, PRODUCTION_POWER
 from .generator import GEN_CONFIG, GEN_MODE, GEN_SCHEDULE, GENERATOR
 from .home import HOME
 from .info import INFO
@@ -53,4 +54,6 @@ SOURCES: Mapping[SourceKey, Source[Any]] = build_table(
     PEL_SETTINGS,
     PV_LIMIT,
     LIVEDATA,
+    DPEL,
+    PRODUCTION_POWER,
 )

@@ -88,7 +88,7 @@ class PhysicsModel(Curves):
         self, t: float, soc: float, acb: float, running: bool, dt: float
     ) -> tuple[PowerFlows, bool]:
         cfg, ctl = self.cfg, self.controls
-        pv = sum(self.inverter_watts(t))
+        pv = sum(self.inverter_watts(t)) if ctl.export.producing(t) else 0.0
         load = self.load_watts(t)
         st = ctl.storage_at(t)
         on_grid = ctl.grid_connected(t) if (cfg.enpower or cfg.collar) else True
@@ -138,6 +138,8 @@ class PhysicsModel(Curves):
             if running:
                 gen = min(float(cfg.generator_rating_w), max(0.0, load - pv - batt))
             acb = self._acb_flow(surplus + batt, acb, hours)
+        if on_grid:  # DPEL caps production to house + battery charge + limit (export_limit.py)
+            pv = ctl.export.curtail(t, pv, load, batt + acb + gen)
         pv_ph = tuple(pv * f for f in self.pv_frac)
         load_ph = tuple(load * f for f in self.load_frac)
         flow_ph = [(batt + acb + gen) / self.nph] * self.nph
