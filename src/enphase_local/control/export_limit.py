@@ -182,12 +182,11 @@ class ExportLimitActions(ControlCore):
             )
         try:
             current: DynamicExportLimit = await self._read("dpel")
-        except EnvoyParseError as err:
-            if err.gateway_error is None:
+        except (EnvoyParseError, EnvoyFeatureUnavailable) as err:
+            if isinstance(err, EnvoyParseError) and err.gateway_error is None:
                 raise
             raise EnvoyFeatureUnavailable(
-                f"cannot {what}: firmware {self.firmware} has no dynamic export limiting "
-                f"({DPEL_PATH} answered {err.gateway_error!r})"
+                f"cannot {what}: firmware {self.firmware} has no dynamic export limiting ({err})"
             ) from None
         return current
 
