@@ -30,6 +30,7 @@ TOKEN_STORE_ENV = "ENPHASE_TOKEN_STORE"
 # installer tokens (12 h, from the Entrez portal) live apart from the owner's: a command that
 # needs one asks for it by name, and every other command keeps using the owner token
 _SECTIONS = ("tokens", "certificates", "installer_tokens")
+_ALWAYS = ("tokens", "certificates")  # written even when empty (older readers want "tokens")
 _EXPOSED = "; anyone who read it has your gateway tokens: consider getting new ones"
 _LOST = "stored tokens and trusted certificates will be fetched or learned again"
 
@@ -127,5 +128,6 @@ class TokenStore:
         return empty
 
     def _save(self, data: dict[str, dict[str, str]]) -> None:
-        document = {"version": 1, **{name: data[name] for name in _SECTIONS}}
+        kept = {name: data[name] for name in _SECTIONS if data[name] or name in _ALWAYS}
+        document = {"version": 1, **kept}
         write_private(self.path, json.dumps(document, indent=2, sort_keys=True), ".tokens-")
