@@ -14,6 +14,7 @@ from typing import Any
 from ..capabilities import Capability
 from ..firmware import Firmware
 from ..models.ensemble import DeviceInventory, EnsembleInventory
+from ..models.gateway import GatewayInfo
 from ..models.generator import GeneratorConfig, GeneratorState
 from ..models.inverters import DeviceData
 from ..models.meters import CtType, MeterConfig, MeterState
@@ -33,6 +34,7 @@ __all__ = [
     "device_data_complete",
     "enabled_cts",
     "ensemble_candidates",
+    "export_limit_followups",
     "followups",
     "generator_followups",
     "is_metered",
@@ -176,7 +178,28 @@ def followups(data: Mapping[SourceKey, Any], report: ProductionReport | None) ->
         keys += [k for k in _ENSEMBLE_FOLLOWUPS if k not in skip]
     if report is not None and report.acb is not None:
         keys.append(SourceKey.ENSEMBLE_SECCTRL)
+    keys += export_limit_followups(data)
     return list(dict.fromkeys(keys))
+
+
+DPEL_FOR_OWNERS = (8, 3, 5528)  # the first firmware seen answering /ivp/ss/dpel to an owner
+
+
+def export_limit_followups(data: Mapping[SourceKey, Any]) -> list[SourceKey]:
+    """The export limit and the production switch, on a gateway with CTs (limiting needs them).
+
+    The switch is installer-only (`probe_source` does not ask it with an
+    owner's token). ``/ivp/ss/dpel`` answers owners from 8.3.5528 on some
+    gateways and 401 on others, a refusal the probe records (and the probe
+    cache keeps per gateway); before 8.3.5528 it is not asked at all, since
+    every 401 also costs the token session a new check. The control layer
+    reads it on demand with an installer's token whatever the firmware.
+    """
+    if not data.get(SourceKey.METERS):
+        return []
+    info: GatewayInfo | None = data.get(SourceKey.INFO)
+    dpel = info is not None and info.fw.at_least(*DPEL_FOR_OWNERS)
+    return [*([SourceKey.DPEL] if dpel else []), SourceKey.PRODUCTION_POWER]
 
 
 def generator_followups(config: GeneratorConfig | None) -> list[SourceKey]:
@@ -242,6 +265,8 @@ def derive(data: Mapping[SourceKey, Any], report: ProductionReport | None) -> fr
         (SourceKey.LIVEDATA, Capability.LIVE_DATA),
         (SourceKey.PEL_SETTINGS, Capability.POWER_EXPORT_LIMIT),
         (SourceKey.PV_LIMIT, Capability.PV_LIMIT),
+        (SourceKey.DPEL, Capability.EXPORT_LIMIT),
+        (SourceKey.PRODUCTION_POWER, Capability.PRODUCTION_SWITCH),
         (SourceKey.HOME, Capability.NETWORK),
     ):
         if data.get(key) is not None:

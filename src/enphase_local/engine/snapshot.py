@@ -26,6 +26,7 @@ from ..sources.table import SOURCES
 from .balance import cache_flow
 from .cache import SourceCache
 from .counters import site_ceiling_w
+from .export_limit import compose_export_limit
 from .flows import compose_flows
 from .joins import (
     compose_acb,
@@ -75,6 +76,7 @@ SECTIONS: Mapping[str, tuple[SourceKey | None, ...]] = {
     "tariff": (SourceKey.TARIFF,),
     "live": (SourceKey.LIVEDATA,),
     "power_export_limit": (SourceKey.PEL_SETTINGS,),
+    "export_limit": (SourceKey.DPEL, SourceKey.PRODUCTION_POWER),
     "gateway": (SourceKey.INFO,),
     "network": (SourceKey.HOME,),
 }
@@ -189,6 +191,7 @@ def build_snapshot(
             cache, meters=meters, battery=battery, acb=acb, solar_watts=solar, now=now
         ),
         power_export_limit=get(SourceKey.PEL_SETTINGS),
+        export_limit=compose_export_limit(get(SourceKey.DPEL), get(SourceKey.PRODUCTION_POWER)),
         freshness=freshness,
         errors=errors,
         warnings=tuple(warnings),
