@@ -169,7 +169,7 @@ class InstallerTokens:
         username: str | None = None,
         password: str | None = None,
         entrez_url: str = DEFAULT_ENTREZ_URL,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         renew_before_s: float = RENEW_BEFORE_S,
     ) -> None:
         self.store = store
@@ -182,6 +182,10 @@ class InstallerTokens:
     def __repr__(self) -> str:
         return f"InstallerTokens({self.store!r}, username={self._username!r})"
 
+    def _now(self) -> float:
+        """The injected clock, else `time.time` looked up at each call (so tests may set it)."""
+        return self._clock() if self._clock is not None else time.time()
+
     def _usable(self, token: str | None, margin_s: float) -> bool:
         if token is None:
             return False
@@ -189,7 +193,7 @@ class InstallerTokens:
             claims = TokenClaims.decode(token)
         except EnvoyBadCredentialsError:
             return False
-        left = claims.seconds_left(self._clock())
+        left = claims.seconds_left(self._now())
         return claims.role == "installer" and (left is None or left > margin_s)
 
     def stored(self, serial: str) -> str | None:

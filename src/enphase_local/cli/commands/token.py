@@ -2,6 +2,7 @@
 
     enphase token [HOST] [--username U] [--serial S] [--store/--no-store] [--print]
     enphase token --check [HOST]        (token from --token, $ENPHASE_TOKEN or stdin)
+    enphase token --installer [HOST] -u INSTALLER   (an installer token from the Entrez portal)
 
 Why a command: firmware 7+ wants a token issued by Enphase's cloud, and
 every other command finds it in the token store by gateway serial once it
@@ -78,13 +79,24 @@ async def _serial_of(settings: Settings) -> str:
         await envoy.close()
 
 
-async def _fetch(settings: Settings, serial: str | None, username: str, password: str) -> Any:
+async def _fetch(
+    settings: Settings, serial: str | None, username: str, password: str, installer: bool = False
+) -> Any:
     import aiohttp
 
     from ...net.cloud import DEFAULT_ENLIGHTEN_URL, DEFAULT_ENTREZ_URL, fetch_cloud_token
 
     if serial is None:
         serial = await _serial_of(settings)
+    if installer:  # the Entrez portal (net.installer): Enlighten gives installers owner tokens
+        from ...net.installer import fetch_installer_token
+
+        with progress("asking the Entrez portal for an installer token..."):
+            entrez = settings.entrez_url or DEFAULT_ENTREZ_URL
+            fetched = await fetch_installer_token(
+                username=username, password=password, serial=serial, entrez_url=entrez
+            )
+        return serial, fetched
     async with aiohttp.ClientSession() as session:
         with progress("asking the Enphase cloud for a token..."):
             token = await fetch_cloud_token(
@@ -170,9 +182,19 @@ def _fields(settings: Settings) -> dict[str, Any]:
 @click.option("--store/--no-store", default=True, show_default=True, help="Save in the store.")
 @click.option("--print", "show", is_flag=True, help="Print the token itself on stdout.")
 @click.option("--check", is_flag=True, help="Check a pasted token: role, expiry, validity.")
+@click.option(
+    "--installer", is_flag=True, help="An installer token (Entrez portal), stored apart, 12 h."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 def token(
-    *, serial: str | None, store: bool, show: bool, check: bool, as_json: bool, **params: Any
+    *,
+    serial: str | None,
+    store: bool,
+    show: bool,
+    check: bool,
+    installer: bool,
+    as_json: bool,
+    **params: Any,
 ) -> None:
     """Get a token from the Enphase cloud and store it (or --check a pasted one)."""
     set_output(as_json=as_json)
@@ -197,7 +219,7 @@ def token(
         if not _interactive():
             raise CliError("usage", "no password: set ENPHASE_PASSWORD or run in a terminal")
         password = str(click.prompt(f"password for {username}", hide_input=True))
-    serial, fetched = run(lambda: _fetch(settings, serial, username, password))
+    serial, fetched = run(lambda: _fetch(settings, serial, username, password, installer))
     from ...net.claims import TokenClaims
     from ...net.token_store import TokenStore
 
@@ -205,7 +227,7 @@ def token(
     info["serial"] = info["serial"] or serial
     if store:
         token_store = TokenStore(settings.token_store)
-        token_store.put(serial, fetched)
+        (token_store.put_installer if installer else token_store.put)(serial, fetched)
         info["stored"] = str(token_store.path)
     if as_json:
         echo_json({**info, **({"token": fetched} if show else {})})
