@@ -56,7 +56,7 @@ ENLIGHTEN_NOTE = (
     "for this site in Enlighten Manager; ask them, then try again"
 )
 SWITCH_WARNING = (
-    "after production is switched back on, the microinverters may stay off until the next "
+    "After production is switched back on, the microinverters may stay off until the next "
     "morning (field reports); to stop exporting for a while, set an export limit of 0 W "
     "instead (set_export_limit(0), `enphase export-limit set 0`)"
 )
