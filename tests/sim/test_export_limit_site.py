@@ -82,6 +82,23 @@ def test_a_zero_limit_keeps_export_at_zero_for_an_hour_of_sun() -> None:
     assert max(exports) > 1000
 
 
+def test_the_inverters_report_what_they_deliver_under_the_limit() -> None:
+    b, clock = site()
+    free = sum(r["lastReportWatts"] for r in get_list(b, "/api/v1/production/inverters"))
+    post(b, DPEL, limit_body(1000, export=False))
+    clock.advance(600)  # every inverter has reported since
+    capped = sum(r["lastReportWatts"] for r in get_list(b, "/api/v1/production/inverters"))
+    assert free > 2000 and 900 <= capped <= 1000 + 17  # a watt of rounding per inverter
+
+
+def get_list(b: SiteBackend, path: str) -> list[dict[str, float]]:
+    reply = b.handle("GET", path, {}, b"")
+    assert reply is not None and reply.status == 200
+    doc = orjson.loads(reply.body)
+    assert isinstance(doc, list)
+    return doc
+
+
 def test_a_500_w_export_limit_and_a_production_limit() -> None:
     b, clock = site()
     post(b, DPEL, limit_body(500))

@@ -242,6 +242,18 @@ class PhysicsModel(Curves):
         flows, _ = self._dispatch(t, soc, acb, p.gen_running, STEP_S)
         return flows, soc, acb, self.energy_at(t)
 
+    def delivered_watts(self, t: float) -> list[float]:
+        """What each microinverter delivers at `t`: the sun's share, scaled down while the export
+        limit curtails production or the production switch holds it off (`export_limit`)."""
+        raw = self.inverter_watts(t)
+        export = self.controls.export
+        if export.producing(t) and export.limit_at(t) is None:
+            return raw
+        total = sum(raw)
+        flows, _, _, _ = self.state_at(t)
+        scale = min(1.0, sum(flows.pv) / total) if total > 0 else 0.0
+        return [w * scale for w in raw]
+
     # --- history before the start ------------------------------------------------------------
     def _initial_energy(self) -> dict[str, list[float]]:
         c = self.cfg.counters

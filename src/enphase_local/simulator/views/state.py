@@ -137,7 +137,7 @@ def _inverter_reports(model: PhysicsModel, t: float) -> list[InverterReport]:
             out.append(known)  # values change only at report instants
             continue
         if r not in cache:
-            cache[r] = (model.inverter_watts(r), model.peak_watts(r))
+            cache[r] = (model.delivered_watts(r), model.peak_watts(r))
         watts = cache[r][0][i]
         share = model.shares[i] / n
 
