@@ -209,6 +209,9 @@ def _print_limits(document: Mapping[str, Any]) -> None:
         click.echo("export limit: off")
     else:
         click.echo(f"export limit: unknown (not readable with this {role} token)")
+    active = section.get("active")
+    if active is not None:
+        click.echo(f"limiting now: {'yes, production is curtailed' if active else 'no'}")
     forced = section.get("production_forced_off")
     if forced is None:
         click.echo("production switch: unknown (readable with an installer token only)")
