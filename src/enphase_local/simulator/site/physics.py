@@ -242,17 +242,22 @@ class PhysicsModel(Curves):
         flows, _ = self._dispatch(t, soc, acb, p.gen_running, STEP_S)
         return flows, soc, acb, self.energy_at(t)
 
-    def delivered_watts(self, t: float) -> list[float]:
-        """What each microinverter delivers at `t`: the sun's share, scaled down while the export
-        limit curtails production or the production switch holds it off (`export_limit`)."""
-        raw = self.inverter_watts(t)
+    def pv_share(self, t: float) -> float:
+        """The share (0..1) of the sun's production the microinverters deliver at `t`: below 1
+        while the export limit curtails them or the production switch holds them off."""
         export = self.controls.export
         if export.producing(t) and export.limit_at(t) is None:
-            return raw
-        total = sum(raw)
+            return 1.0
+        total = sum(self.inverter_watts(t))
+        if total <= 0:
+            return 1.0 if export.producing(t) else 0.0
         flows, _, _, _ = self.state_at(t)
-        scale = min(1.0, sum(flows.pv) / total) if total > 0 else 0.0
-        return [w * scale for w in raw]
+        return min(1.0, sum(flows.pv) / total)
+
+    def delivered_watts(self, t: float) -> list[float]:
+        """What each microinverter delivers at `t`: the sun's share times `pv_share`."""
+        share = self.pv_share(t)
+        return [w * share for w in self.inverter_watts(t)]
 
     # --- history before the start ------------------------------------------------------------
     def _initial_energy(self) -> dict[str, list[float]]:

@@ -78,6 +78,7 @@ class SiteState:
     rebooting: bool
     live_stream: bool
     acb_sleep: Mapping[str, tuple[int, int]]  # serial -> (min, max) SoC window of sleepers
+    pv_share: float = 1.0  # of the sun's production delivered: < 1 while curtailed (export limit)
 
     @property
     def pv_w(self) -> float:
@@ -245,6 +246,7 @@ def build_snapshot(model: PhysicsModel, controls: Controls, now: float) -> SiteS
         rebooting=rebooting,
         live_stream=controls.live_stream(t),
         acb_sleep=dict(controls.acb_sleep),
+        pv_share=model.pv_share(t),
     )
 
 
