@@ -56,7 +56,22 @@ async def test_an_installer_sees_both_and_the_limit_after_a_write() -> None:
     section = snapshot.to_dict()["export_limit"]
     assert section["enabled"] is True and section["mode"] == "export"
     assert section["limit_watts"] == 0.0 and section["production_forced_off"] is False
-    assert section["active"] is None  # the limit alone cannot tell (no status read)
+    assert section["active"] is True  # /ivp/sc/status: "PEL Active", PV setpoint under 100
+    assert gw.log.count("/ivp/sc/status") >= 1
+
+
+async def test_active_follows_the_controllers_status_and_clears_with_the_limit() -> None:
+    async with gateway() as gw:
+        async with Envoy(gw.https_host, token=gw.installer_token(), clock=gw.clock.now) as envoy:
+            await envoy.control.set_export_limit(0, timeout_s=0)
+            await envoy.update()
+            gw.clock.advance(3600)
+            limited = await envoy.update()
+            await envoy.control.clear_export_limit(timeout_s=0)
+            gw.clock.advance(3600)
+            cleared = await envoy.update()
+    assert limited.export_limit is not None and limited.export_limit.active is True
+    assert cleared.export_limit is not None and cleared.export_limit.active is False
 
 
 async def test_an_owner_refused_dpel_is_asked_once_and_remembered(tmp_path: Path) -> None:

@@ -204,3 +204,23 @@ async def test_installer_writes_and_owner_reads(firmware: str, owner_read: int) 
         assert await _status(session, "POST", url, installer) == 200
         assert await _status(session, "GET", url, installer) == 200
     assert b.controls.export.writes == 1
+
+
+def test_the_controller_status_says_when_the_limit_curtails() -> None:
+    b, clock = site()
+    free = get(b, "/ivp/sc/status")
+    assert free["events"] == [] and _pv_setpoint(free) == 100
+    post(b, DPEL, limit_body(0))
+    clock.advance(30)
+    limited = get(b, "/ivp/sc/status")
+    assert limited["events"] == ["PEL Active"] and 0 < _pv_setpoint(limited) < 100
+    post(b, POWER, orjson.dumps({"length": 1, "arr": [1]}), "PUT")
+    post(b, DPEL, OFF_BODY)
+    clock.advance(30)
+    off = get(b, "/ivp/sc/status")
+    assert off["events"] == [] and _pv_setpoint(off) == 0  # switched off: not the limit
+
+
+def _pv_setpoint(status: Any) -> int:
+    groups = status["response"]["groups"]
+    return int(next(g["setpoint_val"] for g in groups if g["id"] == "PV"))

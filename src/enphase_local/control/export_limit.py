@@ -27,7 +27,9 @@ from ..capabilities import Capability
 from ..errors import EnvoyAuthError, EnvoyFeatureUnavailable, EnvoyParseError
 from ..models.export_limit import DynamicExportLimit, LimitMode, ProductionPower
 from ..sources.export_limit import (
+    DPEL,
     DPEL_PATH,
+    PRODUCTION_POWER,
     PRODUCTION_POWER_PATH,
     dpel_disable_body,
     dpel_enable_body,
@@ -150,11 +152,11 @@ class ExportLimitActions(ControlCore):
             raise ValueError(f"production must be True (on) or False (off); got {on!r}")
         what = "switch production " + ("on" if on else "off")
         self._require_installer(what)
-        power: ProductionPower = await self._read("production_power")
+        power: ProductionPower = await self._read(PRODUCTION_POWER)
         return await self.write(
             action="set_production",
             request=WriteRequest("PUT", PRODUCTION_POWER_PATH, production_power_body(on)),
-            check=Check("production_power", _production_on, "production"),
+            check=Check(PRODUCTION_POWER, _production_on, "production"),
             requested=on,
             before=_production_on(power),
             poll=EXPORT_LIMIT_POLL.with_timeout(timeout_s),
@@ -181,7 +183,7 @@ class ExportLimitActions(ControlCore):
                 "the export it would limit"
             )
         try:
-            current: DynamicExportLimit = await self._read("dpel")
+            current: DynamicExportLimit = await self._read(DPEL)
         except (EnvoyParseError, EnvoyFeatureUnavailable) as err:
             if isinstance(err, EnvoyParseError) and err.gateway_error is None:
                 raise
@@ -203,7 +205,7 @@ class ExportLimitActions(ControlCore):
         return await self.write(
             action=action,
             request=WriteRequest("POST", DPEL_PATH, body),
-            check=Check("dpel", _limit_of, "export limit"),
+            check=Check(DPEL, _limit_of, "export limit"),
             requested=requested,
             before=_limit_of(current),
             poll=EXPORT_LIMIT_POLL.with_timeout(timeout_s),

@@ -11,6 +11,7 @@ decision. Pure: no I/O.
 from __future__ import annotations
 
 from ..models.export_limit import DynamicExportLimit, ExportLimit, ProductionPower
+from ..models.storage_controller import ControllerStatus
 
 __all__ = ["compose_export_limit", "limiting_active"]
 
@@ -44,12 +45,17 @@ def compose_export_limit(
     dpel: DynamicExportLimit | None,
     power: ProductionPower | None,
     *,
-    events: tuple[str, ...] | None = None,
-    pv_setpoint: float | None = None,
+    status: ControllerStatus | None = None,
 ) -> ExportLimit | None:
-    """The section, or None when neither the limit nor the switch could be read."""
+    """The section, or None when neither the limit nor the switch could be read.
+
+    `status` (``/ivp/sc/status``, where the gateway is read for it) gives the
+    controller's events and its PV setpoint: whether limiting bites now.
+    """
     if dpel is None and power is None:
         return None
+    events = None if status is None else status.events
+    pv_setpoint = None if status is None else status.setpoints.get("PV")
     limit = dpel if dpel is not None and dpel.enabled else None
     return ExportLimit(
         enabled=None if dpel is None else dpel.enabled,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..capabilities import Capability
 from ..models.export_limit import DynamicExportLimit, LimitMode, ProductionPower
 from ._json import Obj, ShapeError, as_obj, json_parser
 from .keys import SourceKey
@@ -126,6 +127,10 @@ DPEL = Source(
     cadence=Cadence.CONFIG,
     speed=Speed.FAST,
     doc="dynamic export limit: enabled, export or production, limit W, slew rate",
+    section="export_limit",
+    capability=Capability.EXPORT_LIMIT,
+    # no period nor probe rule: whether to ask depends on CTs, firmware and the token's role
+    # (engine.probe.export_limit_followups), the period on the capability (engine.rhythm.plan)
 )
 
 PRODUCTION_POWER = Source(
@@ -136,4 +141,6 @@ PRODUCTION_POWER = Source(
     cadence=Cadence.CONFIG,
     speed=Speed.FAST,
     doc="production switch: forced off or not (installer)",
+    section="export_limit",
+    capability=Capability.PRODUCTION_SWITCH,
 )

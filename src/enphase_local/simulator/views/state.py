@@ -79,6 +79,7 @@ class SiteState:
     live_stream: bool
     acb_sleep: Mapping[str, tuple[int, int]]  # serial -> (min, max) SoC window of sleepers
     pv_share: float = 1.0  # of the sun's production delivered: < 1 while curtailed (export limit)
+    export_limited: bool = False  # the export limit curtails production now ("PEL Active")
 
     @property
     def pv_w(self) -> float:
@@ -246,7 +247,8 @@ def build_snapshot(model: PhysicsModel, controls: Controls, now: float) -> SiteS
         rebooting=rebooting,
         live_stream=controls.live_stream(t),
         acb_sleep=dict(controls.acb_sleep),
-        pv_share=model.pv_share(t),
+        pv_share=(share := model.pv_share(t)),
+        export_limited=share < 1.0 and controls.export.limit_at(t) is not None,
     )
 
 
