@@ -174,6 +174,7 @@ async def _serve(
         urls = fleet.cloud_base_url
         echo(f"cloud: enlighten {urls.enlighten}  entrez {urls.entrez}")
         echo("  account owner@example.com / owner-password (mfa@example.com needs MFA)")
+        echo("  installer installer@example.com / installer-password (enphase token --installer)")
         faults = ", ".join(specs) or "none"
         echo(f"latency: {latency}; faults: {faults}; clock speed {clock.speed:g}x")
         if manifest is not None:
