@@ -21,6 +21,7 @@ from enphase_local.control import Outcome
 from enphase_local.control.export_limit import ENLIGHTEN_NOTE
 from enphase_local.errors import EnvoyAuthError, EnvoyFeatureUnavailable
 from enphase_local.simulator import PRESETS, SimClock, SimulatedGateway, SiteBackend
+from enphase_local.simulator.site.config import CT
 
 WRITES = ("PUT", "POST", "DELETE")
 NOON = datetime(2026, 6, 15, 12, 0, tzinfo=ZoneInfo(PRESETS["export-limit"].timezone)).timestamp()
@@ -89,10 +90,18 @@ async def test_an_owner_token_is_refused_before_anything_is_sent() -> None:
 
 async def test_a_gateway_without_cts_is_refused_before_anything_is_sent() -> None:
     async with connected("standard") as (envoy, gw, _):
-        with pytest.raises(EnvoyFeatureUnavailable, match="consumption CTs"):
+        with pytest.raises(EnvoyFeatureUnavailable, match=r"consumption CT.*no CTs in use"):
             await envoy.control.set_export_limit(0)
     assert writes(gw) == []
     assert not any(e.endpoint == "/ivp/ss/dpel" for e in gw.log.entries)
+
+
+async def test_a_disabled_consumption_ct_is_refused_before_anything_is_sent() -> None:
+    cts = (CT("production"), CT("net-consumption", enabled=False))
+    async with connected(cts=cts) as (envoy, gw, _):
+        with pytest.raises(EnvoyFeatureUnavailable, match=r"consumption CT.*none enabled"):
+            await envoy.control.set_export_limit(0)
+    assert writes(gw) == []
 
 
 async def test_firmware_without_dpel_is_refused_before_anything_is_sent() -> None:

@@ -26,6 +26,7 @@ from typing import Any
 from ..capabilities import Capability
 from ..errors import EnvoyAuthError, EnvoyFeatureUnavailable, EnvoyParseError
 from ..models.export_limit import DynamicExportLimit, LimitMode, ProductionPower
+from ..models.meters import CtType, MeterState
 from ..sources.export_limit import (
     DPEL,
     DPEL_PATH,
@@ -35,6 +36,7 @@ from ..sources.export_limit import (
     dpel_enable_body,
     production_power_body,
 )
+from ..sources.meters import METERS
 from ._core import ControlCore, Poll
 from .result import Check, Outcome, WriteRequest, WriteResult
 
@@ -62,6 +64,7 @@ SWITCH_WARNING = (
     "morning (field reports); to stop exporting for a while, set an export limit of 0 W "
     "instead (set_export_limit(0), `enphase export-limit set 0`)"
 )
+_USED = frozenset({CtType.NET_CONSUMPTION, CtType.TOTAL_CONSUMPTION})  # CTs that see the export
 _INSTALLER = (
     "needs an installer token, and this connection uses {role}: get one with "
     "`enphase token --installer` (the Entrez portal), then try again"
@@ -175,13 +178,16 @@ class ExportLimitActions(ControlCore):
     async def _dpel_ready(self, what: str) -> DynamicExportLimit:
         """Check role, CTs and firmware, then read the limit in force (nothing sent before)."""
         self._require_installer(what)
-        caps = self._target.capabilities
-        if not caps & {Capability.NET_CONSUMPTION, Capability.CONSUMPTION}:
-            raise EnvoyFeatureUnavailable(
-                f"cannot {what}: export limiting needs consumption CTs, and this gateway "
-                f"(firmware {self.firmware}) reports none; a gateway without CTs cannot see "
-                "the export it would limit"
-            )
+        no_ct = (
+            f"cannot {what}: export limiting needs a consumption CT, and this gateway "
+            f"(firmware {self.firmware}) has {{}}; without one it cannot see the export "
+            "it would limit"
+        )
+        if Capability.METERS not in self._target.capabilities:
+            raise EnvoyFeatureUnavailable(no_ct.format("no CTs in use"))
+        meters = await self._read(METERS)
+        if not any(m.state is MeterState.ENABLED and m.measurement_type in _USED for m in meters):
+            raise EnvoyFeatureUnavailable(no_ct.format("none enabled"))
         try:
             current: DynamicExportLimit = await self._read(DPEL)
         except (EnvoyParseError, EnvoyFeatureUnavailable) as err:
