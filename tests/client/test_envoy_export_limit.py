@@ -106,7 +106,7 @@ async def test_a_disabled_consumption_ct_is_refused_before_anything_is_sent() ->
 
 async def test_firmware_without_dpel_is_refused_before_anything_is_sent() -> None:
     async with connected("metered-split") as (envoy, gw, _):  # D7.6.175
-        with pytest.raises(EnvoyFeatureUnavailable, match="no dynamic export limiting"):
+        with pytest.raises(EnvoyFeatureUnavailable, match="offers no dynamic export limiting"):
             await envoy.control.set_export_limit(0)
     assert writes(gw) == []
 

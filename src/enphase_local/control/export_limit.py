@@ -194,7 +194,8 @@ class ExportLimitActions(ControlCore):
             if isinstance(err, EnvoyParseError) and err.gateway_error is None:
                 raise
             raise EnvoyFeatureUnavailable(
-                f"cannot {what}: firmware {self.firmware} has no dynamic export limiting ({err})"
+                f"cannot {what}: the gateway (firmware {self.firmware}) offers no dynamic "
+                f"export limiting to this token ({err})"
             ) from None
         return current
 
