@@ -14,10 +14,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from enphase_local.errors import (
     EnvoyAuthError,
     EnvoyBadCredentialsError,
+    EnvoyError,
     EnvoyInsecureConnectionError,
     EnvoyTokenExpiredError,
 )
@@ -151,3 +154,18 @@ async def test_stored_apart_renewed_before_expiry_and_said_when_it_cannot_be(
     with pytest.raises(EnvoyTokenExpiredError, match="enphase token --installer"):
         await bare.get(gw.serial)
     assert bare.stored(gw.serial) is None
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.text(max_size=200).map(lambda t: f"<html><textarea>{t}</textarea></html>".encode()),
+    )
+)
+def test_any_page_gives_a_token_or_an_enphase_error(page: bytes) -> None:
+    try:
+        token = token_from_page(page, "1" * 12)
+    except EnvoyError:
+        return
+    assert TokenClaims.decode(token).role == "installer"  # only a real installer JWT gets out
