@@ -9,7 +9,9 @@ coarse grid and earlier days are estimated, so building a thousand sites is
 cheap. Power is signed: battery positive when discharging, grid positive when
 importing (grid = load - production - battery discharge - generator).
 The inputs (sun, cloud, household load, seeded noise) are in
-`curves`; `hash_unit` and `smooth` are re-exported here.
+`curves`; `hash_unit` and `smooth` are re-exported here. An export limit in
+force curtails production to house + battery charge + limit, and the
+production switch stops it (`export_limit`).
 """
 
 from __future__ import annotations
