@@ -90,6 +90,10 @@ def test_zero_export_from_the_command_line(
     human = enphase("export-limit", site.host, "show")
     assert "export capped at 0 W" in human.stdout and "production switch: on" in human.stdout
 
+    debug = enphase("--debug", "export-limit", site.host, "show")
+    assert debug.exit_code == 0 and "DEBUG" in debug.stderr
+    assert token not in debug.stdout + debug.stderr and "eyJ" not in debug.stderr
+
     cleared = enphase("export-limit", site.host, "clear")
     assert cleared.exit_code == 0 and cleared.stdout.startswith("confirmed:"), cleared.stdout
     site.call(lambda: site.gw.clock.advance(60))

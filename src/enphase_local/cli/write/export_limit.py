@@ -64,12 +64,16 @@ async def _installer_settings(settings: Settings, *, required: bool) -> Settings
     (``show``), the owner's connection stays when no installer token is stored.
     """
     from ..commands.token import _serial_of
+    from ..connect import setup_logging
+    from ..errors import is_debug
 
     serial = await _serial_of(settings)
     tokens = _installer_tokens(settings)
     token = await tokens.get(serial) if required else tokens.stored(serial)
     if token is None:
         return settings
+    # the redaction table learns the installer token and password too (--debug logs)
+    setup_logging(is_debug(), (token, settings.password, os.environ.get(INSTALLER_PASSWORD_ENV)))
     return dataclasses.replace(settings, token=token, username=None, password=None)
 
 
