@@ -89,6 +89,7 @@ def test_zero_export_from_the_command_line(
     assert section["production_forced_off"] is False  # read with the installer token
     human = enphase("export-limit", site.host, "show")
     assert "export capped at 0 W" in human.stdout and "production switch: on" in human.stdout
+    assert "limiting now: yes" in human.stdout  # the controller's PEL Active
 
     debug = enphase("--debug", "export-limit", site.host, "show")
     assert debug.exit_code == 0 and "DEBUG" in debug.stderr

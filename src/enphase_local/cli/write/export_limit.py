@@ -187,13 +187,15 @@ async def _read_limits(settings: Settings) -> dict[str, Any]:
     read: dict[str, Any] = {}
     unreadable: dict[str, str] = {}
     async with connect(settings, probe=False) as envoy:
-        for key in ("dpel", "production_power", "pel_settings"):
+        for key in ("dpel", "production_power", "pel_settings", "sc_status"):
             try:
                 read[key] = await envoy.read(key)
             except EnvoyError as err:
                 unreadable[key] = str(err)
         role = envoy.role
-    section = compose_export_limit(read.get("dpel"), read.get("production_power"))
+    status = read.get("sc_status")
+    unreadable.pop("sc_status", None)  # only battery sites and 8.x metered ones have it
+    section = compose_export_limit(read.get("dpel"), read.get("production_power"), status=status)
     pel = read.get("pel_settings")
     return {
         "role": role,
