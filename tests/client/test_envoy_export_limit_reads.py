@@ -113,3 +113,14 @@ def test_limiting_active_is_the_gateways_word_or_unknown() -> None:
     switch_only = compose_export_limit(None, ProductionPower(forced_off=True))
     assert switch_only is not None
     assert switch_only.enabled is None and switch_only.production_forced_off is True
+
+
+async def test_before_8_3_5528_an_installer_reads_the_limit_once_the_switch_answered() -> None:
+    async with gateway("metered-3phase") as gw:  # D8.2.4345
+        async with Envoy(gw.https_host, token=gw.installer_token(), clock=gw.clock.now) as envoy:
+            snapshot = await envoy.update()
+    assert snapshot.export_limit is not None
+    assert snapshot.export_limit.enabled is False
+    assert snapshot.export_limit.production_forced_off is False
+    probe = [e.endpoint for e in gw.log.entries if e.endpoint in (POWER, DPEL)]
+    assert probe == [POWER, DPEL]  # the switch first: it proves the installer's token

@@ -26,6 +26,7 @@ from ..sources.table import (
     INVERTERS_V1,
     METERS,
     METERS_READINGS,
+    PRODUCTION_POWER,
     SOURCES,
     TARIFF,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "export_limit_followups",
     "followups",
     "generator_followups",
+    "installer_followups",
     "is_metered",
     "judge_password",
     "lists_eim",
@@ -210,6 +212,18 @@ def export_limit_followups(data: Readings) -> list[SourceKey]:
     info = data.get(INFO)
     dpel = info is not None and info.fw.at_least(*DPEL_FOR_OWNERS)
     return [*([SourceKey.DPEL] if dpel else []), SourceKey.PRODUCTION_POWER]
+
+
+def installer_followups(data: Readings, fw: Firmware) -> list[SourceKey]:
+    """``/ivp/ss/dpel`` on 8.x before 8.3.5528, once the installer-only switch has answered.
+
+    `export_limit_followups` leaves it out there for owners (a 401 each
+    probe); the switch answering proves an installer's token, which reads it.
+    """
+    switch = data.get(PRODUCTION_POWER) is not None
+    if switch and fw.at_least(8) and not fw.at_least(*DPEL_FOR_OWNERS):
+        return [SourceKey.DPEL]
+    return []
 
 
 def generator_followups(config: GeneratorConfig | None) -> list[SourceKey]:
