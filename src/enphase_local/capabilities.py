@@ -39,6 +39,8 @@ class Capability(enum.StrEnum):
     LIVE_DATA = "live_data"
     POWER_EXPORT_LIMIT = "power_export_limit"
     PV_LIMIT = "pv_limit"
+    EXPORT_LIMIT = "export_limit"  # /ivp/ss/dpel readable with this token (dynamic export limit)
+    PRODUCTION_SWITCH = "production_switch"  # the production switch readable (installer token)
     DEVICE_INVENTORY = "device_inventory"  # /inventory.json
     NETWORK = "network"  # /home
 

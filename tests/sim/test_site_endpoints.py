@@ -89,6 +89,7 @@ EXPECTED_200: dict[str, set[str]] = {
     "standard": MODERN_ALWAYS,
     "metered-split": MODERN_ALWAYS,
     "metered-3phase": MODERN_ALWAYS | {"/ivp/pdm/device_data", "/ivp/meters/reports"},
+    "export-limit": MODERN_ALWAYS | {"/ivp/pdm/device_data", "/ivp/meters/reports"},
 }
 BATTERY_EXTRA = ENSEMBLE | {
     "/ivp/pdm/device_data",

@@ -69,6 +69,12 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "generator": LazyCommand(_WRITE + "devices", "generator", "Generator mode and exercise."),
     "acb-sleep": LazyCommand(_WRITE + "devices", "acb_sleep", "AC Battery sleep settings."),
+    "export-limit": LazyCommand(
+        _WRITE + "export_limit", "export_limit", "Limit grid export (installer token)."
+    ),
+    "production": LazyCommand(
+        _WRITE + "export_limit", "production", "Switch all production on or off (installer)."
+    ),
 }
 
 

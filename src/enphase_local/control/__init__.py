@@ -29,6 +29,7 @@ from .acb import AcbActions
 from .cloud_schedules import CloudScheduleActions
 from .cloud_target import CloudBatteryTarget
 from .contacts import ContactActions
+from .export_limit import ExportLimitActions
 from .generator import GeneratorActions
 from .relay import RelayActions
 from .result import Check, Outcome, WriteRequest, WriteResult
@@ -54,6 +55,7 @@ class Control(
     ContactActions,
     GeneratorActions,
     AcbActions,
+    ExportLimitActions,
 ):
     """Owner write actions on one gateway (see the package docstring).
 
@@ -64,5 +66,6 @@ class Control(
     Grid relay: `go_off_grid`, `go_on_grid`. Dry contacts: `set_dry_contact`,
     `configure_dry_contact`. Generator: `set_generator_mode`,
     `set_generator_exercise`, `set_charge_from_generator`. AC Battery:
-    `set_acb_sleep`, `clear_acb_sleep`. Later: `verify_later`.
+    `set_acb_sleep`, `clear_acb_sleep`. Export limiting (installer token):
+    `set_export_limit`, `clear_export_limit`, `set_production`. Later: `verify_later`.
     """

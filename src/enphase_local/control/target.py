@@ -19,6 +19,9 @@ Contract the control layer relies on:
   source's parser and returns its model, typed: ``read(TARIFF)`` is a
   ``Tariff``, checked by mypy. It raises `EnvoyError` subclasses.
 - `capabilities` is what the probe discovered; `firmware` the running version.
+- an optional `role` attribute (``"owner"``/``"installer"``, as `Envoy.role`)
+  lets installer-only actions (`control.export_limit`) refuse an owner's
+  token before sending anything; a target without it counts as unknown.
 """
 
 from __future__ import annotations

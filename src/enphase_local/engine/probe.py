@@ -21,10 +21,12 @@ from ..sources.table import (
     ENSEMBLE_INVENTORY,
     GEN_CONFIG,
     GENERATOR,
+    INFO,
     INVENTORY,
     INVERTERS_V1,
     METERS,
     METERS_READINGS,
+    PRODUCTION_POWER,
     SOURCES,
     TARIFF,
 )
@@ -41,8 +43,10 @@ __all__ = [
     "device_data_complete",
     "enabled_cts",
     "ensemble_candidates",
+    "export_limit_followups",
     "followups",
     "generator_followups",
+    "installer_followups",
     "is_metered",
     "judge_password",
     "lists_eim",
@@ -186,7 +190,40 @@ def followups(data: Readings, report: ProductionReport | None) -> list[SourceKey
         keys += [k for k in _ENSEMBLE_FOLLOWUPS if k not in skip]
     if report is not None and report.acb is not None:
         keys.append(SourceKey.ENSEMBLE_SECCTRL)
+    keys += export_limit_followups(data)
     return list(dict.fromkeys(keys))
+
+
+DPEL_FOR_OWNERS = (8, 3, 5528)  # the first firmware seen answering /ivp/ss/dpel to an owner
+
+
+def export_limit_followups(data: Readings) -> list[SourceKey]:
+    """The export limit and the production switch, on a gateway with CTs (limiting needs them).
+
+    The switch is installer-only (`probe_source` does not ask it with an
+    owner's token). ``/ivp/ss/dpel`` answers owners from 8.3.5528 on some
+    gateways and 401 on others, a refusal the probe records (and the probe
+    cache keeps per gateway); before 8.3.5528 it is not asked at all, since
+    every 401 also costs the token session a new check. The control layer
+    reads it on demand with an installer's token whatever the firmware.
+    """
+    if not data.get(METERS):
+        return []
+    info = data.get(INFO)
+    dpel = info is not None and info.fw.at_least(*DPEL_FOR_OWNERS)
+    return [*([SourceKey.DPEL] if dpel else []), SourceKey.PRODUCTION_POWER]
+
+
+def installer_followups(data: Readings, fw: Firmware) -> list[SourceKey]:
+    """``/ivp/ss/dpel`` on 8.x before 8.3.5528, once the installer-only switch has answered.
+
+    `export_limit_followups` leaves it out there for owners (a 401 each
+    probe); the switch answering proves an installer's token, which reads it.
+    """
+    switch = data.get(PRODUCTION_POWER) is not None
+    if switch and fw.at_least(8) and not fw.at_least(*DPEL_FOR_OWNERS):
+        return [SourceKey.DPEL]
+    return []
 
 
 def generator_followups(config: GeneratorConfig | None) -> list[SourceKey]:

@@ -121,6 +121,10 @@ def plan(
         out[SourceKey.LIVEDATA] = CONFIG
     if Capability.POWER_EXPORT_LIMIT in caps:
         out[SourceKey.PEL_SETTINGS] = CONFIG
+    if Capability.EXPORT_LIMIT in caps:
+        out[SourceKey.DPEL] = CONFIG
+    if Capability.PRODUCTION_SWITCH in caps:
+        out[SourceKey.PRODUCTION_POWER] = CONFIG
     if Capability.NETWORK in caps:
         out[SourceKey.HOME] = IDENTITY
     return out

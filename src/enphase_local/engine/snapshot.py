@@ -25,6 +25,7 @@ from ..models.snapshot import GatewaySummary, Snapshot
 from ..sources.keys import SourceKey
 from ..sources.table import (
     DEVICE_DATA,
+    DPEL,
     DRY_CONTACT_SETTINGS,
     DRY_CONTACTS,
     ENSEMBLE_INVENTORY,
@@ -41,12 +42,15 @@ from ..sources.table import (
     METERS,
     METERS_READINGS,
     PEL_SETTINGS,
+    PRODUCTION_POWER,
+    SC_STATUS,
     SOURCES,
     TARIFF,
 )
 from .balance import cache_flow
 from .cache import SourceCache
 from .counters import site_ceiling_w
+from .export_limit import compose_export_limit
 from .flows import compose_flows
 from .joins import (
     compose_acb,
@@ -96,6 +100,7 @@ _SECTIONS: dict[str, tuple[SourceKey | None, ...]] = {
     "tariff": (SourceKey.TARIFF,),
     "live": (SourceKey.LIVEDATA,),
     "power_export_limit": (SourceKey.PEL_SETTINGS,),
+    "export_limit": (),  # its sources name it (Source.section): dpel, production_power
     "gateway": (SourceKey.INFO,),
     "network": (SourceKey.HOME,),
 }
@@ -217,6 +222,7 @@ def build_snapshot(
             cache, meters=meters, battery=battery, acb=acb, solar_watts=solar, now=now
         ),
         power_export_limit=get(PEL_SETTINGS),
+        export_limit=compose_export_limit(get(DPEL), get(PRODUCTION_POWER), status=get(SC_STATUS)),
         freshness=freshness,
         errors=errors,
         warnings=tuple(warnings),

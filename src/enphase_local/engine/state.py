@@ -194,6 +194,7 @@ class GatewayState:
         yield from [*probing.base_candidates(fw, info.imeter, self.cache), *ensemble]
         yield from probing.followups(self.cache, self.cache.production())
         yield from probing.generator_followups(self.cache.get(GEN_CONFIG))
+        yield from probing.installer_followups(self.cache, fw)  # after the switch answered
 
     def password_refusal(self, username: str) -> str | None:
         """A digest password never accepted: the fatal message, or None (a refusal is noted)."""

@@ -18,6 +18,7 @@ from .battery import AcbSummary, BatterySummary
 from .dry_contacts import DryContact
 from .energy import EnergyReading, PhaseReadings
 from .ensemble import C6Combiner, Collar, Enpower
+from .export_limit import ExportLimit
 from .generator import GeneratorConfig, GeneratorMode, GeneratorSchedule, GeneratorState
 from .inverters import Inverter, InverterDetail
 from .live import LiveData
@@ -95,6 +96,7 @@ class Snapshot(Model):
     live: LiveData | None = None
     power_flow: LiveFrame | None = None  # balanced power flows (engine.balance)
     power_export_limit: PowerExportLimit | None = None
+    export_limit: ExportLimit | None = None  # dynamic export limit and production switch
     freshness: Mapping[str, float] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
@@ -129,6 +131,7 @@ class Snapshot(Model):
             "live": to_plain(self.live),
             "power_flow": None if self.power_flow is None else self.power_flow.to_dict(),
             "power_export_limit": to_plain(self.power_export_limit),
+            "export_limit": to_plain(self.export_limit),
             "freshness": dict(self.freshness),
             "errors": dict(self.errors),
             "warnings": list(self.warnings),

@@ -27,7 +27,10 @@ __all__ = ["TOKEN_STORE_ENV", "TokenStore"]
 _LOGGER = logging.getLogger("enphase_local.tokens")
 
 TOKEN_STORE_ENV = "ENPHASE_TOKEN_STORE"
-_SECTIONS = ("tokens", "certificates", "enlighten")
+# installer tokens (12 h, from the Entrez portal) live apart from the owner's: a command that
+# needs one asks for it by name, and every other command keeps using the owner token
+_SECTIONS = ("tokens", "certificates", "enlighten", "installer_tokens")
+_ALWAYS = ("tokens", "certificates")  # written even when empty (older readers want "tokens")
 _EXPOSED = "; anyone who read it has your gateway tokens: consider getting new ones"
 _LOST = "stored tokens and trusted certificates will be fetched or learned again"
 
@@ -68,6 +71,20 @@ class TokenStore:
     def delete(self, serial: str) -> bool:
         """Forget the token of `serial`; True when there was one."""
         return self._update("tokens", serial, None)
+
+    # -- installer tokens -------------------------------------------------------
+
+    def installer(self, serial: str) -> str | None:
+        """The installer token stored for `serial` (`net.installer`), or None."""
+        return self._load()["installer_tokens"].get(serial)
+
+    def put_installer(self, serial: str, token: str) -> None:
+        """Store (or replace) the installer token of `serial`, apart from its owner token."""
+        self._update("installer_tokens", serial, token)
+
+    def delete_installer(self, serial: str) -> bool:
+        """Forget the installer token of `serial`; True when there was one."""
+        return self._update("installer_tokens", serial, None)
 
     # -- certificates -----------------------------------------------------------
 
@@ -131,6 +148,6 @@ class TokenStore:
         return empty
 
     def _save(self, data: dict[str, dict[str, str]]) -> None:
-        kept = [name for name in _SECTIONS if name != "enlighten" or data[name]]  # only when used
-        document = {"version": 1, **{name: data[name] for name in kept}}
+        kept = {name: data[name] for name in _SECTIONS if data[name] or name in _ALWAYS}
+        document = {"version": 1, **kept}
         write_private(self.path, json.dumps(document, indent=2, sort_keys=True), ".tokens-")

@@ -21,6 +21,7 @@ from .clock import SimClock
 from .contract import HTML, XML, Reply
 from .site import settings as sets
 from .site.config import SiteConfig
+from .site.export_limit import DPEL_PATH, POWER_PATH
 from .site.physics import PhysicsModel
 from .site.presets import PRESETS
 from .site.writes import Controls, handle_write
@@ -151,7 +152,7 @@ class SiteBackend:
         The energy counters, settings and history carry on, as on a real update.
         """
         cfg = replace(self._cfg, firmware=firmware)  # validates: ValueError names the field
-        self._cfg = self.model.cfg = self.controls.cfg = cfg
+        self._cfg = self.model.cfg = self.controls.cfg = self.controls.export.cfg = cfg
         self._routes = self._build_routes()
 
     def state(self) -> dict[str, Any]:
@@ -194,6 +195,8 @@ class SiteBackend:
             "/ivp/ss/gen_config": cfg.generator,
             "/admin/lib/acb_config": cfg.acb.count > 0,
             "/ivp/livedata/stream": cfg.has_ensemble,
+            DPEL_PATH: True,
+            POWER_PATH: True,
         }.get(path, False)
 
     def _build_routes(self) -> dict[str, View]:
@@ -238,6 +241,11 @@ class SiteBackend:
         r["/ivp/ensemble/power"] = lambda s, q: _json(ens.power(s))
         r["/ivp/ss/pel_settings"] = lambda s, q: _json(sets.render_pel_settings(cfg))
         r["/ivp/sc/pvlimit"] = lambda s, q: _json(sets.render_pvlimit())
+        r[POWER_PATH] = lambda s, q: _json(c.export.power_doc())
+        if c.export.has_dpel:
+            r[DPEL_PATH] = lambda s, q: _json(c.export.dpel_doc())
+        else:
+            r[DPEL_PATH] = _fixed(Reply(200, _SS_404))
         r["/ivp/ss/gen_config"] = lambda s, q: _json(c.gen_config)
         r["/ivp/ss/gen_schedule"] = lambda s, q: _json(c.gen_schedule)
         if cfg.has_ensemble:
@@ -261,6 +269,8 @@ class SiteBackend:
             r["/ivp/pdm/device_data"] = lambda s, q: _json(prod.device_data(s))
         if cfg.battery.count and fw.at_least(8):  # the storage controller of IQ Batteries
             r["/ivp/sc/sched"] = lambda s, q: _json(ctl.sched(s))
+            r["/ivp/sc/status"] = lambda s, q: _json(ctl.status(s))
+        elif c.export.has_dpel and c.export.has_meter:  # the controller curtails for the limit
             r["/ivp/sc/status"] = lambda s, q: _json(ctl.status(s))
 
     def _livedata(self, s: SiteState) -> dict[str, Any]:

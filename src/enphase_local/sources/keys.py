@@ -45,3 +45,5 @@ class SourceKey(enum.StrEnum):
     LIVEDATA = "livedata"  # /ivp/livedata/status
     SC_SCHED = "sc_sched"  # /ivp/sc/sched (storage scheduler: charge from grid in effect)
     SC_STATUS = "sc_status"  # /ivp/sc/status (storage controller: events, setpoints)
+    DPEL = "dpel"  # /ivp/ss/dpel (dynamic export limit)
+    PRODUCTION_POWER = "production_power"  # /ivp/mod/603980032/mode/power (installer)

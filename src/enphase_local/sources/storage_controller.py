@@ -46,6 +46,11 @@ _CONFIG_PERIOD = 3 * float(Cadence.CONFIG.seconds)
 # No `section`: their content is in no snapshot section yet, and a gateway without them
 # (a 404) must not mark the storage settings as failing.
 _WITH_BATTERIES = ProbeRule(needs=frozenset({Capability.ENCHARGE}), min_firmware=(8,))
+# The status also says whether the export limit curtails now ("PEL Active", the PV setpoint):
+# asked too where the export limit is readable (docs/export-limit.md).
+_WITH_BATTERIES_OR_LIMIT = ProbeRule(
+    needs=frozenset({Capability.ENCHARGE, Capability.EXPORT_LIMIT}), min_firmware=(8,)
+)
 
 
 @json_parser(SC_SCHED_PATH)
@@ -114,5 +119,5 @@ SC_STATUS = Source(
     speed=Speed.FAST,
     doc="storage controller: events (PEL Active) and setpoints per device group",
     period=_CONFIG_PERIOD,
-    probe=_WITH_BATTERIES,
+    probe=_WITH_BATTERIES_OR_LIMIT,
 )

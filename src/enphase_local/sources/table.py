@@ -18,6 +18,7 @@ from typing import Any
 
 from .dry_contacts import DRY_CONTACT_SETTINGS, DRY_CONTACTS
 from .ensemble import ENSEMBLE_INVENTORY, ENSEMBLE_POWER, ENSEMBLE_SECCTRL
+from .export_limit import DPEL, PRODUCTION_POWER
 from .generator import GEN_CONFIG, GEN_MODE, GEN_SCHEDULE, GENERATOR
 from .home import HOME
 from .info import INFO
@@ -30,10 +31,12 @@ from .meters import METERS, METERS_READINGS, METERS_REPORTS
 from .production import PRODUCTION_JSON, PRODUCTION_SUMMARY, PRODUCTION_V1
 from .registry import Source, build_table
 from .settings import PEL_SETTINGS, PV_LIMIT
+from .storage_controller import SC_STATUS
 from .tariff import TARIFF
 
 __all__ = [
     "DEVICE_DATA",
+    "DPEL",
     "DRY_CONTACTS",
     "DRY_CONTACT_SETTINGS",
     "ENSEMBLE_INVENTORY",
@@ -54,9 +57,11 @@ __all__ = [
     "PEL_SETTINGS",
     "PRODUCTION_HTML",
     "PRODUCTION_JSON",
+    "PRODUCTION_POWER",
     "PRODUCTION_SUMMARY",
     "PRODUCTION_V1",
     "PV_LIMIT",
+    "SC_STATUS",
     "SOURCES",
     "TARIFF",
 ]

@@ -178,6 +178,7 @@ async def _serve(
             "one-time code 123456); battery settings too: "
             "ENPHASE_ENLIGHTEN_URL=<enlighten> enphase battery reserve HOST 30"
         )
+        echo("  installer installer@example.com / installer-password (enphase token --installer)")
         faults = ", ".join(specs) or "none"
         echo(f"latency: {latency}; faults: {faults}; clock speed {clock.speed:g}x")
         if manifest is not None:

@@ -2,6 +2,7 @@
 
     enphase token [HOST] [--username U] [--serial S] [--store/--no-store] [--print]
     enphase token --check [HOST]        (token from --token, $ENPHASE_TOKEN or stdin)
+    enphase token --installer [HOST] -u INSTALLER   (an installer token from the Entrez portal)
 
 Why a command: firmware 7+ wants a token issued by Enphase's cloud, and
 every other command finds it in the token store by gateway serial once it
@@ -85,7 +86,13 @@ async def _serial_of(settings: Settings) -> str:
 
 
 async def _fetch(
-    settings: Settings, serial: str | None, username: str, password: str, otp: str | None = None
+    settings: Settings,
+    serial: str | None,
+    username: str,
+    password: str,
+    otp: str | None = None,
+    *,
+    installer: bool = False,
 ) -> Any:
     import aiohttp
 
@@ -93,6 +100,15 @@ async def _fetch(
 
     if serial is None:
         serial = await _serial_of(settings)
+    if installer:  # the Entrez portal (net.installer): Enlighten gives installers owner tokens
+        from ...net.installer import fetch_installer_token
+
+        with progress("asking the Entrez portal for an installer token..."):
+            entrez = settings.entrez_url or DEFAULT_ENTREZ_URL
+            fetched = await fetch_installer_token(
+                username=username, password=password, serial=serial, entrez_url=entrez
+            )
+        return serial, fetched, None
 
     async def ask() -> str:  # a terminal only: elsewhere the login says to give --otp
         return str(click.prompt("one-time code Enphase e-mailed you", hide_input=True)).strip()
@@ -201,6 +217,9 @@ def _fields(settings: Settings) -> dict[str, Any]:
 @click.option("--store/--no-store", default=True, show_default=True, help="Save in the store.")
 @click.option("--print", "show", is_flag=True, help="Print the token itself on stdout.")
 @click.option("--check", is_flag=True, help="Check a pasted token: role, expiry, validity.")
+@click.option(
+    "--installer", is_flag=True, help="An installer token (Entrez portal), stored apart, 12 h."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @click.option("--otp", metavar="CODE", help="One-time code, for multi-factor Enlighten login.")
 def token(
@@ -209,6 +228,7 @@ def token(
     store: bool,
     show: bool,
     check: bool,
+    installer: bool,
     as_json: bool,
     otp: str | None = None,
     **params: Any,
@@ -241,7 +261,9 @@ def token(
             raise CliError("usage", "no password: set ENPHASE_PASSWORD or run in a terminal")
         password = str(click.prompt(f"password for {username}", hide_input=True))
     code = otp or os.environ.get("ENPHASE_OTP")
-    serial, fetched, login = run(lambda: _fetch(settings, serial, username, password, code))
+    serial, fetched, login = run(
+        lambda: _fetch(settings, serial, username, password, code, installer=installer)
+    )
     from ...net.claims import TokenClaims
     from ...net.token_store import TokenStore
 
@@ -249,8 +271,9 @@ def token(
     info["serial"] = info["serial"] or serial
     if store:
         token_store = TokenStore(settings.token_store)
-        token_store.put(serial, fetched)
-        token_store.put_enlighten_session(username, login.to_store())  # for `enphase battery`
+        (token_store.put_installer if installer else token_store.put)(serial, fetched)
+        if login is not None:  # the Enlighten session, for `enphase battery`'s cloud route
+            token_store.put_enlighten_session(username, login.to_store())
         info["stored"] = str(token_store.path)
     if as_json:
         echo_json({**info, **({"token": fetched} if show else {})})

@@ -19,6 +19,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from enphase_local.firmware import Firmware
+
 from ..clock import SimClock
 from ..contract import HTML, XML, Backend, Reply
 from .auth import Role, issue_token
@@ -186,7 +188,7 @@ class GatewayCore:
         if self.personality.scheme == "token" and path == "/auth/check_jwt":
             response, fields["role"] = self.gate.check_jwt(request, now)
             return response
-        access = self.personality.access(path)
+        access = self.personality.access(path, request.method, Firmware.parse(self.firmware))
         if path == "/production" and self.faults.production_401:
             return self.gate.refuse()
         if access != "public":

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .control import add_control_routes
+from .entrez import entrez_portal
 
 if TYPE_CHECKING:
     from .cloud import CloudEmulation
@@ -33,6 +34,7 @@ class SimHost:
         app = web.Application()
         if cloud is not None:
             cloud.add_routes(app)
+            entrez_portal(cloud).add_routes(app)  # installer tokens (serve.entrez)
         add_control_routes(app, self.core_for)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self.app = app

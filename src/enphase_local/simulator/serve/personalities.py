@@ -51,6 +51,8 @@ _INSTALLER_ONLY = (
     re.compile(r"^/ivp/ss/dpel$"),
 )
 _STREAM_METER = "/stream/meter"
+# Installer-only paths an owner may still GET from a firmware on (one live sweep, cloud.md 2).
+_OWNER_READS_FROM = {"/ivp/ss/dpel": (8, 3, 5528)}
 
 # Legacy firmware (< 7) asks digest only for these; everything else it serves openly.
 _LEGACY_PROTECTED = (
@@ -72,10 +74,18 @@ class Personality:
     public: frozenset[str]
     stream_meter_installer_only: bool = False
 
-    def access(self, path: str) -> Access:
-        """What a request for `path` needs: nothing, any login, or the installer."""
+    def access(self, path: str, method: str = "GET", firmware: Firmware | None = None) -> Access:
+        """What a request for `path` needs: nothing, any login, or the installer.
+
+        With the `firmware` given, an installer-only path some firmware lets an
+        owner read (``/ivp/ss/dpel`` from 8.3.5528) needs any login for a GET.
+        """
         if path in self.public:
             return "public"
+        since = _OWNER_READS_FROM.get(path)
+        owner_may = since is not None and firmware is not None and firmware.at_least(*since)
+        if owner_may and method == "GET":
+            return "login"
         if any(p.search(path) for p in _INSTALLER_ONLY):
             return "installer"
         if path == _STREAM_METER and self.stream_meter_installer_only:

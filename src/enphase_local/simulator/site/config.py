@@ -152,6 +152,12 @@ class SiteConfig:
     dry_contact_settle_s: float = 30.0
     livedata_timeout_s: float = 900.0
     installed: int = 1_690_000_000
+    # Enlighten's "Power Production Limiting by Gateway" (an installer turns it on per site):
+    # off, the gateway accepts DPEL writes and does nothing (VW #305)
+    export_limiting_enabled: bool = True
+    # after the production switch is turned back on: seconds until the inverters produce
+    # again, None for "the next morning" (VW #112)
+    production_resume_s: float | None = None
 
     def __post_init__(self) -> None:
         validate_site(self)
@@ -265,6 +271,7 @@ def validate_site(s: SiteConfig) -> None:
         ("relay_top_off_s", s.relay_top_off_s),
         ("dry_contact_settle_s", s.dry_contact_settle_s),
         ("livedata_timeout_s", s.livedata_timeout_s),
+        ("production_resume_s", s.production_resume_s or 0.0),
     ):
         if amount < 0:
             raise site_error(name, f"must be >= 0, got {amount}")

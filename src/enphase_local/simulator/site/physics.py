@@ -9,7 +9,9 @@ coarse grid and earlier days are estimated, so building a thousand sites is
 cheap. Power is signed: battery positive when discharging, grid positive when
 importing (grid = load - production - battery discharge - generator).
 The inputs (sun, cloud, household load, seeded noise) are in
-`curves`; `hash_unit` and `smooth` are re-exported here.
+`curves`; `hash_unit` and `smooth` are re-exported here. An export limit in
+force curtails production to house + battery charge + limit, and the
+production switch stops it (`export_limit`).
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class PhysicsModel(Curves):
         self, t: float, soc: float, acb: float, running: bool, dt: float
     ) -> tuple[PowerFlows, bool]:
         cfg, ctl = self.cfg, self.controls
-        pv = sum(self.inverter_watts(t))
+        pv = sum(self.inverter_watts(t)) if ctl.export.producing(t) else 0.0
         load = self.load_watts(t)
         st = ctl.storage_at(t)
         on_grid = ctl.grid_connected(t) if (cfg.enpower or cfg.collar) else True
@@ -138,6 +140,8 @@ class PhysicsModel(Curves):
             if running:
                 gen = min(float(cfg.generator_rating_w), max(0.0, load - pv - batt))
             acb = self._acb_flow(surplus + batt, acb, hours)
+        if on_grid:  # DPEL caps production to house + battery charge + limit (export_limit.py)
+            pv = ctl.export.curtail(t, pv, load, batt + acb + gen)
         pv_ph = tuple(pv * f for f in self.pv_frac)
         load_ph = tuple(load * f for f in self.load_frac)
         flow_ph = [(batt + acb + gen) / self.nph] * self.nph
@@ -239,6 +243,23 @@ class PhysicsModel(Curves):
         acb = min(self.acb_cap_wh, max(0.0, p.acb_wh - p.flows.acb * dt / 3600))
         flows, _ = self._dispatch(t, soc, acb, p.gen_running, STEP_S)
         return flows, soc, acb, self.energy_at(t)
+
+    def pv_share(self, t: float) -> float:
+        """The share (0..1) of the sun's production the microinverters deliver at `t`: below 1
+        while the export limit curtails them or the production switch holds them off."""
+        export = self.controls.export
+        if export.producing(t) and export.limit_at(t) is None:
+            return 1.0
+        total = sum(self.inverter_watts(t))
+        if total <= 0:
+            return 1.0 if export.producing(t) else 0.0
+        flows, _, _, _ = self.state_at(t)
+        return min(1.0, sum(flows.pv) / total)
+
+    def delivered_watts(self, t: float) -> list[float]:
+        """What each microinverter delivers at `t`: the sun's share times `pv_share`."""
+        share = self.pv_share(t)
+        return [w * share for w in self.inverter_watts(t)]
 
     # --- history before the start ------------------------------------------------------------
     def _initial_energy(self) -> dict[str, list[float]]:

@@ -102,6 +102,10 @@ _METERED_3PHASE = SiteConfig(
     ),
 )
 
+# A metered three-phase site on firmware that lets an owner read /ivp/ss/dpel, with export
+# limiting enabled in Enlighten: the zero-export and negative-price recipes (docs/export-limit.md)
+_EXPORT_LIMIT = replace(_METERED_3PHASE, serial="122313005528", firmware="D8.3.5528")
+
 _BATTERY_BACKUP = SiteConfig(
     serial="122232000127",
     part_number="800-00654-r08",
@@ -218,5 +222,6 @@ PRESETS: Mapping[str, SiteConfig] = MappingProxyType(
         "collar": _COLLAR,
         "tariff-ignored": _TARIFF_IGNORED,
         "cloud-overwrite": _CLOUD_OVERWRITE,
+        "export-limit": _EXPORT_LIMIT,
     }
 )

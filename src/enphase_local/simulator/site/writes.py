@@ -21,6 +21,7 @@ import orjson
 
 from ..contract import Reply
 from .config import STORAGE_MODES, SiteConfig
+from .export_limit import ExportLimitState
 from .settings import default_dry_contact_settings, default_gen_docs, default_tariff
 
 __all__ = ["Controls", "StorageNow", "handle_write"]
@@ -63,6 +64,7 @@ class Controls:
         # mode, reserved_soc, charge_from_grid, very_low_soc). On tariff-ignoring firmware
         # they never reach the tariff document, which stays stale as on real gateways.
         self.cloud_changes: list[tuple[float, dict[str, Any]]] = []
+        self.export = ExportLimitState(cfg)  # DPEL and the production switch
 
     # --- queries -----------------------------------------------------------------------
     def storage_at(self, t: float) -> StorageNow:
@@ -313,6 +315,9 @@ _WRITES: dict[tuple[str, str], Handler] = {
 def handle_write(c: Controls, method: str, path: str, body: bytes, now: float) -> Reply | None:
     """Apply one write; None when this site has no such write endpoint."""
     doc = _obj(body)
+    limited = c.export.write(method, path, doc, now)
+    if limited is not None:
+        return limited
     if method == "PUT" and path == "/admin/lib/tariff":
         return _bad("body must be a JSON object") if doc is None else _put_tariff(c, doc, body, now)
     if path == "/admin/lib/acb_config" and method in ("PUT", "DELETE"):

@@ -67,13 +67,13 @@ def status(s: SiteState) -> dict[str, Any]:
     enc = round(100 * s.flows.batt / max_w) if max_w else 0
     groups: list[dict[str, Any]] = [
         {"id": "ENC", "setpoint_val": max(-100, min(100, enc))},
-        {"id": "PV", "setpoint_val": 100},
+        {"id": "PV", "setpoint_val": round(100 * s.pv_share)},  # under 100 while curtailed
     ]
     if cfg.acb.count:
         groups.append({"id": "ACB", "setpoint_val": 0})
     return {
         "nameplate": {"ENC": max_w, "PV": float(sum(i.max_watts for i in s.inverters))},
-        "events": [],
+        "events": ["PEL Active"] if s.export_limited else [],
         "profile": {"phase_rules": []},
         "response": {"groups": groups},
     }

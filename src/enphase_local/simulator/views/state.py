@@ -78,6 +78,8 @@ class SiteState:
     rebooting: bool
     live_stream: bool
     acb_sleep: Mapping[str, tuple[int, int]]  # serial -> (min, max) SoC window of sleepers
+    pv_share: float = 1.0  # of the sun's production delivered: < 1 while curtailed (export limit)
+    export_limited: bool = False  # the export limit curtails production now ("PEL Active")
 
     @property
     def pv_w(self) -> float:
@@ -137,7 +139,7 @@ def _inverter_reports(model: PhysicsModel, t: float) -> list[InverterReport]:
             out.append(known)  # values change only at report instants
             continue
         if r not in cache:
-            cache[r] = (model.inverter_watts(r), model.peak_watts(r))
+            cache[r] = (model.delivered_watts(r), model.peak_watts(r))
         watts = cache[r][0][i]
         share = model.shares[i] / n
 
@@ -245,6 +247,8 @@ def build_snapshot(model: PhysicsModel, controls: Controls, now: float) -> SiteS
         rebooting=rebooting,
         live_stream=controls.live_stream(t),
         acb_sleep=dict(controls.acb_sleep),
+        pv_share=(share := model.pv_share(t)),
+        export_limited=share < 1.0 and controls.export.limit_at(t) is not None,
     )
 
 
