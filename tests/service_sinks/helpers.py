@@ -92,6 +92,16 @@ class Recorder:
 
         return await asyncio.wait_for(find(), within)
 
+    async def barrier(self, topic: str) -> None:
+        """Publish a marker on `topic` (one we subscribed to) and wait for it to come back.
+
+        The broker sends a subscriber's messages in order, retained ones first: once the
+        marker arrives, everything retained that was there to send has arrived, with no
+        sleep guessing how long that takes. The marker is not retained: nothing is left.
+        """
+        await self.client.publish(topic, b"barrier", qos=1)
+        await self.wait_for(topic, lambda p: p == b"barrier")
+
     async def wait_json(
         self, topic: str, predicate: Callable[[Any], bool] = lambda _: True, within: float = 10.0
     ) -> Any:
