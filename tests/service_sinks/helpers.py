@@ -80,13 +80,21 @@ class Recorder:
         return orjson.loads(found[-1]) if found and found[-1] else None
 
     async def wait_for(
-        self, topic: str, predicate: Callable[[bytes], bool] = lambda _: True, within: float = 10.0
+        self,
+        topic: str,
+        predicate: Callable[[bytes], bool] = lambda _: True,
+        within: float = 10.0,
+        *,
+        after: int = 0,
     ) -> bytes:
+        """The newest payload on `topic` (past its first `after`) that `predicate` accepts,
+        waited for message by message, at most `within` seconds."""
+
         async def find() -> bytes:
             async with self._changed:
                 while True:
-                    for t, p, _ in reversed(self.messages):
-                        if t == topic and predicate(p):
+                    for p in reversed(self.payloads(topic)[after:]):
+                        if predicate(p):
                             return p
                     await self._changed.wait()
 
