@@ -35,7 +35,6 @@ from tests.behaviour.observe import (
 )
 
 TARGETS = targets()
-IDS = [t.id for t in TARGETS]
 PRESETS = [t for t in TARGETS if not t.replay]
 
 FIRST_MOST = 15  # requests before the first snapshot (the generator site's 15 pages)
@@ -43,7 +42,12 @@ LATER_MOST = 6  # requests in any later update, a minute after the one before
 COUNTERS = ("production", "consumption")  # net consumption goes down when exporting
 
 
-@pytest.fixture(params=TARGETS, ids=IDS)
+def _grouped(targets: list[Target]) -> list[Any]:
+    """One xdist group per target: its promises run on one worker, which observes it once."""
+    return [pytest.param(t, id=t.id, marks=pytest.mark.xdist_group(t.id)) for t in targets]
+
+
+@pytest.fixture(params=_grouped(TARGETS))
 def run(request: pytest.FixtureRequest) -> Run:
     target: Target = request.param
     return observe(target)
@@ -137,7 +141,7 @@ def test_the_first_snapshot_has_every_section_the_site_has(run: Run) -> None:
     assert run.later_capabilities - run.capabilities <= LATER_CAPABILITIES
 
 
-@pytest.mark.parametrize("target", PRESETS, ids=[t.id for t in PRESETS])
+@pytest.mark.parametrize("target", _grouped(PRESETS))
 def test_a_presets_values_are_the_site_models(target: Target) -> None:
     run = observe(target)
     snap, state = run.first, run.state

@@ -113,8 +113,9 @@ def test_hogs_burn_cpu_and_stop_by_pid() -> None:
 
 def test_pytest_args_add_workers_unless_chosen() -> None:
     dev = _dev()
-    assert dev.pytest_args([]) == ["-n", dev.WORKERS]
-    assert dev.pytest_args(["tests/sources"]) == ["-n", dev.WORKERS, "tests/sources"]
+    workers = ["-n", dev.WORKERS, "--dist", "loadgroup"]
+    assert dev.pytest_args([]) == workers
+    assert dev.pytest_args(["tests/sources"]) == [*workers, "tests/sources"]
     assert dev.pytest_args(["-n", "0"]) == ["-n", "0"]
     assert dev.pytest_args(["-n4"]) == ["-n4"]
     assert dev.pytest_args(["-p", "no:xdist"]) == ["-p", "no:xdist"]
@@ -145,5 +146,5 @@ def test_under_load_runs_the_suite_beside_hogs_and_stops_them(
     assert dev.test(["--under-load", "-k", "x"]) == 0
     assert len(started) == dev.HOGS
     assert all(h.returncode is not None for h in started)  # type: ignore[attr-defined]
-    assert seen[-1][-4:] == ("-n", dev.WORKERS, "-k", "x")
+    assert seen[-1][-6:] == ("-n", dev.WORKERS, "--dist", "loadgroup", "-k", "x")
     assert not any("--under-load" in step for step in seen)

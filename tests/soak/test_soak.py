@@ -17,6 +17,7 @@ import pytest
 from tests.soak.driver import NEW_FIRMWARE, SoakReport, run_soak
 
 DAY = 1440
+pytestmark = pytest.mark.xdist_group("soak")  # one worker makes the day every test reads
 CADENCE_S = 600.0  # the longest cadence a section is read on while updates run (CONFIG)
 
 
