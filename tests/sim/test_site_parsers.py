@@ -46,17 +46,9 @@ NO_CONTROLLER = {  # no IQ System Controller: no dry contacts, no generator behi
 }
 NO_ENPOWER = NO_CONTROLLER | {"/ivp/ensemble/secctrl"}
 GEN_MODE = {"/ivp/ss/gen_mode"}  # answered only where a generator is configured
-FW7 = {"/ivp/pdm/device_data", "/ivp/meters/reports", "/ivp/livedata/status"}  # 8 and later
-ENSEMBLE_404 = {  # firmware before 7 has no ensemble: 404, or an error document (below)
-    "/ivp/ensemble/inventory",
-    "/ivp/ensemble/power",
-    "/ivp/ensemble/secctrl",
-    "/ivp/ensemble/dry_contacts",
-    "/ivp/ss/dry_contact_settings",
-    "/ivp/ensemble/generator",
-    "/ivp/ss/gen_config",
-    "/ivp/ss/gen_schedule",
-}
+FW8_ONLY = {"/ivp/pdm/device_data", "/ivp/meters/reports", "/ivp/livedata/status"}
+# firmware before 7 has no ensemble (nor its /ivp/ss settings): 404, or an error document
+ENSEMBLE_404 = {p for p in PATHS if p.startswith(("/ivp/ensemble/", "/ivp/ss/"))} - GEN_MODE
 # what each preset does NOT parse, read off its hardware and firmware (not off the parsers):
 # every other path of PATHS must answer 200 and parse
 NOT_PARSED: dict[str, set[str]] = {
@@ -71,8 +63,8 @@ NOT_PARSED: dict[str, set[str]] = {
     | GEN_MODE
     | {"/home", "/ivp/pdm/device_data", "/ivp/meters/reports", "/ivp/livedata/status"},
     "metered-3phase": NO_ENPOWER | GEN_MODE | {"/ivp/livedata/status"},
-    "metered-split": NO_ENPOWER | GEN_MODE | FW7,
-    "standard": NO_ENPOWER | GEN_MODE | FW7,
+    "metered-split": NO_ENPOWER | GEN_MODE | FW8_ONLY,
+    "standard": NO_ENPOWER | GEN_MODE | FW8_ONLY,
     "tariff-ignored": GEN_MODE,
 }
 # firmware 5 answers the ensemble paths 200 with an error document, which is no data
