@@ -23,7 +23,7 @@ CADENCE_S = 600.0  # the longest cadence a section is read on while updates run 
 
 
 @cache
-def _soak(minutes: int, faults: bool, calm_minutes: int = 0) -> SoakReport:
+def _soak(minutes: int, faults: bool, calm_minutes: int = 30) -> SoakReport:
     """One soak run per process: a module fixture set up again (xdist may interleave another
     module's tests on this worker) reads the same day instead of simulating it twice."""
     return asyncio.run(run_soak(minutes, faults=faults, calm_minutes=calm_minutes))
