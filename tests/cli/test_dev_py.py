@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from types import ModuleType
 import pytest
 
 from .pty_helpers import read_until as _read_until
+from .pty_helpers import spawn
 from .pty_helpers import wait_exit as _wait_exit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,10 +78,7 @@ def test_ctrl_c_in_dev_py_demo_exits_0_without_traceback() -> None:
         f"sys.exit(dev.run_until_interrupted([sys.executable, '-c', {demo!r}, 'demo', "
         "'--speed', '0']))\n"
     )
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: a terminal of its own, as a person would run it
-        os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-c", code])
+    pid, fd = spawn([sys.executable, "-c", code], cwd=str(ROOT))  # a terminal of its own
     try:
         shown = _read_until(fd, b"Ctrl-C", 60)
         assert b"Ctrl-C" in shown, shown[-500:]
