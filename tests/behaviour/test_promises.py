@@ -44,12 +44,7 @@ REPORT_MOST = 6  # and five minutes in: the sources on the gateway's report rhyt
 COUNTERS = ("production", "consumption")  # net consumption goes down when exporting
 
 
-def _grouped(targets: list[Target]) -> list[Any]:
-    """One xdist group per target: its promises run on one worker, which observes it once."""
-    return [pytest.param(t, id=t.id, marks=pytest.mark.xdist_group(t.id)) for t in targets]
-
-
-@pytest.fixture(params=_grouped(TARGETS))
+@pytest.fixture(params=TARGETS, ids=[t.id for t in TARGETS])
 def run(request: pytest.FixtureRequest) -> Run:
     target: Target = request.param
     return observe(target)
@@ -145,7 +140,7 @@ def test_the_first_snapshot_has_every_section_the_site_has(run: Run) -> None:
     assert run.later_capabilities - run.capabilities <= LATER_CAPABILITIES
 
 
-@pytest.mark.parametrize("target", _grouped(PRESETS))
+@pytest.mark.parametrize("target", PRESETS, ids=[t.id for t in PRESETS])
 def test_a_presets_values_are_the_site_models(target: Target) -> None:
     run = observe(target)
     snap, state = run.first, run.state

@@ -110,7 +110,7 @@ def test_hogs_burn_cpu_and_stop_by_pid() -> None:
 
 def test_pytest_args_add_workers_unless_chosen() -> None:
     dev = _dev()
-    workers = ["-n", dev.WORKERS, "--dist", "loadgroup"]
+    workers = ["-n", dev.WORKERS, "--dist", "loadfile"]
     assert dev.pytest_args([]) == workers
     assert dev.pytest_args(["tests/sources"]) == [*workers, "tests/sources"]
     assert dev.pytest_args(["-n", "0"]) == ["-n", "0"]
@@ -143,5 +143,5 @@ def test_under_load_runs_the_suite_beside_hogs_and_stops_them(
     assert dev.test(["--under-load", "-k", "x"]) == 0
     assert len(started) == dev.HOGS
     assert all(h.returncode is not None for h in started)  # type: ignore[attr-defined]
-    assert seen[-1][-6:] == ("-n", dev.WORKERS, "--dist", "loadgroup", "-k", "x")
+    assert seen[-1][-6:] == ("-n", dev.WORKERS, "--dist", "loadfile", "-k", "x")
     assert not any("--under-load" in step for step in seen)

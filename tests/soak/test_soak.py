@@ -18,14 +18,13 @@ import pytest
 from tests.soak.driver import NEW_FIRMWARE, SoakReport, run_soak
 
 DAY = 1440
-pytestmark = pytest.mark.xdist_group("soak")  # one worker makes the day every test reads
 CADENCE_S = 600.0  # the longest cadence a section is read on while updates run (CONFIG)
 
 
 @cache
 def _soak(minutes: int, faults: bool, calm_minutes: int = 30) -> SoakReport:
-    """One soak run per process: a module fixture set up again (xdist may interleave another
-    module's tests on this worker) reads the same day instead of simulating it twice."""
+    """One soak run per process: a module fixture set up again reads the same day instead of
+    simulating it twice (`dev.py` keeps a module on one xdist worker: ``--dist loadfile``)."""
     return asyncio.run(run_soak(minutes, faults=faults, calm_minutes=calm_minutes))
 
 
