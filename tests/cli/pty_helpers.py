@@ -8,10 +8,31 @@ time is up, or the terminal closes) and wait for its exit status.
 from __future__ import annotations
 
 import os
+import pty
 import select
+import signal
 import time
 
-__all__ = ["read_until", "wait_exit"]
+__all__ = ["read_until", "spawn", "wait_exit"]
+
+
+def spawn(
+    argv: list[str], env: dict[str, str] | None = None, cwd: str | None = None
+) -> tuple[int, int]:
+    """Run `argv` on a pseudo-terminal of its own; the child's pid and the terminal's fd.
+
+    The child starts with Ctrl-C and Ctrl-\\ at their defaults, as a shell at a terminal
+    gives them: a suite started in the background (``cmd &`` in a script) runs with
+    SIGINT ignored, which a child keeps across exec, and Ctrl-C would then do nothing.
+    """
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: never returns
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+        if cwd is not None:
+            os.chdir(cwd)
+        os.execve(argv[0], argv, env if env is not None else dict(os.environ))
+    return pid, fd
 
 
 def read_until(fd: int, needle: bytes, timeout: float) -> bytes:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from enphase_local.cli.render.format import fmt_watts, fmt_wh
 from tests.support import REAL, needs_real
 
 from .conftest import SimThread, enphase
@@ -32,12 +33,33 @@ def test_read_json_is_the_contract(sim: SimThread) -> None:
     assert doc["gateway"]["auth"] == ("token" if sim.host.startswith("https") else "digest")
 
 
+def _row(out: str, label: str) -> list[str]:
+    """The cells of the Energy table's row `label` (cells are two or more spaces apart)."""
+    for line in out.splitlines():
+        cells = [c for c in line.strip().split("  ") if c.strip()]
+        if cells and cells[0].strip() == label:
+            return [c.strip() for c in cells]
+    raise AssertionError(f"no {label!r} row in:\n{out}")
+
+
 def test_read_tables(sim: SimThread) -> None:
+    """The Energy table shows the simulator's own numbers (its clock is frozen)."""
     result = enphase("read", sim.host, *_creds(sim))
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert f"Gateway {sim.gw.serial}" in out
     assert "Solar" in out and "Freshness" in out and "Inverters" in out
+    state = sim.call(sim.gw.backend.state)  # type: ignore[attr-defined]
+    solar = _row(out, "Solar")
+    if sim.gw.backend.config.metered:  # type: ignore[attr-defined]
+        # CT sites: the power and today's energy the site model measures now
+        assert solar[1:3] == [fmt_watts(state["pv_w"]), fmt_wh(state["today_wh"]["prod"])]
+        assert _row(out, "House")[1] == fmt_watts(state["load_w"])
+        assert _row(out, "Grid (net)")[1] == fmt_watts(state["grid_w"], signed=True)
+    else:  # the v1 production page, as the simulated gateway serves it
+        reply = sim.call(lambda: sim.gw.backend.handle("GET", "/api/v1/production", {}, b""))
+        v1 = json.loads(reply.body)  # type: ignore[attr-defined]
+        assert solar[1:3] == [fmt_watts(v1["wattsNow"]), fmt_wh(v1["wattHoursToday"])]
 
 
 def test_read_battery_sections(battery: SimThread) -> None:

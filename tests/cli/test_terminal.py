@@ -7,22 +7,19 @@ happens when stdin is a real terminal.
 from __future__ import annotations
 
 import os
-import pty
 import sys
 import time
 
 from .conftest import SimThread
 from .pty_helpers import read_until as _read_until
+from .pty_helpers import spawn
 from .pty_helpers import wait_exit as _wait
 
 _MAIN = "import sys; from enphase_local.cli.app import main; sys.exit(main())"
 
 
 def _spawn(*args: str, env: dict[str, str] | None = None) -> tuple[int, int]:
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(sys.executable, [sys.executable, "-c", _MAIN, *args], env or dict(os.environ))
-    return pid, fd
+    return spawn([sys.executable, "-c", _MAIN, *args], env)
 
 
 def test_ctrl_c_at_the_hidden_password_prompt_ends_at_once(battery: SimThread) -> None:

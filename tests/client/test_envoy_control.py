@@ -43,11 +43,23 @@ async def test_reserve_write_is_confirmed_and_unmodelled_keys_survive() -> None:
     assert {k: after["tariff"]["storage_settings"][k] for k in keep} == keep
 
 
+def tariff_body(gw: object) -> bytes:
+    """The tariff document as the simulated gateway serves it now (not through the client)."""
+    reply = gw.backend.handle("GET", "/admin/lib/tariff", {}, b"")  # type: ignore[attr-defined]
+    assert reply is not None and reply.status == 200
+    return bytes(reply.body)
+
+
 async def test_tariff_ignoring_firmware_reports_ignored() -> None:
     async with gateway("tariff-ignored") as (gw, clock):
         async with envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
+            before = tariff_body(gw)
             result = await envoy.control.set_storage_mode("backup")
+            after = tariff_body(gw)
     assert result.outcome is Outcome.IGNORED and "app" in result.message.lower()
+    assert writes(gw) == ["/admin/lib/tariff"]  # sent exactly once: no retry of a write
+    assert before == after  # the firmware accepted the PUT and changed nothing
+    assert result.before == result.after
 
 
 async def test_relay_is_pending_then_confirmed() -> None:

@@ -39,9 +39,13 @@ async def test_dropped_connection_is_retried() -> None:
     async with gateway("metered-split") as (gw, clock):
         async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
             clock.advance(60)
+            gw.log.reset()
             gw.faults.drop_next(1, path="/ivp/meters/readings")
             snap = await envoy.update()
     assert snap.errors == {} and snap.production is not None
+    readings = [(e.status, e.fault) for e in gw.log.entries if e.endpoint == "/ivp/meters/readings"]
+    assert readings == [(None, "drop"), (200, None)]  # dropped, then asked again: the retry
+    assert snap.freshness["meters"] == clock.now()  # and its answer is this update's
 
 
 async def test_garbage_body_leaves_a_stale_section_and_an_error() -> None:
@@ -66,7 +70,18 @@ async def test_html_error_page_on_production_does_not_sink_the_update() -> None:
             clock.advance(PRODUCTION_WITH_CT)  # production.json is due
             gw.faults.html_error_next(1, path="/production.json")
             snap = await envoy.update()
+            clock.advance(PRODUCTION_WITH_CT)  # due again: production.json answers JSON again
+            healed = await envoy.update()
+    assert "HTML page" in snap.errors["production"]  # said, not hidden
     assert snap.production is not None  # from the CT readings, carried forward
+    assert snap.production.watts > 0 and snap.phases  # the phases are kept too
+    assert snap.phases.keys() == healed.phases.keys()
+    assert "production" not in healed.errors
+    assert healed.freshness["production"] == clock.now()  # production.json serving again
+    assert [e.fault for e in gw.log.entries if e.endpoint == "/production.json"][-2:] == [
+        "html",
+        None,
+    ]
 
 
 async def test_slow_endpoint_times_out_but_others_arrive() -> None:

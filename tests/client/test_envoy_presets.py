@@ -2,45 +2,9 @@
 
 from __future__ import annotations
 
-import orjson
 import pytest
 
-from enphase_local.capabilities import Capability
-from enphase_local.simulator import PRESETS
 from tests.simkit import envoy_for, gateway
-
-
-@pytest.mark.parametrize("preset", sorted(PRESETS))
-async def test_every_preset_gives_a_complete_snapshot(preset: str) -> None:
-    async with gateway(preset) as (gw, clock), envoy_for(gw, clock) as envoy:
-        snap = await envoy.update()
-        state = gw.backend.state()  # type: ignore[attr-defined]
-    doc = orjson.loads(orjson.dumps(snap.to_dict()))
-    assert doc["schema"] == 1 and doc["gateway"]["serial"] == gw.serial
-    assert snap.production is not None and snap.production.watts >= 0
-    assert snap.errors == {}
-    assert gw.log.max_in_flight == 1
-    if Capability.METERS in envoy.capabilities:
-        # CT-backed flows are the model's flows at this instant; as on real sites the
-        # production CT sees PV only (batteries sit behind the net CT)
-        assert snap.production.watts == pytest.approx(state["pv_w"], abs=2)
-        assert snap.net_consumption is not None
-        assert snap.net_consumption.watts == pytest.approx(state["grid_w"], abs=2)
-        # the firmware never fills net today / 7 days: None, not a fake number
-        assert snap.net_consumption.wh_today is None
-        assert snap.net_consumption.wh_last_7_days is None
-        # consumption, derived from the CTs as the gateway does (production CT + net CT):
-        # the house load plus what the batteries charge, minus what they discharge
-        assert snap.consumption is not None
-        assert snap.consumption.watts == pytest.approx(state["pv_w"] + state["grid_w"], abs=2)
-        # the balanced house load (engine.balance) is the site's load
-        assert snap.power_flow is not None
-        assert snap.power_flow.house_watts == pytest.approx(state["load_w"], abs=4)
-    if Capability.ENCHARGE in envoy.capabilities:
-        assert snap.battery is not None
-        assert snap.battery.soc_percent == pytest.approx(state["soc_percent"], abs=1)
-    if envoy.info.imeter is False:
-        assert snap.consumption is None
 
 
 async def _hour(preset: str) -> tuple[dict[str, int], int, int]:

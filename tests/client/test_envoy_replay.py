@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-import orjson
 import pytest
 
-from enphase_local.capabilities import Capability
 from tests.simkit import envoy_for, gateway
-from tests.support import REAL, needs_real, real_folders
-
-
-@needs_real
-@pytest.mark.parametrize("folder", real_folders())
-async def test_every_real_gateway_reads(folder: str) -> None:
-    async with gateway(folder=REAL / folder) as (gw, clock):
-        async with envoy_for(gw, clock) as envoy:
-            snap = await envoy.update()
-            clock.advance(60)
-            again = await envoy.update()
-    assert snap.production is not None
-    assert snap.production.watts >= -50  # CTs read a little negative at night
-    assert snap.gateway.firmware == envoy.info.firmware
-    orjson.dumps(again.to_dict())  # the contract serialises
-    if envoy.info.fw.before(3, 9):
-        assert snap.production.source == "production.html"
-    if Capability.CONSUMPTION in envoy.capabilities:
-        assert snap.consumption is not None
-    if Capability.ENCHARGE in envoy.capabilities:
-        assert snap.battery is not None and snap.battery.units
-    assert gw.log.max_in_flight == 1
+from tests.support import REAL, needs_real
 
 
 @needs_real

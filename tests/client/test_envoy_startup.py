@@ -23,7 +23,6 @@ from enphase_local.capabilities import Capability
 from enphase_local.engine import probe as probing
 from enphase_local.engine.cache import SourceCache
 from enphase_local.firmware import Firmware
-from enphase_local.models.snapshot import Snapshot
 from enphase_local.net.exchange import Timeouts
 from enphase_local.simulator import (
     PRESETS,
@@ -34,6 +33,8 @@ from enphase_local.simulator import (
 )
 from enphase_local.sources.keys import SourceKey
 from enphase_local.sources.meters import parse_meters
+from tests.behaviour.observe import LATER_CAPABILITIES
+from tests.behaviour.observe import sections as _sections
 from tests.conformance.derived import derive_folder, edit_text
 from tests.simkit import NOON, envoy_for, gateway
 from tests.support import REAL, needs_real, needs_seed, seed_example
@@ -51,15 +52,6 @@ GENERATOR_PAGES = {"/ivp/ensemble/generator", "/ivp/ss/gen_mode", "/ivp/ss/gen_s
 # inverter: no basic list), ensemble inventory, power, secctrl, dry contacts, gen_config,
 # tariff. legacy 3.9: info, production.json (404), /production (HTML), v1, v1 inverters.
 FIRST_SNAPSHOT = {"battery-backup": 12, "metered-3phase": 7, "legacy-3x": 5}
-# What only the sources read after the first snapshot fill in.
-LATER_SECTIONS = {"live", "power_export_limit"}
-# /inventory.json (3 to 8 s) adds the AC Batteries' units; the bank is production.json's.
-LATER_CAPABILITIES = {
-    Capability.LIVE_DATA,
-    Capability.POWER_EXPORT_LIMIT,
-    Capability.NETWORK,
-    Capability.DEVICE_INVENTORY,
-}
 
 
 def _asked(gw: SimulatedGateway) -> Counter[str]:
@@ -79,26 +71,6 @@ async def test_first_snapshot_asks_each_source_once_and_at_most_twelve(preset: s
     assert asked["/info"] == 1  # scheme detection's answer is used, not asked again
     if envoy.info.fw.at_least(7):  # the zone is the host's until /home answers, and says so
         assert any("/home" in w and "host" in w for w in first.warnings)
-
-
-def _sections(snap: Snapshot) -> set[str]:
-    skip = {"schema", "taken_at", "gateway", "freshness", "errors", "warnings", "power_flow"}
-    return {k for k, v in snap.to_dict().items() if k not in skip and v not in (None, {}, [])}
-
-
-@pytest.mark.parametrize("preset", sorted(PRESETS))
-async def test_the_first_snapshot_has_every_section_the_site_has(preset: str) -> None:
-    """Home Assistant builds its entities from the first snapshot: nothing may come later
-    but what the later sources (live figures, export limit, network) alone give."""
-    async with gateway(preset) as (gw, clock), envoy_for(gw, clock) as envoy:
-        first, caps = await envoy.update(), envoy.capabilities
-        for _ in range(2):
-            clock.advance(60)
-            later = await envoy.update()
-    assert _sections(later) - _sections(first) <= LATER_SECTIONS, preset
-    assert set(later.inverters) == set(first.inverters)
-    assert envoy.capabilities - caps <= LATER_CAPABILITIES
-    assert later.errors == {}
 
 
 @needs_real

@@ -194,9 +194,16 @@ async def test_never_two_requests_in_flight_with_update_running_alongside() -> N
 
 
 async def _stream_frames(
-    gw: SimulatedGateway, clock: SimClock, count: int, **options: object
+    gw: SimulatedGateway,
+    clock: SimClock,
+    count: int,
+    on_frame: Callable[[int], None] = lambda n: None,
+    **options: object,
 ) -> tuple[list[LiveFrame], int]:
-    """`count` frames of `/stream/meter` on real time; and how often the stream was opened."""
+    """`count` frames of `/stream/meter` on real time; and how often the stream was opened.
+
+    `on_frame(n)` runs after the n-th frame arrived: faults start on an event, not a timer.
+    """
     frames: list[LiveFrame] = []
     async with envoy_for(gw, clock) as envoy:
         envoy._clock = time.time
@@ -205,6 +212,7 @@ async def _stream_frames(
         async with contextlib.aclosing(envoy.live(**opts)) as live:
             async for frame in live:
                 frames.append(frame)
+                on_frame(len(frames))
                 if len(frames) == count:
                     break
         opened = envoy.stats.for_path("/stream/meter").requests
@@ -216,13 +224,13 @@ async def test_stream_frames_match_the_site_and_a_stall_turns_them_stale() -> No
         gw.core.stream_interval_s = 0.02
         truth = gw.backend.state()
 
-        async def stall_soon() -> None:
-            await asyncio.sleep(0.3)
-            gw.core.faults.stream.stall(40)  # 0.8 s without a frame, then a burst
+        def stall_after_five(n: int) -> None:
+            if n == 5:
+                gw.core.faults.stream.stall(40)  # 0.8 s without a frame, then a burst
 
-        staller = asyncio.create_task(stall_soon())
-        frames, opened = await _stream_frames(gw, clock, 40, stale_after=0.3, stall_reconnect=5.0)
-        await staller
+        frames, opened = await _stream_frames(
+            gw, clock, 40, stall_after_five, stale_after=0.3, stall_reconnect=5.0
+        )
     first = frames[0]
     assert first.source == "stream_meter"
     assert abs((first.solar_watts or 0) - truth["pv_w"]) < 1

@@ -286,15 +286,32 @@ async def test_timeouts_are_retried_then_raised_as_timeout_errors() -> None:
 
 
 async def test_slow_speed_uses_the_slow_timeout() -> None:
-    async def slowish(request: web.Request) -> web.Response:
-        await asyncio.sleep(0.15)
+    """A SLOW request outlives a FAST one's timeout: the other request's timeout is the event
+    that releases the answer, so no sleep of ours decides and a busy machine changes nothing."""
+    release = asyncio.Event()
+
+    async def held(request: web.Request) -> web.Response:
+        await release.wait()
         return web.Response(text="done")
 
-    timeouts = Timeouts(fast_s=0.05, slow_s=5.0)
-    async with serve({"/p": slowish}) as host, make_transport(host, timeouts=timeouts) as t:
-        result = await t.request("GET", "/p", speed=Speed.SLOW, auth=None)
+    async def hang(request: web.Request) -> web.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    timeouts = Timeouts(fast_s=0.05, slow_s=60.0)
+    async with (
+        serve({"/p": held, "/hang": hang}) as host,
+        make_transport(host, timeouts=timeouts) as t,
+        make_transport(host, timeouts=timeouts, retry=RetryPolicy(attempts=1)) as other,
+    ):
+        slow = asyncio.create_task(t.request("GET", "/p", speed=Speed.SLOW, auth=None))
+        with pytest.raises(EnvoyTimeoutError, match=r"within 0\.05 s"):
+            await other.request("GET", "/hang", speed=FAST, auth=None)
+        assert not slow.done()  # a fast timeout has passed since: this one waits on
+        release.set()
+        result = await slow
         assert result.body == b"done"
-        assert result.elapsed_s >= 0.1
+        assert result.elapsed_s > timeouts.fast_s
 
 
 # -- concurrency ------------------------------------------------------------------

@@ -58,18 +58,8 @@ def test_demo_collects_hours_in_seconds_and_stops_cleanly(tmp_path: Path) -> Non
             match = re.search(r"dashboard: (http://127\.0\.0\.1:\d+/)", line)
             url = match.group(1) if match else None
         assert url, "the collector never announced its dashboard"
-        health: dict[str, object] = {}
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url + "healthz", timeout=5) as resp:
-                    health = json.load(resp)
-                    break
-            except OSError:
-                time.sleep(0.2)
+        health = _follow_events(url, db, deadline + 30)
         assert health.get("status") == "ok", health
-        # Wait for hours of simulated history (polled: a loaded machine runs the demo slower).
-        while time.monotonic() < deadline + 30 and not _enough_history(db):
-            time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     finally:
@@ -86,6 +76,29 @@ def test_demo_collects_hours_in_seconds_and_stops_cleanly(tmp_path: Path) -> Non
         assert last - first > 2 * 3600 and n >= 20  # hours of history in seconds
         kinds = {k for (k,) in conn.execute("SELECT kind FROM events")}
         assert "connected" in kinds
+
+
+def _follow_events(url: str, db: Path, deadline: float) -> dict[str, object]:
+    """Follow the dashboard's event stream until the gateway is connected and hours of
+    history are on disk; the collector's health as it was once connected.
+
+    Each step waits on the collector's next pushed event (about one a second), never
+    on a sleep of our own: a loaded machine runs the demo slower, and is waited for.
+    """
+    health: dict[str, object] = {}
+    with urllib.request.urlopen(url + "events", timeout=30) as stream:
+        for raw in stream:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not enough history in time: {_history_span(db)}")
+            if not raw.startswith(b"data: "):
+                continue
+            gateways = json.loads(raw[len(b"data: ") :])["gateways"]
+            if not health and any(g["state"] == "connected" for g in gateways):
+                with urllib.request.urlopen(url + "healthz", timeout=30) as resp:
+                    health = json.load(resp)
+            if health and _enough_history(db):
+                return health
+    raise AssertionError("the event stream ended before enough history was kept")
 
 
 def _enough_history(db: Path) -> bool:

@@ -88,6 +88,8 @@ def target(gw: FleetGateway, clock: SimClock, counted: Counted) -> Target:
 async def test_token_and_digest_gateways_share_one_session_closed_at_stop(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    gc.collect()  # sessions earlier tests dropped are reported now, not in this test's log
+    caplog.clear()
     counted = Counted()
     async with fleet(PRESETS) as (sims, clock):
         targets = [target(gw, clock, counted) for gw in sims]
@@ -114,6 +116,38 @@ async def test_token_and_digest_gateways_share_one_session_closed_at_stop(
     assert session.closed  # closed when the collector stopped
     assert "Unclosed" not in caplog.text
     assert all(gw.log.count() > 0 for gw in sims)
+
+
+@pytest.mark.parametrize("connects_before_stop", range(len(PRESETS)))
+async def test_a_stop_while_gateways_connect_closes_the_one_session(
+    connects_before_stop: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`stop()` racing a connect: the cancelled connects leave no session open behind them."""
+    gc.collect()
+    caplog.clear()
+    counted = Counted()
+    async with fleet(PRESETS) as (sims, clock):
+
+        def stopping(gw: FleetGateway) -> Target:
+            made = target(gw, clock, counted).make
+
+            def make(session: aiohttp.ClientSession) -> Envoy:
+                if len(counted.sessions) >= connects_before_stop:
+                    collector.stop()  # the connect about to start races the stop
+                return made(session)
+
+            return Target(gw.serial, make, live=False)
+
+        async def sleep(seconds: float) -> None:
+            await asyncio.sleep(0)
+
+        collector = Collector([stopping(gw) for gw in sims], [], clock=clock, sleep=sleep)
+        await asyncio.wait_for(collector.run(), 60)
+        after_stop = collector._session
+        gc.collect()
+    assert counted.sessions and all(s.closed for s in counted.sessions)
+    assert after_stop is None  # nothing made a new session after close_envoys()
+    assert "Unclosed" not in caplog.text
 
 
 async def test_auth_kinds_in_one_collector(tmp_path: Path) -> None:

@@ -80,17 +80,35 @@ class Recorder:
         return orjson.loads(found[-1]) if found and found[-1] else None
 
     async def wait_for(
-        self, topic: str, predicate: Callable[[bytes], bool] = lambda _: True, within: float = 10.0
+        self,
+        topic: str,
+        predicate: Callable[[bytes], bool] = lambda _: True,
+        within: float = 10.0,
+        *,
+        after: int = 0,
     ) -> bytes:
+        """The newest payload on `topic` (past its first `after`) that `predicate` accepts,
+        waited for message by message, at most `within` seconds."""
+
         async def find() -> bytes:
             async with self._changed:
                 while True:
-                    for t, p, _ in reversed(self.messages):
-                        if t == topic and predicate(p):
+                    for p in reversed(self.payloads(topic)[after:]):
+                        if predicate(p):
                             return p
                     await self._changed.wait()
 
         return await asyncio.wait_for(find(), within)
+
+    async def barrier(self, topic: str) -> None:
+        """Publish a marker on `topic` (one we subscribed to) and wait for it to come back.
+
+        The broker sends a subscriber's messages in order, retained ones first: once the
+        marker arrives, everything retained that was there to send has arrived, with no
+        sleep guessing how long that takes. The marker is not retained: nothing is left.
+        """
+        await self.client.publish(topic, b"barrier", qos=1)
+        await self.wait_for(topic, lambda p: p == b"barrier")
 
     async def wait_json(
         self, topic: str, predicate: Callable[[Any], bool] = lambda _: True, within: float = 10.0

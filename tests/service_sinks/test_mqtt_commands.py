@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -33,13 +32,11 @@ async def command(rec: Recorder, base: str, serial: str, control: str, payload: 
     topic = f"{base}/{serial}/result/{control}"
     seen = len(rec.payloads(topic))
     await rec.client.publish(f"{base}/{serial}/set/{control}", payload.encode(), qos=1)
-    for _ in range(500):
-        for raw in rec.payloads(topic)[seen:]:
-            doc = orjson.loads(raw)
-            if doc["message"] != "sent":
-                return doc
-        await asyncio.sleep(0.02)
-    raise TimeoutError(f"no result for {control}")
+    # each new result wakes the wait: generous, since a loaded machine is only slower
+    final = await rec.wait_for(
+        topic, lambda raw: orjson.loads(raw)["message"] != "sent", within=60, after=seen
+    )
+    return orjson.loads(final)
 
 
 @contextlib.asynccontextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -125,6 +126,22 @@ def test_settings_from_a_toml_table(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "hunter2" not in str(err.value)
 
 
+class Retries(logging.Handler):
+    """Sets `reached` once the MQTT link has said "retrying" `count` times: an event to
+    wait on instead of a sleep that hopes the failed attempts happened meanwhile."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = count
+        self.reached = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "retrying" in record.getMessage():
+            self.count -= 1
+            if self.count <= 0:
+                self.reached.set()
+
+
 async def test_waits_for_a_broker_that_is_not_up_yet(own_broker: Broker) -> None:
     base, prefix = names()
     own_broker.stop()
@@ -136,8 +153,16 @@ async def test_waits_for_a_broker_that_is_not_up_yet(own_broker: Broker) -> None
         reconnect_base_s=0.1,
         reconnect_cap_s=0.3,
     )
-    await sink.start(TinyHub())
-    await asyncio.sleep(0.5)
+    retries = Retries(2)
+    logger = logging.getLogger("enphase_local.service.mqtt")
+    level, logger.level = logger.level, logging.DEBUG  # later retries log at DEBUG
+    logger.addHandler(retries)
+    try:
+        await sink.start(TinyHub())
+        await asyncio.wait_for(retries.reached.wait(), 15)  # tried, failed, retried twice
+    finally:
+        logger.removeHandler(retries)
+        logger.setLevel(level)
     assert not sink.connected and sink.connections == 0
     own_broker.start()
     await sink.wait_connected(15)

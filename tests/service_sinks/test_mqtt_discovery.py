@@ -194,6 +194,7 @@ async def test_entities_of_a_device_that_went_away_are_removed(mqtt_url: str) ->
                 # the whole gateway leaves: nothing retained remains
                 await sink.forget(serial)
             async with recorder(mqtt_url, f"{prefix}/#", f"{base}/{serial}/#") as after:
-                await asyncio.sleep(0.3)
-                assert [t for t, p, _ in after.messages if p] == []
+                marker = f"{base}/{serial}/test-barrier"
+                await after.barrier(marker)  # every retained message has arrived by now
+                assert [t for t, p, _ in after.messages if p and t != marker] == []
             await sink.stop()

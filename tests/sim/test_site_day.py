@@ -154,10 +154,10 @@ def test_thousand_site_start_is_cheap() -> None:
     import time
 
     clock = SimClock(start=local_time("battery-backup", 3, 23), speed=0)
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # this process's CPU: other processes on the machine don't count
     for seed in range(50):
         SiteBackend.from_preset("battery-backup", clock=clock, seed=seed)
-    per_site = (time.perf_counter() - t0) / 50
+    per_site = (time.process_time() - t0) / 50
     assert per_site < 0.05  # 1,000 sites in well under a minute even on a slow CI core
 
 

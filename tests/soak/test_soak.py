@@ -11,6 +11,7 @@ three-day version with its figures is ``bench/soak.py``.
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 import pytest
 
@@ -20,14 +21,21 @@ DAY = 1440
 CADENCE_S = 600.0  # the longest cadence a section is read on while updates run (CONFIG)
 
 
+@cache
+def _soak(minutes: int, faults: bool, calm_minutes: int = 30) -> SoakReport:
+    """One soak run per process: a module fixture set up again reads the same day instead of
+    simulating it twice (`dev.py` keeps a module on one xdist worker: ``--dist loadfile``)."""
+    return asyncio.run(run_soak(minutes, faults=faults, calm_minutes=calm_minutes))
+
+
 @pytest.fixture(scope="module")
 def faulty_day() -> SoakReport:
-    return asyncio.run(run_soak(DAY, faults=True, calm_minutes=30))
+    return _soak(DAY, True, calm_minutes=30)
 
 
 @pytest.fixture(scope="module")
 def calm_hours() -> SoakReport:
-    return asyncio.run(run_soak(180, faults=False))
+    return _soak(180, False)
 
 
 def test_every_update_returns_a_snapshot(faulty_day: SoakReport) -> None:

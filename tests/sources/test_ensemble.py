@@ -31,7 +31,7 @@ from enphase_local.sources.ensemble import (
     parse_ensemble_secctrl,
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
-from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.fuzz import mutated_json, parses_or_refuses
 from tests.hypothesis_profile import examples
 from tests.support import needs_real, real_body, real_cases
 
@@ -510,20 +510,6 @@ PARSERS = [
 FAST = settings(
     max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-
-
-@pytest.mark.parametrize(("parse", "doc"), PARSERS)
-@FAST
-@given(raw=st.binary(max_size=200))
-def test_random_bytes(parse: Callable[[bytes], Any], doc: Any, raw: bytes) -> None:
-    parses_or_refuses(parse, raw)
-
-
-@pytest.mark.parametrize(("parse", "doc"), PARSERS)
-@FAST
-@given(value=JSON_VALUE)
-def test_random_json(parse: Callable[[bytes], Any], doc: Any, value: Any) -> None:
-    parses_or_refuses(parse, json.dumps(value).encode())
 
 
 @pytest.mark.parametrize(("parse", "doc"), PARSERS)

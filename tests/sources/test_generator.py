@@ -386,18 +386,6 @@ def _refused_or_plain_json(parser: Any, body: bytes) -> None:
 
 
 @settings(deadline=None)
-@given(st.sampled_from(list(PARSERS.values())), st.binary(max_size=200))
-def test_random_bytes_raise_only_parse_errors(parser: Any, body: bytes) -> None:
-    _refused_or_plain_json(parser, body)
-
-
-@settings(deadline=None)
-@given(st.sampled_from(list(PARSERS.values())), JSON)
-def test_random_json_raises_only_parse_errors(parser: Any, doc: Any) -> None:
-    _refused_or_plain_json(parser, orjson.dumps(doc))
-
-
-@settings(deadline=None)
 @given(st.data())
 def test_mutated_documents_raise_only_parse_errors(data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(list(PARSERS)))

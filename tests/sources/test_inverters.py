@@ -25,7 +25,7 @@ from enphase_local.sources.inverters import (
     parse_inverters_v1,
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
-from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.fuzz import mutated_json, parses_or_refuses
 from tests.hypothesis_profile import examples
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
@@ -355,20 +355,6 @@ HAND_DOCS: dict[Callable[[bytes], Any], Any] = {
     ],
     parse_device_data: {"1": _pcu("100000000001"), "deviceCount": 1, "deviceDataLimit": 50},
 }
-
-
-@FUZZ
-@given(body=st.binary(max_size=200))
-@pytest.mark.parametrize("parser", PARSERS)
-def test_random_bytes_raise_only_parse_errors(parser: Callable[[bytes], Any], body: bytes) -> None:
-    parses_or_refuses(parser, body)
-
-
-@FUZZ
-@given(doc=JSON_VALUE)
-@pytest.mark.parametrize("parser", PARSERS)
-def test_random_json_raises_only_parse_errors(parser: Callable[[bytes], Any], doc: Any) -> None:
-    parses_or_refuses(parser, orjson.dumps(doc))
 
 
 @FUZZ

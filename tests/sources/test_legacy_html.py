@@ -169,12 +169,6 @@ def _parses_or_refuses(body: bytes) -> Any:
 
 
 @settings(deadline=None, max_examples=examples(200))
-@given(st.binary(max_size=400))
-def test_random_bytes_raise_only_parse_errors(body: bytes) -> None:
-    _parses_or_refuses(body)
-
-
-@settings(deadline=None, max_examples=examples(200))
 @given(
     st.lists(
         st.sampled_from(

@@ -32,7 +32,7 @@ from enphase_local.sources.meters import (
     parse_meters,
 )
 from enphase_local.sources.registry import Cadence, Role, Speed
-from tests.fuzz import JSON_VALUE, mutated_json, parses_or_refuses
+from tests.fuzz import mutated_json, parses_or_refuses
 from tests.hypothesis_profile import examples
 from tests.support import needs_real, needs_seed, real_body, real_cases, seed_example
 
@@ -497,24 +497,6 @@ def test_sources() -> None:
 FUZZ = settings(
     max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-
-
-@FUZZ
-@given(body=st.binary(max_size=200))
-@pytest.mark.parametrize(("parser", "path"), PARSERS)
-def test_random_bytes_raise_only_parse_errors(
-    parser: Callable[[bytes], Any], path: str, body: bytes
-) -> None:
-    parses_or_refuses(parser, body)
-
-
-@FUZZ
-@given(doc=JSON_VALUE)
-@pytest.mark.parametrize(("parser", "path"), PARSERS)
-def test_random_json_raises_only_parse_errors(
-    parser: Callable[[bytes], Any], path: str, doc: Any
-) -> None:
-    parses_or_refuses(parser, orjson.dumps(doc))
 
 
 @needs_seed

@@ -466,18 +466,6 @@ def test_documents_used_for_mutation_are_valid() -> None:
         parser(orjson.dumps(doc))
 
 
-@settings(deadline=None, max_examples=examples(150))
-@given(st.sampled_from(PARSERS), st.binary(max_size=300))
-def test_random_bytes_raise_only_parse_errors(parser: Any, body: bytes) -> None:
-    parses_or_refuses(parser, body)
-
-
-@settings(deadline=None, max_examples=examples(150))
-@given(st.sampled_from(PARSERS), JSON)
-def test_random_json_raises_only_parse_errors(parser: Any, doc: Any) -> None:
-    parses_or_refuses(parser, orjson.dumps(doc))
-
-
 @settings(deadline=None, max_examples=examples(300))
 @given(st.data())
 def test_mutated_documents_raise_only_parse_errors(data: st.DataObject) -> None:

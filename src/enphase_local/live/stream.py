@@ -171,15 +171,26 @@ class MeterStream:
         return frame
 
     async def close(self) -> None:
-        """Stop the reader task and close the connection (safe to call twice)."""
+        """Stop the reader task and close the connection (safe to call twice).
+
+        The reader's own cancellation is expected and swallowed; a cancellation of the
+        caller that lands while it waits for the reader (Ctrl-C cancels the main task)
+        is passed on, or the program would carry on as if nothing had been asked.
+        """
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self._response is not None:
-            self._response.release()
-            self._response = None
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        try:
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if current is not None and current.cancelling():
+                        raise
+        finally:
+            if self._response is not None:
+                self._response.release()
+                self._response = None
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
