@@ -45,6 +45,9 @@ __all__ = ["PostgresSettings", "PostgresSink"]
 
 _LOG = logging.getLogger("enphase_local.service.postgres")
 _DB_ERRORS = (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# A database that takes longer to accept a connection is away: an outage, not a hung flusher
+# (a reconnect left waiting on the pool held the sink silent for 30 s and more under load).
+CONNECT_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,11 @@ class PostgresSink:
         s = self.settings
         try:
             self._pool = await asyncpg.create_pool(
-                s.dsn, min_size=1, max_size=s.pool_size, command_timeout=60
+                s.dsn,
+                min_size=1,
+                max_size=s.pool_size,
+                command_timeout=60,
+                timeout=CONNECT_TIMEOUT_S,  # asyncpg's own default waits 60 s per connect
             )
             async with self._pool.acquire() as conn:
                 self.timescale = await migrate(conn, timescale=s.timescale)
@@ -206,7 +213,7 @@ class PostgresSink:
             return
         start = max(self._folded_to - 60, 0.0)
         keep_s = self.settings.keep_live_days * 86_400
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire(timeout=CONNECT_TIMEOUT_S) as conn, conn.transaction():
             await conn.execute(ROLLUP_MINUTES, start, upto)
             await conn.execute(TRIM_SAMPLES, min(upto, self._newest_sample - keep_s))
         self._folded_to = upto
@@ -219,7 +226,7 @@ class PostgresSink:
     async def _write(self, rows: Rows) -> int:
         assert self._pool is not None
         sent = 0
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire(timeout=CONNECT_TIMEOUT_S) as conn, conn.transaction():
             await self._claim(conn, rows.pop("gateways", []))
             foreign = self._foreign
             for table, batch in rows.items():
