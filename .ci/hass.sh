@@ -8,14 +8,15 @@
 # Why a separate environment: Home Assistant pins hundreds of packages (its constraints file,
 # shipped inside its wheel) and needs Python 3.13; the main .venv stays on the project's own
 # pins. Why aiohttp is lifted above Home Assistant 2025.4's pin (3.11.16): the library sends
-# writes through aiohttp client middlewares (aiohttp >= 3.12, see net/writes.py), which
-# Home Assistant itself requires from 2025.6 on; 2025.4.4 is the newest release the package
-# registry offers for this Python. The lift is the only deviation from the constraints file.
+# writes through aiohttp client middlewares (aiohttp >= 3.12, see net/writes.py) and the
+# simulator uses web.RequestKey (3.14); 2025.4.4 is the newest Home Assistant the package
+# registry offers here. aiohttp (and the yarl it needs) are the only packages lifted above
+# the constraints file; Home Assistant's own tests of 2025.4 still pass with them here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HA_VERSION=2025.4.4
 PHCC_VERSION=0.13.236      # pytest-homeassistant-custom-component pinning homeassistant==2025.4.4
-AIOHTTP_VERSION=3.12.15
+AIOHTTP_VERSION=3.14.5   # the simulator needs web.RequestKey (aiohttp 3.14)
 VENV=.venv-hass
 PY=${HASS_PYTHON:-}
 if [ -z "$PY" ]; then
@@ -27,30 +28,46 @@ if [ -z "$PY" ]; then
     echo "hass.sh: no Python 3.13 (set HASS_PYTHON, or install pyenv's 3.13.0)" >&2
     exit 1
 fi
-want="$HA_VERSION $PHCC_VERSION $AIOHTTP_VERSION $(cat pyproject.toml "$0" | sha256sum | cut -c1-16)"
-if [ "$(cat "$VENV/.hass-stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$VENV/bin/python" ]; then
+# two stamps: Home Assistant's environment (slow, rebuilt when a pin or this script changes)
+# and this library in it (fast, reinstalled when pyproject.toml changes)
+want_env="$HA_VERSION $PHCC_VERSION $AIOHTTP_VERSION $(sha256sum < "$0" | cut -c1-16)"
+want_lib="$(sha256sum < pyproject.toml | cut -c1-16)"
+log="$VENV.log"
+quiet() {  # pip's output goes to a log, shown only when it fails
+    if ! "$@" >>"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        echo "hass.sh: failed: $*" >&2
+        exit 1
+    fi
+}
+if [ "$(cat "$VENV/.hass-stamp" 2>/dev/null)" != "$want_env" ] || [ ! -x "$VENV/bin/python" ]; then
     start=$(date +%s)
     echo "hass.sh: building $VENV (Home Assistant $HA_VERSION) ..." >&2
-    "$PY" -m venv --clear "$VENV"
-    pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
-    "${pip[@]}" --upgrade pip
+    rm -rf "$VENV"
+    : >"$log"
+    quiet "$PY" -m venv "$VENV"
+    pip=("$VENV/bin/python" -m pip --disable-pip-version-check)
+    quiet "${pip[@]}" install --upgrade pip
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
-    "$VENV/bin/python" -m pip download -q --no-deps --disable-pip-version-check \
-        "homeassistant==$HA_VERSION" -d "$work"
-    "$VENV/bin/python" - "$work" <<'PY'
+    quiet "${pip[@]}" download --no-deps "homeassistant==$HA_VERSION" -d "$work"
+    quiet "$VENV/bin/python" -c '
 import sys, zipfile, pathlib
 work = pathlib.Path(sys.argv[1])
 wheel = next(work.glob("homeassistant-*.whl"))
 text = zipfile.ZipFile(wheel).read("homeassistant/package_constraints.txt").decode()
 (work / "constraints.txt").write_text(text)
-PY
-    "${pip[@]}" -c "$work/constraints.txt" "homeassistant==$HA_VERSION" \
+' "$work"
+    quiet "${pip[@]}" install -c "$work/constraints.txt" "homeassistant==$HA_VERSION" \
         "pytest-homeassistant-custom-component==$PHCC_VERSION"
-    "${pip[@]}" "aiohttp==$AIOHTTP_VERSION"
-    "${pip[@]}" -e ".[simulator]"
-    echo "$want" > "$VENV/.hass-stamp"
+    quiet "${pip[@]}" install "aiohttp==$AIOHTTP_VERSION"
+    echo "$want_env" > "$VENV/.hass-stamp"
+    rm -f "$VENV/.lib-stamp"
     echo "hass.sh: built $VENV in $(( $(date +%s) - start )) s" >&2
+fi
+if [ "$(cat "$VENV/.lib-stamp" 2>/dev/null)" != "$want_lib" ]; then
+    quiet "$VENV/bin/python" -m pip --disable-pip-version-check install -e ".[simulator]"
+    echo "$want_lib" > "$VENV/.lib-stamp"
 fi
 if [ "${1:-}" = "test" ]; then
     shift

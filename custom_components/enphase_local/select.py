@@ -1,0 +1,36 @@
+"""Selects: every feature of kind SELECT (storage mode, generator mode, dry contact modes)."""
+
+from __future__ import annotations
+
+from homeassistant.components.select import SelectEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from enphase_local.features import Instance, Kind
+
+from .controls import ControlEntity
+from .coordinator import EnphaseConfigEntry, EnphaseCoordinator
+from .entity import instances_of
+
+PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: EnphaseConfigEntry, add: AddConfigEntryEntitiesCallback
+) -> None:
+    coordinator = entry.runtime_data
+    add(FeatureSelect(coordinator, inst) for inst in instances_of(entry, Kind.SELECT))
+
+
+class FeatureSelect(ControlEntity, SelectEntity):
+    def __init__(self, coordinator: EnphaseCoordinator, inst: Instance) -> None:
+        super().__init__(coordinator, inst)
+        self._attr_options = list(inst.feature.options)
+
+    @property
+    def current_option(self) -> str | None:
+        value = self.value
+        return value if value in self.inst.feature.options else None
+
+    async def async_select_option(self, option: str) -> None:
+        await self._write(option)

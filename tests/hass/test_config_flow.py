@@ -1,0 +1,169 @@
+"""The config flow against a simulated gateway: token, login, stored token, digest, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ssl
+from typing import Any
+
+import pytest
+from homeassistant import config_entries
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+
+from custom_components.enphase_local import const
+from custom_components.enphase_local.const import CONF_FINGERPRINT, CONF_TOKEN, DOMAIN
+from enphase_local.net.address import parse_host
+from enphase_local.net.credentials import CloudUrls
+from tests.hass.simthread import SimThread
+
+
+def server_fingerprint(host: str) -> str:
+    """The certificate's SHA-256 as the standard library sees it (independent of the library)."""
+    name, port, _ = parse_host(host)
+    pem = ssl.get_server_certificate((name, port or 443))
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, 64, 2)).upper()
+
+
+async def _start(hass: HomeAssistant, host: str) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM and result["step_id"] == "user"
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_HOST: host})
+
+
+async def _unload_all(hass: HomeAssistant) -> None:
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_token_flow_shows_the_certificate_and_pins_it(
+    hass: HomeAssistant, sim: SimThread
+) -> None:
+    result = await _start(hass, sim.host)
+    assert result["type"] is FlowResultType.MENU
+    assert set(result["menu_options"]) == {"token", "login", "stored"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "token"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: sim.token()}
+    )
+    assert result["type"] is FlowResultType.FORM and result["step_id"] == "trust"
+    expected = await hass.async_add_executor_job(server_fingerprint, sim.host)
+    shown = result["description_placeholders"]["fingerprint"]
+    assert shown.replace(":", "").upper() == expected.replace(":", "")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert sim.gw is not None
+    assert result["result"].unique_id == sim.gw.serial
+    assert result["data"][CONF_FINGERPRINT] == shown
+    assert result["data"][CONF_TOKEN] == sim.token() or result["data"][CONF_TOKEN]
+    await hass.async_block_till_done()
+    await _unload_all(hass)
+
+
+async def test_a_refused_token_is_an_error_on_the_form(hass: HomeAssistant, sim: SimThread) -> None:
+    result = await _start(hass, sim.host)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "token"}
+    )
+    bad = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDAsImVucm9sbG1lbnRfaWQiOjF9.c2lnbmF0dXJl"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: bad})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+
+
+async def test_no_gateway_at_the_address(hass: HomeAssistant, unused_tcp_port_factory: Any) -> None:
+    result = await _start(hass, f"127.0.0.1:{unused_tcp_port_factory()}")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_enlighten_login_gets_a_token_from_the_cloud(
+    hass: HomeAssistant, sim: SimThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert sim.gw is not None
+    urls = sim.gw.cloud_base_url
+    monkeypatch.setattr(const, "CLOUD_URLS", CloudUrls(urls.enlighten, urls.entrez))
+    username, password = "owner@example.com", "owner-password"  # the cloud stand-in's account
+    result = await _start(hass, sim.host)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "login"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: username, CONF_PASSWORD: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "mfa@example.com", CONF_PASSWORD: "mfa-password"}
+    )
+    assert result["errors"] == {"base": "mfa_required"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: username, CONF_PASSWORD: password}
+    )
+    assert result["step_id"] == "trust", result
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_USERNAME] == username
+    await hass.async_block_till_done()
+    await _unload_all(hass)
+
+
+async def test_zeroconf_discovery_then_token(hass: HomeAssistant, sim: SimThread) -> None:
+    assert sim.gw is not None
+    info = ZeroconfServiceInfo(
+        ip_address=__import__("ipaddress").ip_address("127.0.0.1"),
+        ip_addresses=[__import__("ipaddress").ip_address("127.0.0.1")],
+        hostname=f"envoy-{sim.gw.serial}.local.",
+        name=f"envoy-{sim.gw.serial}._enphase-envoy._tcp.local.",
+        port=sim.gw.https_port,
+        type="_enphase-envoy._tcp.local.",
+        properties={"serialnum": sim.gw.serial, "scheme": "https", "protovers": "8.2.4345"},
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_ZEROCONF}, data=info
+    )
+    assert result["type"] is FlowResultType.FORM and result["step_id"] == "discovery_confirm"
+    assert result["description_placeholders"]["serial"] == sim.gw.serial
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "token"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: sim.token()}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    # the same gateway announced again: no second flow
+    again = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_ZEROCONF}, data=info
+    )
+    assert again["type"] is FlowResultType.ABORT and again["reason"] == "already_configured"
+    await _unload_all(hass)
+
+
+async def test_digest_for_old_firmware(hass: HomeAssistant, sim_legacy: SimThread) -> None:
+    assert sim_legacy.gw is not None
+    result = await _start(hass, sim_legacy.gw.http_host)
+    assert result["type"] is FlowResultType.FORM and result["step_id"] == "digest"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "envoy", CONF_PASSWORD: "not-the-password"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "envoy"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_FINGERPRINT not in result["data"]
+    await hass.async_block_till_done()
+    await _unload_all(hass)
+    await asyncio.sleep(0)
