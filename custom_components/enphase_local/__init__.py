@@ -17,8 +17,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from enphase_local.client import Envoy
 from enphase_local.errors import EnvoyAuthError, EnvoyError
 
+from . import const
 from .const import (
-    CLOUD_URLS,
     CONF_FINGERPRINT,
     CONF_TOKEN,
     DEFAULT_SCAN_INTERVAL,
@@ -49,7 +49,8 @@ def make_envoy(hass: HomeAssistant, data: dict[str, Any]) -> Envoy:
         password=data.get(CONF_PASSWORD) or None,
         session=async_get_clientsession(hass, verify_ssl=False),
         pin=data.get(CONF_FINGERPRINT) or None,
-        cloud=CLOUD_URLS,
+        cloud=const.CLOUD_URLS,
+        clock=lambda: const.CLOCK(),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Final
 
 from enphase_local.net.credentials import CloudUrls
@@ -28,3 +30,6 @@ CLOUD_URLS = CloudUrls()
 """Where Enlighten logins go; tests point it at the simulator's cloud stand-in."""
 
 CORE_DOMAIN: Final = "enphase_envoy"
+
+CLOCK: Callable[[], float] = time.time
+"""The gateway client's clock (epoch seconds); tests move it instead of sleeping."""

@@ -14,7 +14,9 @@ class ControlEntity(FeatureEntity):
     """A feature with a setter; its attributes say how the last change went."""
 
     async def _write(self, value: Any) -> WriteResult:
-        return await async_write(self.coordinator, self.inst, value, self.name_for_messages)
+        result = await async_write(self.coordinator, self.inst, value, self.name_for_messages)
+        self.async_write_ha_state()
+        return result
 
     @property
     def name_for_messages(self) -> str:

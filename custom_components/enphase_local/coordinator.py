@@ -39,6 +39,13 @@ from .const import CONF_TOKEN, DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
 
+
+def _attempts(envoy: Envoy) -> tuple[int, int]:
+    """Requests sent and failed so far, over every path (the transport's own counts)."""
+    paths = envoy.stats.paths.values()
+    return sum(p.requests for p in paths), sum(p.failures for p in paths)
+
+
 EnphaseConfigEntry: TypeAlias = "ConfigEntry[EnphaseCoordinator]"
 
 
@@ -86,8 +93,11 @@ class EnphaseCoordinator(DataUpdateCoordinator[Snapshot]):
         )
 
     async def _async_update_data(self) -> Snapshot:
+        asked, failed = _attempts(self.envoy)
         try:
-            snapshot = await self.envoy.update()
+            # the first snapshot reads the deferred sources too (settings, the generator's
+            # flow), so the entities made from it are all the gateway has
+            snapshot = await self.envoy.update(full=self.data is None)
         except EnvoyCertificateChangedError as err:
             ir.async_create_issue(
                 self.hass,
@@ -112,6 +122,12 @@ class EnphaseCoordinator(DataUpdateCoordinator[Snapshot]):
             raise ConfigEntryAuthFailed(str(err)) from err
         except EnvoyError as err:
             raise UpdateFailed(str(err)) from err
+        asked, failed = (a - b for a, b in zip(_attempts(self.envoy), (asked, failed), strict=True))
+        if asked and failed == asked and snapshot.errors:
+            # the library keeps a failing section's last data (marked stale); for Home
+            # Assistant a gateway that answered none of this update's requests is
+            # unreachable, and its entities must say so rather than show old values
+            raise UpdateFailed(next(iter(snapshot.errors.values())))
         ir.async_delete_issue(self.hass, DOMAIN, f"certificate_changed_{self.serial}")
         ir.async_delete_issue(self.hass, DOMAIN, f"token_expired_{self.serial}")
         return snapshot

@@ -52,7 +52,9 @@ async def async_write(
     _surface(coordinator, inst, result, name)
     if result.outcome in (Outcome.CONFIRMED, Outcome.PENDING):
         _verify_later(coordinator, inst, result, name)
-    await coordinator.async_request_refresh()
+    # at once, not debounced: the user just changed it and waits to see it (a second change
+    # within the debouncer's cool-down would otherwise show the old value for seconds)
+    await coordinator.async_refresh()
     return result
 
 

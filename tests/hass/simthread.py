@@ -58,6 +58,9 @@ class SimThread:
         return self.gw
 
     def stop(self) -> None:
+        """Stop serving and join the thread (again: nothing)."""
+        if self.loop.is_closed():
+            return
         if self.gw is not None:
             self.run(self.gw.stop())
             self.gw = None
