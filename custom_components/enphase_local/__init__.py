@@ -40,6 +40,11 @@ PLATFORMS = [
 ]
 
 
+def _clock() -> float:
+    """`const.CLOCK`, looked up at each call so that tests can move time without sleeping."""
+    return const.CLOCK()
+
+
 def make_envoy(hass: HomeAssistant, data: dict[str, Any]) -> Envoy:
     """An `Envoy` on Home Assistant's shared session, pinned to the certificate the user trusted."""
     return Envoy(
@@ -50,7 +55,7 @@ def make_envoy(hass: HomeAssistant, data: dict[str, Any]) -> Envoy:
         session=async_get_clientsession(hass, verify_ssl=False),
         pin=data.get(CONF_FINGERPRINT) or None,
         cloud=const.CLOUD_URLS,
-        clock=lambda: const.CLOCK(),
+        clock=_clock,
     )
 
 

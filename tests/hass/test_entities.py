@@ -151,9 +151,11 @@ async def test_entities_go_unavailable_when_the_gateway_dies(
 async def test_live_entities_follow_the_stream(hass: HomeAssistant, sim: SimThread) -> None:
     entry = await add_entry(hass, sim, options={OPT_LIVE: True})
     coordinator = entry.runtime_data
-    async with asyncio.timeout(30):
-        while coordinator.frame is None:
-            await asyncio.sleep(0.1)
+    got = asyncio.Event()
+    stop = coordinator.async_add_live_listener(got.set)
+    async with asyncio.timeout(30):  # a frame is due about every second
+        await got.wait()
+    stop()
     frame = coordinator.frame
     live = _entity_id(hass, Kind.SENSOR, f"{entry.unique_id}_live_solar_power")
     assert live is not None
