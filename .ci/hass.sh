@@ -58,8 +58,10 @@ wheel = next(work.glob("homeassistant-*.whl"))
 text = zipfile.ZipFile(wheel).read("homeassistant/package_constraints.txt").decode()
 (work / "constraints.txt").write_text(text)
 ' "$work"
+    # the frontend too: a real `hass -c DIR` (tests/hass/test_real_hass.py) will not start
+    # without it (it falls back to recovery mode)
     quiet "${pip[@]}" install -c "$work/constraints.txt" "homeassistant==$HA_VERSION" \
-        "pytest-homeassistant-custom-component==$PHCC_VERSION"
+        "pytest-homeassistant-custom-component==$PHCC_VERSION" home-assistant-frontend
     quiet "${pip[@]}" install "aiohttp==$AIOHTTP_VERSION"
     echo "$want_env" > "$VENV/.hass-stamp"
     rm -f "$VENV/.lib-stamp"
