@@ -11,11 +11,11 @@ from typing import Any
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from enphase_local.client import Envoy
-from enphase_local.errors import EnvoyAuthError, EnvoyError
+from enphase_local.errors import EnvoyAuthError, EnvoyCertificateChangedError, EnvoyError
 
 from . import const
 from .const import (
@@ -26,7 +26,7 @@ from .const import (
     OPT_SCAN_INTERVAL,
     OPT_TAKE_OVER,
 )
-from .coordinator import EnphaseConfigEntry, EnphaseCoordinator
+from .coordinator import EnphaseConfigEntry, EnphaseCoordinator, certificate_changed_issue
 from .takeover import take_over_core_entities
 
 PLATFORMS = [
@@ -64,9 +64,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: EnphaseConfigEntry) -> b
     envoy = make_envoy(hass, dict(entry.data))
     try:
         await envoy.connect()
+    except EnvoyCertificateChangedError as err:
+        # not an auth problem: no token was sent. The user decides (repair issue, reconfigure)
+        await envoy.close()
+        certificate_changed_issue(hass, entry.unique_id or "")
+        raise ConfigEntryError(str(err)) from err
     except EnvoyAuthError as err:
+        await envoy.close()
         raise ConfigEntryAuthFailed(str(err)) from err
     except EnvoyError as err:
+        await envoy.close()
         raise ConfigEntryNotReady(str(err)) from err
     interval = entry.options.get(OPT_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
     coordinator = EnphaseCoordinator(hass, entry, envoy, float(interval))

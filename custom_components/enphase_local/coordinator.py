@@ -40,6 +40,19 @@ from .const import CONF_TOKEN, DOMAIN
 _LOGGER = logging.getLogger(__name__)
 
 
+def certificate_changed_issue(hass: HomeAssistant, serial: str) -> None:
+    """A repair issue: the certificate is not the one trusted; reconfigure shows the new one."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"certificate_changed_{serial}",
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="certificate_changed",
+        translation_placeholders={"serial": serial},
+    )
+
+
 def _attempts(envoy: Envoy) -> tuple[int, int]:
     """Requests sent and failed so far, over every path (the transport's own counts)."""
     paths = envoy.stats.paths.values()
@@ -99,15 +112,7 @@ class EnphaseCoordinator(DataUpdateCoordinator[Snapshot]):
             # flow), so the entities made from it are all the gateway has
             snapshot = await self.envoy.update(full=self.data is None)
         except EnvoyCertificateChangedError as err:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                f"certificate_changed_{self.serial}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="certificate_changed",
-                translation_placeholders={"serial": self.serial},
-            )
+            certificate_changed_issue(self.hass, self.serial)
             raise UpdateFailed(str(err)) from err
         except EnvoyAuthError as err:
             ir.async_create_issue(

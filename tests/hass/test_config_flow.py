@@ -167,3 +167,123 @@ async def test_digest_for_old_firmware(hass: HomeAssistant, sim_legacy: SimThrea
     await hass.async_block_till_done()
     await _unload_all(hass)
     await asyncio.sleep(0)
+
+
+async def test_a_changed_certificate_is_a_repair_then_reconfigure_trusts_the_new_one(
+    hass: HomeAssistant, sim: SimThread
+) -> None:
+    """A pinned fingerprint the gateway no longer presents: no token sent, an issue, reconfigure."""
+    from homeassistant.config_entries import ConfigEntryState
+    from homeassistant.helpers import issue_registry as ir
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    assert sim.gw is not None
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=sim.gw.serial,
+        data={
+            CONF_HOST: sim.host,
+            "serial": sim.gw.serial,
+            "auth": "token",
+            CONF_TOKEN: sim.token(),
+            CONF_FINGERPRINT: ":".join(["AB"] * 32),  # not the simulator's certificate
+        },
+        options={"live": False},
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"certificate_changed_{sim.gw.serial}")
+    assert issue is not None and issue.translation_key == "certificate_changed"
+    # nothing but the public /info (if even that) reached the gateway: no token was sent
+    assert [e.endpoint for e in sim.gw.log.entries if e.endpoint != "/info"] == []
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: sim.host}
+    )
+    assert result["step_id"] == "trust"
+    expected = await hass.async_add_executor_job(server_fingerprint, sim.host)
+    assert result["description_placeholders"]["fingerprint"].replace(":", "") == expected.replace(
+        ":", ""
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT and result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"certificate_changed_{sim.gw.serial}") is None
+    )
+    await _unload_all(hass)
+
+
+async def test_reconfigure_refuses_another_gateway(
+    hass: HomeAssistant, sim: SimThread, sim_legacy: SimThread
+) -> None:
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    assert sim.gw is not None and sim_legacy.gw is not None
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=sim.gw.serial, data={CONF_HOST: sim.host, "serial": sim.gw.serial}
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: sim_legacy.gw.http_host}
+    )
+    assert result["type"] is FlowResultType.ABORT and result["reason"] == "wrong_gateway"
+
+
+async def test_options_set_interval_live_and_controls(hass: HomeAssistant, sim: SimThread) -> None:
+    from tests.hass.helpers import add_entry, unload
+
+    entry = await add_entry(hass, sim)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"scan_interval": 30, "live": False, "controls": ["reserve_soc"], "take_over_core": False},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()  # the entry reloads with the new options
+    coordinator = entry.runtime_data
+    assert coordinator.update_interval is not None
+    assert coordinator.update_interval.total_seconds() == 30
+    from homeassistant.helpers import entity_registry as er
+
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("number", DOMAIN, f"{entry.unique_id}_reserve_soc")
+    # controls left out are not offered (their entities are not created again)
+    assert hass.states.get(
+        registry.async_get_entity_id("number", DOMAIN, f"{entry.unique_id}_reserve_soc") or ""
+    )
+    mode = registry.async_get_entity_id("select", DOMAIN, f"{entry.unique_id}_storage_mode")
+    assert (
+        mode is None
+        or hass.states.get(mode) is None
+        or hass.states.get(mode).state == "unavailable"
+    )  # type: ignore[union-attr]
+    await unload(hass, entry)
+
+
+async def test_the_stored_token(hass: HomeAssistant, sim: SimThread, tmp_path: Any) -> None:
+    from enphase_local.net.token_store import TokenStore
+
+    assert sim.gw is not None
+    path = tmp_path / "tokens.json"
+    await hass.async_add_executor_job(TokenStore(path).put, sim.gw.serial, sim.token())
+    result = await _start(hass, sim.host)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "stored"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"path": str(tmp_path / "empty.json")}
+    )
+    assert result["errors"] == {"base": "no_stored_token"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"path": str(path)})
+    assert result["step_id"] == "trust"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await _unload_all(hass)
