@@ -194,3 +194,14 @@ async def test_a_dry_contact_setting_through_the_table() -> None:
             assert feature.set is not None
             result = await feature.set(envoy.control, cid, 25, Readings(snap))
             assert result.outcome in (Outcome.CONFIRMED, Outcome.PENDING), result.message
+
+
+def test_the_home_assistant_doc_lists_every_feature() -> None:
+    """docs/home-assistant.md's entity table is the table: a new entry needs its row."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "home-assistant.md").read_text()
+    rows = {
+        line.split("|")[1].strip().strip("`") for line in doc.splitlines() if line.startswith("| `")
+    }
+    assert rows == {f.id for f in FEATURES}
