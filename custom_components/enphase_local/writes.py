@@ -107,7 +107,7 @@ def _verify_later(
 
     @callback
     def fire(_now: Any) -> None:
-        coordinator.config_entry.async_create_background_task(
+        coordinator.config_entry.async_create_task(
             hass, verify(), f"enphase_local verify {inst.uid}"
         )
 

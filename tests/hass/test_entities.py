@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -262,3 +262,54 @@ async def test_an_ignored_write_becomes_a_repair_issue(hass: HomeAssistant) -> N
         await unload(hass, entry)
     finally:
         await hass.async_add_executor_job(sim.stop)
+
+
+async def test_a_write_the_cloud_puts_back_is_reported_reverted(hass: HomeAssistant) -> None:
+    """Confirmed, then read again later: the cloud stand-in put it back, a repair issue says so."""
+    from homeassistant.helpers import issue_registry as ir
+    from homeassistant.util import dt as dt_util
+    from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+    from custom_components.enphase_local.const import VERIFY_AFTER_S
+
+    sim = SimThread("cloud-overwrite")
+    sim.start()
+    try:
+        entry = await add_entry(hass, sim)
+        mode = _entity_id(hass, Kind.SELECT, f"{entry.unique_id}_storage_mode")
+        assert mode is not None
+        state = hass.states.get(mode)
+        assert state is not None
+        target = "backup" if state.state != "backup" else "economy"
+        await hass.services.async_call(
+            "select", "select_option", {"entity_id": mode, "option": target}, blocking=True
+        )
+        state = hass.states.get(mode)
+        assert state is not None and state.attributes["last_write"] == "confirmed"
+        registry = ir.async_get(hass)
+        issue_id = f"write_{entry.unique_id}_storage_mode"
+        assert registry.async_get_issue(DOMAIN, issue_id) is None
+        sim.call(lambda: sim.clock.advance(120))  # the cloud overwrites after 90 s of its time
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=VERIFY_AFTER_S + 1))
+        await hass.async_block_till_done()
+        issue = registry.async_get_issue(DOMAIN, issue_id)
+        assert issue is not None and issue.translation_key == "write_reverted"
+        state = hass.states.get(mode)
+        assert state is not None and state.attributes["last_write"] == "reverted"
+        await unload(hass, entry)
+    finally:
+        await hass.async_add_executor_job(sim.stop)
+
+
+async def test_system_health_reports_each_gateway(hass: HomeAssistant, sim: SimThread) -> None:
+    from homeassistant.setup import async_setup_component
+    from pytest_homeassistant_custom_component.common import get_system_health_info
+
+    entry = await add_entry(hass, sim)
+    assert await async_setup_component(hass, "system_health", {})
+    await hass.async_block_till_done()
+    info = await get_system_health_info(hass, DOMAIN)
+    assert info["gateways"] == 1
+    assert info["gateway_1_reachable"] is True
+    assert info["gateway_1_firmware"] == entry.runtime_data.data.gateway.firmware
+    await unload(hass, entry)
