@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from enphase_local.features import Instance, Kind
 
-from .coordinator import EnphaseConfigEntry, EnphaseCoordinator
-from .entity import FeatureEntity, instances_of
+from .coordinator import EnphaseCoordinator
+from .entity import FeatureEntity, platform_setup
 
 PARALLEL_UPDATES = 0
-
-
-async def async_setup_entry(
-    hass: HomeAssistant, entry: EnphaseConfigEntry, add: AddConfigEntryEntitiesCallback
-) -> None:
-    coordinator = entry.runtime_data
-    add(FeatureBinary(coordinator, inst) for inst in instances_of(entry, Kind.BINARY_SENSOR))
 
 
 class FeatureBinary(FeatureEntity, BinarySensorEntity):
@@ -31,3 +22,6 @@ class FeatureBinary(FeatureEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         value = self.value
         return None if value is None else bool(value)
+
+
+async_setup_entry = platform_setup(Kind.BINARY_SENSOR, FeatureBinary)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from enphase_local.features import Kind
 
 from .controls import ControlEntity
-from .coordinator import EnphaseConfigEntry
-from .entity import instances_of
+from .entity import platform_setup
 
 PARALLEL_UPDATES = 1
-
-
-async def async_setup_entry(
-    hass: HomeAssistant, entry: EnphaseConfigEntry, add: AddConfigEntryEntitiesCallback
-) -> None:
-    coordinator = entry.runtime_data
-    add(FeatureButton(coordinator, inst) for inst in instances_of(entry, Kind.BUTTON))
 
 
 class FeatureButton(ControlEntity, ButtonEntity):
@@ -31,3 +21,6 @@ class FeatureButton(ControlEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         await self._write(None)
+
+
+async_setup_entry = platform_setup(Kind.BUTTON, FeatureButton)

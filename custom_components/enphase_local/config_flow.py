@@ -239,15 +239,20 @@ class EnphaseLocalConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"serial": self._serial},
         )
 
+    async def _learn_certificate(self) -> bool:
+        """Read the fingerprint the gateway presents now (to show it); False if it cannot."""
+        try:
+            self._fingerprint = await fetch_fingerprint(self._host)
+        except (EnvoyError, ValueError):
+            return False
+        return True
+
     async def _validate_token(self, data: dict[str, Any]) -> dict[str, str]:
         """Learn (or, on reauth, keep) the certificate, then log in with the token through it."""
         if self.source == SOURCE_REAUTH:
             self._fingerprint = self._get_reauth_entry().data.get(CONF_FINGERPRINT)
-        elif self._fingerprint is None:
-            try:
-                self._fingerprint = await fetch_fingerprint(self._host)
-            except (EnvoyError, ValueError):
-                return {"base": "cannot_connect"}
+        elif self._fingerprint is None and not await self._learn_certificate():
+            return {"base": "cannot_connect"}
         envoy = Envoy(
             self._host,
             token=data[CONF_TOKEN],
@@ -365,12 +370,9 @@ class EnphaseLocalConfigFlow(ConfigFlow, domain=DOMAIN):
                 if not self._uses_tokens:
                     self._fingerprint = None
                     return self._finish()
-                try:
-                    self._fingerprint = await fetch_fingerprint(host)
-                except (EnvoyError, ValueError):
-                    errors["base"] = "cannot_connect"
-                else:
+                if await self._learn_certificate():
                     return await self.async_step_trust()
+                errors["base"] = "cannot_connect"
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=vol.Schema({vol.Required(CONF_HOST, default=entry.data[CONF_HOST]): str}),

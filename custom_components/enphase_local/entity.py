@@ -8,13 +8,15 @@ battery, the system controller) get their own device, via the gateway.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from homeassistant.const import EntityCategory
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from enphase_local.features import FEATURES, Category, Instance, Kind, Scope, Source, instances
@@ -48,6 +50,36 @@ def instances_of(entry: EnphaseConfigEntry, *kinds: Kind) -> list[Instance]:
             continue
         out.append(inst)
     return out
+
+
+PLATFORM_OF_KIND = {
+    Kind.SENSOR: "sensor",
+    Kind.BINARY_SENSOR: "binary_sensor",
+    Kind.NUMBER: "number",
+    Kind.SELECT: "select",
+    Kind.SWITCH: "switch",
+    Kind.BUTTON: "button",
+    Kind.TIME: "time",
+}
+"""The Home Assistant platform of each kind of feature."""
+
+SetupEntry = Callable[
+    [HomeAssistant, EnphaseConfigEntry, AddConfigEntryEntitiesCallback], Awaitable[None]
+]
+
+
+def platform_setup(
+    kind: Kind, make: Callable[[EnphaseCoordinator, Instance], Entity]
+) -> SetupEntry:
+    """A platform's ``async_setup_entry``: one entity per instance of `kind` on this gateway."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant, entry: EnphaseConfigEntry, add: AddConfigEntryEntitiesCallback
+    ) -> None:
+        coordinator = entry.runtime_data
+        add(make(coordinator, inst) for inst in instances_of(entry, kind))
+
+    return async_setup_entry
 
 
 def timestamp(value: Any) -> datetime | None:

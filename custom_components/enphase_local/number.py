@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from enphase_local.features import Instance, Kind
 
 from .controls import ControlEntity
-from .coordinator import EnphaseConfigEntry, EnphaseCoordinator
-from .entity import instances_of
+from .coordinator import EnphaseCoordinator
+from .entity import platform_setup
 
 PARALLEL_UPDATES = 1  # one write at a time per platform: the gateway serialises them anyway
-
-
-async def async_setup_entry(
-    hass: HomeAssistant, entry: EnphaseConfigEntry, add: AddConfigEntryEntitiesCallback
-) -> None:
-    coordinator = entry.runtime_data
-    add(FeatureNumber(coordinator, inst) for inst in instances_of(entry, Kind.NUMBER))
 
 
 class FeatureNumber(ControlEntity, NumberEntity):
@@ -44,3 +35,6 @@ class FeatureNumber(ControlEntity, NumberEntity):
 
     async def async_set_native_value(self, value: float) -> None:
         await self._write(value)
+
+
+async_setup_entry = platform_setup(Kind.NUMBER, FeatureNumber)

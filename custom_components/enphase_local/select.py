@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from homeassistant.components.select import SelectEntity
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from enphase_local.features import Instance, Kind
 
 from .controls import ControlEntity
-from .coordinator import EnphaseConfigEntry, EnphaseCoordinator
-from .entity import instances_of
+from .coordinator import EnphaseCoordinator
+from .entity import platform_setup
 
 PARALLEL_UPDATES = 1
-
-
-async def async_setup_entry(
-    hass: HomeAssistant, entry: EnphaseConfigEntry, add: AddConfigEntryEntitiesCallback
-) -> None:
-    coordinator = entry.runtime_data
-    add(FeatureSelect(coordinator, inst) for inst in instances_of(entry, Kind.SELECT))
 
 
 class FeatureSelect(ControlEntity, SelectEntity):
@@ -34,3 +25,6 @@ class FeatureSelect(ControlEntity, SelectEntity):
 
     async def async_select_option(self, option: str) -> None:
         await self._write(option)
+
+
+async_setup_entry = platform_setup(Kind.SELECT, FeatureSelect)

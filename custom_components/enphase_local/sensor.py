@@ -5,22 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from enphase_local.features import Instance, Kind
 
-from .coordinator import EnphaseConfigEntry, EnphaseCoordinator
-from .entity import FeatureEntity, instances_of, timestamp
+from .coordinator import EnphaseCoordinator
+from .entity import FeatureEntity, platform_setup, timestamp
 
 PARALLEL_UPDATES = 0  # the coordinator reads; entities never do
-
-
-async def async_setup_entry(
-    hass: HomeAssistant, entry: EnphaseConfigEntry, add: AddConfigEntryEntitiesCallback
-) -> None:
-    coordinator = entry.runtime_data
-    add(FeatureSensor(coordinator, inst) for inst in instances_of(entry, Kind.SENSOR))
 
 
 class FeatureSensor(FeatureEntity, SensorEntity):
@@ -44,3 +35,6 @@ class FeatureSensor(FeatureEntity, SensorEntity):
         if self.feature.device_class == "enum" and value is not None:
             return str(value)
         return value
+
+
+async_setup_entry = platform_setup(Kind.SENSOR, FeatureSensor)

@@ -5,23 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from enphase_local.features import Kind
 
 from .controls import ControlEntity
-from .coordinator import EnphaseConfigEntry
-from .entity import instances_of
+from .entity import platform_setup
 
 PARALLEL_UPDATES = 1
-
-
-async def async_setup_entry(
-    hass: HomeAssistant, entry: EnphaseConfigEntry, add: AddConfigEntryEntitiesCallback
-) -> None:
-    coordinator = entry.runtime_data
-    add(FeatureSwitch(coordinator, inst) for inst in instances_of(entry, Kind.SWITCH))
 
 
 class FeatureSwitch(ControlEntity, SwitchEntity):
@@ -35,3 +25,6 @@ class FeatureSwitch(ControlEntity, SwitchEntity):
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         await self._write(False)
+
+
+async_setup_entry = platform_setup(Kind.SWITCH, FeatureSwitch)

@@ -19,23 +19,13 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from enphase_local.features import FEATURES, Kind, instances
+from enphase_local.features import FEATURES, instances
 
 from .const import CORE_DOMAIN, DOMAIN
 from .coordinator import EnphaseConfigEntry, EnphaseCoordinator
-from .entity import unique_id
+from .entity import PLATFORM_OF_KIND, unique_id
 
 _LOGGER = logging.getLogger(__name__)
-
-_PLATFORM = {
-    Kind.SENSOR: "sensor",
-    Kind.BINARY_SENSOR: "binary_sensor",
-    Kind.NUMBER: "number",
-    Kind.SELECT: "select",
-    Kind.SWITCH: "switch",
-    Kind.BUTTON: "button",
-    Kind.TIME: "time",
-}
 
 
 def take_over_core_entities(
@@ -49,7 +39,7 @@ def take_over_core_entities(
         core_uid = inst.feature.core_id(coordinator.serial, inst.key, snapshot)
         if core_uid is None:
             continue
-        domain = _PLATFORM[inst.feature.kind]
+        domain = PLATFORM_OF_KIND[inst.feature.kind]
         entity_id = registry.async_get_entity_id(domain, CORE_DOMAIN, core_uid)
         if entity_id is None:
             continue

@@ -7,7 +7,7 @@ These tests import ``homeassistant`` and run only in .venv-hass (built by
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +49,19 @@ def sim() -> Iterator[SimThread]:
 @pytest.fixture
 def sim_legacy() -> Iterator[SimThread]:
     yield from _sim("legacy-5x")
+
+
+@pytest.fixture
+def sim_of() -> Iterator[Callable[[str], SimThread]]:
+    """Start a simulated gateway of any preset; every one started is stopped after the test."""
+    started: list[SimThread] = []
+
+    def start(preset: str) -> SimThread:
+        sim = SimThread(preset)
+        started.append(sim)
+        sim.start()
+        return sim
+
+    yield start
+    for sim in started:
+        sim.stop()

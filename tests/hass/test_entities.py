@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,19 +25,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 
 from custom_components.enphase_local import const
 from custom_components.enphase_local.const import CORE_DOMAIN, DOMAIN, OPT_LIVE, OPT_TAKE_OVER
+from custom_components.enphase_local.entity import PLATFORM_OF_KIND
 from enphase_local.features import FEATURES, Kind, Readings, instances
 from tests.hass.helpers import add_entry, unload
 from tests.hass.simthread import SimThread
-
-_DOMAIN_OF = {
-    Kind.SENSOR: "sensor",
-    Kind.BINARY_SENSOR: "binary_sensor",
-    Kind.NUMBER: "number",
-    Kind.SELECT: "select",
-    Kind.SWITCH: "switch",
-    Kind.BUTTON: "button",
-    Kind.TIME: "time",
-}
 
 
 def _state_of(kind: Kind, device_class: str | None, value: Any) -> str:
@@ -51,7 +43,7 @@ def _state_of(kind: Kind, device_class: str | None, value: Any) -> str:
 
 
 def _entity_id(hass: HomeAssistant, kind: Kind, unique_id: str) -> str | None:
-    return er.async_get(hass).async_get_entity_id(_DOMAIN_OF[kind], DOMAIN, unique_id)
+    return er.async_get(hass).async_get_entity_id(PLATFORM_OF_KIND[kind], DOMAIN, unique_id)
 
 
 async def test_every_table_entry_is_an_entity_with_the_simulators_value(
@@ -236,35 +228,41 @@ async def test_taking_over_the_core_integrations_entities(
     await unload(hass, entry)
 
 
-async def test_an_ignored_write_becomes_a_repair_issue(hass: HomeAssistant) -> None:
+async def _change_storage_mode(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[str, str]:
+    """Select another storage mode through the entity; its entity id and the mode asked for."""
+    mode = _entity_id(hass, Kind.SELECT, f"{entry.unique_id}_storage_mode")
+    assert mode is not None
+    state = hass.states.get(mode)
+    assert state is not None
+    target = "backup" if state.state != "backup" else "economy"
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": mode, "option": target}, blocking=True
+    )
+    return mode, target
+
+
+async def test_an_ignored_write_becomes_a_repair_issue(
+    hass: HomeAssistant, sim_of: Callable[[str], SimThread]
+) -> None:
     """Firmware 8.2.4225+ answers 200 to storage writes and ignores them: say so, and why."""
     from homeassistant.helpers import issue_registry as ir
 
-    sim = SimThread("tariff-ignored")
-    sim.start()
-    try:
-        entry = await add_entry(hass, sim)
-        mode = _entity_id(hass, Kind.SELECT, f"{entry.unique_id}_storage_mode")
-        assert mode is not None
-        state = hass.states.get(mode)
-        assert state is not None
-        target = "backup" if state.state != "backup" else "economy"
-        await hass.services.async_call(
-            "select", "select_option", {"entity_id": mode, "option": target}, blocking=True
-        )
-        state = hass.states.get(mode)
-        assert state is not None and state.state != target
-        assert state.attributes["last_write"] == "ignored"
-        issue = ir.async_get(hass).async_get_issue(DOMAIN, f"write_{entry.unique_id}_storage_mode")
-        assert issue is not None and issue.translation_key == "write_ignored"
-        assert issue.translation_placeholders is not None
-        assert issue.translation_placeholders["message"]
-        await unload(hass, entry)
-    finally:
-        await hass.async_add_executor_job(sim.stop)
+    sim = sim_of("tariff-ignored")
+    entry = await add_entry(hass, sim)
+    mode, target = await _change_storage_mode(hass, entry)
+    state = hass.states.get(mode)
+    assert state is not None and state.state != target
+    assert state.attributes["last_write"] == "ignored"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"write_{entry.unique_id}_storage_mode")
+    assert issue is not None and issue.translation_key == "write_ignored"
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["message"]
+    await unload(hass, entry)
 
 
-async def test_a_write_the_cloud_puts_back_is_reported_reverted(hass: HomeAssistant) -> None:
+async def test_a_write_the_cloud_puts_back_is_reported_reverted(
+    hass: HomeAssistant, sim_of: Callable[[str], SimThread]
+) -> None:
     """Confirmed, then read again later: the cloud stand-in put it back, a repair issue says so."""
     from homeassistant.helpers import issue_registry as ir
     from homeassistant.util import dt as dt_util
@@ -272,33 +270,23 @@ async def test_a_write_the_cloud_puts_back_is_reported_reverted(hass: HomeAssist
 
     from custom_components.enphase_local.const import VERIFY_AFTER_S
 
-    sim = SimThread("cloud-overwrite")
-    sim.start()
-    try:
-        entry = await add_entry(hass, sim)
-        mode = _entity_id(hass, Kind.SELECT, f"{entry.unique_id}_storage_mode")
-        assert mode is not None
-        state = hass.states.get(mode)
-        assert state is not None
-        target = "backup" if state.state != "backup" else "economy"
-        await hass.services.async_call(
-            "select", "select_option", {"entity_id": mode, "option": target}, blocking=True
-        )
-        state = hass.states.get(mode)
-        assert state is not None and state.attributes["last_write"] == "confirmed"
-        registry = ir.async_get(hass)
-        issue_id = f"write_{entry.unique_id}_storage_mode"
-        assert registry.async_get_issue(DOMAIN, issue_id) is None
-        sim.call(lambda: sim.clock.advance(120))  # the cloud overwrites after 90 s of its time
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=VERIFY_AFTER_S + 1))
-        await hass.async_block_till_done()
-        issue = registry.async_get_issue(DOMAIN, issue_id)
-        assert issue is not None and issue.translation_key == "write_reverted"
-        state = hass.states.get(mode)
-        assert state is not None and state.attributes["last_write"] == "reverted"
-        await unload(hass, entry)
-    finally:
-        await hass.async_add_executor_job(sim.stop)
+    sim = sim_of("cloud-overwrite")
+    entry = await add_entry(hass, sim)
+    mode, target = await _change_storage_mode(hass, entry)
+    state = hass.states.get(mode)
+    assert state is not None and state.state == target
+    assert state.attributes["last_write"] == "confirmed"
+    registry = ir.async_get(hass)
+    issue_id = f"write_{entry.unique_id}_storage_mode"
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+    sim.call(lambda: sim.clock.advance(120))  # the cloud overwrites after 90 s of its time
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=VERIFY_AFTER_S + 1))
+    await hass.async_block_till_done()
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None and issue.translation_key == "write_reverted"
+    state = hass.states.get(mode)
+    assert state is not None and state.attributes["last_write"] == "reverted"
+    await unload(hass, entry)
 
 
 async def test_system_health_reports_each_gateway(hass: HomeAssistant, sim: SimThread) -> None:
