@@ -16,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HA_VERSION=2025.4.4
 PHCC_VERSION=0.13.236      # pytest-homeassistant-custom-component pinning homeassistant==2025.4.4
+MYPY_VERSION=2.4.1       # types of custom_components against Home Assistant's own
 AIOHTTP_VERSION=3.14.5   # the simulator needs web.RequestKey (aiohttp 3.14)
 VENV=.venv-hass
 PY=${HASS_PYTHON:-}
@@ -61,7 +62,8 @@ text = zipfile.ZipFile(wheel).read("homeassistant/package_constraints.txt").deco
     # the frontend too: a real `hass -c DIR` (tests/hass/test_real_hass.py) will not start
     # without it (it falls back to recovery mode)
     quiet "${pip[@]}" install -c "$work/constraints.txt" "homeassistant==$HA_VERSION" \
-        "pytest-homeassistant-custom-component==$PHCC_VERSION" home-assistant-frontend
+        "pytest-homeassistant-custom-component==$PHCC_VERSION" home-assistant-frontend \
+        "mypy==$MYPY_VERSION"
     quiet "${pip[@]}" install "aiohttp==$AIOHTTP_VERSION"
     echo "$want_env" > "$VENV/.hass-stamp"
     rm -f "$VENV/.lib-stamp"
@@ -73,6 +75,8 @@ if [ "$(cat "$VENV/.lib-stamp" 2>/dev/null)" != "$want_lib" ]; then
 fi
 if [ "${1:-}" = "test" ]; then
     shift
+    "$VENV/bin/python" -m mypy --strict --python-version 3.13 --follow-imports=silent \
+        --ignore-missing-imports --no-error-summary custom_components/enphase_local
     exec "$VENV/bin/python" -m pytest -c tests/hass/pytest.ini tests/hass "$@"
 fi
 echo "$VENV/bin/python"

@@ -20,7 +20,7 @@ class FeatureBinary(FeatureEntity, BinarySensorEntity):
 
     @property
     def is_on(self) -> bool | None:
-        value = self.value
+        value = self.feature_value
         return None if value is None else bool(value)
 
 

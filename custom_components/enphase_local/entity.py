@@ -133,7 +133,7 @@ class FeatureEntity(CoordinatorEntity[EnphaseCoordinator], Entity):
         )
 
     @property
-    def value(self) -> Any:
+    def feature_value(self) -> Any:
         return self.inst.value(self.coordinator.readings())
 
     @property

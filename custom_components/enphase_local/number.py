@@ -30,7 +30,7 @@ class FeatureNumber(ControlEntity, NumberEntity):
 
     @property
     def native_value(self) -> float | None:
-        value = self.value
+        value = self.feature_value
         return None if value is None else float(value)
 
     async def async_set_native_value(self, value: float) -> None:

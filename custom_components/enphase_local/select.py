@@ -20,7 +20,7 @@ class FeatureSelect(ControlEntity, SelectEntity):
 
     @property
     def current_option(self) -> str | None:
-        value = self.value
+        value = self.feature_value
         return value if value in self.inst.feature.options else None
 
     async def async_select_option(self, option: str) -> None:

@@ -29,7 +29,7 @@ class FeatureSensor(FeatureEntity, SensorEntity):
 
     @property
     def native_value(self) -> Any:
-        value = self.value
+        value = self.feature_value
         if self.feature.device_class == "timestamp":
             return timestamp(value)
         if self.feature.device_class == "enum" and value is not None:

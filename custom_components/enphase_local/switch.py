@@ -17,7 +17,7 @@ PARALLEL_UPDATES = 1
 class FeatureSwitch(ControlEntity, SwitchEntity):
     @property
     def is_on(self) -> bool | None:
-        value = self.value
+        value = self.feature_value
         return None if value is None else bool(value)
 
     async def async_turn_on(self, **kwargs: Any) -> None:

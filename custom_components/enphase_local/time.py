@@ -17,7 +17,7 @@ PARALLEL_UPDATES = 1
 class FeatureTime(ControlEntity, TimeEntity):
     @property
     def native_value(self) -> time | None:
-        minutes = self.value
+        minutes = self.feature_value
         if minutes is None:
             return None
         return time(int(minutes) // 60 % 24, int(minutes) % 60)
