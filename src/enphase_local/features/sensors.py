@@ -111,8 +111,11 @@ ENERGY_FLOWS = (
     ("grid_export", "Grid export"),
     ("battery_charge", "Battery charge"),
     ("battery_discharge", "Battery discharge"),
+    ("generator", "Generator"),
 )
-"""The six counters of ``Snapshot.energy`` (lifetime and today each), as documented."""
+"""The flows of ``Snapshot.energy`` (``lifetime_wh`` and ``today_wh`` each): the six of
+issue 23, and the generator's; each one the site has is counted by a CT or derived (the
+snapshot's ``energy.derived`` names those)."""
 
 
 def _energy() -> list[Feature]:
@@ -122,12 +125,12 @@ def _energy() -> list[Feature]:
             _counter(
                 f"energy_{flow}_lifetime",
                 f"{label} energy",
-                f"energy.{flow}.lifetime_wh",
+                f"energy.lifetime_wh.{flow}",
                 doc="the engine's honest counter (engine/counters.py), derived where marked",
             )
         )
         out.append(
-            _counter(f"energy_{flow}_today", f"{label} energy today", f"energy.{flow}.today_wh")
+            _counter(f"energy_{flow}_today", f"{label} energy today", f"energy.today_wh.{flow}")
         )
     return out
 
