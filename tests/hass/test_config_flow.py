@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import ssl
 from typing import Any
 
@@ -119,8 +120,8 @@ async def test_enlighten_login_gets_a_token_from_the_cloud(
 async def test_zeroconf_discovery_then_token(hass: HomeAssistant, sim: SimThread) -> None:
     assert sim.gw is not None
     info = ZeroconfServiceInfo(
-        ip_address=__import__("ipaddress").ip_address("127.0.0.1"),
-        ip_addresses=[__import__("ipaddress").ip_address("127.0.0.1")],
+        ip_address=ipaddress.ip_address("127.0.0.1"),
+        ip_addresses=[ipaddress.ip_address("127.0.0.1")],
         hostname=f"envoy-{sim.gw.serial}.local.",
         name=f"envoy-{sim.gw.serial}._enphase-envoy._tcp.local.",
         port=sim.gw.https_port,
@@ -287,3 +288,38 @@ async def test_the_stored_token(hass: HomeAssistant, sim: SimThread, tmp_path: A
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     await _unload_all(hass)
+
+
+async def test_the_cloud_answering_an_error_is_said_on_the_form(
+    hass: HomeAssistant, sim: SimThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert sim.gw is not None and sim.gw.cloud is not None
+    urls = sim.gw.cloud_base_url
+    monkeypatch.setattr(const, "CLOUD_URLS", CloudUrls(urls.enlighten, urls.entrez))
+    sim.call(lambda: sim.gw.cloud.fail_next(1, status=503))  # type: ignore[union-attr]
+    result = await _start(hass, sim.host)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "login"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "owner@example.com", CONF_PASSWORD: "owner-password"}
+    )
+    assert result["errors"] == {"base": "cloud_unreachable"}
+
+
+async def test_zeroconf_for_a_gateway_that_does_not_answer(
+    hass: HomeAssistant, unused_tcp_port_factory: Any
+) -> None:
+    info = ZeroconfServiceInfo(
+        ip_address=ipaddress.ip_address("127.0.0.1"),
+        ip_addresses=[ipaddress.ip_address("127.0.0.1")],
+        hostname="envoy-123456789012.local.",
+        name="envoy-123456789012._enphase-envoy._tcp.local.",
+        port=unused_tcp_port_factory(),
+        type="_enphase-envoy._tcp.local.",
+        properties={"serialnum": "123456789012", "protovers": "7.6.175"},
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_ZEROCONF}, data=info
+    )
+    assert result["type"] is FlowResultType.ABORT and result["reason"] == "cannot_connect"

@@ -301,3 +301,108 @@ async def test_system_health_reports_each_gateway(hass: HomeAssistant, sim: SimT
     assert info["gateway_1_reachable"] is True
     assert info["gateway_1_firmware"] == entry.runtime_data.data.gateway.firmware
     await unload(hass, entry)
+
+
+async def test_generator_controls_through_time_and_select(
+    hass: HomeAssistant, sim_of: Callable[[str], SimThread]
+) -> None:
+    sim = sim_of("generator")
+    entry = await add_entry(hass, sim)
+    serial = entry.unique_id
+    start = _entity_id(hass, Kind.TIME, f"{serial}_generator_exercise_start")
+    assert start is not None
+    await hass.services.async_call(
+        "time", "set_value", {"entity_id": start, "time": "06:30:00"}, blocking=True
+    )
+    state = hass.states.get(start)
+    assert state is not None and state.state == "06:30:00"
+    assert state.attributes["last_write"] == "confirmed"
+    after = await hass.async_add_executor_job(sim.snapshot)
+    assert after.generator is not None and after.generator.schedule is not None
+    assert after.generator.schedule.start_minute == 6 * 60 + 30
+    mode = _entity_id(hass, Kind.SELECT, f"{serial}_generator_mode")
+    assert mode is not None
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": mode, "option": "auto"}, blocking=True
+    )
+    state = hass.states.get(mode)
+    assert state is not None and state.state == "auto"
+    contact = _entity_id(hass, Kind.SWITCH, f"{serial}_dry_contact_nc1")
+    assert contact is not None
+    await hass.services.async_call("switch", "turn_off", {"entity_id": contact}, blocking=True)
+    state = hass.states.get(contact)
+    assert state is not None and state.attributes["last_write"] in ("confirmed", "pending")
+    await unload(hass, entry)
+
+
+async def test_waking_the_ac_batteries(
+    hass: HomeAssistant, sim_of: Callable[[str], SimThread]
+) -> None:
+    sim = sim_of("acb")
+    entry = await add_entry(hass, sim)
+    wake = _entity_id(hass, Kind.BUTTON, f"{entry.unique_id}_acb_wake")
+    assert wake is not None
+    await hass.services.async_call("button", "press", {"entity_id": wake}, blocking=True)
+    state = hass.states.get(wake)
+    assert state is not None and state.state != "unavailable"
+    assert state.attributes["last_write"] in ("confirmed", "pending")
+    await unload(hass, entry)
+
+
+async def test_a_write_the_gateway_refuses_fails_the_service_call(
+    hass: HomeAssistant, sim: SimThread
+) -> None:
+    from homeassistant.exceptions import HomeAssistantError
+
+    entry = await add_entry(hass, sim)
+    reserve = _entity_id(hass, Kind.NUMBER, f"{entry.unique_id}_reserve_soc")
+    assert reserve is not None and sim.gw is not None
+    # every tariff request answers 500 for a while: the read before the write, or the write
+    sim.call(lambda: sim.gw.faults.fail_next(10, status=500, path="/admin/lib/tariff"))  # type: ignore[union-attr]
+    before = hass.states.get(reserve)
+    with pytest.raises(HomeAssistantError, match="did not take the change"):
+        await hass.services.async_call(
+            "number", "set_value", {"entity_id": reserve, "value": 55}, blocking=True
+        )
+    after = hass.states.get(reserve)
+    assert before is not None and after is not None and after.state == before.state
+    await unload(hass, entry)
+
+
+async def test_set_up_waits_for_a_gateway_that_is_down(hass: HomeAssistant, sim: SimThread) -> None:
+    """No answer at set-up: retried later (not ready), not an error and not a reauth."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="122232000127",
+        data={"host": "127.0.0.1:9", "serial": "122232000127", "token": sim.token()},
+        options={OPT_LIVE: False},
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_set_up_with_a_refused_token_asks_for_reauth(
+    hass: HomeAssistant, sim: SimThread
+) -> None:
+    from custom_components.enphase_local.config_flow import fetch_fingerprint
+
+    assert sim.gw is not None
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=sim.gw.serial,
+        data={
+            "host": sim.host,
+            "serial": sim.gw.serial,
+            "token": sim.token(),
+            "fingerprint": await fetch_fingerprint(sim.host),
+        },
+        options={OPT_LIVE: False},
+    )
+    entry.add_to_hass(hass)
+    sim.call(sim.gw.expire_tokens)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
