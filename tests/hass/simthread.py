@@ -62,8 +62,16 @@ class SimThread:
         if self.loop.is_closed():
             return
         if self.gw is not None:
-            self.run(self.gw.stop())
-            self.gw = None
+            gw, self.gw = self.gw, None
+
+            async def down() -> None:
+                await gw.stop()
+                # let the closed connections' TLS transports finish closing in this loop, so
+                # none is collected after the loop is gone (asyncio then warns from __del__)
+                for _ in range(20):
+                    await asyncio.sleep(0)
+
+            self.run(down())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
