@@ -77,9 +77,12 @@ if [ "${1:-}" = "test" ]; then
     shift
     "$VENV/bin/python" -m mypy --strict --python-version 3.13 --follow-imports=silent \
         --ignore-missing-imports --no-error-summary custom_components/enphase_local
-    # Home Assistant's quality scale (Silver) asks for more than 95 % test coverage
+    # Home Assistant's quality scale (Silver) asks for more than 95 % test coverage: checked
+    # when the whole of tests/hass runs (a chosen part covers less)
+    floor=95
+    if [ "$#" -gt 0 ]; then floor=0; fi
     exec "$VENV/bin/python" -m pytest -c tests/hass/pytest.ini tests/hass \
         --cov=custom_components/enphase_local --cov-report=term:skip-covered \
-        --cov-fail-under=95 "$@"
+        --cov-fail-under="$floor" "$@"
 fi
 echo "$VENV/bin/python"

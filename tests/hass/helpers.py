@@ -20,10 +20,17 @@ from custom_components.enphase_local.const import (
 from tests.hass.simthread import SimThread
 
 
-async def add_entry(
-    hass: HomeAssistant, sim: SimThread, *, options: dict[str, Any] | None = None
+async def make_entry(
+    hass: HomeAssistant,
+    sim: SimThread,
+    *,
+    options: dict[str, Any] | None = None,
+    fingerprint: str | None = None,
 ) -> MockConfigEntry:
-    """A config entry as the config flow makes it (token, pinned certificate), set up."""
+    """A config entry as the config flow makes it (token, pinned certificate), not set up.
+
+    `fingerprint`: pin this one instead of the certificate the simulator presents.
+    """
     assert sim.gw is not None
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -34,11 +41,19 @@ async def add_entry(
             CONF_SERIAL: sim.gw.serial,
             CONF_AUTH: "token",
             CONF_TOKEN: sim.token(),
-            CONF_FINGERPRINT: await fetch_fingerprint(sim.host),
+            CONF_FINGERPRINT: fingerprint or await fetch_fingerprint(sim.host),
         },
         options={OPT_LIVE: False} if options is None else options,
     )
     entry.add_to_hass(hass)
+    return entry
+
+
+async def add_entry(
+    hass: HomeAssistant, sim: SimThread, *, options: dict[str, Any] | None = None
+) -> MockConfigEntry:
+    """`make_entry`, set up."""
+    entry = await make_entry(hass, sim, options=options)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry

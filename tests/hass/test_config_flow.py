@@ -176,22 +176,12 @@ async def test_a_changed_certificate_is_a_repair_then_reconfigure_trusts_the_new
     """A pinned fingerprint the gateway no longer presents: no token sent, an issue, reconfigure."""
     from homeassistant.config_entries import ConfigEntryState
     from homeassistant.helpers import issue_registry as ir
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from tests.hass.helpers import make_entry
 
     assert sim.gw is not None
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=sim.gw.serial,
-        data={
-            CONF_HOST: sim.host,
-            "serial": sim.gw.serial,
-            "auth": "token",
-            CONF_TOKEN: sim.token(),
-            CONF_FINGERPRINT: ":".join(["AB"] * 32),  # not the simulator's certificate
-        },
-        options={"live": False},
-    )
-    entry.add_to_hass(hass)
+    not_its_certificate = ":".join(["AB"] * 32)
+    entry = await make_entry(hass, sim, fingerprint=not_its_certificate)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"certificate_changed_{sim.gw.serial}")

@@ -385,21 +385,11 @@ async def test_set_up_waits_for_a_gateway_that_is_down(hass: HomeAssistant, sim:
 async def test_set_up_with_a_refused_token_asks_for_reauth(
     hass: HomeAssistant, sim: SimThread
 ) -> None:
-    from custom_components.enphase_local.config_flow import fetch_fingerprint
+    from tests.hass.helpers import make_entry
 
     assert sim.gw is not None
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=sim.gw.serial,
-        data={
-            "host": sim.host,
-            "serial": sim.gw.serial,
-            "token": sim.token(),
-            "fingerprint": await fetch_fingerprint(sim.host),
-        },
-        options={OPT_LIVE: False},
-    )
-    entry.add_to_hass(hass)
+    await make_entry(hass, sim)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
     sim.call(sim.gw.expire_tokens)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
