@@ -79,6 +79,12 @@ async def test_values_equal_the_json_contract(preset: str) -> None:
         assert found.get(f"energy_{flow}_lifetime") == value, flow
     for flow, value in (doc.get("energy") or {}).get("today_wh", {}).items():
         assert found.get(f"energy_{flow}_today") == value, flow
+    if doc.get("energy"):
+        for flow in doc["energy"]["lifetime_wh"]:
+            extra = by_id(f"energy_{flow}_lifetime").extra(r)
+            assert extra == {"derived": flow in doc["energy"]["derived"]}, flow
+    else:
+        assert by_id("energy_solar_lifetime").extra(r) == {}  # nothing to say without it
     if doc["battery"] is not None:
         assert found["battery_level"] == doc["battery"]["soc_percent"]
         for serial, unit in doc["battery"]["units"].items():

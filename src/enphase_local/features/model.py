@@ -136,6 +136,8 @@ class Feature:
     template per item key (the core integration names each CT's entities apart)."""
     icon: str | None = None
     doc: str = ""
+    attributes: Callable[[Readings, str], Mapping[str, Any]] | None = None
+    """More about the value, shown beside it (e.g. that an energy counter is derived)."""
 
     @property
     def writable(self) -> bool:
@@ -147,6 +149,15 @@ class Feature:
             return self.get(readings, key)
         except (AttributeError, KeyError, TypeError):
             return None
+
+    def extra(self, readings: Readings, key: str = "") -> Mapping[str, Any]:
+        """The `attributes` now (empty when the feature declares none or they are missing)."""
+        if self.attributes is None:
+            return {}
+        try:
+            return self.attributes(readings, key)
+        except (AttributeError, KeyError, TypeError):
+            return {}
 
     def present(self, readings: Readings, key: str = "") -> bool:
         """Whether this site has this feature (for this item)."""

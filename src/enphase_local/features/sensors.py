@@ -118,6 +118,16 @@ issue 23, and the generator's; each one the site has is counted by a CT or deriv
 snapshot's ``energy.derived`` names those)."""
 
 
+def _derived(flow: str) -> Any:
+    """``{"derived": bool}``: whether the engine derived this flow rather than a CT counting it."""
+
+    def attributes(r: Readings, _key: str) -> dict[str, Any]:
+        derived = getattr(getattr(r.snapshot, "energy", None), "derived", None)
+        return {} if derived is None else {"derived": flow in derived}
+
+    return attributes
+
+
 def _energy() -> list[Feature]:
     out: list[Feature] = []
     for flow, label in ENERGY_FLOWS:
@@ -126,11 +136,17 @@ def _energy() -> list[Feature]:
                 f"energy_{flow}_lifetime",
                 f"{label} energy",
                 f"energy.lifetime_wh.{flow}",
+                attributes=_derived(flow),
                 doc="the engine's honest counter (engine/counters.py), derived where marked",
             )
         )
         out.append(
-            _counter(f"energy_{flow}_today", f"{label} energy today", f"energy.today_wh.{flow}")
+            _counter(
+                f"energy_{flow}_today",
+                f"{label} energy today",
+                f"energy.today_wh.{flow}",
+                attributes=_derived(flow),
+            )
         )
     return out
 
