@@ -34,6 +34,9 @@ LAYERS: dict[str, int] = {
     "control": 3,
     "live": 4,
     "client": 5,
+    # the feature table reads models and names envoy.control calls; the service and the
+    # Home Assistant integration generate entities from it (it needs no client)
+    "features": 5,
     "service": 6,
     "cli": 7,
 }
