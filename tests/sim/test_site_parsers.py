@@ -63,6 +63,8 @@ NOT_PARSED: dict[str, set[str]] = {
     | GEN_MODE
     | {"/home", "/ivp/pdm/device_data", "/ivp/meters/reports", "/ivp/livedata/status"},
     "metered-3phase": NO_ENPOWER | GEN_MODE | {"/ivp/livedata/status"},
+    # the same hardware on 8.3.5528, the firmware DPEL is readable on
+    "export-limit": NO_ENPOWER | GEN_MODE | {"/ivp/livedata/status"},
     "metered-split": NO_ENPOWER | GEN_MODE | FW8_ONLY,
     "standard": NO_ENPOWER | GEN_MODE | FW8_ONLY,
     "tariff-ignored": GEN_MODE,
