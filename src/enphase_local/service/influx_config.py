@@ -33,7 +33,7 @@ _SECRETS = ("token", "password")
 _URL_KEYS = {"db": "database", "database": "database", "org": "org", "bucket": "bucket"}
 
 
-def _secret_from(data: dict[str, Any], name: str) -> None:
+def _secret_from(data: dict[str, Any], name: str, *, warn: bool = True) -> None:
     """``<name>_file`` (first line) or ``<name>_env`` into `name`; warn on a plain one."""
     file, env = data.pop(f"{name}_file", None), data.pop(f"{name}_env", None)
     options = ((name, data.get(name)), (f"{name}_file", file), (f"{name}_env", env))
@@ -53,7 +53,7 @@ def _secret_from(data: dict[str, Any], name: str) -> None:
         if not isinstance(env, str) or not os.environ.get(env):
             raise ValueError(f"{name}_env names {env!r}, which is not set in the environment")
         data[name] = os.environ[env]
-    elif data.get(name) is not None:
+    elif data.get(name) is not None and warn:
         _LOG.warning(
             "InfluxDB: the %s is written in the configuration; prefer %s_file or %s_env",
             name,
@@ -118,22 +118,26 @@ class InfluxSettings:
     def from_config(cls, table: Mapping[str, Any]) -> InfluxSettings:
         """From a ``[sinks.influx]`` table (or ``{"url": ...}`` from ``--influx URL``)."""
         data = dict(table)
-        url = data.get("url")
+        url, in_url = data.get("url"), False
         if isinstance(url, str):
             parts = urlsplit(url)
             for key, value in parse_qsl(parts.query):
                 if key not in _URL_KEYS:
                     raise ValueError(f"unknown InfluxDB url parameter {key!r} (db, org, bucket)")
                 data.setdefault(_URL_KEYS[key], value)
-            if parts.password:
-                _LOG.warning("InfluxDB: a password in the url; prefer password_file or _env")
+            in_url = parts.password is not None
+            if in_url:
+                _LOG.warning(
+                    "InfluxDB: a password in the url (seen in `ps` and shell history); "
+                    "prefer password_file or password_env"
+                )
                 data.setdefault("username", parts.username)
                 data.setdefault("password", parts.password)
             data["url"] = urlunsplit(
                 parts._replace(query="", netloc=parts.netloc.rpartition("@")[2])
             )
         for name in _SECRETS:
-            _secret_from(data, name)
+            _secret_from(data, name, warn=not (name == "password" and in_url))
         if data.get("token") is None and os.environ.get("ENPHASE_INFLUX_TOKEN"):
             data["token"] = os.environ["ENPHASE_INFLUX_TOKEN"]
         known = {f.name for f in fields(cls)} - {"sites"}
@@ -170,5 +174,7 @@ class InfluxSettings:
             assert self.org is not None and self.bucket is not None
             params = {"org": self.org, "bucket": self.bucket, "precision": "s"}
             return f"{self.base}/api/v2/write", params, headers
+        if self.token:  # 3.x's own endpoint documents Bearer (its v2 one, Token)
+            headers["Authorization"] = f"Bearer {self.token}"
         params = {"db": self.database, "precision": "second"}
         return f"{self.base}/api/v3/write_lp", params, headers
