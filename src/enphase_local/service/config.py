@@ -33,6 +33,7 @@ __all__ = [
     "CollectConfig",
     "ConfigError",
     "GatewayEntry",
+    "SiteEntry",
     "default_db_path",
     "load_config",
     "sink_settings",
@@ -64,6 +65,14 @@ class GatewayEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteEntry:
+    """One ``[[site]]``: several gateways summed as one site (`service.sites`)."""
+
+    name: str
+    gateways: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CollectConfig:
     gateways: tuple[GatewayEntry, ...]
     interval_s: float = 60.0
@@ -72,6 +81,7 @@ class CollectConfig:
     port: int = DEFAULT_PORT
     lan: bool = False
     stale_after_s: float = 180.0
+    sites: tuple[SiteEntry, ...] = ()  # [[site]]: gateways summed as one
 
 
 def default_db_path() -> Path:
@@ -130,7 +140,7 @@ def load_config(path: Path) -> CollectConfig:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
     where = str(path)
-    unknown = sorted(set(data) - {"collect", "gateway"})
+    unknown = sorted(set(data) - {"collect", "gateway", "site"})
     if unknown:
         raise ConfigError(
             f"{where}: unknown section(s) {', '.join(unknown)} (use [collect], [[gateway]])"
@@ -163,7 +173,39 @@ def load_config(path: Path) -> CollectConfig:
         port=port,
         lan=bool(collect.get("lan", False)),
         stale_after_s=_number(where, "stale_after", collect.get("stale_after", 180.0)),
+        sites=_sites(where, data.get("site", []), names),
     )
+
+
+def _sites(where: str, raw: Any, gateways: list[str]) -> tuple[SiteEntry, ...]:
+    """The ``[[site]]`` entries: named, of known gateways, each gateway in one site at most."""
+    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+        raise ConfigError(f"{where}: each [[site]] must be a table")
+    sites: list[SiteEntry] = []
+    seen: dict[str, str] = {}
+    for index, table in enumerate(raw):
+        unknown = sorted(set(table) - {"name", "gateways"})
+        if unknown:
+            raise ConfigError(f"{where}: site {index + 1}: unknown key(s) {', '.join(unknown)}")
+        name = _text(where, "name", table.get("name"))
+        members = table.get("gateways")
+        if name is None or not isinstance(members, list) or not members:
+            raise ConfigError(f"{where}: site {index + 1} needs a name and a list of gateways")
+        if name in gateways or any(s.name == name for s in sites):
+            raise ConfigError(f"{where}: site {name!r}: its name is already a gateway's or site's")
+        for member in members:
+            if member not in gateways:
+                raise ConfigError(
+                    f"{where}: site {name!r}: no [[gateway]] named {member!r} "
+                    f"(gateways: {', '.join(gateways)})"
+                )
+            if member in seen:
+                raise ConfigError(
+                    f"{where}: gateway {member!r} is in sites {seen[member]!r} and {name!r}"
+                )
+            seen[member] = name
+        sites.append(SiteEntry(name, tuple(members)))
+    return tuple(sites)
 
 
 def sink_settings(

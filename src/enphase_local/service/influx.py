@@ -78,6 +78,7 @@ class InfluxSink:
         self._lock = asyncio.Lock()
         self._last_power: dict[str, float] = {}
         self._reports: dict[str, dict[str, int]] = {}
+        self._sites: dict[str, str] = {}
         self._rng = random.Random()
         self._failing: str | None = None  # the outage being logged, if any
         self._retry_at = 0.0  # monotonic time before which the flusher waits
@@ -157,8 +158,11 @@ class InfluxSink:
         if by_serial is not None:
             with contextlib.suppress(KeyError):
                 name = by_serial(serial).name
-        sites = self.settings.sites
-        return sites.get(serial) or sites.get(name) or name
+        return self._sites.get(name) or name
+
+    def use_sites(self, sites: Mapping[str, str]) -> None:
+        """Gateway name -> the ``[[site]]`` it belongs to (the runner tells, from the config)."""
+        self._sites = dict(sites)
 
     # -- the buffer -------------------------------------------------------------------------
 

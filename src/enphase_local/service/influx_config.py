@@ -81,7 +81,6 @@ class InfluxSettings:
     max_buffer_lines: int = 200_000
     timeout_s: float = 30.0
     gzip: bool = True
-    sites: Mapping[str, str] = field(default_factory=dict)  # serial or name -> site tag
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -140,7 +139,7 @@ class InfluxSettings:
             _secret_from(data, name, warn=not (name == "password" and in_url))
         if data.get("token") is None and os.environ.get("ENPHASE_INFLUX_TOKEN"):
             data["token"] = os.environ["ENPHASE_INFLUX_TOKEN"]
-        known = {f.name for f in fields(cls)} - {"sites"}
+        known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             names = sorted(known | {f"{s}_file" for s in _SECRETS} | {f"{s}_env" for s in _SECRETS})
