@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from enphase_local.cli.app import cli
 from enphase_local.models.live_frame import LiveFrame
 from enphase_local.models.snapshot import Snapshot
 from enphase_local.service.config import CollectConfig, ConfigError, SiteEntry, load_config
@@ -66,14 +69,14 @@ async def test_two_gateways_are_summed_into_every_sink(tmp_path: Path) -> None:
         try:
             for _ in range(3):
                 await collector.poll_once()
-                clock.advance(60)
+                clock.advance(600)
         finally:
             await collector.close_envoys()
             await collector.stop_sinks()
     members = {s: snap for s, snap in keeper.snapshots if not s.startswith("site-")}
     sums = [snap for s, snap in keeper.snapshots if s == "site-house"]
-    # a new sum at each member snapshot once both have one: 1 in the first round, then 2
-    assert len(sums) == 5 and set(members) == {gw1.serial, gw2.serial}
+    # rounds 600 s apart, skew 180 s: one sum per round, when its second gateway answers
+    assert len(sums) == 3 and set(members) == {gw1.serial, gw2.serial}
     last = sums[-1]
     parts = [snap for s, snap in reversed(keeper.snapshots) if s in members][:2]
     assert {p.gateway.serial for p in parts} == set(members)
@@ -96,6 +99,17 @@ async def test_two_gateways_are_summed_into_every_sink(tmp_path: Path) -> None:
         "AND flow = 'production' AND phase = '' ORDER BY at"
     ).fetchall()
     assert rows and rows[-1][0] == pytest.approx(expected)
+    # enphase history --site: the site's energy is the sum of its gateways'
+    span = ["history", "--db", str(tmp_path / "h.db"), "--utc", "--json"]
+    span += ["--from", "2026-06-14", "--to", "2026-06-15"]
+    site = CliRunner().invoke(cli, [*span, "--site", "house"])
+    assert site.exit_code == 0, site.output
+    site_rows = json.loads(site.output)
+    assert {r["serial"] for r in site_rows} == {"site-house"}
+    each = CliRunner().invoke(cli, [*span, *(f"--serial={m}" for m in members)])
+    solar = sum(r["wh"] for r in json.loads(each.output) if r["flow"] == "solar")
+    site_solar = [r["wh"] for r in site_rows if r["flow"] == "solar"]
+    assert solar > 0 and site_solar == [pytest.approx(solar)]
 
 
 def _config(tmp_path: Path, text: str) -> Path:
