@@ -156,9 +156,11 @@ def _add_sites(config: CollectConfig, collector: Collector) -> None:
     """[[site]]: the sums go to every sink; sinks that tag by site learn who is in which."""
     if not config.sites:
         return
+    from .site_sum import site_serial
     from .sites import SiteSink
 
     members = {g: site.name for site in config.sites for g in site.gateways}
+    members.update({site_serial(site.name): site.name for site in config.sites})
     for sink in collector.sinks:
         use_sites = getattr(sink, "use_sites", None)
         if use_sites is not None:
