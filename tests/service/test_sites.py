@@ -14,6 +14,8 @@ from enphase_local.cli.app import cli
 from enphase_local.models.live_frame import LiveFrame
 from enphase_local.models.snapshot import Snapshot
 from enphase_local.service.config import CollectConfig, ConfigError, SiteEntry, load_config
+from enphase_local.service.dashboard_data import live_document
+from enphase_local.service.metrics import exposition
 from enphase_local.service.runner import build
 from enphase_local.service.sinks import Event, Hub
 from enphase_local.simulator import SimClock, SimulatedGateway, SiteBackend
@@ -92,6 +94,13 @@ async def test_two_gateways_are_summed_into_every_sink(tmp_path: Path) -> None:
     state = collector.states["house"]
     assert state.serial == "site-house" and state.state == "connected"
     assert state.snapshot is last
+    # the dashboard's live document and /metrics read the collector's states: the site is there
+    doc = live_document(collector.states, clock.now(), 10_000.0)
+    shown = {g["serial"]: g for g in doc["gateways"]}
+    assert shown["site-house"]["name"] == "house" and not shown["site-house"]["stale"]
+    assert shown["site-house"]["flows"]["solar"] == pytest.approx(solar)
+    metrics = exposition(lambda: collector.states, clock.now)().decode()
+    assert 'serial="site-house"' in metrics
     # the SQLite history holds the site's rows beside the gateways'
     db = sqlite3.connect(tmp_path / "h.db")
     rows = db.execute(
