@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..models.battery import BatterySummary
 from ..models.energy import EnergyReading, PhaseReadings
@@ -34,7 +34,14 @@ from ..models.snapshot import GatewaySummary, Snapshot
 if TYPE_CHECKING:
     from ..models.snapshot import InverterView
 
-__all__ = ["SITE_SOURCE", "site_serial", "sum_frames", "sum_readings", "sum_snapshots"]
+__all__ = [
+    "SITE_SOURCE",
+    "site_serial",
+    "sum_energy",
+    "sum_frames",
+    "sum_readings",
+    "sum_snapshots",
+]
 
 SITE_SOURCE = "site"
 
@@ -155,6 +162,49 @@ def _sum_battery(snapshots: Sequence[Snapshot]) -> BatterySummary | None:
     )
 
 
+_FLOWS = (
+    "solar",
+    "house",
+    "grid_import",
+    "grid_export",
+    "battery_charge",
+    "battery_discharge",
+    "generator",
+)
+
+
+def sum_energy(energies: Sequence[Any]) -> Any:
+    """The site's six flows (`Snapshot.energy`) from each gateway's; None when any lacks them.
+
+    Each flow is the sum, unknown when a gateway does not know it; today's
+    values only when every gateway counts its day in the same zone. `derived`
+    names the flows any gateway derived. (Written against the energy model's
+    shape, `lifetime_wh` / `today_wh` with a `get(flow)`, so that this module
+    does not pin its import.)
+    """
+    if not energies or any(e is None for e in energies):
+        return None
+    first = energies[0]
+    flows_type = type(first.lifetime_wh)
+    zones = {e.zone for e in energies}
+    same_day = len(zones) == 1
+
+    def flows(attr: str, known: bool) -> Any:
+        values = {
+            flow: _all([getattr(e, attr).get(flow) for e in energies]) if known else None
+            for flow in _FLOWS
+        }
+        return flows_type(**values)
+
+    return type(first)(
+        lifetime_wh=flows("lifetime_wh", True),
+        today_wh=flows("today_wh", same_day),
+        derived=tuple(sorted({d for e in energies for d in e.derived})),
+        zone=first.zone if same_day else None,
+        gaps_s=sum(e.gaps_s for e in energies),
+    )
+
+
 def sum_snapshots(name: str, snapshots: Mapping[str, Snapshot]) -> Snapshot:
     """The site's snapshot from the latest snapshot of each gateway (by serial).
 
@@ -177,7 +227,11 @@ def sum_snapshots(name: str, snapshots: Mapping[str, Snapshot]) -> Snapshot:
     inverters: dict[str, InverterView] = {}
     for s in parts:
         inverters.update(s.inverters)
+    extra: dict[str, Any] = {}
+    if any(getattr(s, "energy", None) is not None for s in parts):  # the six flows, once there
+        extra["energy"] = sum_energy([getattr(s, "energy", None) for s in parts])
     return Snapshot(
+        **extra,
         taken_at=min(s.taken_at for s in parts),
         gateway=GatewaySummary(
             host="+".join(sorted(snapshots)),
