@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .services import free_port
+from .services import end_process, free_port
 
 __all__ = ["InfluxServer", "find_influxd"]
 
@@ -72,12 +72,7 @@ class InfluxServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            end_process(self.proc, 10)
             self.proc = None
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ from enphase_local.service.sinks import Event
 
 from .helpers import TinyHub
 from .influx_server import InfluxServer
-from .test_influx_sink import read_site
+from .test_postgres_sink import read_site
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "docs" / "grafana" / "enphase-influx.json"
 

@@ -12,23 +12,12 @@ import logging
 import pytest
 
 from enphase_local.models.live_frame import LiveFrame, LivePhase
-from enphase_local.models.snapshot import Snapshot
 from enphase_local.service.influx import InfluxSink
 from enphase_local.service.sinks import Event
-from tests.simkit import envoy_for, gateway
 
 from .helpers import TinyHub
 from .influx_server import InfluxServer
-
-
-async def read_site(preset: str, updates: int, step_s: float = 60.0) -> list[Snapshot]:
-    snaps = []
-    async with gateway(preset) as (gw, clock):
-        async with envoy_for(gw, clock) as envoy:
-            for _ in range(updates):
-                snaps.append(await envoy.update())
-                clock.advance(step_s)
-    return snaps
+from .test_postgres_sink import read_site
 
 
 def frame(at: float, solar: float) -> LiveFrame:
