@@ -153,6 +153,19 @@ async def test_a_malformed_batch_is_dropped_and_later_ones_go_on(standin: StandI
     ]
 
 
+async def test_a_huge_error_body_is_read_no_further_than_its_start(
+    standin: StandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = InfluxSink(url=standin.url, org="home", bucket="solar", token=TOKEN)
+    await sink.start(TinyHub())
+    sink._add(['enphase_event,kind=a,serial=S,site=S message="x" 1'])
+    standin.answers.append((400, {}, "x" * 20_000_000))
+    assert await sink.flush()
+    await sink.stop()
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert sink.rejected == 1 and len(record.getMessage()) < 500
+
+
 def test_settings_from_tables_and_urls(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     secret = tmp_path / "token"
     secret.write_text(TOKEN + "\n")

@@ -133,10 +133,18 @@ async def test_a_batch_the_server_refuses_is_dropped_with_one_line(
     await sink.on_event(Event(at=1_781_546_400.0, serial="S1", kind="warning", message="text"))
     assert await sink.flush()
     # the same field as a number now: InfluxDB refuses the type conflict (400)
-    sink._add(["enphase_event,kind=warning,serial=S1,site=S1 message=1.0 1781546401"])
+    # with a good point in the same batch: 1.x writes it and says how many it dropped
+    sink._add(
+        [
+            "enphase_event,kind=warning,serial=S1,site=S1 message=1.0 1781546401",
+            'enphase_event,kind=warning,serial=S1,site=S1 message="fine" 1781546402',
+        ]
+    )
     caplog.set_level(logging.ERROR, "enphase_local.service.influx")
     assert await sink.flush()
     assert sink.rejected == 1 and sink.pending == 0
     (record,) = caplog.records
     assert "HTTP 400" in record.getMessage() and "\n" not in record.getMessage()
     await sink.stop()
+    rows = influx_server.query("bad", "SELECT message FROM enphase_event")
+    assert [r["message"] for r in rows] == ["text", "fine"]

@@ -23,6 +23,7 @@ import email.utils
 import gzip
 import logging
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -199,8 +200,11 @@ class InfluxSink:
                     if err.retry:
                         self._retry(str(err), err.delay)
                         return False
-                    self.rejected += count
-                    _LOG.error("InfluxDB refused %d points: %s; they are dropped", count, err)
+                    # 1.x writes the good points of a batch and says how many it dropped
+                    dropped = re.search(r"dropped=(\d+)", str(err))
+                    refused = min(int(dropped[1]), count) if dropped else count
+                    self.rejected += refused
+                    _LOG.error("InfluxDB refused %d points: %s; they are dropped", refused, err)
                 for _ in range(count):
                     self._lines.popleft()
             self._recovered()
@@ -243,7 +247,7 @@ class InfluxSink:
                 self.written += len(batch)
                 self.wrote.set()
                 return
-            text = (await resp.text(errors="replace"))[:300]
+            text = await _error_text(resp)
             raise _refusal(resp.status, resp.headers.get("Retry-After"), text)
 
     async def _create_database(self) -> None:
@@ -255,8 +259,7 @@ class InfluxSink:
         data = {"q": f'CREATE DATABASE "{name}"'}
         async with self._session.post(f"{s.base}/query", data=data, headers=headers) as resp:
             if resp.status >= 300:
-                text = (await resp.text(errors="replace"))[:300]
-                raise _refusal(resp.status, None, text)
+                raise _refusal(resp.status, None, await _error_text(resp))
 
     async def _flush_loop(self) -> None:
         while True:
@@ -279,6 +282,12 @@ def _refusal(status: int, retry_after: str | None, body: str) -> _Refused:
     if status >= 500:
         return _Refused(f"HTTP {status}, server error: {detail}", retry=True)
     return _Refused(f"HTTP {status}, malformed points: {detail}", retry=False)
+
+
+async def _error_text(resp: aiohttp.ClientResponse) -> str:
+    """The start of an error body (a hostile server may send gigabytes), as text."""
+    body = await resp.content.read(4096)
+    return body.decode("utf-8", errors="replace")[:300]
 
 
 def _retry_after(value: str | None) -> float:
