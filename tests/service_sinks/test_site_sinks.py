@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import asyncpg
 import orjson
 
 from enphase_local.models.snapshot import Snapshot
 from enphase_local.service.influx import InfluxSink
 from enphase_local.service.mqtt import MqttSink
+from enphase_local.service.postgres import PostgresSink
 from enphase_local.service.site_sum import sum_snapshots
 from tests.simkit import envoy_for, gateway
 
@@ -75,3 +77,29 @@ async def test_the_site_and_its_gateways_are_tagged_in_influx(influx_server: Inf
     assert set(by_serial) == {*snaps, "site-house"}
     parts = sum(v for k, v in by_serial.items() if k != "site-house")
     assert abs(by_serial["site-house"] - parts) < 1e-6
+
+
+async def test_the_site_is_a_gateway_of_the_postgres_history(pg_dsn: str) -> None:
+    snaps = await two_gateways()
+    site = sum_snapshots("house", snaps)
+    sink = PostgresSink(dsn=pg_dsn, collector="sites")
+    await sink.start(TinyHub())
+    for serial, snap in snaps.items():
+        await sink.on_snapshot(serial, snap)
+    await sink.on_snapshot("site-house", site)
+    await sink.flush()
+    await sink.stop()
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT serial, wh_lifetime FROM energy_counters "
+            "WHERE flow = 'production' AND phase = ''"
+        )
+        hosts = await conn.fetch("SELECT serial, host FROM gateways ORDER BY serial")
+    finally:
+        await conn.close()
+    by_serial = {r["serial"]: r["wh_lifetime"] for r in rows}
+    assert set(by_serial) == {*snaps, "site-house"}
+    parts = sum(v for k, v in by_serial.items() if k != "site-house")
+    assert abs(by_serial["site-house"] - parts) < 1e-6
+    assert {r["serial"]: r["host"] for r in hosts}["site-house"] == "+".join(sorted(snaps))
