@@ -11,63 +11,14 @@ and ``--influx URL`` alone writes too.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
 import sqlite3
-import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from enphase_local.simulator import SimClock, SimulatedGateway, SiteBackend
-
 from .influx_server import InfluxServer
-
-
-@contextlib.asynccontextmanager
-async def live_gateway(preset: str) -> AsyncIterator[SimulatedGateway]:
-    clock = SimClock(start=time.time(), speed=1.0)
-    backend = SiteBackend.from_preset(preset, clock=clock, seed=5)
-    async with SimulatedGateway(backend, clock=clock) as gw:
-        yield gw
-
-
-@contextlib.asynccontextmanager
-async def collect(args: list[str], env: dict[str, str]) -> AsyncIterator[list[str]]:
-    """`enphase collect ARGS` running (until SIGTERM at the end of the block); its stderr lines."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "import sys; from enphase_local.cli.app import main; sys.exit(main())",
-        "collect",
-        *args,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    lines: list[str] = []
-
-    async def pump() -> None:
-        assert proc.stderr is not None
-        async for raw in proc.stderr:
-            lines.append(raw.decode(errors="replace"))
-
-    reader = asyncio.create_task(pump())
-    try:
-        await until(lambda: any("dashboard:" in line for line in lines) or proc.returncode, 60)
-        assert proc.returncode is None, "".join(lines)
-        yield lines
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 30)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        await reader
-    assert proc.returncode == 0, "".join(lines)
+from .test_collect_process import collect, live_gateway, process_env
 
 
 async def until(check: Callable[[], Any], within: float) -> Any:
@@ -78,13 +29,6 @@ async def until(check: Callable[[], Any], within: float) -> Any:
             raise TimeoutError("the condition did not come true")
         await asyncio.sleep(0.1)
     return result
-
-
-def process_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ENPHASE_")}
-    env.update(HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"), **extra)
-    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"))
-    return env
 
 
 def points(server: InfluxServer, db: str, query: str) -> list[dict[str, Any]]:
@@ -110,7 +54,8 @@ async def test_collect_writes_influx_and_loses_nothing_across_its_restart(
         )
         config.chmod(0o600)
         energy = "SELECT solar_lifetime_wh FROM enphase_energy WHERE phase = 'total'"
-        async with collect(["--config", str(config)], process_env(tmp_path)) as lines:
+        run = collect(["--config", str(config)], process_env(tmp_path), tmp_path)
+        async with run as (proc, _url, lines):
             await until(lambda: len(points(influx_server, "e2e", energy)) >= 2, 60)
             influx_server.stop()
             down_at = time.time()
@@ -120,7 +65,7 @@ async def test_collect_writes_influx_and_loses_nothing_across_its_restart(
             await until(lambda: any("writing again" in line for line in lines), 60)
             up_at = time.time()
         text = "".join(lines)
-        assert "Traceback" not in text
+        assert proc.returncode == 0 and "Traceback" not in text, text
     db = sqlite3.connect(history)
     kept = db.execute(
         "SELECT at, wh_lifetime FROM energy_counters WHERE serial = ? AND flow = 'production' "
@@ -145,8 +90,9 @@ async def test_the_influx_flag_alone_writes(tmp_path: Path, influx_server: Influ
         args = [gw.https_host, "--interval", "1", "--port", "0", "--db", str(tmp_path / "h.db")]
         args += ["--influx", f"{influx_server.url}/?db=flag"]
         query = f"SELECT * FROM enphase_power WHERE serial = '{gw.serial}'"
-        async with collect(args, env) as lines:
+        async with collect(args, env, tmp_path) as (proc, _url, lines):
             rows = await until(lambda: points(influx_server, "flag", query), 60)
+        assert proc.returncode == 0
         assert rows[0]["site"] == gw.https_host and rows[0]["solar_w"] is not None
         text = "".join(lines)
         assert gw.owner_token() not in text and "Traceback" not in text
