@@ -24,6 +24,7 @@ from tests.simkit import envoy_for, gateway
 
 from .helpers import recorder, start_for_one
 from .services import unavailable
+from .test_collect_process import collect, live_gateway, process_env
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "evcc.md"
 DOC_SERIAL = "122232000127"
@@ -114,3 +115,34 @@ async def test_the_documented_evcc_meters_read_the_collector(mqtt_url: str) -> N
     assert got[("enphase_grid", "energy")] > 0
     assert snap.production.wh_lifetime is not None
     assert abs(energy["production_wh"] - snap.production.wh_lifetime) < 0.01  # rounded, not other
+
+
+async def test_the_recipe_reads_the_real_collect_process(tmp_path: Path, mqtt_url: str) -> None:
+    """`enphase collect --config` with the doc's step 1 ([sinks.mqtt], base ``enphase``)."""
+    jq = shutil.which("jq")
+    if jq is None:
+        unavailable("no jq program: install jq (.ci/services.sh does)")
+    assert jq is not None
+    async with live_gateway("battery-backup") as gw:
+        config = tmp_path / "collect.toml"
+        config.write_text(
+            f'[collect]\ninterval = 1\nport = 0\ndb = "{tmp_path / "h.db"}"\n\n'
+            f'[[gateway]]\nname = "house"\nhost = "{gw.https_host}"\n'
+            f'token = "{gw.owner_token()}"\ntoken_store = "{tmp_path / "tokens.json"}"\n\n'
+            f'[sinks.mqtt]\nurl = "{mqtt_url}"\n'
+        )
+        config.chmod(0o600)
+        state = f"enphase/{gw.serial}/state"
+        async with recorder(mqtt_url, state) as rec:
+            run = collect(["--config", str(config)], process_env(tmp_path), tmp_path)
+            async with run as (_proc, _url, _lines):
+                await rec.wait_json(state, lambda d: d.get("grid_import_wh") is not None, 60)
+    payload = rec.payloads(state)[-1]
+    for name, readings in evcc_meters().items():
+        for what, settings in readings.items():
+            assert settings["topic"].replace(DOC_SERIAL, gw.serial) == state
+            value = evaluate(jq, settings, payload)  # a number, never null
+            if what == "soc":
+                assert 0 <= value <= 100, (name, value)
+            if what == "energy":
+                assert value > 0, (name, value)
