@@ -96,3 +96,39 @@ async def test_the_influx_flag_alone_writes(tmp_path: Path, influx_server: Influ
         assert rows[0]["site"] == gw.https_host and rows[0]["solar_w"] is not None
         text = "".join(lines)
         assert gw.owner_token() not in text and "Traceback" not in text
+
+
+async def test_a_two_gateway_site_is_summed_by_the_collect_process(
+    tmp_path: Path, influx_server: InfluxServer
+) -> None:
+    async with live_gateway("battery-backup") as one, live_gateway("metered-split") as two:
+        config = tmp_path / "collect.toml"
+        gateways = ""
+        for name, gw in (("main", one), ("garage", two)):
+            gateways += (
+                f'[[gateway]]\nname = "{name}"\nhost = "{gw.https_host}"\n'
+                f'token = "{gw.owner_token()}"\ntoken_store = "{tmp_path / "tokens.json"}"\n\n'
+            )
+        config.write_text(
+            f'[collect]\ninterval = 1\nport = 0\ndb = "{tmp_path / "h.db"}"\n\n{gateways}'
+            '[[site]]\nname = "farm"\ngateways = ["main", "garage"]\n\n'
+            f'[sinks.influx]\nurl = "{influx_server.url}/?db=site"\nflush_interval_s = 0.5\n'
+        )
+        config.chmod(0o600)
+        query = (
+            "SELECT solar_lifetime_wh FROM enphase_energy WHERE site = 'farm' "
+            "AND phase = 'total' GROUP BY serial"
+        )
+        run = collect(["--config", str(config)], process_env(tmp_path), tmp_path)
+        async with run as (proc, _url, _lines):
+            await until(
+                lambda: len({r["serial"] for r in points(influx_server, "site", query)}) == 3, 60
+            )
+        assert proc.returncode == 0
+    rows = influx_server.query("site", query)
+    values: dict[str, set[float]] = {}
+    for r in rows:
+        values.setdefault(r["serial"], set()).add(r["solar_lifetime_wh"])
+    assert set(values) == {one.serial, two.serial, "site-farm"}
+    sums = {round(a + b, 3) for a in values[one.serial] for b in values[two.serial]}
+    assert values["site-farm"] and {round(v, 3) for v in values["site-farm"]} <= sums
