@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the sink tests need when it is missing: the Mosquitto broker and PostgreSQL
-# server binaries (the tests start their own instances on free ports). Idempotent: a machine
-# that already has both is left alone. Under CI=true the tests fail, not skip, without them.
+# Installs what the sink tests need when it is missing: the Mosquitto broker, PostgreSQL and
+# InfluxDB server binaries (the tests start their own instances on free ports) and the jq
+# program (the evcc recipe's test). Idempotent: a machine that already has them is left alone. Under CI=true the tests fail, not skip, without them.
 set -euo pipefail
 
 missing=()
@@ -11,8 +11,14 @@ fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
     missing+=(postgresql)
 fi
+if ! command -v influxd >/dev/null 2>&1 && [ ! -x /usr/bin/influxd ]; then
+    missing+=(influxdb)
+fi
+if ! command -v jq >/dev/null 2>&1; then
+    missing+=(jq)
+fi
 if [ "${#missing[@]}" -eq 0 ]; then
-    echo "services.sh: mosquitto and postgresql are installed"
+    echo "services.sh: mosquitto, postgresql, influxdb and jq are installed"
     exit 0
 fi
 echo "services.sh: installing ${missing[*]}"

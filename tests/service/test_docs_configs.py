@@ -19,7 +19,13 @@ from enphase_local.service.config import load_config
 from enphase_local.service.sink_registry import build_sinks
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ["README.md", "docs/service.md", "docs/mqtt.md", "docs/many-sites.md"]
+DOCS = [
+    "README.md",
+    "docs/service.md",
+    "docs/mqtt.md",
+    "docs/many-sites.md",
+    "docs/influxdb.md",
+]
 _FILE_KEYS = re.compile(r'^(\w*_file)\s*=\s*"([^"]+)"', re.MULTILINE)
 
 

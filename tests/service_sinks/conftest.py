@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from .influx_server import InfluxServer, find_influxd
 from .services import Broker, PgCluster, find_pg_bin, unavailable
 
 
@@ -85,3 +86,20 @@ async def pg_dsn(pg_server: str) -> AsyncIterator[str]:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         await admin.close()
+
+
+@pytest.fixture
+def influx_server() -> Iterator[InfluxServer]:
+    """A real InfluxDB 1.x of this test alone (``influxd`` on free ports), started."""
+    binary = find_influxd()
+    if binary is None:
+        unavailable("no InfluxDB: install the influxdb package (influxd)")
+    assert binary is not None
+    server = InfluxServer(binary)
+    try:
+        server.start()
+    except (RuntimeError, OSError) as err:
+        server.close()
+        unavailable(f"could not start influxd: {err}")
+    yield server
+    server.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["Broker", "PgCluster", "find_pg_bin", "free_port", "unavailable"]
+__all__ = ["Broker", "PgCluster", "end_process", "find_pg_bin", "free_port", "unavailable"]
 
 
 def unavailable(reason: str) -> None:
@@ -47,6 +47,16 @@ def wait_port(port: int, timeout_s: float = 10.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout_s} s")
+
+
+def end_process(proc: subprocess.Popen[bytes], grace_s: float) -> None:
+    """SIGTERM, then SIGKILL after `grace_s`: a test's own server, by its handle."""
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class Broker:
@@ -79,12 +89,7 @@ class Broker:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            end_process(self.proc, 5)
             self.proc = None
 
     def close(self) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "CollectConfig",
     "ConfigError",
     "GatewayEntry",
+    "SiteEntry",
     "check_lan",
     "default_db_path",
     "load_config",
@@ -90,6 +91,14 @@ class GatewayEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteEntry:
+    """One ``[[site]]``: several gateways summed as one site (`service.sites`)."""
+
+    name: str
+    gateways: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CollectConfig:
     gateways: tuple[GatewayEntry, ...]
     interval_s: float = 60.0
@@ -98,6 +107,7 @@ class CollectConfig:
     port: int = DEFAULT_PORT
     lan: bool = False
     stale_after_s: float = 180.0
+    sites: tuple[SiteEntry, ...] = ()  # [[site]]: gateways summed as one
     unreachable_after_s: float | None = None  # None: 3 intervals
     lan_token: str | None = field(default=None, repr=False)  # what the LAN must send
     lan_no_auth: bool = False  # the LAN without a token, asked for explicitly
@@ -212,11 +222,11 @@ def load_config(path: Path) -> CollectConfig:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
     where = str(path)
-    unknown = sorted(set(data) - {"collect", "gateway", "sinks"})
+    unknown = sorted(set(data) - {"collect", "gateway", "sinks", "site"})
     if unknown:
         raise ConfigError(
             f"{where}: unknown section(s) {', '.join(unknown)} "
-            "(use [collect], [[gateway]], [sinks.NAME])"
+            "(use [collect], [[gateway]], [sinks.NAME], [[site]])"
         )
     sinks = _sink_tables(where, data.get("sinks", {}))
     collect = data.get("collect", {})
@@ -248,6 +258,7 @@ def load_config(path: Path) -> CollectConfig:
         port=port,
         lan=bool(collect.get("lan", False)),
         stale_after_s=_number(where, "stale_after", collect.get("stale_after", 180.0)),
+        sites=_sites(where, data.get("site", []), names),
         unreachable_after_s=(
             None if unreachable is None else _number(where, "unreachable_after", unreachable)
         ),
@@ -255,6 +266,37 @@ def load_config(path: Path) -> CollectConfig:
         lan_no_auth=bool(collect.get("lan_no_auth", False)),
         sinks=sinks,
     )
+
+
+def _sites(where: str, raw: Any, gateways: list[str]) -> tuple[SiteEntry, ...]:
+    """The ``[[site]]`` entries: named, of known gateways, each gateway in one site at most."""
+    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+        raise ConfigError(f"{where}: each [[site]] must be a table")
+    sites: list[SiteEntry] = []
+    seen: dict[str, str] = {}
+    for index, table in enumerate(raw):
+        unknown = sorted(set(table) - {"name", "gateways"})
+        if unknown:
+            raise ConfigError(f"{where}: site {index + 1}: unknown key(s) {', '.join(unknown)}")
+        name = _text(where, "name", table.get("name"))
+        members = table.get("gateways")
+        if name is None or not isinstance(members, list) or not members:
+            raise ConfigError(f"{where}: site {index + 1} needs a name and a list of gateways")
+        if name in gateways or any(s.name == name for s in sites):
+            raise ConfigError(f"{where}: site {name!r}: its name is already a gateway's or site's")
+        for member in members:
+            if member not in gateways:
+                raise ConfigError(
+                    f"{where}: site {name!r}: no [[gateway]] named {member!r} "
+                    f"(gateways: {', '.join(gateways)})"
+                )
+            if member in seen:
+                raise ConfigError(
+                    f"{where}: gateway {member!r} is in sites {seen[member]!r} and {name!r}"
+                )
+            seen[member] = name
+        sites.append(SiteEntry(name, tuple(members)))
+    return tuple(sites)
 
 
 def sink_settings(

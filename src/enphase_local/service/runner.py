@@ -155,7 +155,25 @@ def build(
         )
         collector.sinks.append(web_sink)
     collector.sinks.extend(extra_sinks)
+    _add_sites(config, collector)
     return Built(collector, history_sink, web_sink)
+
+
+def _add_sites(config: CollectConfig, collector: Collector) -> None:
+    """[[site]]: the sums go to every sink; sinks that tag by site learn who is in which."""
+    if not config.sites:
+        return
+    from .site_sum import site_serial
+    from .sites import SiteSink
+
+    members = {g: site.name for site in config.sites for g in site.gateways}
+    members.update({site_serial(site.name): site.name for site in config.sites})
+    for sink in collector.sinks:
+        use_sites = getattr(sink, "use_sites", None)
+        if use_sites is not None:
+            use_sites(members)
+    skew = max(3 * config.interval_s, config.stale_after_s)
+    collector.sinks.append(SiteSink(config.sites, max_skew_s=skew))
 
 
 async def run_collector(built: Built, *, announce: Callable[[str], None] | None = None) -> None:

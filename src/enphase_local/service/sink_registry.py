@@ -56,6 +56,12 @@ def _postgres(table: Mapping[str, Any]) -> Sink:
     return PostgresSink.from_config(table)
 
 
+def _influx(table: Mapping[str, Any]) -> Sink:
+    from .influx import InfluxSink
+
+    return InfluxSink.from_config(table)
+
+
 SINK_KINDS: tuple[SinkKind, ...] = (
     SinkKind(
         "mqtt",
@@ -74,6 +80,16 @@ SINK_KINDS: tuple[SinkKind, ...] = (
         "Also write the history to PostgreSQL (postgresql://user@host/db).",
         "postgres",
         _postgres,
+    ),
+    SinkKind(
+        "influx",
+        "--influx",
+        "url",
+        "URL",
+        "Also write to InfluxDB 1.x/2.x/3.x (http://host:8086/?db=enphase; token from "
+        "$ENPHASE_INFLUX_TOKEN).",
+        "service",
+        _influx,
     ),
 )
 

@@ -295,6 +295,9 @@ def _rows(
     help="Energy per flow (from counters), mean/min/max power, or per microinverter.",
 )
 @click.option("--serial", multiple=True, help="Only these gateways.")
+@click.option(
+    "--site", multiple=True, help="Only this [[site]]: the sums of its gateways, as collected."
+)
 @click.option("--tz", "zone", metavar="ZONE", help="Buckets in this IANA zone [local time].")
 @click.option("--utc", is_flag=True, help="Buckets in UTC (same as --tz UTC).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
@@ -307,6 +310,7 @@ def history(
     every: str,
     what: str,
     serial: tuple[str, ...],
+    site: tuple[str, ...],
     zone: str | None,
     utc: bool,
     as_csv: bool,
@@ -316,7 +320,9 @@ def history(
     import time
 
     from ...service.config import default_db_path
+    from ...service.site_sum import site_serial
 
+    serial = serial + tuple(site_serial(name) for name in site)
     path = db or default_db_path()
     if db is None and not path.exists() and collect_setup.demo_db().exists():
         click.echo(
