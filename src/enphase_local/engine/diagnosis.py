@@ -47,7 +47,7 @@ _LOGGER = logging.getLogger("enphase_local.diagnosis")
 NEGATIVE_W = 50.0  # below minus this a CT phase reads "backwards" (idle CTs read a few W)
 PRODUCING_W = 100.0  # the inverters report at least this: it is daylight for the CTs too
 CONFIRM_UPDATES = 10  # this many updates in a row with the evidence...
-CONFIRM_S = 20 * 60.0  # ...spread over at least this long before it is said
+CONFIRM_S = 10 * 60.0  # ...spread over at least this long before it is said
 CLEAR_UPDATES = 10  # this many sane updates in a row and it is over
 
 # Which counter guards' warnings a reversed CT makes (their names start so).
@@ -125,12 +125,16 @@ class CtReversalWatch:
         *,
         consumption_meter: str = "net-consumption",
         totals: PhaseReadings | None = None,
+        storage: bool = False,
     ) -> tuple[CtFinding, ...]:
         """Judge one update's per-phase readings; the findings that hold after it.
 
         `inverters`: the power the inverters report (None: unknown, so no
         production verdict). `consumption_meter`: the CT consumption comes from.
         `totals`: the site's flows, judged as phase L1 when no phase is listed.
+        `storage`: batteries on site. Consumption computed from production and net
+        CTs counts their discharge as negative consumption, so it proves nothing
+        there unless a total-consumption CT measures the house itself.
         """
         producing = inverters is not None and inverters >= PRODUCING_W
         if not phases and totals is not None:  # one phase: the gateway lists no lines
@@ -140,11 +144,19 @@ class CtReversalWatch:
             prod_back = producing and prod is not None and prod < -NEGATIVE_W
             if prod is not None and producing:
                 evidence = f"production {prod:.0f} W while the inverters report {inverters:.0f} W"
-                self._judge(("production", name), prod_back, now, evidence)
+                right = prod > NEGATIVE_W  # near zero (dusk, a shaded phase) proves nothing
+                self._judge(("production", name), prod_back, right, now, evidence)
             cons = line.consumption.watts if line.consumption is not None else None
-            if cons is not None and not prod_back and not self._holds("production", name):
+            judged = not storage or consumption_meter == "total-consumption"
+            if (
+                cons is not None
+                and judged
+                and not prod_back
+                and not self._holds("production", name)
+            ):
                 evidence = f"consumption {cons:.0f} W, below zero for {{minutes}} minutes"
-                self._judge((consumption_meter, name), cons < -NEGATIVE_W, now, evidence)
+                back, right = cons < -NEGATIVE_W, cons > NEGATIVE_W
+                self._judge((consumption_meter, name), back, right, now, evidence)
         return self.findings
 
     def folds(self, warning: str) -> bool:
@@ -171,10 +183,13 @@ class CtReversalWatch:
         found = self.channels.get((meter, phase))
         return found is not None and found.finding is not None
 
-    def _judge(self, key: tuple[str, str], backwards: bool, now: float, evidence: str) -> None:
+    def _judge(
+        self, key: tuple[str, str], backwards: bool, right: bool, now: float, evidence: str
+    ) -> None:
+        """One update's verdict on one CT phase: backwards, the right way, or neither."""
         chan = self.channels.setdefault(key, _Channel())
         chan.bad.step(backwards, now)
-        chan.good.step(not backwards, now)
+        chan.good.step(right, now)
         meter, phase = key
         if chan.finding is None and backwards:
             bad = chan.bad

@@ -171,17 +171,6 @@ def build_snapshot(
         phase: dataclasses.replace(readings, **guard.flows(readings, f" {phase}", counted))
         for phase, readings in flows.phases.items()
     }
-    watch = cache.ct_watch
-    total = CtType.TOTAL_CONSUMPTION
-    total_ct = any(m.measurement_type is total and m.enabled for m in meters.values())
-    findings = watch.observe(
-        flows.phases,
-        inverter_watts(report),
-        now,
-        consumption_meter="total-consumption" if total_ct else "net-consumption",
-        totals=PhaseReadings(production=flows.production, consumption=flows.consumption),
-    )
-    warnings.extend(watch.fold(counted) + [reversal_text(f) for f in findings])
     inventory = cache.get(ENSEMBLE_INVENTORY)
     freshness, errors = _freshness_and_errors(cache, schedule, plan, now)
     demoted = demotion_warning(
@@ -201,6 +190,18 @@ def build_snapshot(
     get = cache.get
     battery = compose_battery(inventory, get(ENSEMBLE_POWER), get(ENSEMBLE_SECCTRL), cache.read_at)
     acb = compose_acb(report, get(INVENTORY))
+    watch = cache.ct_watch
+    total = CtType.TOTAL_CONSUMPTION
+    total_ct = any(m.measurement_type is total and m.enabled for m in meters.values())
+    findings = watch.observe(
+        flows.phases,
+        inverter_watts(report),
+        now,
+        consumption_meter="total-consumption" if total_ct else "net-consumption",
+        totals=PhaseReadings(production=flows.production, consumption=flows.consumption),
+        storage=battery is not None or acb is not None,
+    )
+    warnings.extend(watch.fold(counted) + [reversal_text(f) for f in findings])
     production = guarded["production"]
     solar = production.watts if production is not None else None
     return Snapshot(
