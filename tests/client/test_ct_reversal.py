@@ -14,7 +14,6 @@ from itertools import pairwise
 
 import pytest
 
-from enphase_local.engine.diagnosis import CONFIRM_S
 from enphase_local.simulator import PRESETS
 from tests.simkit import envoy_for, gateway
 
@@ -83,11 +82,6 @@ async def test_a_day_with_the_l1_production_ct_backwards_says_it_once() -> None:
     folded = [r for r in records if r.levelno == logging.DEBUG and "folded" in r.getMessage()]
     assert len(folded) > 100  # the guards did hold, every update: only the noise went
     _never_back_nor_ahead(counters)
-
-
-async def test_the_diagnosis_waits_for_persistence() -> None:
-    """One negative reading at dusk never triggers it: it needs time (`CONFIRM_S`)."""
-    assert CONFIRM_S >= 10 * 60
 
 
 @pytest.mark.parametrize("preset", sorted(p for p, c in PRESETS.items() if c.metered))
