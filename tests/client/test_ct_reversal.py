@@ -84,6 +84,18 @@ async def test_a_day_with_the_l1_production_ct_backwards_says_it_once() -> None:
     _never_back_nor_ahead(counters)
 
 
+async def test_a_net_ct_backwards_is_named_once_consumption_reads_below_zero() -> None:
+    """A backwards net CT shows in daylight only as too much consumption; at dusk it is said."""
+    amsterdam_midnight = 1_781_474_400.0  # 2026-06-15 00:00 in Europe/Amsterdam
+    seen, records, counters = await _day(
+        "metered-3phase", amsterdam_midnight, reverse=("net-consumption", 2)
+    )
+    diagnosis = [w for w in seen if "looks installed backwards" in w]
+    assert len(diagnosis) == 1 and "net-consumption CT on phase L2" in diagnosis[0]
+    assert [r.levelno for r in records if "backwards" in r.getMessage()] == [logging.WARNING]
+    _never_back_nor_ahead(counters)
+
+
 @pytest.mark.parametrize("preset", sorted(p for p, c in PRESETS.items() if c.metered))
 async def test_a_healthy_day_never_raises_it(preset: str) -> None:
     tz_noon = 1_781_546_400.0  # a June day in every preset's time zone, from 18:00 UTC
