@@ -31,8 +31,9 @@ async def _day(
     handler = _Keep(records)
     log = logging.getLogger("enphase_local")
     log.addHandler(handler)
-    old_level = log.level
-    log.setLevel(logging.DEBUG)
+    diagnosis = logging.getLogger("enphase_local.diagnosis")  # its DEBUG lines: what was folded
+    old_level = diagnosis.level
+    diagnosis.setLevel(logging.DEBUG)
     try:
         async with gateway(preset, start=start) as (gw, clock), envoy_for(gw, clock) as envoy:
             if reverse is not None:
@@ -48,7 +49,7 @@ async def _day(
                     counters.append((snap.production.wh_lifetime, truth, house or 0.0))
     finally:
         log.removeHandler(handler)
-        log.setLevel(old_level)
+        diagnosis.setLevel(old_level)
     return seen, records, counters
 
 

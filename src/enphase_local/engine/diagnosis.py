@@ -9,7 +9,11 @@ held" and 150 "jumped, held" warnings a day, and no word of the cause
   power: that phase's production CT is backwards;
 - consumption below zero on a phase, persistently, while production there
   looks sane: the net-consumption CT (or the total-consumption CT, when
-  the site has one) is backwards on that phase.
+  the site has one) is backwards on that phase. A backwards net CT reads
+  as consumption *too high* while the sun outweighs the house, so it is
+  named at dusk, when consumption goes below zero; on sites with batteries
+  negative computed consumption is their discharge, so only a
+  total-consumption CT is judged there.
 
 One negative reading (dusk, a cloud, a reboot's first answer) proves
 nothing, so a finding needs `CONFIRM_UPDATES` consecutive updates with the
