@@ -29,6 +29,7 @@ from .counters import (
     ct_lifetime_drop,
     meter_counters_drop,
 )
+from .diagnosis import CtReversalWatch
 from .flows import CtBaseline, ct_counters
 from .joins import compose_meters
 from .probe import enabled_cts
@@ -60,6 +61,7 @@ class SourceCache:
     guards: dict[str, CounterGuard] = field(default_factory=dict)
     notes: dict[SourceKey, str] = field(default_factory=dict)  # answers set aside, as warnings
     set_aside_since: dict[SourceKey, tuple[float, int]] = field(default_factory=dict)
+    ct_watch: CtReversalWatch = field(default_factory=CtReversalWatch)  # CTs read backwards
 
     def put(self, key: SourceKey, value: object, now: float) -> None:
         """A successful read: the new value, read `now`; its error, if any, is over."""

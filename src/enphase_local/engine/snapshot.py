@@ -18,7 +18,7 @@ from typing import Any
 
 from ..capabilities import Capability
 from ..firmware import Firmware
-from ..models.energy import EnergyReading
+from ..models.energy import EnergyReading, PhaseReadings
 from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
 from ..models.snapshot import GatewaySummary, Snapshot
@@ -50,6 +50,7 @@ from ..sources.table import (
 from .balance import cache_flow
 from .cache import SourceCache
 from .counters import site_ceiling_w
+from .diagnosis import inverter_watts, reversal_text
 from .export_limit import compose_export_limit
 from .flows import compose_flows
 from .joins import (
@@ -167,11 +168,12 @@ def build_snapshot(
         report = repair_total_consumption(fw, report, meters)
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
     guard = _CounterCheck(cache, flows_measured_at(cache, plan, now), tz, inverter_rating_w(cache))
-    guarded = guard.flows(flows, "", warnings)
+    counted: list[str] = []  # the guards' warnings, less those a reversed CT explains
+    guarded = guard.flows(flows, "", counted)
     # Per-phase lifetimes feed per-phase dashboards as the totals feed the site's: one
     # phase's bad read (a CT channel at zero while the meter's total adds up) is held too.
     phases = {
-        phase: dataclasses.replace(readings, **guard.flows(readings, f" {phase}", warnings))
+        phase: dataclasses.replace(readings, **guard.flows(readings, f" {phase}", counted))
         for phase, readings in flows.phases.items()
     }
     inventory = cache.get(ENSEMBLE_INVENTORY)
@@ -193,6 +195,18 @@ def build_snapshot(
     get = cache.get
     battery = compose_battery(inventory, get(ENSEMBLE_POWER), get(ENSEMBLE_SECCTRL), cache.read_at)
     acb = compose_acb(report, get(INVENTORY))
+    watch = cache.ct_watch
+    total = CtType.TOTAL_CONSUMPTION
+    total_ct = any(m.measurement_type is total and m.enabled for m in meters.values())
+    findings = watch.observe(
+        flows.phases,
+        inverter_watts(report),
+        now,
+        consumption_meter="total-consumption" if total_ct else "net-consumption",
+        totals=PhaseReadings(production=flows.production, consumption=flows.consumption),
+        storage=battery is not None or acb is not None,
+    )
+    warnings.extend(watch.fold(counted) + [reversal_text(f) for f in findings])
     production = guarded["production"]
     solar = production.watts if production is not None else None
     return Snapshot(

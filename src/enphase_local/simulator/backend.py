@@ -31,6 +31,7 @@ from .views import identity as ident
 from .views import meters as met
 from .views import production as prod
 from .views.state import SiteState, build_snapshot
+from .views.wiring import CtReversal, rewired
 
 __all__ = ["SiteBackend"]
 
@@ -73,6 +74,7 @@ class SiteBackend:
         self.seed = seed
         self.controls = Controls(config)
         self.model = PhysicsModel(config, self.controls, seed, clock.now())
+        self.ct_reversal: CtReversal | None = None  # a CT clamped backwards (`views.wiring`)
         self._stalled_v1: dict[str, Any] | None = None
         self._live_meters: dict[str, Any] | None = None
         if config.quirks.v1_production_stalled:
@@ -178,7 +180,8 @@ class SiteBackend:
         }
 
     def _snapshot(self) -> SiteState:
-        return build_snapshot(self.model, self.controls, self._clock.now())
+        state = build_snapshot(self.model, self.controls, self._clock.now())
+        return rewired(state, self.model, self.ct_reversal)
 
     # --- routing -------------------------------------------------------------------------
     def _writable(self, path: str) -> bool:

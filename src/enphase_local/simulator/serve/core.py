@@ -202,6 +202,8 @@ class GatewayCore:
         if path in self.faults.unauthorized_paths:
             return self.gate.refuse()
         body = await request.read()
+        if hasattr(self.backend, "ct_reversal"):  # a wiring fault is the site's, not one answer's
+            self.backend.ct_reversal = self.faults.ct_reversal
         try:
             reply = self.backend.handle(request.method, path, request.query, body)
         except Exception:

@@ -17,6 +17,8 @@ Why: a client is only as good as its handling of a slow, fragile gateway
     zero-next[=N][@PATH]         the next N answers of each data endpoint read all zero
     eim-inactive-next[=N]        5.3.5528/8.3.5528: production eim `activeCount: 0`, garbage values
     storage-ct-half-next[=N]     8.3.6000+: storage CT phase B all zero, totals = phase A
+    ct-reversed=METER[:PHASE[:EPOCH]]  that CT (production, net-consumption) clamped backwards
+                                 on PHASE (1) from EPOCH (now); ``ct-reversed=off`` rewires it
     stream-bursts[=on|off]       /stream/meter holds frames 3-13 periods, then bursts <= 8
     stream-drop-next[=N]         the next N stream frames are cut mid-frame, connection closed
     stream-stall[=PERIODS]       the stream sends nothing for PERIODS (60), then a burst
@@ -35,6 +37,7 @@ Tests get no latency and no faults unless they ask.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import re
@@ -44,6 +47,7 @@ from typing import Any, Literal
 from enphase_local.firmware import Firmware
 
 from ..clock import SimClock
+from ..views.wiring import CtReversal
 from .stream import StreamFaults
 from .tamper import DataFaultQueue
 
@@ -168,6 +172,7 @@ class Faults:
         self.unauthorized_paths: set[str] = set()
         self.production_401 = False
         self.keepalive_reset = False
+        self.ct_reversal: CtReversal | None = None
 
     # -- rates and one-shot faults --------------------------------------------------------
 
@@ -250,6 +255,20 @@ class Faults:
     def storage_ct_half_next(self, n: int = 1) -> None:
         """8.3.6000+: a split-phase storage CT reads phase B all zero, totals = phase A."""
         self.data.add("storage-ct-half", n)
+
+    def reverse_ct(self, meter: str, phase: int = 1, *, since: float | None = None) -> None:
+        """Clamp `meter`'s CT on `phase` backwards from `since` (now): a persistent wiring fault.
+
+        Unlike the data faults above it spoils no single answer: every view that
+        carries that CT's values measures it backwards until `rewire()`.
+        """
+        if since is None:
+            since = self.clock.now() if self.clock is not None else 0.0
+        self.ct_reversal = CtReversal(meter, phase, since)
+
+    def rewire(self) -> None:
+        """The installer turned the CT round: every CT reads the right way again."""
+        self.ct_reversal = None
 
     # -- tokens, outage, reboot --------------------------------------------------------------
 
@@ -345,6 +364,12 @@ class Faults:
             self.eim_inactive_next(int(value or 1))
         elif name == "storage-ct-half-next":
             self.storage_ct_half_next(int(value or 1))
+        elif name == "ct-reversed":
+            if value.lower() in ("off", "none", "0"):
+                self.rewire()
+            else:
+                now = self.clock.now() if self.clock is not None else 0.0
+                self.ct_reversal = CtReversal.parse(value, now)
         elif name == "expire-tokens":
             self.expire_tokens()
         elif name == "unauthorized":
@@ -375,4 +400,5 @@ class Faults:
             "unauthorized_paths": sorted(self.unauthorized_paths),
             "production_401": self.production_401,
             "keepalive_reset": self.keepalive_reset,
+            "ct_reversed": dataclasses.asdict(self.ct_reversal) if self.ct_reversal else None,
         }

@@ -271,7 +271,8 @@ def production_ct(s: SiteState) -> tuple[Series, Series, Series, Series, Series]
     charging 2032 W; 8.2.127: 1714 W CT, 1592 W inverters).
     """
     n = s.cfg.phase_count
-    return s.flows.pv, s.energy["prod"], (0.0,) * n, s.today["prod"], s.week["prod"]
+    received = s.energy.get("prod_rcvd", (0.0,) * n)  # a CT clamped backwards (`wiring`)
+    return s.flows.pv, s.energy["prod"], received, s.today["prod"], s.week["prod"]
 
 
 def consumption_ct(s: SiteState) -> tuple[Series, Series, Series, Series]:
@@ -287,7 +288,8 @@ def consumption_ct(s: SiteState) -> tuple[Series, Series, Series, Series]:
     n = range(s.cfg.phase_count)
 
     def computed(t: Energy) -> Series:
-        return tuple(t["prod"][i] + t["imp"][i] - t["exp"][i] for i in n)
+        back = t.get("prod_rcvd", (0.0,) * len(n))  # a production CT clamped backwards
+        return tuple(t["prod"][i] - back[i] + t["imp"][i] - t["exp"][i] for i in n)
 
     watts = tuple(s.flows.pv[i] + s.flows.grid[i] for i in n)
     return watts, computed(s.energy), computed(s.today), computed(s.week)
