@@ -15,7 +15,9 @@ field:
 
 Even a confirmed write may be overwritten by the cloud within 1 to 2 minutes
 on 8.2.4225 and later: `Control.verify_later` re-reads and reports
-``reverted``.
+``reverted``. The cloud is named in that message only on such firmware
+(`tariff_writes_ignored`, the one home of the threshold): on older firmware
+nothing says the cloud does it, and blaming it sends owners the wrong way.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ TARIFF_POLL = Poll(timeout_s=10.0, interval_s=3.0, first_s=1.0)
 _CLOUD_NOTE = (
     "on firmware 8.2.4225 and later the Enphase cloud overwrites locally set storage settings "
     "within 1 to 2 minutes: change them in the Enphase app instead"
+)
+_OTHER_NOTE = (
+    "something other than this write changed it since (another local client, a schedule, "
+    "or a change made in the Enphase app)"
 )
 
 
@@ -76,7 +82,7 @@ class StorageActions(ControlCore):
             )
         return await self._tariff_write(
             action="set_storage_mode",
-            check=Check("tariff", _mode_of, "storage mode", _CLOUD_NOTE),
+            check=Check("tariff", _mode_of, "storage mode", self._reverted_note()),
             requested=member.value,
             changes={"mode": member},
             clear_opt_schedules=clear_opt_schedules,
@@ -94,7 +100,7 @@ class StorageActions(ControlCore):
             raise ValueError(f"reserve must be between 0 and 100 percent; got {percent!r}")
         return await self._tariff_write(
             action="set_reserve_soc",
-            check=Check("tariff", _reserve_of, "battery reserve (%)", _CLOUD_NOTE),
+            check=Check("tariff", _reserve_of, "battery reserve (%)", self._reverted_note()),
             requested=float(percent),
             changes={"reserve_soc_percent": percent},
             dry_run=dry_run,
@@ -109,7 +115,7 @@ class StorageActions(ControlCore):
             raise ValueError(f"charge from grid must be True or False; got {on!r}")
         return await self._tariff_write(
             action="set_charge_from_grid",
-            check=Check("tariff", _grid_charge_of, "charge from grid", _CLOUD_NOTE),
+            check=Check("tariff", _grid_charge_of, "charge from grid", self._reverted_note()),
             requested=on,
             changes={"charge_from_grid": on},
             dry_run=dry_run,
@@ -146,6 +152,10 @@ class StorageActions(ControlCore):
             unchanged=Outcome.IGNORED,
             notes=self._tariff_notes(tariff, mode_write="mode" in changes, cleared=cleared),
         )
+
+    def _reverted_note(self) -> str:
+        """Why a confirmed storage setting may read differently later, for this firmware."""
+        return _CLOUD_NOTE if tariff_writes_ignored(self.firmware) else _OTHER_NOTE
 
     def _tariff_notes(
         self, tariff: Tariff, *, mode_write: bool, cleared: bool

@@ -30,22 +30,16 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
 
-from ..control import Outcome, WriteResult
+from ..control import WriteResult
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
 from .hass_discovery import HassNaming, discovery_configs
-from .mqtt_commands import (
-    STORAGE_CONTROLS,
-    CommandRefused,
-    parse_command,
-    result_doc,
-    run_command,
-)
+from .mqtt_commands import CommandRefused, parse_command, result_doc
 from .mqtt_config import MqttSettings
 from .mqtt_link import MqttLink
 from .mqtt_payloads import (
@@ -59,6 +53,7 @@ from .mqtt_payloads import (
     inverter_payloads,
     snapshot_power,
 )
+from .mqtt_queue import CommandQueue
 from .sinks import Event, Hub
 
 __all__ = ["MqttSink"]
@@ -77,6 +72,7 @@ class MqttSink:
         settings: MqttSettings | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         **options: Any,
     ) -> None:
@@ -94,7 +90,13 @@ class MqttSink:
         self._link = MqttLink(s, on_connect=self._on_connect, on_message=self._dispatch, rng=rng)
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._queue = CommandQueue(
+            self._report,
+            spacing_s=s.command_spacing_s,
+            verify_after_s=s.verify_after_s,
+            clock=clock,
+            sleep=sleep,
+        )
         # what a reconnect republishes, and what the next message is compared with
         self._discovery: dict[str, dict[str, dict[str, Any]]] = {}
         self._retained: dict[str, bytes] = {}
@@ -144,6 +146,7 @@ class MqttSink:
             if task is not None:
                 task.cancel()
         self._ticker = None
+        await self._queue.stop()
         await self._link.stop(farewell=(self.settings.bridge_availability, b"offline"))
 
     # -- for tests and the collector -----------------------------------------
@@ -265,9 +268,19 @@ class MqttSink:
     # -- connection ------------------------------------------------------------
 
     async def _on_connect(self) -> None:
-        """Subscribe, and republish what a restarted broker lost (the link says online)."""
-        self._link.subscribe(f"{self.settings.base}/+/set/#")
-        self._link.subscribe(f"{self.settings.discovery_prefix}/status")
+        """Subscribe (SUBACK awaited), republish what a restarted broker lost; then online.
+
+        Commands are subscribed to only when the config enables some: a
+        collector without ``commands`` never hears a command at all.
+        """
+        if self.settings.commands:
+            await self._link.subscribe(f"{self.settings.base}/+/set/#", retain_as_published=True)
+            if not self._link.mqtt5:
+                _LOG.warning(
+                    "MQTT: the broker speaks only MQTT 3.1.1: a command published retained while "
+                    "the collector is connected cannot be recognised as retained"
+                )
+        await self._link.subscribe(f"{self.settings.discovery_prefix}/status")
         for topic, payload in list(self._retained.items()):
             await self._link.publish(topic, payload, retain=True)
         for serial in list(self._power):
@@ -285,13 +298,16 @@ class MqttSink:
             return  # not a command, or someone clearing a retained one
         if retained:  # a retained command would act again at every reconnect
             _LOG.warning(
-                "MQTT: ignoring a retained command on %s; publish commands unretained", topic
+                "MQTT: ignored a retained command on %s and cleared it; publish commands "
+                "unretained",
+                topic,
             )
+            self._spawn(self._link.publish(topic, b"", retain=True))
             return
-        self._spawn(self._command(parts[0], parts[2], payload))
+        self._command(parts[0], parts[2], payload)
 
     def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro)
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -303,10 +319,15 @@ class MqttSink:
 
     # -- commands --------------------------------------------------------------
 
-    async def _command(self, serial: str, control: str, payload: bytes) -> None:
-        result_topic = self.naming.topic(serial, f"result/{control}")
+    def _command(self, serial: str, control: str, payload: bytes) -> None:
+        """Check one command and queue it; a refusal is its result at once (nothing is sent)."""
         try:
             command = parse_command(control, payload)
+            if not self.settings.command_enabled(control):
+                raise CommandRefused(
+                    f"MQTT commands for {control} are off in this collector: list it in "
+                    "commands = [...] of [sinks.mqtt] to allow them"
+                )
             if self._hub is None or serial not in self._hub.serials():
                 raise CommandRefused(f"gateway {serial[:20]!r} is not read by this collector")
             envoy = self._hub.envoy(serial)
@@ -314,33 +335,19 @@ class MqttSink:
             message = str(err.args[0]) if err.args else str(err)
             _LOG.warning("MQTT command refused: %s", message)
             refused = result_doc(control, "refused", message)
-            await self._retain(result_topic, refused, force=True)
-            if self._hub is not None and serial in self._hub.serials():
-                await self._record_outcome(serial, control, refused)
+            self._spawn(self._report(serial, control, refused, None))
             return
-        await self._retain(
-            result_topic,
-            result_doc(control, "pending", "sent", requested=command.value),
-            force=True,
-        )
-        async with self._locks.setdefault(serial, asyncio.Lock()):
-            doc, result = await run_command(envoy.control, command)
-        await self._retain(result_topic, doc, force=True)
-        await self._record_outcome(serial, control, doc)
-        if result is None:
-            return
-        await self._show_value(serial, control, result)
-        if (
-            result.outcome is Outcome.CONFIRMED
-            and control in STORAGE_CONTROLS
-            and self.settings.verify_after_s
-        ):
-            later = await envoy.control.verify_later(result, wait_s=self.settings.verify_after_s)
-            if later.outcome is Outcome.REVERTED:
-                doc = result_doc(control, later.outcome.value, later.message, result=later)
-                await self._retain(result_topic, doc, force=True)
-                await self._record_outcome(serial, control, doc)
-                await self._show_value(serial, control, later)
+        self._queue.submit(serial, envoy.control, command)
+
+    async def _report(
+        self, serial: str, control: str, doc: dict[str, Any], result: WriteResult | None
+    ) -> None:
+        """One result: retained on the result topic, kept in the history, shown on the entity."""
+        await self._retain(self.naming.topic(serial, f"result/{control}"), doc, force=True)
+        if self._hub is not None and serial in self._hub.serials():
+            await self._record_outcome(serial, control, doc)
+        if result is not None:
+            await self._show_value(serial, control, result)
 
     async def _record_outcome(self, serial: str, control: str, doc: Mapping[str, Any]) -> None:
         """The outcome joins the history (every sink's events) as a ``write`` event."""

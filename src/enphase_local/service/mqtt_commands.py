@@ -7,9 +7,16 @@ command is *refused* with a message and never reaches the gateway.
 
 Every command ends in one result document on ``<base>/<serial>/result/<control>``:
 the write's outcome (``confirmed``, ``pending``, ``ignored``), ``refused``
-for invalid input, ``failed`` when the gateway answered with an error; a
-confirmed storage setting is read again later and reported ``reverted`` if
-the Enphase cloud put it back.
+for invalid input or a control the config does not enable, ``superseded``
+when a newer command replaced it before it was sent (`mqtt_queue`), ``failed``
+when the gateway answered with an error; a confirmed storage setting is read
+again later and reported ``reverted`` if it changed with no newer command.
+
+`requested`, `before` and `after` are in the gateway's vocabulary, the same
+type in every result of a control: the grid relay and dry contacts say
+``"open"`` / ``"closed"``, charge from grid ``true`` / ``false``, the reserve a
+number, the modes a string. Why: the relay's command used to carry
+``true``/``false`` while its outcome said ``"open"``/``"closed"``.
 """
 
 from __future__ import annotations
@@ -86,8 +93,10 @@ def parse_command(control: str, raw: bytes) -> Command:
         on = _switch(payload, control)
         return Command(control, on, lambda c: c.set_charge_from_grid(on))
     if control == "grid_relay":
-        on_grid = _switch(payload, control)
-        return Command(control, on_grid, lambda c: c.go_on_grid() if on_grid else c.go_off_grid())
+        relay = "closed" if _switch(payload, control) else "open"  # closed = on grid
+        return Command(
+            control, relay, lambda c: c.go_on_grid() if relay == "closed" else c.go_off_grid()
+        )
     if control.startswith("dry_contact_") and len(control) > len("dry_contact_"):
         cid = control.removeprefix("dry_contact_")
         state = "closed" if _switch(payload, control) else "open"

@@ -7,13 +7,22 @@ client under the event loop). A collector of 300 gateways publishes up to 300
 state messages a second: with aiomqtt that alone costs more CPU than reading
 the gateways does.
 
-The link speaks MQTT 3.1.1 (every broker Home Assistant users run has it).
+The link speaks MQTT 5 and falls back to 3.1.1 when the broker refuses 5
+(gmqtt does that on CONNACK 1). Why 5: with the "retain as published"
+subscription option the broker tells a retained command apart even when it is
+published while we are subscribed; 3.1.1 clears the flag on such deliveries,
+so there only commands delivered on subscribing can be recognised as retained.
+
 The first connection is retried here with jittered exponential backoff;
 after that gmqtt reconnects by itself, with the delay this link sets from the
-same backoff at each loss. On every (re)connection `on_connect` runs (the sink
-subscribes and republishes what a restarted broker lost) before `connected`
-is set. The last will marks the collector offline when its connection dies
-without a DISCONNECT (a killed process, a lost network).
+same backoff at each loss. On every (re)connection `on_connect` runs first
+(the sink subscribes, *waits for the broker's SUBACK*, and republishes what a
+restarted broker lost); only then is the collector's availability published
+``online`` and `connected` set. Why that order: a Home Assistant that sends a
+command as soon as it sees ``online`` must find the subscription in place, or
+the command is lost without a result. The last will marks the collector
+offline when its connection dies without a DISCONNECT (a killed process, a
+lost network).
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import gmqtt
-from gmqtt.mqtt.constants import UNLIMITED_RECONNECTS, MQTTv311
+from gmqtt.mqtt.constants import UNLIMITED_RECONNECTS, MQTTv50
 
 from ..net.backoff import backoff_delay
 from .mqtt_config import MqttSettings
@@ -36,6 +45,7 @@ __all__ = ["MqttLink"]
 _LOG = logging.getLogger("enphase_local.service.mqtt")
 _CONNECT_TIMEOUT_S = 15.0
 _OVERFLOW_WAIT_S = 0.01
+_SUBACK_TIMEOUT_S = 10.0
 
 
 class MqttLink:
@@ -59,6 +69,7 @@ class MqttLink:
         self._attempt = 0
         self._starter: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._subacks: dict[int, asyncio.Future[tuple[int, ...]]] = {}
 
     def start(self) -> None:
         self._starter = asyncio.create_task(self._first_connection(), name="mqtt-connect")
@@ -84,6 +95,7 @@ class MqttLink:
         client.on_connect = self._connected_cb
         client.on_disconnect = self._disconnected_cb
         client.on_message = self._message_cb
+        client.on_subscribe = self._subscribed_cb
         return client
 
     async def _first_connection(self) -> None:
@@ -97,13 +109,14 @@ class MqttLink:
                         s.port,
                         ssl=s.tls_context() or False,
                         keepalive=s.keepalive_s,
-                        version=MQTTv311,
+                        version=MQTTv50,
                     ),
                     _CONNECT_TIMEOUT_S,
                 )
             except (OSError, TimeoutError, gmqtt.mqtt.handler.MQTTConnectError) as err:
                 level = logging.WARNING if self._attempt == 0 else logging.DEBUG
-                _LOG.log(level, "MQTT broker %s: %s; retrying", s.redacted_url, err or "timeout")
+                why = str(err) or type(err).__name__
+                _LOG.log(level, "MQTT broker %s: %s; retrying", s.redacted_url, why)
                 with contextlib.suppress(Exception):
                     await client.disconnect()
                 await asyncio.sleep(self._delay())
@@ -121,10 +134,11 @@ class MqttLink:
 
     async def _after_connect(self, client: Any) -> None:
         try:
+            await self._on_connect()  # subscribes and waits for the SUBACK: then online
             client.publish(self.settings.bridge_availability, b"online", qos=1, retain=True)
-            await self._on_connect()
-        except Exception:
-            _LOG.exception("MQTT: setting up the connection failed")
+        except Exception as err:
+            _LOG.warning("MQTT: setting up the connection failed: %s", err)
+            _LOG.debug("MQTT: setting up the connection failed", exc_info=True)
             return
         self.connected.set()
         _LOG.info("MQTT: connected to %s", self.settings.redacted_url)
@@ -133,7 +147,16 @@ class MqttLink:
         if self.connected.is_set():
             _LOG.warning("MQTT: lost the broker %s; reconnecting", self.settings.redacted_url)
         self.connected.clear()
+        for waiter in self._subacks.values():
+            if not waiter.done():
+                waiter.set_exception(ConnectionError("lost the broker before its SUBACK"))
+        self._subacks.clear()
         client.reconnect_delay = self._delay()
+
+    def _subscribed_cb(self, client: Any, mid: int, granted: Any, properties: Any) -> None:
+        waiter = self._subacks.pop(mid, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(tuple(int(q) for q in granted))
 
     def _message_cb(self, client: Any, topic: str, payload: bytes, qos: int, props: Any) -> int:
         retain = bool(props.get("retain")) if isinstance(props, dict) else False
@@ -166,9 +189,37 @@ class MqttLink:
             return True
         return False
 
-    def subscribe(self, topic: str) -> None:
-        if self._client is not None:
-            self._client.subscribe(topic, qos=1)
+    @property
+    def mqtt5(self) -> bool:
+        """True when the broker accepted MQTT 5 on this connection (else 3.1.1)."""
+        state = getattr(self._client, "_connection_state", None)
+        return bool(getattr(state, "protocol_version", 0) == MQTTv50)
+
+    async def subscribe(self, topic: str, *, retain_as_published: bool = False) -> bool:
+        """Subscribe (QoS 1) and wait for the broker's SUBACK; False when it refused.
+
+        `retain_as_published` (MQTT 5 only; 3.1.1 reserves those bits) keeps
+        the publisher's retain flag on live deliveries.
+        """
+        client = self._client
+        if client is None or not client.is_connected:
+            raise ConnectionError("no broker connection to subscribe on")
+        v5 = self.mqtt5
+        sub = gmqtt.Subscription(
+            topic, qos=1, no_local=v5, retain_as_published=retain_as_published and v5
+        )
+        client.subscriptions = [s for s in client.subscriptions if s.topic != topic]
+        waiter: asyncio.Future[tuple[int, ...]] = asyncio.get_running_loop().create_future()
+        mid = client.subscribe(sub)
+        self._subacks[mid] = waiter
+        try:
+            granted = await asyncio.wait_for(waiter, _SUBACK_TIMEOUT_S)
+        finally:
+            self._subacks.pop(mid, None)
+        if any(q >= 0x80 for q in granted):
+            _LOG.warning("MQTT: the broker refused the subscription to %s (check its ACL)", topic)
+            return False
+        return True
 
     async def stop(self, farewell: tuple[str, bytes] | None = None) -> None:
         """Say `farewell` (retained) and disconnect cleanly: the broker then sends no will."""
