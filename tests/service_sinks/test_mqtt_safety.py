@@ -24,7 +24,7 @@ from tests.simkit import envoy_for, gateway
 from .helpers import Recorder, recorder, start_for_one
 from .services import Broker, unavailable, wait_port
 from .test_mqtt_commands import ALL, command, site, writes
-from .test_mqtt_discovery import configs_of, names, settle
+from .test_mqtt_discovery import names, settle
 
 
 def results(rec: Recorder, base: str, serial: str, control: str) -> list[dict[str, Any]]:
@@ -55,14 +55,10 @@ async def test_commands_are_off_unless_the_config_names_the_control(mqtt_url: st
         serial = snap.gateway.serial
         off = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="off")
         await start_for_one(off, envoy, snap)
-        async with recorder(mqtt_url, f"{prefix}/#") as ha:
-            await settle(ha, lambda r: len(configs_of(r, prefix)) > 0)
-            seen = len(ha.messages)
-            await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"55", qos=1)
-            # a barrier: Home Assistant's restart, after the command, makes the sink republish
-            await ha.client.publish(f"{prefix}/status", b"online", qos=1)
-            await settle(ha, lambda r: len(r.messages) > seen + 1)
-        assert writes(gw) == [] and results(rec, base, serial, "reserve_soc") == []
+        for control, payload in (("reserve_soc", "55"), ("grid_relay", "OFF")):
+            done = await command(rec, base, serial, control, payload)
+            assert done["outcome"] == "refused" and "off in this collector" in done["message"]
+        assert writes(gw) == []
         await off.stop()
 
         some = MqttSink(

@@ -270,16 +270,16 @@ class MqttSink:
     async def _on_connect(self) -> None:
         """Subscribe (SUBACK awaited), republish what a restarted broker lost; then online.
 
-        Commands are subscribed to only when the config enables some: a
-        collector without ``commands`` never hears a command at all.
+        Commands are subscribed to even when the config enables none: each
+        then gets its ``refused`` result (a Home Assistant switch flipped in
+        vain says why), and a retained one is still cleared.
         """
-        if self.settings.commands:
-            await self._link.subscribe(f"{self.settings.base}/+/set/#", retain_as_published=True)
-            if not self._link.mqtt5:
-                _LOG.warning(
-                    "MQTT: the broker speaks only MQTT 3.1.1: a command published retained while "
-                    "the collector is connected cannot be recognised as retained"
-                )
+        await self._link.subscribe(f"{self.settings.base}/+/set/#", retain_as_published=True)
+        if not self._link.mqtt5:
+            _LOG.warning(
+                "MQTT: the broker speaks only MQTT 3.1.1: a command published retained while "
+                "the collector is connected cannot be recognised as retained"
+            )
         await self._link.subscribe(f"{self.settings.discovery_prefix}/status")
         for topic, payload in list(self._retained.items()):
             await self._link.publish(topic, payload, retain=True)
