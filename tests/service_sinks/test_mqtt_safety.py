@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ from enphase_local.service.mqtt import MqttSink
 from enphase_local.service.mqtt_config import MqttSettings
 from tests.simkit import envoy_for, gateway
 
-from .helpers import Recorder, recorder, start_for_one
+from .helpers import Recorder, TinyHub, recorder, start_for_one
 from .services import Broker, unavailable, wait_port
 from .test_mqtt_commands import ALL, command, site, writes
 from .test_mqtt_discovery import names, settle
@@ -271,5 +272,79 @@ async def test_after_a_broker_restart_online_comes_after_the_subscription() -> N
         )
         assert len(subacks) == 2, subacks  # the commands and Home Assistant's status
         assert max(subacks) < online, "online was published before the subscriptions held"
+    finally:
+        broker.close()
+
+
+async def test_a_command_sent_before_the_collector_reconnects_is_not_lost() -> None:
+    """A broker with persistence restarts; Home Assistant commands before we are back."""
+    broker = LoggedBroker(_mosquitto())
+    store = broker.dir / "store"
+    store.mkdir()
+    store.chmod(0o777)  # the broker may drop to its own user
+    broker.config.write_text(
+        f"listener {broker.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        f"persistence_location {store}/\nlog_dest stdout\nlog_type all\n"
+    )
+    broker.start()
+    base, prefix = names()
+    try:
+        async with gateway("battery-backup") as (gw, clock):
+            async with envoy_for(gw, clock) as envoy:
+                snap = await envoy.update()
+                serial = snap.gateway.serial
+                sink = MqttSink(
+                    url=broker.url,
+                    base=base,
+                    discovery_prefix=prefix,
+                    collector="late",
+                    commands=ALL,
+                    reconnect_base_s=10.0,  # back no sooner than 5 s after the loss
+                    reconnect_cap_s=10.0,
+                )
+                await start_for_one(sink, envoy, snap)
+                broker.stop()  # a clean stop: the broker saves its sessions
+                await _until(lambda: not sink.connected, "the sink did not notice the restart")
+                broker.start()
+                async with recorder(broker.url, f"{base}/#") as ha:
+                    await ha.client.publish(f"{base}/{serial}/set/reserve_soc", b"45", qos=1)
+                    assert not sink.connected  # sent while the collector was still away
+                    done = await ha.wait_json(f"{base}/{serial}/result/reserve_soc", within=30)
+                await sink.stop()
+        assert done["outcome"] == "confirmed" and done["requested"] == 45.0
+        assert writes(gw) == ["/admin/lib/tariff"]
+    finally:
+        broker.close()
+
+
+async def test_messages_lost_in_flight_do_not_block_the_next_connection() -> None:
+    """MQTT 5 caps packet ids (Mosquitto: 20 in flight); ones lost with a broker must be freed."""
+    broker = LoggedBroker(_mosquitto())
+    broker.start()
+    base, prefix = names()
+    try:
+        sink = MqttSink(
+            url=broker.url,
+            base=base,
+            discovery_prefix=prefix,
+            collector="ids",
+            reconnect_base_s=0.1,
+            reconnect_cap_s=0.4,
+        )
+        await sink.start(TinyHub())
+        await sink.wait_connected()
+        assert broker.proc is not None
+        broker.proc.send_signal(signal.SIGSTOP)  # no acknowledgement comes back from now on
+        for n in range(19):  # every id the broker's receive maximum allows
+            assert await sink._link.publish(f"{base}/x/{n}", b"1", retain=True)
+        broker.proc.send_signal(signal.SIGKILL)
+        broker.proc.wait()
+        broker.proc = None
+        await _until(lambda: not sink.connected, "the sink did not notice the lost broker")
+        broker.start()
+        await sink.wait_connected(15)  # subscribed and online despite the 19 lost messages
+        async with recorder(broker.url, f"{base}/bridge/ids/availability") as rec:
+            assert await rec.wait_for(f"{base}/bridge/ids/availability") == b"online"
+        await sink.stop()
     finally:
         broker.close()

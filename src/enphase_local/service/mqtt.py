@@ -182,9 +182,7 @@ class MqttSink:
     # -- publishing ------------------------------------------------------------
 
     async def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> bool:
-        if not self._link.connected.is_set() or not await self._link.publish(
-            topic, payload, retain=retain
-        ):
+        if not self._link.up or not await self._link.publish(topic, payload, retain=retain):
             self.dropped += 1
             return False
         self.published += 1
@@ -303,6 +301,15 @@ class MqttSink:
                 topic,
             )
             self._spawn(self._link.publish(topic, b"", retain=True))
+            return
+        if not self._link.early_commands_ok:
+            message = (
+                "delivered from an MQTT 3.1.1 session kept while the collector was away: its age "
+                "is unknown, so it was not carried out; send it again"
+            )
+            _LOG.warning("MQTT command on %s refused: %s", topic, message)
+            refused = result_doc(parts[2], "refused", message)
+            self._spawn(self._report(parts[0], parts[2], refused, None))
             return
         self._command(parts[0], parts[2], payload)
 

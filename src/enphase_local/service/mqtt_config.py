@@ -109,6 +109,7 @@ class MqttSettings:
     reconnect_cap_s: float = 60.0
     commands: tuple[str, ...] = ()
     command_spacing_s: float = 10.0
+    session_expiry_s: int = 60
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "commands", _check_commands(self.commands))
@@ -134,6 +135,12 @@ class MqttSettings:
             )
         if self.tls:
             self.tls_context()  # a missing or bad file is a config error now, not a retry loop
+        if isinstance(self.session_expiry_s, bool) or not isinstance(self.session_expiry_s, int):
+            raise ValueError(
+                f"session_expiry_s must be whole seconds; got {self.session_expiry_s!r}"
+            )
+        if not 0 <= self.session_expiry_s <= 86400:
+            raise ValueError(f"session_expiry_s must be 0 to 86400; got {self.session_expiry_s!r}")
         if not self.command_spacing_s >= 0:
             raise ValueError(f"command_spacing_s must be >= 0; got {self.command_spacing_s!r}")
 

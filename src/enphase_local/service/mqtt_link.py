@@ -20,9 +20,13 @@ same backoff at each loss. On every (re)connection `on_connect` runs first
 restarted broker lost); only then is the collector's availability published
 ``online`` and `connected` set. Why that order: a Home Assistant that sends a
 command as soon as it sees ``online`` must find the subscription in place, or
-the command is lost without a result. The last will marks the collector
-offline when its connection dies without a DISCONNECT (a killed process, a
-lost network).
+the command is lost without a result. For the same reason the broker keeps
+the session `session_expiry_s` (60 s) past a lost connection: commands sent
+meanwhile (also across a restart of a broker with persistence) wait for us.
+On MQTT 3.1.1 a session has no expiry, so what it held is of unknown age: the
+sink refuses commands delivered before `connected` there (`early_commands_ok`).
+The last will marks the collector offline when its connection dies without a
+DISCONNECT (a killed process, a lost network).
 """
 
 from __future__ import annotations
@@ -85,7 +89,16 @@ class MqttLink:
     def _new_client(self) -> Any:
         s = self.settings
         will = gmqtt.Message(s.bridge_availability, b"offline", qos=1, retain=True)
-        client = gmqtt.Client(f"enphase-local-{s.collector}", will_message=will)
+        # the broker keeps our session (subscriptions, QoS 1 commands) session_expiry_s past
+        # a lost connection: a command sent while we reconnect waits for us instead of
+        # being lost. Not a clean start even the first time: Mosquitto restores after its
+        # own restart only the sessions of clients that did not ask for a clean start.
+        client = gmqtt.Client(
+            f"enphase-local-{s.collector}",
+            clean_session=False,
+            will_message=will,
+            session_expiry_interval=s.session_expiry_s,
+        )
         user, password = s.credentials()
         if user is not None:
             client.set_auth_credentials(user, password)
@@ -127,19 +140,26 @@ class MqttLink:
     # -- gmqtt callbacks (plain functions, called from its protocol) --------------------
 
     def _connected_cb(self, client: Any, flags: Any, rc: Any, properties: Any) -> None:
+        if not flags:  # no session on the broker: nothing in flight will ever be acknowledged
+            _forget_packet_ids(client)
         self._client = client
         self._attempt = 0
         self.connections += 1
         self._spawn(self._after_connect(client))
 
     async def _after_connect(self, client: Any) -> None:
-        try:
-            await self._on_connect()  # subscribes and waits for the SUBACK: then online
-            client.publish(self.settings.bridge_availability, b"online", qos=1, retain=True)
-        except Exception as err:
-            _LOG.warning("MQTT: setting up the connection failed: %s", err)
-            _LOG.debug("MQTT: setting up the connection failed", exc_info=True)
-            return
+        """Subscribe and republish, then say online; retried (with backoff) while connected."""
+        while True:
+            try:
+                await self._on_connect()  # subscribes and waits for the SUBACK: then online
+                client.publish(self.settings.bridge_availability, b"online", qos=1, retain=True)
+                break
+            except Exception as err:
+                _LOG.warning("MQTT: setting up the connection failed: %s; retrying", err)
+                _LOG.debug("MQTT: setting up the connection failed", exc_info=True)
+            await asyncio.sleep(self._delay())
+            if not client.is_connected or client is not self._client:
+                return  # lost meanwhile: the next connection sets itself up
         self.connected.set()
         _LOG.info("MQTT: connected to %s", self.settings.redacted_url)
 
@@ -195,6 +215,15 @@ class MqttLink:
         state = getattr(self._client, "_connection_state", None)
         return bool(getattr(state, "protocol_version", 0) == MQTTv50)
 
+    @property
+    def early_commands_ok(self) -> bool:
+        """Whether a command delivered before `connected` (from the stored session) may act.
+
+        On MQTT 5 the session lived at most ``session_expiry_s``; on 3.1.1 it
+        may be days old, and an old relay command must not act now.
+        """
+        return self.connected.is_set() or self.mqtt5
+
     async def subscribe(self, topic: str, *, retain_as_published: bool = False) -> bool:
         """Subscribe (QoS 1) and wait for the broker's SUBACK; False when it refused.
 
@@ -210,7 +239,15 @@ class MqttLink:
         )
         client.subscriptions = [s for s in client.subscriptions if s.topic != topic]
         waiter: asyncio.Future[tuple[int, ...]] = asyncio.get_running_loop().create_future()
-        mid = client.subscribe(sub)
+        for _ in range(int(_SUBACK_TIMEOUT_S / _OVERFLOW_WAIT_S)):
+            try:
+                mid = client.subscribe(sub)
+                break
+            except OverflowError:  # every packet id in flight: let acknowledgements come
+                client.subscriptions = [s for s in client.subscriptions if s.topic != topic]
+                await asyncio.sleep(_OVERFLOW_WAIT_S)
+        else:
+            raise ConnectionError(f"no packet id free to subscribe to {topic}")
         self._subacks[mid] = waiter
         try:
             granted = await asyncio.wait_for(waiter, _SUBACK_TIMEOUT_S)
@@ -237,3 +274,17 @@ class MqttLink:
             client.publish(farewell[0], farewell[1], qos=1, retain=True)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(client.disconnect(), 5)
+
+
+def _forget_packet_ids(client: Any) -> None:
+    """Free the packet ids of messages that were in flight when the last connection died.
+
+    gmqtt frees an id on its PUBACK/SUBACK only. When the broker has no session
+    for us (it restarted without persistence), those never come, and MQTT 5's
+    receive maximum (20 on Mosquitto) caps the ids: a few leaked ones per
+    restart, and soon no publish or subscribe could get an id at all.
+    """
+    handler = getattr(client, "_package_handler", None)
+    used = getattr(getattr(handler, "id_generator", None), "_used_ids", None)
+    if isinstance(used, set):
+        used.clear()
