@@ -8,10 +8,10 @@ and sleep, so nothing here races the wall clock.
 from __future__ import annotations
 
 import asyncio
-import shutil
+import contextlib
 import signal
 import subprocess
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from enphase_local.service.mqtt_config import MqttSettings
 from tests.simkit import envoy_for, gateway
 
 from .helpers import Recorder, TinyHub, recorder, start_for_one
-from .services import Broker, unavailable, wait_port
+from .services import Broker, mosquitto_binary, wait_port
 from .test_mqtt_commands import ALL, command, site, writes
 from .test_mqtt_discovery import names, settle
 
@@ -31,6 +31,20 @@ from .test_mqtt_discovery import names, settle
 def results(rec: Recorder, base: str, serial: str, control: str) -> list[dict[str, Any]]:
     topic = f"{base}/{serial}/result/{control}"
     return [orjson.loads(p) for p in rec.payloads(topic) if p]
+
+
+async def started(
+    url: str,
+    names_: tuple[str, str],
+    site_: tuple[Any, Any, Any, Any],
+    collector: str,
+    **options: Any,
+) -> MqttSink:
+    """An MQTT sink on `url` for the gateway of `site_`, connected, with its first snapshot."""
+    (base, prefix), (_gw, envoy, snap, _rec) = names_, site_
+    sink = MqttSink(url=url, base=base, discovery_prefix=prefix, collector=collector, **options)
+    await start_for_one(sink, envoy, snap)
+    return sink
 
 
 class HeldTime:
@@ -96,19 +110,11 @@ def test_the_command_list_is_checked_and_the_relay_needs_its_own_name() -> None:
 async def test_a_burst_becomes_two_spaced_writes_and_the_rest_superseded(mqtt_url: str) -> None:
     base, prefix = names()
     held = HeldTime()
-    async with site(mqtt_url, base, "battery-backup") as (gw, envoy, snap, rec):
+    async with site(mqtt_url, base, "battery-backup") as here:
+        gw, _envoy, snap, rec = here
         serial = snap.gateway.serial
-        sink = MqttSink(
-            url=mqtt_url,
-            base=base,
-            discovery_prefix=prefix,
-            collector="burst",
-            commands=ALL,
-            clock=held.clock,
-            sleep=held.sleep,
-            verify_after_s=None,
-        )
-        await start_for_one(sink, envoy, snap)
+        timing = {"clock": held.clock, "sleep": held.sleep, "verify_after_s": None}
+        sink = await started(mqtt_url, (base, prefix), here, "burst", commands=ALL, **timing)
         topic = f"{base}/{serial}/set/reserve_soc"
         for value in range(10, 50):  # 40 commands as fast as the client sends them
             await rec.client.publish(topic, str(value).encode(), qos=1)
@@ -129,12 +135,10 @@ async def test_a_burst_becomes_two_spaced_writes_and_the_rest_superseded(mqtt_ur
 
 async def test_a_retained_command_published_while_connected_is_ignored(mqtt_url: str) -> None:
     base, prefix = names()
-    async with site(mqtt_url, base, "battery-backup") as (gw, envoy, snap, rec):
+    async with site(mqtt_url, base, "battery-backup") as here:
+        gw, _envoy, snap, rec = here
         serial = snap.gateway.serial
-        sink = MqttSink(
-            url=mqtt_url, base=base, discovery_prefix=prefix, collector="ret", commands=ALL
-        )
-        await start_for_one(sink, envoy, snap)
+        sink = await started(mqtt_url, (base, prefix), here, "ret", commands=ALL)
         assert sink._link.mqtt5  # Mosquitto 2 speaks MQTT 5: retain as published
         topic = f"{base}/{serial}/set/reserve_soc"
         await rec.client.publish(topic, b"5", qos=1, retain=True)
@@ -149,19 +153,11 @@ async def test_a_retained_command_published_while_connected_is_ignored(mqtt_url:
 async def test_no_reverted_when_a_newer_command_changed_the_value(mqtt_url: str) -> None:
     base, prefix = names()
     held = HeldTime()
-    async with site(mqtt_url, base, "battery-backup") as (_gw, envoy, snap, rec):
+    async with site(mqtt_url, base, "battery-backup") as here:
+        _gw, _envoy, snap, rec = here
         serial = snap.gateway.serial
-        sink = MqttSink(
-            url=mqtt_url,
-            base=base,
-            discovery_prefix=prefix,
-            collector="rev",
-            commands=ALL,
-            command_spacing_s=0,
-            verify_after_s=120.0,
-            sleep=held.sleep,
-        )
-        await start_for_one(sink, envoy, snap)
+        timing = {"command_spacing_s": 0, "verify_after_s": 120.0, "sleep": held.sleep}
+        sink = await started(mqtt_url, (base, prefix), here, "rev", commands=ALL, **timing)
         first = await command(rec, base, serial, "reserve_soc", "30")
         second = await command(rec, base, serial, "reserve_soc", "40")
         assert (first["outcome"], second["outcome"]) == ("confirmed", "confirmed")
@@ -217,11 +213,7 @@ class LoggedBroker(Broker):
 
 
 def _mosquitto() -> str:
-    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    if binary is None:
-        unavailable("mosquitto is not installed: the broker-restart test needs its own broker")
-    assert binary is not None
-    return binary
+    return mosquitto_binary("the broker-restart tests need their own broker")
 
 
 async def _until(check: Callable[[], bool], what: str, within: float = 15.0) -> None:
@@ -232,35 +224,49 @@ async def _until(check: Callable[[], bool], what: str, within: float = 15.0) -> 
         await asyncio.sleep(0.02)
 
 
+@contextlib.asynccontextmanager
+async def across_a_restart(
+    broker: LoggedBroker, collector: str, **options: Any
+) -> AsyncIterator[tuple[Any, str, str, MqttSink]]:
+    """A battery site's sink on `broker`, connected; then the broker stopped and started.
+
+    Yields the simulated gateway, the base topic, the gateway's serial and the sink.
+    """
+    base, prefix = names()
+    async with gateway("battery-backup") as (gw, clock):
+        async with envoy_for(gw, clock) as envoy:
+            snap = await envoy.update()
+            sink = MqttSink(
+                url=broker.url,
+                base=base,
+                discovery_prefix=prefix,
+                collector=collector,
+                commands=ALL,
+                **options,
+            )
+            await start_for_one(sink, envoy, snap)
+            broker.stop()
+            await _until(lambda: not sink.connected, "the sink did not notice the restart")
+            broker.start()
+            try:
+                yield gw, base, snap.gateway.serial, sink
+                assert sink.connected
+            finally:
+                await sink.stop()
+
+
 async def test_after_a_broker_restart_online_comes_after_the_subscription() -> None:
     broker = LoggedBroker(_mosquitto())
     broker.start()
-    base, prefix = names()
     try:
-        async with gateway("battery-backup") as (gw, clock):
-            async with envoy_for(gw, clock) as envoy:
-                snap = await envoy.update()
-                serial = snap.gateway.serial
-                sink = MqttSink(
-                    url=broker.url,
-                    base=base,
-                    discovery_prefix=prefix,
-                    collector="order",
-                    commands=ALL,
-                    reconnect_base_s=0.1,
-                    reconnect_cap_s=0.4,
-                )
-                await start_for_one(sink, envoy, snap)
-                broker.stop()
-                await _until(lambda: not sink.connected, "the sink did not notice the restart")
-                broker.start()
-                bridge = f"{base}/bridge/order/availability"
-                async with recorder(broker.url, bridge, f"{base}/#") as ha:
-                    # Home Assistant sends a command the moment the collector is online
-                    await ha.wait_for(bridge, lambda p: p == b"online", within=15)
-                    await ha.client.publish(f"{base}/{serial}/set/reserve_soc", b"25", qos=1)
-                    done = await ha.wait_json(f"{base}/{serial}/result/reserve_soc")
-                await sink.stop()
+        fast = {"reconnect_base_s": 0.1, "reconnect_cap_s": 0.4}
+        async with across_a_restart(broker, "order", **fast) as (_gw, base, serial, _sink):
+            bridge = f"{base}/bridge/order/availability"
+            async with recorder(broker.url, bridge, f"{base}/#") as ha:
+                # Home Assistant sends a command the moment the collector is online
+                await ha.wait_for(bridge, lambda p: p == b"online", within=15)
+                await ha.client.publish(f"{base}/{serial}/set/reserve_soc", b"25", qos=1)
+                done = await ha.wait_json(f"{base}/{serial}/result/reserve_soc")
         assert done["outcome"] == "confirmed" and done["requested"] == 25.0
         log = broker.logs[-1].read_text().splitlines()
         client = "enphase-local-order"
@@ -287,30 +293,13 @@ async def test_a_command_sent_before_the_collector_reconnects_is_not_lost() -> N
         f"persistence_location {store}/\nlog_dest stdout\nlog_type all\n"
     )
     broker.start()
-    base, prefix = names()
     try:
-        async with gateway("battery-backup") as (gw, clock):
-            async with envoy_for(gw, clock) as envoy:
-                snap = await envoy.update()
-                serial = snap.gateway.serial
-                sink = MqttSink(
-                    url=broker.url,
-                    base=base,
-                    discovery_prefix=prefix,
-                    collector="late",
-                    commands=ALL,
-                    reconnect_base_s=10.0,  # back no sooner than 5 s after the loss
-                    reconnect_cap_s=10.0,
-                )
-                await start_for_one(sink, envoy, snap)
-                broker.stop()  # a clean stop: the broker saves its sessions
-                await _until(lambda: not sink.connected, "the sink did not notice the restart")
-                broker.start()
-                async with recorder(broker.url, f"{base}/#") as ha:
-                    await ha.client.publish(f"{base}/{serial}/set/reserve_soc", b"45", qos=1)
-                    assert not sink.connected  # sent while the collector was still away
-                    done = await ha.wait_json(f"{base}/{serial}/result/reserve_soc", within=30)
-                await sink.stop()
+        slow = {"reconnect_base_s": 10.0, "reconnect_cap_s": 10.0}  # back after 5 s at least
+        async with across_a_restart(broker, "late", **slow) as (gw, base, serial, sink):
+            async with recorder(broker.url, f"{base}/#") as ha:
+                await ha.client.publish(f"{base}/{serial}/set/reserve_soc", b"45", qos=1)
+                assert not sink.connected  # sent while the collector was still away
+                done = await ha.wait_json(f"{base}/{serial}/result/reserve_soc", within=30)
         assert done["outcome"] == "confirmed" and done["requested"] == 45.0
         assert writes(gw) == ["/admin/lib/tariff"]
     finally:

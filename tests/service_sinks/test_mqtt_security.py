@@ -29,24 +29,16 @@ from enphase_local.service.mqtt_config import MqttSettings
 from tests.simkit import envoy_for, gateway
 
 from .helpers import recorder, start_for_one
-from .services import Broker, unavailable
+from .services import Broker, mosquitto_binary, unavailable
 from .test_mqtt_commands import writes
 from .test_mqtt_discovery import names
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _mosquitto() -> str:
-    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    if binary is None:
-        unavailable("mosquitto is not installed: the TLS and ACL tests need their own broker")
-    assert binary is not None
-    return binary
-
-
 def _broker(conf: str) -> Broker:
     """A Mosquitto of this test with `conf` after its listener line (files readable to it)."""
-    broker = Broker(_mosquitto())
+    broker = Broker(mosquitto_binary("the TLS and ACL tests need their own broker"))
     broker.config.write_text(f"listener {broker.port} 127.0.0.1\n{conf}persistence false\n")
     return broker
 
