@@ -273,7 +273,7 @@ class MqttSink:
         vain says why), and a retained one is still cleared.
         """
         await self._link.subscribe(f"{self.settings.base}/+/set/#", retain_as_published=True)
-        if not self._link.mqtt5:
+        if not self._link.mqtt5 and self._link.connections == 1:  # said once, not per reconnect
             _LOG.warning(
                 "MQTT: the broker speaks only MQTT 3.1.1: a command published retained while "
                 "the collector is connected cannot be recognised as retained"
