@@ -94,6 +94,33 @@ async def test_commands_are_off_unless_the_config_names_the_control(mqtt_url: st
         await some.stop()
 
 
+async def test_made_up_gateways_and_controls_leave_nothing_retained(mqtt_url: str) -> None:
+    base, prefix = names()
+    async with site(mqtt_url, base, "battery-backup") as here:
+        gw, _envoy, snap, rec = here
+        serial = snap.gateway.serial
+        sink = await started(mqtt_url, (base, prefix), here, "junk", commands=ALL)
+        kept = len(sink._retained)
+        made_up = [(f"9{n:011d}", "reserve_soc") for n in range(20)]
+        made_up += [(serial, f"dry_contact_X{n}") for n in range(20)] + [(serial, "rm_rf")]
+        for gateway_serial, control in made_up:
+            done = await command(rec, base, gateway_serial, control, "ON")
+            assert done["outcome"] == "refused"  # answered, once, to whoever listens now
+        assert len(sink._retained) == kept  # nothing kept to republish
+        assert not sink._queue._slots  # and no queue slot for made-up contacts
+        topics = [f"{base}/{g}/result/{c}" for g, c in made_up]
+        barrier = f"{base}/barrier"
+        async with recorder(mqtt_url, f"{base}/+/result/#", barrier) as late:
+            await late.client.publish(barrier, b"x", qos=1)
+            await late.wait_for(barrier)
+            assert [t for t, _p, _r in late.messages if t in topics] == []  # none retained
+        mine = await command(rec, base, serial, "reserve_soc", "150")  # a real control: kept
+        assert mine["outcome"] == "refused"
+        assert f"{base}/{serial}/result/reserve_soc" in sink._retained
+        await sink.stop()
+    assert writes(gw) == []
+
+
 def test_the_command_list_is_checked_and_the_relay_needs_its_own_name() -> None:
     assert MqttSettings().commands == ()
     s = MqttSettings.from_config({"commands": ["storage_mode", "dry_contact_*"]})

@@ -39,7 +39,13 @@ from ..control import WriteResult
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
 from .hass_discovery import HassNaming, discovery_configs
-from .mqtt_commands import CommandRefused, parse_command, result_doc
+from .mqtt_commands import (
+    CommandRefused,
+    entity_value,
+    parse_command,
+    result_doc,
+    write_event,
+)
 from .mqtt_config import MqttSettings
 from .mqtt_link import MqttLink
 from .mqtt_payloads import (
@@ -337,50 +343,46 @@ class MqttSink:
                 )
             if self._hub is None or serial not in self._hub.serials():
                 raise CommandRefused(f"gateway {serial[:20]!r} is not read by this collector")
+            if control.startswith("dry_contact_") and not self._has_control(serial, control):
+                # before the queue: made-up contact ids must not each get a queue slot
+                cid = control.removeprefix("dry_contact_")
+                raise CommandRefused(f"unknown dry contact {cid[:20]!r} on this gateway")
             envoy = self._hub.envoy(serial)
         except (CommandRefused, KeyError) as err:
             message = str(err.args[0]) if err.args else str(err)
-            _LOG.warning("MQTT command refused: %s", message)
+            _LOG.warning("MQTT command refused: %s", message[:300])
             refused = result_doc(control, "refused", message)
             self._spawn(self._report(serial, control, refused, None))
             return
         self._queue.submit(serial, envoy.control, command)
 
+    def _has_control(self, serial: str, control: str) -> bool:
+        """Whether `control` is one of this gateway's controls (in its control document)."""
+        if self._hub is None or serial not in self._hub.serials():
+            return False
+        raw = self._retained.get(self.naming.topic(serial, "control"))
+        return raw is not None and control in orjson.loads(raw)
+
     async def _report(
         self, serial: str, control: str, doc: dict[str, Any], result: WriteResult | None
     ) -> None:
-        """One result: retained on the result topic, kept in the history, shown on the entity."""
-        await self._retain(self.naming.topic(serial, f"result/{control}"), doc, force=True)
+        """One result: on the result topic, kept in the history, shown on the entity.
+
+        Retained (and kept for republishing) only for a control the gateway
+        has: a result for any other topic a client makes up is sent once,
+        unretained, so made-up serials and controls cannot fill the broker's
+        retained store or this collector's memory.
+        """
+        topic = self.naming.topic(serial, f"result/{control}")
+        if self._has_control(serial, control):
+            await self._retain(topic, doc, force=True)
+        else:
+            await self._publish(topic, orjson.dumps(doc))
         if self._hub is not None and serial in self._hub.serials():
-            await self._record_outcome(serial, control, doc)
-        if result is not None:
-            await self._show_value(serial, control, result)
-
-    async def _record_outcome(self, serial: str, control: str, doc: Mapping[str, Any]) -> None:
-        """The outcome joins the history (every sink's events) as a ``write`` event."""
-        if self._hub is None:
-            return
-        outcome = str(doc.get("outcome", "unknown"))
-        detail = {k: v for k, v in doc.items() if isinstance(v, str | int | float | bool)}
-        event = Event(
-            at=time.time(),
-            serial=serial,
-            kind="write",
-            message=f"{control}: {outcome}",
-            detail={"control": control, **detail},
-        )
-        await self._hub.record(event)
-
-    async def _show_value(self, serial: str, control: str, result: WriteResult) -> None:
-        """The control's entity shows the value read back, without waiting for the next read."""
-        if result.after is None:
-            return
-        topic = self.naming.topic(serial, "control")
-        current = orjson.loads(self._retained.get(topic, b"{}"))
-        value = result.after
-        if control in ("grid_relay",) or control.startswith("dry_contact_"):
-            value = "ON" if value == "closed" else "OFF"
-        elif control == "charge_from_grid":
-            value = "ON" if value else "OFF"
-        current[control] = value
-        await self._retain(topic, current)
+            await self._hub.record(write_event(serial, control, doc))
+        if result is not None and result.after is not None:
+            # the control's entity shows the value read back, without waiting for the next read
+            topic = self.naming.topic(serial, "control")
+            current = orjson.loads(self._retained.get(topic, b"{}"))
+            current[control] = entity_value(control, result.after)
+            await self._retain(topic, current)

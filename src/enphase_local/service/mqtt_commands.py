@@ -23,15 +23,24 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..control import Control, WriteResult
 from ..errors import EnvoyError, EnvoyFeatureUnavailable
 from .mqtt_payloads import PAYLOAD_SCHEMA
+from .sinks import Event
 
-__all__ = ["Command", "CommandRefused", "parse_command", "result_doc", "run_command"]
+__all__ = [
+    "Command",
+    "CommandRefused",
+    "entity_value",
+    "parse_command",
+    "result_doc",
+    "run_command",
+    "write_event",
+]
 
 _ON = {"on", "true", "1", "yes"}
 _OFF = {"off", "false", "0", "no"}
@@ -144,3 +153,25 @@ async def run_command(
         return result_doc(command.control, "failed", str(err), requested=command.value), None
     doc = result_doc(command.control, result.outcome.value, result.message, result=result)
     return doc, result
+
+
+def write_event(serial: str, control: str, doc: Mapping[str, Any]) -> Event:
+    """A command's result as the history keeps it: a ``write`` event (refusals included)."""
+    outcome = str(doc.get("outcome", "unknown"))
+    detail = {k: v for k, v in doc.items() if isinstance(v, str | int | float | bool)}
+    return Event(
+        at=time.time(),
+        serial=serial,
+        kind="write",
+        message=f"{control}: {outcome}",
+        detail={"control": control, **detail},
+    )
+
+
+def entity_value(control: str, after: Any) -> Any:
+    """A value read back, as the control document (and its Home Assistant entity) says it."""
+    if control == "grid_relay" or control.startswith("dry_contact_"):
+        return "ON" if after == "closed" else "OFF"
+    if control == "charge_from_grid":
+        return "ON" if after else "OFF"
+    return after

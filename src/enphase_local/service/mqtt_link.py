@@ -49,6 +49,7 @@ __all__ = ["MqttLink"]
 _LOG = logging.getLogger("enphase_local.service.mqtt")
 _CONNECT_TIMEOUT_S = 15.0
 _OVERFLOW_WAIT_S = 0.01
+_OVERFLOW_TRIES = 1000  # up to 10 s for an acknowledgement to free a packet id
 _SUBACK_TIMEOUT_S = 10.0
 
 
@@ -140,8 +141,7 @@ class MqttLink:
     # -- gmqtt callbacks (plain functions, called from its protocol) --------------------
 
     def _connected_cb(self, client: Any, flags: Any, rc: Any, properties: Any) -> None:
-        if not flags:  # no session on the broker: nothing in flight will ever be acknowledged
-            _forget_packet_ids(client)
+        _forget_packet_ids(client)
         self._client = client
         self._attempt = 0
         self.connections += 1
@@ -152,8 +152,9 @@ class MqttLink:
         while True:
             try:
                 await self._on_connect()  # subscribes and waits for the SUBACK: then online
-                client.publish(self.settings.bridge_availability, b"online", qos=1, retain=True)
-                break
+                if await self.publish(self.settings.bridge_availability, b"online", retain=True):
+                    break
+                raise ConnectionError("could not publish online")
             except Exception as err:
                 _LOG.warning("MQTT: setting up the connection failed: %s; retrying", err)
                 _LOG.debug("MQTT: setting up the connection failed", exc_info=True)
@@ -198,7 +199,7 @@ class MqttLink:
     async def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> bool:
         """Queue one message on the connection; False when there is none (the message is lost)."""
         client = self._client
-        for _ in range(100):
+        for _ in range(_OVERFLOW_TRIES):  # MQTT 5: at most the broker's receive maximum in flight
             if client is None or not client.is_connected:
                 return False
             try:
@@ -277,14 +278,16 @@ class MqttLink:
 
 
 def _forget_packet_ids(client: Any) -> None:
-    """Free the packet ids of messages that were in flight when the last connection died.
+    """Free the packet ids no acknowledgement will come for, at each connection.
 
-    gmqtt frees an id on its PUBACK/SUBACK only. When the broker has no session
-    for us (it restarted without persistence), those never come, and MQTT 5's
-    receive maximum (20 on Mosquitto) caps the ids: a few leaked ones per
-    restart, and soon no publish or subscribe could get an id at all.
+    gmqtt frees an id on its PUBACK/SUBACK only, and on reconnecting resends
+    just the messages it stored (none when the broker kept no session for us).
+    Every other id still taken belongs to a packet lost with the old
+    connection, and MQTT 5's receive maximum (20 on Mosquitto) caps the ids: a
+    few lost per restart, and soon no publish or subscribe gets an id at all.
     """
     handler = getattr(client, "_package_handler", None)
     used = getattr(getattr(handler, "id_generator", None), "_used_ids", None)
-    if isinstance(used, set):
-        used.clear()
+    storage = getattr(client, "_persistent_storage", None)
+    if isinstance(used, set) and storage is not None:
+        used.intersection_update(mid for mid, _package in storage.get_all())
