@@ -27,6 +27,7 @@ from typing import Any
 
 from ..capabilities import Capability
 from ..models.tariff import StorageMode, Tariff
+from ..sources.table import TARIFF
 from ..sources.tariff import TARIFF_PATH, tariff_write_body, tariff_writes_ignored
 from ._core import ControlCore, Poll
 from .result import Check, Outcome, WriteRequest, WriteResult
@@ -82,7 +83,7 @@ class StorageActions(ControlCore):
             )
         return await self._tariff_write(
             action="set_storage_mode",
-            check=Check("tariff", _mode_of, "storage mode", self._reverted_note()),
+            check=Check(TARIFF, _mode_of, "storage mode", self._reverted_note()),
             requested=member.value,
             changes={"mode": member},
             clear_opt_schedules=clear_opt_schedules,
@@ -100,7 +101,7 @@ class StorageActions(ControlCore):
             raise ValueError(f"reserve must be between 0 and 100 percent; got {percent!r}")
         return await self._tariff_write(
             action="set_reserve_soc",
-            check=Check("tariff", _reserve_of, "battery reserve (%)", self._reverted_note()),
+            check=Check(TARIFF, _reserve_of, "battery reserve (%)", self._reverted_note()),
             requested=float(percent),
             changes={"reserve_soc_percent": percent},
             dry_run=dry_run,
@@ -115,7 +116,7 @@ class StorageActions(ControlCore):
             raise ValueError(f"charge from grid must be True or False; got {on!r}")
         return await self._tariff_write(
             action="set_charge_from_grid",
-            check=Check("tariff", _grid_charge_of, "charge from grid", self._reverted_note()),
+            check=Check(TARIFF, _grid_charge_of, "charge from grid", self._reverted_note()),
             requested=on,
             changes={"charge_from_grid": on},
             dry_run=dry_run,
@@ -126,14 +127,14 @@ class StorageActions(ControlCore):
         self,
         *,
         action: str,
-        check: Check,
+        check: Check[Tariff],
         requested: Any,
         changes: dict[str, Any],
         clear_opt_schedules: bool = False,
         dry_run: bool,
         timeout_s: float | None,
     ) -> WriteResult:
-        tariff: Tariff = await self._read("tariff")  # first: it is read after the first snapshot
+        tariff: Tariff = await self._read(TARIFF)  # first: it is read after the first snapshot
         self._require(Capability.TARIFF, f"change the {check.label}")
         poll = TARIFF_POLL.with_timeout(timeout_s)
         body = tariff_write_body(tariff.raw, **changes)  # ValueError / EnvoyFeatureUnavailable
