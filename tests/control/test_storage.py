@@ -10,6 +10,7 @@ import pytest
 from enphase_local.capabilities import Capability
 from enphase_local.control import Outcome
 from enphase_local.errors import EnvoyFeatureUnavailable, EnvoyHTTPError
+from enphase_local.firmware import Firmware
 from enphase_local.models.tariff import StorageMode
 from enphase_local.sources.tariff import parse_tariff
 from tests.control.test_target import SimTarget
@@ -96,6 +97,27 @@ async def test_cloud_overwrite_detected_by_verify_later() -> None:
     assert later.after == "self-consumption" and later.requested == "backup"
     assert "cloud" in later.message and later.elapsed_s >= 120
     assert len(target.writes) == 1
+
+
+class _OlderFirmware(SimTarget):
+    """The cloud-overwrite site as a gateway on firmware 7.6 reports it (before 8.2.4225)."""
+
+    @property
+    def firmware(self) -> Firmware:
+        return Firmware.parse("D7.6.175")
+
+
+async def test_a_revert_blames_the_cloud_only_on_firmware_where_it_does_that() -> None:
+    target = _OlderFirmware("cloud-overwrite")
+    control = target.control()
+    result = await control.set_storage_mode("backup")
+    assert result.outcome is Outcome.CONFIRMED
+    assert "verify_later" not in result.message  # no overwrite warning before 8.2.4225
+    target.clock.advance(120)  # the value changes anyway (here: the simulator's overwrite)
+    later = await control.verify_later(result)
+    assert later.outcome is Outcome.REVERTED and later.after == "self-consumption"
+    assert "cloud" not in later.message.lower()
+    assert "something other than this write" in later.message
 
 
 async def test_verify_later_can_wait_through_the_injected_sleep() -> None:

@@ -118,10 +118,14 @@ class Recorder:
 
 
 @contextlib.asynccontextmanager
-async def recorder(url: str, *topics: str) -> AsyncIterator[Recorder]:
-    """A subscriber on `topics` (retained messages included) for the duration of a test."""
+async def recorder(url: str, *topics: str, **options: Any) -> AsyncIterator[Recorder]:
+    """A subscriber on `topics` (retained messages included) for the duration of a test.
+
+    `options` go to `aiomqtt.Client` (``username``, ``password``, ``tls_context``).
+    """
     parts = urlsplit(url)
-    async with aiomqtt.Client(parts.hostname or "127.0.0.1", parts.port or 1883) as client:
+    host, port = parts.hostname or "127.0.0.1", parts.port or 1883
+    async with aiomqtt.Client(host, port, **options) as client:
         rec = Recorder(client)
         for topic in topics:
             await client.subscribe(topic, qos=1)

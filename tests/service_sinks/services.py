@@ -21,7 +21,15 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["Broker", "PgCluster", "end_process", "find_pg_bin", "free_port", "unavailable"]
+__all__ = [
+    "Broker",
+    "PgCluster",
+    "end_process",
+    "find_pg_bin",
+    "free_port",
+    "mosquitto_binary",
+    "unavailable",
+]
 
 
 def unavailable(reason: str) -> None:
@@ -29,6 +37,15 @@ def unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: service tests must run; see .ci/services.sh)")
     pytest.skip(reason)
+
+
+def mosquitto_binary(why: str) -> str:
+    """The installed mosquitto, or a skip (a CI failure) saying `why` a test needs it."""
+    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
+    if binary is None:
+        unavailable(f"mosquitto is not installed: {why}")
+    assert binary is not None
+    return binary
 
 
 def free_port() -> int:

@@ -27,15 +27,17 @@ def writes(gw: object) -> list[str]:
     ]
 
 
+ALL = ["storage_mode", "reserve_soc", "charge_from_grid", "dry_contact_*", "generator_mode"]
+"""Every control but the grid relay, which a config enables only by its own name."""
+
+
 async def command(rec: Recorder, base: str, serial: str, control: str, payload: str) -> Any:
-    """Send one command and wait for its final outcome (not the interim ``pending: sent``)."""
+    """Send one command and wait for its result (each command has exactly one)."""
     topic = f"{base}/{serial}/result/{control}"
     seen = len(rec.payloads(topic))
     await rec.client.publish(f"{base}/{serial}/set/{control}", payload.encode(), qos=1)
-    # each new result wakes the wait: generous, since a loaded machine is only slower
-    final = await rec.wait_for(
-        topic, lambda raw: orjson.loads(raw)["message"] != "sent", within=60, after=seen
-    )
+    # each new message wakes the wait: generous, since a loaded machine is only slower
+    final = await rec.wait_for(topic, bool, within=60, after=seen)
     return orjson.loads(final)
 
 
@@ -58,15 +60,25 @@ async def test_confirmed_refused_and_retained_commands(mqtt_url: str) -> None:
     base, prefix = names()
     async with site(mqtt_url, base, "battery-backup") as (gw, envoy, snap, rec):
         serial = snap.gateway.serial
-        # a retained command left on the broker must not act when the sink subscribes
-        await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"10", retain=True)
-        sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c1")
+        # a retained command left on the broker must not act when the sink subscribes,
+        # and the sink clears it so that it cannot act anywhere later
+        set_topic = f"{base}/{serial}/set/reserve_soc"
+        await rec.client.publish(set_topic, b"10", retain=True, qos=1)
+        await rec.wait_for(set_topic, lambda p: p == b"10")
+        sink = MqttSink(
+            url=mqtt_url, base=base, discovery_prefix=prefix, collector="c1", commands=ALL
+        )
         hub = await start_for_one(sink, envoy, snap)
+        await rec.wait_for(set_topic, lambda p: p == b"")  # cleared by the sink
 
         bad = await command(rec, base, serial, "reserve_soc", "150")
         assert bad["outcome"] == "refused" and "between 0 and 100" in bad["message"]
         assert writes(gw) == []  # neither the retained 10 nor the invalid 150 was sent
-        await rec.client.publish(f"{base}/{serial}/set/reserve_soc", b"", retain=True)
+        barrier = f"{base}/barrier"
+        async with recorder(mqtt_url, set_topic, barrier) as late:  # nothing retained is left
+            await late.client.publish(barrier, b"x", qos=1)
+            await late.wait_for(barrier)
+            assert late.payloads(set_topic) == []
 
         ok = await command(rec, base, serial, "reserve_soc", "42")
         assert ok["outcome"] == "confirmed" and ok["after"] == 42.0 and ok["before"] == 20.0
@@ -103,7 +115,9 @@ async def test_ignored_on_firmware_that_ignores_storage_writes(mqtt_url: str) ->
     base, prefix = names()
     async with site(mqtt_url, base, "tariff-ignored") as (gw, envoy, snap, rec):
         serial = snap.gateway.serial
-        sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="c2")
+        sink = MqttSink(
+            url=mqtt_url, base=base, discovery_prefix=prefix, collector="c2", commands=ALL
+        )
         await start_for_one(sink, envoy, snap)
         doc = await command(rec, base, serial, "storage_mode", "backup")
         await sink.stop()
@@ -114,7 +128,8 @@ async def test_ignored_on_firmware_that_ignores_storage_writes(mqtt_url: str) ->
 
 async def test_cloud_overwrite_is_reported_reverted(mqtt_url: str) -> None:
     base, prefix = names()
-    async with site(mqtt_url, base, "cloud-overwrite") as (_gw, envoy, snap, rec):
+    async with site(mqtt_url, base, "cloud-overwrite") as (gw, envoy, snap, rec):
+        clock = gw.backend.clock  # type: ignore[attr-defined]
         serial = snap.gateway.serial
         sink = MqttSink(
             url=mqtt_url,
@@ -122,6 +137,8 @@ async def test_cloud_overwrite_is_reported_reverted(mqtt_url: str) -> None:
             discovery_prefix=prefix,
             collector="c3",
             verify_after_s=120.0,  # on the simulated clock
+            sleep=sim_sleep(clock),
+            commands=ALL,
         )
         await start_for_one(sink, envoy, snap)
         topic = f"{base}/{serial}/result/storage_mode"
@@ -129,14 +146,15 @@ async def test_cloud_overwrite_is_reported_reverted(mqtt_url: str) -> None:
         reverted = await rec.wait_json(topic, lambda d: d["outcome"] == "reverted")
         outcomes = [orjson.loads(p)["outcome"] for p in rec.payloads(topic)]
         await sink.stop()
-    assert outcomes == ["pending", "confirmed", "reverted"]
+    assert outcomes == ["confirmed", "reverted"]  # one result per command, then the re-check
     assert reverted["after"] == "self-consumption" and "app" in reverted["message"].lower()
 
 
 def test_parse_command_refuses_before_anything_is_built() -> None:
     assert parse_command("reserve_soc", b" 35 ").value == 35.0
     assert parse_command("charge_from_grid", b"on").value is True
-    assert parse_command("grid_relay", b"OFF").value is False
+    assert parse_command("grid_relay", b"OFF").value == "open"  # the result's own vocabulary
+    assert parse_command("grid_relay", b"on").value == "closed"
     assert parse_command("dry_contact_NO1", b"ON").value == "closed"
     for control, payload in (
         ("reserve_soc", b"nan"),

@@ -25,7 +25,9 @@ field:
 
 Even a confirmed write may be overwritten by the cloud within 1 to 2 minutes
 on 8.2.4225 and later: `Control.verify_later` re-reads and reports
-``reverted``.
+``reverted``. The cloud is named in that message only on such firmware
+(`tariff_writes_ignored`, the one home of the threshold): on older firmware
+nothing says the cloud does it, and blaming it sends owners the wrong way.
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ TARIFF_POLL = Poll(timeout_s=10.0, interval_s=3.0, first_s=1.0)
 _CLOUD_NOTE = (
     "on firmware 8.2.4225 and later the Enphase cloud overwrites locally set storage settings "
     "within 1 to 2 minutes: change them in the Enphase app instead"
+)
+_OTHER_NOTE = (
+    "something other than this write changed it since (another local client, a schedule, "
+    "or a change made in the Enphase app)"
 )
 
 
@@ -130,7 +136,7 @@ class StorageActions(CloudStorageActions):
             route,
             lambda: self._tariff_write(
                 action="set_storage_mode",
-                check=Check(TARIFF, _mode_of, "storage mode", _CLOUD_NOTE),
+                check=Check(TARIFF, _mode_of, "storage mode", self._reverted_note()),
                 requested=member.value,
                 changes={"mode": member},
                 clear_opt_schedules=clear_opt_schedules,
@@ -163,7 +169,7 @@ class StorageActions(CloudStorageActions):
             route,
             lambda: self._tariff_write(
                 action="set_reserve_soc",
-                check=Check(TARIFF, _reserve_of, "battery reserve (%)", _CLOUD_NOTE),
+                check=Check(TARIFF, _reserve_of, "battery reserve (%)", self._reverted_note()),
                 requested=float(percent),
                 changes={"reserve_soc_percent": percent},
                 dry_run=dry_run,
@@ -202,7 +208,7 @@ class StorageActions(CloudStorageActions):
             route,
             lambda: self._tariff_write(
                 action="set_charge_from_grid",
-                check=Check(TARIFF, _grid_charge_of, "charge from grid", _CLOUD_NOTE),
+                check=Check(TARIFF, _grid_charge_of, "charge from grid", self._reverted_note()),
                 requested=on,
                 changes={"charge_from_grid": on},
                 dry_run=dry_run,
@@ -262,6 +268,10 @@ class StorageActions(CloudStorageActions):
             unchanged=Outcome.IGNORED,
             notes=self._tariff_notes(tariff, mode_write="mode" in changes, cleared=cleared),
         )
+
+    def _reverted_note(self) -> str:
+        """Why a confirmed storage setting may read differently later, for this firmware."""
+        return _CLOUD_NOTE if tariff_writes_ignored(self.firmware) else _OTHER_NOTE
 
     def _tariff_notes(
         self, tariff: Tariff, *, mode_write: bool, cleared: bool

@@ -30,7 +30,7 @@ from .mqtt_payloads import battery_payloads, control_payload, energy_payload, sn
 
 __all__ = ["OUTCOMES", "HassNaming", "discovery_configs"]
 
-OUTCOMES = ("confirmed", "pending", "ignored", "reverted", "refused", "failed")
+OUTCOMES = ("confirmed", "pending", "ignored", "reverted", "refused", "failed", "superseded")
 """States of the command-result sensors (see docs/mqtt.md)."""
 
 STORAGE_MODES = ("backup", "self-consumption", "economy")

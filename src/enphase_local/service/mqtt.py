@@ -30,21 +30,21 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
 
-from ..control import Outcome, WriteResult
+from ..control import WriteResult
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
 from .hass_discovery import HassNaming, discovery_configs
 from .mqtt_commands import (
-    STORAGE_CONTROLS,
     CommandRefused,
+    entity_value,
     parse_command,
     result_doc,
-    run_command,
+    write_event,
 )
 from .mqtt_config import MqttSettings
 from .mqtt_link import MqttLink
@@ -59,6 +59,7 @@ from .mqtt_payloads import (
     inverter_payloads,
     snapshot_power,
 )
+from .mqtt_queue import CommandQueue
 from .sinks import Event, Hub
 
 __all__ = ["MqttSink"]
@@ -77,6 +78,7 @@ class MqttSink:
         settings: MqttSettings | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         **options: Any,
     ) -> None:
@@ -94,7 +96,13 @@ class MqttSink:
         self._link = MqttLink(s, on_connect=self._on_connect, on_message=self._dispatch, rng=rng)
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._queue = CommandQueue(
+            self._report,
+            spacing_s=s.command_spacing_s,
+            verify_after_s=s.verify_after_s,
+            clock=clock,
+            sleep=sleep,
+        )
         # what a reconnect republishes, and what the next message is compared with
         self._discovery: dict[str, dict[str, dict[str, Any]]] = {}
         self._retained: dict[str, bytes] = {}
@@ -144,6 +152,7 @@ class MqttSink:
             if task is not None:
                 task.cancel()
         self._ticker = None
+        await self._queue.stop()
         await self._link.stop(farewell=(self.settings.bridge_availability, b"offline"))
 
     # -- for tests and the collector -----------------------------------------
@@ -179,9 +188,7 @@ class MqttSink:
     # -- publishing ------------------------------------------------------------
 
     async def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> bool:
-        if not self._link.connected.is_set() or not await self._link.publish(
-            topic, payload, retain=retain
-        ):
+        if not self._link.up or not await self._link.publish(topic, payload, retain=retain):
             self.dropped += 1
             return False
         self.published += 1
@@ -265,9 +272,19 @@ class MqttSink:
     # -- connection ------------------------------------------------------------
 
     async def _on_connect(self) -> None:
-        """Subscribe, and republish what a restarted broker lost (the link says online)."""
-        self._link.subscribe(f"{self.settings.base}/+/set/#")
-        self._link.subscribe(f"{self.settings.discovery_prefix}/status")
+        """Subscribe (SUBACK awaited), republish what a restarted broker lost; then online.
+
+        Commands are subscribed to even when the config enables none: each
+        then gets its ``refused`` result (a Home Assistant switch flipped in
+        vain says why), and a retained one is still cleared.
+        """
+        await self._link.subscribe(f"{self.settings.base}/+/set/#", retain_as_published=True)
+        if not self._link.mqtt5 and self._link.connections == 1:  # said once, not per reconnect
+            _LOG.warning(
+                "MQTT: the broker speaks only MQTT 3.1.1: a command published retained while "
+                "the collector is connected cannot be recognised as retained"
+            )
+        await self._link.subscribe(f"{self.settings.discovery_prefix}/status")
         for topic, payload in list(self._retained.items()):
             await self._link.publish(topic, payload, retain=True)
         for serial in list(self._power):
@@ -285,13 +302,25 @@ class MqttSink:
             return  # not a command, or someone clearing a retained one
         if retained:  # a retained command would act again at every reconnect
             _LOG.warning(
-                "MQTT: ignoring a retained command on %s; publish commands unretained", topic
+                "MQTT: ignored a retained command on %s and cleared it; publish commands "
+                "unretained",
+                topic,
             )
+            self._spawn(self._link.publish(topic, b"", retain=True))
             return
-        self._spawn(self._command(parts[0], parts[2], payload))
+        if not self._link.early_commands_ok:
+            message = (
+                "delivered from an MQTT 3.1.1 session kept while the collector was away: its age "
+                "is unknown, so it was not carried out; send it again"
+            )
+            _LOG.warning("MQTT command on %s refused: %s", topic, message)
+            refused = result_doc(parts[2], "refused", message)
+            self._spawn(self._report(parts[0], parts[2], refused, None))
+            return
+        self._command(parts[0], parts[2], payload)
 
     def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro)
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -303,70 +332,57 @@ class MqttSink:
 
     # -- commands --------------------------------------------------------------
 
-    async def _command(self, serial: str, control: str, payload: bytes) -> None:
-        result_topic = self.naming.topic(serial, f"result/{control}")
+    def _command(self, serial: str, control: str, payload: bytes) -> None:
+        """Check one command and queue it; a refusal is its result at once (nothing is sent)."""
         try:
             command = parse_command(control, payload)
+            if not self.settings.command_enabled(control):
+                raise CommandRefused(
+                    f"MQTT commands for {control} are off in this collector: list it in "
+                    "commands = [...] of [sinks.mqtt] to allow them"
+                )
             if self._hub is None or serial not in self._hub.serials():
                 raise CommandRefused(f"gateway {serial[:20]!r} is not read by this collector")
+            if control.startswith("dry_contact_") and not self._has_control(serial, control):
+                # before the queue: made-up contact ids must not each get a queue slot
+                cid = control.removeprefix("dry_contact_")
+                raise CommandRefused(f"unknown dry contact {cid[:20]!r} on this gateway")
             envoy = self._hub.envoy(serial)
         except (CommandRefused, KeyError) as err:
             message = str(err.args[0]) if err.args else str(err)
-            _LOG.warning("MQTT command refused: %s", message)
+            _LOG.warning("MQTT command refused: %s", message[:300])
             refused = result_doc(control, "refused", message)
-            await self._retain(result_topic, refused, force=True)
-            if self._hub is not None and serial in self._hub.serials():
-                await self._record_outcome(serial, control, refused)
+            self._spawn(self._report(serial, control, refused, None))
             return
-        await self._retain(
-            result_topic,
-            result_doc(control, "pending", "sent", requested=command.value),
-            force=True,
-        )
-        async with self._locks.setdefault(serial, asyncio.Lock()):
-            doc, result = await run_command(envoy.control, command)
-        await self._retain(result_topic, doc, force=True)
-        await self._record_outcome(serial, control, doc)
-        if result is None:
-            return
-        await self._show_value(serial, control, result)
-        if (
-            result.outcome is Outcome.CONFIRMED
-            and control in STORAGE_CONTROLS
-            and self.settings.verify_after_s
-        ):
-            later = await envoy.control.verify_later(result, wait_s=self.settings.verify_after_s)
-            if later.outcome is Outcome.REVERTED:
-                doc = result_doc(control, later.outcome.value, later.message, result=later)
-                await self._retain(result_topic, doc, force=True)
-                await self._record_outcome(serial, control, doc)
-                await self._show_value(serial, control, later)
+        self._queue.submit(serial, envoy.control, command)
 
-    async def _record_outcome(self, serial: str, control: str, doc: Mapping[str, Any]) -> None:
-        """The outcome joins the history (every sink's events) as a ``write`` event."""
-        if self._hub is None:
-            return
-        outcome = str(doc.get("outcome", "unknown"))
-        detail = {k: v for k, v in doc.items() if isinstance(v, str | int | float | bool)}
-        event = Event(
-            at=time.time(),
-            serial=serial,
-            kind="write",
-            message=f"{control}: {outcome}",
-            detail={"control": control, **detail},
-        )
-        await self._hub.record(event)
+    def _has_control(self, serial: str, control: str) -> bool:
+        """Whether `control` is one of this gateway's controls (in its control document)."""
+        if self._hub is None or serial not in self._hub.serials():
+            return False
+        raw = self._retained.get(self.naming.topic(serial, "control"))
+        return raw is not None and control in orjson.loads(raw)
 
-    async def _show_value(self, serial: str, control: str, result: WriteResult) -> None:
-        """The control's entity shows the value read back, without waiting for the next read."""
-        if result.after is None:
-            return
-        topic = self.naming.topic(serial, "control")
-        current = orjson.loads(self._retained.get(topic, b"{}"))
-        value = result.after
-        if control in ("grid_relay",) or control.startswith("dry_contact_"):
-            value = "ON" if value == "closed" else "OFF"
-        elif control == "charge_from_grid":
-            value = "ON" if value else "OFF"
-        current[control] = value
-        await self._retain(topic, current)
+    async def _report(
+        self, serial: str, control: str, doc: dict[str, Any], result: WriteResult | None
+    ) -> None:
+        """One result: on the result topic, kept in the history, shown on the entity.
+
+        Retained (and kept for republishing) only for a control the gateway
+        has: a result for any other topic a client makes up is sent once,
+        unretained, so made-up serials and controls cannot fill the broker's
+        retained store or this collector's memory.
+        """
+        topic = self.naming.topic(serial, f"result/{control}")
+        if self._has_control(serial, control):
+            await self._retain(topic, doc, force=True)
+        else:
+            await self._publish(topic, orjson.dumps(doc))
+        if self._hub is not None and serial in self._hub.serials():
+            await self._hub.record(write_event(serial, control, doc))
+        if result is not None and result.after is not None:
+            # the control's entity shows the value read back, without waiting for the next read
+            topic = self.naming.topic(serial, "control")
+            current = orjson.loads(self._retained.get(topic, b"{}"))
+            current[control] = entity_value(control, result.after)
+            await self._retain(topic, current)

@@ -7,24 +7,40 @@ command is *refused* with a message and never reaches the gateway.
 
 Every command ends in one result document on ``<base>/<serial>/result/<control>``:
 the write's outcome (``confirmed``, ``pending``, ``ignored``), ``refused``
-for invalid input, ``failed`` when the gateway answered with an error; a
-confirmed storage setting is read again later and reported ``reverted`` if
-the Enphase cloud put it back.
+for invalid input or a control the config does not enable, ``superseded``
+when a newer command replaced it before it was sent (`mqtt_queue`), ``failed``
+when the gateway answered with an error; a confirmed storage setting is read
+again later and reported ``reverted`` if it changed with no newer command.
+
+`requested`, `before` and `after` are in the gateway's vocabulary, the same
+type in every result of a control: the grid relay and dry contacts say
+``"open"`` / ``"closed"``, charge from grid ``true`` / ``false``, the reserve a
+number, the modes a string. Why: the relay's command used to carry
+``true``/``false`` while its outcome said ``"open"``/``"closed"``.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..control import Control, WriteResult
 from ..errors import EnvoyError, EnvoyFeatureUnavailable
 from .mqtt_payloads import PAYLOAD_SCHEMA
+from .sinks import Event
 
-__all__ = ["Command", "CommandRefused", "parse_command", "result_doc", "run_command"]
+__all__ = [
+    "Command",
+    "CommandRefused",
+    "entity_value",
+    "parse_command",
+    "result_doc",
+    "run_command",
+    "write_event",
+]
 
 _ON = {"on", "true", "1", "yes"}
 _OFF = {"off", "false", "0", "no"}
@@ -86,8 +102,10 @@ def parse_command(control: str, raw: bytes) -> Command:
         on = _switch(payload, control)
         return Command(control, on, lambda c: c.set_charge_from_grid(on))
     if control == "grid_relay":
-        on_grid = _switch(payload, control)
-        return Command(control, on_grid, lambda c: c.go_on_grid() if on_grid else c.go_off_grid())
+        relay = "closed" if _switch(payload, control) else "open"  # closed = on grid
+        return Command(
+            control, relay, lambda c: c.go_on_grid() if relay == "closed" else c.go_off_grid()
+        )
     if control.startswith("dry_contact_") and len(control) > len("dry_contact_"):
         cid = control.removeprefix("dry_contact_")
         state = "closed" if _switch(payload, control) else "open"
@@ -135,3 +153,25 @@ async def run_command(
         return result_doc(command.control, "failed", str(err), requested=command.value), None
     doc = result_doc(command.control, result.outcome.value, result.message, result=result)
     return doc, result
+
+
+def write_event(serial: str, control: str, doc: Mapping[str, Any]) -> Event:
+    """A command's result as the history keeps it: a ``write`` event (refusals included)."""
+    outcome = str(doc.get("outcome", "unknown"))
+    detail = {k: v for k, v in doc.items() if isinstance(v, str | int | float | bool)}
+    return Event(
+        at=time.time(),
+        serial=serial,
+        kind="write",
+        message=f"{control}: {outcome}",
+        detail={"control": control, **detail},
+    )
+
+
+def entity_value(control: str, after: Any) -> Any:
+    """A value read back, as the control document (and its Home Assistant entity) says it."""
+    if control == "grid_relay" or control.startswith("dry_contact_"):
+        return "ON" if after == "closed" else "OFF"
+    if control == "charge_from_grid":
+        return "ON" if after else "OFF"
+    return after

@@ -8,9 +8,18 @@
     discovery_prefix = "homeassistant"
     collector = "garage-pi"          # names this collector's availability topic
     ca_file = "/etc/ssl/certs/my-ca.pem"
+    cert_file = "/etc/enphase/client.pem"   # TLS client certificate (and key_file)
+    commands = ["storage_mode", "reserve_soc"]  # off unless listed; grid_relay only by name
+    command_spacing_s = 10.0         # per gateway and control: at least this between writes
 
 The password never appears in a log line, an error or `repr`: `redacted_url`
-is what messages show.
+is what messages show. It comes from ``password_file`` or ``password_env``
+(or the URL), so it never has to be typed on a command line.
+
+Why commands are off by default: anyone who may publish to the command
+topics can change the site, so a collector acts on a control only when its
+config names it. The grid relay takes the house off the grid: no pattern
+enables it, only its own name.
 """
 
 from __future__ import annotations
@@ -24,10 +33,46 @@ from urllib.parse import unquote, urlsplit
 
 from .config import sink_settings
 
-__all__ = ["MqttSettings"]
+__all__ = ["COMMAND_CONTROLS", "MqttSettings"]
+
+COMMAND_CONTROLS = (
+    "storage_mode",
+    "reserve_soc",
+    "charge_from_grid",
+    "grid_relay",
+    "generator_mode",
+    "dry_contact_*",
+)
+"""What ``commands`` may list: these names, or ``dry_contact_<id>`` for one contact."""
 
 _SCHEMES = {"mqtt": (1883, False), "tcp": (1883, False), "mqtts": (8883, True), "ssl": (8883, True)}
 _TOPIC_FORBIDDEN = set("+#\0")
+
+
+def _check_commands(names: object) -> tuple[str, ...]:
+    if isinstance(names, str) or not isinstance(names, list | tuple):
+        raise ValueError(f"commands must be a list of control names; got {names!r:.60}")
+    for name in names:
+        ok = isinstance(name, str) and (
+            name in COMMAND_CONTROLS
+            or (name.startswith("dry_contact_") and len(name) > len("dry_contact_"))
+        )
+        if not ok:
+            raise ValueError(
+                f"commands: unknown control {name!r:.60}; known: {', '.join(COMMAND_CONTROLS)}, "
+                "or dry_contact_<id>"
+            )
+    return tuple(names)
+
+
+def _read_password(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"cannot read the MQTT password_file {path!r}: {getattr(err, 'strerror', err)}"
+        ) from None
 
 
 def _check_topic_part(name: str, value: str) -> str:
@@ -51,7 +96,10 @@ class MqttSettings:
     )
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    password_file: str | None = None
     ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
     tls_insecure: bool = False
     keepalive_s: int = 30
     state_interval_s: float = 1.0
@@ -59,8 +107,16 @@ class MqttSettings:
     verify_after_s: float | None = 120.0
     reconnect_base_s: float = 1.0
     reconnect_cap_s: float = 60.0
+    commands: tuple[str, ...] = ()
+    command_spacing_s: float = 10.0
+    session_expiry_s: int = 60
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "commands", _check_commands(self.commands))
+        if self.password_file is not None and self.password is None:
+            object.__setattr__(self, "password", _read_password(self.password_file))
+        if self.key_file is not None and self.cert_file is None:
+            raise ValueError("MQTT key_file is set without cert_file (the client certificate)")
         scheme = urlsplit(self.url).scheme
         if scheme not in _SCHEMES:
             raise ValueError(
@@ -73,6 +129,26 @@ class MqttSettings:
         _check_topic_part("collector", self.collector)
         if self.state_interval_s < 0 or self.reconnect_base_s <= 0 or self.reconnect_cap_s <= 0:
             raise ValueError("state_interval_s, reconnect_base_s and reconnect_cap_s must be > 0")
+        if (self.ca_file or self.cert_file) and not self.tls:
+            raise ValueError(
+                f"ca_file / cert_file are set but {self.redacted_url} is not TLS: use mqtts://"
+            )
+        if self.tls:
+            self.tls_context()  # a missing or bad file is a config error now, not a retry loop
+        if isinstance(self.session_expiry_s, bool) or not isinstance(self.session_expiry_s, int):
+            raise ValueError(
+                f"session_expiry_s must be whole seconds; got {self.session_expiry_s!r}"
+            )
+        if not 0 <= self.session_expiry_s <= 86400:
+            raise ValueError(f"session_expiry_s must be 0 to 86400; got {self.session_expiry_s!r}")
+        if not self.command_spacing_s >= 0:
+            raise ValueError(f"command_spacing_s must be >= 0; got {self.command_spacing_s!r}")
+
+    def command_enabled(self, control: str) -> bool:
+        """Whether the config lets MQTT commands change `control` (off unless listed)."""
+        if control in self.commands:
+            return True
+        return control.startswith("dry_contact_") and "dry_contact_*" in self.commands
 
     @property
     def host(self) -> str:
@@ -106,7 +182,21 @@ class MqttSettings:
     def tls_context(self) -> ssl.SSLContext | None:
         if not self.tls:
             return None
-        context = ssl.create_default_context(cafile=self.ca_file)
+        try:
+            context = ssl.create_default_context(cafile=self.ca_file)
+        except (OSError, ssl.SSLError) as err:
+            raise ValueError(
+                f"cannot load the MQTT ca_file {self.ca_file!r}: "
+                f"{getattr(err, 'strerror', None) or err}"
+            ) from None
+        if self.cert_file is not None:
+            try:
+                context.load_cert_chain(self.cert_file, self.key_file)
+            except (OSError, ssl.SSLError) as err:
+                raise ValueError(
+                    f"cannot load the MQTT client certificate {self.cert_file!r}: "
+                    f"{getattr(err, 'strerror', None) or err}"
+                ) from None
         if self.tls_insecure:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
