@@ -23,12 +23,12 @@ import aiohttp
 
 from .capabilities import Capability, SourceStatus
 from .control import Control
+from .engine import energy, recovery, site_day
 from .engine import probe as probing
 from .engine import production as producing
-from .engine import recovery
 from .engine.budget import UpdateBudget, bounded_by_budget, default_budget
 from .engine.cache import SourceCache
-from .engine.outage import gateway_zone, in_outage_window
+from .engine.outage import in_outage_window
 from .engine.recovery import demotes, never_answered, next_reprobe, use_production
 from .engine.schedule import Schedule, new_local_day
 from .engine.snapshot import build_snapshot, gateway_summary, not_asked
@@ -88,8 +88,10 @@ class Envoy:
         pin: str | None = None,
         verify: Verify = False,
         probe_cache: ProbeCache | None = None,
+        timezone: site_day.ZoneLike = None,  # the site's zone, if not the gateway's own
     ) -> None:
         self.host = host
+        self.site_day, self.energy_book = site_day.SiteDay(timezone), energy.EnergyBook()
         cloud = cloud or CloudUrls()
         self._credentials = Credentials(token, username, password, token_store, cloud)
         self._session, self._clock, self._sleep = session, clock, sleep
@@ -355,7 +357,7 @@ class Envoy:
 
     async def _update(self, full: bool, sections: Iterable[str] | None = None) -> Snapshot:
         now, cache = self._clock(), self._cache
-        tz, tz_note = gateway_zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
+        tz = self.site_day.window_zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
         gentle = in_outage_window(now, tz)
         budget = UpdateBudget.start(self.update_budget_s, gentle=gentle)
         if SourceKey.INFO in self._plan and self._schedule.next_due(SOURCES[SourceKey.INFO]) <= now:
@@ -384,11 +386,10 @@ class Envoy:
             raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
         gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
         self._snapshots += 1
-        tz_note = tz_note if self.home is None else None  # /home answered in this update
+        site = self.site_day.zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
         await self._transport.between_updates()
-        return build_snapshot(
-            cache, self._schedule, self._plan, gw, now=now, tz=tz, gentle=gentle, note=tz_note
-        )
+        parts = (cache, self._schedule, self._plan, gw)
+        return build_snapshot(*parts, now=now, site=site, gentle=gentle, energy=self.energy_book)
 
     async def _refresh_info(self, now: float, budget: UpdateBudget) -> None:
         """Re-read /info on its cadence (a firmware change triggers a new probe)."""

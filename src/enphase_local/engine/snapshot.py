@@ -17,6 +17,7 @@ from datetime import tzinfo
 from typing import Any
 
 from ..capabilities import Capability
+from ..models.battery import AcbSummary, BatterySummary
 from ..models.energy import EnergyReading
 from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
@@ -26,6 +27,7 @@ from ..sources.table import SOURCES
 from .balance import cache_flow
 from .cache import SourceCache
 from .counters import site_ceiling_w
+from .energy import EnergyBook, EnergyInputs, Sample
 from .flows import compose_flows
 from .joins import (
     compose_acb,
@@ -40,6 +42,7 @@ from .production import fallback_report, late_warning
 from .quirks import blank_half_storage_ct, repair_total_consumption
 from .recovery import demotion_warning
 from .schedule import Schedule
+from .site_day import SiteZone
 
 __all__ = [
     "PRODUCTION_SOURCE",
@@ -110,14 +113,15 @@ def build_snapshot(
     gateway: GatewaySummary,
     *,
     now: float,
-    tz: tzinfo | None,
+    site: SiteZone,
     gentle: bool,
-    note: str | None = None,
+    energy: EnergyBook | None = None,
 ) -> Snapshot:
-    """A complete snapshot from what `cache` holds (its counter guards advance).
+    """A complete snapshot from what `cache` holds (its counter guards and `energy` advance).
 
-    `note`: a warning from the client (the time zone it assumes, say).
+    `site`: the zone "today" is counted in; while it is pending, today's values are None.
     """
+    tz, note = site.tz, site.note
     report = cache.production()
     fw = gateway_firmware(cache)
     meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
@@ -131,10 +135,18 @@ def build_snapshot(
     flows = compose_flows(report, meters, cache.baseline, _phase_count(meters))
     guard = _CounterCheck(cache, flows_measured_at(cache, plan, now), tz, inverter_rating_w(cache))
     guarded = guard.flows(flows, "", warnings)
+    if site.pending:  # never the host's day passed off as the site's
+        guarded = {name: _no_today(reading) for name, reading in guarded.items()}
     # Per-phase lifetimes feed per-phase dashboards as the totals feed the site's: one
     # phase's bad read (a CT channel at zero while the meter's total adds up) is held too.
     phases = {
-        phase: dataclasses.replace(readings, **guard.flows(readings, f" {phase}", warnings))
+        phase: dataclasses.replace(
+            readings,
+            **{
+                name: _no_today(r) if site.pending else r
+                for name, r in guard.flows(readings, f" {phase}", warnings).items()
+            },
+        )
         for phase, readings in flows.phases.items()
     }
     inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
@@ -160,6 +172,16 @@ def build_snapshot(
     acb = compose_acb(report, get(SourceKey.INVENTORY))
     production = guarded["production"]
     solar = production.watts if production is not None else None
+    power_flow = cache_flow(
+        cache, meters=meters, battery=battery, acb=acb, solar_watts=solar, now=now
+    )
+    site_energy = None
+    if energy is not None:
+        parts = (guarded["production"], guarded["consumption"], meters, power_flow)
+        samples = battery_samples(cache, battery, acb)
+        has_gen = get(SourceKey.GEN_CONFIG) is not None
+        inputs = EnergyInputs(guard.measured_at, tz, *parts, *samples, has_gen, not site.pending)
+        site_energy = energy.update(inputs)
     return Snapshot(
         taken_at=now,
         gateway=gateway,
@@ -185,9 +207,8 @@ def build_snapshot(
         ),
         tariff=get(SourceKey.TARIFF),
         live=get(SourceKey.LIVEDATA),
-        power_flow=cache_flow(
-            cache, meters=meters, battery=battery, acb=acb, solar_watts=solar, now=now
-        ),
+        power_flow=power_flow,
+        energy=site_energy,
         power_export_limit=get(SourceKey.PEL_SETTINGS),
         freshness=freshness,
         errors=errors,
@@ -237,6 +258,30 @@ def flows_measured_at(cache: SourceCache, plan: Mapping[SourceKey, float], now: 
         keys.append(SourceKey.METERS_READINGS)
     times = [cache.read_at[k] for k in keys if k is not None and k in cache.read_at]
     return max(times) if times else now
+
+
+def battery_samples(
+    cache: SourceCache, battery: BatterySummary | None, acb: AcbSummary | None
+) -> tuple[Sample | None, Sample | None]:
+    """IQ Battery and AC Battery power, each with the time its source was read."""
+    read_at = cache.read_at
+    encharge: Sample | None = None
+    at = read_at.get(SourceKey.ENSEMBLE_POWER)
+    if battery is not None and at is not None and battery.units:
+        watts = [u.watts for u in battery.units.values()]
+        if all(w is not None for w in watts):
+            encharge = (at, float(sum(w or 0.0 for w in watts)))
+    acb_at = read_at.get(cache.production_key) if cache.production_key else None
+    ac: Sample | None = None
+    if acb is not None and acb.watts is not None and acb_at is not None:
+        ac = (acb_at, float(acb.watts))
+    return encharge, ac
+
+
+def _no_today(reading: EnergyReading | None) -> EnergyReading | None:
+    if reading is None or reading.wh_today is None:
+        return reading
+    return dataclasses.replace(reading, wh_today=None)
 
 
 def inverter_rating_w(cache: SourceCache) -> float | None:

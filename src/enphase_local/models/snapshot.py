@@ -17,6 +17,7 @@ from ._base import Model, to_plain
 from .battery import AcbSummary, BatterySummary
 from .dry_contacts import DryContact
 from .energy import EnergyReading, PhaseReadings
+from .energy_flows import SiteEnergy
 from .ensemble import C6Combiner, Collar, Enpower
 from .generator import GeneratorConfig, GeneratorMode, GeneratorSchedule, GeneratorState
 from .inverters import Inverter, InverterDetail
@@ -98,6 +99,7 @@ class Snapshot(Model):
     freshness: Mapping[str, float] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    energy: SiteEnergy | None = None  # the six flows, today and lifetime (engine.energy)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract, schema 1: plain JSON types only."""
@@ -129,6 +131,7 @@ class Snapshot(Model):
             "live": to_plain(self.live),
             "power_flow": None if self.power_flow is None else self.power_flow.to_dict(),
             "power_export_limit": to_plain(self.power_export_limit),
+            "energy": None if self.energy is None else self.energy.to_dict(),
             "freshness": dict(self.freshness),
             "errors": dict(self.errors),
             "warnings": list(self.warnings),
