@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import Any
 
 from ..models.energy import EnergyReading
 from ..models.energy_flows import ENERGY_FLOWS, EnergyFlows, SiteEnergy
@@ -159,6 +158,7 @@ class EnergyBook:
             derived=tuple(n for n in ENERGY_FLOWS if n in derived),
             zone=zone_name(x.tz),
             gaps_s=gaps,
+            state=self.state(),
         )
 
     def _house(
@@ -196,19 +196,21 @@ class EnergyBook:
         day = self.days.setdefault(name, DayStart())
         return day.today(lifetime, x.t, x.tz, own)
 
-    def state(self) -> dict[str, Any]:
-        """What a restart needs to continue the derived counters (plain JSON)."""
-        return {
-            name: {"positive_wh": acc.positive_wh, "negative_wh": acc.negative_wh}
-            for name, acc in self.integrators.items()
-        }
+    def state(self) -> dict[str, tuple[float, float]]:
+        """What a restart needs to continue the derived counters: (positive, negative) Wh."""
+        return {name: (a.positive_wh, a.negative_wh) for name, a in self.integrators.items()}
 
-    def restore(self, state: Mapping[str, Any]) -> None:
-        """Continue derived counters from `state()` of an earlier run (they never step back)."""
-        for name, saved in state.items():
+    def restore(self, state: Mapping[str, tuple[float, float]], house_wh: float | None) -> None:
+        """Continue from `state()` and the derived house of an earlier run: never a step back.
+
+        Call before the first update: the integrators go on from the kept values.
+        """
+        for name, (positive, negative) in state.items():
             acc = self.integrators.setdefault(name, Integrator())
-            acc.positive_wh = max(acc.positive_wh, float(saved.get("positive_wh", 0.0)))
-            acc.negative_wh = max(acc.negative_wh, float(saved.get("negative_wh", 0.0)))
+            acc.positive_wh = max(acc.positive_wh, positive)
+            acc.negative_wh = max(acc.negative_wh, negative)
+        if house_wh is not None:
+            self.house_wh = max(self.house_wh or 0.0, house_wh)
 
 
 def _balance(today: Mapping[str, float | None], life: Mapping[str, float | None]) -> float | None:

@@ -10,7 +10,8 @@ solar + grid_import + battery_discharge + generator
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._base import Model
@@ -73,6 +74,9 @@ class SiteEnergy(Model):
     derived: tuple[str, ...] = ()
     zone: str | None = None
     gaps_s: float = 0.0
+    # the derived counters' running state (integrator -> (positive, negative) Wh): what the
+    # collector keeps so a restart continues them (`EnergyBook.restore`); not in the contract
+    state: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {

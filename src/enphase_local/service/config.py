@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,10 @@ __all__ = [
 ]
 
 DEFAULT_PORT = 8787
-_GATEWAY_KEYS = {"name", "host", "token", "username", "password", "token_store", "timeout"}
+_GATEWAY_KEYS = {
+    *("name", "host", "token", "username", "password", "token_store", "timeout"),
+    "timezone",  # the site's IANA zone, where the gateway does not say it (issue 23)
+}
 _COLLECT_KEYS = {"interval", "db", "keep_live_days", "port", "lan", "stale_after"}
 
 
@@ -61,6 +65,7 @@ class GatewayEntry:
     retries: int | None = None
     enlighten_url: str | None = None
     entrez_url: str | None = None
+    timezone: str | None = None  # the site's zone for "today"; None: the gateway's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,14 @@ def _text(where: str, key: str, value: Any) -> str | None:
     return value
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _gateway(where: str, raw: Any, index: int) -> GatewayEntry:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: each [[gateway]] must be a table")
@@ -108,6 +121,12 @@ def _gateway(where: str, raw: Any, index: int) -> GatewayEntry:
     if host is None:
         raise ConfigError(f"{where}: gateway {index + 1} has no host")
     timeout = raw.get("timeout")
+    timezone = _text(where, "timezone", raw.get("timezone"))
+    if timezone is not None and not _known_zone(timezone):
+        raise ConfigError(
+            f"{where}: gateway {index + 1}: unknown time zone {timezone!r} "
+            "(an IANA name such as 'US/Pacific')"
+        )
     return GatewayEntry(
         name=_text(where, "name", raw.get("name")) or host,
         host=host,
@@ -116,6 +135,7 @@ def _gateway(where: str, raw: Any, index: int) -> GatewayEntry:
         password=_text(where, "password", raw.get("password")),
         token_store=_text(where, "token_store", raw.get("token_store")),
         timeout=None if timeout is None else _number(where, "timeout", timeout),
+        timezone=timezone,
     )
 
 

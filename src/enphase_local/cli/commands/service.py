@@ -192,13 +192,22 @@ def collect(
 # -- history -------------------------------------------------------------------------
 
 
-def _when(text: str | None, default: float) -> float:
+def _when(text: str | None, default: float, zone: str | None = None) -> float:
+    """`text` as a moment in `zone` (the buckets' zone: --tz / --utc), else in local time."""
     if text is None:
         return default
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(f"{text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if zone is not None and moment.tzinfo is None:
+        import zoneinfo
+
+        try:
+            where = dt.UTC if zone.lower() == "utc" else zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise click.UsageError(f"unknown time zone {zone!r}: use utc or an IANA name") from None
+        moment = moment.replace(tzinfo=where)
     return moment.timestamp()
 
 
@@ -226,8 +235,8 @@ def _rows(
 
 @click.command("history")
 @click.option("--db", type=click.Path(path_type=Path), help="History file [the collector's].")
-@click.option("--from", "start", metavar="DATE", help="Start (local time) [7 days ago].")
-@click.option("--to", "end", metavar="DATE", help="End (local time) [now].")
+@click.option("--from", "start", metavar="DATE", help="Start (in --tz, else local) [7 days ago].")
+@click.option("--to", "end", metavar="DATE", help="End (in --tz, else local) [now].")
 @click.option(
     "--every", type=click.Choice(["15m", "1h", "1d", "1mo", "1y"]), default="1d", show_default=True
 )
@@ -265,8 +274,9 @@ def history(
     if not path.exists():
         raise click.ClickException(f"no history at {path}: run `enphase collect` first (or --db)")
     now = time.time()
-    t_end = _when(end, now)
-    t_start = _when(start, t_end - 7 * 86_400)
+    bucket_zone = "utc" if utc else zone
+    t_end = _when(end, now, bucket_zone)
+    t_start = _when(start, t_end - 7 * 86_400, bucket_zone)
     if t_start >= t_end:
         raise click.UsageError("--from must be before --to")
     try:
@@ -290,8 +300,53 @@ def history(
             writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
+    elif what == "energy" and any(r["flow"] in ENERGY_COLUMNS[1:] for r in rows):
+        _energy_table(rows)
     else:
         _table(rows, what)
+
+
+# the six flows as columns, then the two shares (self-consumption, self-sufficiency)
+ENERGY_COLUMNS = (
+    "solar",
+    "house",
+    "grid_import",
+    "grid_export",
+    "battery_charge",
+    "battery_discharge",
+    "generator",
+)
+
+
+_SHORT = {
+    "grid_import": "import",
+    "grid_export": "export",
+    "battery_charge": "charge",
+    "battery_discharge": "discharge",
+}
+
+
+def _energy_table(rows: list[dict[str, Any]]) -> None:
+    """One line per bucket and gateway: every flow in kWh, and the two shares in %."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..render.energy import self_shares
+
+    lines: dict[tuple[str, str], dict[str, float]] = {}
+    for row in rows:
+        lines.setdefault((row["bucket"], row["serial"]), {})[row["flow"]] = row["wh"]
+    present = [name for name in ENERGY_COLUMNS if any(name in v for v in lines.values())]
+    table = Table(title="energy per bucket (kWh)")
+    table.caption = "SC: self-consumption (solar used on site), SS: self-sufficiency (house)"
+    for name in ("bucket", "serial", *(_SHORT.get(n, n) for n in present), "SC %", "SS %"):
+        table.add_column(name, justify="left" if name in ("bucket", "serial") else "right")
+    for (bucket, serial), flows in sorted(lines.items()):
+        shares = self_shares(flows)
+        cells = [f"{flows[n] / 1000:,.2f}" if n in flows else "" for n in present]
+        pct = ["" if v is None else f"{v:.0f}" for v in shares]
+        table.add_row(bucket, serial, *cells, *pct)
+    Console().print(table)
 
 
 def _table(rows: list[dict[str, Any]], what: str) -> None:
