@@ -147,3 +147,25 @@ def test_a_12_digit_serial_glued_to_a_suffix_in_text() -> None:
     out = Redactor().redact_text("eid 122503008808EIM1 and 122503008808")
     assert "122503008808" not in out
     assert re.fullmatch(r"eid (9\d{11})EIM1 and \1", out)
+
+
+def test_one_mac_in_every_notation_gets_one_fake_in_its_own_notation() -> None:
+    """Colon, hyphen, dotted and bare forms of one MAC map to forms of one fake (issue 30)."""
+    r = Redactor()
+    text = "a 00:1D:C0:7F:B6:3B b 001DC07FB63B c 001d.c07f.b63b d 00-1d-c0-7f-b6-3b"
+    out = r.redact_text(text)
+    assert "1dc07f" not in out.lower().replace(":", "").replace("-", "").replace(".", "")
+    forms = re.findall(r"[abcd] (\S+)", out)
+    assert len({re.sub(r"[:.-]", "", f) for f in forms}) == 1  # one fake, four notations
+    assert re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", forms[0])
+    assert re.fullmatch(r"[0-9a-f]{12}", forms[1])
+    assert re.fullmatch(r"[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}", forms[2])
+    assert re.fullmatch(r"([0-9a-f]{2}-){5}[0-9a-f]{2}", forms[3])
+    assert r.redact_text(out) == out
+
+
+def test_hex_that_is_not_a_mac_survives() -> None:
+    """Only exactly 12 hex digits standing alone: a build hash or a 16-digit id is left alone."""
+    r = Redactor()
+    text = "build 5c3a00 id 0123456789abcdef flags 0x0000abcdef12"
+    assert r.redact_text(text) == text

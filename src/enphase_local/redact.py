@@ -41,6 +41,10 @@ _PATTERNS = [
         "mac",
         r"(?<![\w:-])[0-9A-Fa-f]{2}(?P<sep>[:-])(?:[0-9A-Fa-f]{2}(?P=sep)){4}[0-9A-Fa-f]{2}(?![\w:-])",
     ),
+    # the same MAC dotted (001d.c07f.b63b) or bare (001DC07FB63B): a bare one needs a
+    # letter, since 12 digits alone are taken for a serial (and redacted as one)
+    ("mac_dotted", r"(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])"),
+    ("mac_bare", r"(?<![0-9A-Za-z])(?=[0-9]*[A-Fa-f])[0-9A-Fa-f]{12}(?![0-9A-Za-z])"),
     (
         "ipv6",
         r"(?<![\w:.])(?=[0-9A-Fa-f:.]*::|(?:[0-9A-Fa-f]{1,4}:){7})[0-9A-Fa-f:.]{1,44}[0-9A-Fa-f:](?![\w:])",
@@ -56,7 +60,7 @@ _MIN_LEARNT = 8
 
 
 class Redactor:
-    """Maps serials, MACs, IP addresses, JWTs, session cookies, bearer tokens,
+    """Maps serials, MACs (in any notation), IP addresses, JWTs, session cookies, bearer tokens,
     e-mail addresses and given secrets to stable fake values.
 
     `serials` are redacted wherever they appear (whatever their length);
@@ -110,9 +114,8 @@ class Redactor:
             if value.isdigit() and len(value) >= 6:  # same length, leading 9: 900000000001
                 return "9" + f"{n:0{len(value) - 1}d}"[-(len(value) - 1) :]
             return f"SERIAL{n:06d}"
-        if kind == "mac":
-            sep = value[2]
-            return sep.join(["02", "00", "5e", "00", f"{n // 256 % 256:02x}", f"{n % 256:02x}"])
+        if kind == "mac":  # `value` is canonical (12 lower-case hex digits): see `_mac`
+            return f"02005e00{n // 256 % 256:02x}{n % 256:02x}"
         if kind == "ipv4":
             return f"192.0.2.{n % 254 + 1}" if n < 255 else f"198.51.100.{n % 254 + 1}"
         if kind == "ipv6":
@@ -156,11 +159,23 @@ class Redactor:
             text = self._known_re.sub(lambda m: self.fake(self._known[m[0]], m[0]), text)
         return self._patterns.sub(self._replace, text)
 
+    def _mac(self, value: str) -> str:
+        """One fake per MAC whatever its notation, written in the notation it came in."""
+        digits = re.sub(r"[^0-9A-Fa-f]", "", value).lower()
+        fake = self.fake("mac", digits)
+        if "." in value:
+            return ".".join(fake[i : i + 4] for i in range(0, 12, 4))
+        if len(value) == 12:
+            return fake
+        return value[2].join(fake[i : i + 2] for i in range(0, 12, 2))
+
     def _replace(self, match: re.Match[str]) -> str:
         kind = match.lastgroup or ""
         value = match[0]
         if value in self._issued:
             return value
+        if kind.startswith("mac"):
+            return self._mac(value)
         if kind == "ipv4":
             if value.startswith(_KEEP_IPV4) or not _valid_ipv4(value):
                 return value

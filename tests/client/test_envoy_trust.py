@@ -136,7 +136,7 @@ async def test_an_update_against_a_hanging_gateway_is_bounded() -> None:
             gw,
             clock,
             sleep=Sleeps(),
-            timeouts=Timeouts(fast_s=0.2, slow_s=0.4),
+            timeouts=Timeouts(fast_s=0.7, slow_s=1.4),
             update_budget_s=1.0,
         ) as envoy:
             first = await envoy.update()
@@ -146,7 +146,9 @@ async def test_an_update_against_a_hanging_gateway_is_bounded() -> None:
             snap = await envoy.update()
             took = time.perf_counter() - started
             gw.faults.latency = LatencyProfile("none", ())
-    assert took < 1.5, took
+    # the budget is a promise, not a target (issue 30: 15.03 s on a 15.0 s budget); the
+    # reads alone (0.7 s, then the rest of the budget) would add up to more
+    assert took <= 1.0, took
     assert snap.production is not None  # the last data, stale
     assert snap.freshness["production"] == first.taken_at
     assert any("not asked" in e or "in a row" in e for e in snap.errors.values()), snap.errors

@@ -86,6 +86,9 @@ async def test_unknown_contact_sends_nothing_and_lists_the_known_ones() -> None:
         {"soc_low": 80, "soc_high": 20},
         {"mode": "sometimes"},
         {"override": "yes"},
+        {"load_name": "x" * 10_000},  # issue 30: this one was sent
+        {"load_name": "Pump\r\nX-Injected: 1"},
+        {"pv_serial_nb": ["1" * 50]},
     ],
 )
 async def test_invalid_settings_send_nothing(changes: dict[str, Any]) -> None:
@@ -117,4 +120,26 @@ async def test_site_without_contacts_sends_nothing() -> None:
     target = SimTarget("acb")
     with pytest.raises(EnvoyFeatureUnavailable, match="dry_contacts"):
         await target.control().set_dry_contact("NC1", "open")
+    assert target.writes == []
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+async def test_a_body_larger_than_any_gateway_write_is_refused_unsent(dry_run: bool) -> None:
+    """The last line behind every body builder (issue 30): nothing over 64 KiB leaves."""
+    from enphase_local.control._core import MAX_WRITE_BYTES, ControlCore, Poll
+    from enphase_local.control.result import Check, WriteRequest
+
+    target = SimTarget("battery-backup")
+    core = ControlCore(target, clock=target.clock.now, sleep=target.sleep)
+    body = {"dry_contacts": {"id": "NC1", "load_name": "x" * MAX_WRITE_BYTES}}
+    with pytest.raises(ValueError, match=r"nothing was sent"):
+        await core.write(
+            action="configure_dry_contact",
+            request=WriteRequest(method="POST", path="/ivp/ss/dry_contact_settings", body=body),
+            check=Check("dry_contact_settings", lambda _value: None),
+            requested=None,
+            before=None,
+            poll=Poll(timeout_s=1, interval_s=1),
+            dry_run=dry_run,
+        )
     assert target.writes == []

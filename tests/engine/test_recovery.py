@@ -125,6 +125,26 @@ async def test_budget_cuts_a_read_at_the_time_left() -> None:
         await budget.run(quick())  # nothing left: not even started
 
 
+async def test_a_read_is_not_started_in_the_budgets_reserve() -> None:
+    """The budget is a promise (issue 30): the last tenth (at most 0.5 s) is kept for the
+    snapshot after the reads, so a read is never started once only the reserve is left."""
+    ticks = Ticks()
+    budget = UpdateBudget.start(10.0, ticks)
+    assert budget.reserve() == 0.5 and UpdateBudget.start(2.0, ticks).reserve() == 0.2
+    ticks.now = 9.6  # 0.4 s left: less than the 0.5 s reserve
+    started = False
+
+    async def read() -> int:
+        nonlocal started
+        started = True
+        await asyncio.Event().wait()
+        return 1
+
+    with pytest.raises(EnvoyTimeoutError, match="budget"):
+        await budget.run(read())
+    assert not started and budget.stopped is not None
+
+
 def test_a_reprobe_while_demoted_keeps_the_better_source_preferred() -> None:
     from enphase_local.engine.cache import SourceCache
     from enphase_local.engine.production import production_chain

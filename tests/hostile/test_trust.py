@@ -188,3 +188,26 @@ async def test_a_callers_session_keeps_working_and_is_checked_too(tmp_path: Path
                 await envoy.connect()
             assert impostor.credentials_seen() == []
         assert not session.closed
+
+
+async def test_a_first_connect_loads_no_certificate_authority_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trust on first use checks a fingerprint, never an authority: building a default
+    context (the system CA store, 29 ms of CPU) per gateway was most of a first connect's
+    cost (issue 31). Every context a TOFU connect uses is built before it starts."""
+    built: list[object] = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        built.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    store = TokenStore(tmp_path / "tokens.json")
+    async with gateway("metered-3phase") as (gw, clock), hostile_front(gw.http_url) as front:
+        monkeypatch.setattr(ssl, "create_default_context", counting)
+        async with token_envoy(front, gw, clock, token_store=store) as envoy:
+            await envoy.update()
+        monkeypatch.undo()
+        assert store.certificate(gw.serial) is not None  # the handshake did happen
+    assert built == []

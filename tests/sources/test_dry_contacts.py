@@ -371,13 +371,48 @@ def test_settings_body_changes_only_the_given_fields() -> None:
         ({"essential_end_time": -5}, "essential_end_time must be 0 to 86400"),
         ({"black_s_start": float("inf")}, "black_s_start must be a finite number"),
         ({"pv_serial_nb": "1221"}, "pv_serial_nb must be a list"),
-        ({"pv_serial_nb": [1221]}, "pv_serial_nb must hold non-empty strings"),
+        ({"pv_serial_nb": [1221]}, "pv_serial_nb must hold serial numbers"),
+        ({"pv_serial_nb": [""]}, "pv_serial_nb must hold serial numbers"),
+        ({"pv_serial_nb": ["1" * 21]}, "pv_serial_nb must hold serial numbers"),
+        ({"pv_serial_nb": ["4822 0899"]}, "pv_serial_nb must hold serial numbers"),
+        ({"pv_serial_nb": ["1"] * 1001}, "pv_serial_nb lists 1001 serials"),
+        # issue 30: a 10,000-character load name was sent to the gateway
+        (
+            {"load_name": "x" * 10_000},
+            "load_name is 10000 characters; the gateway takes at most 32",
+        ),
+        ({"load_name": "x" * 33}, "load_name is 33 characters"),
+        ({"load_name": "Pool\npump"}, "has characters the gateway may not store"),
+        ({"load_name": 'Pool "pump"'}, "has characters the gateway may not store"),
+        ({"load_name": "<script>"}, "has characters the gateway may not store"),
+        ({"load_name": "Pool\x00"}, "has characters the gateway may not store"),
     ],
 )
 def test_settings_body_refuses_bad_changes(changes: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ValueError) as info:
         dry_contact_settings_body(_contact(), **changes)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "name", ["", "AC/Water heater", "Mini split/Range", "x" * 32, "No. 2 (pool)"]
+)
+def test_load_names_like_the_real_ones_are_sent(name: str) -> None:
+    assert (
+        dry_contact_settings_body(_contact(), load_name=name)["dry_contacts"]["load_name"] == name
+    )
+
+
+@pytest.mark.parametrize("contact_id", ["", "NC1 ", "N" * 9, "NC1;rm", None])
+def test_state_body_refuses_odd_contact_ids(contact_id: Any) -> None:
+    with pytest.raises(ValueError, match="contact id must be a short name"):
+        dry_contact_state_body(contact_id, "open")
+
+
+def test_refusal_messages_do_not_echo_a_huge_value() -> None:
+    with pytest.raises(ValueError) as info:
+        dry_contact_settings_body(_contact(), pv_serial_nb=["x" * 10_000])
+    assert len(str(info.value)) < 200
 
 
 def test_equal_soc_thresholds_are_allowed() -> None:

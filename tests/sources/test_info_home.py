@@ -149,6 +149,44 @@ def test_info_refuses_entity_attacks(body: bytes) -> None:
     assert "unsafe XML" in str(info.value)
 
 
+_DEEP = b"<envoy_info>" + b"<a>" * 200_000 + b"</a>" * 200_000 + b"</envoy_info>"
+_WIDE = b"<envoy_info>" + b"<a/>" * 100_000 + b"</envoy_info>"
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [(_DEEP, "nested deeper than 32"), (_WIDE, "more than 5000 XML elements")],
+    ids=["200k-deep", "100k-wide"],
+)
+def test_info_refuses_huge_trees_before_building_them(body: bytes, fragment: str) -> None:
+    """A tree of 200,000 nested elements cost 56 MB before it could be refused (issue 30)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(EnvoyParseError, match=fragment):
+            parse_info(body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_info_at_the_depth_and_element_limits_still_parses() -> None:
+    """The limits refuse only what no gateway sends: a document at both limits is read."""
+    from enphase_local.sources.info import MAX_DEPTH, MAX_ELEMENTS
+
+    nested = b"<x>" * (MAX_DEPTH - 2) + b"</x>" * (MAX_DEPTH - 2)
+    filler = b"<y/>" * (MAX_ELEMENTS - (MAX_DEPTH - 2) - 4)
+    body = (
+        b"<envoy_info><device><sn>123456789012</sn><software>D8.2.4345</software></device>"
+        + nested
+        + filler
+        + b"</envoy_info>"
+    )
+    assert parse_info(body).serial == "123456789012"
+
+
 def test_info_source() -> None:
     assert (INFO.key, INFO.path, INFO.parse) == ("info", "/info", parse_info)
     assert (INFO.role, INFO.cadence, INFO.speed) == (Role.PUBLIC, Cadence.IDENTITY, Speed.FAST)

@@ -40,6 +40,10 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 _SNIPPET = 120
+# The largest write body sent: the biggest real one is a whole tariff (about 14 KB in the
+# capture set). Each body builder checks its own fields; this is the last line, so a body
+# no gateway expects (a field builder's oversight) is refused before a byte is sent.
+MAX_WRITE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,18 @@ class _Seen:
     read: bool  # at least one read-back succeeded
     value: Any
     error: EnvoyError | None
+
+
+def _check_size(action: str, request: WriteRequest) -> None:
+    """Refuse, sending nothing, a body larger than any write a gateway takes."""
+    if request.body is None:
+        return
+    size = len(json.dumps(request.body, separators=(",", ":"), default=str))
+    if size > MAX_WRITE_BYTES:
+        raise ValueError(
+            f"{action}: the request body would be {size:,} bytes, more than the "
+            f"{MAX_WRITE_BYTES:,} any gateway write takes; nothing was sent (check the values)"
+        )
 
 
 def show(value: Any) -> str:
@@ -126,6 +142,7 @@ class ControlCore:
         """
         notes = notes or {}
         label = check.label
+        _check_size(action, request)
         if dry_run:
             return WriteResult(
                 action=action,

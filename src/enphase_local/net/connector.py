@@ -60,7 +60,8 @@ def _pinned_context() -> ssl.SSLContext:
     return context
 
 
-_PINNED = _pinned_context()
+# one for the process: building a context costs little, loading a CA store 29 ms (issue 31)
+PINNED_CONTEXT = _pinned_context()
 
 
 class GatewayConnector(aiohttp.TCPConnector):
@@ -80,7 +81,7 @@ class GatewayConnector(aiohttp.TCPConnector):
 
     def _get_ssl_context(self, req: ClientRequest) -> ssl.SSLContext | None:
         if req.is_ssl() and isinstance(req.ssl, aiohttp.Fingerprint):
-            return _PINNED
+            return PINNED_CONTEXT
         context: ssl.SSLContext | None = super()._get_ssl_context(req)
         return context
 

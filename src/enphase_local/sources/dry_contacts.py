@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -30,7 +31,7 @@ from ..models.dry_contacts import (
 from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_obj, json_parser
 from ._wire import ContactSettingsBody, ContactStatusBody, convert
 from .keys import SourceKey
-from .registry import Cadence, Role, Source, Speed
+from .registry import MAX_DEVICES, Cadence, Role, Source, Speed
 
 __all__ = [
     "DRY_CONTACTS",
@@ -207,6 +208,15 @@ SETTABLE_FIELDS = frozenset(f.name for f in dataclasses.fields(DryContactSetting
 
 _SECONDS_PER_DAY = 86400
 
+# What the gateway is sent as text. Real load names are short ASCII labels ("AC/Water
+# heater", "Mini split/Range": 16 characters at most in the capture set); the firmware
+# stores them in fixed-size fields, so anything longer, or control characters, quotes
+# and markup, is refused before a byte is sent rather than truncated or mangled there.
+LOAD_NAME_MAX = 32
+_LOAD_NAME = re.compile(r"[A-Za-z0-9 _./&()+,'#:-]*")
+_SERIAL_TEXT = re.compile(r"[A-Za-z0-9]{1,20}")
+_CONTACT_ID = re.compile(r"[A-Za-z0-9_]{1,8}")
+
 
 def _choice(name: str, value: object, allowed: tuple[Any, ...], upper: bool = False) -> str:
     if isinstance(value, str):
@@ -256,9 +266,7 @@ def _encode(name: str, value: object, raw: Mapping[str, Any]) -> Any:
             raise ValueError(f"{name} must be True or False; got {value!r}")
         return "true" if value else "false"
     if name == "load_name":
-        if not isinstance(value, str):
-            raise ValueError(f"load_name must be a string; got {value!r}")
-        return value
+        return _load_name(value)
     if name == "priority":
         return _like(raw.get(name, 0.0), _integer(name, value, 1))
     if name in ("essential_start_time", "essential_end_time"):
@@ -269,9 +277,37 @@ def _encode(name: str, value: object, raw: Mapping[str, Any]) -> Any:
     # pv_serial_nb: the only other settable field
     if isinstance(value, str) or not isinstance(value, list | tuple):
         raise ValueError(f"pv_serial_nb must be a list of serial numbers; got {value!r}")
-    if not all(isinstance(s, str) and s for s in value):
-        raise ValueError(f"pv_serial_nb must hold non-empty strings; got {value!r}")
+    if not all(isinstance(s, str) and _SERIAL_TEXT.fullmatch(s) for s in value):
+        raise ValueError(
+            "pv_serial_nb must hold serial numbers (1 to 20 letters or digits each); "
+            f"got {_shown(value)}"
+        )
+    if len(value) > MAX_DEVICES:
+        raise ValueError(
+            f"pv_serial_nb lists {len(value)} serials; a gateway has at most {MAX_DEVICES}"
+        )
     return list(value)
+
+
+def _shown(value: object) -> str:
+    """A value in an error message, cut short: a 10,000-character name is not echoed whole."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}... ({len(text)} characters)"
+
+
+def _load_name(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"load_name must be a string; got {_shown(value)}")
+    if len(value) > LOAD_NAME_MAX:
+        raise ValueError(
+            f"load_name is {len(value)} characters; the gateway takes at most {LOAD_NAME_MAX}"
+        )
+    if not _LOAD_NAME.fullmatch(value):
+        raise ValueError(
+            f"load_name {_shown(value)} has characters the gateway may not store: use letters, "
+            "digits, spaces and _ . / & ( ) + , ' # : -"
+        )
+    return value
 
 
 def dry_contact_settings_body(settings: DryContactSettings, **changes: Any) -> dict[str, Any]:
@@ -311,8 +347,8 @@ def dry_contact_settings_body(settings: DryContactSettings, **changes: Any) -> d
 
 def dry_contact_state_body(contact_id: str, status: DryContactState | str) -> dict[str, Any]:
     """The body of ``POST /ivp/ensemble/dry_contacts`` opening or closing one contact."""
-    if not isinstance(contact_id, str) or not contact_id:
-        raise ValueError(f"contact id must be a non-empty string such as 'NC1'; got {contact_id!r}")
+    if not isinstance(contact_id, str) or not _CONTACT_ID.fullmatch(contact_id):
+        raise ValueError(f"contact id must be a short name such as 'NC1'; got {_shown(contact_id)}")
     allowed = (DryContactState.OPEN, DryContactState.CLOSED)
     return {"dry_contacts": {"id": contact_id, "status": _choice("status", status, allowed)}}
 

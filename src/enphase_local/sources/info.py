@@ -9,6 +9,13 @@ The body is parsed as bytes so that the XML declaration's encoding is
 honoured. Every failure (bad XML, unsafe XML, unknown encoding, missing
 serial or firmware) surfaces as `EnvoyParseError`, like every other parser.
 
+Why a first pass that only counts: building an ElementTree costs about 300
+bytes per element, so a body of 200,000 nested elements (1.2 MB, well under
+the read cap) cost 56 MB before any check could run. The counting pass keeps
+no tree: it refuses a body deeper than `MAX_DEPTH` or with more than
+`MAX_ELEMENTS` elements (a real ``/info`` is 4 deep with about 40 elements)
+before the tree is built.
+
 Old firmware (3.x, and some metered Envoy-S on 4.x) has no ``<imeter>``,
 ``<web-tokens>`` or ``<build_info>``, and lists the children of ``<package>``
 in any order: everything is looked up by tag name, never by position. A
@@ -29,6 +36,10 @@ from .registry import Cadence, Role, Source, Speed
 __all__ = ["INFO", "INFO_PATH", "parse_info"]
 
 INFO_PATH = "/info"
+
+# A real /info is 4 levels deep with about 40 elements; these leave room for new firmware.
+MAX_DEPTH = 32
+MAX_ELEMENTS = 5_000
 
 _SHAPE_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError)
 
@@ -120,6 +131,50 @@ def _info(root: Any) -> GatewayInfo:
     )
 
 
+class _TooLarge(Exception):
+    """The counting pass found more depth or elements than any gateway sends."""
+
+
+class _Defer(Exception):
+    """A DTD: the counting pass stops before expanding anything; defusedxml refuses it."""
+
+
+def _check_size(body: bytes) -> None:
+    """Refuse, without building a tree, XML deeper or larger than a gateway's ``/info``.
+
+    Raises `_TooLarge` with the reason; leaves every other defect (bad XML, a
+    DTD) to the real parse, which reports it in its own words.
+    """
+    from xml.parsers import expat
+
+    depth = count = 0
+
+    def start(_name: str, _attrs: object) -> None:
+        nonlocal depth, count
+        depth += 1
+        count += 1
+        if depth > MAX_DEPTH:
+            raise _TooLarge(f"XML nested deeper than {MAX_DEPTH} elements")
+        if count > MAX_ELEMENTS:
+            raise _TooLarge(f"more than {MAX_ELEMENTS} XML elements")
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def dtd(*_args: object) -> None:
+        raise _Defer
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = dtd
+    try:
+        parser.Parse(body, True)
+    except (expat.ExpatError, _Defer, LookupError, ValueError, UnicodeError):
+        return  # not well-formed, or a DTD: the real parse says so
+
+
 def parse_info(body: bytes) -> GatewayInfo:
     """``/info`` XML -> `GatewayInfo`; raises only `EnvoyParseError`."""
     if not body.strip():
@@ -131,6 +186,10 @@ def parse_info(body: bytes) -> GatewayInfo:
     import defusedxml
     import defusedxml.ElementTree as SafeET
 
+    try:
+        _check_size(body)
+    except _TooLarge as err:
+        raise EnvoyParseError(INFO_PATH, snippet(body), f"refused: {err}") from err
     try:
         root = SafeET.fromstring(body, forbid_dtd=True)
     except defusedxml.DefusedXmlException as err:
