@@ -71,6 +71,16 @@ class CollectorMetrics(Collector):
             "Energy since local midnight",
             labels=["serial", "flow"],
         )
+        six = CounterMetricFamily(
+            "enphase_energy_flow_watt_hours",
+            "Where the energy went: solar, house, grid import/export, battery charge/discharge",
+            labels=["serial", "flow"],
+        )
+        flows_today = GaugeMetricFamily(
+            "enphase_energy_flow_today_watt_hours",
+            "Each flow since the site's local midnight",
+            labels=["serial", "flow"],
+        )
         inverter = GaugeMetricFamily(
             "enphase_inverter_power_watts",
             "Power of each microinverter at its last report",
@@ -132,6 +142,13 @@ class CollectorMetrics(Collector):
                             energy.add_metric([serial, flow, phase], reading.wh_lifetime)
                         if phase == "total" and reading.wh_today is not None:
                             today.add_metric([serial, flow], reading.wh_today)
+                if snap.energy is not None:
+                    for name, value in snap.energy.lifetime_wh.to_dict().items():
+                        if value is not None:
+                            six.add_metric([serial, name], value)
+                    for name, value in snap.energy.today_wh.to_dict().items():
+                        if value is not None:
+                            flows_today.add_metric([serial, name], value)
                 for inv_serial, inv in snap.inverters.items():
                     inverter.add_metric([serial, inv_serial], inv.watts)
                     report.add_metric([serial, inv_serial], float(inv.last_report))
@@ -150,7 +167,8 @@ class CollectorMetrics(Collector):
                     requests.add_metric([serial, path], float(stats.requests))
                     failures.add_metric([serial, path], float(stats.failures))
                     retries.add_metric([serial, path], float(stats.retries))
-        yield from (up, age, power, energy, net, today, inverter, report, soc, section)
+        yield from (up, age, power, energy, net, today, six, flows_today)
+        yield from (inverter, report, soc, section)
         yield from (requests, failures, retries)
 
 
