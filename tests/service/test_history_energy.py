@@ -78,6 +78,13 @@ async def test_a_restart_continues_derived_counters_and_history_shows_the_flows(
         assert all(b >= a for a, b in itertools.pairwise(values)), flow
         assert values[-1] > before[flow][-1]  # continued, not restarted from zero
     assert before["e:battery_discharge"][-1] > 500  # the night's discharge was counted
+    with sqlite3.connect(db) as conn:  # "today" went on after the restart, the same day
+        today = conn.execute(
+            "SELECT wh_today FROM energy_counters WHERE flow = 'e:battery_discharge' "
+            "ORDER BY at DESC LIMIT 1"
+        ).fetchone()[0]
+    assert today is not None
+    assert abs(today - sum(truth[k] for k in TRUTH["battery_discharge"])) < 0.02 * today + 30
     zone = site(PRESET).timezone
     day = datetime.fromtimestamp(start + 1200, ZoneInfo(zone)).date().isoformat()
     args = ["history", "--db", str(db), "--every", "1d", "--tz", zone]

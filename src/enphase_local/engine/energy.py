@@ -22,7 +22,7 @@ from ..models.energy_flows import ENERGY_FLOWS, EnergyFlows, SiteEnergy
 from ..models.live_frame import LiveFrame
 from ..models.meters import CtType, Meter, MeterReading, MeterState
 from .counters import CounterGuard, site_ceiling_w
-from .site_day import DayStart, zone_name
+from .site_day import DayStart, local_day, same_day, zone_name
 
 __all__ = ["MAX_GAP_S", "EnergyBook", "EnergyInputs", "Integrator", "Sample"]
 
@@ -87,6 +87,8 @@ class EnergyBook:
     guards: dict[str, CounterGuard] = field(default_factory=dict)
     days: dict[str, DayStart] = field(default_factory=dict)
     house_wh: float | None = None  # the derived house lifetime last reported
+    # flow -> (when, lifetime, today) last kept by an earlier run: its day's start, if same day
+    kept_days: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     def _integrate(self, name: str, t: float, watts: float | None) -> Integrator:
         acc = self.integrators.setdefault(name, Integrator())
@@ -194,17 +196,30 @@ class EnergyBook:
         if x.tz is None and x.gateway_day:
             return own  # counted in the gateway's own zone, whatever it is
         day = self.days.setdefault(name, DayStart())
+        kept = self.kept_days.pop(name, None) if x.tz is not None else None
+        if kept is not None and x.tz is not None and day.day is None:
+            at, kept_life, kept_today = kept
+            if same_day(at, x.t, x.tz):  # the day began before the restart: continue it
+                day.restore(zone_name(x.tz) or "", local_day(x.t, x.tz), kept_life - kept_today)
         return day.today(lifetime, x.t, x.tz, own)
 
     def state(self) -> dict[str, tuple[float, float]]:
         """What a restart needs to continue the derived counters: (positive, negative) Wh."""
         return {name: (a.positive_wh, a.negative_wh) for name, a in self.integrators.items()}
 
-    def restore(self, state: Mapping[str, tuple[float, float]], house_wh: float | None) -> None:
+    def restore(
+        self,
+        state: Mapping[str, tuple[float, float]],
+        house_wh: float | None,
+        days: Mapping[str, tuple[float, float, float]] | None = None,
+    ) -> None:
         """Continue from `state()` and the derived house of an earlier run: never a step back.
 
         Call before the first update: the integrators go on from the kept values.
+        `days`: flow -> (when, lifetime, today) last kept, so that "today" goes on
+        the same day instead of being unknown until midnight.
         """
+        self.kept_days.update(days or {})
         for name, (positive, negative) in state.items():
             acc = self.integrators.setdefault(name, Integrator())
             acc.positive_wh = max(acc.positive_wh, positive)

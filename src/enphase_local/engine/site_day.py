@@ -100,6 +100,15 @@ class SiteDay:
         return site or gateway_zone(home, awaiting_home=awaiting_home)[0]
 
 
+def local_day(t: float, tz: tzinfo) -> date:
+    """The site's calendar day at `t`."""
+    return datetime.fromtimestamp(t, tz).date()
+
+
+def same_day(a: float, b: float, tz: tzinfo) -> bool:
+    return local_day(a, tz) == local_day(b, tz)
+
+
 def midnight(day: date, tz: tzinfo) -> float:
     """Epoch seconds of the start of `day` in `tz`."""
     return datetime.combine(day, time(), tzinfo=tz).timestamp()

@@ -209,23 +209,30 @@ def _energy_flows(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     ]
 
 
-def derived_state(
-    db: sqlite3.Connection, serial: str
-) -> tuple[dict[str, tuple[float, float]], float | None]:
-    """The derived counters a gateway last reached (`EnergyBook.restore` takes them)."""
+Kept = tuple[dict[str, tuple[float, float]], float | None, dict[str, tuple[float, float, float]]]
+
+
+def derived_state(db: sqlite3.Connection, serial: str) -> Kept:
+    """What `EnergyBook.restore` takes: the derived counters a gateway last reached, its
+    derived house, and each flow's last (when, lifetime, today) to go on with its day."""
     rows = db.execute(
-        "SELECT flow, wh_lifetime FROM energy_counters e WHERE serial = ? AND phase = '' "
-        "AND (flow LIKE 'd:%' OR flow = 'e:house') AND at = (SELECT MAX(at) FROM "
-        "energy_counters WHERE serial = e.serial AND flow = e.flow AND phase = '')",
+        "SELECT flow, wh_lifetime, at, wh_today FROM energy_counters e WHERE serial = ? "
+        "AND phase = '' AND (flow LIKE 'd:%' OR flow LIKE 'e:%') AND at = (SELECT MAX(at) "
+        "FROM energy_counters WHERE serial = e.serial AND flow = e.flow AND phase = '')",
         (serial,),
     ).fetchall()
-    values = {flow: float(wh) for flow, wh in rows if wh is not None}
+    values = {flow: float(wh) for flow, wh, _, _ in rows if wh is not None}
+    days = {
+        flow.removeprefix(ENERGY_PREFIX): (float(at), float(wh), float(today))
+        for flow, wh, at, today in rows
+        if flow.startswith(ENERGY_PREFIX) and wh is not None and today is not None
+    }
     state: dict[str, tuple[float, float]] = {}
     for flow, wh in values.items():
         if flow.startswith(DERIVED_PREFIX) and flow.endswith("+"):
             name = flow[len(DERIVED_PREFIX) : -1]
             state[name] = (wh, values.get(f"{DERIVED_PREFIX}{name}-", 0.0))
-    return state, values.get(ENERGY_PREFIX + "house")
+    return state, values.get(ENERGY_PREFIX + "house"), days
 
 
 def power(

@@ -105,11 +105,11 @@ def restore_energy(envoy: Envoy, history: Path) -> None:
             ).fetchone()
             if found is None:
                 return
-            state, house = derived_state(db, str(found[0]))
+            kept = derived_state(db, str(found[0]))
     except sqlite3.Error as err:
         _LOGGER.warning("derived energy counters not restored from %s: %s", history, err)
         return
-    envoy.energy_book.restore(state, house)
+    envoy.energy_book.restore(*kept)
 
 
 def held_probe_caches(gateways: Sequence[GatewayEntry]) -> dict[str, ProbeCache]:
