@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ..models.energy_flows import ENERGY_FLOWS
 from . import history_query as hq
 
 if TYPE_CHECKING:
@@ -88,16 +89,7 @@ def today_series(db: sqlite3.Connection, serial: str, now: float) -> dict[str, A
     }
 
 
-BAR_FLOWS = (
-    "solar",
-    "house",
-    "grid_import",
-    "grid_export",
-    "battery_charge",
-    "battery_discharge",
-    "generator",
-    "grid",  # histories from before the six flows: the net grid counter
-)
+BAR_FLOWS = (*ENERGY_FLOWS, "grid")  # grid: histories from before the six flows (net counter)
 
 
 def _zone_midnight(now: float, zone: str | None) -> float:

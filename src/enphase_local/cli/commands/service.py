@@ -27,6 +27,7 @@ from typing import Any
 
 import click
 
+from ...models.energy_flows import ENERGY_FLOWS
 from ..connect import connection_flags
 
 __all__ = ["collect", "history"]
@@ -306,16 +307,8 @@ def history(
         _table(rows, what)
 
 
-# the six flows as columns, then the two shares (self-consumption, self-sufficiency)
-ENERGY_COLUMNS = (
-    "solar",
-    "house",
-    "grid_import",
-    "grid_export",
-    "battery_charge",
-    "battery_discharge",
-    "generator",
-)
+# the six flows (and a generator) as columns, then the two shares
+ENERGY_COLUMNS = ENERGY_FLOWS
 
 
 _SHORT = {
