@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any, cast
+from typing import Any, TypeVar, overload
 
 import aiohttp
 
@@ -28,7 +28,6 @@ from .engine import probe as probing
 from .engine import production as producing
 from .engine.budget import UpdateBudget, bounded_by_budget, default_budget
 from .engine.cache import SourceCache
-from .engine.outage import in_outage_window
 from .engine.recovery import demotes, never_answered, next_reprobe, use_production
 from .engine.schedule import Schedule, new_local_day
 from .engine.snapshot import build_snapshot, gateway_summary, not_asked
@@ -56,11 +55,12 @@ from .net.token_store import TokenStore
 from .net.transport import CertificateTrust, Transport, Verify
 from .sources.keys import SourceKey
 from .sources.registry import Source, Speed
-from .sources.table import SOURCES
+from .sources.table import GEN_CONFIG, HOME, SOURCES
 
 __all__ = ["CloudUrls", "Envoy"]
 
 _LOGGER = logging.getLogger("enphase_local.client")
+T = TypeVar("T")
 _NOT_A_GATEWAY = "the gateway answered HTTP {} for /info: is this an Enphase gateway?"
 
 
@@ -156,7 +156,7 @@ class Envoy:
 
     @property
     def home(self) -> HomeInfo | None:
-        return cast("HomeInfo | None", self._cache.get(SourceKey.HOME))
+        return self._cache.get(HOME)
 
     @property
     def control(self) -> Control:
@@ -226,11 +226,11 @@ class Envoy:
             cache.production_key = SourceKey.PRODUCTION_V1
         cache.settle_preferred(producing.production_chain(fw), found)
         ensemble = probing.ensemble_candidates(fw)
-        for key in [*probing.base_candidates(fw, self.info.imeter, cache.values), *ensemble]:
+        for key in [*probing.base_candidates(fw, self.info.imeter, cache), *ensemble]:
             await self._try(key, now)
-        for key in probing.followups(cache.values, cache.production()):
+        for key in probing.followups(cache, cache.production()):
             await self._try(key, now)
-        for key in probing.generator_followups(cache.get(SourceKey.GEN_CONFIG)):
+        for key in probing.generator_followups(cache.get(GEN_CONFIG)):
             await self._try(key, now)
         self._check_digest_password()
         self.capabilities, self._plan, self._deferred = recovery.replan(cache, fw, status)
@@ -291,7 +291,7 @@ class Envoy:
     async def _try(self, key: SourceKey, now: float, *, retry: bool = True) -> Any:
         """Probe one source: its model, or None (and its status recorded); once a probe."""
         if self._cache.read_at.get(key) == now:  # the fallback check read v1 already
-            return self._cache.get(key)
+            return self._cache.value(key)
         answer = probe_source(self._transport, self._auth, SOURCES[key], self.role, retry=retry)
         self.source_status[key], value, error = await answer
         if error is not None:
@@ -315,10 +315,14 @@ class Envoy:
             method, path, speed=speed, auth=self._auth, json=json, retry=retry
         )
 
-    async def read(self, key: str) -> Any:
-        """Fetch and parse one source now, bypassing the cadence (the control layer reads back)."""
-        source = SOURCES[SourceKey(key)]
-        value = await read_available(self._transport, self._auth, source)
+    @overload
+    async def read(self, key: Source[T]) -> T: ...
+    @overload
+    async def read(self, key: str) -> object: ...
+    async def read(self, key: Source[T] | str) -> T | object:
+        """A source now, past the cadence: ``read(TARIFF)`` is a `Tariff` (a string: untyped)."""
+        source: Source[Any] = key if isinstance(key, Source) else SOURCES[SourceKey(key)]
+        value: T | object = await read_available(self._transport, self._auth, source)
         self._cache.put(source.key, value, self._clock())
         self._settle_deferred(source.key)
         return value
@@ -326,7 +330,7 @@ class Envoy:
     def _settle_deferred(self, key: SourceKey) -> None:
         """A source left out of the probe answered: what the gateway can do may grow."""
         if self._deferred.pop(key, None) is not None:
-            self.capabilities = probing.derive(self._cache.values, self._cache.production())
+            self.capabilities = probing.derive(self._cache, self._cache.production())
 
     def live(self, interval: float = 1.0, **options: Any) -> AsyncIterator[LiveFrame]:
         """Balanced power flows every `interval` s until you break out (docs/live.md)."""
@@ -358,7 +362,7 @@ class Envoy:
     async def _update(self, full: bool, sections: Iterable[str] | None = None) -> Snapshot:
         now, cache = self._clock(), self._cache
         tz = self.site_day.window_zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
-        gentle = in_outage_window(now, tz)
+        gentle = site_day.in_outage_window(now, tz)
         budget = UpdateBudget.start(self.update_budget_s, gentle=gentle)
         if SourceKey.INFO in self._plan and self._schedule.next_due(SOURCES[SourceKey.INFO]) <= now:
             await self._refresh_info(now, budget)

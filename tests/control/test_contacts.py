@@ -128,6 +128,7 @@ async def test_a_body_larger_than_any_gateway_write_is_refused_unsent(dry_run: b
     """The last line behind every body builder (issue 30): nothing over 64 KiB leaves."""
     from enphase_local.control._core import MAX_WRITE_BYTES, ControlCore, Poll
     from enphase_local.control.result import Check, WriteRequest
+    from enphase_local.sources.dry_contacts import DRY_CONTACT_SETTINGS
 
     target = SimTarget("battery-backup")
     core = ControlCore(target, clock=target.clock.now, sleep=target.sleep)
@@ -136,7 +137,7 @@ async def test_a_body_larger_than_any_gateway_write_is_refused_unsent(dry_run: b
         await core.write(
             action="configure_dry_contact",
             request=WriteRequest(method="POST", path="/ivp/ss/dry_contact_settings", body=body),
-            check=Check("dry_contact_settings", lambda _value: None),
+            check=Check(DRY_CONTACT_SETTINGS, lambda _value: None),
             requested=None,
             before=None,
             poll=Poll(timeout_s=1, interval_s=1),

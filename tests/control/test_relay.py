@@ -12,6 +12,7 @@ from enphase_local.control import Outcome
 from enphase_local.errors import EnvoyFeatureUnavailable
 from enphase_local.models.ensemble import RelayState
 from enphase_local.simulator import PRESETS, SiteBackend
+from enphase_local.sources.ensemble import ENSEMBLE_INVENTORY
 from tests.control.test_target import SimTarget
 
 
@@ -94,11 +95,11 @@ async def test_off_grid_confirmed_on_the_contact_state_while_synchronizing() -> 
     assert (result.before, result.after, result.requested) == ("closed", "open", "open")
     assert 28 <= result.elapsed_s <= 28 + 3
     assert target.seen[-1] == "open synchronizing"
-    inventory = await target.read("ensemble_inventory")
+    inventory = await target.read(ENSEMBLE_INVENTORY)
     assert inventory.enpower.mains_oper_state is RelayState.OPEN
     assert inventory.enpower.mains_oper_substate == "synchronizing"
     target.clock.advance(20)
-    inventory = await target.read("ensemble_inventory")
+    inventory = await target.read(ENSEMBLE_INVENTORY)
     assert inventory.enpower.mains_oper_substate == "synchronized"
 
 

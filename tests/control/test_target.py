@@ -11,7 +11,7 @@ tests can prove that a refused action sent nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import orjson
@@ -28,6 +28,7 @@ from enphase_local.sources.inventory import INVENTORY
 from enphase_local.sources.registry import Source
 from enphase_local.sources.tariff import TARIFF
 
+T = TypeVar("T")
 T0 = 1_718_000_000.0  # 2024-06-10, daytime in the US
 
 SOURCES: dict[str, Source[Any]] = {
@@ -142,9 +143,9 @@ class SimTarget:
                         d["sleep_min_soc"], d["sleep_max_soc"] = window
         return orjson.dumps(groups)
 
-    async def read(self, key: str) -> Any:
-        self.reads.append(key)
-        return SOURCES[key].parse(self.get(key))
+    async def read(self, source: Source[T], /) -> T:
+        self.reads.append(source.key)
+        return source.parse(self.get(source.key))
 
     async def sleep(self, seconds: float) -> None:
         self.clock.advance(seconds)
@@ -158,10 +159,10 @@ class SimTarget:
 
 async def test_reads_parse_every_control_source_on_a_generator_site() -> None:
     target = SimTarget("generator")
-    for key in SOURCES:
+    for key, source in SOURCES.items():
         if key == "inventory":
             continue
-        assert await target.read(key) is not None, key
+        assert await target.read(source) is not None, key
     assert target.writes == []
 
 

@@ -21,7 +21,7 @@ from enphase_local.engine.site_day import SiteZone
 from enphase_local.engine.snapshot import build_snapshot, gateway_summary
 from enphase_local.models.meters import CtType
 from enphase_local.sources.keys import SourceKey
-from enphase_local.sources.table import SOURCES
+from enphase_local.sources.table import METERS, METERS_READINGS, PRODUCTION_JSON, SOURCES
 from tests.support import needs_real, real_body
 
 FOLDER = "8.2.127_with_3cts_and_battery_split"  # production, net and storage CTs, split phase
@@ -60,14 +60,14 @@ def _cache(folder: str = FOLDER) -> SourceCache:
 @needs_real
 def test_eim_active_count_zero_is_set_aside_while_the_ct_is_healthy() -> None:
     cache = _cache()
-    good = cache.get(SourceKey.PRODUCTION_JSON)
+    good = cache.get(PRODUCTION_JSON)
     glitch = _parse(SourceKey.PRODUCTION_JSON, _eim_inactive(_doc("production.json")))
     assert glitch.production is None  # the parser drops the inactive entry
     assert glitch.best_production.source.endswith("inverters")  # what the old code served
     why = cache.set_aside(SourceKey.PRODUCTION_JSON, glitch, T0 + 60)
     assert why is not None and "activeCount 0" in why
     # kept: production still from the CT, with the CT's lifetime, not the inverters'
-    meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
+    meters = compose_meters(cache.get(METERS), cache.get(METERS_READINGS))
     flows = compose_flows(cache.production(), meters, cache.baseline, 2)
     assert flows.production is not None
     assert flows.production.wh_lifetime == good.production.wh_lifetime
@@ -77,7 +77,7 @@ def test_eim_active_count_zero_is_set_aside_while_the_ct_is_healthy() -> None:
 @needs_real
 def test_eim_inactive_is_accepted_when_the_production_ct_is_really_disabled() -> None:
     cache = _cache()
-    prev = cache.get(SourceKey.PRODUCTION_JSON)
+    prev = cache.get(PRODUCTION_JSON)
     glitch = _parse(SourceKey.PRODUCTION_JSON, _eim_inactive(_doc("production.json")))
     assert eim_went_inactive(prev, glitch, frozenset({CtType.NET_CONSUMPTION})) is None
     assert eim_went_inactive(None, glitch, frozenset({CtType.PRODUCTION})) is None

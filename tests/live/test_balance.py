@@ -15,9 +15,9 @@ import orjson
 import pytest
 
 from enphase_local.engine.balance import Known, from_livedata, from_meter_frame, from_readings
+from enphase_local.engine.joins import join_meters
 from enphase_local.models.live import LiveData, LiveFlow
 from enphase_local.models.live_frame import FRAME_SCHEMA, LiveFrame, MeterFrame
-from enphase_local.models.meters import join_meters
 from enphase_local.simulator import PRESETS
 from enphase_local.sources.ensemble import parse_ensemble_power
 from enphase_local.sources.meters import parse_meter_readings, parse_meters

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from enphase_local.engine.joins import join_dry_contacts
 from enphase_local.errors import EnvoyParseError
 from enphase_local.models.dry_contacts import (
     DryContactAction,
@@ -18,7 +19,6 @@ from enphase_local.models.dry_contacts import (
     DryContactSettings,
     DryContactState,
     DryContactType,
-    join_dry_contacts,
 )
 from enphase_local.sources.dry_contacts import (
     DRY_CONTACT_SETTINGS,

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from enphase_local.engine.joins import join_meters
 from enphase_local.errors import EnvoyParseError
 from enphase_local.models.meters import (
     CtType,
@@ -19,7 +20,6 @@ from enphase_local.models.meters import (
     MeterReading,
     MeterState,
     PhaseMode,
-    join_meters,
     meter_keys,
     per_phase_volts,
 )

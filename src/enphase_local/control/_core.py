@@ -24,11 +24,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..capabilities import Capability
 from ..errors import EnvoyError, EnvoyFeatureUnavailable, EnvoyHTTPError
 from ..firmware import Firmware
+from ..sources.registry import Source
 from .result import Check, Outcome, WriteRequest, WriteResult
 from .target import ControlTarget
 
@@ -44,6 +45,7 @@ _SNIPPET = 120
 # capture set). Each body builder checks its own fields; this is the last line, so a body
 # no gateway expects (a field builder's oversight) is refused before a byte is sent.
 MAX_WRITE_BYTES = 64 * 1024
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +120,15 @@ class ControlCore:
                 "or re-probe after a firmware update"
             )
 
-    async def _read(self, key: str) -> Any:
-        return await self._target.read(key)
+    async def _read(self, source: Source[T]) -> T:
+        return await self._target.read(source)
 
     async def write(
         self,
         *,
         action: str,
         request: WriteRequest,
-        check: Check,
+        check: Check[Any],
         requested: Any,
         before: Any,
         poll: Poll,
@@ -191,14 +193,14 @@ class ControlCore:
             check=check,
         )
 
-    async def _poll(self, check: Check, want: Any, poll: Poll, started: float) -> _Seen:
+    async def _poll(self, check: Check[Any], want: Any, poll: Poll, started: float) -> _Seen:
         deadline = started + poll.timeout_s
         if poll.first_s > 0:
             await self._sleep(poll.first_s)
         read, value, error = False, None, None
         while True:
             try:
-                value = check.extract(await self._target.read(check.key))
+                value = check.extract(await self._target.read(check.source))
             except EnvoyError as err:
                 _LOG.debug("read-back of %s failed: %s", check.key, err)
                 error = err
@@ -254,7 +256,7 @@ class ControlCore:
         if wait_s > 0:
             await self._sleep(wait_s)
         check = result.check
-        value = check.extract(await self._target.read(check.key))
+        value = check.extract(await self._target.read(check.source))
         elapsed = round(max(0.0, self._clock() - result.sent_at), 3)
         label = check.label
         if value == result.requested:

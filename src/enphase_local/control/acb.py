@@ -16,6 +16,7 @@ from typing import Any
 from ..capabilities import Capability
 from ..models.battery import AcbUnit
 from ..models.ensemble import DeviceInventory
+from ..sources.table import INVENTORY
 from ._core import ControlCore, Poll
 from .result import Check, WriteRequest, WriteResult
 
@@ -62,7 +63,7 @@ class AcbActions(ControlCore):
 
     async def _acb_units(self, serials: tuple[str, ...], what: str) -> DeviceInventory:
         self._require(Capability.ACB, what)
-        inventory: DeviceInventory = await self._read("inventory")
+        inventory: DeviceInventory = await self._read(INVENTORY)
         known = [u.serial for u in inventory.acb]
         missing = [s for s in serials if s not in known]
         if missing:
@@ -90,7 +91,7 @@ class AcbActions(ControlCore):
             raise ValueError(f"min_soc ({low}) must not be above max_soc ({high})")
         poll = ACB_POLL.with_timeout(timeout_s)
         inventory = await self._acb_units((unit,), "put an AC Battery to sleep")
-        check = Check("inventory", _windows_of((unit,)), f"AC Battery {unit} sleep window")
+        check = Check(INVENTORY, _windows_of((unit,)), f"AC Battery {unit} sleep window")
         body = {"acb_sleep": [{"serial_num": unit, "sleep_min_soc": low, "sleep_max_soc": high}]}
         return await self.write(
             action="set_acb_sleep",
@@ -113,7 +114,7 @@ class AcbActions(ControlCore):
         units = _serials(serials)
         poll = ACB_POLL.with_timeout(timeout_s)
         inventory = await self._acb_units(units, "wake an AC Battery")
-        check = Check("inventory", _windows_of(units), "AC Battery sleep")
+        check = Check(INVENTORY, _windows_of(units), "AC Battery sleep")
         body = {"acb_sleep": [{"serial_num": s} for s in units]}
         return await self.write(
             action="clear_acb_sleep",

@@ -28,6 +28,7 @@ from ..sources.dry_contacts import (
     dry_contact_settings_body,
     dry_contact_state_body,
 )
+from ..sources.table import DRY_CONTACT_SETTINGS, DRY_CONTACTS
 from ._core import ControlCore, Poll
 from .result import Check, Outcome, WriteRequest, WriteResult
 
@@ -84,9 +85,9 @@ class ContactActions(ControlCore):
             Capability.DRY_CONTACTS, f"{'open' if wanted == 'open' else 'close'} a dry contact"
         )
         poll = CONTACT_POLL.with_timeout(timeout_s)
-        statuses: Mapping[str, DryContactStatus] = await self._read("dry_contacts")
+        statuses: dict[str, DryContactStatus] = await self._read(DRY_CONTACTS)
         cid = _known_id(contact_id, statuses)
-        check = Check("dry_contacts", _status_of(cid), f"dry contact {cid}")
+        check = Check(DRY_CONTACTS, _status_of(cid), f"dry contact {cid}")
         return await self.write(
             action="set_dry_contact",
             request=WriteRequest("POST", STATUS_PATH, dry_contact_state_body(cid, wanted)),
@@ -124,11 +125,11 @@ class ContactActions(ControlCore):
             raise ValueError(f"unknown dry contact setting {', '.join(unknown)}; known: {known}")
         self._require(Capability.DRY_CONTACTS, "configure a dry contact")
         poll = CONTACT_SETTINGS_POLL.with_timeout(timeout_s)
-        all_settings: Mapping[str, DryContactSettings] = await self._read("dry_contact_settings")
+        all_settings: dict[str, DryContactSettings] = await self._read(DRY_CONTACT_SETTINGS)
         cid = _known_id(contact_id, all_settings)
         body = dry_contact_settings_body(all_settings[cid], **changes)  # ValueError on bad values
         names = tuple(changes)
-        check = Check("dry_contact_settings", _fields_of(cid, names), f"dry contact {cid} settings")
+        check = Check(DRY_CONTACT_SETTINGS, _fields_of(cid, names), f"dry contact {cid} settings")
         return await self.write(
             action="configure_dry_contact",
             request=WriteRequest("POST", SETTINGS_PATH, body),

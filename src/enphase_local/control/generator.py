@@ -33,6 +33,7 @@ from ..sources.generator import (
     gen_mode_body,
     gen_schedule_body,
 )
+from ..sources.table import GEN_CONFIG, GEN_MODE, GEN_SCHEDULE
 from ._core import ControlCore, Poll
 from .result import Check, WriteRequest, WriteResult
 
@@ -84,11 +85,11 @@ class GeneratorActions(ControlCore):
         body = gen_mode_body(mode)  # ValueError before anything else
         self._require(Capability.GENERATOR, "set the generator mode")
         poll = GENERATOR_POLL.with_timeout(timeout_s)
-        current: GeneratorMode | None = await self._read("gen_mode")
+        current: GeneratorMode | None = await self._read(GEN_MODE)
         return await self.write(
             action="set_generator_mode",
             request=WriteRequest("POST", GEN_MODE_PATH, body),
-            check=Check("gen_mode", _mode_of, "generator mode"),
+            check=Check(GEN_MODE, _mode_of, "generator mode"),
             requested=body["gen_cmd"],
             before=_mode_of(current),
             poll=poll,
@@ -124,7 +125,7 @@ class GeneratorActions(ControlCore):
         gen_schedule_body({"exercise_config": {}, "default_soc": {}}, **changes)
         self._require(Capability.GENERATOR, "change the generator exercise schedule")
         poll = GENERATOR_POLL.with_timeout(timeout_s)
-        schedule: GeneratorSchedule | None = await self._read("gen_schedule")
+        schedule: GeneratorSchedule | None = await self._read(GEN_SCHEDULE)
         if schedule is None:
             raise EnvoyFeatureUnavailable(
                 "cannot change the exercise schedule: "
@@ -133,7 +134,7 @@ class GeneratorActions(ControlCore):
         body = gen_schedule_body(schedule, **changes)
         names = tuple(changes)
         requested = {n: body[_SCHEDULE_FIELDS[n][0]][_SCHEDULE_FIELDS[n][1]] for n in names}
-        check = Check("gen_schedule", _schedule_fields(names), "generator exercise schedule")
+        check = Check(GEN_SCHEDULE, _schedule_fields(names), "generator exercise schedule")
         return await self.write(
             action="set_generator_exercise",
             request=WriteRequest("POST", GEN_SCHEDULE_PATH, body),
@@ -152,7 +153,7 @@ class GeneratorActions(ControlCore):
             raise ValueError(f"charge from generator must be True or False; got {on!r}")
         self._require(Capability.GENERATOR, "change charging from the generator")
         poll = GENERATOR_POLL.with_timeout(timeout_s)
-        config: GeneratorConfig | None = await self._read("gen_config")
+        config: GeneratorConfig | None = await self._read(GEN_CONFIG)
         if config is None:
             raise EnvoyFeatureUnavailable(
                 "cannot change charging from the generator: "
@@ -162,7 +163,7 @@ class GeneratorActions(ControlCore):
         return await self.write(
             action="set_charge_from_generator",
             request=WriteRequest("POST", GEN_CONFIG_PATH, body),
-            check=Check("gen_config", _charge_of, "charge from generator"),
+            check=Check(GEN_CONFIG, _charge_of, "charge from generator"),
             requested=on,
             before=_charge_of(config),
             poll=poll,

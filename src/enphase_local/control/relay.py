@@ -17,6 +17,7 @@ from typing import Any
 from ..capabilities import Capability
 from ..errors import EnvoyFeatureUnavailable
 from ..models.ensemble import EnsembleInventory
+from ..sources.table import ENSEMBLE_INVENTORY
 from ._core import ControlCore, Poll
 from .result import Check, Outcome, WriteRequest, WriteResult
 
@@ -55,7 +56,7 @@ class RelayActions(ControlCore):
         what = "go off grid" if state == "open" else "go on grid"
         self._require(Capability.ENPOWER, what)
         poll = RELAY_POLL.with_timeout(timeout_s)
-        inventory: EnsembleInventory = await self._read("ensemble_inventory")
+        inventory: EnsembleInventory = await self._read(ENSEMBLE_INVENTORY)
         if inventory.enpower is None:
             raise EnvoyFeatureUnavailable(
                 f"cannot {what}: the ensemble inventory lists no IQ System Controller (Enpower), "
@@ -65,7 +66,7 @@ class RelayActions(ControlCore):
         return await self.write(
             action=action,
             request=WriteRequest("POST", RELAY_PATH, body),
-            check=Check("ensemble_inventory", _oper_state, "grid relay"),
+            check=Check(ENSEMBLE_INVENTORY, _oper_state, "grid relay"),
             requested=state,
             before=_oper_state(inventory),
             poll=poll,

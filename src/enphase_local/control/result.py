@@ -22,11 +22,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from ..models._base import Model
+from ..sources.registry import Source
 
 __all__ = ["Check", "Outcome", "WriteRequest", "WriteResult"]
+
+T = TypeVar("T")
 
 
 class Outcome(enum.StrEnum):
@@ -54,17 +57,23 @@ class WriteRequest(Model):
 
 
 @dataclass(frozen=True, slots=True)
-class Check:
-    """How to read a written value back: a source key and the function picking the value.
+class Check(Generic[T]):
+    """How to read a written value back: a typed source and the function picking the value.
 
     Kept in the result (not in its JSON) so `Control.verify_later` can re-read
-    any result without knowing which action produced it.
+    any result without knowing which action produced it. `extract` takes
+    what the source's parser returns (mypy checks the pair agrees).
     """
 
-    key: str
-    extract: Callable[[Any], Any]
+    source: Source[T]
+    extract: Callable[[T], Any]
     label: str = "value"
     reverted_note: str = ""
+
+    @property
+    def key(self) -> str:
+        """The source's registry key (``"tariff"``), as logs name it."""
+        return self.source.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +99,7 @@ class WriteResult(Model):
     elapsed_s: float
     request: WriteRequest
     sent_at: float | None = None
-    check: Check | None = field(default=None, repr=False, compare=False)
+    check: Check[Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..capabilities import Capability
 from ..models.tariff import StorageMode, Tariff
+from ..sources.table import TARIFF
 from ..sources.tariff import TARIFF_PATH, tariff_write_body, tariff_writes_ignored
 from ._core import ControlCore, Poll
 from .result import Check, Outcome, WriteRequest, WriteResult
@@ -76,7 +77,7 @@ class StorageActions(ControlCore):
             )
         return await self._tariff_write(
             action="set_storage_mode",
-            check=Check("tariff", _mode_of, "storage mode", _CLOUD_NOTE),
+            check=Check(TARIFF, _mode_of, "storage mode", _CLOUD_NOTE),
             requested=member.value,
             changes={"mode": member},
             clear_opt_schedules=clear_opt_schedules,
@@ -94,7 +95,7 @@ class StorageActions(ControlCore):
             raise ValueError(f"reserve must be between 0 and 100 percent; got {percent!r}")
         return await self._tariff_write(
             action="set_reserve_soc",
-            check=Check("tariff", _reserve_of, "battery reserve (%)", _CLOUD_NOTE),
+            check=Check(TARIFF, _reserve_of, "battery reserve (%)", _CLOUD_NOTE),
             requested=float(percent),
             changes={"reserve_soc_percent": percent},
             dry_run=dry_run,
@@ -109,7 +110,7 @@ class StorageActions(ControlCore):
             raise ValueError(f"charge from grid must be True or False; got {on!r}")
         return await self._tariff_write(
             action="set_charge_from_grid",
-            check=Check("tariff", _grid_charge_of, "charge from grid", _CLOUD_NOTE),
+            check=Check(TARIFF, _grid_charge_of, "charge from grid", _CLOUD_NOTE),
             requested=on,
             changes={"charge_from_grid": on},
             dry_run=dry_run,
@@ -120,14 +121,14 @@ class StorageActions(ControlCore):
         self,
         *,
         action: str,
-        check: Check,
+        check: Check[Tariff],
         requested: Any,
         changes: dict[str, Any],
         clear_opt_schedules: bool = False,
         dry_run: bool,
         timeout_s: float | None,
     ) -> WriteResult:
-        tariff: Tariff = await self._read("tariff")  # first: it is read after the first snapshot
+        tariff: Tariff = await self._read(TARIFF)  # first: it is read after the first snapshot
         self._require(Capability.TARIFF, f"change the {check.label}")
         poll = TARIFF_POLL.with_timeout(timeout_s)
         body = tariff_write_body(tariff.raw, **changes)  # ValueError / EnvoyFeatureUnavailable

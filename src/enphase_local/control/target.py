@@ -12,22 +12,26 @@ Contract the control layer relies on:
   (``Content-Type: application/json``) exactly once: it never retries, because
   a write repeated blindly can switch a relay twice. It returns whatever
   status the gateway answered; the control layer decides what is an error.
-- `read` fetches one source *now* (bypassing any cache) by its registry key
-  (``"tariff"``, ``"ensemble_inventory"``, ``"dry_contacts"``,
-  ``"dry_contact_settings"``, ``"gen_mode"``, ``"gen_schedule"``,
-  ``"gen_config"``, ``"generator"``, ``"inventory"``), parses it with the
-  project's parser and returns the model; it raises `EnvoyError` subclasses.
+- `read` fetches one source *now* (bypassing any cache) by its typed key
+  (``TARIFF``, ``ENSEMBLE_INVENTORY``, ``DRY_CONTACTS``,
+  ``DRY_CONTACT_SETTINGS``, ``GEN_MODE``, ``GEN_SCHEDULE``, ``GEN_CONFIG``,
+  ``GENERATOR``, ``INVENTORY`` from `sources.table`), parses it with that
+  source's parser and returns its model, typed: ``read(TARIFF)`` is a
+  ``Tariff``, checked by mypy. It raises `EnvoyError` subclasses.
 - `capabilities` is what the probe discovered; `firmware` the running version.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..capabilities import Capability
 from ..firmware import Firmware
+from ..sources.registry import Source
 
 __all__ = ["ControlTarget", "WriteResponse"]
+
+T = TypeVar("T")
 
 
 class WriteResponse(Protocol):
@@ -52,8 +56,8 @@ class ControlTarget(Protocol):
         """Send one authenticated write, once, never retried."""
         ...
 
-    async def read(self, key: str) -> Any:
-        """Fetch and parse one source now, by registry key."""
+    async def read(self, source: Source[T], /) -> T:
+        """Fetch and parse one source now, typed by its parser."""
         ...
 
     @property

@@ -36,6 +36,7 @@ from ..models.live import LiveData, LiveFlow
 from ..models.live_frame import LiveFrame, LivePhase, MeterFrame
 from ..models.meters import CtType, Meter, MeterReading
 from ..sources.keys import SourceKey
+from ..sources.table import LIVEDATA
 from .cache import SourceCache
 
 __all__ = [
@@ -344,7 +345,7 @@ def cache_flow(
         battery_at = acb_at if battery_at is None else min(battery_at, acb_at or battery_at)
     soc = battery.soc_percent if battery is not None else None
     return snapshot_flow(
-        live=cache.get(SourceKey.LIVEDATA),
+        live=cache.get(LIVEDATA),
         live_at=read_at.get(SourceKey.LIVEDATA),
         meters=meters,
         meters_at=read_at.get(SourceKey.METERS_READINGS),

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar, cast
 
 from ..models.meters import CtType
 from ..models.production import ProductionReport
 from ..sources.keys import SourceKey
+from ..sources.registry import Source
+from ..sources.table import METERS, METERS_READINGS
 from .counters import (
     CONFIRM_READINGS,
     CONFIRM_S,
@@ -36,12 +38,15 @@ from .schedule import newest_report
 
 __all__ = ["SourceCache"]
 
+T = TypeVar("T")
+
 
 @dataclass(slots=True)
 class SourceCache:
     """Per source key: value, read time and error; plus production's source and guards."""
 
-    values: dict[SourceKey, Any] = field(default_factory=dict)
+    # Filled by `put` with what `SOURCES[key].parse` returned: `get` relies on it.
+    values: dict[SourceKey, object] = field(default_factory=dict)
     read_at: dict[SourceKey, float] = field(default_factory=dict)
     errors: dict[SourceKey, str] = field(default_factory=dict)
     production_key: SourceKey | None = None
@@ -56,7 +61,7 @@ class SourceCache:
     notes: dict[SourceKey, str] = field(default_factory=dict)  # answers set aside, as warnings
     set_aside_since: dict[SourceKey, tuple[float, int]] = field(default_factory=dict)
 
-    def put(self, key: SourceKey, value: Any, now: float) -> None:
+    def put(self, key: SourceKey, value: object, now: float) -> None:
         """A successful read: the new value, read `now`; its error, if any, is over."""
         self.values[key] = value
         self.read_at[key] = now
@@ -67,13 +72,25 @@ class SourceCache:
         """A failed read: the last value stays, the error is remembered until a success."""
         self.errors[key] = message
 
-    def get(self, key: SourceKey | None) -> Any:
-        """The last value read from `key` (None if never read)."""
+    def get(self, source: Source[T], /) -> T | None:
+        """The last value `source` answered, typed by its parser (None if never read).
+
+        The cast is sound: `values[key]` only ever holds what ``SOURCES[key].parse``
+        returned (the client puts nothing else), and `source` is that table's entry.
+        """
+        return cast("T | None", self.values.get(source.key))
+
+    def value(self, key: SourceKey | None) -> object:
+        """The last value of a source known only by key at run time (None if never read)."""
         return None if key is None else self.values.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the source of `key` ever answered (its value may be None: ``gen_config``)."""
+        return key in self.values
 
     def production(self) -> ProductionReport | None:
         """The last report of whichever source serves production now."""
-        return as_report(self.get(self.production_key))
+        return as_report(self.value(self.production_key))
 
     def guard(self, flow: str) -> CounterGuard:
         """The counter guard of one flow, created on first use."""
@@ -110,14 +127,14 @@ class SourceCache:
         key = self.production_key
         if read_at is not None and (key is None or self.read_at.get(key) != read_at):
             return
-        meters = compose_meters(self.get(SourceKey.METERS), self.get(SourceKey.METERS_READINGS))
+        meters = compose_meters(self.get(METERS), self.get(METERS_READINGS))
         self.baseline = CtBaseline(ct_counters(meters)[0])
 
     def report_time(self, key: SourceKey) -> float | None:
         """The newest microinverter report time in `key`'s value (see schedule.newest_report)."""
-        return newest_report(key, self.get(key), self.production_key)
+        return newest_report(key, self.value(key), self.production_key)
 
-    def set_aside(self, key: SourceKey, value: Any, now: float) -> str | None:
+    def set_aside(self, key: SourceKey, value: object, now: float) -> str | None:
         """Why a good-looking answer must not replace the last one (None: take it).
 
         Guards that judge a new answer against the previous one live here: the
@@ -138,19 +155,16 @@ class SourceCache:
         self.set_aside_since[key] = (first, count + 1)
         return why
 
-    def _suspicious(self, key: SourceKey, value: Any) -> str | None:
-        if key == SourceKey.METERS_READINGS:
-            storage = {
-                c.eid
-                for c in self.get(SourceKey.METERS) or ()
-                if c.measurement_type is CtType.STORAGE
-            }
-            return meter_counters_drop(self.get(key), value, storage)
+    def _suspicious(self, key: SourceKey, value: object) -> str | None:
+        if key == SourceKey.METERS_READINGS and isinstance(value, tuple):  # parse_meter_readings
+            configs = self.get(METERS) or ()
+            storage = {c.eid for c in configs if c.measurement_type is CtType.STORAGE}
+            return meter_counters_drop(self.get(METERS_READINGS), value, storage)
         new = as_report(value)
         if new is None or key not in (self.production_key, self.preferred_production):
             return None
-        old = as_report(self.get(key))
-        cts = enabled_cts(self.get(SourceKey.METERS))
+        old = as_report(self.value(key))
+        cts = enabled_cts(self.get(METERS))
         return eim_went_inactive(old, new, cts) or ct_lifetime_drop(
             old.production if old else None, new.production, "production"
         )

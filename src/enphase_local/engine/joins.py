@@ -1,5 +1,8 @@
 """Join the sources that describe the same devices into snapshot sections: pure, no I/O.
 
+The two joins of raw models (`join_meters`: CT configuration + readings by
+eid; `join_dry_contacts`: contact status + settings by id) live here beside
+their siblings, not in models/: models hold shapes, the engine joins them.
 Meters (configuration + readings), inverters (basic list + details),
 batteries (inventory + power + aggregate), the AC Battery (production report
 + device inventory), the generator (state, mode, configuration, schedule)
@@ -8,15 +11,19 @@ and dry contacts (status + settings).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
-from ..models.battery import AcbSummary, BatterySummary
-from ..models.dry_contacts import DryContact, join_dry_contacts
+from ..models.battery import AcbSummary, BatteryAggregate, BatterySummary, EnchargePower
+from ..models.dry_contacts import (
+    DryContact,
+    DryContactSettings,
+    DryContactState,
+    DryContactStatus,
+)
 from ..models.ensemble import DeviceInventory, EnsembleInventory
-from ..models.generator import GeneratorConfig, GeneratorState
+from ..models.generator import GeneratorConfig, GeneratorMode, GeneratorSchedule, GeneratorState
 from ..models.inverters import DeviceData, Inverter
-from ..models.meters import Meter, join_meters
+from ..models.meters import Meter, MeterConfig, MeterReading, meter_keys
 from ..models.production import ProductionReport
 from ..models.snapshot import Generator, InverterView
 from ..sources.keys import SourceKey
@@ -30,10 +37,62 @@ __all__ = [
     "compose_inverters",
     "compose_meters",
     "generator_present",
+    "join_dry_contacts",
+    "join_meters",
 ]
 
 
-def compose_meters(configs: Any, readings: Any) -> dict[str, Meter]:
+def join_meters(
+    configs: Iterable[MeterConfig], readings: Iterable[MeterReading]
+) -> Mapping[str, Meter]:
+    """Pair each configured CT with its reading by eid, keyed by what it measures.
+
+    Readings for eids the configuration does not list are dropped (8.3.x firmware
+    adds an all-zero one). When a type appears twice, the later ones
+    are keyed ``<type>#2``, ``<type>#3`` in configuration order. Only the first
+    reading of an eid counts.
+    """
+    by_eid: dict[int, MeterReading] = {}
+    for reading in readings:
+        by_eid.setdefault(reading.eid, reading)
+    listed = list(configs)
+    keys = meter_keys(c.measurement_type for c in listed)
+    out: dict[str, Meter] = {}
+    for key, config in zip(keys, listed, strict=True):
+        found = by_eid.get(config.eid)
+        out[key] = Meter(
+            key=key,
+            config=config,
+            reading=found.for_phases(config.phase_count) if found is not None else None,
+        )
+    return out
+
+
+def join_dry_contacts(
+    statuses: Mapping[str, DryContactStatus],
+    settings: Mapping[str, DryContactSettings],
+) -> dict[str, DryContact]:
+    """Join the two endpoints by contact id.
+
+    Every id of either side appears once, in the order the status endpoint
+    lists them, then any id only the settings know. A contact without a
+    status reads ``unknown``; one without settings has `settings` None.
+    """
+    ids = list(statuses) + [i for i in settings if i not in statuses]
+    out: dict[str, DryContact] = {}
+    for contact_id in ids:
+        status = statuses.get(contact_id)
+        out[contact_id] = DryContact(
+            id=contact_id,
+            status=status.status if status is not None else DryContactState.UNKNOWN,
+            settings=settings.get(contact_id),
+        )
+    return out
+
+
+def compose_meters(
+    configs: Iterable[MeterConfig] | None, readings: Iterable[MeterReading] | None
+) -> dict[str, Meter]:
     if configs is None:
         return {}
     return dict(join_meters(configs, readings or ()))
@@ -54,8 +113,8 @@ def compose_inverters(
 
 def compose_battery(
     inventory: EnsembleInventory | None,
-    power: Any,
-    secctrl: Any,
+    power: Mapping[str, EnchargePower] | None,
+    secctrl: BatteryAggregate | None,
     read_at: Mapping[SourceKey, float] | None = None,
 ) -> BatterySummary | None:
     """The ``battery`` view; `read_at` says whether the units' SoC is newer than secctrl's."""
@@ -77,13 +136,21 @@ def generator_present(state: GeneratorState | None, config: GeneratorConfig | No
     return (state is not None and state.present) or config is not None
 
 
-def compose_generator(state: Any, mode: Any, config: Any, schedule: Any) -> Generator | None:
+def compose_generator(
+    state: GeneratorState | None,
+    mode: GeneratorMode | None,
+    config: GeneratorConfig | None,
+    schedule: GeneratorSchedule | None,
+) -> Generator | None:
     if not generator_present(state, config):
         return None
     return Generator(state, mode, config, schedule)
 
 
-def compose_contacts(statuses: Any, settings: Any) -> dict[str, DryContact]:
+def compose_contacts(
+    statuses: Mapping[str, DryContactStatus] | None,
+    settings: Mapping[str, DryContactSettings] | None,
+) -> dict[str, DryContact]:
     if statuses is None:
         return {}
     return dict(join_dry_contacts(statuses, settings or {}))

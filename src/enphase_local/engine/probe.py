@@ -8,18 +8,26 @@ All pure: the client does the I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from ..capabilities import Capability
 from ..firmware import Firmware
-from ..models.ensemble import DeviceInventory, EnsembleInventory
-from ..models.generator import GeneratorConfig, GeneratorState
+from ..models.generator import GeneratorConfig
 from ..models.inverters import DeviceData
 from ..models.meters import CtType, MeterConfig, MeterState
 from ..models.production import ProductionReport
-from ..models.tariff import Tariff
 from ..sources.keys import SourceKey
+from ..sources.registry import Readings
+from ..sources.table import (
+    DEVICE_DATA,
+    ENSEMBLE_INVENTORY,
+    GEN_CONFIG,
+    GENERATOR,
+    INVENTORY,
+    INVERTERS_V1,
+    METERS,
+    METERS_READINGS,
+    SOURCES,
+    TARIFF,
+)
 from .joins import generator_present
 from .password import PasswordRefusal, judge_password
 from .production import REPORT_SOURCES
@@ -42,7 +50,7 @@ __all__ = [
 
 
 def base_candidates(
-    fw: Firmware, metered: bool | None, data: Mapping[SourceKey, Any] | None = None
+    fw: Firmware, metered: bool | None, data: Readings | None = None
 ) -> list[SourceKey]:
     """Sources to probe on every gateway (after the production chain), given what answered.
 
@@ -53,12 +61,12 @@ def base_candidates(
     keys = []
     if not fw.known or fw.at_least(7):
         keys.append(SourceKey.DEVICE_DATA)
-    if asks_meters(fw, metered, data or {}):
+    if asks_meters(fw, metered, data):
         keys.append(SourceKey.METERS)
     return keys
 
 
-def base_followups(data: Mapping[SourceKey, Any]) -> list[SourceKey]:
+def base_followups(data: Readings) -> list[SourceKey]:
     """What the first answers leave to probe: one request fewer for each thing already known.
 
     The basic inverter list, unless device_data answered with inverters and
@@ -67,9 +75,9 @@ def base_followups(data: Mapping[SourceKey, Any]) -> list[SourceKey]:
     a disabled CT's readings still fill the meters section).
     """
     keys = []
-    if not device_data_complete(data.get(SourceKey.DEVICE_DATA)):
+    if not device_data_complete(data.get(DEVICE_DATA)):
         keys.append(SourceKey.INVERTERS_V1)
-    if data.get(SourceKey.METERS):
+    if data.get(METERS):
         keys.append(SourceKey.METERS_READINGS)
     return keys
 
@@ -86,7 +94,7 @@ def device_data_complete(dd: DeviceData | None) -> bool:
     return dd.device_count < dd.device_data_limit
 
 
-def asks_meters(fw: Firmware, metered: bool | None, data: Mapping[SourceKey, Any]) -> bool:
+def asks_meters(fw: Firmware, metered: bool | None, data: Readings | None) -> bool:
     """Whether the CT meters may answer: worth a request before the first snapshot.
 
     Yes when ``/info`` says the model is metered or a production report lists
@@ -98,14 +106,16 @@ def asks_meters(fw: Firmware, metered: bool | None, data: Mapping[SourceKey, Any
     """
     if metered is True or lists_eim(data):
         return True
-    report_read = any(isinstance(data.get(key), ProductionReport) for key in REPORT_SOURCES)
+    if data is None:
+        return metered is None and not (fw.known and fw.before(4))
+    report_read = any(isinstance(data.value(key), ProductionReport) for key in REPORT_SOURCES)
     return metered is None and not report_read and not (fw.known and fw.before(4))
 
 
-def lists_eim(data: Mapping[SourceKey, Any]) -> bool:
+def lists_eim(data: Readings | None) -> bool:
     """A production report read so far lists an eim (CT) entry, active or not."""
-    for key in (SourceKey.PRODUCTION_JSON, SourceKey.PRODUCTION_SUMMARY):
-        report = data.get(key)
+    for key in REPORT_SOURCES:
+        report = None if data is None else data.value(key)
         if isinstance(report, ProductionReport) and report.lists_eim:
             return True
     return False
@@ -154,7 +164,7 @@ _ENSEMBLE_FOLLOWUPS = (
 # cadence. `/home` alone can take a minute on a real gateway. live() tries
 # livedata while it is not asked yet (live/reader.available_sources), so it
 # needs no probe either; the CT readings give the first snapshot its flows.
-def followups(data: Mapping[SourceKey, Any], report: ProductionReport | None) -> list[SourceKey]:
+def followups(data: Readings, report: ProductionReport | None) -> list[SourceKey]:
     """Sources worth probing once the first answers and production are known.
 
     `base_followups` first. A battery, system controller or collar in the
@@ -168,7 +178,7 @@ def followups(data: Mapping[SourceKey, Any], report: ProductionReport | None) ->
     wait for its configuration (`generator_followups`). Each key once.
     """
     keys = base_followups(data)
-    inventory: EnsembleInventory | None = data.get(SourceKey.ENSEMBLE_INVENTORY)
+    inventory = data.get(ENSEMBLE_INVENTORY)
     if inventory is not None and (inventory.encharge or inventory.enpower or inventory.collar):
         switch = inventory.enpower or inventory.collar or inventory.c6_combiner
         skip = {SourceKey.DRY_CONTACTS} if inventory.enpower is None else set()
@@ -191,7 +201,7 @@ def enabled_cts(configs: tuple[MeterConfig, ...] | None) -> frozenset[CtType]:
     return frozenset(c.measurement_type for c in configs or () if c.state is MeterState.ENABLED)
 
 
-def derive(data: Mapping[SourceKey, Any], report: ProductionReport | None) -> frozenset[Capability]:
+def derive(data: Readings, report: ProductionReport | None) -> frozenset[Capability]:
     """Capabilities from the parsed answers of the probe and the production report in use."""
     caps: set[Capability] = set()
     if report is not None:
@@ -206,16 +216,16 @@ def derive(data: Mapping[SourceKey, Any], report: ProductionReport | None) -> fr
             caps.add(Capability.PHASES)
         if report.acb is not None:
             caps.add(Capability.ACB)
-    cts = enabled_cts(data.get(SourceKey.METERS))
-    if cts and data.get(SourceKey.METERS_READINGS) is not None:
+    cts = enabled_cts(data.get(METERS))
+    if cts and data.get(METERS_READINGS) is not None:
         caps.add(Capability.METERS)
         if CtType.PRODUCTION in cts:
             caps.add(Capability.PRODUCTION_CT)
-    if data.get(SourceKey.INVERTERS_V1) or _device_data(data):
+    if data.get(INVERTERS_V1) or _device_data(data):
         caps.add(Capability.INVERTERS)
     if _details_cover(data):
         caps.add(Capability.INVERTER_DETAILS)
-    inv: EnsembleInventory | None = data.get(SourceKey.ENSEMBLE_INVENTORY)
+    inv = data.get(ENSEMBLE_INVENTORY)
     if inv is not None:
         if inv.encharge:
             caps.add(Capability.ENCHARGE)
@@ -226,38 +236,31 @@ def derive(data: Mapping[SourceKey, Any], report: ProductionReport | None) -> fr
             caps.add(Capability.COLLAR)
         if inv.c6_combiner is not None:
             caps.add(Capability.C6_COMBINER)
-    devices: DeviceInventory | None = data.get(SourceKey.INVENTORY)
+    devices = data.get(INVENTORY)
     if devices is not None:
         caps.add(Capability.DEVICE_INVENTORY)
         if devices.acb:
             caps.add(Capability.ACB)
-    gen_state: GeneratorState | None = data.get(SourceKey.GENERATOR)
-    gen_config: GeneratorConfig | None = data.get(SourceKey.GEN_CONFIG)
-    if generator_present(gen_state, gen_config):
+    if generator_present(data.get(GENERATOR), data.get(GEN_CONFIG)):
         caps.add(Capability.GENERATOR)
-    tariff: Tariff | None = data.get(SourceKey.TARIFF)
+    tariff = data.get(TARIFF)
     if tariff is not None and tariff.storage_mode is not None:
         caps.add(Capability.TARIFF)
-    for key, cap in (
-        (SourceKey.LIVEDATA, Capability.LIVE_DATA),
-        (SourceKey.PEL_SETTINGS, Capability.POWER_EXPORT_LIMIT),
-        (SourceKey.PV_LIMIT, Capability.PV_LIMIT),
-        (SourceKey.HOME, Capability.NETWORK),
-    ):
-        if data.get(key) is not None:
-            caps.add(cap)
+    for source in SOURCES.values():  # those whose answer alone grants one (Source.capability)
+        if source.capability is not None and data.value(source.key) is not None:
+            caps.add(source.capability)
     return frozenset(caps)
 
 
-def _device_data(data: Mapping[SourceKey, Any]) -> bool:
-    dd: DeviceData | None = data.get(SourceKey.DEVICE_DATA)
+def _device_data(data: Readings) -> bool:
+    dd = data.get(DEVICE_DATA)
     return dd is not None and bool(dd.inverters)
 
 
-def _details_cover(data: Mapping[SourceKey, Any]) -> bool:
+def _details_cover(data: Readings) -> bool:
     """device_data lists every inverter the basic endpoint knows (it stops at 50)."""
-    dd: DeviceData | None = data.get(SourceKey.DEVICE_DATA)
+    dd = data.get(DEVICE_DATA)
     if dd is None or not dd.inverters:
         return False
-    basic = data.get(SourceKey.INVERTERS_V1) or {}
+    basic = data.get(INVERTERS_V1) or {}
     return set(basic) <= set(dd.inverters)

@@ -269,7 +269,7 @@ QUIRKS: tuple[Quirk, ...] = (
         "8.3.5025, 8.3.5027",
         lambda fw: fw.parts[:3] in ((8, 3, 5025), (8, 3, 5027)),
         "An extra all-zero readings entry for an eid /ivp/meters does not list.",
-        "models/meters.py join_meters (readings joined on configured eids only)",
+        "engine/joins.py join_meters (readings joined on configured eids only)",
     ),
     Quirk(
         "device_data_keeps_gone",

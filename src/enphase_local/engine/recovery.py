@@ -27,9 +27,10 @@ from ..errors import EnvoyConnectionError
 from ..firmware import Firmware
 from ..models.gateway import GatewayInfo
 from ..sources.keys import SourceKey
+from ..sources.table import PRODUCTION_V1
 from .cache import SourceCache
 from .probe import derive
-from .production import FALLBACK, after_late_answer
+from .production import after_late_answer, as_report
 from .rhythm import plan_after_probe
 from .schedule import Schedule
 
@@ -83,8 +84,8 @@ Plan = tuple[frozenset[Capability], dict[SourceKey, float], dict[SourceKey, floa
 
 def replan(cache: SourceCache, fw: Firmware, status: Mapping[SourceKey, SourceStatus]) -> Plan:
     """Capabilities, plan and deferred sources for what `cache` holds (engine.probe)."""
-    caps = derive(cache.values, cache.production())
-    found = (cache.production_key, cache.values, cache.awaited_production)
+    caps = derive(cache, cache.production())
+    found = (cache.production_key, cache, cache.awaited_production)
     return (caps, *plan_after_probe(fw, caps, found, status))
 
 
@@ -102,7 +103,9 @@ def settle_late_production(
     """
     late, fw = cache.awaited_production, info.fw
     assert late is not None
-    key = after_late_answer(cache.get(late), cache.get(FALLBACK), fw=fw, metered=info.imeter)
+    report = as_report(cache.value(late))
+    assert report is not None  # it answered: that is why we are here
+    key = after_late_answer(report, cache.get(PRODUCTION_V1), fw=fw, metered=info.imeter)
     cache.production_key = cache.preferred_production = key
     cache.awaited_production = cache.demoted_because = None
     found = replan(cache, fw, status)

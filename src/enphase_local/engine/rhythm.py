@@ -11,14 +11,14 @@ gateway requests. All pure: the client does the I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ..capabilities import Capability, SourceStatus
 from ..firmware import Firmware
 from ..models.ensemble import EnsembleInventory
 from ..models.production import ProductionReport
 from ..sources.keys import SourceKey
-from ..sources.registry import Cadence
+from ..sources.registry import Cadence, Readings
+from ..sources.table import ENSEMBLE_INVENTORY, SOURCES
 from .probe import ensemble_candidates
 from .production import as_report
 
@@ -29,6 +29,7 @@ __all__ = [
     "PRODUCTION_WITH_CT",
     "REPORT",
     "deferred",
+    "described",
     "plan",
     "plan_after_probe",
 ]
@@ -128,7 +129,7 @@ def plan(
 def deferred(
     fw: Firmware,
     inventory: EnsembleInventory | None,
-    read: Mapping[SourceKey, Any],
+    read: Readings,
     report: ProductionReport | None = None,
 ) -> dict[SourceKey, float]:
     """Sources read after the first snapshot rather than probed (key -> period).
@@ -149,10 +150,28 @@ def deferred(
     return {key: period for key, period in keys.items() if key not in read}
 
 
+def described(
+    fw: Firmware, caps: frozenset[Capability], read: Readings
+) -> tuple[dict[SourceKey, float], dict[SourceKey, float]]:
+    """The sources that carry their own period and probe rule: (planned, deferred).
+
+    One the gateway may have (`ProbeRule.applies`) is planned at its period if
+    it answered already, else deferred: read once after the first snapshot,
+    never on its path. No other code names them (docs/CONTRIBUTING.md).
+    """
+    planned: dict[SourceKey, float] = {}
+    later: dict[SourceKey, float] = {}
+    for source in SOURCES.values():
+        rule, period = source.probe, source.period
+        if rule is not None and period is not None and rule.applies(fw, caps):
+            (planned if source.key in read else later)[source.key] = period
+    return planned, later
+
+
 def plan_after_probe(
     fw: Firmware,
     caps: frozenset[Capability],
-    found: tuple[SourceKey | None, Mapping[SourceKey, Any], SourceKey | None],
+    found: tuple[SourceKey | None, Readings, SourceKey | None],
     status: Mapping[SourceKey, SourceStatus],
 ) -> tuple[dict[SourceKey, float], dict[SourceKey, float]]:
     """`plan` for what the probe found, and the sources `deferred` to after the first snapshot.
@@ -170,11 +189,12 @@ def plan_after_probe(
         production_key=production_key,
         ensemble_probed=bool(ensemble_candidates(fw)),
     )
-    later = deferred(
-        fw, read.get(SourceKey.ENSEMBLE_INVENTORY), read, as_report(read.get(production_key))
-    )
+    later = deferred(fw, read.get(ENSEMBLE_INVENTORY), read, as_report(read.value(production_key)))
     if awaited is not None:
         out[awaited] = later[awaited] = out[production_key]
+    own_plan, own_later = described(fw, caps, read)
+    later.update(own_later)
+    out.update(own_plan)
     out.update(later)
     for key, st in status.items():
         if st in (SourceStatus.FORBIDDEN, SourceStatus.ABSENT):

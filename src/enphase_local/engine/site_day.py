@@ -15,9 +15,17 @@ from datetime import date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
 from ..models.gateway import HomeInfo
-from .outage import gateway_zone, zone
+from .outage import gateway_zone, in_outage_window, zone
 
-__all__ = ["DayStart", "SiteDay", "SiteZone", "ZoneLike", "parse_zone", "zone_name"]
+__all__ = [
+    "DayStart",
+    "SiteDay",
+    "SiteZone",
+    "ZoneLike",
+    "in_outage_window",  # the nightly window, in the zone `SiteDay.window_zone` gives
+    "parse_zone",
+    "zone_name",
+]
 
 ZoneLike = str | tzinfo | None  # an IANA name, a zone, or None (the gateway's own)
 

@@ -23,7 +23,27 @@ from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
 from ..models.snapshot import GatewaySummary, Snapshot
 from ..sources.keys import SourceKey
-from ..sources.table import SOURCES
+from ..sources.table import (
+    DEVICE_DATA,
+    DRY_CONTACT_SETTINGS,
+    DRY_CONTACTS,
+    ENSEMBLE_INVENTORY,
+    ENSEMBLE_POWER,
+    ENSEMBLE_SECCTRL,
+    GEN_CONFIG,
+    GEN_MODE,
+    GEN_SCHEDULE,
+    GENERATOR,
+    INFO,
+    INVENTORY,
+    INVERTERS_V1,
+    LIVEDATA,
+    METERS,
+    METERS_READINGS,
+    PEL_SETTINGS,
+    SOURCES,
+    TARIFF,
+)
 from .balance import cache_flow
 from .cache import SourceCache
 from .counters import site_ceiling_w
@@ -55,7 +75,7 @@ __all__ = [
 
 PRODUCTION_SOURCE = None  # in SECTIONS: whichever source serves production now
 
-SECTIONS: Mapping[str, tuple[SourceKey | None, ...]] = {
+_SECTIONS: dict[str, tuple[SourceKey | None, ...]] = {
     "production": (PRODUCTION_SOURCE, SourceKey.METERS_READINGS),
     "meters": (SourceKey.METERS, SourceKey.METERS_READINGS),
     "inverters": (SourceKey.DEVICE_DATA, SourceKey.INVERTERS_V1),
@@ -81,6 +101,17 @@ SECTIONS: Mapping[str, tuple[SourceKey | None, ...]] = {
     "gateway": (SourceKey.INFO,),
     "network": (SourceKey.HOME,),
 }
+
+
+def _with_described(sections: dict[str, tuple[SourceKey | None, ...]]) -> None:
+    """Add each source that names its section (`Source.section`) to that section."""
+    for source in SOURCES.values():
+        if source.section is not None and source.key not in sections[source.section]:
+            sections[source.section] += (source.key,)
+
+
+_with_described(_SECTIONS)
+SECTIONS: Mapping[str, tuple[SourceKey | None, ...]] = _SECTIONS
 
 
 def not_asked(
@@ -124,7 +155,7 @@ def build_snapshot(
     tz, note = site.tz, site.note
     report = cache.production()
     fw = gateway_firmware(cache)
-    meters = compose_meters(cache.get(SourceKey.METERS), cache.get(SourceKey.METERS_READINGS))
+    meters = compose_meters(cache.get(METERS), cache.get(METERS_READINGS))
     meters, warnings = blank_half_storage_ct(meters)
     awaited, gave_up = cache.awaited_production, cache.demoted_because
     if awaited is not None:  # power only until it answers, or waiting is given up
@@ -149,14 +180,14 @@ def build_snapshot(
         )
         for phase, readings in flows.phases.items()
     }
-    inventory = cache.get(SourceKey.ENSEMBLE_INVENTORY)
+    inventory = cache.get(ENSEMBLE_INVENTORY)
     freshness, errors = _freshness_and_errors(cache, schedule, plan, now)
     demoted = demotion_warning(
         cache.production_key, cache.preferred_production, cache.demoted_because
     )
     warnings.extend([demoted] if demoted else [])
     warnings.extend(cache.notes.values())
-    details = cache.get(SourceKey.DEVICE_DATA)
+    details = cache.get(DEVICE_DATA)
     if details is not None and details.skipped:
         warnings.append(
             f"inverters: {len(details.skipped)} unreadable /ivp/pdm/device_data entries "
@@ -166,10 +197,8 @@ def build_snapshot(
     if gentle:
         warnings.append("gateway is in its nightly restart window (about 23:00 local time)")
     get = cache.get
-    battery = compose_battery(
-        inventory, get(SourceKey.ENSEMBLE_POWER), get(SourceKey.ENSEMBLE_SECCTRL), cache.read_at
-    )
-    acb = compose_acb(report, get(SourceKey.INVENTORY))
+    battery = compose_battery(inventory, get(ENSEMBLE_POWER), get(ENSEMBLE_SECCTRL), cache.read_at)
+    acb = compose_acb(report, get(INVENTORY))
     production = guarded["production"]
     solar = production.watts if production is not None else None
     power_flow = cache_flow(
@@ -179,7 +208,7 @@ def build_snapshot(
     if energy is not None:
         parts = (guarded["production"], guarded["consumption"], meters, power_flow)
         samples = battery_samples(cache, battery, acb)
-        has_gen = get(SourceKey.GEN_CONFIG) is not None
+        has_gen = get(GEN_CONFIG) is not None
         inputs = EnergyInputs(guard.measured_at, tz, *parts, *samples, has_gen, not site.pending)
         site_energy = energy.update(inputs)
     return Snapshot(
@@ -190,26 +219,24 @@ def build_snapshot(
         net_consumption=flows.net_consumption,
         phases=phases,
         meters=meters,
-        inverters=compose_inverters(get(SourceKey.INVERTERS_V1), get(SourceKey.DEVICE_DATA)),
+        inverters=compose_inverters(get(INVERTERS_V1), get(DEVICE_DATA)),
         battery=battery,
         acb=acb,
         enpower=inventory.enpower if inventory else None,
         collar=inventory.collar if inventory else None,
         c6cc=inventory.c6_combiner if inventory else None,
         generator=compose_generator(
-            get(SourceKey.GENERATOR),
-            get(SourceKey.GEN_MODE),
-            get(SourceKey.GEN_CONFIG),
-            get(SourceKey.GEN_SCHEDULE),
+            get(GENERATOR),
+            get(GEN_MODE),
+            get(GEN_CONFIG),
+            get(GEN_SCHEDULE),
         ),
-        dry_contacts=compose_contacts(
-            get(SourceKey.DRY_CONTACTS), get(SourceKey.DRY_CONTACT_SETTINGS)
-        ),
-        tariff=get(SourceKey.TARIFF),
-        live=get(SourceKey.LIVEDATA),
+        dry_contacts=compose_contacts(get(DRY_CONTACTS), get(DRY_CONTACT_SETTINGS)),
+        tariff=get(TARIFF),
+        live=get(LIVEDATA),
         power_flow=power_flow,
         energy=site_energy,
-        power_export_limit=get(SourceKey.PEL_SETTINGS),
+        power_export_limit=get(PEL_SETTINGS),
         freshness=freshness,
         errors=errors,
         warnings=tuple(warnings),
@@ -290,8 +317,8 @@ def inverter_rating_w(cache: SourceCache) -> float | None:
     ``maxReportWatts`` may be a day's highest on some firmware: a cloudy
     morning must not shrink the ceiling, hence the per-inverter floor.
     """
-    basic = cache.get(SourceKey.INVERTERS_V1) or {}
-    detail = cache.get(SourceKey.DEVICE_DATA)
+    basic = cache.get(INVERTERS_V1) or {}
+    detail = cache.get(DEVICE_DATA)
     details = detail.inverters if detail is not None else {}
     count = max(len(basic), len(details))
     sums = [sum(float(i.max_watts) for i in basic.values())]
@@ -302,7 +329,7 @@ def inverter_rating_w(cache: SourceCache) -> float | None:
 
 def gateway_firmware(cache: SourceCache) -> Any:
     """The firmware from the last /info read (None before one)."""
-    info = cache.get(SourceKey.INFO)
+    info = cache.get(INFO)
     return None if info is None else info.fw
 
 
@@ -340,7 +367,7 @@ def _phase_count(meters: Mapping[str, Meter]) -> int | None:
     return None
 
 
-def _data_time(key: SourceKey, value: Any, fresh: float | None) -> float | None:
+def _data_time(key: SourceKey, value: object, fresh: float | None) -> float | None:
     """`fresh`, or earlier when the data says it is older than our read of it.
 
     ``/ivp/livedata/status`` keeps showing the last figures the live stream
@@ -365,9 +392,11 @@ def _freshness_and_errors(
             key = cache.production_key if maybe is PRODUCTION_SOURCE else maybe
             if key is None:
                 continue
-            fresh = _data_time(key, cache.get(key), current_as_of(cache, schedule, plan, key, now))
+            fresh = _data_time(
+                key, cache.value(key), current_as_of(cache, schedule, plan, key, now)
+            )
             planned = key in plan or key == cache.production_key  # others are never re-read
-            if fresh is not None and planned and cache.get(key) is not None:
+            if fresh is not None and planned and cache.value(key) is not None:
                 times.append(fresh)
             problem = cache.errors.get(key)
             if problem is not None:

@@ -27,6 +27,7 @@ from ..sources.keys import SourceKey
 from ..sources.live import LIVEDATA
 from ..sources.meters import METERS_READINGS
 from ..sources.registry import Speed
+from ..sources.table import ENSEMBLE_INVENTORY, ENSEMBLE_POWER, ENSEMBLE_SECCTRL, INVENTORY, METERS
 from .link import LiveLink, LiveOptions
 
 __all__ = ["ENABLE_PATH", "ENABLE_SPACING_S", "LivedataPoller", "ReadingsPoller", "cached_battery"]
@@ -42,12 +43,12 @@ def cached_battery(link: LiveLink) -> tuple[Known | None, float | None]:
     cache = link.cache
     get = cache.get
     battery = compose_battery(
-        get(SourceKey.ENSEMBLE_INVENTORY),
-        get(SourceKey.ENSEMBLE_POWER),
-        get(SourceKey.ENSEMBLE_SECCTRL),
+        get(ENSEMBLE_INVENTORY),
+        get(ENSEMBLE_POWER),
+        get(ENSEMBLE_SECCTRL),
         cache.read_at,
     )
-    acb = compose_acb(cache.production(), get(SourceKey.INVENTORY))
+    acb = compose_acb(cache.production(), get(INVENTORY))
     at = cache.read_at.get(SourceKey.ENSEMBLE_POWER)
     if at is None and acb is not None and cache.production_key is not None:
         at = cache.read_at.get(cache.production_key)
@@ -137,7 +138,7 @@ class ReadingsPoller:
         readings = await read_source(link.transport, link.auth(), METERS_READINGS, retry=False)
         link.cache.put(self.key, readings, now)
         link.feed.mark(self.key, now, self.options.interval)
-        meters = compose_meters(link.cache.get(SourceKey.METERS), readings)
+        meters = compose_meters(link.cache.get(METERS), readings)
         battery, soc = cached_battery(link)
         frame = from_readings(meters, now, battery=battery, soc_percent=soc)
         if frame is None:

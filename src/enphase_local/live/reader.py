@@ -35,6 +35,7 @@ from ..models.meters import CtType
 from ..net.backoff import backoff_delay
 from ..net.reader import SourceRefused
 from ..sources.keys import SourceKey
+from ..sources.table import METERS
 from .link import LiveLink, LiveOptions
 from .poll import LivedataPoller, ReadingsPoller, cached_battery
 from .stream import MeterStream
@@ -62,8 +63,7 @@ def available_sources(link: LiveLink, options: LiveOptions) -> list[str]:
     """
     status = link.status
     metered = any(
-        c.enabled and c.measurement_type in _STREAMED
-        for c in link.cache.get(SourceKey.METERS) or ()
+        c.enabled and c.measurement_type in _STREAMED for c in link.cache.get(METERS) or ()
     )
     usable = {
         "livedata": status.get(SourceKey.LIVEDATA) is SourceStatus.OK
@@ -225,7 +225,7 @@ class _Budget:
 
 
 def _phase_count(link: LiveLink) -> int | None:
-    for config in link.cache.get(SourceKey.METERS) or ():
+    for config in link.cache.get(METERS) or ():
         return int(config.phase_count)
     return None
 

@@ -28,7 +28,6 @@ __all__ = [
     "DryContactState",
     "DryContactStatus",
     "DryContactType",
-    "join_dry_contacts",
 ]
 
 
@@ -132,25 +131,3 @@ class DryContact(Model):
     id: str
     status: DryContactState
     settings: DryContactSettings | None
-
-
-def join_dry_contacts(
-    statuses: Mapping[str, DryContactStatus],
-    settings: Mapping[str, DryContactSettings],
-) -> dict[str, DryContact]:
-    """Join the two endpoints by contact id.
-
-    Every id of either side appears once, in the order the status endpoint
-    lists them, then any id only the settings know. A contact without a
-    status reads ``unknown``; one without settings has `settings` None.
-    """
-    ids = list(statuses) + [i for i in settings if i not in statuses]
-    out: dict[str, DryContact] = {}
-    for contact_id in ids:
-        status = statuses.get(contact_id)
-        out[contact_id] = DryContact(
-            id=contact_id,
-            status=status.status if status is not None else DryContactState.UNKNOWN,
-            settings=settings.get(contact_id),
-        )
-    return out

@@ -2,7 +2,7 @@
 
 ``/ivp/meters`` says which current transformers (CTs) exist and what they
 measure; ``/ivp/meters/readings`` gives their live values. Both list meters by
-`eid`, so `join_meters` pairs them on it and names each meter by what it
+`eid`, so `engine.joins.join_meters` pairs them on it and names each meter by what it
 measures (``production``, ``net-consumption``, ``storage``, ``backfeed``...).
 
 Two gateway habits shape the models:
@@ -12,14 +12,14 @@ Two gateway habits shape the models:
   `volts` is the voltage of one phase, the mean of the live channels.
 - Readings always carry three channels, the unused ones at zero or at a few
   volts of noise (7.3.466, 7.6.175). A channel counts as live when its voltage
-  is at least half the highest channel voltage, and `join_meters` keeps only
+  is at least half the highest channel voltage, and `engine.joins.join_meters` keeps only
   the first `phase_count` channels of each meter, recomputing `volts` from them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ._base import FlexEnum, Model
@@ -37,7 +37,6 @@ __all__ = [
     "MeterState",
     "MeteringStatus",
     "PhaseMode",
-    "join_meters",
     "meter_keys",
     "per_phase_volts",
 ]
@@ -224,29 +223,3 @@ def meter_keys(types: Iterable[CtType]) -> list[str]:
         seen[ct_type.value] = count
         keys.append(ct_type.value if count == 1 else f"{ct_type.value}#{count}")
     return keys
-
-
-def join_meters(
-    configs: Iterable[MeterConfig], readings: Iterable[MeterReading]
-) -> Mapping[str, Meter]:
-    """Pair each configured CT with its reading by eid, keyed by what it measures.
-
-    Readings for eids the configuration does not list are dropped (8.3.x firmware
-    adds an all-zero one). When a type appears twice, the later ones
-    are keyed ``<type>#2``, ``<type>#3`` in configuration order. Only the first
-    reading of an eid counts.
-    """
-    by_eid: dict[int, MeterReading] = {}
-    for reading in readings:
-        by_eid.setdefault(reading.eid, reading)
-    listed = list(configs)
-    keys = meter_keys(c.measurement_type for c in listed)
-    out: dict[str, Meter] = {}
-    for key, config in zip(keys, listed, strict=True):
-        found = by_eid.get(config.eid)
-        out[key] = Meter(
-            key=key,
-            config=config,
-            reading=found.for_phases(config.phase_count) if found is not None else None,
-        )
-    return out

@@ -10,7 +10,7 @@ failure worth trying again later.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TypeVar
 
 from ..capabilities import SourceStatus
 from ..errors import (
@@ -32,6 +32,8 @@ __all__ = [
     "read_source",
 ]
 
+T = TypeVar("T")
+
 # Parsing costs about 65 ns per byte of JSON (orjson plus building models):
 # bodies above this size are parsed in a worker thread so the event loop
 # never stalls more than a few tens of milliseconds on one answer.
@@ -47,8 +49,8 @@ class SourceRefused(Exception):
 
 
 async def read_source(
-    transport: Transport, auth: Authenticator | None, source: Source[Any], *, retry: bool = True
-) -> Any:
+    transport: Transport, auth: Authenticator | None, source: Source[T], *, retry: bool = True
+) -> T:
     """The parsed model of `source`.
 
     Raises `SourceRefused` (absent or forbidden), `EnvoyHTTPError`,
@@ -81,9 +83,7 @@ async def read_source(
         raise
 
 
-async def read_available(
-    transport: Transport, auth: Authenticator | None, source: Source[Any]
-) -> Any:
+async def read_available(transport: Transport, auth: Authenticator | None, source: Source[T]) -> T:
     """`read_source` for a caller that asked for this source by name: a refusal is an error.
 
     Raises `EnvoyFeatureUnavailable` when the source is absent or forbidden.
@@ -99,11 +99,11 @@ async def read_available(
 async def probe_source(
     transport: Transport,
     auth: Authenticator | None,
-    source: Source[Any],
+    source: Source[T],
     role: str | None,
     *,
     retry: bool = True,
-) -> tuple[SourceStatus, Any, str | None]:
+) -> tuple[SourceStatus, T | None, str | None]:
     """Ask `source` once for the probe: (what it answered, its model or None, the error or None).
 
     An installer-only source is not asked without an installer `role`: it is
@@ -120,7 +120,7 @@ async def probe_source(
     return SourceStatus.OK, value, None
 
 
-async def parse_off_loop(source: Source[Any], body: bytes) -> Any:
+async def parse_off_loop(source: Source[T], body: bytes) -> T:
     """``source.parse(body)``, in a worker thread when the body is large (parsers are pure)."""
     if len(body) < THREAD_PARSE_BYTES:
         return source.parse(body)

@@ -24,6 +24,7 @@ from .site.config import SiteConfig
 from .site.physics import PhysicsModel
 from .site.presets import PRESETS
 from .site.writes import Controls, handle_write
+from .views import controller as ctl
 from .views import ensemble as ens
 from .views import identity as ident
 from .views import meters as met
@@ -239,6 +240,9 @@ class SiteBackend:
             r["/ivp/meters/reports"] = lambda s, q: _json(met.reports(s))
         if fw.at_least(8, 2):
             r["/ivp/pdm/device_data"] = lambda s, q: _json(prod.device_data(s))
+        if cfg.battery.count and fw.at_least(8):  # the storage controller of IQ Batteries
+            r["/ivp/sc/sched"] = lambda s, q: _json(ctl.sched(s))
+            r["/ivp/sc/status"] = lambda s, q: _json(ctl.status(s))
 
     def stall_livedata(self, duration_s: float) -> None:
         """D8.3.6086: livedata repeats its values to the milliwatt for `duration_s` while

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..capabilities import Capability
 from ..models.gateway import (
     CommLevel,
     CommLevels,
@@ -110,4 +111,5 @@ HOME = Source(
     cadence=Cadence.IDENTITY,
     speed=Speed.SLOW,
     doc="network interfaces, primary interface, communication levels per device class",
+    capability=Capability.NETWORK,
 )

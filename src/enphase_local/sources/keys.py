@@ -13,7 +13,10 @@ __all__ = ["SourceKey"]
 
 
 class SourceKey(enum.StrEnum):
-    """One endpoint the client can read (see `sources.table.SOURCES`)."""
+    """One endpoint the client can read (see `sources.table.SOURCES`).
+
+    The order here is the table's order: `SOURCES` lists the sources in it.
+    """
 
     INFO = "info"  # /info (XML identity; public)
     HOME = "home"  # /home.json (network, time zone)
@@ -40,3 +43,5 @@ class SourceKey(enum.StrEnum):
     PEL_SETTINGS = "pel_settings"  # /ivp/ss/pel_settings
     PV_LIMIT = "pv_limit"  # /ivp/ss/pv_limit
     LIVEDATA = "livedata"  # /ivp/livedata/status
+    SC_SCHED = "sc_sched"  # /ivp/sc/sched (storage scheduler: charge from grid in effect)
+    SC_STATUS = "sc_status"  # /ivp/sc/status (storage controller: events, setpoints)

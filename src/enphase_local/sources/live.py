@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..capabilities import Capability
 from ..models.live import FLOW_NAMES, PHASE_NAMES, LiveData, LiveFlow
 from ._json import Obj, as_obj, json_parser
 from .keys import SourceKey
@@ -86,4 +87,5 @@ LIVEDATA = Source(
     cadence=Cadence.LIVE,
     speed=Speed.FAST,
     doc="live pv, storage, grid, load and generator power (W), battery SoC, relay states",
+    capability=Capability.LIVE_DATA,
 )

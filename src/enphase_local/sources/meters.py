@@ -1,7 +1,7 @@
 """CT meters: parsers for ``/ivp/meters``, ``/ivp/meters/readings`` and ``/ivp/meters/reports``.
 
 The configuration and readings come back as tuples in the gateway's order;
-`enphase_local.models.meters.join_meters` pairs them by eid. Firmware 5.0.x
+`enphase_local.engine.joins.join_meters` pairs them by eid. Firmware 5.0.x
 without CTs answers ``[]`` to both, which parses as no meters. The readings
 parser reads every field it models: the captures from 4.10 to 8.3 all send
 them, so a missing one means the body is not what we think it is.

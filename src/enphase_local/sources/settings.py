@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..capabilities import Capability
 from ..models.settings import PowerExportLimit, PvLimit
 from ._json import as_obj, json_parser
 from .keys import SourceKey
@@ -63,6 +64,7 @@ PEL_SETTINGS = Source(
     cadence=Cadence.CONFIG,
     speed=Speed.FAST,
     doc="power export limit: enabled, hard/soft, limit, response times",
+    capability=Capability.POWER_EXPORT_LIMIT,
 )
 
 PV_LIMIT = Source(
@@ -73,4 +75,5 @@ PV_LIMIT = Source(
     cadence=Cadence.CONFIG,
     speed=Speed.FAST,
     doc="PV production limit in percent",
+    capability=Capability.PV_LIMIT,
 )
