@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from enphase_local.engine.flows import ct_counters
-from enphase_local.models.meters import join_meters
+from enphase_local.engine.joins import join_meters
 from enphase_local.sources.meters import parse_meter_readings, parse_meters
 from tests.support import needs_real, real_body
 
