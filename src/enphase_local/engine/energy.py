@@ -17,14 +17,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
+from ..models.battery import AcbSummary, BatterySummary
 from ..models.energy import EnergyReading
 from ..models.energy_flows import ENERGY_FLOWS, EnergyFlows, SiteEnergy
 from ..models.live_frame import LiveFrame
 from ..models.meters import CtType, Meter, MeterReading, MeterState
+from ..sources.keys import SourceKey
 from .counters import CounterGuard, site_ceiling_w
 from .site_day import DayStart, local_day, same_day, zone_name
 
-__all__ = ["MAX_GAP_S", "EnergyBook", "EnergyInputs", "Integrator", "Sample"]
+__all__ = ["MAX_GAP_S", "EnergyBook", "EnergyInputs", "Integrator", "Sample", "battery_samples"]
 
 Sample = tuple[float, float]  # (when it was read, watts: discharge > 0)
 
@@ -240,3 +242,27 @@ def _balance(today: Mapping[str, float | None], life: Mapping[str, float | None]
     )
     out = sum(today[n] or 0.0 for n in names if n in ("grid_export", "battery_charge"))
     return max(0.0, into - out)
+
+
+def battery_samples(
+    read_at: Mapping[SourceKey, float],
+    production_key: SourceKey | None,
+    battery: BatterySummary | None,
+    acb: AcbSummary | None,
+) -> tuple[Sample | None, Sample | None]:
+    """IQ Battery and AC Battery power, each with the time its source was read.
+
+    The IQ Battery's power comes from ``/ivp/ensemble/power``, the AC Battery's
+    from the production report: read minutes apart, so each is integrated alone.
+    """
+    encharge: Sample | None = None
+    at = read_at.get(SourceKey.ENSEMBLE_POWER)
+    if battery is not None and at is not None and battery.units:
+        watts = [u.watts for u in battery.units.values()]
+        if all(w is not None for w in watts):
+            encharge = (at, float(sum(w or 0.0 for w in watts)))
+    acb_at = read_at.get(production_key) if production_key else None
+    ac: Sample | None = None
+    if acb is not None and acb.watts is not None and acb_at is not None:
+        ac = (acb_at, float(acb.watts))
+    return encharge, ac

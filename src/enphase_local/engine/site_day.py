@@ -10,10 +10,12 @@ known, today's values are None with a warning, never a guess. No I/O.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
+from ..models.energy import EnergyReading
 from ..models.gateway import HomeInfo
 from .outage import gateway_zone, in_outage_window, zone
 
@@ -24,6 +26,7 @@ __all__ = [
     "ZoneLike",
     "in_outage_window",  # the nightly window, in the zone `SiteDay.window_zone` gives
     "parse_zone",
+    "without_today",
     "zone_name",
 ]
 
@@ -167,3 +170,10 @@ class DayStart:
     def restore(self, zone_key: str, day: date, start_wh: float) -> None:
         """Continue a day whose start was kept elsewhere (the collector's history)."""
         self.zone_key, self.day, self.start_wh = zone_key, day, start_wh
+
+
+def without_today(reading: EnergyReading | None) -> EnergyReading | None:
+    """`reading` with its today counter None: the site's day is not known yet."""
+    if reading is None or reading.wh_today is None:
+        return reading
+    return dataclasses.replace(reading, wh_today=None)

@@ -17,7 +17,6 @@ from datetime import tzinfo
 from typing import Any
 
 from ..capabilities import Capability
-from ..models.battery import AcbSummary, BatterySummary
 from ..models.energy import EnergyReading
 from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
@@ -47,7 +46,7 @@ from ..sources.table import (
 from .balance import cache_flow
 from .cache import SourceCache
 from .counters import site_ceiling_w
-from .energy import EnergyBook, EnergyInputs, Sample
+from .energy import EnergyBook, EnergyInputs, battery_samples
 from .flows import compose_flows
 from .joins import (
     compose_acb,
@@ -62,7 +61,7 @@ from .production import fallback_report, late_warning
 from .quirks import blank_half_storage_ct, repair_total_consumption
 from .recovery import demotion_warning
 from .schedule import Schedule
-from .site_day import SiteZone
+from .site_day import SiteZone, without_today
 
 __all__ = [
     "PRODUCTION_SOURCE",
@@ -167,14 +166,14 @@ def build_snapshot(
     guard = _CounterCheck(cache, flows_measured_at(cache, plan, now), tz, inverter_rating_w(cache))
     guarded = guard.flows(flows, "", warnings)
     if site.pending:  # never the host's day passed off as the site's
-        guarded = {name: _no_today(reading) for name, reading in guarded.items()}
+        guarded = {name: without_today(reading) for name, reading in guarded.items()}
     # Per-phase lifetimes feed per-phase dashboards as the totals feed the site's: one
     # phase's bad read (a CT channel at zero while the meter's total adds up) is held too.
     phases = {
         phase: dataclasses.replace(
             readings,
             **{
-                name: _no_today(r) if site.pending else r
+                name: without_today(r) if site.pending else r
                 for name, r in guard.flows(readings, f" {phase}", warnings).items()
             },
         )
@@ -207,7 +206,7 @@ def build_snapshot(
     site_energy = None
     if energy is not None:
         parts = (guarded["production"], guarded["consumption"], meters, power_flow)
-        samples = battery_samples(cache, battery, acb)
+        samples = battery_samples(cache.read_at, cache.production_key, battery, acb)
         has_gen = get(GEN_CONFIG) is not None
         inputs = EnergyInputs(guard.measured_at, tz, *parts, *samples, has_gen, not site.pending)
         site_energy = energy.update(inputs)
@@ -285,30 +284,6 @@ def flows_measured_at(cache: SourceCache, plan: Mapping[SourceKey, float], now: 
         keys.append(SourceKey.METERS_READINGS)
     times = [cache.read_at[k] for k in keys if k is not None and k in cache.read_at]
     return max(times) if times else now
-
-
-def battery_samples(
-    cache: SourceCache, battery: BatterySummary | None, acb: AcbSummary | None
-) -> tuple[Sample | None, Sample | None]:
-    """IQ Battery and AC Battery power, each with the time its source was read."""
-    read_at = cache.read_at
-    encharge: Sample | None = None
-    at = read_at.get(SourceKey.ENSEMBLE_POWER)
-    if battery is not None and at is not None and battery.units:
-        watts = [u.watts for u in battery.units.values()]
-        if all(w is not None for w in watts):
-            encharge = (at, float(sum(w or 0.0 for w in watts)))
-    acb_at = read_at.get(cache.production_key) if cache.production_key else None
-    ac: Sample | None = None
-    if acb is not None and acb.watts is not None and acb_at is not None:
-        ac = (acb_at, float(acb.watts))
-    return encharge, ac
-
-
-def _no_today(reading: EnergyReading | None) -> EnergyReading | None:
-    if reading is None or reading.wh_today is None:
-        return reading
-    return dataclasses.replace(reading, wh_today=None)
 
 
 def inverter_rating_w(cache: SourceCache) -> float | None:
