@@ -12,10 +12,13 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from click.testing import CliRunner
 
 from enphase_local.cli.app import cli
@@ -61,6 +64,16 @@ def _lifetimes(db: Path) -> dict[str, list[float]]:
     return out
 
 
+@pytest.fixture(autouse=True)
+def host_on_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The host's clock is on UTC, the site's is not."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 async def test_a_restart_continues_derived_counters_and_history_shows_the_flows(
     tmp_path: Path,
 ) -> None:
@@ -97,6 +110,11 @@ async def test_a_restart_continues_derived_counters_and_history_shows_the_flows(
         expected = sum(truth[k] for k in TRUTH[name])
         # the history counts from the first read after midnight: a minute's energy at most
         assert abs(wh - expected) <= 0.02 * expected + 30, (name, wh, expected)
+    # without --tz: the site's own zone, which the history keeps (the host here is on UTC)
+    bare = ["history", "--db", str(db), "--every", "1d", "--json", "--from", day]
+    plain = CliRunner().invoke(cli, [*bare, "--to", f"{day}T23:59"])
+    assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.output) == json.loads(result.output)
     shown = CliRunner().invoke(cli, [*args, "--from", day, "--to", f"{day}T23:59"])
     assert shown.exit_code == 0, shown.output
     assert "self-sufficiency" in shown.output and "solar" in shown.output

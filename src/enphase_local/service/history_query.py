@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .history_rows import DERIVED_PREFIX, ENERGY_PREFIX
+from .history_rows import DERIVED_PREFIX, ENERGY_PREFIX, ZONE_EVENT
 from .history_schema import FLOWS
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "energy",
     "inverters",
     "power",
+    "site_zone",
 ]
 
 # --every -> strftime pattern of the bucket's name (15m adds its quarter)
@@ -210,6 +211,22 @@ def _energy_flows(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 Kept = tuple[dict[str, tuple[float, float]], float | None, dict[str, tuple[float, float, float]]]
+
+
+def site_zone(db: sqlite3.Connection, serials: Sequence[str] = ()) -> str | None:
+    """The sites' own zone, when the history knows it and every site shares it (else None).
+
+    Why: days and months are the site's, not the host's (a collector on UTC,
+    a site in California); the collector writes a ``zone`` event per site.
+    """
+    where = f" AND serial IN ({', '.join('?' for _ in serials)})" if serials else ""
+    rows = db.execute(
+        "SELECT serial, message FROM events e WHERE kind = ?" + where + " AND at = "
+        "(SELECT MAX(at) FROM events WHERE serial = e.serial AND kind = e.kind)",
+        (ZONE_EVENT, *serials),
+    ).fetchall()
+    zones = {message for _, message in rows}
+    return zones.pop() if len(zones) == 1 else None
 
 
 def derived_state(db: sqlite3.Connection, serial: str) -> Kept:

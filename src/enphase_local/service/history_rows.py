@@ -24,13 +24,22 @@ if TYPE_CHECKING:
     from ..models.snapshot import Snapshot
     from .sinks import Event
 
-__all__ = ["COUNTER_FLOWS", "DERIVED_PREFIX", "ENERGY_PREFIX", "RowMaker", "Rows", "bank_watts"]
+__all__ = [
+    "COUNTER_FLOWS",
+    "DERIVED_PREFIX",
+    "ENERGY_PREFIX",
+    "ZONE_EVENT",
+    "RowMaker",
+    "Rows",
+    "bank_watts",
+]
 
 Rows = dict[str, list[tuple[Any, ...]]]
 
 # energy counter flows as the snapshot names them
 COUNTER_FLOWS = ("production", "consumption", "net_consumption")
 ENERGY_PREFIX = "e:"  # the six flows of `Snapshot.energy`, stored as "e:solar", "e:house", ...
+ZONE_EVENT = "zone"  # an event whose message is the site's IANA zone
 DERIVED_PREFIX = "d:"  # the derived counters' running state ("d:battery+"), for a restart
 
 
@@ -72,11 +81,17 @@ class RowMaker:
     def __init__(self) -> None:
         self._counters: dict[tuple[str, str, str], tuple[float | None, float | None]] = {}
         self._reports: dict[tuple[str, str], int] = {}
+        self._zones: dict[str, str] = {}  # serial -> the site's zone last written
 
     def snapshot_rows(self, serial: str, snapshot: Snapshot, rows: Rows) -> None:
         at = snapshot.taken_at
         gw = snapshot.gateway
         rows.setdefault("gateways", []).append((serial, gw.host, gw.firmware, at, at))
+        zone = snapshot.energy.zone if snapshot.energy is not None else None
+        if zone is not None and self._zones.get(serial) != zone:
+            # a "zone" event: `enphase history` counts this site's days in it (issue 23)
+            self._zones[serial] = zone
+            rows.setdefault("events", []).append((serial, at, ZONE_EVENT, zone, "{}"))
         for flow, phase, reading in _counters(snapshot):
             value = (reading.wh_lifetime, reading.wh_today)
             if value == (None, None) or self._counters.get((serial, flow, phase)) == value:

@@ -236,8 +236,8 @@ def _rows(
 
 @click.command("history")
 @click.option("--db", type=click.Path(path_type=Path), help="History file [the collector's].")
-@click.option("--from", "start", metavar="DATE", help="Start (in --tz, else local) [7 days ago].")
-@click.option("--to", "end", metavar="DATE", help="End (in --tz, else local) [now].")
+@click.option("--from", "start", metavar="DATE", help="Start (in the buckets' zone) [7 days ago].")
+@click.option("--to", "end", metavar="DATE", help="End (in the buckets' zone) [now].")
 @click.option(
     "--every", type=click.Choice(["15m", "1h", "1d", "1mo", "1y"]), default="1d", show_default=True
 )
@@ -249,7 +249,9 @@ def _rows(
     help="Energy per flow (from counters), mean/min/max power, or per microinverter.",
 )
 @click.option("--serial", multiple=True, help="Only these gateways.")
-@click.option("--tz", "zone", metavar="ZONE", help="Buckets in this IANA zone [local time].")
+@click.option(
+    "--tz", "zone", metavar="ZONE", help="Buckets in this IANA zone [the sites' own, else local]."
+)
 @click.option("--utc", is_flag=True, help="Buckets in UTC (same as --tz UTC).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
@@ -275,21 +277,15 @@ def history(
     if not path.exists():
         raise click.ClickException(f"no history at {path}: run `enphase collect` first (or --db)")
     now = time.time()
-    bucket_zone = "utc" if utc else zone
-    t_end = _when(end, now, bucket_zone)
-    t_start = _when(start, t_end - 7 * 86_400, bucket_zone)
-    if t_start >= t_end:
-        raise click.UsageError("--from must be before --to")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        rows = _rows(
-            what,
-            conn,
-            (t_start, t_end),
-            every,
-            tz="utc" if utc else zone or "localtime",
-            serials=serial,
-        )
+        bucket_zone = "utc" if utc else zone or _site_zone(conn, serial)
+        t_end = _when(end, now, bucket_zone)
+        t_start = _when(start, t_end - 7 * 86_400, bucket_zone)
+        if t_start >= t_end:
+            raise click.UsageError("--from must be before --to")
+        tz = bucket_zone or "localtime"
+        rows = _rows(what, conn, (t_start, t_end), every, tz=tz, serials=serial)
     except sqlite3.Error as err:
         raise click.ClickException(f"cannot read {path}: {err}") from None
     except ValueError as err:  # an unknown zone
@@ -302,7 +298,7 @@ def history(
             writer.writeheader()
             writer.writerows(rows)
     elif what == "energy" and any(r["flow"] in ENERGY_COLUMNS[1:] for r in rows):
-        _energy_table(rows)
+        _energy_table(rows, tz)
     else:
         _table(rows, what)
 
@@ -319,7 +315,17 @@ _SHORT = {
 }
 
 
-def _energy_table(rows: list[dict[str, Any]]) -> None:
+def _site_zone(conn: sqlite3.Connection, serials: tuple[str, ...]) -> str | None:
+    """The sites' own zone from the history (their days, not the host's), if they share one."""
+    from ...service.history_query import site_zone
+
+    try:
+        return site_zone(conn, serials)
+    except sqlite3.Error:  # a history from before the zone was kept
+        return None
+
+
+def _energy_table(rows: list[dict[str, Any]], zone: str) -> None:
     """One line per bucket and gateway: every flow in kWh, and the two shares in %."""
     from rich.console import Console
     from rich.table import Table
@@ -330,7 +336,8 @@ def _energy_table(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         lines.setdefault((row["bucket"], row["serial"]), {})[row["flow"]] = row["wh"]
     present = [name for name in ENERGY_COLUMNS if any(name in v for v in lines.values())]
-    table = Table(title="energy per bucket (kWh)")
+    where = "local time" if zone == "localtime" else zone
+    table = Table(title=f"energy per bucket (kWh), days in {where}")
     table.caption = "SC: self-consumption (solar used on site), SS: self-sufficiency (house)"
     for name in ("bucket", "serial", *(_SHORT.get(n, n) for n in present), "SC %", "SS %"):
         table.add_column(name, justify="left" if name in ("bucket", "serial") else "right")
