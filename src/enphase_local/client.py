@@ -3,12 +3,13 @@
     async with Envoy("192.168.1.50", token="eyJ...") as envoy:
         snapshot = await envoy.update()
 
-The facade only wires the layers together and keeps their state: `net`
-talks to the gateway, `engine` decides (which sources to probe, which are
-due, which one serves production, how long an update may take, how the
-snapshot is assembled from the `SourceCache`) and `control` writes. What is
-here is the order of the I/O. One failing source never sinks an update: its
-section keeps its last data, marked stale, and `errors` says why.
+The facade is the I/O loop around `engine.state.GatewayState`, which owns
+everything known of the gateway (cache, schedule, plan, statuses,
+capabilities, re-probe timers) and answers "what should be read now" and
+"here is what came back": `net` talks to the gateway, the state decides,
+`control` writes. What is here is the order of the I/O. One failing source
+never sinks an update: its section keeps its last data, marked stale, and
+`errors` says why.
 """
 
 from __future__ import annotations
@@ -23,19 +24,12 @@ import aiohttp
 
 from .capabilities import Capability, SourceStatus
 from .control import Control
-from .engine import energy, recovery, site_day
-from .engine import probe as probing
-from .engine import production as producing
-from .engine.budget import UpdateBudget, bounded_by_budget, default_budget
-from .engine.cache import SourceCache
-from .engine.recovery import demotes, never_answered, next_reprobe, use_production
-from .engine.schedule import Schedule, new_local_day
-from .engine.snapshot import build_snapshot, gateway_summary, not_asked
+from .engine.site_day import SiteDay, ZoneLike
+from .engine.state import GatewayState, UpdateBudget, bounded_by_budget, default_budget
 from .errors import (
     EnvoyBadCredentialsError,
     EnvoyConnectionError,
     EnvoyError,
-    EnvoyFeatureUnavailable,
     EnvoyHTTPError,
     EnvoyParseError,
 )
@@ -55,7 +49,7 @@ from .net.token_store import TokenStore
 from .net.transport import CertificateTrust, Transport, Verify
 from .sources.keys import SourceKey
 from .sources.registry import Source, Speed
-from .sources.table import GEN_CONFIG, HOME, SOURCES
+from .sources.table import INFO, SOURCES
 
 __all__ = ["CloudUrls", "Envoy"]
 
@@ -88,10 +82,9 @@ class Envoy:
         pin: str | None = None,
         verify: Verify = False,
         probe_cache: ProbeCache | None = None,
-        timezone: site_day.ZoneLike = None,  # the site's zone, if not the gateway's own
+        timezone: ZoneLike = None,  # the site's zone, if not the gateway's own (issue 23)
     ) -> None:
         self.host = host
-        self.site_day, self.energy_book = site_day.SiteDay(timezone), energy.EnergyBook()
         cloud = cloud or CloudUrls()
         self._credentials = Credentials(token, username, password, token_store, cloud)
         self._session, self._clock, self._sleep = session, clock, sleep
@@ -114,16 +107,11 @@ class Envoy:
         self.auth_kind = "none"
         self._digest_role: str | None = None
         self._info: GatewayInfo | None = None
-        self.capabilities: frozenset[Capability] = frozenset()
-        self.source_status: dict[SourceKey, SourceStatus] = {}
-        self._cache, self._schedule = SourceCache(), Schedule()
-        self._plan: dict[SourceKey, float] = {}
+        self._state = GatewayState(site_day=SiteDay(timezone))
+        self.energy_book = self._state.energy  # the six flows' running state (engine.energy)
         self._update_task: asyncio.Task[Snapshot] | None = None
         self._connect_task: asyncio.Task[None] | None = None
-        self._next_reprobe: float | None = None
-        self._deferred: dict[SourceKey, float] = {}  # read after the first snapshot
-        # _reprobes: re-probes in a row that found nothing new (their wait doubles)
-        self._connected, self._snapshots, self._reprobes = False, 0, 0
+        self._connected = False
         self._live_feed = LiveFeed()
         self._probe_cache = probe_cache  # probes remembered by serial (net.probe_cache)
         self._recalled: ProbeRecord | None = None  # the remembered probe in use, until checked
@@ -156,7 +144,17 @@ class Envoy:
 
     @property
     def home(self) -> HomeInfo | None:
-        return self._cache.get(HOME)
+        return self._state.home
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What the probe found the gateway can do (grows as deferred sources answer)."""
+        return self._state.capabilities
+
+    @property
+    def source_status(self) -> dict[SourceKey, SourceStatus]:
+        """What each source answered when last asked (ok, absent, forbidden, failed)."""
+        return self._state.status
 
     @property
     def control(self) -> Control:
@@ -200,8 +198,8 @@ class Envoy:
         )
         if result.status != 200:
             raise EnvoyHTTPError(result.status, "/info", _NOT_A_GATEWAY.format(result.status))
-        info: GatewayInfo = SOURCES[SourceKey.INFO].parse(result.body)
-        self._cache.put(SourceKey.INFO, info, self._clock())
+        info = INFO.parse(result.body)
+        self._state.read(SourceKey.INFO, info, self._clock())
         before, self._info = self._info, info
         if before is not None and info.fw != before.fw:
             _LOGGER.info("firmware changed from %s to %s: probing", before.firmware, info.firmware)
@@ -211,47 +209,34 @@ class Envoy:
     @bounded_by_budget("probing")
     async def probe(self) -> None:
         """Find out once which sources answer, and so what the gateway can do."""
-        fw, now, cache, status = self.info.fw, self._clock(), self._cache, self.source_status
-        found, cache.awaited_production = await self._first_production(now)
-        cache.production_key = found or cache.production_key  # a re-probe keeps the last
-        if cache.production_key is None:
+        info, now, state = self.info, self._clock(), self._state
+        found, awaited = await self._first_production(now)
+        if not state.production_found(found, awaited):
             self._check_digest_password()
-            raise EnvoyFeatureUnavailable(
-                f"no production source answered on {self.host} (firmware {self.info.firmware}): "
-                f"{'; '.join(cache.errors.values()) or 'nothing to read'}"
-            )
-        key, report = cache.production_key, cache.production()
-        v1 = await self._try(producing.FALLBACK, now) if producing.wants_v1(key, report) else None
-        if producing.prefers_v1(key, report, v1, fw=fw, metered=self.info.imeter):
-            cache.production_key = SourceKey.PRODUCTION_V1
-        cache.settle_preferred(producing.production_chain(fw), found)
-        ensemble = probing.ensemble_candidates(fw)
-        for key in [*probing.base_candidates(fw, self.info.imeter, cache), *ensemble]:
-            await self._try(key, now)
-        for key in probing.followups(cache, cache.production()):
-            await self._try(key, now)
-        for key in probing.generator_followups(cache.get(GEN_CONFIG)):
+            raise state.no_production(self.host, info.firmware)
+        v1 = await self._try(state.fallback, now) if state.wants_v1() else None
+        state.settle_production(info, v1, found)
+        for key in state.probe_keys(info):  # each decided from the answers before it
             await self._try(key, now)
         self._check_digest_password()
-        self.capabilities, self._plan, self._deferred = recovery.replan(cache, fw, status)
-        self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
-        cache.anchor_baseline()
-        self._next_reprobe = next_reprobe(now, status, cache.read_at)
-        if self._probe_cache is not None and cache.awaited_production is None:  # net.probe_cache
-            parts = (self.capabilities, self.source_status, self._plan, self._deferred)
-            production, self._recalled = (cache.production_key, cache.preferred_production), None
-            record = ProbeRecord.of(self.info.firmware, self.role, production, parts, now)
-            self._probe_cache.keep(self.info.serial, record)
+        state.settle_probe(info.fw, now)
+        if self._probe_cache is not None and state.cache.awaited_production is None:
+            cache, self._recalled = state.cache, None
+            parts = (state.capabilities, state.status, state.plan, state.deferred)
+            production = (cache.production_key, cache.preferred_production)
+            record = ProbeRecord.of(info.firmware, self.role, production, parts, now)
+            self._probe_cache.keep(info.serial, record)
 
     async def _first_production(self, now: float) -> tuple[SourceKey | None, SourceKey | None]:
         """The chain's first source that answers, and the one awaited after the first snapshot."""
-        for key in producing.production_chain(self.info.fw):
-            limit = producing.late_after(key, self._transport.timeouts.first_production_s)
+        state = self._state
+        for key in state.production_chain(self.info.fw):
+            limit = state.late_after(key, self._transport.timeouts.first_production_s)
             try:  # cut short, the request is cancelled: never two in flight (engine.production)
                 value = await asyncio.wait_for(self._try(key, now), limit)
             except TimeoutError:
-                if producing.fallback_usable(await self._try(producing.FALLBACK, now)):
-                    return producing.FALLBACK, key
+                if state.fallback_usable(await self._try(state.fallback, now)):
+                    return state.fallback, key
                 value = await self._try(key, now, retry=False)  # nothing else: wait, no retries
             if value is not None:
                 return key, None
@@ -259,45 +244,43 @@ class Envoy:
 
     def _recall_probe(self) -> bool:
         """Use the probe remembered for this gateway and firmware (`net.probe_cache`), if any."""
-        info, memo, now, cache = self.info, self._probe_cache, self._clock(), self._cache
+        info, memo, now = self.info, self._probe_cache, self._clock()
         self._recalled = memo.recall(info.serial, info.firmware, self.role, now) if memo else None
         if (record := self._recalled) is not None:
-            cache.production_key, cache.preferred_production = record.production
-            self.capabilities, self.source_status, self._plan, self._deferred = record.found()
-            self._schedule = Schedule.seeded(self._plan, cache.read_at, cache.report_time)
-            self._next_reprobe = next_reprobe(now, self.source_status, cache.read_at)
+            caps, status, plan, deferred = record.found()
+            self._state.recall(
+                record.production,
+                capabilities=caps,
+                status=status,
+                plan=plan,
+                deferred=deferred,
+                now=now,
+            )
         return record is not None
 
     async def _reprobe(self, now: float) -> None:
         """Ask the sources that never answered again; probe afresh if one now does."""
-        status, seen = self.source_status, self._cache.read_at
-        answered = [k for k in never_answered(status, seen) if await self._try(k, now) is not None]
-        self._reprobes = 0 if answered else self._reprobes + 1
-        self._next_reprobe = next_reprobe(now, status, seen, self._reprobes)
-        if answered:
+        keys = self._state.reprobe_keys()
+        answered = [k for k in keys if await self._try(k, now) is not None]
+        if self._state.reprobed(answered, now):
             _LOGGER.info("%s now answer: probing again", ", ".join(answered))
             await self.probe()
 
     def _check_digest_password(self) -> None:
-        """Digest password never accepted: fatal only if nothing answered (engine.probe)."""
+        """Digest password never accepted: fatal only if nothing answered (engine.password)."""
         auth = self._auth
         if isinstance(auth, DigestAuth) and not auth.verified:
-            refusal = probing.judge_password(self.source_status, auth.username)
-            if refusal is not None and refusal.fatal:
-                raise EnvoyBadCredentialsError(refusal.message)
-            if refusal is not None:
-                self._cache.fail(refusal.key, refusal.message)
+            fatal = self._state.password_refusal(auth.username)
+            if fatal is not None:
+                raise EnvoyBadCredentialsError(fatal)
 
-    async def _try(self, key: SourceKey, now: float, *, retry: bool = True) -> Any:
+    async def _try(self, key: SourceKey, now: float, *, retry: bool = True) -> object:
         """Probe one source: its model, or None (and its status recorded); once a probe."""
-        if self._cache.read_at.get(key) == now:  # the fallback check read v1 already
-            return self._cache.value(key)
+        if self._state.already_read(key, now):  # the fallback check read v1 already
+            return self._state.cache.value(key)
         answer = probe_source(self._transport, self._auth, SOURCES[key], self.role, retry=retry)
-        self.source_status[key], value, error = await answer
-        if error is not None:
-            self._cache.fail(key, error)
-        elif self.source_status[key] is SourceStatus.OK:
-            self._cache.put(key, value, now)
+        status, value, error = await answer
+        self._state.probed_answer(key, status, value, error, now)
         return value
 
     async def request(
@@ -323,20 +306,21 @@ class Envoy:
         """A source now, past the cadence: ``read(TARIFF)`` is a `Tariff` (a string: untyped)."""
         source: Source[Any] = key if isinstance(key, Source) else SOURCES[SourceKey(key)]
         value: T | object = await read_available(self._transport, self._auth, source)
-        self._cache.put(source.key, value, self._clock())
-        self._settle_deferred(source.key)
+        self._state.read(source.key, value, self._clock())
         return value
-
-    def _settle_deferred(self, key: SourceKey) -> None:
-        """A source left out of the probe answered: what the gateway can do may grow."""
-        if self._deferred.pop(key, None) is not None:
-            self.capabilities = probing.derive(self._cache, self._cache.production())
 
     def live(self, interval: float = 1.0, **options: Any) -> AsyncIterator[LiveFrame]:
         """Balanced power flows every `interval` s until you break out (docs/live.md)."""
-        parts = (self._transport, lambda: self._auth, self._cache, self.source_status)
-        link = LiveLink(*parts, self._live_feed, self.update, self._clock, self._sleep, self.host)
-        link.unasked = lambda: self._deferred.keys() - self.source_status.keys()
+        link = LiveLink(
+            self._transport,
+            auth=lambda: self._auth,
+            state=self._state,
+            feed=self._live_feed,
+            ready=self.update,
+            clock=self._clock,
+            sleep=self._sleep,
+            host=self.host,
+        )
         return live_frames(link, LiveOptions(interval=interval, **options))
 
     async def update(
@@ -360,40 +344,32 @@ class Envoy:
         self._connected = True
 
     async def _update(self, full: bool, sections: Iterable[str] | None = None) -> Snapshot:
-        now, cache = self._clock(), self._cache
-        tz = self.site_day.window_zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
-        gentle = site_day.in_outage_window(now, tz)
-        budget = UpdateBudget.start(self.update_budget_s, gentle=gentle)
-        if SourceKey.INFO in self._plan and self._schedule.next_due(SOURCES[SourceKey.INFO]) <= now:
+        now, state = self._clock(), self._state
+        window = state.window(now)
+        budget = UpdateBudget.start(self.update_budget_s, gentle=window.gentle)
+        if state.info_due(now):
             await self._refresh_info(now, budget)
-        if self._next_reprobe is not None and self._next_reprobe <= now and not budget.stopped:
+        if state.reprobe_due(now) and not budget.stopped:
             await self._reprobe(now)
-        key, preferred = cache.production_key, cache.preferred_production
-        if key is not None and new_local_day(cache.read_at.get(key), now, tz):
-            self._schedule.force(key)
-        demoted = preferred if preferred != key else None  # asked again to be promoted back
-        later = () if self._snapshots or full else self._deferred  # off the first snapshot's path
-        skip = {*later, *not_asked(sections, self._plan, (key, preferred))}
-        for source in self._schedule.due_in(self._plan, now, also=demoted, skip=skip):
+        for source in state.due(now, window.tz, full=full, sections=sections):
             if budget.stopped is not None:
-                cache.fail(source.key, f"{source.path}: not asked: {budget.stopped}")
+                state.not_asked(source, budget.stopped)
             elif self._live_feed.serves(source.key, now):
                 continue  # live() keeps it fresh
-            elif source.key in self._plan or source.key == preferred:
+            elif state.planned(source.key):
                 await self._update_one(source, now, budget)
-        if self._recalled is not None and gone(self._recalled, self.source_status, cache.read_at):
+        if self._recalled is not None and gone(self._recalled, state.status, state.cache.read_at):
             await self.probe()  # a source the remembered probe relied on is gone: probe for real
-        if budget.stopped is not None:  # the gateway was away: a reboot may bring new firmware
-            self._schedule.force(SourceKey.INFO)
-        cache.anchor_baseline(read_at=now)
-        if cache.production() is None:
-            raise budget.failures[0] if budget.failures else EnvoyFeatureUnavailable("no data")
-        gw = gateway_summary(self.info, self.host, self.auth_kind, self.role, self.capabilities)
-        self._snapshots += 1
-        site = self.site_day.zone(self.home, awaiting_home=SourceKey.HOME in self._plan)
+        state.finish(now, budget)
         await self._transport.between_updates()
-        parts = (cache, self._schedule, self._plan, gw)
-        return build_snapshot(*parts, now=now, site=site, gentle=gentle, energy=self.energy_book)
+        return state.snapshot(
+            self.info,
+            host=self.host,
+            auth_kind=self.auth_kind,
+            role=self.role,
+            now=now,
+            window=window,
+        )
 
     async def _refresh_info(self, now: float, budget: UpdateBudget) -> None:
         """Re-read /info on its cadence (a firmware change triggers a new probe)."""
@@ -402,22 +378,17 @@ class Envoy:
             await budget.run(self._read_info())
         except EnvoyError as err:
             error = err
-            self._cache.fail(SourceKey.INFO, str(err))
         budget.record(error)
-        record = self._schedule.record_failure if error else self._schedule.record_success
-        record(SourceKey.INFO, now)
+        self._state.info_read(now, error)
 
     async def _update_one(self, source: Source[Any], now: float, budget: UpdateBudget) -> None:
-        key, cache = source.key, self._cache
+        key, state = source.key, self._state
         error: Exception
-        retry = budget.retry() and key not in self._deferred  # first read: once, no retries
+        retry = budget.retry() and not state.first_read(key)  # first read: once, no retries
         try:
             value = await budget.run(read_source(self._transport, self._auth, source, retry=retry))
         except SourceRefused as refused:
-            self.source_status[key], reprobe = refused.status, (self._next_reprobe, now)
-            self._next_reprobe = recovery.after_refusal(
-                key, refused.status, (cache.read_at, self._plan, self._schedule), reprobe
-            )
+            state.refused(key, refused.status, now)
             error, message = refused, f"{source.path}: {refused}"
         except (EnvoyConnectionError, EnvoyHTTPError, EnvoyParseError) as err:
             note = " (the gateway restarts nightly around 23:00)" if budget.gentle else ""
@@ -425,36 +396,15 @@ class Envoy:
             budget.failures.append(err)
         else:
             budget.record(None)
-            self._accept(key, value, now)
+            state.accepted(key, value, now, self.info)
             return
         budget.record(error)
-        self._schedule.record_failure(key, now)
-        recovery.record_failure(cache, key, message, self._schedule.state(key).failures)
-        if key == cache.production_key and demotes(error, self._schedule.state(key).failures):
+        if state.failed(key, message, error, now):
             await self._switch_production(now, message)
-
-    def _accept(self, key: SourceKey, value: Any, now: float) -> None:
-        """A good answer: cached, unless a firmware guard sets it aside (then asked again)."""
-        cache, glitch = self._cache, self._cache.set_aside(key, value, now)
-        if glitch is not None:
-            cache.notes[key] = glitch
-            self._schedule.force(key)
-            return
-        self.source_status[key] = SourceStatus.OK
-        cache.put(key, value, now)
-        self._schedule.record_success(key, now, self._cache.report_time(key))
-        if key == cache.awaited_production:  # late at start-up: now the probe's own choice
-            parts = (cache, self.info, self.source_status, self._schedule.overrides)
-            self.capabilities, self._plan, self._deferred = recovery.settle_late_production(*parts)
-        self._settle_deferred(key)
-        if key == cache.preferred_production and key != cache.production_key:
-            use_production(cache, self._plan, self._schedule.overrides, key, None)  # back again
 
     async def _switch_production(self, now: float, why: str) -> None:
         """The production source keeps failing: serve production from the next one."""
-        chain, current = producing.production_chain(self.info.fw), self._cache.production_key
-        for key in chain[chain.index(current) + 1 :] if current in chain else chain:
+        for key in self._state.next_production(self.info.fw):
             if await self._try(key, now) is not None:
-                use_production(self._cache, self._plan, self._schedule.overrides, key, why)
-                self._schedule.record_success(key, now)
+                self._state.use_production(key, now, why)
                 return

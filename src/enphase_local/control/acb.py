@@ -11,7 +11,6 @@ recent firmware), so the poll looks rarely.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from ..capabilities import Capability
 from ..models.battery import AcbUnit
@@ -35,7 +34,9 @@ def _window(unit: AcbUnit) -> list[int] | None:
     return [round(low), round(high)]
 
 
-def _windows_of(serials: tuple[str, ...]) -> Callable[[Any], Any]:
+def _windows_of(
+    serials: tuple[str, ...],
+) -> Callable[[DeviceInventory], dict[str, list[int] | None]]:
     def extract(inventory: DeviceInventory) -> dict[str, list[int] | None]:
         units = {u.serial: u for u in inventory.acb}
         return {s: _window(units[s]) if s in units else None for s in serials}

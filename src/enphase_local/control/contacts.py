@@ -16,7 +16,7 @@ are matched without regard to case (``nc1`` is ``NC1``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..capabilities import Capability
@@ -52,7 +52,7 @@ def _known_id(contact_id: str, known: Iterable[str]) -> str:
     raise ValueError(f"unknown dry contact {contact_id!r}; this gateway has: {listed}")
 
 
-def _status_of(contact_id: str) -> Any:
+def _status_of(contact_id: str) -> Callable[[Mapping[str, DryContactStatus]], str | None]:
     def extract(statuses: Mapping[str, DryContactStatus]) -> str | None:
         found = statuses.get(contact_id)
         return None if found is None else found.status.value
@@ -60,7 +60,9 @@ def _status_of(contact_id: str) -> Any:
     return extract
 
 
-def _fields_of(contact_id: str, names: tuple[str, ...]) -> Any:
+def _fields_of(
+    contact_id: str, names: tuple[str, ...]
+) -> Callable[[Mapping[str, DryContactSettings]], dict[str, Any] | None]:
     def extract(settings: Mapping[str, DryContactSettings]) -> dict[str, Any] | None:
         found = settings.get(contact_id)
         return None if found is None else {n: found.raw.get(n) for n in names}

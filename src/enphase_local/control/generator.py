@@ -62,7 +62,9 @@ def _charge_of(config: GeneratorConfig | None) -> bool | None:
     return None if config is None else config.charge_from_generator
 
 
-def _schedule_fields(names: tuple[str, ...]) -> Callable[[Any], Any]:
+def _schedule_fields(
+    names: tuple[str, ...],
+) -> Callable[[GeneratorSchedule | None], dict[str, Any] | None]:
     def extract(schedule: GeneratorSchedule | None) -> dict[str, Any] | None:
         if schedule is None:
             return None

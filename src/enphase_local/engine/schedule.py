@@ -13,11 +13,12 @@ replay hours of polling in milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
+from ..models.inverters import DeviceData
 from ..sources.keys import SourceKey
 from ..sources.registry import Cadence, Source
 from ..sources.table import SOURCES
@@ -178,17 +179,17 @@ class Schedule:
             st.forced, st.reuse_until = True, None
 
 
-def newest_report(key: SourceKey, value: Any, production_key: SourceKey | None) -> float | None:
+def newest_report(key: SourceKey, value: object, production_key: SourceKey | None) -> float | None:
     """The newest microinverter report time in `value` (None when it carries none).
 
     REPORT sources are asked again only when a newer report can be due: this
     is the time that rhythm is counted from. production.json's inverter
     section counts only when no production CT measures production.
     """
-    if key == SourceKey.DEVICE_DATA and value is not None:
+    if key == SourceKey.DEVICE_DATA and isinstance(value, DeviceData):
         times = [d.last_report for d in value.inverters.values()]
         return float(max(times)) if times else None
-    if key == SourceKey.INVERTERS_V1 and value:
+    if key == SourceKey.INVERTERS_V1 and isinstance(value, Mapping) and value:
         return float(max(i.last_report for i in value.values()))
     if key == production_key:
         report = as_report(value)

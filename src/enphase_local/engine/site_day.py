@@ -17,14 +17,13 @@ from zoneinfo import ZoneInfo
 
 from ..models.energy import EnergyReading
 from ..models.gateway import HomeInfo
-from .outage import gateway_zone, in_outage_window, zone
+from .outage import gateway_zone, zone
 
 __all__ = [
     "DayStart",
     "SiteDay",
     "SiteZone",
     "ZoneLike",
-    "in_outage_window",  # the nightly window, in the zone `SiteDay.window_zone` gives
     "parse_zone",
     "without_today",
     "zone_name",

@@ -17,6 +17,7 @@ from datetime import tzinfo
 from typing import Any
 
 from ..capabilities import Capability
+from ..firmware import Firmware
 from ..models.energy import EnergyReading
 from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
@@ -302,7 +303,7 @@ def inverter_rating_w(cache: SourceCache) -> float | None:
     return best if best > 0 else None
 
 
-def gateway_firmware(cache: SourceCache) -> Any:
+def gateway_firmware(cache: SourceCache) -> Firmware | None:
     """The firmware from the last /info read (None before one)."""
     info = cache.get(INFO)
     return None if info is None else info.fw

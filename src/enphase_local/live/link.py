@@ -3,27 +3,30 @@
 The reader is not given the `Envoy` itself (the client sits above this
 layer): `LiveLink` carries the shared transport (so live polling and
 `update()` queue on the same one-request-in-flight limit), the current
-authenticator, the snapshot cache (the reader stores what it reads there,
-and takes the battery's power from it), the injected clock and sleep, and
-`LiveFeed`, through which `update()` learns which sources the reader keeps
-fresh, so it does not ask the gateway for them again.
+authenticator, the gateway's state through the few questions of
+`LiveState` (what the probe found, the CT configuration, the battery's
+last power; the reader hands what it reads back there), the injected clock
+and sleep, and `LiveFeed`, through which `update()` learns which sources
+the reader keeps fresh, so it does not ask the gateway for them again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from ..capabilities import SourceStatus
-from ..engine.cache import SourceCache
+from ..engine.balance import Known
 from ..net.exchange import Authenticator
 from ..net.transport import Transport
 from ..sources.keys import SourceKey
+from ..sources.registry import Source
 
-__all__ = ["SOURCE_NAMES", "LiveFeed", "LiveLink", "LiveOptions"]
+__all__ = ["SOURCE_NAMES", "LiveFeed", "LiveLink", "LiveOptions", "LiveState"]
+
+T = TypeVar("T")
 
 SOURCE_NAMES = ("livedata", "stream_meter", "meters_readings")
 
@@ -86,19 +89,43 @@ class LiveFeed:
         return self.readers > 0 and at is not None and now - at <= self.window_s
 
 
+class LiveState(Protocol):
+    """What the live reader may ask of the gateway's state (`engine.state.GatewayState`)."""
+
+    def get(self, source: Source[T], /) -> T | None:
+        """The last value `source` answered (the CT configuration, say)."""
+        ...
+
+    def probed(self) -> bool:
+        """Whether the probe said what the gateway has (else: connect first)."""
+        ...
+
+    def answers(self, key: SourceKey, /) -> bool:
+        """The source answered with data when last asked."""
+        ...
+
+    def unasked(self, key: SourceKey, /) -> bool:
+        """Left for after the first snapshot and not asked yet (livedata): worth a try."""
+        ...
+
+    def live_read(self, key: SourceKey, value: object, now: float, /) -> None:
+        """Hand back what the reader read: `update()` finds it fresh."""
+        ...
+
+    def battery_now(self) -> tuple[Known | None, float | None]:
+        """Battery power and SoC from the last update (for sources without a storage CT)."""
+        ...
+
+
 @dataclass(slots=True)
 class LiveLink:
     """The Envoy's parts the live reader uses (see the module docstring)."""
 
     transport: Transport
     auth: Callable[[], Authenticator | None]
-    cache: SourceCache
-    status: Mapping[SourceKey, SourceStatus]
+    state: LiveState
     feed: LiveFeed
     ready: Callable[[], Awaitable[Any]]  # connect and probe if not done (Envoy.update)
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
     host: str = ""
-    # Sources the probe left for after the first snapshot and nobody asked yet:
-    # livedata among them is worth trying (a refusal falls back to the next source).
-    unasked: Callable[[], Collection[SourceKey]] = frozenset

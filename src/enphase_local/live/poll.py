@@ -18,8 +18,8 @@ import logging
 from typing import Any
 
 from ..capabilities import SourceStatus
-from ..engine.balance import Known, battery_known, from_livedata, from_readings
-from ..engine.joins import compose_acb, compose_battery, compose_meters
+from ..engine.balance import from_livedata, from_readings
+from ..engine.joins import compose_meters
 from ..models.live import LiveData
 from ..models.live_frame import LiveFrame
 from ..net.reader import SourceRefused, read_source
@@ -27,35 +27,15 @@ from ..sources.keys import SourceKey
 from ..sources.live import LIVEDATA
 from ..sources.meters import METERS_READINGS
 from ..sources.registry import Speed
-from ..sources.table import ENSEMBLE_INVENTORY, ENSEMBLE_POWER, ENSEMBLE_SECCTRL, INVENTORY, METERS
+from ..sources.table import METERS
 from .link import LiveLink, LiveOptions
 
-__all__ = ["ENABLE_PATH", "ENABLE_SPACING_S", "LivedataPoller", "ReadingsPoller", "cached_battery"]
+__all__ = ["ENABLE_PATH", "ENABLE_SPACING_S", "LivedataPoller", "ReadingsPoller"]
 
 _LOGGER = logging.getLogger("enphase_local.live")
 
 ENABLE_PATH = "/ivp/livedata/stream"
 ENABLE_SPACING_S = 30.0
-
-
-def cached_battery(link: LiveLink) -> tuple[Known | None, float | None]:
-    """Battery power and SoC from the last update (for sources without a storage CT)."""
-    cache = link.cache
-    get = cache.get
-    battery = compose_battery(
-        get(ENSEMBLE_INVENTORY),
-        get(ENSEMBLE_POWER),
-        get(ENSEMBLE_SECCTRL),
-        cache.read_at,
-    )
-    acb = compose_acb(cache.production(), get(INVENTORY))
-    at = cache.read_at.get(SourceKey.ENSEMBLE_POWER)
-    if at is None and acb is not None and cache.production_key is not None:
-        at = cache.read_at.get(cache.production_key)
-    soc = battery.soc_percent if battery is not None else None
-    if soc is None and acb is not None:
-        soc = acb.soc_percent
-    return battery_known(battery, acb, at), soc
 
 
 class LivedataPoller:
@@ -93,7 +73,7 @@ class LivedataPoller:
     async def _read(self, now: float) -> LiveData:
         link = self.link
         live: LiveData = await read_source(link.transport, link.auth(), LIVEDATA, retry=False)
-        link.cache.put(self.key, live, now)
+        link.state.live_read(self.key, live, now)
         link.feed.mark(self.key, now, self.options.interval)
         return live
 
@@ -136,10 +116,10 @@ class ReadingsPoller:
     async def poll(self, now: float) -> tuple[LiveFrame, bool]:
         link = self.link
         readings = await read_source(link.transport, link.auth(), METERS_READINGS, retry=False)
-        link.cache.put(self.key, readings, now)
+        link.state.live_read(self.key, readings, now)
         link.feed.mark(self.key, now, self.options.interval)
-        meters = compose_meters(link.cache.get(METERS), readings)
-        battery, soc = cached_battery(link)
+        meters = compose_meters(link.state.get(METERS), readings)
+        battery, soc = link.state.battery_now()
         frame = from_readings(meters, now, battery=battery, soc_percent=soc)
         if frame is None:
             raise SourceRefused(SourceStatus.ABSENT, "no enabled production or consumption CT")

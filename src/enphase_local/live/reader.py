@@ -27,7 +27,6 @@ import random
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from ..capabilities import SourceStatus
 from ..engine.balance import from_meter_frame
 from ..errors import EnvoyConnectionError, EnvoyFeatureUnavailable, EnvoyHTTPError, EnvoyParseError
 from ..models.live_frame import LiveFrame
@@ -37,7 +36,7 @@ from ..net.reader import SourceRefused
 from ..sources.keys import SourceKey
 from ..sources.table import METERS
 from .link import LiveLink, LiveOptions
-from .poll import LivedataPoller, ReadingsPoller, cached_battery
+from .poll import LivedataPoller, ReadingsPoller
 from .stream import MeterStream
 
 __all__ = ["available_sources", "live_frames"]
@@ -61,15 +60,12 @@ def available_sources(link: LiveLink, options: LiveOptions) -> list[str]:
     livedata is not probed (engine/probe.deferred): while nobody has asked it
     yet it is tried, and a refusal moves on to the next source.
     """
-    status = link.status
-    metered = any(
-        c.enabled and c.measurement_type in _STREAMED for c in link.cache.get(METERS) or ()
-    )
+    state = link.state
+    metered = any(c.enabled and c.measurement_type in _STREAMED for c in state.get(METERS) or ())
     usable = {
-        "livedata": status.get(SourceKey.LIVEDATA) is SourceStatus.OK
-        or SourceKey.LIVEDATA in link.unasked(),
+        "livedata": state.answers(SourceKey.LIVEDATA) or state.unasked(SourceKey.LIVEDATA),
         "stream_meter": metered,
-        "meters_readings": status.get(SourceKey.METERS_READINGS) is SourceStatus.OK,
+        "meters_readings": state.answers(SourceKey.METERS_READINGS),
     }
     return [name for name in options.sources if usable[name]]
 
@@ -173,7 +169,7 @@ class _Run:
                     now = link.clock()
                     if got is not None:
                         self.failures = 0
-                        battery, soc = cached_battery(link)
+                        battery, soc = link.state.battery_now()
                         frame = from_meter_frame(got, now, battery=battery, soc_percent=soc)
                         yield self.frame(frame, True, now)
                         continue
@@ -225,14 +221,14 @@ class _Budget:
 
 
 def _phase_count(link: LiveLink) -> int | None:
-    for config in link.cache.get(METERS) or ():
+    for config in link.state.get(METERS) or ():
         return int(config.phase_count)
     return None
 
 
 async def live_frames(link: LiveLink, options: LiveOptions) -> AsyncIterator[LiveFrame]:
     """Balanced `LiveFrame`s about every `options.interval` seconds, until closed."""
-    if not link.status:  # not probed yet: connect, probe and read once
+    if not link.state.probed():  # not probed yet: connect, probe and read once
         await link.ready()
     candidates = available_sources(link, options)
     if not candidates:
