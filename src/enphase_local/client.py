@@ -24,8 +24,7 @@ import aiohttp
 
 from .capabilities import Capability, SourceStatus
 from .control import Control
-from .engine.site_day import SiteDay, ZoneLike
-from .engine.state import GatewayState, UpdateBudget, bounded_by_budget, default_budget
+from .engine.state import GatewayState, UpdateBudget, ZoneLike, bounded_by_budget, default_budget
 from .errors import (
     EnvoyBadCredentialsError,
     EnvoyConnectionError,
@@ -107,7 +106,7 @@ class Envoy:
         self.auth_kind = "none"
         self._digest_role: str | None = None
         self._info: GatewayInfo | None = None
-        self._state = GatewayState(site_day=SiteDay(timezone))
+        self._state = GatewayState.in_zone(timezone)
         self.energy_book = self._state.energy  # the six flows' running state (engine.energy)
         self._update_task: asyncio.Task[Snapshot] | None = None
         self._connect_task: asyncio.Task[None] | None = None

@@ -49,13 +49,14 @@ from .energy import EnergyBook
 from .joins import compose_acb, compose_battery
 from .outage import in_outage_window
 from .schedule import Schedule, new_local_day
-from .site_day import SiteDay
+from .site_day import SiteDay, ZoneLike
 from .snapshot import build_snapshot, gateway_summary, not_asked
 
 __all__ = [
     "GatewayState",
     "UpdateBudget",
     "UpdateWindow",
+    "ZoneLike",  # what `Envoy(timezone=...)` accepts (engine.site_day)
     "bounded_by_budget",
     "default_budget",
 ]
@@ -87,6 +88,14 @@ class GatewayState:
     snapshots: int = 0
     site_day: SiteDay = field(default_factory=SiteDay)  # the zone "today" is in (issue 23)
     energy: EnergyBook = field(default_factory=EnergyBook)  # the six flows across updates
+
+    @classmethod
+    def in_zone(cls, timezone: ZoneLike) -> GatewayState:
+        """A fresh state counting "today" in `timezone` (None: the gateway's own zone).
+
+        ValueError names a zone that does not exist, before any I/O.
+        """
+        return cls(site_day=SiteDay(timezone))
 
     # --- typed reads (the live reader's and the facade's view) -------------------------------
     def get(self, source: Source[T]) -> T | None:
