@@ -11,10 +11,14 @@ lifetime counters and the balance residue. Shared by the tests and
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from enphase_local.models.energy_flows import ENERGY_FLOWS, SiteEnergy
 from enphase_local.models.snapshot import Snapshot
@@ -76,6 +80,16 @@ class DayRun:
         if got is None or truth is None:
             return None
         return got - truth, truth
+
+
+@pytest.fixture(autouse=True)
+def host_on_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The host's clock is on UTC, the sites' are not (imported by the tests that use it)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def _truth(state: dict[str, dict[str, float]], kind: str) -> dict[str, float]:

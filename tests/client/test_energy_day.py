@@ -8,25 +8,14 @@ clock: wrong on 4 updates in 10 of a US/Pacific day read from a UTC host.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import pytest
 
 from enphase_local.client import Envoy
 from enphase_local.models.energy_flows import ENERGY_FLOWS
-from tests.energy_day import DayRun, run_day
+from tests.energy_day import DayRun, host_on_utc, run_day
 from tests.simkit import envoy_for, gateway
 
-
-@pytest.fixture(autouse=True)
-def host_on_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The host's clock is on UTC, the sites are not."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+__all__ = ["host_on_utc"]  # the autouse fixture: the host on UTC
 
 
 def _flows_match(run: DayRun, *, rel: float, abs_wh: float = 5.0) -> None:

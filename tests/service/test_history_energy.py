@@ -12,13 +12,10 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from click.testing import CliRunner
 
 from enphase_local.cli.app import cli
@@ -28,10 +25,12 @@ from enphase_local.service.config import GatewayEntry
 from enphase_local.service.history_sink import HistorySink
 from enphase_local.service.runner import envoy_factory
 from enphase_local.simulator import SimClock, SimulatedGateway, SiteBackend
-from tests.energy_day import TRUTH, day_start, site
+from tests.energy_day import TRUTH, day_start, host_on_utc, site
 from tests.service.helpers import run_for
 
 PRESET = "battery-no-storage-ct"
+
+__all__ = ["host_on_utc"]  # the autouse fixture: the host on UTC
 
 
 async def _collect(
@@ -62,16 +61,6 @@ def _lifetimes(db: Path) -> dict[str, list[float]]:
     for flow, wh in rows:
         out.setdefault(flow, []).append(wh)
     return out
-
-
-@pytest.fixture(autouse=True)
-def host_on_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The host's clock is on UTC, the site's is not."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 async def test_a_restart_continues_derived_counters_and_history_shows_the_flows(
