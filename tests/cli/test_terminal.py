@@ -70,3 +70,6 @@ def test_watch_on_a_terminal_shows_the_live_view(battery: SimThread) -> None:
     # the live view (the default): flows, per phase, and how old the frame is
     for word in ("Solar", "House", "Grid", "Battery", " s old", "L1", "exporting"):
         assert word in text, word
+    # a metered token gateway says so (it said "not metered  auth ?")
+    assert "not metered" not in text and "auth ?" not in text
+    assert "metered" in text and "auth token" in text

@@ -122,3 +122,24 @@ def test_check_sends_the_token_to_the_gateway(battery: SimThread, three_phase: S
     entries = battery.call(lambda: battery.gw.log.entries)
     hits = [e for e in entries if e.endpoint == "/api/v1/production"]
     assert hits, "the check never asked the gateway anything with the token"
+
+
+def test_a_pasted_token_is_checked_then_stored(battery: SimThread, clean_env: Path) -> None:
+    """MFA accounts paste a token: `--check --store` checks it against the gateway, keeps it."""
+    store_file = clean_env / "store" / "tokens.json"
+    pasted = battery.token()
+    plain = enphase("token", "--check", battery.host, input=pasted + "\n")
+    assert plain.exit_code == 0, plain.stderr
+    assert TokenStore(store_file).get(battery.gw.serial) is None  # --check alone keeps nothing
+    kept = enphase("token", "--check", "--store", battery.host, input=pasted + "\n")
+    assert kept.exit_code == 0, kept.stderr
+    assert "stored in" in kept.stdout + kept.stderr
+    assert TokenStore(store_file).get(battery.gw.serial) == pasted
+    assert stat.S_IMODE(os.stat(store_file).st_mode) == 0o600
+    # a token the gateway refuses is not kept
+    refused = enphase("token", "--store", "--token", pasted[:-4] + "AAAA", battery.host)
+    assert refused.exit_code == 4, refused.stderr
+    assert TokenStore(store_file).get(battery.gw.serial) == pasted
+    # every command now finds the stored one
+    read = enphase("read", battery.host, "--json")
+    assert read.exit_code == 0, read.stderr

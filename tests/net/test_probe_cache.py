@@ -109,7 +109,7 @@ def test_cache_readable_by_others_is_tightened(
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         assert cache.recall("122301000001", "D8.2.4345", "owner", 2000.0) is not None
     assert stat.S_IMODE(cache.path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755  # the user's folder: left alone
     assert "tightened to 0600" in caplog.text
 
 

@@ -260,8 +260,8 @@ def test_store_readable_by_others_is_tightened_with_a_warning(
     folder.chmod(0o755)
     with caplog.at_level(logging.WARNING, logger="enphase_local.tokens"):
         assert TokenStore(path).get(SERIAL) == "tok-1"
-    assert (mode(path), mode(folder)) == (0o600, 0o700)
-    assert "tightened to 0600" in caplog.text and "tightened to 0700" in caplog.text
+    assert (mode(path), mode(folder)) == (0o600, 0o755)  # the user's folder: left alone
+    assert "tightened to 0600" in caplog.text and "0700" not in caplog.text
     assert "tok-1" not in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="enphase_local.tokens"):

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -133,7 +134,7 @@ async def test_history_command_table_csv_json(tmp_path: Path) -> None:
 
 def test_history_without_a_file_says_what_to_do(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["history", "--db", str(tmp_path / "none.db")])
-    assert result.exit_code == 1 and "run `enphase collect` first" in result.output
+    assert result.exit_code == 2 and "run `enphase collect` first" in result.output
 
 
 def test_collect_without_a_gateway_is_a_usage_error() -> None:
@@ -173,3 +174,160 @@ def test_config_file(tmp_path: Path) -> None:
     path.write_text("[collect]\n")
     with pytest.raises(ConfigError, match="at least one"):
         load_config(path)
+
+
+def _collect_process(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from enphase_local.cli.app import main; sys.exit(main())",
+            "collect",
+            *args,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _enphase(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`enphase ARGS` run to its end (at most a minute), stdout and stderr captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "enphase_local.cli.app", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def _dashboard(proc: subprocess.Popen[str]) -> str:
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        match = re.search(r"dashboard: (http://127\.0\.0\.1:(\d+)/)", line)
+        if match:
+            return match.group(1)
+        if not line and proc.poll() is not None:
+            break
+    raise AssertionError("the collector never announced its dashboard")
+
+
+def test_demo_then_history_without_flags(tmp_path: Path) -> None:
+    """`enphase collect --demo`, Ctrl-C, then `enphase history`: the demo's history shows."""
+    env = {**_ENV, "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    proc = _collect_process("--demo", "--port", "0", "--demo-speed", "3600", env=env)
+    try:
+        _dashboard(proc)
+        db = tmp_path / "enphase-local" / "demo-history.db"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _history_span(db)[1] < 20:
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    shown = _enphase(["history", "--what", "power", "--json"], env)
+    assert shown.returncode == 0, shown.stderr
+    assert "demo" in shown.stderr and json.loads(shown.stdout), shown.stdout
+
+
+_COLLECT = ["collect", "--demo"]
+
+
+def test_a_second_collector_on_one_history_and_a_busy_port_are_usage_errors(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "h.db"
+    env = {**_ENV, "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    first = _collect_process("--demo", "--db", str(db), "--port", "0", env=env)
+    try:
+        port = re.search(r":(\d+)/", _dashboard(first))
+        assert port is not None
+        second = _enphase([*_COLLECT, "--db", str(db), "--port", "0"], env)
+        assert second.returncode == 2, second.stderr
+        assert "already written by another `enphase collect`" in second.stderr
+        assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
+        busy = _enphase(
+            [*_COLLECT, "--db", str(tmp_path / "other.db"), "--port", port.group(1)], env
+        )
+        assert busy.returncode == 2, busy.stderr
+        assert "choose another --port" in busy.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=20)
+
+
+def test_lan_needs_a_token_and_secrets_on_the_command_line_are_warned_about(
+    tmp_path: Path,
+) -> None:
+    env = {**_ENV, "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    refused = _enphase([*_COLLECT, "--db", str(tmp_path / "a.db"), "--port", "0", "--lan"], env)
+    assert refused.returncode == 2 and "--lan-token-file" in refused.stderr, refused.stderr
+    token_file = tmp_path / "lan-token"
+    token_file.write_text("a-long-enough-lan-token-0123\n")
+    proc = _collect_process(
+        "--demo",
+        "--db",
+        str(tmp_path / "b.db"),
+        "--port",
+        "0",
+        "--lan",
+        "--lan-token-file",
+        str(token_file),
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        lines: list[str] = []
+        while not any("LAN token" in line for line in lines) and len(lines) < 10:
+            lines.append(proc.stderr.readline())
+        port = next(m.group(1) for line in lines if (m := re.search(r":(\d+)/ ", line)))
+        assert any("other machines must send the LAN token" in line for line in lines), lines
+        base = f"http://127.0.0.1:{port}/"
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(base + "metrics", timeout=5)
+        assert denied.value.code == 401
+        asked = urllib.request.Request(
+            base + "metrics", headers={"Authorization": "Bearer a-long-enough-lan-token-0123"}
+        )
+        with urllib.request.urlopen(asked, timeout=5) as resp:
+            assert resp.status == 200 and b"enphase_up" in resp.read()
+        # a browser opens /?token=... once: a cookie, and the token leaves the address bar
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(base + "?token=a-long-enough-lan-token-0123", timeout=5) as resp:
+            assert resp.status == 200 and resp.url == base
+        with opener.open(base + "api/gateways", timeout=5) as resp:
+            assert resp.status == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert "a-long-enough-lan-token-0123" not in err
+    secret = ["--token", "secret-on-the-command-line"]
+    bad_db = ["--db", str(token_file / "h.db")]  # a file as its folder: the run ends at once
+    warned = _enphase(["collect", "127.0.0.1:9", *secret, "--port", "0", *bad_db], env)
+    assert "--token on the command line is visible" in warned.stderr, warned.stderr
+    assert warned.returncode == 2 and "cannot create the folder" in warned.stderr
+    assert "secret-on-the-command-line" not in warned.stderr
+
+
+def test_collect_without_the_service_extra_says_what_to_install(tmp_path: Path) -> None:
+    hide = "import sys; sys.modules['prometheus_client'] = None; "
+    code = hide + "from enphase_local.cli.app import main; sys.exit(main())"
+    args = ["collect", "--demo", "--db", str(tmp_path / "h.db"), "--port", "0"]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=_ENV,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 6, result.stderr
+    assert "pip install 'enphase-local[service]'" in result.stderr
+    assert "Traceback" not in result.stderr

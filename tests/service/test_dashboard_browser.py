@@ -171,6 +171,42 @@ async def _look(driver: Any, url: str, gw: Any, collector: Collector) -> None:
     await wait_for(
         lambda: driver.find_element("id", "banner").is_displayed(), 15, "the stale banner"
     )
+    # 3 intervals without an answer: unreachable, said without a class name, on a phone
+    await wait_for(
+        lambda: "unreachable" in driver.find_element("id", "banner").text, 15, "unreachable"
+    )
     text = await asyncio.to_thread(lambda: driver.find_element("id", "banner").text)
-    assert gw.serial in text and "old" in text
+    assert gw.serial in text and "old" in text and "Error" not in text, text
+    assert js("return document.documentElement.scrollWidth <= window.innerWidth + 1"), text
     await asyncio.to_thread(driver.save_screenshot, str(artifacts / "dashboard-stale.png"))
+
+
+async def test_a_gateway_never_reached_says_so_without_a_class_name(
+    tmp_path: Path, driver: Any
+) -> None:
+    """Before any data: "no data yet" (it said "data never old"), the state, what to do."""
+    from enphase_local.client import Envoy
+    from enphase_local.service.collector import Target
+
+    history = HistorySink(tmp_path / "h.db", flush_every_s=3600)
+    target = Target("garage", lambda s: Envoy("127.0.0.1:1", session=s, token="t" * 40))
+    collector = Collector([target], [history], interval_s=60.0)
+    web = WebSink(lambda: collector.states, port=0, history=history)
+    collector.sinks.append(web)
+    await collector.start_sinks()
+    try:
+        await collector.poll_once()
+        assert collector.states["garage"].state == "unreachable"
+        await asyncio.to_thread(driver.set_window_size, 390, 844)
+        await asyncio.to_thread(driver.get, web.url)
+        banner = await wait_for(lambda: driver.find_element("id", "banner").text, 10, "the banner")
+        assert "garage is unreachable" in banner and "powered" in banner, banner
+        assert "Error" not in banner and "never" not in banner, banner
+        updated = await asyncio.to_thread(lambda: driver.find_element("id", "updated").text)
+        assert updated == "no data yet"
+        assert driver.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1"
+        )
+    finally:
+        await collector.close_envoys()
+        await collector.stop_sinks()

@@ -57,8 +57,8 @@ async def test_prometheus_has_the_six_flows(tmp_path: Path) -> None:
                     text = await resp.text()
     snap = collector.states[gw.serial].snapshot
     assert snap is not None and snap.energy is not None
-    got = {lab["flow"]: v for lab, v in samples(text)["enphase_energy_flow_watt_hours_total"]}
+    got = {lab["flow"]: v for lab, v in samples(text)["enphase_energy_flow_joules_total"]}
     expected = {k: v for k, v in snap.energy.lifetime_wh.to_dict().items() if v is not None}
     assert set(got) == set(expected) >= {"solar", "house", "grid_import", "battery_charge"}
     for name, value in expected.items():
-        assert got[name] == pytest.approx(value)
+        assert got[name] == pytest.approx(value * 3600)  # joules, as the other families

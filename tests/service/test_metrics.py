@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import aiohttp
@@ -42,8 +46,8 @@ async def test_metrics_names_labels_and_values(tmp_path: Path) -> None:
     assert power[("solar", "total")] == pytest.approx(snap.production.watts)
     assert power[("house", "total")] == pytest.approx(snap.consumption.watts)
     assert ("grid", "total") in power and ("battery", "total") in power
-    energy = {(lab["flow"], lab["phase"]): v for lab, v in got["enphase_energy_watt_hours_total"]}
-    assert energy[("production", "total")] == pytest.approx(snap.production.wh_lifetime)
+    energy = {(lab["flow"], lab["phase"]): v for lab, v in got["enphase_energy_joules_total"]}
+    assert energy[("production", "total")] == pytest.approx(snap.production.wh_lifetime * 3600)
     inverters = {lab["inverter"]: v for lab, v in got["enphase_inverter_power_watts"]}
     assert set(inverters) == set(snap.inverters) and inverters
     assert {lab["serial"] for lab, _ in got["enphase_inverter_power_watts"]} == {serial}
@@ -56,6 +60,23 @@ async def test_metrics_names_labels_and_values(tmp_path: Path) -> None:
     assert requests["/info"] >= 1
     assert sum(requests.values()) > 0 and "enphase_request_failures_total" in got
     assert health["status"] == "ok" and health["gateways"][0]["serial"] == serial
+    assert got["enphase_history_pending_rows"] == [({}, float(health["history"]["pending_rows"]))]
+    assert got["enphase_history_dropped_rows_total"] == [({}, 0.0)]
+    assert got["enphase_history_healthy"] == [({}, 1.0)]
+    assert health["history"]["dropped_rows"] == 0 and "last_write_at" in health["history"]
+    promtool = shutil.which("promtool")
+    if promtool is not None:  # the Prometheus project's own lint (apt: prometheus)
+        lint = await asyncio.to_thread(
+            subprocess.run,
+            [promtool, "check", "metrics"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+    for name in got:  # its base-unit rule, where promtool is not installed
+        assert not re.search(r"_(watt_hours|hours|milliseconds|kilo\w+)(_|$)", name), name
 
 
 async def test_healthz_and_up_say_when_a_gateway_is_stale(tmp_path: Path) -> None:
@@ -73,6 +94,8 @@ async def test_healthz_and_up_say_when_a_gateway_is_stale(tmp_path: Path) -> Non
     assert health["gateways"][0]["stale"] is True
     assert got["enphase_up"] == [({"serial": gw.serial}, 0.0)]
     assert got["enphase_update_age_seconds"][0][1] > 180
+    # the last power values are not exported as if current
+    assert "enphase_power_watts" not in got and "enphase_inverter_power_watts" not in got
 
 
 async def test_dashboard_assets_are_served_offline(tmp_path: Path) -> None:

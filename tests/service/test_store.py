@@ -29,7 +29,9 @@ def test_schema_has_every_table_and_column_and_reopens(tmp_path: Path) -> None:
 
 def test_newer_schema_is_refused_with_advice(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
-    HistoryStore(path).open()
+    first = HistoryStore(path)
+    first.open()
+    first.close()
     with sqlite3.connect(path) as db:
         db.execute("UPDATE schema_version SET version = 99")
     with pytest.raises(HistoryError, match="upgrade enphase-local"):
@@ -41,3 +43,20 @@ def test_a_file_that_is_not_a_database_is_explained(tmp_path: Path) -> None:
     path.write_bytes(b"this is not SQLite" * 100)
     with pytest.raises(HistoryError, match="move it aside"):
         HistoryStore(path).open()
+
+
+def test_one_writer_per_history_file(tmp_path: Path) -> None:
+    """A second store on the same file is refused with who holds it; a closed one frees it."""
+    import os
+
+    from enphase_local.service.sqlite_store import HistoryInUse
+
+    path = tmp_path / "h.db"
+    first = HistoryStore(path)
+    first.open()
+    second = HistoryStore(path)
+    with pytest.raises(HistoryInUse, match=f"pid {os.getpid()}.*another --db"):
+        second.open()
+    first.close()
+    second.open()
+    second.close()

@@ -41,7 +41,7 @@ def read_private(path: Path, what: str, logger: logging.Logger, exposed: str = "
 
 
 def _tighten(path: Path, what: str, logger: logging.Logger, exposed: str) -> None:
-    """A file readable by others gets 0600, its folder 0700 (when that is safe)."""
+    """A file readable by others gets 0600 (its folder is left alone)."""
     with contextlib.suppress(OSError):
         mode = path.stat().st_mode
         if mode & _OTHERS:
@@ -53,21 +53,9 @@ def _tighten(path: Path, what: str, logger: logging.Logger, exposed: str) -> Non
                 stat.S_IMODE(mode),
                 exposed,
             )
-    folder = path.parent
-    with contextlib.suppress(OSError):
-        info = folder.stat()
-        if not info.st_mode & _OTHERS:
-            return
-        shared = info.st_mode & stat.S_ISVTX or info.st_uid != os.getuid()
-        if shared or folder.resolve() == Path.home().resolve():
-            return  # /tmp, a home directory: not ours to lock down
-        os.chmod(folder, 0o700)
-        logger.warning(
-            "%s folder %s was accessible to other users (mode %o): tightened to 0700",
-            what,
-            folder,
-            stat.S_IMODE(info.st_mode),
-        )
+    # The folder is left as it is: the file is 0600 already, and a folder the user made
+    # (a StateDirectory shared with the history, say) is theirs to set. Folders this
+    # project creates are made 0700 (`write_private`).
 
 
 def move_aside(path: Path, what: str, reason: str, logger: logging.Logger, lost: str) -> None:

@@ -16,8 +16,10 @@ the session keeps no cookies). Few gateways connect at once
 behind than 8 at a time (bench/RESULTS.md (5b)); updates, on connections
 already open, are bounded separately (`max_updating`).
 
-State changes (connected, stale, unreachable, recovered) are logged as one
-line each and sent to the sinks as `Event`s; so are new warnings. The
+Each gateway's health (`health`: connected, stale, unreachable,
+auth_failed, certificate_changed) is logged once when a bad state starts,
+with what to do, and once when it ends; each change goes to the sinks as an
+`Event` (``recovered`` when a bad state ends); so do new warnings. The
 collector is the sinks' `Hub`. `poll_once()` makes one round without the
 timers, for tests and benchmarks on an injected clock.
 """
@@ -32,7 +34,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EnvoyAuthError, EnvoyConnectionError, EnvoyError
+from ..errors import EnvoyAuthError, EnvoyCertificateChangedError, EnvoyError
+from .health import BAD_STATES, Silence, advice, ended, reason
 from .live_fallback import frame_from_snapshot
 from .sinks import Event, Sink
 
@@ -66,7 +69,10 @@ class GatewayState:
 
     name: str
     serial: str | None = None
-    state: str = "connecting"  # connecting | connected | stale | unreachable
+    # connecting | connected | stale | unreachable | auth_failed | certificate_changed
+    state: str = "connecting"
+    since: float | None = None  # collector clock when `state` began
+    host: str = ""
     last_ok: float | None = None  # collector clock of the last good update
     last_error: str | None = None
     snapshot: Snapshot | None = None
@@ -74,6 +80,7 @@ class GatewayState:
     follows_live: bool = False  # run() follows `Envoy.live()` for it (see Target.live)
     live_failed: bool = False  # `Envoy.live()` ended with an error: snapshots give frames
     warnings: frozenset[str] = frozenset()
+    silence: Silence = field(default_factory=Silence, repr=False)
     envoy: Envoy | None = field(default=None, repr=False)
 
 
@@ -90,11 +97,15 @@ class Collector:
         interval_s: float = 60.0,
         stale_after_s: float = 180.0,
         retry_after_s: float = 30.0,
+        unreachable_after_s: float | None = None,
         max_connecting: int = 8,
         max_updating: int = 32,
         closers: Sequence[Callable[[], None]] = (),
     ) -> None:
-        """`closers`: called when the clients close (the held probe caches' `flush`)."""
+        """`closers`: called when the clients close (the held probe caches' `flush`).
+
+        `unreachable_after_s`: silence that makes a gateway unreachable (3 intervals).
+        """
         self.targets = list(targets)
         self.sinks = list(sinks)
         self.clock = clock
@@ -102,6 +113,7 @@ class Collector:
         self.interval_s = interval_s
         self.stale_after_s = stale_after_s
         self.retry_after_s = retry_after_s
+        self.unreachable_after_s = unreachable_after_s or 3 * interval_s
         self.states = {t.name: GatewayState(t.name) for t in self.targets}
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -234,7 +246,7 @@ class Collector:
         await asyncio.gather(*(self.poll_one(t) for t in self.targets))
 
     async def poll_one(self, target: Target) -> bool:
-        """Connect if needed and update one gateway; True when it answered."""
+        """Connect if needed and update one gateway; True when it gave a snapshot."""
         state = self.states[target.name]
         try:
             if state.envoy is None:
@@ -259,6 +271,7 @@ class Collector:
 
     async def _connect(self, target: Target, state: GatewayState) -> None:
         envoy = target.make(self.session)
+        state.host = envoy.host
         try:
             await envoy.connect()
         except BaseException:
@@ -266,25 +279,31 @@ class Collector:
             raise
         state.envoy = envoy
         state.serial = envoy.info.serial
-        await self._change(state, "connected", f"connected to {envoy.host}")
+        if state.state == "connecting":  # a reconnect says nothing until an update tells
+            await self._enter(state, "connected", f"connected to {envoy.host}")
 
     async def _succeeded(self, state: GatewayState, snapshot: Snapshot) -> None:
         now = self.clock()
+        if state.envoy is not None:
+            state.silence.observe(state.envoy, state.envoy.stats, now)
         # the gateway may answer /info yet fail production: age is that of the power data
         data_time = snapshot.freshness.get("production", snapshot.taken_at)
         state.last_ok = data_time
         state.snapshot = snapshot
         serial = snapshot.gateway.serial
-        if now - data_time > self.stale_after_s:
+        silent = state.silence.silent_for(now)
+        if silent >= self.unreachable_after_s:
+            error = snapshot.errors.get("production") or "no answer"
+            state.last_error = error
+            await self._enter(state, "unreachable", f"no answer for {silent:.0f} s ({error})")
+        elif now - data_time > self.stale_after_s:
             state.last_error = snapshot.errors.get("production", "production data is old")
-            if state.state != "stale":
-                await self._change(state, "stale", state.last_error)
+            await self._enter(state, "stale", state.last_error)
         else:
             state.last_error = None
-            if state.state in ("stale", "unreachable"):
-                await self._change(state, "recovered", "answering again")
-            state.state = "connected"
-        await self._emit("on_snapshot", serial, snapshot)
+            await self._enter(state, "connected", "answering")
+        if state.state != "unreachable":  # what we already had is no new snapshot
+            await self._emit("on_snapshot", serial, snapshot)
         warnings = frozenset(f"{k}: {v}" for k, v in snapshot.errors.items())
         for text in sorted(warnings - state.warnings):
             await self._event(serial, "warning", text)
@@ -294,20 +313,28 @@ class Collector:
             await self.deliver_frame(serial, frame_from_snapshot(snapshot))
 
     async def _failed(self, state: GatewayState, err: EnvoyError, *, drop_client: bool) -> None:
-        state.last_error = str(err)
+        now = self.clock()
+        state.last_error = reason(err)
+        if state.envoy is not None:
+            state.silence.observe(state.envoy, state.envoy.stats, now)
+        state.silence.failed(now)
         if drop_client and state.envoy is not None:
             with contextlib.suppress(Exception):
                 await state.envoy.close()
             state.envoy = None
-        age = None if state.last_ok is None else self.clock() - state.last_ok
-        if age is not None and age < self.stale_after_s:
+        if isinstance(err, EnvoyCertificateChangedError):
+            await self._enter(state, "certificate_changed", state.last_error)
+            return
+        if isinstance(err, EnvoyAuthError):
+            await self._enter(state, "auth_failed", state.last_error)
+            return
+        silent = state.silence.silent_for(now)
+        if state.last_ok is None or silent >= self.unreachable_after_s:
+            await self._enter(state, "unreachable", state.last_error)
+        elif now - state.last_ok >= self.stale_after_s:
+            await self._enter(state, "stale", state.last_error)
+        else:  # one failed update of a fragile gateway is no news
             _LOGGER.debug("%s: update failed (%s); data still fresh", state.name, err)
-            return  # one failed update of a fragile gateway is no news
-        kind = "unreachable" if isinstance(err, EnvoyConnectionError) else "stale"
-        if state.last_ok is None:
-            kind = "unreachable"
-        if state.state != kind:
-            await self._change(state, kind, str(err))
 
     async def _follow_live(self, state: GatewayState) -> None:
         """Forward `Envoy.live()` frames (when the client has it) until cancelled."""
@@ -333,15 +360,25 @@ class Collector:
 
     # -- events ---------------------------------------------------------------------
 
-    async def _change(self, state: GatewayState, kind: str, message: str) -> None:
-        if kind in ("connected", "recovered"):
-            state.state = "connected"
-        else:
-            state.state = kind
+    async def _enter(self, state: GatewayState, new: str, message: str) -> None:
+        """Move one gateway to `new`: a bad state is logged when it starts and when it ends."""
+        old = state.state
+        if new == old:
+            return
+        now = self.clock()
         name = state.serial or state.name
-        level = logging.INFO if kind in ("connected", "recovered") else logging.WARNING
-        _LOGGER.log(level, "%s %s: %s", name, kind, message)
-        await self._event(name, kind, message)
+        if old in BAD_STATES:
+            lasted = ended(old, now - (state.since or now))
+            _LOGGER.info("%s %s (now %s)", name, lasted, new)
+            if new == "connected":
+                await self._event(name, "recovered", lasted)
+        state.state, state.since = new, now
+        if new in BAD_STATES:
+            _LOGGER.warning("%s %s: %s; %s", name, new, message, advice(new, state.host))
+            await self._event(name, new, message)
+        elif old == "connecting":
+            _LOGGER.info("%s connected: %s", name, message)
+            await self._event(name, "connected", message)
 
     async def _event(self, serial: str, kind: str, message: str) -> None:
         await self.record(Event(at=self.clock(), serial=serial, kind=kind, message=message))

@@ -10,11 +10,15 @@ history goes, how often to read, where the dashboard listens)::
     keep_live_days = 7       # live-rate power; 1-minute min/mean/max are kept for ever
     port = 8787              # dashboard, /metrics and /healthz
     lan = false              # true: listen on every interface, not only 127.0.0.1
+    lan_token_file = "/etc/enphase-local/lan-token"   # what the LAN must send (or lan_no_auth)
 
     [[gateway]]
     name = "house"
     host = "192.168.1.50"
-    token = "eyJ..."         # or username/password, or nothing: `enphase token` stored one
+    token_file = "/etc/enphase-local/house.jwt"   # or token, username/password, or nothing
+
+    [sinks.mqtt]             # optional sinks, one table each (`sink_registry`)
+    url = "mqtt://127.0.0.1:1883"
 
 A file holding a token or a password must be readable by its owner only;
 errors name the file and the key, never the secret.
@@ -34,17 +38,37 @@ __all__ = [
     "CollectConfig",
     "ConfigError",
     "GatewayEntry",
+    "check_lan",
     "default_db_path",
     "load_config",
+    "read_secret",
     "sink_settings",
 ]
 
 DEFAULT_PORT = 8787
 _GATEWAY_KEYS = {
-    *("name", "host", "token", "username", "password", "token_store", "timeout"),
+    "name",
+    "host",
+    "token",
+    "token_file",
+    "username",
+    "password",
+    "token_store",
+    "timeout",
     "timezone",  # the site's IANA zone, where the gateway does not say it (issue 23)
 }
-_COLLECT_KEYS = {"interval", "db", "keep_live_days", "port", "lan", "stale_after"}
+_COLLECT_KEYS = {
+    "interval",
+    "db",
+    "keep_live_days",
+    "port",
+    "lan",
+    "stale_after",
+    "unreachable_after",
+    "lan_token_file",
+    "lan_token_env",
+    "lan_no_auth",
+}
 
 
 class ConfigError(Exception):
@@ -77,6 +101,11 @@ class CollectConfig:
     port: int = DEFAULT_PORT
     lan: bool = False
     stale_after_s: float = 180.0
+    unreachable_after_s: float | None = None  # None: 3 intervals
+    lan_token: str | None = field(default=None, repr=False)  # what the LAN must send
+    lan_no_auth: bool = False  # the LAN without a token, asked for explicitly
+    # [sinks.<name>] tables (see `sink_registry`); may hold a password or DSN
+    sinks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
 
 def default_db_path() -> Path:
@@ -127,16 +156,67 @@ def _gateway(where: str, raw: Any, index: int) -> GatewayEntry:
             f"{where}: gateway {index + 1}: unknown time zone {timezone!r} "
             "(an IANA name such as 'US/Pacific')"
         )
+    token = _text(where, "token", raw.get("token"))
+    token_file = _text(where, "token_file", raw.get("token_file"))
+    if token_file is not None:
+        if token is not None:
+            raise ConfigError(f"{where}: gateway {index + 1}: give token or token_file, not both")
+        token = read_secret(Path(token_file).expanduser(), "token_file")
     return GatewayEntry(
         name=_text(where, "name", raw.get("name")) or host,
         host=host,
-        token=_text(where, "token", raw.get("token")),
+        token=token,
         username=_text(where, "username", raw.get("username")),
         password=_text(where, "password", raw.get("password")),
         token_store=_text(where, "token_store", raw.get("token_store")),
         timeout=None if timeout is None else _number(where, "timeout", timeout),
         timezone=timezone,
     )
+
+
+def _sink_tables(where: str, raw: Any) -> dict[str, dict[str, Any]]:
+    """The ``[sinks.NAME]`` tables, checked for shape (`sink_registry` knows the names)."""
+    if not isinstance(raw, dict) or not all(isinstance(t, dict) for t in raw.values()):
+        raise ConfigError(f"{where}: [sinks] must hold tables such as [sinks.mqtt]")
+    return {name: dict(table) for name, table in raw.items()}
+
+
+def read_secret(path: Path, what: str) -> str:
+    """A token or password kept in a file (its first line): out of `ps` and the config."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as err:
+        raise ConfigError(f"cannot read the {what} {path} ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"the {what} {path} is not text") from None
+    secret = text.splitlines()[0].strip() if text else ""
+    if not secret:
+        raise ConfigError(f"the {what} {path} is empty")
+    return secret
+
+
+def _lan_token(where: str, collect: Mapping[str, Any]) -> str | None:
+    file = _text(where, "lan_token_file", collect.get("lan_token_file"))
+    env = _text(where, "lan_token_env", collect.get("lan_token_env"))
+    if file is not None:
+        return read_secret(Path(file).expanduser(), "lan_token_file")
+    if env is not None:
+        if not os.environ.get(env):
+            raise ConfigError(f"{where}: lan_token_env names {env}, which is not set")
+        return os.environ[env]
+    return None
+
+
+def check_lan(config: CollectConfig) -> None:
+    """Listening on the LAN needs a token, or `lan_no_auth` said out loud."""
+    if config.lan and not config.lan_token and not config.lan_no_auth:
+        raise ConfigError(
+            "--lan shows the house to the whole network: give a token the LAN must send "
+            "(--lan-token-file FILE, $ENPHASE_LAN_TOKEN, or lan_token_file in [collect]), "
+            "or --lan-no-auth to go without"
+        )
+    if config.lan_token is not None and len(config.lan_token) < 16:
+        raise ConfigError("the LAN token must be at least 16 characters long")
 
 
 def load_config(path: Path) -> CollectConfig:
@@ -150,11 +230,13 @@ def load_config(path: Path) -> CollectConfig:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
     where = str(path)
-    unknown = sorted(set(data) - {"collect", "gateway"})
+    unknown = sorted(set(data) - {"collect", "gateway", "sinks"})
     if unknown:
         raise ConfigError(
-            f"{where}: unknown section(s) {', '.join(unknown)} (use [collect], [[gateway]])"
+            f"{where}: unknown section(s) {', '.join(unknown)} "
+            "(use [collect], [[gateway]], [sinks.NAME])"
         )
+    sinks = _sink_tables(where, data.get("sinks", {}))
     collect = data.get("collect", {})
     if not isinstance(collect, dict):
         raise ConfigError(f"{where}: [collect] must be a table")
@@ -175,6 +257,7 @@ def load_config(path: Path) -> CollectConfig:
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError(f"{where}: [collect] port must be 0..65535, got {port!r}")
     db = _text(where, "db", collect.get("db"))
+    unreachable = collect.get("unreachable_after")
     return CollectConfig(
         gateways=gateways,
         interval_s=_number(where, "interval", collect.get("interval", 60.0)),
@@ -183,6 +266,12 @@ def load_config(path: Path) -> CollectConfig:
         port=port,
         lan=bool(collect.get("lan", False)),
         stale_after_s=_number(where, "stale_after", collect.get("stale_after", 180.0)),
+        unreachable_after_s=(
+            None if unreachable is None else _number(where, "unreachable_after", unreachable)
+        ),
+        lan_token=_lan_token(where, collect),
+        lan_no_auth=bool(collect.get("lan_no_auth", False)),
+        sinks=sinks,
     )
 
 

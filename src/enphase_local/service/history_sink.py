@@ -9,7 +9,10 @@ gateways and serving the dashboard while the disk is slow.
 When a write fails (disk full, file locked by another program), the batch
 is held, one clear line is logged, and the next flush tries again; the held
 data is bounded (`max_held_rows`), oldest dropped first and counted, so a
-disk that stays full cannot exhaust memory. Downsampling and retention run
+disk that stays full cannot exhaust memory. While writes fail, each retry
+first checkpoints the WAL (`HistoryStore.checkpoint`): a WAL grown while the
+disk filled gives its space back only then, so freeing a little space is
+enough to resume. `stats()` is what /metrics and /healthz show. Downsampling and retention run
 every `maintain_every_s` of the collector's clock, a bounded step each time.
 """
 
@@ -78,6 +81,8 @@ class HistorySink:
         self.rows_written = 0
         self.rows_dropped = 0
         self.last_error: str | None = None
+        self.last_write_at: float | None = None  # collector clock of the last good write
+        self.unwritten = 0  # rows still held when the sink stopped (lost)
 
     async def _run(self, func: Callable[..., _T], *args: Any) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
@@ -113,12 +118,15 @@ class HistorySink:
                 pass
             self._flusher = None
         await self.flush()
+        self.unwritten = self._held_count
         if self._held_count:
             _LOGGER.error(
                 "history: %d rows could not be written before shutdown (%s)",
                 self._held_count,
                 self.last_error,
             )
+        elif self.rows_written:
+            await self._run(self.store.checkpoint)  # leave no WAL behind on a clean stop
         await self._run(self.store.close)
         self._executor.shutdown(wait=True)
 
@@ -145,19 +153,45 @@ class HistorySink:
                 self._held.append((self._pending, self._pending_count))
                 self._held_count += self._pending_count
                 self._pending, self._pending_count = {}, 0
+            recovering = self.last_error is not None
+            if recovering and self._held:
+                await self._run(self.store.checkpoint)  # give the WAL's space back first
             while self._held:
-                batch, count = self._held[0]
+                # held batches go together, up to a batch's bound: one transaction
+                # each would write the same index pages again and again into the WAL
+                batch, count, parts = self._next_batch()
                 try:
                     await self._run(self.store.write, batch)
                 except sqlite3.Error as err:
                     self._failed(err)
                     return
-                self._held.popleft()
+                for _ in range(parts):
+                    self._held.popleft()
                 self._held_count -= count
                 self.rows_written += count
-                if self.last_error is not None:
-                    _LOGGER.warning("history: writing again to %s", self.path)
-                    self.last_error = None
+                self.last_write_at = self._clock()
+                if recovering:
+                    await self._run(self.store.checkpoint)
+            if recovering:
+                await self._run(self.store.checkpoint)
+                _LOGGER.warning(
+                    "history: writing again to %s; every held row written (%d dropped in all)",
+                    self.path,
+                    self.rows_dropped,
+                )
+                self.last_error = None
+
+    def _next_batch(self) -> tuple[Rows, int, int]:
+        """The oldest held batches merged, up to `max_batch_rows`: rows, count, batches."""
+        merged: Rows = {}
+        count = parts = 0
+        for batch, n in self._held:
+            if parts and count + n > self._max_batch_rows:
+                break
+            for table, rows in batch.items():
+                merged.setdefault(table, []).extend(rows)
+            count, parts = count + n, parts + 1
+        return merged, count, parts
 
     def _failed(self, err: sqlite3.Error) -> None:
         message = explain(err, self.path)
@@ -182,6 +216,16 @@ class HistorySink:
             await self._run(self.store.forget, now, self._keep_live_s)
         except sqlite3.Error as err:
             _LOGGER.warning("history: maintenance postponed: %s", explain(err, self.path))
+
+    def stats(self) -> dict[str, Any]:
+        """The history's health, for /metrics and /healthz."""
+        return {
+            "pending_rows": self.held_rows,
+            "dropped_rows": self.rows_dropped,
+            "written_rows": self.rows_written,
+            "last_write_at": self.last_write_at,
+            "error": self.last_error,
+        }
 
     @property
     def held_rows(self) -> int:

@@ -134,8 +134,8 @@ class MqttSink:
             _LOG.exception("MQTT: could not publish a live frame of %s", serial)
 
     async def on_event(self, event: Event) -> None:
-        if event.kind == "unreachable":
-            await self._availability(event.serial, "offline")
+        if event.kind in ("unreachable", "auth_failed", "certificate_changed"):
+            await self._availability(event.serial, "offline")  # no data: HA shows unavailable
         elif event.kind in ("connected", "recovered"):
             await self._availability(event.serial, "online")
 
@@ -202,7 +202,7 @@ class MqttSink:
         await self._retain(self.naming.topic(serial, "availability"), state)
 
     async def _snapshot(self, serial: str, snapshot: Snapshot) -> None:
-        if self._available.get(serial) != "online":
+        if serial not in self._available:  # later changes come as the collector's events
             await self._availability(serial, "online")
         await self._discover(serial, snapshot)
         energy = energy_payload(serial, snapshot)

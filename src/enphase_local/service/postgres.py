@@ -97,6 +97,7 @@ class PostgresSink:
         self.failures = 0
         self._newest_sample = 0.0  # epoch s of the newest power sample written
         self._folded_to = 0.0  # power_minutes are complete before this minute
+        self._down_since: float | None = None  # loop time the current outage began
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any]) -> PostgresSink:
@@ -120,7 +121,7 @@ class PostgresSink:
                 await self._pool.close()
                 self._pool = None
             raise ConnectionError(
-                f"cannot open the PostgreSQL history ({type(err).__name__}: {err}); "
+                f"cannot open the PostgreSQL history ({_brief(err)}); "
                 "check the dsn, that the server runs and that this user may create tables"
             ) from None
         self._flusher = asyncio.create_task(self._flush_loop(), name="postgres-sink")
@@ -148,8 +149,11 @@ class PostgresSink:
         if self._pool is not None:
             try:
                 await asyncio.wait_for(self.flush(), 30)
-            except _DB_ERRORS as err:
-                _LOG.error("PostgreSQL: %d rows not written at shutdown: %s", self.pending, err)
+                self._outage(None)
+            except Exception as err:
+                _LOG.error(
+                    "PostgreSQL: %d rows not written at shutdown: %s", self.pending, _brief(err)
+                )
             await self._pool.close()
             self._pool = None
 
@@ -258,20 +262,46 @@ class PostgresSink:
         self._foreign -= won
 
     async def _flush_loop(self) -> None:
+        """Flush on the interval; an outage is one line when it starts, one when it ends."""
         attempt = 0
         while True:
             await asyncio.sleep(self.settings.flush_interval_s)
             try:
                 await self.flush()
-                attempt = 0
-            except _DB_ERRORS as err:
+            except Exception as err:  # the sink must outlive any failure
                 self.failures += 1
+                self._outage(err)
                 delay = backoff_delay(attempt, base=1.0, cap=60.0, rng=self._rng)
                 attempt += 1
-                _LOG.warning(
-                    "PostgreSQL: write failed (%s); %d rows kept, retrying", err, self.pending
-                )
                 await asyncio.sleep(delay)
+                continue
+            attempt = 0
+            self._outage(None)
+
+    def _outage(self, err: BaseException | None) -> None:
+        """Note a failed (`err`) or good write: log only the start and the end of an outage."""
+        now = asyncio.get_running_loop().time()
+        if err is not None and self._down_since is None:
+            self._down_since = now
+            _LOG.warning(
+                "PostgreSQL: cannot write (%s); rows are kept in memory (at most %d, "
+                "oldest dropped first) and written when the database is back",
+                _brief(err),
+                self.settings.max_buffer_rows,
+            )
+        elif err is None and self._down_since is not None:
+            _LOG.warning(
+                "PostgreSQL: writing again after %.0f s; %d rows dropped meanwhile",
+                now - self._down_since,
+                self.dropped,
+            )
+            self._down_since = None
+
+
+def _brief(err: BaseException) -> str:
+    """One line about a database error, without a traceback or a class name alone."""
+    text = " ".join(str(err).split())
+    return text[:200] if text else type(err).__name__
 
 
 def _columns(table: str, rows: list[tuple[Any, ...]]) -> list[list[Any]]:

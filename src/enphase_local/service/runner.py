@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .collector import Collector, Target
 from .config import CollectConfig, GatewayEntry, default_db_path
 from .history_sink import DAY, HistorySink
+from .sink_registry import build_sinks
 from .sinks import Sink
 
 if TYPE_CHECKING:
@@ -148,7 +149,10 @@ def build(
     history: bool = True,
     extra_sinks: tuple[Sink, ...] = (),
 ) -> Built:
-    """The collector of `config` with its history and web sinks (not started)."""
+    """The collector of `config` with its history, configured and web sinks (not started).
+
+    Raises `SinkSettingsError` for a ``[sinks.*]`` table that cannot be used.
+    """
     probes = held_probe_caches(config.gateways)
     if targets is None:
         db = (config.db or default_db_path()) if history else None
@@ -162,6 +166,7 @@ def build(
             config.db or default_db_path(), clock=clock, keep_live_s=config.keep_live_days * DAY
         )
         sinks.append(history_sink)
+    sinks.extend(build_sinks(config.sinks))
     collector = Collector(
         targets,
         sinks,
@@ -170,6 +175,7 @@ def build(
         interval_s=config.interval_s,
         stale_after_s=config.stale_after_s,
         retry_after_s=min(30.0, config.interval_s),
+        unreachable_after_s=config.unreachable_after_s,
         closers=[cache.flush for cache in set(probes.values())],  # one per folder
     )
     web_sink = None
@@ -183,6 +189,7 @@ def build(
             clock=clock,
             history=history_sink,
             stale_after_s=config.stale_after_s,
+            token=config.lan_token if config.lan else None,
         )
         collector.sinks.append(web_sink)
     collector.sinks.extend(extra_sinks)
@@ -205,10 +212,25 @@ async def run_collector(built: Built, *, announce: Callable[[str], None] | None 
         started.cancel()
         if announce is not None and built.web is not None and not runner.done():
             announce(f"dashboard: {built.web.url}  metrics: {built.web.url}metrics")
+            if built.web.host != "127.0.0.1":
+                announce(_lan_words(built.web))
         await runner
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+def _lan_words(web: Any) -> str:
+    """What listening on the LAN means, said at start."""
+    if web.token_required:
+        return (
+            f"listening on every interface (port {web.port}); other machines must send the "
+            "LAN token: 'Authorization: Bearer <token>', or open /?token=<token> once"
+        )
+    return (
+        f"WARNING: listening on every interface (port {web.port}) WITHOUT authentication "
+        "(--lan-no-auth): anyone on the network sees this house's data"
+    )
 
 
 # -- the demo ------------------------------------------------------------------------

@@ -15,6 +15,8 @@ backlog never stalls the writer.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import Any
 
 from .history_schema import FLOWS, MIGRATIONS, SCHEMA_VERSION, TABLES, for_sqlite
 
-__all__ = ["HistoryError", "HistoryStore", "insert_sql"]
+__all__ = ["HistoryError", "HistoryInUse", "HistoryStore", "insert_sql"]
 
 Row = tuple[Any, ...]
 
@@ -33,6 +35,10 @@ _DELETE_SPAN_S = 86_400.0
 
 class HistoryError(Exception):
     """The history file cannot be opened or written; the message says what to do."""
+
+
+class HistoryInUse(HistoryError):
+    """Another collector writes this history file (the lock beside it is held)."""
 
 
 def insert_sql(table: str) -> str:
@@ -66,13 +72,26 @@ class HistoryStore:
         self.path = Path(path)
         self._timeout_s = timeout_s
         self._db: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None
 
     # -- lifecycle ----------------------------------------------------------------
 
     def open(self) -> None:
-        """Create or open the file, in WAL mode, at the newest schema version."""
+        """Create or open the file, in WAL mode, at the newest schema version.
+
+        Takes the file's writer lock first (`HistoryInUse` when another
+        collector holds it): two collectors on one file would double every
+        sample and the load on every gateway.
+        """
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise HistoryError(
+                    f"cannot create the folder of {self.path} ({err.strerror}): "
+                    "create it, or choose another file with --db"
+                ) from None
+            self._lock()
         try:
             db = sqlite3.connect(
                 self.path, timeout=self._timeout_s, isolation_level=None, check_same_thread=False
@@ -90,6 +109,47 @@ class HistoryStore:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock
+            self._lock_fd = None
+
+    def _lock(self) -> None:
+        """Hold ``<file>.lock`` (flock: released by the kernel even on ``kill -9``)."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise HistoryError(f"cannot create {lock_path} ({err.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise HistoryInUse(
+                f"{self.path} is already written by another `enphase collect` (pid {holder}): "
+                "stop it, or give this one another --db"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def checkpoint(self) -> bool:
+        """Move the WAL into the file and truncate it; True when it could (disk space).
+
+        After a full disk the WAL holds everything written since; until it is
+        checkpointed its space is not given back and every write needs more.
+        """
+        try:
+            busy, _log, _done = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            return False
+        return not busy
+
+    def wal_bytes(self) -> int:
+        try:
+            return self.path.with_name(self.path.name + "-wal").stat().st_size
+        except OSError:
+            return 0
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -4,6 +4,9 @@ Why one aiohttp server (the library's own HTTP stack): the dashboard, the
 Prometheus scrape and a health check all read the same in-memory state, so
 they share one port. It binds 127.0.0.1 unless told to listen on the LAN:
 the dashboard shows what a house consumes, which is nobody else's business.
+On the LAN every request needs the bearer `token` (``Authorization: Bearer``
+for Prometheus, or ``/?token=...`` once in a browser, which leaves an
+HttpOnly cookie), from this machine too: one rule, no address to trust.
 
 The dashboard is static files (``static/``, uPlot vendored, no CDN: it works
 offline) fed by JSON documents (`dashboard_data`) and one event stream that
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import sqlite3
@@ -37,6 +41,14 @@ if TYPE_CHECKING:
 
 __all__ = ["STATIC", "WebSink"]
 
+_COOKIE = "enphase_token"
+_YEAR = 365 * 86_400
+
+
+def _same(given: str, token: str) -> bool:
+    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+
+
 STATIC = Path(__file__).parent / "static"
 _LOGGER = logging.getLogger("enphase_local.service.web")
 
@@ -56,7 +68,10 @@ class WebSink:
         history: HistorySink | None = None,
         stale_after_s: float = 180.0,
         tick_s: float = 1.0,
+        token: str | None = None,
     ) -> None:
+        """`token`: the bearer token every request from another machine must carry."""
+        self._token = token
         self._states = states
         self.host = host
         self.port = port
@@ -64,7 +79,7 @@ class WebSink:
         self._history = history
         self._stale_after_s = stale_after_s
         self._tick_s = tick_s
-        self._metrics = exposition(states, clock)
+        self._metrics = exposition(states, clock, history.stats if history is not None else None)
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
 
@@ -72,7 +87,7 @@ class WebSink:
 
     async def start(self, hub: Hub) -> None:
         del hub
-        app = web.Application()
+        app = web.Application(middlewares=[self._auth] if self._token else [])
         app.router.add_get("/", self._index)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics_view)
@@ -116,8 +131,36 @@ class WebSink:
             self._runner = None
 
     @property
+    def token_required(self) -> bool:
+        return self._token is not None
+
+    @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/"
+
+    # -- authentication on the LAN -------------------------------------------------------
+
+    @web.middleware
+    async def _auth(
+        self, request: web.Request, handler: Callable[[web.Request], Any]
+    ) -> web.StreamResponse:
+        token = self._token
+        if token is None:
+            return await handler(request)  # type: ignore[no-any-return]
+        header = request.headers.get("Authorization", "")
+        given = header[7:] if header.startswith("Bearer ") else request.cookies.get(_COOKIE, "")
+        if _same(given, token):
+            return await handler(request)  # type: ignore[no-any-return]
+        if _same(request.query.get("token", ""), token):  # a browser, once: keep a cookie
+            found = web.HTTPFound(request.path)  # the token leaves the address bar
+            found.set_cookie(_COOKIE, token, httponly=True, samesite="Strict", max_age=_YEAR)
+            raise found
+        return web.Response(
+            status=401,
+            text="this collector needs its token: send 'Authorization: Bearer <token>', "
+            "or open /?token=<token> once in the browser\n",
+            headers={"WWW-Authenticate": 'Bearer realm="enphase-local"'},
+        )
 
     # -- views ------------------------------------------------------------------------
 
@@ -138,6 +181,7 @@ class WebSink:
                 "rows_written": self._history.rows_written,
                 "rows_dropped": self._history.rows_dropped,
                 "error": self._history.last_error,
+                **self._history.stats(),
             }
         healthy = bool(gateways) and not any(g["stale"] for g in gateways)
         healthy = healthy and (history is None or history["error"] is None)

@@ -17,10 +17,9 @@ import asyncio
 import csv
 import datetime as dt
 import json
-import logging
+import os
 import sqlite3
 import sys
-import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import click
 
 from ...models.energy_flows import ENERGY_FLOWS
 from ..connect import connection_flags
+from . import collect_setup
 
 __all__ = ["collect", "history"]
 
@@ -63,16 +63,6 @@ def _config(host: str | None, config_file: Path | None, connection: dict[str, An
     return CollectConfig(gateways=(entry,))
 
 
-def _setup_logging(debug: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    root = logging.getLogger("enphase_local")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if debug else logging.WARNING)
-    root.propagate = False
-    logging.getLogger("enphase_local.service").setLevel(logging.DEBUG if debug else logging.INFO)
-
-
 def _five_am(timezone: str) -> float:
     """05:00 today at the simulated site: the demo's sun rises within seconds."""
     import zoneinfo
@@ -84,20 +74,26 @@ def _five_am(timezone: str) -> float:
     return dt.datetime.now(tz).replace(hour=5, minute=0, second=0, microsecond=0).timestamp()
 
 
-async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
+async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> Any:
+    """Run until stopped; the `Built` collector (its history says what was not written)."""
     from ...service.runner import build, demo_sites, run_collector
 
     def announce(text: str) -> None:
         click.echo(f"enphase collect: {text}", err=True)
 
     if not demo:
-        await run_collector(build(config), announce=announce)
-        return
+        built = build(config)
+        await run_collector(built, announce=announce)
+        return built
     from ...simulator import PRESETS, SimClock
 
     # The demo clock runs `speed` times faster than real time, so one slow update (a
     # loaded machine) spans simulated minutes: stale means no data for a few real seconds.
-    config = replace(config, stale_after_s=max(config.stale_after_s, 3.0 * speed))
+    config = replace(
+        config,
+        stale_after_s=max(config.stale_after_s, 3.0 * speed),
+        unreachable_after_s=max(3.0 * config.interval_s, 3.0 * speed),
+    )
     start = _five_am(PRESETS[demo[0]].timezone)
     clock = SimClock(start=start, speed=speed)
 
@@ -111,6 +107,7 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
             f"history in {config.db}"
         )
         await run_collector(built, announce=announce)
+        return built
 
 
 @click.command("collect")
@@ -127,6 +124,18 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> None:
 )
 @click.option("--port", type=click.IntRange(0, 65535), help="Dashboard and /metrics port [8787].")
 @click.option("--lan", is_flag=True, help="Listen on every interface, not only 127.0.0.1.")
+@click.option(
+    "--lan-token-file",
+    type=click.Path(path_type=Path),
+    help="File holding the token the LAN must send (or $ENPHASE_LAN_TOKEN).",
+)
+@click.option("--lan-no-auth", is_flag=True, help="With --lan: no token (anyone sees the data).")
+@click.option(
+    "--token-file",
+    type=click.Path(path_type=Path),
+    help="File holding the gateway token (kept out of `ps`, unlike --token).",
+)
+@collect_setup.sink_flags
 @connection_flags
 @click.option("--demo", is_flag=True, help="Collect from built-in simulated gateways.")
 @click.option("--demo-preset", multiple=True, help="Simulated site(s) [battery-backup].")
@@ -146,6 +155,9 @@ def collect(
     keep_live_days: float | None,
     port: int | None,
     lan: bool,
+    lan_token_file: Path | None,
+    lan_no_auth: bool,
+    token_file: Path | None,
     demo: bool,
     demo_preset: tuple[str, ...],
     demo_speed: float,
@@ -153,9 +165,19 @@ def collect(
     **connection: Any,
 ) -> None:
     """Read gateways for as long as it runs: history, dashboard, Prometheus metrics."""
-    from ...service.config import CollectConfig
+    from ...service.config import CollectConfig, ConfigError, check_lan, read_secret
 
-    _setup_logging(debug)
+    sink_flags = {k: connection.pop(k) for k in list(connection) if k.startswith("sink_")}
+    visible = collect_setup.visible_secrets(connection, sink_flags)
+    try:
+        if token_file is not None:
+            if connection.get("token"):
+                raise click.UsageError("give --token or --token-file, not both")
+            connection["token"] = read_secret(token_file, "--token-file")
+        lan_token = read_secret(lan_token_file, "--lan-token-file") if lan_token_file else None
+    except ConfigError as err:
+        raise click.UsageError(str(err)) from None
+    lan_token = lan_token or os.environ.get("ENPHASE_LAN_TOKEN") or None
     if demo:
         from ...simulator import PRESETS
 
@@ -165,29 +187,63 @@ def collect(
             raise click.UsageError(f"unknown preset(s) {unknown}: use {', '.join(sorted(PRESETS))}")
         # stale means "nothing for 10 real seconds", whatever the clock's speed
         config = CollectConfig(gateways=(), stale_after_s=max(180.0, 10 * demo_speed))
-        if db is None:
-            db = Path(tempfile.mkdtemp(prefix="enphase-demo-")) / "history.db"
+        if db is None:  # where `enphase history` looks for the demo's when there is no other
+            db = collect_setup.fresh_demo_db()
     else:
         presets = ()
         config = _config(host, config_file, connection)
+    config = collect_setup.with_sink_flags(config, sink_flags)
+    collect_setup.setup_logging(debug, config)
     changes: dict[str, Any] = {"db": db, "interval_s": interval, "port": port}
     changes["keep_live_days"] = keep_live_days
     config = replace(config, **{k: v for k, v in changes.items() if v is not None})
     if lan:
         config = replace(config, lan=True)
+    if lan_token:
+        config = replace(config, lan_token=lan_token)
+    if lan_no_auth:
+        config = replace(config, lan_no_auth=True)
     try:
-        asyncio.run(_collect(config, presets, demo_speed))
-    except KeyboardInterrupt:
-        pass
-    except (OSError, sqlite3.Error) as err:
-        raise click.ClickException(str(err)) from None
-    except Exception as err:
-        from ...service.sqlite_store import HistoryError
+        check_lan(config)
+    except ConfigError as err:
+        raise click.UsageError(str(err)) from None
+    for flag in visible:
+        click.echo(
+            f"enphase collect: warning: {flag} on the command line is visible to every user of "
+            "this machine (ps); use a file or the environment (see --help)",
+            err=True,
+        )
+    built = _run(config, presets, demo_speed, config_file)
+    history = getattr(built, "history", None)
+    if history is not None and history.unwritten:
+        click.echo(
+            f"enphase collect: stopped; {history.unwritten} rows could not be written to "
+            f"{history.path} ({history.last_error})",
+            err=True,
+        )
+    else:
+        click.echo("enphase collect: stopped, history flushed", err=True)
 
-        if isinstance(err, HistoryError):
-            raise click.ClickException(str(err)) from None
-        raise
-    click.echo("enphase collect: stopped, history flushed", err=True)
+
+def _run(config: Any, presets: tuple[str, ...], speed: float, config_file: Path | None) -> Any:
+    """Run the collector; a failure of the user's making is one line and its exit code."""
+    from ...service.sink_registry import SinkSettingsError
+    from ...service.sqlite_store import HistoryError
+
+    try:
+        return asyncio.run(_collect(config, presets, speed))
+    except KeyboardInterrupt:
+        return None
+    except SinkSettingsError as err:
+        where = f"{config_file}: " if config_file is not None else ""
+        raise click.UsageError(f"{where}{err}") from None
+    except ConnectionError as err:  # a sink's service (broker, database) is away
+        raise collect_setup.fail(str(err), 3) from None
+    except ImportError as err:  # the dashboard's and metrics' libraries: the service extra
+        message = f"collect needs {err.name}: pip install 'enphase-local[service]'"
+        raise collect_setup.fail(message, 6) from None
+    except (OSError, sqlite3.Error, HistoryError) as err:
+        raise collect_setup.fail(str(err), 2) from None
 
 
 # -- history -------------------------------------------------------------------------
@@ -274,8 +330,15 @@ def history(
     from ...service.config import default_db_path
 
     path = db or default_db_path()
+    if db is None and not path.exists() and collect_setup.demo_db().exists():
+        click.echo(
+            f"enphase history: showing the demo's history ({collect_setup.demo_db()})", err=True
+        )
+        path = collect_setup.demo_db()
     if not path.exists():
-        raise click.ClickException(f"no history at {path}: run `enphase collect` first (or --db)")
+        raise collect_setup.fail(
+            f"no history at {path}: run `enphase collect` first (or give --db)", 2
+        )
     now = time.time()
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

@@ -9,7 +9,9 @@ is there. The password is asked for without echo (or taken from
 $ENPHASE_PASSWORD); the token itself is shown only with ``--print``. The
 serial comes from ``--serial`` or from the gateway's public ``/info``.
 Accounts with multi-factor login cannot be automated: paste a token from
-the Enphase website and check it with ``--check``.
+the Enphase website, check it with ``--check``, and keep it with
+``--check --store`` (or ``--store --token T``): checked first, then stored
+by the serial it names (or ``--serial``, or HOST's).
 """
 
 from __future__ import annotations
@@ -135,7 +137,8 @@ async def _gateway_accepts(settings: Settings, claims: Any) -> None:
             )
 
 
-def _check(settings: Settings, as_json: bool) -> None:
+def _check(settings: Settings, as_json: bool, *, keep: bool, serial: str | None) -> None:
+    """Check a pasted token; with `keep`, store it once it passed (by its serial)."""
     from ...net.claims import TokenClaims
 
     pasted = _pasted(settings)
@@ -154,10 +157,27 @@ def _check(settings: Settings, as_json: bool) -> None:
         checked = Settings(**{**_fields(settings), "token": pasted})
         run(lambda: _gateway_accepts(checked, claims))
         info["gateway_accepted"] = True
+    if keep:
+        info["stored"] = _keep(settings, pasted, serial or claims.serial)
     if as_json:
         echo_json(info)
     else:
         _show(info)
+
+
+def _keep(settings: Settings, pasted: str, serial: str | None) -> str:
+    """Store a checked token under its gateway's serial; the store's path."""
+    from ...net.token_store import TokenStore
+
+    if not serial and settings.host:
+        serial = run(lambda: _serial_of(settings))
+    if not serial:
+        raise CliError(
+            "usage", "this token names no gateway serial: give --serial S or HOST to store it"
+        )
+    store = TokenStore(settings.token_store)
+    store.put(serial, pasted)
+    return str(store.path)
 
 
 def _fields(settings: Settings) -> dict[str, Any]:
@@ -176,9 +196,13 @@ def token(
 ) -> None:
     """Get a token from the Enphase cloud and store it (or --check a pasted one)."""
     set_output(as_json=as_json)
+    store_asked = click.get_current_context().get_parameter_source("store") not in (
+        click.core.ParameterSource.DEFAULT,
+        None,
+    )
     settings = settings_from(params, need_host=False)
-    if check:
-        _check(settings, as_json)
+    if check or (store_asked and store and settings.token):  # a pasted token (MFA accounts)
+        _check(settings, as_json, keep=store_asked and store, serial=serial)
         return
     if serial is None and not settings.host:
         try:  # the only gateway on the network, when discovery is installed

@@ -86,6 +86,18 @@ async def watch_loop(
             live.stop()
 
 
+def gateway_doc(envoy: Any) -> dict[str, Any]:
+    """The snapshot's ``gateway`` section for a live view: metered, auth and role included."""
+    import dataclasses
+
+    from ...engine.snapshot import gateway_summary
+
+    summary = gateway_summary(
+        envoy.info, envoy.host, envoy.auth_kind, envoy.role, envoy.capabilities
+    )
+    return dataclasses.asdict(summary)
+
+
 async def live_loop(envoy: Any, *, count: int | None, as_json: bool) -> bool:
     """Follow `envoy.live()`, `count` frames (forever when None); False if it has none."""
     import contextlib
@@ -93,7 +105,7 @@ async def live_loop(envoy: Any, *, count: int | None, as_json: bool) -> bool:
 
     live: Any = None
     plain = not as_json and not sys.stdout.isatty()
-    gateway = {"serial": envoy.info.serial, "firmware": envoy.info.firmware, "host": envoy.host}
+    gateway = gateway_doc(envoy)
     done = 0
     try:
         async with contextlib.aclosing(envoy.live(interval=1.0)) as frames:

@@ -43,14 +43,27 @@ function renderFlow(gw) {
   document.body.dataset.frameTime = f.taken_at || "";
   dash.frames += 1;
   document.body.dataset.frames = dash.frames;
-  $("updated").textContent = "data " + ago(gw.age_s) + " old";
+  $("updated").textContent = gw.age_s == null ? "no data yet" : "data " + ago(gw.age_s) + " old";
   document.body.classList.toggle("stale", !!gw.stale);
-  if (gw.stale) {
-    const why = gw.state === "unreachable" ? "unreachable" : "not answering";
-    setBanner(`Gateway ${gw.serial || gw.name} ${why}: data is ${ago(gw.age_s)} old` + (gw.error ? ` (${gw.error})` : ""));
-  } else {
-    setBanner("");
-  }
+  setBanner(gw.stale ? bannerText(gw) : "");
+}
+
+// What the banner says for each state: what is wrong, how old the data is, what to do.
+const BANNERS = {
+  connecting: "waiting for its first data",
+  stale: "answers, but its power data is old",
+  unreachable: "is unreachable: check that it is powered and on the network",
+  auth_failed: "refused the token: get a new one with `enphase token`",
+  certificate_changed: "presents a new certificate: check it, then `enphase trust`",
+};
+
+function bannerText(gw) {
+  const who = `Gateway ${gw.serial || gw.name}`;
+  const what = BANNERS[gw.state] || BANNERS.stale;
+  const age = gw.age_s == null ? "" : ` (data ${ago(gw.age_s)} old)`;
+  // the reason, without a Python or aiohttp class name a reader cannot act on
+  const why = (gw.error || "").replace(/\b[A-Z][A-Za-z]*(Error|Exception)\b:?\s*/g, "").trim();
+  return `${who} ${what}${age}` + (why ? `: ${why}` : "");
 }
 
 function updateSelect() {
