@@ -24,7 +24,7 @@ import aiohttp
 
 from .capabilities import Capability, SourceStatus
 from .control import Control
-from .engine.state import GatewayState, UpdateBudget, bounded_by_budget, default_budget
+from .engine.state import GatewayState, UpdateBudget, ZoneLike, bounded_by_budget, default_budget
 from .errors import (
     EnvoyBadCredentialsError,
     EnvoyConnectionError,
@@ -81,6 +81,7 @@ class Envoy:
         pin: str | None = None,
         verify: Verify = False,
         probe_cache: ProbeCache | None = None,
+        timezone: ZoneLike = None,  # the site's zone, if not the gateway's own (issue 23)
     ) -> None:
         self.host = host
         cloud = cloud or CloudUrls()
@@ -105,7 +106,8 @@ class Envoy:
         self.auth_kind = "none"
         self._digest_role: str | None = None
         self._info: GatewayInfo | None = None
-        self._state = GatewayState()
+        self._state = GatewayState.in_zone(timezone)
+        self.energy_book = self._state.energy  # the six flows' running state (engine.energy)
         self._update_task: asyncio.Task[Snapshot] | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._connected = False

@@ -106,7 +106,8 @@ async def test_nightly_outage_is_survived_gently() -> None:
         gw.faults.daily_outage(3, offset_s=60)
         async with envoy_for(gw, clock, sleep=sleeps) as envoy:
             first = await envoy.update()  # /home is read after the first snapshot
-            assert envoy.home is None and any("host's" in w for w in first.warnings)
+            assert envoy.home is None and any("time zone not known" in w for w in first.warnings)
+            assert first.production is not None and first.production.wh_today is None
             clock.set(night - 540)
             await envoy.update()
             assert envoy.home is not None and envoy.home.timezone

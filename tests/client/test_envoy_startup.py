@@ -69,8 +69,9 @@ async def test_first_snapshot_asks_each_source_once_and_at_most_twelve(preset: s
     assert max(asked.values()) == 1, f"asked twice before the first snapshot: {asked}"
     assert not LATER & set(asked)
     assert asked["/info"] == 1  # scheme detection's answer is used, not asked again
-    if envoy.info.fw.at_least(7):  # the zone is the host's until /home answers, and says so
-        assert any("/home" in w and "host" in w for w in first.warnings)
+    if envoy.info.fw.at_least(7):  # no zone until /home answers: today is null, and says so
+        assert any("/home" in w and "null" in w for w in first.warnings)
+        assert first.production.wh_today is None
 
 
 @needs_real

@@ -59,3 +59,11 @@ async def read_snapshot(folder: Path, **kwargs: Any) -> tuple[Envoy, Snapshot]:
     """One update of the real client against `folder` replayed over sockets."""
     async with connected(folder, **kwargs) as envoy:
         return envoy, await envoy.update()
+
+
+async def read_settled(folder: Path, **kwargs: Any) -> tuple[Envoy, Snapshot]:
+    """The second update: the first has "today" null until ``/home`` (read after it) says
+    the site's zone, or is found absent (firmware 7+; issue 23)."""
+    async with connected(folder, **kwargs) as envoy:
+        await envoy.update()
+        return envoy, await envoy.update()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.derived import read_snapshot
+from tests.conformance.derived import read_settled
 from tests.conformance.expected import Capture, Flow
 from tests.support import REAL, needs_real, real_folders
 
@@ -80,7 +80,7 @@ class Diff:
 @pytest.mark.parametrize("folder", real_folders())
 async def test_snapshot_agrees_with_the_raw_capture(folder: str) -> None:
     capture = Capture(REAL / folder)
-    _, snap = await read_snapshot(REAL / folder)
+    _, snap = await read_settled(REAL / folder)
     doc = snap.to_dict()
     diff = Diff(folder)
     _flows(diff, capture, doc)

@@ -17,6 +17,7 @@ from enphase_local.engine.flows import compose_flows
 from enphase_local.engine.joins import compose_meters
 from enphase_local.engine.quirks import QUIRKS, blank_half_storage_ct, eim_went_inactive
 from enphase_local.engine.schedule import Schedule
+from enphase_local.engine.site_day import SiteZone
 from enphase_local.engine.snapshot import build_snapshot, gateway_summary
 from enphase_local.models.meters import CtType
 from enphase_local.sources.keys import SourceKey
@@ -133,7 +134,7 @@ def test_snapshot_reports_the_storage_guard_and_keeps_production() -> None:
         plan,
         gateway_summary(info, "test", "token", "owner", frozenset()),
         now=T0 + 60,
-        tz=None,
+        site=SiteZone(None, False),
         gentle=False,
     )
     assert any("storage CT" in w for w in snap.warnings)
@@ -196,7 +197,7 @@ def _snapshot(cache: SourceCache, now: float) -> Any:
         {SourceKey.PRODUCTION_JSON: 0.0, SourceKey.METERS_READINGS: 0.0},
         gateway_summary(info, "test", "token", "owner", frozenset()),
         now=now,
-        tz=None,
+        site=SiteZone(None, False),
         gentle=False,
     )
 

@@ -322,3 +322,32 @@ async def test_livedata_not_probed_is_tried_then_left_for_the_ct_readings() -> N
                 frame = await anext(live)
     assert gw.log.statuses(STATUS) == [404]
     assert frame.source == "meters_readings"
+
+
+async def test_a_livedata_stall_with_advancing_last_update_turns_frames_stale() -> None:
+    """D8.3.6086: values repeat to the milliwatt while ``meters.last_update`` advances.
+
+    The body keeps the real shape (only the flows freeze); before the fix the
+    advancing ``last_update`` made every stalled frame count as fresh.
+    """
+    clock = SimClock(start=NOON, speed=0)
+    config = replace(PRESETS["battery-backup"], livedata_timeout_s=900)
+    backend = SiteBackend(config, clock, seed=1)
+    async with SimulatedGateway(backend, clock=clock) as gw:
+        async with envoy_for(gw, clock, sleep=advancing(clock)) as envoy:
+            await envoy.update()
+            seen: list[tuple[float, bool]] = []
+            options = {"interval": 1.0, "stale_after": 5.0, "share_budget": False}
+            async with contextlib.aclosing(envoy.live(**options)) as live:
+                async for frame in live:
+                    at = clock.now() - NOON
+                    seen.append((at, frame.stale))
+                    if len(seen) == 5:
+                        backend.stall_livedata(20)  # 20 s of repeated values
+                    if len(seen) >= 40:
+                        break
+    stall_start = seen[4][0]
+    stale = [t - stall_start for t, flag in seen if flag]
+    assert stale, seen
+    assert min(stale) > 5 and max(stale) <= 21  # stale once 5 s pass, until the stall ends
+    assert seen[-1][1] is False

@@ -129,7 +129,9 @@ async def test_history_command_table_csv_json(tmp_path: Path) -> None:
     assert as_json.exit_code == 0, as_json.output
     rows = json.loads(as_json.output)
     flows = {r["flow"]: r["wh"] for r in rows}
-    assert set(flows) == {"solar", "house", "grid"} and flows["solar"] > 1000
+    # the six flows (issue 23): this site has no battery and no generator
+    assert set(flows) == {"solar", "house", "grid_import", "grid_export"}
+    assert flows["solar"] > 1000
     hourly = runner.invoke(cli, ["history", *span, "--every", "1h", "--csv"])
     table = list(csv.DictReader(io.StringIO(hourly.output)))
     assert sum(float(r["wh"]) for r in table if r["flow"] == "solar") == pytest.approx(

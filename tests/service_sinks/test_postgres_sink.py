@@ -76,7 +76,8 @@ async def test_history_rows_are_written_once_even_after_a_restart(pg_dsn: str) -
         {s.inverters[next(iter(s.inverters))].last_report for s in snaps}
     )
     assert first["battery_samples"] == 3 * 4  # the bank and three units, per read
-    assert first["events"] == 1 and first["energy_counters"] > 0
+    # "connected", and the site's zone the history counts its days in (issue 23)
+    assert first["events"] == 2 and first["energy_counters"] > 0
 
     # a restarted collector (new memory) sends the same samples again: nothing doubles
     again = PostgresSink(dsn=pg_dsn, collector="a", live_interval_s=5.0)

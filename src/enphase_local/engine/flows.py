@@ -60,9 +60,11 @@ def ct_counters(meters: Mapping[str, Meter]) -> tuple[Counters, dict[str, float]
         for ch in net.channels:
             put(f"{ch.phase}:net_consumption", _net(ch), ch.watts)
     if total is not None:
-        put("consumption", total.wh_delivered, total.watts)
+        # The gateway's own definition (8.3.5433 capture): net-consumption whLifetime =
+        # (total CT delivered - received) - production, so the house is delivered - received.
+        put("consumption", _net(total), total.watts)
         for ch in total.channels:
-            put(f"{ch.phase}:consumption", ch.wh_delivered, ch.watts)
+            put(f"{ch.phase}:consumption", _net(ch), ch.watts)
     # The gateway computes the flow it does not measure, and so do we, the same way:
     # house = production CT + net CT. A storage CT is reported but not added: real
     # gateways leave it out (8.2.127 capture: total 1843.831 = 1714.424 + 129.407).

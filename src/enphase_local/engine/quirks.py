@@ -126,8 +126,9 @@ def _total_ct(meters: Mapping[str, Meter]) -> tuple[Counter | None, dict[str, Co
             continue
         if config.state is not MeterState.ENABLED:
             continue
-        phases = {ch.phase: (ch.wh_delivered, ch.watts) for ch in reading.channels}
-        return (reading.wh_delivered, reading.watts), phases
+        # delivered - received, as the gateway itself counts the house (8.3.5433 capture)
+        phases = {ch.phase: (ch.wh_delivered - ch.wh_received, ch.watts) for ch in reading.channels}
+        return (reading.wh_delivered - reading.wh_received, reading.watts), phases
     return None, {}
 
 

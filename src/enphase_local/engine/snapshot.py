@@ -51,6 +51,7 @@ from .balance import cache_flow
 from .cache import SourceCache
 from .counters import site_ceiling_w
 from .diagnosis import inverter_watts, reversal_text
+from .energy import EnergyBook, EnergyInputs, battery_samples
 from .export_limit import compose_export_limit
 from .flows import compose_flows
 from .joins import (
@@ -66,6 +67,7 @@ from .production import fallback_report, late_warning
 from .quirks import blank_half_storage_ct, repair_total_consumption
 from .recovery import demotion_warning
 from .schedule import Schedule
+from .site_day import SiteZone, without_today
 
 __all__ = [
     "PRODUCTION_SOURCE",
@@ -148,14 +150,15 @@ def build_snapshot(
     gateway: GatewaySummary,
     *,
     now: float,
-    tz: tzinfo | None,
+    site: SiteZone,
     gentle: bool,
-    note: str | None = None,
+    energy: EnergyBook | None = None,
 ) -> Snapshot:
-    """A complete snapshot from what `cache` holds (its counter guards advance).
+    """A complete snapshot from what `cache` holds (its counter guards and `energy` advance).
 
-    `note`: a warning from the client (the time zone it assumes, say).
+    `site`: the zone "today" is counted in; while it is pending, today's values are None.
     """
+    tz, note = site.tz, site.note
     report = cache.production()
     fw = gateway_firmware(cache)
     meters = compose_meters(cache.get(METERS), cache.get(METERS_READINGS))
@@ -170,10 +173,18 @@ def build_snapshot(
     guard = _CounterCheck(cache, flows_measured_at(cache, plan, now), tz, inverter_rating_w(cache))
     counted: list[str] = []  # the guards' warnings, less those a reversed CT explains
     guarded = guard.flows(flows, "", counted)
+    if site.pending:  # never the host's day passed off as the site's
+        guarded = {name: without_today(reading) for name, reading in guarded.items()}
     # Per-phase lifetimes feed per-phase dashboards as the totals feed the site's: one
     # phase's bad read (a CT channel at zero while the meter's total adds up) is held too.
     phases = {
-        phase: dataclasses.replace(readings, **guard.flows(readings, f" {phase}", counted))
+        phase: dataclasses.replace(
+            readings,
+            **{
+                name: without_today(r) if site.pending else r
+                for name, r in guard.flows(readings, f" {phase}", counted).items()
+            },
+        )
         for phase, readings in flows.phases.items()
     }
     inventory = cache.get(ENSEMBLE_INVENTORY)
@@ -209,6 +220,16 @@ def build_snapshot(
     warnings.extend(watch.fold(counted) + [reversal_text(f) for f in findings])
     production = guarded["production"]
     solar = production.watts if production is not None else None
+    power_flow = cache_flow(
+        cache, meters=meters, battery=battery, acb=acb, solar_watts=solar, now=now
+    )
+    site_energy = None
+    if energy is not None:
+        parts = (guarded["production"], guarded["consumption"], meters, power_flow)
+        samples = battery_samples(cache.read_at, cache.production_key, battery, acb)
+        has_gen = get(GEN_CONFIG) is not None
+        inputs = EnergyInputs(guard.measured_at, tz, *parts, *samples, has_gen, not site.pending)
+        site_energy = energy.update(inputs)
     return Snapshot(
         taken_at=now,
         gateway=gateway,
@@ -232,9 +253,8 @@ def build_snapshot(
         dry_contacts=compose_contacts(get(DRY_CONTACTS), get(DRY_CONTACT_SETTINGS)),
         tariff=get(TARIFF),
         live=get(LIVEDATA),
-        power_flow=cache_flow(
-            cache, meters=meters, battery=battery, acb=acb, solar_watts=solar, now=now
-        ),
+        power_flow=power_flow,
+        energy=site_energy,
         power_export_limit=get(PEL_SETTINGS),
         export_limit=compose_export_limit(get(DPEL), get(PRODUCTION_POWER), status=get(SC_STATUS)),
         freshness=freshness,

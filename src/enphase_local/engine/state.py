@@ -45,15 +45,18 @@ from . import recovery
 from .balance import Known, battery_known
 from .budget import UpdateBudget, bounded_by_budget, default_budget
 from .cache import SourceCache
+from .energy import EnergyBook
 from .joins import compose_acb, compose_battery
-from .outage import gateway_zone, in_outage_window
+from .outage import in_outage_window
 from .schedule import Schedule, new_local_day
+from .site_day import SiteDay, ZoneLike
 from .snapshot import build_snapshot, gateway_summary, not_asked
 
 __all__ = [
     "GatewayState",
     "UpdateBudget",
     "UpdateWindow",
+    "ZoneLike",  # what `Envoy(timezone=...)` accepts (engine.site_day)
     "bounded_by_budget",
     "default_budget",
 ]
@@ -83,6 +86,16 @@ class GatewayState:
     next_reprobe: float | None = None
     reprobes: int = 0  # re-probes in a row that found nothing new (their wait doubles)
     snapshots: int = 0
+    site_day: SiteDay = field(default_factory=SiteDay)  # the zone "today" is in (issue 23)
+    energy: EnergyBook = field(default_factory=EnergyBook)  # the six flows across updates
+
+    @classmethod
+    def in_zone(cls, timezone: ZoneLike) -> GatewayState:
+        """A fresh state counting "today" in `timezone` (None: the gateway's own zone).
+
+        ValueError names a zone that does not exist, before any I/O.
+        """
+        return cls(site_day=SiteDay(timezone))
 
     # --- typed reads (the live reader's and the facade's view) -------------------------------
     def get(self, source: Source[T]) -> T | None:
@@ -255,8 +268,10 @@ class GatewayState:
     # --- updating -----------------------------------------------------------------------------
     def window(self, now: float) -> UpdateWindow:
         """The zone and restart window of an update at `now`."""
-        tz, note = gateway_zone(self.home, awaiting_home=SourceKey.HOME in self.plan)
-        return UpdateWindow(tz, note, in_outage_window(now, tz))
+        awaiting = SourceKey.HOME in self.plan
+        site = self.site_day.zone(self.home, awaiting_home=awaiting)
+        tz = self.site_day.window_zone(self.home, awaiting_home=awaiting)
+        return UpdateWindow(tz, site.note, in_outage_window(now, tz))
 
     def info_due(self, now: float) -> bool:
         return (
@@ -368,14 +383,15 @@ class GatewayState:
     ) -> Snapshot:
         """The snapshot of the update `finish`ed at `now`, from what the cache holds."""
         gw = gateway_summary(info, host, auth_kind, role, self.capabilities)
-        note = window.note if self.home is None else None  # /home answered in this update
+        # the zone as this update's reads left it (/home may have answered in it)
+        site = self.site_day.zone(self.home, awaiting_home=SourceKey.HOME in self.plan)
         return build_snapshot(
             self.cache,
             self.schedule,
             self.plan,
             gw,
             now=now,
-            tz=window.tz,
+            site=site,
             gentle=window.gentle,
-            note=note,
+            energy=self.energy,
         )

@@ -50,7 +50,7 @@ class LivedataPoller:
         self.enabled_at: float | None = None
         self.enables = 0
         self.tried_at: float | None = None
-        self._last: tuple[Any, ...] | None = None
+        self._last: tuple[Any, ...] | None = None  # the flows of the last read
 
     async def poll(self, now: float) -> tuple[LiveFrame, bool]:
         """One read (two when the stream had to be turned on): the frame, and whether it
@@ -63,7 +63,9 @@ class LivedataPoller:
             self.enabled_at = now  # on already (someone enabled it): renew from now on
         elif live.stream_enabled and now - (self.enabled_at or now) >= self.options.renew_every:
             await self._enable(now, "renewal")
-        signature = (live.last_update, tuple((k, f.watts) for k, f in live.flows.items()))
+        # Not `last_update`: on 8.3.6086 it keeps advancing while every value repeats to the
+        # milliwatt for 7 to 60 s (a stall, about every 10 minutes). Identical flows are stale.
+        signature = tuple((k, f.watts) for k, f in live.flows.items())
         fresh = live.stream_enabled and signature != self._last
         self._last = signature
         return from_livedata(live, now), fresh
@@ -109,7 +111,7 @@ class ReadingsPoller:
     def __init__(self, link: LiveLink, options: LiveOptions) -> None:
         self.link = link
         self.options = options
-        self._last: tuple[Any, ...] | None = None
+        self._last: tuple[Any, ...] | None = None  # the flows of the last read
 
     async def poll(self, now: float) -> tuple[LiveFrame, bool]:
         link = self.link

@@ -17,6 +17,7 @@ from ._base import Model, to_plain
 from .battery import AcbSummary, BatterySummary
 from .dry_contacts import DryContact
 from .energy import EnergyReading, PhaseReadings
+from .energy_flows import SiteEnergy
 from .ensemble import C6Combiner, Collar, Enpower
 from .export_limit import ExportLimit
 from .generator import GeneratorConfig, GeneratorMode, GeneratorSchedule, GeneratorState
@@ -100,6 +101,7 @@ class Snapshot(Model):
     freshness: Mapping[str, float] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    energy: SiteEnergy | None = None  # the six flows, today and lifetime (engine.energy)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract, schema 1: plain JSON types only."""
@@ -132,6 +134,7 @@ class Snapshot(Model):
             "power_flow": None if self.power_flow is None else self.power_flow.to_dict(),
             "power_export_limit": to_plain(self.power_export_limit),
             "export_limit": to_plain(self.export_limit),
+            "energy": None if self.energy is None else self.energy.to_dict(),
             "freshness": dict(self.freshness),
             "errors": dict(self.errors),
             "warnings": list(self.warnings),

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,7 @@ _GATEWAY_KEYS = {
     "password",
     "token_store",
     "timeout",
+    "timezone",  # the site's IANA zone, where the gateway does not say it (issue 23)
 }
 _COLLECT_KEYS = {
     "interval",
@@ -88,6 +90,7 @@ class GatewayEntry:
     retries: int | None = None
     enlighten_url: str | None = None
     entrez_url: str | None = None
+    timezone: str | None = None  # the site's zone for "today"; None: the gateway's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,14 @@ def _text(where: str, key: str, value: Any) -> str | None:
     return value
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _gateway(where: str, raw: Any, index: int) -> GatewayEntry:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: each [[gateway]] must be a table")
@@ -149,6 +160,12 @@ def _gateway(where: str, raw: Any, index: int) -> GatewayEntry:
     if host is None:
         raise ConfigError(f"{where}: gateway {index + 1} has no host")
     timeout = raw.get("timeout")
+    timezone = _text(where, "timezone", raw.get("timezone"))
+    if timezone is not None and not _known_zone(timezone):
+        raise ConfigError(
+            f"{where}: gateway {index + 1}: unknown time zone {timezone!r} "
+            "(an IANA name such as 'US/Pacific')"
+        )
     token = _text(where, "token", raw.get("token"))
     token_file = _text(where, "token_file", raw.get("token_file"))
     if token_file is not None:
@@ -163,6 +180,7 @@ def _gateway(where: str, raw: Any, index: int) -> GatewayEntry:
         password=_text(where, "password", raw.get("password")),
         token_store=_text(where, "token_store", raw.get("token_store")),
         timeout=None if timeout is None else _number(where, "timeout", timeout),
+        timezone=timezone,
     )
 
 

@@ -12,7 +12,9 @@ import datetime as dt
 import sqlite3
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from ..models.energy_flows import ENERGY_FLOWS
 from . import history_query as hq
 
 if TYPE_CHECKING:
@@ -87,21 +89,42 @@ def today_series(db: sqlite3.Connection, serial: str, now: float) -> dict[str, A
     }
 
 
-def energy_bars(db: sqlite3.Connection, serial: str, now: float, every: str) -> dict[str, Any]:
-    """Energy per day, month or year (from counter differences) for the bar charts."""
+BAR_FLOWS = (*ENERGY_FLOWS, "grid")  # grid: histories from before the six flows (net counter)
+
+
+def _zone_midnight(now: float, zone: str | None) -> float:
+    """The start of `now`'s day in the site's zone (the host's when not known)."""
+    if zone is None:
+        return _local_midnight(now)
+    tz = ZoneInfo(zone)
+    day = dt.datetime.fromtimestamp(now, tz).date()
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()
+
+
+def energy_bars(
+    db: sqlite3.Connection, serial: str, now: float, every: str, zone: str | None = None
+) -> dict[str, Any]:
+    """Energy per day, month or year of every flow, and today's and this month's totals.
+
+    Buckets, today and this month follow the site's `zone` (``Snapshot.energy.zone``).
+    """
     if every not in _SPANS:
         raise ValueError(f"every must be one of {', '.join(_SPANS)}")
-    start = _local_midnight(now) - _SPANS[every] * 86_400.0
-    rows = hq.energy(db, start, now, every, serials=(serial,))
+    tz = zone or "localtime"
+    midnight = _zone_midnight(now, zone)
+    rows = hq.energy(db, midnight - _SPANS[every] * 86_400.0, now, every, serials=(serial,), tz=tz)
     buckets = sorted({r.bucket for r in rows})
     by = {(r.bucket, r.flow): r.wh for r in rows}
-    return {
-        "every": every,
-        "buckets": buckets,
-        "solar": [by.get((b, "solar")) for b in buckets],
-        "house": [by.get((b, "house")) for b in buckets],
-        "grid": [by.get((b, "grid")) for b in buckets],
-    }
+    local = dt.datetime.fromtimestamp(midnight, ZoneInfo(zone)) if zone else None
+    month_day = (local or dt.datetime.fromtimestamp(midnight)).replace(day=1)
+    month_start = _zone_midnight(month_day.timestamp() + 3600, zone)
+    totals = {}
+    for name, since in (("today", midnight), ("month", month_start)):
+        found = hq.energy(db, since, now, "1y", serials=(serial,), tz=tz)
+        totals[name] = {r.flow: r.wh for r in found}
+    doc: dict[str, Any] = {"every": every, "buckets": buckets, "zone": zone, "totals": totals}
+    doc.update({flow: [by.get((b, flow)) for b in buckets] for flow in BAR_FLOWS})
+    return doc
 
 
 def battery_series(db: sqlite3.Connection, serial: str, now: float) -> dict[str, Any]:

@@ -86,6 +86,7 @@ _ENERGY_SENSORS = (
     ("grid_export_wh", "Grid export"),
     ("battery_charge_wh", "Battery charge energy"),
     ("battery_discharge_wh", "Battery discharge energy"),
+    ("house_wh", "House energy"),
 )
 
 

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .history_rows import DERIVED_PREFIX, ENERGY_PREFIX, ZONE_EVENT
 from .history_schema import FLOWS
 
 __all__ = [
@@ -37,9 +38,11 @@ __all__ = [
     "InverterRow",
     "PowerRow",
     "bucket_namer",
+    "derived_state",
     "energy",
     "inverters",
     "power",
+    "site_zone",
 ]
 
 # --every -> strftime pattern of the bucket's name (15m adds its quarter)
@@ -157,9 +160,11 @@ def energy(
 ) -> list[EnergyRow]:
     """Energy of each flow per bucket in ``(start, end]``, from lifetime counter differences."""
     name_of, slot, where, params = _plan(every, tz, start, end, serials)
-    pairs = db.execute(
-        f"SELECT DISTINCT serial, flow FROM energy_counters WHERE phase = ''{where}", params
-    ).fetchall()
+    pairs = _energy_flows(
+        db.execute(
+            f"SELECT DISTINCT serial, flow FROM energy_counters WHERE phase = ''{where}", params
+        ).fetchall()
+    )
     totals: dict[tuple[str, str, str], float] = {}
     for serial, flow in pairs:
         # the last read at or before `start` is where the first difference starts from
@@ -179,13 +184,72 @@ def energy(
             "WHERE delta IS NOT NULL AND at > ? GROUP BY 1",
             (serial, flow, lower, end, start),
         ).fetchall()
-        name = COUNTER_NAMES.get(flow, flow)
+        name = COUNTER_NAMES.get(flow, flow.removeprefix(ENERGY_PREFIX))
         for index, wh in rows:
             key = (name_of(index * slot), serial, name)
             totals[key] = totals.get(key, 0.0) + float(wh)
     out = [EnergyRow(b, serial, flow, wh) for (b, serial, flow), wh in totals.items()]
     out.sort(key=lambda r: (r.bucket, r.serial, r.flow))
     return out
+
+
+def _energy_flows(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The flows to answer with: a gateway's six flows where stored, else its three counters.
+
+    The six (``e:solar``...) are the real house load and every grid and battery
+    direction; the gateway's consumption counter counts battery charging as house
+    use, so it never stands beside them as "house". The derived counters' state
+    (``d:...``) is bookkeeping, not a flow.
+    """
+    with_six = {serial for serial, flow in pairs if flow.startswith(ENERGY_PREFIX)}
+    return [
+        (serial, flow)
+        for serial, flow in pairs
+        if not flow.startswith(DERIVED_PREFIX)
+        and (flow.startswith(ENERGY_PREFIX) or serial not in with_six)
+    ]
+
+
+Kept = tuple[dict[str, tuple[float, float]], float | None, dict[str, tuple[float, float, float]]]
+
+
+def site_zone(db: sqlite3.Connection, serials: Sequence[str] = ()) -> str | None:
+    """The sites' own zone, when the history knows it and every site shares it (else None).
+
+    Why: days and months are the site's, not the host's (a collector on UTC,
+    a site in California); the collector writes a ``zone`` event per site.
+    """
+    where = f" AND serial IN ({', '.join('?' for _ in serials)})" if serials else ""
+    rows = db.execute(
+        "SELECT serial, message FROM events e WHERE kind = ?" + where + " AND at = "
+        "(SELECT MAX(at) FROM events WHERE serial = e.serial AND kind = e.kind)",
+        (ZONE_EVENT, *serials),
+    ).fetchall()
+    zones = {message for _, message in rows}
+    return zones.pop() if len(zones) == 1 else None
+
+
+def derived_state(db: sqlite3.Connection, serial: str) -> Kept:
+    """What `EnergyBook.restore` takes: the derived counters a gateway last reached, its
+    derived house, and each flow's last (when, lifetime, today) to go on with its day."""
+    rows = db.execute(
+        "SELECT flow, wh_lifetime, at, wh_today FROM energy_counters e WHERE serial = ? "
+        "AND phase = '' AND (flow LIKE 'd:%' OR flow LIKE 'e:%') AND at = (SELECT MAX(at) "
+        "FROM energy_counters WHERE serial = e.serial AND flow = e.flow AND phase = '')",
+        (serial,),
+    ).fetchall()
+    values = {flow: float(wh) for flow, wh, _, _ in rows if wh is not None}
+    days = {
+        flow.removeprefix(ENERGY_PREFIX): (float(at), float(wh), float(today))
+        for flow, wh, at, today in rows
+        if flow.startswith(ENERGY_PREFIX) and wh is not None and today is not None
+    }
+    state: dict[str, tuple[float, float]] = {}
+    for flow, wh in values.items():
+        if flow.startswith(DERIVED_PREFIX) and flow.endswith("+"):
+            name = flow[len(DERIVED_PREFIX) : -1]
+            state[name] = (wh, values.get(f"{DERIVED_PREFIX}{name}-", 0.0))
+    return state, values.get(ENERGY_PREFIX + "house"), days
 
 
 def power(

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..models.energy_flows import ENERGY_FLOWS
 from ..models.live_frame import LiveFrame
 
 if TYPE_CHECKING:
@@ -23,12 +24,23 @@ if TYPE_CHECKING:
     from ..models.snapshot import Snapshot
     from .sinks import Event
 
-__all__ = ["COUNTER_FLOWS", "RowMaker", "Rows", "bank_watts"]
+__all__ = [
+    "COUNTER_FLOWS",
+    "DERIVED_PREFIX",
+    "ENERGY_PREFIX",
+    "ZONE_EVENT",
+    "RowMaker",
+    "Rows",
+    "bank_watts",
+]
 
 Rows = dict[str, list[tuple[Any, ...]]]
 
 # energy counter flows as the snapshot names them
 COUNTER_FLOWS = ("production", "consumption", "net_consumption")
+ENERGY_PREFIX = "e:"  # the six flows of `Snapshot.energy`, stored as "e:solar", "e:house", ...
+ZONE_EVENT = "zone"  # an event whose message is the site's IANA zone
+DERIVED_PREFIX = "d:"  # the derived counters' running state ("d:battery+"), for a restart
 
 
 def _counters(snapshot: Snapshot) -> Iterator[tuple[str, str, EnergyReading]]:
@@ -43,6 +55,20 @@ def _counters(snapshot: Snapshot) -> Iterator[tuple[str, str, EnergyReading]]:
                 yield flow, phase, reading
 
 
+def _energy_values(snapshot: Snapshot) -> Iterator[tuple[str, float | None, float | None]]:
+    """The six flows (lifetime, today) and the derived counters' state, as counter rows."""
+    energy = snapshot.energy
+    if energy is None:
+        return
+    for name in ENERGY_FLOWS:
+        life = energy.lifetime_wh.get(name)
+        if life is not None:
+            yield ENERGY_PREFIX + name, life, energy.today_wh.get(name)
+    for name, (positive, negative) in energy.state.items():
+        yield f"{DERIVED_PREFIX}{name}+", positive, None
+        yield f"{DERIVED_PREFIX}{name}-", negative, None
+
+
 def bank_watts(battery: BatterySummary) -> float | None:
     """The bank's power: the sum of the units that report one, None when none does."""
     watts = [u.watts for u in battery.units.values() if u.watts is not None]
@@ -55,17 +81,29 @@ class RowMaker:
     def __init__(self) -> None:
         self._counters: dict[tuple[str, str, str], tuple[float | None, float | None]] = {}
         self._reports: dict[tuple[str, str], int] = {}
+        self._zones: dict[str, str] = {}  # serial -> the site's zone last written
 
     def snapshot_rows(self, serial: str, snapshot: Snapshot, rows: Rows) -> None:
         at = snapshot.taken_at
         gw = snapshot.gateway
         rows.setdefault("gateways", []).append((serial, gw.host, gw.firmware, at, at))
+        zone = snapshot.energy.zone if snapshot.energy is not None else None
+        if zone is not None and self._zones.get(serial) != zone:
+            # a "zone" event: `enphase history` counts this site's days in it (issue 23)
+            self._zones[serial] = zone
+            rows.setdefault("events", []).append((serial, at, ZONE_EVENT, zone, "{}"))
         for flow, phase, reading in _counters(snapshot):
             value = (reading.wh_lifetime, reading.wh_today)
             if value == (None, None) or self._counters.get((serial, flow, phase)) == value:
                 continue
             self._counters[(serial, flow, phase)] = value
             rows.setdefault("energy_counters", []).append((serial, flow, phase, at, *value))
+        for flow, life, today in _energy_values(snapshot):
+            value = (life, today)
+            if self._counters.get((serial, flow, "")) == value:
+                continue
+            self._counters[(serial, flow, "")] = value
+            rows.setdefault("energy_counters", []).append((serial, flow, "", at, *value))
         for inv_serial, inv in snapshot.inverters.items():
             key = (serial, inv_serial)
             if self._reports.get(key) == inv.last_report:

@@ -112,6 +112,16 @@ class CollectorMetrics(Collector):
             "Energy since local midnight",
             labels=["serial", "flow"],
         )
+        six = CounterMetricFamily(
+            "enphase_energy_flow_joules",
+            "Where the energy went: solar, house, grid import/export, battery charge/discharge",
+            labels=["serial", "flow"],
+        )
+        flows_today = GaugeMetricFamily(
+            "enphase_energy_flow_today_joules",
+            "Each flow since the site's local midnight",
+            labels=["serial", "flow"],
+        )
         inverter = GaugeMetricFamily(
             "enphase_inverter_power_watts",
             "Power of each microinverter at its last report",
@@ -175,6 +185,14 @@ class CollectorMetrics(Collector):
                             energy.add_metric([serial, flow, phase], joules)
                         if phase == "total" and reading.wh_today is not None:
                             today.add_metric([serial, flow], reading.wh_today * _J_PER_WH)
+                if snap.energy is not None:  # the six flows (issue 23)
+                    for family, counted in (
+                        (six, snap.energy.lifetime_wh),
+                        (flows_today, snap.energy.today_wh),
+                    ):
+                        for name, value in counted.to_dict().items():
+                            if value is not None:
+                                family.add_metric([serial, name], value * _J_PER_WH)
                 for inv_serial, inv in snap.inverters.items():
                     if current:
                         inverter.add_metric([serial, inv_serial], inv.watts)
@@ -196,7 +214,8 @@ class CollectorMetrics(Collector):
                     requests.add_metric([serial, path], float(stats.requests))
                     failures.add_metric([serial, path], float(stats.failures))
                     retries.add_metric([serial, path], float(stats.retries))
-        yield from (up, age, power, energy, net, today, inverter, report, soc, section)
+        yield from (up, age, power, energy, net, today, six, flows_today)
+        yield from (inverter, report, soc, section)
         yield from (requests, failures, retries)
         yield from self._history_metrics()
 

@@ -49,6 +49,8 @@ ENERGY_KEYS = (
     "battery_discharge_wh",
     "production_today_wh",
     "consumption_today_wh",
+    "house_wh",  # the real house load's lifetime (Snapshot.energy), not the gateway's counter
+    "house_today_wh",
 )
 
 
@@ -80,15 +82,23 @@ def snapshot_power(snapshot: Snapshot) -> dict[str, Any]:
         battery_w = (battery_w or 0.0) + snapshot.acb.watts
         if soc is None:
             soc = snapshot.acb.soc_percent
-    prod, cons, net = snapshot.production, snapshot.consumption, snapshot.net_consumption
+    prod, net = snapshot.production, snapshot.net_consumption
     return {
         "solar_w": _round(prod.watts if prod else None),
-        "house_w": _round(cons.watts if cons else None),
+        "house_w": _round(_house_watts(snapshot)),
         "grid_w": _round(net.watts if net else None),
         "battery_w": _round(battery_w),
         "generator_w": None,
         "soc_percent": _round(soc),
     }
+
+
+def _house_watts(snapshot: Snapshot) -> float | None:
+    """The real house load (the balanced flow): the gateway's consumption counts charging."""
+    flow, cons = snapshot.power_flow, snapshot.consumption
+    if flow is not None and flow.house_watts is not None:
+        return flow.house_watts
+    return cons.watts if cons else None
 
 
 def _meter_counter(snapshot: Snapshot, key: str, name: str) -> float | None:
@@ -108,7 +118,7 @@ def energy_payload(serial: str, snapshot: Snapshot) -> dict[str, Any]:
     counters, which only grow, so ``total_increasing`` holds.
     """
     prod, cons = snapshot.production, snapshot.consumption
-    return {
+    doc = {
         "schema": PAYLOAD_SCHEMA,
         "serial": serial,
         "taken_at": snapshot.taken_at,
@@ -120,7 +130,18 @@ def energy_payload(serial: str, snapshot: Snapshot) -> dict[str, Any]:
         "battery_discharge_wh": _round(_meter_counter(snapshot, "storage", "wh_delivered")),
         "production_today_wh": _round(prod.wh_today if prod else None),
         "consumption_today_wh": _round(cons.wh_today if cons else None),
+        "house_wh": None,
+        "house_today_wh": None,
     }
+    energy = snapshot.energy
+    if energy is not None:  # the six flows: derived battery energy where no storage CT
+        for name in ("grid_import", "grid_export", "battery_charge", "battery_discharge"):
+            value = energy.lifetime_wh.get(name)
+            if value is not None:
+                doc[f"{name}_wh"] = _round(value)
+        doc["house_wh"] = _round(energy.lifetime_wh.house)
+        doc["house_today_wh"] = _round(energy.today_wh.house)
+    return doc
 
 
 def inverter_payloads(snapshot: Snapshot) -> dict[str, dict[str, Any]]:

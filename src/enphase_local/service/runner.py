@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -39,11 +40,15 @@ _LOGGER = logging.getLogger("enphase_local.service")
 
 
 def envoy_factory(
-    entry: GatewayEntry, clock: Callable[[], float], probes: ProbeCache | None = None
+    entry: GatewayEntry,
+    clock: Callable[[], float],
+    probes: ProbeCache | None = None,
+    history: Path | None = None,
 ) -> Callable[[aiohttp.ClientSession], Envoy]:
     """A function making the (unconnected) `Envoy` of one configured gateway on `session`.
 
     `probes`: the probe cache its client remembers probes in (`held_probe_caches`).
+    `history`: the history file whose derived energy counters it continues (`restore_energy`).
     """
 
     def make(session: aiohttp.ClientSession) -> Envoy:
@@ -63,7 +68,7 @@ def envoy_factory(
             kwargs["cloud"] = CloudUrls(
                 entry.enlighten_url or default.enlighten, entry.entrez_url or default.entrez
             )
-        return Envoy(
+        envoy = Envoy(
             entry.host,
             token=entry.token,
             username=entry.username,
@@ -72,10 +77,40 @@ def envoy_factory(
             session=session,
             clock=clock,
             probe_cache=probes,
+            timezone=entry.timezone,
             **kwargs,
         )
+        if history is not None:
+            restore_energy(envoy, history)
+        return envoy
 
     return make
+
+
+def restore_energy(envoy: Envoy, history: Path) -> None:
+    """Continue the derived energy counters the history last kept for this host's gateway.
+
+    Derived counters (battery energy without a storage CT, house by balance)
+    exist only in the client: without this a restart would begin them again at
+    zero and the history's counters would step back. Nothing kept: nothing done.
+    """
+    from .history_query import derived_state
+
+    if not history.exists():
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{history}?mode=ro", uri=True)) as db:
+            found = db.execute(
+                "SELECT serial FROM gateways WHERE host = ? ORDER BY last_seen DESC LIMIT 1",
+                (envoy.host,),
+            ).fetchone()
+            if found is None:
+                return
+            kept = derived_state(db, str(found[0]))
+    except sqlite3.Error as err:
+        _LOGGER.warning("derived energy counters not restored from %s: %s", history, err)
+        return
+    envoy.energy_book.restore(*kept)
 
 
 def held_probe_caches(gateways: Sequence[GatewayEntry]) -> dict[str, ProbeCache]:
@@ -120,7 +155,10 @@ def build(
     """
     probes = held_probe_caches(config.gateways)
     if targets is None:
-        targets = [Target(g.name, envoy_factory(g, clock, probes[g.name])) for g in config.gateways]
+        db = (config.db or default_db_path()) if history else None
+        targets = [
+            Target(g.name, envoy_factory(g, clock, probes[g.name], db)) for g in config.gateways
+        ]
     sinks: list[Sink] = []
     history_sink = None
     if history:

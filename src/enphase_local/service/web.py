@@ -249,7 +249,9 @@ class WebSink:
         every = request.query.get("every", "1d")
         if every not in ("1d", "1mo", "1y"):
             raise web.HTTPBadRequest(text="every must be 1d, 1mo or 1y")
-        return await self._read(request, dd.energy_bars, every)
+        state = self._state(request)
+        energy = state.snapshot.energy if state is not None and state.snapshot else None
+        return await self._read(request, dd.energy_bars, every, energy.zone if energy else None)
 
     async def _battery(self, request: web.Request) -> web.Response:
         return await self._read(request, dd.battery_series)

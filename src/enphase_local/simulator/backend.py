@@ -77,6 +77,7 @@ class SiteBackend:
         self.ct_reversal: CtReversal | None = None  # a CT clamped backwards (`views.wiring`)
         self._stalled_v1: dict[str, Any] | None = None
         self._live_meters: dict[str, Any] | None = None
+        self._live_stall_until = float("-inf")
         if config.quirks.v1_production_stalled:
             self._stalled_v1 = prod.v1_production(self._snapshot())
         self._routes = self._build_routes()
@@ -276,9 +277,17 @@ class SiteBackend:
         elif c.export.has_dpel and c.export.has_meter:  # the controller curtails for the limit
             r["/ivp/sc/status"] = lambda s, q: _json(ctl.status(s))
 
+    def stall_livedata(self, duration_s: float) -> None:
+        """D8.3.6086: livedata repeats its values to the milliwatt for `duration_s` while
+        ``meters.last_update`` keeps advancing (about every 10 minutes, 7 to 60 s)."""
+        self._live_stall_until = self._clock.now() + duration_s
+
     def _livedata(self, s: SiteState) -> dict[str, Any]:
         """Live data; while its stream is off, the values of the last live moment (stale)."""
-        if s.live_stream or self._live_meters is None:
+        stalled = s.t < self._live_stall_until
+        if stalled and self._live_meters is not None:
+            self._live_meters = {**self._live_meters, "last_update": s.t}
+        elif s.live_stream or self._live_meters is None:
             self._live_meters = met.live_meters(s)
         contacts = {k: self.controls.contact(k, s.t) for k in self.controls.contact_status}
         return met.livedata(s, contacts, self._live_meters)

@@ -26,6 +26,7 @@ from typing import Any
 
 import click
 
+from ...models.energy_flows import ENERGY_FLOWS
 from ..connect import connection_flags
 from . import collect_setup
 
@@ -248,13 +249,22 @@ def _run(config: Any, presets: tuple[str, ...], speed: float, config_file: Path 
 # -- history -------------------------------------------------------------------------
 
 
-def _when(text: str | None, default: float) -> float:
+def _when(text: str | None, default: float, zone: str | None = None) -> float:
+    """`text` as a moment in `zone` (the buckets' zone: --tz / --utc), else in local time."""
     if text is None:
         return default
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(f"{text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if zone is not None and moment.tzinfo is None:
+        import zoneinfo
+
+        try:
+            where = dt.UTC if zone.lower() == "utc" else zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise click.UsageError(f"unknown time zone {zone!r}: use utc or an IANA name") from None
+        moment = moment.replace(tzinfo=where)
     return moment.timestamp()
 
 
@@ -282,8 +292,8 @@ def _rows(
 
 @click.command("history")
 @click.option("--db", type=click.Path(path_type=Path), help="History file [the collector's].")
-@click.option("--from", "start", metavar="DATE", help="Start (local time) [7 days ago].")
-@click.option("--to", "end", metavar="DATE", help="End (local time) [now].")
+@click.option("--from", "start", metavar="DATE", help="Start (in the buckets' zone) [7 days ago].")
+@click.option("--to", "end", metavar="DATE", help="End (in the buckets' zone) [now].")
 @click.option(
     "--every", type=click.Choice(["15m", "1h", "1d", "1mo", "1y"]), default="1d", show_default=True
 )
@@ -298,7 +308,9 @@ def _rows(
 @click.option(
     "--site", multiple=True, help="Only this [[site]]: the sums of its gateways, as collected."
 )
-@click.option("--tz", "zone", metavar="ZONE", help="Buckets in this IANA zone [local time].")
+@click.option(
+    "--tz", "zone", metavar="ZONE", help="Buckets in this IANA zone [the sites' own, else local]."
+)
 @click.option("--utc", is_flag=True, help="Buckets in UTC (same as --tz UTC).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
@@ -334,20 +346,15 @@ def history(
             f"no history at {path}: run `enphase collect` first (or give --db)", 2
         )
     now = time.time()
-    t_end = _when(end, now)
-    t_start = _when(start, t_end - 7 * 86_400)
-    if t_start >= t_end:
-        raise click.UsageError("--from must be before --to")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        rows = _rows(
-            what,
-            conn,
-            (t_start, t_end),
-            every,
-            tz="utc" if utc else zone or "localtime",
-            serials=serial,
-        )
+        bucket_zone = "utc" if utc else zone or _site_zone(conn, serial)
+        t_end = _when(end, now, bucket_zone)
+        t_start = _when(start, t_end - 7 * 86_400, bucket_zone)
+        if t_start >= t_end:
+            raise click.UsageError("--from must be before --to")
+        tz = bucket_zone or "localtime"
+        rows = _rows(what, conn, (t_start, t_end), every, tz=tz, serials=serial)
     except sqlite3.Error as err:
         raise click.ClickException(f"cannot read {path}: {err}") from None
     except ValueError as err:  # an unknown zone
@@ -359,8 +366,56 @@ def history(
             writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
+    elif what == "energy" and any(r["flow"] in ENERGY_COLUMNS[1:] for r in rows):
+        _energy_table(rows, tz)
     else:
         _table(rows, what)
+
+
+# the six flows (and a generator) as columns, then the two shares
+ENERGY_COLUMNS = ENERGY_FLOWS
+
+
+_SHORT = {
+    "grid_import": "import",
+    "grid_export": "export",
+    "battery_charge": "charge",
+    "battery_discharge": "discharge",
+}
+
+
+def _site_zone(conn: sqlite3.Connection, serials: tuple[str, ...]) -> str | None:
+    """The sites' own zone from the history (their days, not the host's), if they share one."""
+    from ...service.history_query import site_zone
+
+    try:
+        return site_zone(conn, serials)
+    except sqlite3.Error:  # a history from before the zone was kept
+        return None
+
+
+def _energy_table(rows: list[dict[str, Any]], zone: str) -> None:
+    """One line per bucket and gateway: every flow in kWh, and the two shares in %."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..render.energy import self_shares
+
+    lines: dict[tuple[str, str], dict[str, float]] = {}
+    for row in rows:
+        lines.setdefault((row["bucket"], row["serial"]), {})[row["flow"]] = row["wh"]
+    present = [name for name in ENERGY_COLUMNS if any(name in v for v in lines.values())]
+    where = "local time" if zone == "localtime" else zone
+    table = Table(title=f"energy per bucket (kWh), days in {where}")
+    table.caption = "SC: self-consumption (solar used on site), SS: self-sufficiency (house)"
+    for name in ("bucket", "serial", *(_SHORT.get(n, n) for n in present), "SC %", "SS %"):
+        table.add_column(name, justify="left" if name in ("bucket", "serial") else "right")
+    for (bucket, serial), flows in sorted(lines.items()):
+        shares = self_shares(flows)
+        cells = [f"{flows[n] / 1000:,.2f}" if n in flows else "" for n in present]
+        pct = ["" if v is None else f"{v:.0f}" for v in shares]
+        table.add_row(bucket, serial, *cells, *pct)
+    Console().print(table)
 
 
 def _table(rows: list[dict[str, Any]], what: str) -> None:

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .devices import device_tables
+from .energy import energy_table
 from .format import DASH, Doc, fmt_ago, fmt_num, fmt_time, fmt_watts, fmt_wh, table
 
 __all__ = [
@@ -44,7 +45,9 @@ def gateway_line(snap: Doc) -> Text:
 
 
 def flows_table(snap: Doc) -> Table | None:
-    rows: list[tuple[str, Doc]] = [(label, snap[key]) for key, label in FLOWS if snap.get(key)]
+    rows: list[tuple[str, Doc]] = [
+        (_label(snap, key, label), snap[key]) for key, label in FLOWS if snap.get(key)
+    ]
     if not rows:
         return None
     t = table("Energy", "", "Power", "Today", "Last 7 days", "Lifetime", "Source")
@@ -59,6 +62,14 @@ def flows_table(snap: Doc) -> Table | None:
         )
     t.caption = "Grid: + import, - export" if snap.get("net_consumption") else None
     return t
+
+
+def _label(snap: Doc, key: str, label: str) -> str:
+    """The gateway's consumption counter is the house only where `energy` says so."""
+    energy = snap.get("energy") or {}
+    if key == "consumption" and "house" in (energy.get("derived") or ()):
+        return "Consumption (gateway's counter)"
+    return label
 
 
 def phases_table(phases: Doc) -> Table | None:
@@ -109,6 +120,7 @@ def snapshot_view(snap: Doc) -> Group:
     """Everything in one snapshot, section by section; absent sections are left out."""
     parts: Iterable[RenderableType | None] = (
         gateway_line(snap),
+        energy_table(snap),
         flows_table(snap),
         phases_table(snap.get("phases") or {}),
         *device_tables(snap),

@@ -120,26 +120,82 @@ async function refreshToday() {
   chart("chart-today", {
     series: [{}, line("solar", "#f2a900", "rgba(242,169,0,.15)"), line("house", "#4c6ef5"),
       line("grid", "#868e96"), line("battery", "#2f9e44")],
+    scales: { y: { range: (u, min, max) => [Math.min(0, min), Math.max(0, max) * 1.05 || 1] } },
     axes: [{}, { values: (u, vals) => vals.map((v) => (v < 0 ? "-" : "") + watts(v)), size: 84 }],
   }, [d.t, d.solar, d.house, d.grid, d.battery]);
+}
+
+// Home Assistant's energy dashboard, as stacked bars: sources above zero, sinks below.
+const SOURCES = [["solar", "#f2a900"], ["grid_import", "#868e96"], ["battery_discharge", "#2f9e44"], ["generator", "#ae3ec9"]];
+const SINKS = [["house", "#4c6ef5"], ["grid_export", "#adb5bd"], ["battery_charge", "#8ce99a"]];
+const LABELS = { solar: "solar", grid_import: "grid in", battery_discharge: "battery out", generator: "generator",
+  house: "house", grid_export: "grid out", battery_charge: "battery in" };
+
+function kwh(v) {
+  if (v === null || v === undefined) return "–";
+  return (v / 1000).toFixed(v >= 100000 ? 0 : v >= 10000 ? 1 : 2) + " kWh";
+}
+
+function renderTotals(totals) {
+  const box = $("energy-totals");
+  box.innerHTML = "";
+  for (const [when, title] of [["today", "Today"], ["month", "This month"]]) {
+    const t = (totals || {})[when] || {};
+    const col = document.createElement("div");
+    col.className = "total";
+    col.dataset.when = when;
+    const head = document.createElement("h3");
+    head.textContent = title;
+    col.append(head);
+    for (const [flow] of [...SOURCES, ...SINKS]) {
+      if (t[flow] === undefined) continue;
+      const row = document.createElement("div");
+      row.className = "row f-" + flow;
+      row.dataset.flow = flow;
+      row.innerHTML = `<span>${LABELS[flow]}</span><b>${kwh(t[flow])}</b>`;
+      col.append(row);
+    }
+    box.append(col);
+  }
 }
 
 async function refreshEnergy() {
   const d = await getJSON("/api/energy?every=" + dash.every);
   if (!d.buckets) return;
+  renderTotals(d.totals);
   const x = d.buckets.map((_, i) => i);
-  const kwh = (a) => a.map((v) => (v == null ? null : v / 1000));
-  const bar = (label, color, align) => ({
-    label, fill: color, stroke: color, points: { show: false },
-    paths: uPlot.paths.bars({ size: [0.4, 30], align }),
-    value: (u, v) => (v == null ? "–" : v.toFixed(2) + " kWh"),
+  const six = (d.house || []).some((v) => v != null) && (d.grid_import || []).some((v) => v != null);
+  const sources = SOURCES.filter(([f]) => (d[f] || []).some((v) => v != null));
+  const sinks = (six ? SINKS : [["house", "#4c6ef5"]]).filter(([f]) => (d[f] || []).some((v) => v != null));
+  // stacked: each bar drawn from zero to the running total, the largest first
+  const stack = (flows, sign) => {
+    const sums = [];
+    let run = x.map(() => 0);
+    for (const [f] of flows) {
+      run = run.map((r, i) => r + (d[f][i] || 0) / 1000);
+      sums.push(run.map((v) => sign * v));
+    }
+    return sums;
+  };
+  const up = stack(sources, 1), down = stack(sinks, -1);
+  const order = [...sources.map((s, i) => [s, up[i]]).reverse(), ...sinks.map((s, i) => [s, down[i]]).reverse()];
+  const bar = ([flow, color]) => ({
+    label: LABELS[flow], fill: color, stroke: color, points: { show: false },
+    paths: uPlot.paths.bars({ size: [0.6, 40] }),
+    value: (u, v, s, i) => (i == null || d[flow][i] == null ? "–" : kwh(d[flow][i])),
   });
+  const values = order.flatMap(([, a]) => a);
+  const top = Math.max(0, ...values), bottom = Math.min(0, ...values);
+  const pad = (top - bottom || 1) * 0.05;
   chart("chart-energy", {
     rebuild: true,
-    scales: { x: { time: false, range: () => [-0.6, Math.max(x.length, 1) - 0.4] } },
-    series: [{ label: dash.every, value: (u, i) => d.buckets[i] || "" }, bar("solar", "#f2a900", -1), bar("house", "#4c6ef5", 1)],
-    axes: [{ splits: () => x, values: (u, vals) => vals.map((i) => d.buckets[i] || "") }, { label: "kWh", size: 50 }],
-  }, [x, kwh(d.solar), kwh(d.house)]);
+    scales: { x: { time: false, range: () => [-0.6, Math.max(x.length, 1) - 0.4] },
+      y: { range: () => [bottom ? bottom - pad : 0, top + pad] } },
+    series: [{ label: dash.every, value: (u, i) => d.buckets[i] || "" }, ...order.map(([s]) => bar(s))],
+    axes: [{ splits: () => x, values: (u, vals) => vals.map((i) => d.buckets[i] || ""), rotate: 0 },
+      { label: "kWh", size: 56, values: (u, vals) => vals.map((v) => (v === 0 ? "0" : Math.abs(v).toFixed(Math.abs(v) < 10 ? 1 : 0))) }],
+  }, [x, ...order.map(([, a]) => a)]);
+  dash.energyRange = [bottom, top];
 }
 
 async function refreshBattery() {
