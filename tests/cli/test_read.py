@@ -37,7 +37,7 @@ def _row(out: str, label: str) -> list[str]:
     """The cells of the Energy table's row `label` (cells are two or more spaces apart)."""
     for line in out.splitlines():
         cells = [c for c in line.strip().split("  ") if c.strip()]
-        if cells and cells[0].strip() == label:
+        if cells and cells[0].strip() in (label, f"{label} (derived)"):
             return [c.strip() for c in cells]
     raise AssertionError(f"no {label!r} row in:\n{out}")
 

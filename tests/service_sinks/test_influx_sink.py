@@ -51,9 +51,12 @@ async def test_snapshots_frames_and_events_come_back_equal(influx_server: Influx
     energy = influx_server.query("solar", "SELECT * FROM enphase_energy WHERE phase = 'total'")
     assert [r["time"] for r in energy] == [int(s.taken_at) for s in snaps]
     for row, snap in zip(energy, snaps, strict=True):
-        assert snap.production is not None and snap.consumption is not None
+        assert snap.energy is not None  # the six flows (engine.energy), as written
+        for flow in ("solar", "house", "grid_import", "grid_export", "battery_charge"):
+            assert row.get(f"{flow}_lifetime_wh") == snap.energy.lifetime_wh.get(flow), flow
+            assert row.get(f"{flow}_today_wh") == snap.energy.today_wh.get(flow), flow
+        assert snap.production is not None
         assert row["solar_lifetime_wh"] == snap.production.wh_lifetime
-        assert row["house_today_wh"] == snap.consumption.wh_today
         assert row["serial"] == serial and row["site"] == serial
     power = influx_server.query("solar", "SELECT * FROM enphase_power WHERE phase = 'total'")
     assert [(r["time"], r["solar_w"]) for r in power] == [
