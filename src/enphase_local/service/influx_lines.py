@@ -29,6 +29,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..models.energy_flows import ENERGY_FLOWS
 from .history_rows import bank_watts
 
 if TYPE_CHECKING:
@@ -46,15 +47,7 @@ __all__ = [
 ]
 
 # the six flows of Snapshot.energy (and the generator), as field name prefixes
-FLOWS = (
-    "solar",
-    "house",
-    "grid_import",
-    "grid_export",
-    "battery_charge",
-    "battery_discharge",
-    "generator",
-)
+FLOWS = ENERGY_FLOWS
 _TOTAL = "total"
 
 

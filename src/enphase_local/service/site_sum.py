@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..models.battery import BatterySummary
 from ..models.energy import EnergyReading, PhaseReadings
+from ..models.energy_flows import ENERGY_FLOWS
 from ..models.live_frame import LiveFrame, LivePhase
 from ..models.snapshot import GatewaySummary, Snapshot
 
@@ -162,17 +163,6 @@ def _sum_battery(snapshots: Sequence[Snapshot]) -> BatterySummary | None:
     )
 
 
-_FLOWS = (
-    "solar",
-    "house",
-    "grid_import",
-    "grid_export",
-    "battery_charge",
-    "battery_discharge",
-    "generator",
-)
-
-
 def sum_energy(energies: Sequence[Any]) -> Any:
     """The site's six flows (`Snapshot.energy`) from each gateway's; None when any lacks them.
 
@@ -192,7 +182,7 @@ def sum_energy(energies: Sequence[Any]) -> Any:
     def flows(attr: str, known: bool) -> Any:
         values = {
             flow: _all([getattr(e, attr).get(flow) for e in energies]) if known else None
-            for flow in _FLOWS
+            for flow in ENERGY_FLOWS
         }
         return flows_type(**values)
 
