@@ -35,14 +35,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import rss_mb
+from bench.fleet_scale import load_average
 from bench.fleet_sim import SimFleet, connect_all
 from enphase_local import gateway_session
 from enphase_local.client import Envoy
-
-
-def load() -> str:
-    """The machine's load averages (shared with other work), as `uptime` gives them."""
-    return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
 
 
 async def run_once(args: argparse.Namespace) -> dict[str, Any]:
@@ -73,7 +69,7 @@ async def run_once(args: argparse.Namespace) -> dict[str, Any]:
 
         tasks = [asyncio.create_task(listen(i, e)) for i, e in enumerate(envs)]
         await asyncio.sleep(args.warmup)
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile(time.process_time) if args.profile else None
         sim_cpu0 = sim.cpu_seconds()
         measuring = True
         cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -111,7 +107,7 @@ async def run_once(args: argparse.Namespace) -> dict[str, Any]:
         "rss_per_gw_kb": round(1024 * (rss - rss0) / n),
         "errors": len(errors),
         "error_sample": errors[:3],
-        "load": load(),
+        "load": load_average(),
     }
 
 
