@@ -15,6 +15,7 @@ into its manifest (`--tokens`), so 10,000 gateways need no control calls.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import subprocess
@@ -92,6 +93,7 @@ class SimFleet:
                 cmd += ["--latency", self.latency, "--speed", str(self.speed), "--tokens"]
                 self._popen.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL))
             deadline = time.monotonic() + 600
+            parts: list[list[dict[str, Any]]] = []
             for manifest, proc in zip(manifests, self._popen, strict=True):
                 while not manifest.exists():
                     if proc.poll() is not None:
@@ -99,8 +101,11 @@ class SimFleet:
                     if time.monotonic() > deadline:
                         raise RuntimeError("simulator did not start")
                     time.sleep(0.1)
-                self.entries += json.loads(manifest.read_text())
+                parts.append(json.loads(manifest.read_text()))
                 manifest.unlink()
+            # interleaved: neighbours in the list (connected together, due together) are
+            # served by different processes, so every process shares every phase of the run
+            self.entries = [e for row in itertools.zip_longest(*parts) for e in row if e]
         except BaseException:
             self.__exit__()
             raise
@@ -140,5 +145,5 @@ class SimFleet:
 
     def set_time(self, when: float) -> None:
         """Move every process's clock (one gateway per process: they share a clock each)."""
-        for first, _size in self._chunks():
-            self.control(first, "/clock", {"set": when})
+        for p in range(self.procs):
+            self.control(p, "/clock", {"set": when})

@@ -86,15 +86,18 @@ class _Run:
             self.fresh_at = now if fresh else self.fresh_at
         fresh_at = self.fresh_at if self.fresh_at is not None else now
         stale = self.fresh_at is None or now - self.fresh_at > self.options.stale_after
-        self.last = dataclasses.replace(frame, taken_at=fresh_at, stale=stale)
-        return self.last
+        if frame.taken_at != fresh_at or frame.stale != stale:  # a fresh frame is already right
+            frame = dataclasses.replace(frame, taken_at=fresh_at, stale=stale)
+        self.last = frame
+        return frame
 
     def repeat(self, now: float) -> LiveFrame | None:
         """The last frame again, stale once nothing fresh came for `stale_after`."""
         if self.last is None:
             return None
         stale = self.fresh_at is None or now - self.fresh_at > self.options.stale_after
-        self.last = dataclasses.replace(self.last, stale=stale)
+        if self.last.stale != stale:
+            self.last = dataclasses.replace(self.last, stale=stale)
         return self.last
 
     def backoff(self) -> float:
