@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--scale-n", type=int, default=10000)
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--only", default="live,scale")
-    parser.add_argument("--connect-at-once", type=int, default=32, help="10,000: connecting at once")
+    parser.add_argument("--connect-at-once", type=int, default=32, help="connecting at once")
     parser.add_argument("--quick", action="store_true", help="100 and 500 gateways, short")
     parser.add_argument("--notes", help="a file of notes to put under the tables")
     args = parser.parse_args()
