@@ -29,8 +29,12 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+import aiohttp
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,6 +43,31 @@ from bench.fleet_scale import load_average
 from bench.fleet_sim import SimFleet, connect_all
 from enphase_local import gateway_session
 from enphase_local.client import Envoy
+
+
+class _Bare:
+    stale = False
+
+
+async def bare_frames(
+    session: aiohttp.ClientSession, entry: dict[str, Any], interval: float
+) -> AsyncIterator[_Bare]:
+    """The floor: a plain aiohttp GET of livedata and `orjson.loads`, on the same grid of ticks.
+
+    No library: no authentication object, stats, budget, parsing into models
+    or balance; the same shared session and kept TLS connection. What this
+    costs per frame is what any aiohttp-based reader pays at least.
+    """
+    url = f"https://{entry['https_host']}/ivp/livedata/status"
+    headers = {"Authorization": f"Bearer {entry['token']}"}
+    frame = _Bare()
+    due = time.monotonic()
+    while True:
+        async with session.get(url, headers=headers) as response:
+            orjson.loads(await response.read())
+        yield frame
+        due += interval
+        await asyncio.sleep(max(due - time.monotonic(), interval / 4))
 
 
 async def run_once(args: argparse.Namespace) -> dict[str, Any]:
@@ -59,7 +88,11 @@ async def run_once(args: argparse.Namespace) -> dict[str, Any]:
         async def listen(i: int, env: Envoy) -> None:
             await asyncio.sleep(i * args.interval / n)  # spread the fleet over one interval
             try:
-                async with contextlib.aclosing(env.live(interval=args.interval)) as live:
+                if args.bare:
+                    frames = bare_frames(session, sim.entries[i], args.interval)
+                else:
+                    frames = env.live(interval=args.interval)
+                async with contextlib.aclosing(frames) as live:
                     async for frame in live:
                         if measuring:
                             counts[i] += 1
@@ -131,6 +164,7 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="simulator clock speed")
     parser.add_argument("--procs", type=int, default=None, help="simulator processes")
     parser.add_argument("--profile", help="cProfile the measured window into this file")
+    parser.add_argument("--bare", action="store_true", help="plain aiohttp polls: the floor")
     parser.add_argument("--fresh", action="store_true", help="each run in a new process")
     args = parser.parse_args()
     runs = []
