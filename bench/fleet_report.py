@@ -39,10 +39,8 @@ def _run(script: str, args: list[str]) -> dict[str, Any]:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        return {
-            "error": f"exit {proc.returncode}: {proc.stderr.strip()[-800:]}",
-            "load_before": load,
-        }
+        last = (proc.stderr.strip().splitlines() or [""])[-1]  # one line: a table cell
+        return {"error": f"exit {proc.returncode}: {last[:300]}", "load_before": load}
     out = json.loads(lines[0])
     out["load_before"] = load
     return out
