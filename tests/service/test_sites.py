@@ -101,6 +101,8 @@ async def test_two_gateways_are_summed_into_every_sink(tmp_path: Path) -> None:
     shown = {g["serial"]: g for g in doc["gateways"]}
     assert shown["site-house"]["name"] == "house" and not shown["site-house"]["stale"]
     assert shown["site-house"]["flows"]["solar"] == pytest.approx(solar)
+    assert shown["site-house"]["sum_of"] == sorted(members)  # marked as a sum, of whom
+    assert [shown[m]["sum_of"] for m in members] == [None, None]
     metrics = exposition(lambda: collector.states, clock.now)().decode()
     assert 'serial="site-house"' in metrics
     # the SQLite history holds the site's rows beside the gateways'

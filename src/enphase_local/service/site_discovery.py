@@ -19,17 +19,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.snapshot import Snapshot
-from .site_sum import SITE_SOURCE
+from .site_sum import site_members
 
 __all__ = ["site_device"]
 
 
 def site_device(serial: str, snapshot: Snapshot) -> dict[str, Any] | None:
     """The Home Assistant device of a site's snapshot; None for a gateway's own snapshot."""
-    gw = snapshot.gateway
-    if gw.firmware != SITE_SOURCE or not serial.startswith("site-"):
+    members = site_members(snapshot)
+    if members is None:
         return None
-    members = sorted(m for m in gw.host.split("+") if m)
     return {
         "identifiers": [f"enphase_{serial}"],
         "name": f"Enphase site {serial.removeprefix('site-')}",

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SITE_SOURCE",
+    "site_members",
     "site_serial",
     "sum_energy",
     "sum_frames",
@@ -53,6 +54,14 @@ def site_serial(name: str) -> str:
     """The serial a site goes by in every sink: ``site-<name>``, in topic-safe letters."""
     slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-") or "site"
     return f"site-{slug}"
+
+
+def site_members(snapshot: Snapshot) -> list[str] | None:
+    """The serials a site's snapshot sums (`sum_snapshots` marks it); None for a gateway's own."""
+    gw = snapshot.gateway
+    if gw.firmware != SITE_SOURCE or not gw.serial.startswith("site-"):
+        return None
+    return sorted(m for m in gw.host.split("+") if m)
 
 
 def _all(values: Sequence[float | None]) -> float | None:
