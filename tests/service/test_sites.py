@@ -105,6 +105,9 @@ async def test_two_gateways_are_summed_into_every_sink(tmp_path: Path) -> None:
     assert [shown[m]["sum_of"] for m in members] == [None, None]
     metrics = exposition(lambda: collector.states, clock.now)().decode()
     assert 'serial="site-house"' in metrics
+    for member in members:  # the site's series are marked as sums, of whom
+        assert f'enphase_site_gateway{{gateway="{member}",serial="site-house"}} 1.0' in metrics
+    assert metrics.count("enphase_site_gateway{") == 2
     # the SQLite history holds the site's rows beside the gateways'
     db = sqlite3.connect(tmp_path / "h.db")
     rows = db.execute(

@@ -113,6 +113,7 @@ async def test_a_two_gateway_site_is_in_every_sink_of_the_collect_process(
     assert energy["battery_charge_wh"] is not None  # the garage has no battery: the house's
     # Prometheus and the dashboard: the site beside its gateways, the dashboard saying of whom
     assert 'serial="site-house"' in metrics
+    assert metrics.count('enphase_site_gateway{gateway="') == 2  # marked as the sum of two
     shown = {g["serial"]: g for g in listed["gateways"]}
     assert set(shown) == {*serials, "site-house"} and shown["site-house"]["sum_of"] == serials
     # InfluxDB: the site's points are the sums of its gateways' (tagged with the site)
