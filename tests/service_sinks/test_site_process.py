@@ -5,7 +5,8 @@ One config file as docs/many-sites.md shows it (``[[site]]`` naming two
 with ``enphase history --site``), PostgreSQL, InfluxDB, MQTT with Home
 Assistant discovery, Prometheus and the dashboard's gateway list. The gateways
 are simulated ones on 127.0.0.1 in real time; broker and servers are real.
-In each place the site is there, marked as a sum, with its gateways' sums.
+In each place the site is there, marked as a sum, with its gateways' sums;
+and docs/evcc.md's meters read the site's state document.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import sqlite3
 import sys
 import uuid
@@ -24,7 +26,9 @@ import orjson
 
 from .helpers import Recorder, recorder
 from .influx_server import InfluxServer
+from .services import unavailable
 from .test_collect_process import _get, collect, live_gateway, process_env
+from .test_evcc_recipe import DOC_SERIAL, evaluate, evcc_meters
 from .test_influx_process import points, until
 
 
@@ -75,6 +79,10 @@ def _site_summed(rec: Recorder, base: str, serials: list[str]) -> dict[str, Any]
 async def test_a_two_gateway_site_is_in_every_sink_of_the_collect_process(
     tmp_path: Path, mqtt_url: str, pg_dsn: str, influx_server: InfluxServer
 ) -> None:
+    jq = shutil.which("jq")
+    if jq is None:
+        unavailable("no jq program: install jq (.ci/services.sh does)")
+    assert jq is not None
     base = f"s{uuid.uuid4().hex[:8]}"
     async with live_gateway("battery-backup") as one, live_gateway("metered-split") as two:
         serials = sorted([one.serial, two.serial])
@@ -111,6 +119,15 @@ async def test_a_two_gateway_site_is_in_every_sink_of_the_collect_process(
     }
     assert not [c for c in configs if "configuration_url" in c["device"]]
     assert energy["battery_charge_wh"] is not None  # the garage has no battery: the house's
+    # docs/evcc.md's recipe "for a site, the serial is site-<name>": every meter reads a number
+    state = [p for p in rec.payloads(f"{base}/site-house/state") if p]
+    assert state, "no state document for the site"
+    for name, readings in evcc_meters().items():
+        for what, settings in readings.items():
+            assert settings["topic"] == f"enphase/{DOC_SERIAL}/state"
+            value = evaluate(jq, settings, state[-1])  # a number, never null
+            assert value >= 0 or what == "power", (name, what, value)
+            assert what != "soc" or 0 <= value <= 100, (name, value)
     # Prometheus and the dashboard: the site beside its gateways, the dashboard saying of whom
     assert 'serial="site-house"' in metrics
     assert metrics.count('enphase_site_gateway{gateway="') == 2  # marked as the sum of two
