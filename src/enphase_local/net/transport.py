@@ -29,27 +29,23 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 import orjson
-from multidict import CIMultiDict
 from yarl import URL
 
-from ..errors import (
-    EnvoyConnectionError,
-    EnvoyInsecureConnectionError,
-    EnvoyParseError,
-    EnvoyTimeoutError,
-)
+from ..errors import EnvoyConnectionError, EnvoyParseError
 from ..sources.registry import DEFAULT_MAX_BYTES, Speed
 from .address import SCHEMES, carries_secret, parse_host
 from .backoff import RetryPolicy
 from .bounded import read_bounded
 from .connector import KEEP_IDLE_S, gateway_session
+from .deadline import Deadline
 from .exchange import Authenticator, HttpResult, Timeouts
+from .failures import clear_text_refusal, translate
 from .stats import PathStats, TransportStats
-from .trust import CertificateTrust, Verify, certificate_changed, fetch_certificate
+from .trust import CertificateTrust, Verify, fetch_certificate
 from .writes import NO_RETRY
 
 __all__ = [
@@ -73,6 +69,10 @@ _MAX_AUTH_ROUNDS = 3
 
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_RETRY = RetryPolicy()
+
+# aiohttp sets up no timer of its own: the read's limit is kept by a `Deadline`
+_NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_read=None)
+_MAX_URLS = 256  # URLs kept per transport (paths asked, each with its query)
 
 # Jitter needs no generator per gateway: a Mersenne Twister holds 2.5 KB (2.5 MB a 1,000 fleet).
 _JITTER = random.Random()
@@ -120,6 +120,11 @@ class Transport:
         self._closed = False
         self.stats = TransportStats()
         self.trust = trust or CertificateTrust()
+        self.deadline: Deadline | None = None  # the update's (`Envoy._update`), for its task
+        self._urls: dict[tuple[str, str], URL] = {}
+        self._base_headers: dict[str, str] = {"Accept-Encoding": "identity"}  # read bounded
+        if not keepalive and session is not None:
+            self._base_headers["Connection"] = "close"
 
     # -- addressing -------------------------------------------------------
 
@@ -280,41 +285,43 @@ class Transport:
         retried: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> HttpResult:
-        """Exactly one HTTP exchange, under the in-flight limit, with error translation."""
+        """Exactly one HTTP exchange, under the in-flight limit, with error translation.
+
+        Its time limit is kept by the update's `Deadline` when this task has
+        one (`deadline`), else by one of its own: no aiohttp timer, no task.
+        """
         if self._closed:
             raise EnvoyConnectionError("this transport is closed: create a new one")
         if scheme == "http" and carries_secret(headers):
-            raise self._refuse_clear_text(path)
+            raise clear_text_refusal(self.netloc, path)
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_in_flight)
         session = self._get_session()
-        send_headers = CIMultiDict(headers)
-        send_headers["Accept-Encoding"] = "identity"  # compressed answers are read bounded anyway
-        if not self.keepalive and not self._owns_session:
-            send_headers["Connection"] = "close"
+        send_headers = {**self._base_headers, **headers} if headers else self._base_headers
         data: bytes | None = None
         if json is not None:
             data = orjson.dumps(json)
-            send_headers["Content-Type"] = "application/json"
+            send_headers = {**send_headers, "Content-Type": "application/json"}
         timeout_s = self.timeouts.for_speed(speed)
         stats = self.stats.for_path(path)
+        deadline = self.deadline
+        own = deadline is None or not deadline.owned()
+        if deadline is None or own:
+            deadline = Deadline.for_read()
         async with self._semaphore:
             stats.requests += 1
             stats.retries += int(retried)
             stats.last_at = self.clock()
             started = time.perf_counter()
-            if scheme == "https" and self.trust.learning:
-                try:
+            deadline.start_read(timeout_s)
+            try:
+                if scheme == "https" and self.trust.learning:
                     self.trust.observe(
                         await fetch_certificate(self.hostname, self.port or 443, timeout_s)
                     )
-                except EnvoyConnectionError as err:
-                    self._record_failure(stats, started, method, path, type(err).__name__)
-                    raise
-            try:
                 async with session.request(
                     method,
-                    self.url(path, scheme),
+                    self._url(path, scheme),
                     headers=send_headers,
                     data=data,
                     ssl=self._ssl() if scheme == "https" else False,
@@ -322,7 +329,7 @@ class Transport:
                     auto_decompress=False,
                     # aiohttp resends PUT/DELETE on a dropped connection by itself: never a write
                     middlewares=NO_RETRY if method.upper() != "GET" else None,
-                    timeout=aiohttp.ClientTimeout(total=timeout_s),
+                    timeout=_NO_AIOHTTP_TIMEOUT,  # the deadline keeps the time
                 ) as response:
                     try:
                         body = await read_bounded(response, cap=max_bytes, path=path)
@@ -330,33 +337,14 @@ class Transport:
                         response.close()  # drop the connection and what it still holds
                         raise
                     status, answer_headers = response.status, response.headers
-            except EnvoyParseError:
-                self._record_failure(stats, started, method, path, "answer refused")
-                raise
-            except TimeoutError as err:  # aiohttp's timeouts derive from it too
-                self._record_failure(stats, started, method, path, "timeout")
-                raise EnvoyTimeoutError(
-                    f"the gateway at {self.netloc} did not answer {method} {path} within "
-                    f"{timeout_s:g} s: it may be busy, rebooting or restarting services "
-                    "(daily shortly after 23:00); try again later or allow a longer timeout"
-                ) from err
-            except aiohttp.ServerFingerprintMismatch as err:
-                self._record_failure(stats, started, method, path, "certificate changed")
-                raise certificate_changed(self.netloc, err.expected, err.got) from err
-            except aiohttp.ClientConnectorCertificateError as err:  # verify= was asked for
-                self._record_failure(stats, started, method, path, "certificate refused")
-                raise EnvoyInsecureConnectionError(
-                    f"the certificate of the gateway at {self.netloc} failed verification "
-                    f"({err.certificate_error}); nothing was sent. Gateways use self-signed "
-                    "certificates: leave verify= unset to trust on first use, or pin= one"
-                ) from err
-            except aiohttp.ClientError as err:
-                self._record_failure(stats, started, method, path, type(err).__name__)
-                raise EnvoyConnectionError(
-                    f"could not talk to the gateway at {self.netloc} ({scheme}, "
-                    f"{type(err).__name__}): check the address, the network and that it is "
-                    "powered; it restarts services daily shortly after 23:00"
-                ) from err
+            except (asyncio.CancelledError, TimeoutError, EnvoyParseError, EnvoyConnectionError,
+                    aiohttp.ClientError) as err:  # fmt: skip
+                self._failed(err, deadline, stats, started, (method, path, scheme, timeout_s))
+                raise  # unreachable: `_failed` raises
+            finally:
+                deadline.end_read()
+                if own:
+                    deadline.close()
         elapsed = time.perf_counter() - started
         stats.record(elapsed, status, failed=status >= 400)
         if scheme == "https" and path == "/info" and status == 200:
@@ -364,13 +352,41 @@ class Transport:
         _LOGGER.debug("%s %s -> %d in %.3f s", method, path, status, elapsed)
         return HttpResult(status, body, answer_headers, elapsed, path)
 
-    def _refuse_clear_text(self, path: str) -> EnvoyInsecureConnectionError:
-        return EnvoyInsecureConnectionError(
-            f"refusing to send the gateway token to {self.netloc} over plain HTTP ({path}): "
-            "gateways on firmware 7 and later always serve HTTPS, so HTTPS being unreachable "
-            "means something on the network is blocking or intercepting it. Check that port "
-            "443 of the gateway is reachable from here, then try again"
+    def _failed(
+        self,
+        err: BaseException,
+        deadline: Deadline,
+        stats: PathStats,
+        started: float,
+        what: tuple[str, str, str, float],
+    ) -> NoReturn:
+        """Record a failed exchange and raise what it means (`net.failures`)."""
+        method, path, scheme, timeout_s = what
+        if isinstance(err, asyncio.CancelledError):
+            if not deadline.expired(err):
+                raise err  # cancelled by someone else: not ours to judge
+            err = TimeoutError()  # the deadline's cut, as `asyncio.timeout` reports it
+        if isinstance(err, EnvoyConnectionError):
+            self._record_failure(stats, started, method, path, type(err).__name__)
+            raise err  # the certificate could not be fetched: already said
+        failure = translate(
+            err, netloc=self.netloc, method=method, path=path, scheme=scheme, timeout_s=timeout_s
         )
+        assert failure is not None  # each type `_exchange` catches is translated
+        self._record_failure(stats, started, method, path, failure.reason)
+        if failure.error is err:
+            raise err
+        raise failure.error from err
+
+    def _url(self, path: str, scheme: str) -> URL:
+        """`url`, built once per path and scheme (a URL object per request cost a parse)."""
+        key = (scheme, path)
+        url = self._urls.get(key)
+        if url is None:
+            if len(self._urls) >= _MAX_URLS:  # paths with queries could grow it without end
+                self._urls.clear()
+            url = self._urls[key] = self.url(path, scheme)
+        return url
 
     def _ssl(self) -> ssl.SSLContext | aiohttp.Fingerprint | bool:
         """The trust's ``ssl=``, one `Fingerprint` object per pin.
@@ -410,6 +426,19 @@ class Transport:
                 limit=self.max_in_flight, force_close=not self.keepalive
             )
         return self._session
+
+    def begin_update(self, left_s: float) -> Deadline:
+        """The update's `Deadline` (its reads may take `left_s` seconds in all), for this task.
+
+        Its reads share one timer (`net.deadline`); `end_update` drops it.
+        """
+        deadline = self.deadline = Deadline(asyncio.get_running_loop().time() + left_s)
+        return deadline
+
+    def end_update(self, deadline: Deadline) -> None:
+        deadline.close()
+        if self.deadline is deadline:
+            self.deadline = None
 
     # -- lifetime -----------------------------------------------------------
 
