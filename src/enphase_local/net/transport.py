@@ -1,4 +1,4 @@
-"""HTTP to one gateway: session, TLS, timeouts, retries, one request at a time, errors.
+"""HTTP to one gateway: timeouts, retries, one request at a time, errors (over a `GatewayLink`).
 
 Why so careful: gateways are slow and fragile (gateway.md section 6).
 Overlapping requests or quick retries can freeze or reboot them, so a
