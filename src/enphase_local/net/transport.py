@@ -67,7 +67,6 @@ _MAX_AUTH_ROUNDS = 3
 _NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_read=None)
 
 
-
 class Transport(GatewayLink):
     """Requests to one gateway. Use one per gateway; close it when done (or ``async with``).
 
