@@ -67,7 +67,6 @@ _MAX_AUTH_ROUNDS = 3
 _NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_read=None)
 
 
-
 class Transport(GatewayLink):
     """Requests to one gateway. Use one per gateway; close it when done (or ``async with``).
 
@@ -296,6 +295,8 @@ class Transport(GatewayLink):
             if not deadline.expired(err):
                 raise err  # cancelled by someone else: not ours to judge
             err = TimeoutError()  # the deadline's cut, as `asyncio.timeout` reports it
+        elif deadline.cut():  # cut, and the cancellation came back as another error
+            err = TimeoutError()
         if isinstance(err, EnvoyConnectionError):
             self._record_failure(stats, started, method, path, type(err).__name__)
             raise err  # the certificate could not be fetched: already said
