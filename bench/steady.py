@@ -7,7 +7,7 @@
 
 Run with bench/.venv's Python (pyenphase installed); `run.py --only steady`
 drives all three and writes the "Steady update, first connect, first
-snapshot" section of RESULTS.md (`steady_report.py`).
+snapshot" section of RESULTS.md (`report`, with `steady_notes.md` after the tables).
 
 Why these figures and not `worker.py cpu`: the machine is shared (up to
 eight sessions on two cores), so every CPU figure is process CPU

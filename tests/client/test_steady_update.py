@@ -54,7 +54,8 @@ async def test_one_timer_for_all_the_reads_of_an_update(monkeypatch: pytest.Monk
                 reads = envoy.stats.requests - before
                 assert reads >= 2  # the CT readings and the battery at least
                 assert timers.deadline == 1, timers.deadline
-                assert timers.total < reads, (timers.total, reads)  # no timer per read
+                # no timer per read: at most aiohttp's own keep-alive sweep besides ours
+                assert timers.total - timers.deadline <= 1, (timers.total, reads)
                 assert len(asyncio.all_tasks()) == tasks_before
                 timers.deadline = timers.total = 0
 

@@ -121,3 +121,24 @@ async def test_outside_a_read_or_scope_the_task_is_not_cancelled() -> None:
         await asyncio.Event().wait()
     assert deadline.expired(caught.value)
     deadline.close()
+
+
+async def test_a_cut_that_comes_back_as_another_error_is_still_a_timeout() -> None:
+    """A library may turn the cancellation into an error of its own: `cut` says it ran out,
+    and the task's cancel count is settled (a later `asyncio.timeout` counts right)."""
+    task = asyncio.current_task()
+    assert task is not None
+    deadline = Deadline()
+    deadline.start_read(0.05)
+    with pytest.raises(ConnectionError):
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise ConnectionError("closed under us") from None
+    assert task.cancelling() == 1
+    assert deadline.cut() and task.cancelling() == 0
+    assert not deadline.cut()  # once
+    deadline.end_read()
+    deadline.close()
+    async with asyncio.timeout(5):  # a later timeout in the task works as before
+        await asyncio.sleep(0)

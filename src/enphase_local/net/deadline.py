@@ -96,6 +96,19 @@ class Deadline:
         self._fired = False
         return self._task.uncancel() <= self._cancelling
 
+    def cut(self) -> bool:
+        """Whether this deadline cut the read that just failed with another error.
+
+        A library under the read may turn the cancellation into an error of its
+        own: the read still ran out of time, and the task's cancel count is
+        settled here so that a later `asyncio.timeout` in it counts right.
+        """
+        if not self._fired:
+            return False
+        self._fired = False
+        self._task.uncancel()
+        return True
+
     def close(self) -> None:
         """No more reads: drop the timer."""
         if self._handle is not None:

@@ -295,6 +295,8 @@ class Transport(GatewayLink):
             if not deadline.expired(err):
                 raise err  # cancelled by someone else: not ours to judge
             err = TimeoutError()  # the deadline's cut, as `asyncio.timeout` reports it
+        elif deadline.cut():  # cut, and the cancellation came back as another error
+            err = TimeoutError()
         if isinstance(err, EnvoyConnectionError):
             self._record_failure(stats, started, method, path, type(err).__name__)
             raise err  # the certificate could not be fetched: already said
