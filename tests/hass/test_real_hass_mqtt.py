@@ -163,9 +163,8 @@ async def test_a_real_home_assistant_over_mqtt(
             await _run(http, real_hass, sim, serial, collector, broker.port)
     finally:
         collector.stop()
-    logged = MQTT_LOG.findall(real_hass.log())
-    lines = [m.group(0) for m in MQTT_LOG.finditer(real_hass.log())]
-    assert not logged, "\n".join(lines[:20])
+    logged = [m.group(0) for m in MQTT_LOG.finditer(real_hass.log())]
+    assert not logged, "\n".join(logged[:20])
 
 
 async def _run(
