@@ -59,6 +59,8 @@ LEGACY: Mapping[str, str] = {
     "battery_unit_level": "battery_{key}_soc",
     "battery_unit_power": "battery_{key}_power",
     "battery_unit_temperature": "battery_{key}_temperature",
+    "acb_unit_level": "battery_{key}_soc",
+    "acb_unit_temperature": "battery_{key}_temperature",
     "inverter_power": "inverter_{key}_power",
     "inverter_energy_lifetime": "inverter_{key}_energy",
 }
@@ -79,6 +81,9 @@ LEGACY_MISMATCHES: frozenset[tuple[str, str]] = frozenset(
 LEGACY_UNRETAINED = frozenset({Scope.INVERTER})
 """Documents the per-entity discovery's sink does not retain (issue 25): a Home Assistant
 that subscribes after they were sent shows ``unknown`` until the next report (5 minutes)."""
+
+MQTT_PLATFORM = {Kind.TIME: "text"}
+"""MQTT has no time platform: a time control is ``HH:MM`` text there."""
 
 NOT_COMPARED = {"last_update", "data_age", "section_freshness", "token_days_left"}
 """Times and ages: each side reads them at its own moment, so no two agree to the second."""
@@ -132,8 +137,9 @@ def attribute_problems(found: Expected, state: Mapping[str, Any] | None) -> list
     uid = found.inst.uid
     problems = []
     domain = str(entity["entity_id"]).split(".")[0]
-    if domain != f.kind.value:
-        problems.append(f"{uid}: component {domain}, the table says {f.kind.value}")
+    platform = MQTT_PLATFORM.get(f.kind, f.kind.value)
+    if domain != platform:
+        problems.append(f"{uid}: component {domain}, the table says {platform}")
     category = f.category.value if f.category is not None else None
     checks: list[tuple[str, Any, Any]] = [
         ("entity_category", entity.get("entity_category"), category)
