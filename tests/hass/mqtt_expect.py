@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from enphase_local.features import FEATURES, Instance, Kind, Readings, Scope, Source, instances
@@ -173,6 +174,13 @@ def value_problem(found: Expected, readings: Readings, state: str) -> str | None
     uid = found.inst.uid
     if state == "unknown" and not DEVICE_DISCOVERY and f.scope in LEGACY_UNRETAINED:
         return None
+    if f.device_class == "timestamp" and isinstance(value, int | float):
+        try:  # Home Assistant shows a timestamp as ISO 8601, the table has epoch seconds
+            when = datetime.fromisoformat(state).timestamp()
+        except ValueError:
+            return f"{uid}: {state!r}, the simulator {value}"
+        ok = math.isclose(when, float(value), abs_tol=1.0)
+        return None if ok else f"{uid}: {state} ({when:.0f}), the simulator {value}"
     if (
         f.kind in (Kind.SENSOR, Kind.NUMBER)
         and isinstance(value, int | float)
