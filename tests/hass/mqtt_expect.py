@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from enphase_local.features import FEATURES, Instance, Kind, Readings, Scope, Source, instances
@@ -59,6 +60,8 @@ LEGACY: Mapping[str, str] = {
     "battery_unit_level": "battery_{key}_soc",
     "battery_unit_power": "battery_{key}_power",
     "battery_unit_temperature": "battery_{key}_temperature",
+    "acb_unit_level": "battery_{key}_soc",
+    "acb_unit_temperature": "battery_{key}_temperature",
     "inverter_power": "inverter_{key}_power",
     "inverter_energy_lifetime": "inverter_{key}_energy",
 }
@@ -79,6 +82,9 @@ LEGACY_MISMATCHES: frozenset[tuple[str, str]] = frozenset(
 LEGACY_UNRETAINED = frozenset({Scope.INVERTER})
 """Documents the per-entity discovery's sink does not retain (issue 25): a Home Assistant
 that subscribes after they were sent shows ``unknown`` until the next report (5 minutes)."""
+
+MQTT_PLATFORM = {Kind.TIME: "text"}
+"""MQTT has no time platform: a time control is ``HH:MM`` text there."""
 
 NOT_COMPARED = {"last_update", "data_age", "section_freshness", "token_days_left"}
 """Times and ages: each side reads them at its own moment, so no two agree to the second."""
@@ -132,8 +138,9 @@ def attribute_problems(found: Expected, state: Mapping[str, Any] | None) -> list
     uid = found.inst.uid
     problems = []
     domain = str(entity["entity_id"]).split(".")[0]
-    if domain != f.kind.value:
-        problems.append(f"{uid}: component {domain}, the table says {f.kind.value}")
+    platform = MQTT_PLATFORM.get(f.kind, f.kind.value)
+    if domain != platform:
+        problems.append(f"{uid}: component {domain}, the table says {platform}")
     category = f.category.value if f.category is not None else None
     checks: list[tuple[str, Any, Any]] = [
         ("entity_category", entity.get("entity_category"), category)
@@ -167,6 +174,13 @@ def value_problem(found: Expected, readings: Readings, state: str) -> str | None
     uid = found.inst.uid
     if state == "unknown" and not DEVICE_DISCOVERY and f.scope in LEGACY_UNRETAINED:
         return None
+    if f.device_class == "timestamp" and isinstance(value, int | float):
+        try:  # Home Assistant shows a timestamp as ISO 8601, the table has epoch seconds
+            when = datetime.fromisoformat(state).timestamp()
+        except ValueError:
+            return f"{uid}: {state!r}, the simulator {value}"
+        ok = math.isclose(when, float(value), abs_tol=1.0)
+        return None if ok else f"{uid}: {state} ({when:.0f}), the simulator {value}"
     if (
         f.kind in (Kind.SENSOR, Kind.NUMBER)
         and isinstance(value, int | float)

@@ -19,15 +19,16 @@ import aiohttp
 import pytest
 
 from enphase_local.features import FEATURES, Kind, Readings, instances
-from tests.hass.realhass import RealHass
+from tests.hass.realhass import RealHass, quiet_port
 from tests.hass.simthread import SimThread
 
 SKIP = {"data_age", "token_days_left", "last_update", "section_freshness"}  # when each side read
 
 
 @pytest.fixture
-def real_hass(tmp_path: Path, unused_tcp_port_factory: Any) -> Any:
-    runner = RealHass(tmp_path / "config", unused_tcp_port_factory())
+def real_hass(tmp_path: Path) -> Any:
+    # below the ephemeral range: the simulator binds ports while Home Assistant starts
+    runner = RealHass(tmp_path / "config", quiet_port())
     runner.start()
     try:
         yield runner

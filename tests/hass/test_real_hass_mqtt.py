@@ -38,7 +38,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from enphase_local.features import Readings
+from enphase_local.features import Readings, by_id
 from tests.hass.mqtt_expect import (
     DEVICE_DISCOVERY,
     Expected,
@@ -163,9 +163,8 @@ async def test_a_real_home_assistant_over_mqtt(
             await _run(http, real_hass, sim, serial, collector, broker.port)
     finally:
         collector.stop()
-    logged = MQTT_LOG.findall(real_hass.log())
-    lines = [m.group(0) for m in MQTT_LOG.finditer(real_hass.log())]
-    assert not logged, "\n".join(lines[:20])
+    logged = [m.group(0) for m in MQTT_LOG.finditer(real_hass.log())]
+    assert not logged, "\n".join(logged[:20])
 
 
 async def _run(
@@ -276,34 +275,41 @@ async def _validate(ws: Websocket, ids: dict[str, str]) -> None:
 async def _commands(
     http: aiohttp.ClientSession, hass: RealHass, sim: SimThread, serial: str, found: list[Expected]
 ) -> None:
-    reserve = _entity(found, "reserve_soc")
-    mode = _entity(found, "storage_mode")
+    """A reserve and a storage mode from Home Assistant: confirmed, and the simulator has them.
+
+    Each control's outcome sensor is the entity whose unique id is the control's and
+    ``_result`` (docs/mqtt.md, Commands).
+    """
+    registry = {e["unique_id"]: e["entity_id"] for e in await hass.registry(http)}
+    reserve, mode = _entity(found, "reserve_soc"), _entity(found, "storage_mode")
+    outcomes = [
+        registry[f"{f.entity['unique_id']}_result"]
+        for f in found
+        if f.entity is not None and f.entity["entity_id"] in (reserve, mode)
+    ]
+    assert len(outcomes) == 2, outcomes
     now = await hass.get(http, f"/api/states/{mode}")
-    options = [o for o in now["attributes"]["options"] if o != now["state"]]
+    option = next(o for o in now["attributes"]["options"] if o != now["state"])
     await hass.post(http, "/api/services/number/set_value", {"entity_id": reserve, "value": 37})
     await hass.post(
-        http, "/api/services/select/select_option", {"entity_id": mode, "option": options[0]}
+        http, "/api/services/select/select_option", {"entity_id": mode, "option": option}
     )
 
-    async def confirmed() -> list[str]:
+    async def not_confirmed() -> list[str]:
         states = await _states(http, hass)
-        results = {
-            k: v["state"]
-            for k, v in states.items()
-            if k.endswith(("reserve_command", "storage_mode_command"))
-        }
-        waiting = [k for k, v in results.items() if v != "confirmed"]
-        if states[reserve]["state"] not in ("37", "37.0"):
+        waiting = [
+            f"{e} {states[e]['state']}" for e in outcomes if states[e]["state"] != "confirmed"
+        ]
+        if float(states[reserve]["state"]) != 37:
             waiting.append(f"{reserve} {states[reserve]['state']}")
-        if states[mode]["state"] != options[0]:
+        if states[mode]["state"] != option:
             waiting.append(f"{mode} {states[mode]['state']}")
         return waiting
 
-    await until("commands not confirmed", confirmed, 30)
-    after = await asyncio.to_thread(sim.snapshot)
-    assert after.tariff is not None
-    assert after.tariff.reserve_soc_percent == 37
-    assert after.tariff.storage_mode is not None and after.tariff.storage_mode.value == options[0]
+    await until("commands not confirmed", not_confirmed, 30)
+    after = Readings(await asyncio.to_thread(sim.snapshot))  # as the table reads the gateway
+    assert by_id("reserve_soc").value(after) == 37
+    assert by_id("storage_mode").value(after) == option
 
 
 async def _availability(
