@@ -54,6 +54,7 @@ def live_document(
                 "age_s": age,
                 "error": state.last_error,
                 "flows": flows,
+                "live": state.follows_live,  # following live data now (`live_demand`)
             }
         )
     return {"now": now, "gateways": gateways}
