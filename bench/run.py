@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument(
         "--only",
-        default="requests,wall,cpu,parse,cold,memory,fleet,faults",
+        default="requests,wall,cpu,parse,cold,memory,fleet,faults,collector-cli",
         help="comma-separated figures to run (default: all)",
     )
     parser.add_argument("--no-report", action="store_true", help="do not rewrite RESULTS.md")
@@ -157,8 +157,32 @@ def run_all(opts: argparse.Namespace) -> dict:
         print("(6) robustness under faults", flush=True)
         hang = [] if quick else ["--hang"]
         out["faults"] = {c: worker("faults", "--client", c, *hang) for c in ("ours", "pyenphase")}
+    if "collector-cli" in only:
+        collector_cli(quick)
     out["finished"] = time.time()
     return out
+
+
+def collector_cli(quick: bool) -> None:
+    """`enphase collect` as users run it (issue 31): its own section of RESULTS.md.
+
+    The history's growth per day in SQLite and PostgreSQL (`$BENCH_PG_DSN`, a user
+    that may create databases), then the CLI process with 1,000 gateways at 60 s.
+    """
+    print("(7) enphase collect as users run it: 1,000 gateways, the CLI process", flush=True)
+    day = WORK / "collector_day.json"
+    dsn = os.environ.get("BENCH_PG_DSN", "postgresql://127.0.0.1:5432/test")
+    subprocess.run(
+        [str(VPY), str(BENCH / "collector_day.py"), "--pg", dsn, "--json", str(day)],
+        cwd=BENCH,
+        check=False,
+    )
+    sizes = ["--gateways", "100", "--runs", "1", "--window", "60"] if quick else []
+    cli = [str(VPY), str(BENCH / "collector_cli.py"), "--json", str(WORK / "collector_cli.json")]
+    subprocess.run([*cli, *sizes, "--day-json", str(day)], cwd=BENCH, check=False)
+    if not quick:  # every gateway followed live, as before issue 31: the comparison
+        live = ["--runs", "1", "--live", "on", "--day-json", str(day)]
+        subprocess.run([*cli, *live, "--write"], cwd=BENCH, check=False)
 
 
 def inside(opts: argparse.Namespace) -> int:

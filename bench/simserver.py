@@ -8,6 +8,7 @@ time (the "endpoint that times out" fault), which needs a custom latency rule.
 
     python bench/simserver.py --preset battery-backup --manifest m.json [--fleet N]
         [--fixtures DIR] [--latency realistic|none] [--hang PATH=SECONDS]
+        [--speed X --first K --tokens]
 """
 
 from __future__ import annotations
@@ -45,13 +46,13 @@ def _backends(args: argparse.Namespace, clock: SimClock) -> list:
             for i in range(args.fleet)
         ]
     config = PRESETS[args.preset]
-    if args.fleet == 1:
+    if args.fleet == 1 and not args.first:
         return [SiteBackend(config, clock, seed=1)]
     return [
         SiteBackend(
             dataclasses.replace(config, serial=f"{config.serial[:6]}{i + 1:06d}"), clock, seed=i
         )
-        for i in range(args.fleet)
+        for i in range(args.first, args.first + args.fleet)
     ]
 
 
@@ -92,7 +93,7 @@ def _write(path: Path, text: str) -> None:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    clock = SimClock(start=args.start, speed=0)
+    clock = SimClock(start=args.start, speed=args.speed)
     fleet = SimulatedFleet(_backends(args, clock), clock=clock, latency=_latency(args), seed=1)  # type: ignore[arg-type]
     await fleet.start()
     try:
@@ -107,6 +108,7 @@ async def serve(args: argparse.Namespace) -> None:
                 "token_scheme": g.core.personality.scheme,
                 "timezone": str(g.core.timezone),
                 "passwords": dict(g.passwords),
+                "owner_token": g.owner_token() if args.tokens else None,
             }
             for g in fleet
         ]
@@ -129,6 +131,11 @@ def main() -> None:
     parser.add_argument("--hang")
     parser.add_argument("--start", type=float, default=NOON)
     parser.add_argument("--manifest", required=True)
+    # for a real-time client (`enphase collect`, bench/collector_cli.py): a running clock,
+    # serials that differ across simulator processes, tokens in the manifest
+    parser.add_argument("--speed", type=float, default=0.0, help="clock speed (0: frozen)")
+    parser.add_argument("--first", type=int, default=0, help="number of the first gateway")
+    parser.add_argument("--tokens", action="store_true", help="owner tokens in the manifest")
     asyncio.run(serve(parser.parse_args()))
 
 
