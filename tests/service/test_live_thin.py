@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from enphase_local.models.live_frame import LiveFrame, LivePhase
-from enphase_local.service.config import ConfigError, load_config
+from enphase_local.service.config import ConfigError, forced_live, live_mode, load_config
 from enphase_local.service.history_sink import HistorySink
 from enphase_local.service.live_thin import LiveThinner
 
@@ -100,6 +100,10 @@ def test_the_config_says_live_per_gateway_and_the_history_step(tmp_path: Path) -
     default = load_config(_config(tmp_path, ""))
     assert default.live == "auto" and default.gateways[0].live is None
     assert default.live_history_step_s == 10
+    forced = forced_live(config, False)  # --no-live: the file's `live = true` gives way
+    assert [live_mode(forced, g) for g in forced.gateways] == ["off"]
+    assert live_mode(config, config.gateways[0]) == "on"
+    assert live_mode(default, default.gateways[0]) == "auto"
     with pytest.raises(ConfigError, match="live must be"):
         load_config(_config(tmp_path, 'live = "sometimes"'))
     with pytest.raises(ConfigError, match="must divide a minute"):
