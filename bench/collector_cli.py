@@ -221,11 +221,11 @@ def render(results: dict[str, Any]) -> str:
     lines = [
         HEADING,
         "",
-        f"`bench/collector_cli.py` (commands below) on {results['when']} UTC, 2 cores shared "
-        "with other sessions. "
+        f"`bench/collector_cli.py` (commands below; last run {results['when']} UTC), "
+        "2 cores shared with other sessions. "
         "The real `enphase collect --config FILE` process (own HOME, SQLite history, "
-        "dashboard) reading battery-backup sites served by "
-        f"{results['simulators']} `simserver.py` processes on a real-time clock, no latency. "
+        "dashboard) reading battery-backup sites served by several `simserver.py` processes "
+        "(`--simulators`, in the commands) on a real-time clock, no latency. "
         "After every gateway connected and a warm-up, a window of several intervals: CPU is "
         "the process's user + system time over wall time (% of one core), RSS at the end "
         "(and the window's maximum), history growth the SQLite tables' logical size "
@@ -251,6 +251,8 @@ def render(results: dict[str, Any]) -> str:
         )
     commands = [g.get("command", results.get("command", "")) for g in results["groups"]]
     lines += ["", "Commands: " + "; ".join(f"`{c}`" for c in commands), ""]
+    for remark in results.get("remarks", []):
+        lines += [remark, ""]
     lines += results.get("notes", [])
     return "\n".join(lines) + "\n"
 
@@ -268,6 +270,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="add this run's group to that JSON file")
     parser.add_argument("--render", action="store_true", help="no run: render --json only")
     parser.add_argument("--day-json", type=Path, help="collector_day.py's figures, shown too")
+    parser.add_argument("--note", action="append", help="a paragraph under the table (kept)")
     args = parser.parse_args()
     results: dict[str, Any] = {"groups": []}
     if args.json is not None and args.json.exists():
@@ -284,6 +287,8 @@ def main() -> None:
         ] + [{"runs": runs, "command": "python bench/collector_cli.py " + " ".join(sys.argv[1:])}]
         results["when"] = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
         results["simulators"] = args.simulators
+    if args.note:
+        results["remarks"] = args.note
     if args.day_json is not None and args.day_json.exists():
         from collector_day import render as day_table
 

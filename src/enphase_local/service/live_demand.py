@@ -51,6 +51,7 @@ class GatewayState(Protocol):
     good_updates: int
     wake: asyncio.Event
 
+
 _LOGGER = logging.getLogger("enphase_local.service")
 
 
