@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument(
         "--only",
-        default="requests,wall,cpu,parse,cold,memory,fleet,faults,collector-cli",
+        default="requests,wall,cpu,parse,cold,memory,fleet,faults,steady,collector-cli",
         help="comma-separated figures to run (default: all)",
     )
     parser.add_argument("--no-report", action="store_true", help="do not rewrite RESULTS.md")
@@ -157,13 +157,21 @@ def run_all(opts: argparse.Namespace) -> dict:
         print("(6) robustness under faults", flush=True)
         hang = [] if quick else ["--hang"]
         out["faults"] = {c: worker("faults", "--client", c, *hang) for c in ("ours", "pyenphase")}
+    if "steady" in only:
+        print("(8) steady update, first connect, first snapshot (issue 31 items 2-4)", flush=True)
+        cmd = [str(VPY), str(BENCH / "steady.py"), "all", *(["--quick"] if quick else [])]
+        if opts.no_report:
+            cmd.append("--no-report")
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=BENCH, check=False)
+        lines = proc.stdout.strip().splitlines()  # the section is written by steady.py itself
+        out["steady"] = json.loads(lines[-1]) if lines else {"error": proc.stderr[-1500:]}
     if "collector-cli" in only:
-        collector_cli(quick)
+        collector_cli(quick, write=not opts.no_report)
     out["finished"] = time.time()
     return out
 
 
-def collector_cli(quick: bool) -> None:
+def collector_cli(quick: bool, *, write: bool) -> None:
     """`enphase collect` as users run it (issue 31): its own section of RESULTS.md.
 
     The history's growth per day in SQLite and PostgreSQL (`$BENCH_PG_DSN`, a user
@@ -180,11 +188,14 @@ def collector_cli(quick: bool) -> None:
     sizes = ["--gateways", "100", "--runs", "1", "--window", "60"] if quick else []
     cli = [str(VPY), str(BENCH / "collector_cli.py"), "--json", str(WORK / "collector_cli.json")]
     cli += ["--day-json", str(day)]
-    subprocess.run([*cli, *sizes, *([] if quick else ["--write"])], cwd=BENCH, check=False)
+    subprocess.run(
+        [*cli, *sizes, *(["--write"] if write and not quick else [])], cwd=BENCH, check=False
+    )
     # every gateway followed live, as before issue 31: the cost per gateway followed
     # (300: at 1,000 the process did not finish connecting in 15 minutes on 2 shared cores)
     live = ["--gateways", "30" if quick else "300", "--simulators", "2", "--live", "on"]
-    live += ["--runs", "1", "--warmup", "30", "--window", "60" if quick else "120", "--write"]
+    live += ["--runs", "1", "--warmup", "30", "--window", "60" if quick else "120"]
+    live += ["--write"] if write else []
     subprocess.run([*cli, *live], cwd=BENCH, check=False)
 
 
