@@ -108,3 +108,24 @@ def test_the_config_says_live_per_gateway_and_the_history_step(tmp_path: Path) -
         load_config(_config(tmp_path, 'live = "sometimes"'))
     with pytest.raises(ConfigError, match="must divide a minute"):
         load_config(_config(tmp_path, "live_history_step = 7"))
+
+
+async def test_a_site_shown_on_the_dashboard_watches_the_gateways_summed_into_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from enphase_local.service.runner import build
+    from enphase_local.service.site_sum import site_serial
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # the token stores and probe caches: ours
+    path = tmp_path / "c.toml"
+    path.write_text(
+        "".join(f'[[gateway]]\nname = "{n}"\nhost = "10.0.0.{i}"\n' for i, n in enumerate("abc"))
+        + '[[site]]\nname = "farm"\ngateways = ["a", "b"]\n'
+    )
+    built = build(load_config(path), web=False, history=False)
+    demand, states = built.collector.demand, built.collector.states
+    assert not any(demand.wants(states[n]) for n in "abc")
+    with demand.watch(site_serial("farm")):
+        assert [demand.wants(states[n]) for n in "abc"] == [True, True, False]
+    assert not any(demand.wants(states[n]) for n in "abc")
+    await built.collector.close_envoys()

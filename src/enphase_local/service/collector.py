@@ -235,7 +235,7 @@ class Collector:
         live_task: asyncio.Task[None] | None = None
         state.follows_live = mode == "on"  # its snapshots give no frames of their own
         if mode != "off":  # run() follows Envoy.live() (see Target.live); poll_once() does not
-            wanted = (lambda: True) if mode == "on" else lambda: self.demand.watched(state.serial)
+            wanted = (lambda: True) if mode == "on" else lambda: self.demand.wants(state)
             live_task = asyncio.create_task(supervise(state, wanted, self.deliver_frame))
         # spread the gateways over the interval rather than reading them all at once
         index = self.targets.index(target)

@@ -6,7 +6,8 @@ gateways that followed every one of them spent 73 % of a core on it (issue
 (`config.LIVE_MODES`): ``on`` follows live for as long as it runs, ``off``
 never does (one frame per snapshot), ``auto`` follows only while a dashboard
 client watches it: `LiveDemand.watch` is held by each ``/events`` stream
-for the gateway it shows (or every gateway, when it names none).
+for the gateway it shows (or every gateway, when it names none; a
+``[[site]]`` shown watches the gateways summed into it, `sites`).
 
 What does not count as watching, and why: a Prometheus scrape reads the
 newest value every 15-60 s, so 1 Hz data between scrapes would be thrown
@@ -61,6 +62,7 @@ class LiveDemand:
     def __init__(self) -> None:
         self._counts: dict[str | None, int] = {}
         self._wakes: list[asyncio.Event] = []
+        self.sites: dict[str, str] = {}  # gateway name -> the serial of its [[site]]
 
     def listen(self, wake: asyncio.Event) -> None:
         """`wake` is set whenever a watcher comes or goes."""
@@ -82,6 +84,11 @@ class LiveDemand:
     def watched(self, serial: str | None) -> bool:
         """Is anyone watching this gateway now?"""
         return None in self._counts or (serial is not None and serial in self._counts)
+
+    def wants(self, state: GatewayState) -> bool:
+        """Is anyone watching this gateway, or the [[site]] it is summed into?"""
+        site = self.sites.get(state.name)
+        return self.watched(state.serial) or (site is not None and site in self._counts)
 
     @property
     def watchers(self) -> int:

@@ -228,6 +228,8 @@ def _add_sites(config: CollectConfig, collector: Collector) -> None:
     from .sites import SiteSink
 
     members = {g: site.name for site in config.sites for g in site.gateways}
+    # a dashboard showing a site watches the gateways summed into it (`live_demand`)
+    collector.demand.sites = {g: site_serial(members[g]) for g in members}
     members.update({site_serial(site.name): site.name for site in config.sites})
     for sink in collector.sinks:
         use_sites = getattr(sink, "use_sites", None)
