@@ -40,7 +40,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from common import NOON, Sim, rss_mb  # noqa: E402
+from common import NOON, Sim, bench_frame, rss_mb  # noqa: E402
 
 DAY = 86_400
 
@@ -108,7 +108,6 @@ def table_bytes(path: Path) -> dict[str, int]:
 
 async def day_sizes(tmp: Path) -> dict[str, Any]:
     """One simulated day at 60 s updates through the real collector, in-process."""
-    from enphase_local.models.live_frame import LiveFrame, LivePhase
     from enphase_local.service.collector import Collector, Target
     from enphase_local.service.history_sink import HistorySink
     from enphase_local.simulator import SimClock, SimulatedGateway, SiteBackend
@@ -138,18 +137,8 @@ async def day_sizes(tmp: Path) -> dict[str, Any]:
     live_db = tmp / "live.db"
     sink = HistorySink(live_db, flush_every_s=3600)
     await sink.start(None)  # type: ignore[arg-type]
-    phase = LivePhase(solar_watts=1000.0, house_watts=500.0, grid_watts=-500.0)
     for i in range(DAY):
-        frame = LiveFrame(
-            taken_at=NOON + i,
-            source="bench",
-            solar_watts=2000.0 + i % 97,
-            house_watts=900.0 + i % 13,
-            grid_watts=-1100.0 + i % 7,
-            battery_watts=0.0,
-            soc_percent=55.0,
-            phases={"L1": phase, "L2": phase},
-        )
+        frame = bench_frame(NOON + i, i)
         await sink.on_live("BENCH", frame)
         if i % 20_000 == 0:
             await sink.flush()

@@ -161,6 +161,23 @@ class Sim:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def bench_frame(at: float, i: int) -> Any:
+    """A synthetic 1 Hz live frame (site and two phases) of second `i`: history size benches."""
+    from enphase_local.models.live_frame import LiveFrame, LivePhase
+
+    phase = LivePhase(solar_watts=1000.0 + i % 60, house_watts=500.0 + i % 60, grid_watts=-500.0)
+    return LiveFrame(
+        taken_at=at,
+        source="bench",
+        solar_watts=2000.0 + i % 97,
+        house_watts=900.0 + i % 13,
+        grid_watts=-1100.0 + i % 7,
+        battery_watts=0.0,
+        soc_percent=55.0,
+        phases={"L1": phase, "L2": phase},
+    )
+
+
 def rss_mb() -> float:
     """Resident set size of this process, MB."""
     for line in Path("/proc/self/status").read_text().splitlines():

@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument(
         "--only",
-        default="requests,wall,cpu,parse,cold,memory,fleet,faults,steady",
+        default="requests,wall,cpu,parse,cold,memory,fleet,faults,steady,collector-cli",
         help="comma-separated figures to run (default: all but livefleet; livefleet = "
         "issue 31 items 5 and 7, 1,000 live and 10,000 at a minute, about 50 min)",
     )
@@ -172,8 +172,38 @@ def run_all(opts: argparse.Namespace) -> dict:
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=BENCH, check=False)
         lines = proc.stdout.strip().splitlines()
         out["livefleet"] = json.loads(lines[-1]) if lines else {"error": proc.stderr[-1500:]}
+    if "collector-cli" in only:
+        collector_cli(quick, write=not opts.no_report)
     out["finished"] = time.time()
     return out
+
+
+def collector_cli(quick: bool, *, write: bool) -> None:
+    """`enphase collect` as users run it (issue 31): its own section of RESULTS.md.
+
+    The history's growth per day in SQLite and PostgreSQL (`$BENCH_PG_DSN`, a user
+    that may create databases), then the CLI process with 1,000 gateways at 60 s.
+    """
+    print("(collector-cli) enphase collect as users run it: 1,000 gateways", flush=True)
+    day = WORK / "collector_day.json"
+    dsn = os.environ.get("BENCH_PG_DSN", "postgresql://127.0.0.1:5432/test")
+    subprocess.run(
+        [str(VPY), str(BENCH / "collector_day.py"), "--pg", dsn, "--json", str(day)],
+        cwd=BENCH,
+        check=False,
+    )
+    sizes = ["--gateways", "100", "--runs", "1", "--window", "60"] if quick else []
+    cli = [str(VPY), str(BENCH / "collector_cli.py"), "--json", str(WORK / "collector_cli.json")]
+    cli += ["--day-json", str(day)]
+    subprocess.run(
+        [*cli, *sizes, *(["--write"] if write and not quick else [])], cwd=BENCH, check=False
+    )
+    # every gateway followed live, as before issue 31: the cost per gateway followed
+    # (300: at 1,000 the process did not finish connecting in 15 minutes on 2 shared cores)
+    live = ["--gateways", "30" if quick else "300", "--simulators", "2", "--live", "on"]
+    live += ["--runs", "1", "--warmup", "30", "--window", "60" if quick else "120"]
+    live += ["--write"] if write else []
+    subprocess.run([*cli, *live], cwd=BENCH, check=False)
 
 
 def inside(opts: argparse.Namespace) -> int:

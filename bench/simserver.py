@@ -52,7 +52,7 @@ def _backends(args: argparse.Namespace, clock: SimClock) -> list:
             for i in range(args.first, args.first + args.fleet)
         ]
     config = PRESETS[args.preset]
-    if args.fleet == 1:
+    if args.fleet == 1 and not args.first:
         return [SiteBackend(config, clock, seed=1)]
     return [
         SiteBackend(

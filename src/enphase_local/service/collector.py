@@ -4,17 +4,15 @@ Why one task per gateway: a slow or unreachable gateway must never delay
 the others. Each task connects, then calls `Envoy.update()` every
 `interval_s` (the client's cadence plan decides which endpoints are worth
 asking), and hands each snapshot to every sink. Live frames come from
-`Envoy.live()` where the client has it, otherwise one per snapshot
-(`live_fallback.frame_from_snapshot`).
+`Envoy.live()` while the gateway's live mode wants it (`live_demand`),
+otherwise one per snapshot (`live_fallback.frame_from_snapshot`).
 
 One HTTP session for all gateways (`gateway_session`, made in the running
 loop at the first connect and closed by `close_envoys()`): connections are
 kept between updates with small TLS buffers, and each `Envoy` gets it from
 its target's factory (its authenticator attaches its own token or digest,
 the session keeps no cookies). Few gateways connect at once
-(`max_connecting`): 1,000 TLS handshakes 50 at a time left 40 MB more heap
-behind than 8 at a time (bench/RESULTS.md (5b)); updates, on connections
-already open, are bounded separately (`max_updating`).
+(`max_connecting`, bench/RESULTS.md (5b)); updates are bounded apart (`max_updating`).
 
 Each gateway's health (`health`: connected, stale, unreachable,
 auth_failed, certificate_changed) is logged once when a bad state starts,
@@ -36,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import EnvoyAuthError, EnvoyCertificateChangedError, EnvoyError
 from .health import BAD_STATES, Silence, advice, ended, reason
+from .live_demand import LiveDemand, supervise
 from .live_fallback import frame_from_snapshot
 from .sinks import Event, Sink
 
@@ -60,7 +59,13 @@ class Target:
 
     name: str
     make: Callable[[aiohttp.ClientSession], Envoy]
-    live: bool = True  # follow `Envoy.live()` frames in run() (False: one frame per snapshot)
+    # follow `Envoy.live()` frames in run(): "on" / True, "off" / False (one frame per
+    # snapshot), or "auto": while a dashboard client watches it (`live_demand`)
+    live: bool | str = True
+
+    @property
+    def mode(self) -> str:
+        return "on" if self.live is True else "off" if self.live is False else self.live
 
 
 @dataclass(slots=True)
@@ -77,8 +82,10 @@ class GatewayState:
     last_error: str | None = None
     snapshot: Snapshot | None = None
     frame: LiveFrame | None = None
-    follows_live: bool = False  # run() follows `Envoy.live()` for it (see Target.live)
+    follows_live: bool = False  # run() follows `Envoy.live()` for it now (`live_demand`)
     live_failed: bool = False  # `Envoy.live()` ended with an error: snapshots give frames
+    good_updates: int = 0  # updates that gave a snapshot (live resumes after one)
+    wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # `live_demand`
     warnings: frozenset[str] = frozenset()
     silence: Silence = field(default_factory=Silence, repr=False)
     envoy: Envoy | None = field(default=None, repr=False)
@@ -115,6 +122,9 @@ class Collector:
         self.retry_after_s = retry_after_s
         self.unreachable_after_s = unreachable_after_s or 3 * interval_s
         self.states = {t.name: GatewayState(t.name) for t in self.targets}
+        self.demand = LiveDemand()  # who watches which gateway's live data (the dashboard)
+        for state in self.states.values():
+            self.demand.listen(state.wake)
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._sinks_started = False
@@ -221,8 +231,12 @@ class Collector:
 
     async def _run_one(self, target: Target) -> None:
         state = self.states[target.name]
+        mode = target.mode
         live_task: asyncio.Task[None] | None = None
-        state.follows_live = target.live  # run() follows Envoy.live(); poll_once() does not
+        state.follows_live = mode == "on"  # its snapshots give no frames of their own
+        if mode != "off":  # run() follows Envoy.live() (see Target.live); poll_once() does not
+            wanted = (lambda: True) if mode == "on" else lambda: self.demand.wants(state)
+            live_task = asyncio.create_task(supervise(state, wanted, self.deliver_frame))
         # spread the gateways over the interval rather than reading them all at once
         index = self.targets.index(target)
         if index:
@@ -230,10 +244,6 @@ class Collector:
         try:
             while not self._stopping.is_set():
                 ok = await self.poll_one(target)
-                if live_task is not None and live_task.done():
-                    live_task = None  # the live stream ended: start it again
-                if ok and live_task is None and target.live and hasattr(state.envoy, "live"):
-                    live_task = asyncio.create_task(self._follow_live(state))
                 await self._sleep(self.interval_s if ok else self.retry_after_s)
         finally:
             if live_task is not None:
@@ -290,6 +300,8 @@ class Collector:
         data_time = snapshot.freshness.get("production", snapshot.taken_at)
         state.last_ok = data_time
         state.snapshot = snapshot
+        state.good_updates += 1
+        state.wake.set()
         serial = snapshot.gateway.serial
         silent = state.silence.silent_for(now)
         if silent >= self.unreachable_after_s:
@@ -322,6 +334,7 @@ class Collector:
             with contextlib.suppress(Exception):
                 await state.envoy.close()
             state.envoy = None
+            state.wake.set()
         if isinstance(err, EnvoyCertificateChangedError):
             await self._enter(state, "certificate_changed", state.last_error)
             return
@@ -335,21 +348,6 @@ class Collector:
             await self._enter(state, "stale", state.last_error)
         else:  # one failed update of a fragile gateway is no news
             _LOGGER.debug("%s: update failed (%s); data still fresh", state.name, err)
-
-    async def _follow_live(self, state: GatewayState) -> None:
-        """Forward `Envoy.live()` frames (when the client has it) until cancelled."""
-        envoy = state.envoy
-        if envoy is None:
-            return
-        live = envoy.live
-        try:
-            async for frame in live():
-                state.live_failed = False
-                if state.serial is not None:
-                    await self.deliver_frame(state.serial, frame)
-        except EnvoyError as err:
-            state.live_failed = True
-            _LOGGER.info("%s: live data stopped (%s); snapshots go on", state.name, err)
 
     async def deliver_frame(self, serial: str, frame: LiveFrame) -> None:
         try:

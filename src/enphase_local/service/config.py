@@ -8,6 +8,8 @@ history goes, how often to read, where the dashboard listens)::
     interval = 60            # seconds between updates of each gateway
     db = "/var/lib/enphase-local/history.db"
     keep_live_days = 7       # live-rate power; 1-minute min/mean/max are kept for ever
+    live = "auto"            # follow live 1 Hz data: "auto" (while a dashboard watches), true/false
+    live_history_step = 10   # history: one power row (the mean) per 10 s per gateway; 0: all
     port = 8787              # dashboard, /metrics and /healthz
     lan = false              # true: listen on every interface, not only 127.0.0.1
     lan_token_file = "/etc/enphase-local/lan-token"   # what the LAN must send (or lan_no_auth)
@@ -16,6 +18,7 @@ history goes, how often to read, where the dashboard listens)::
     name = "house"
     host = "192.168.1.50"
     token_file = "/etc/enphase-local/house.jwt"   # or token, username/password, or nothing
+    live = true              # this gateway's own live setting (default: [collect] live)
 
     [sinks.mqtt]             # optional sinks, one table each (`sink_registry`)
     url = "mqtt://127.0.0.1:1883"
@@ -30,17 +33,20 @@ import os
 import tomllib
 import zoneinfo
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "LIVE_MODES",
     "CollectConfig",
     "ConfigError",
     "GatewayEntry",
     "SiteEntry",
     "check_lan",
     "default_db_path",
+    "forced_live",
+    "live_mode",
     "load_config",
     "read_secret",
     "sink_settings",
@@ -57,6 +63,7 @@ _GATEWAY_KEYS = {
     "token_store",
     "timeout",
     "timezone",  # the site's IANA zone, where the gateway does not say it (issue 23)
+    "live",  # "auto" | true | false; default: [collect] live
 }
 _COLLECT_KEYS = {
     "interval",
@@ -69,7 +76,10 @@ _COLLECT_KEYS = {
     "lan_token_file",
     "lan_token_env",
     "lan_no_auth",
+    "live",
+    "live_history_step",
 }
+LIVE_MODES = ("auto", "on", "off")
 
 
 class ConfigError(Exception):
@@ -91,6 +101,7 @@ class GatewayEntry:
     enlighten_url: str | None = None
     entrez_url: str | None = None
     timezone: str | None = None  # the site's zone for "today"; None: the gateway's own
+    live: str | None = None  # "auto" | "on" | "off"; None: the config's default (`live_mode`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +125,44 @@ class CollectConfig:
     unreachable_after_s: float | None = None  # None: 3 intervals
     lan_token: str | None = field(default=None, repr=False)  # what the LAN must send
     lan_no_auth: bool = False  # the LAN without a token, asked for explicitly
+    live: str = "auto"  # every gateway's live mode unless its entry says (LIVE_MODES)
+    live_history_step_s: float = 10.0  # one power row per that many s per gateway (`live_thin`)
     # [sinks.<name>] tables (see `sink_registry`); may hold a password or DSN
     sinks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+
+
+def live_mode(config: CollectConfig, entry: GatewayEntry) -> str:
+    """The live mode of one gateway: its own, else the config's."""
+    return entry.live or config.live
+
+
+def forced_live(config: CollectConfig, on: bool) -> CollectConfig:
+    """`--live` / `--no-live`: every gateway on (or off), whatever the file says."""
+    mode = "on" if on else "off"
+    gateways = tuple(replace(g, live=None) for g in config.gateways)
+    return replace(config, live=mode, gateways=gateways)
+
+
+def _live(where: str, value: Any) -> str:
+    """``live = "auto" | true | false`` as one of `LIVE_MODES`."""
+    if value is True or value == "on":
+        return "on"
+    if value is False or value == "off":
+        return "off"
+    if value == "auto":
+        return "auto"
+    raise ConfigError(f'{where}: live must be "auto", true or false, got {value!r}')
+
+
+def _step(where: str, value: Any) -> float:
+    from .live_thin import STEPS
+
+    if isinstance(value, bool) or value not in STEPS:
+        raise ConfigError(
+            f"{where}: live_history_step must divide a minute "
+            f"({', '.join(map(str, STEPS))} seconds; 0 keeps every frame), got {value!r}"
+        )
+    return float(value)
 
 
 def default_db_path() -> Path:
@@ -181,6 +228,7 @@ def _gateway(where: str, raw: Any, index: int) -> GatewayEntry:
         token_store=_text(where, "token_store", raw.get("token_store")),
         timeout=None if timeout is None else _number(where, "timeout", timeout),
         timezone=timezone,
+        live=None if "live" not in raw else _live(f"{where}: gateway {index + 1}", raw["live"]),
     )
 
 
@@ -282,6 +330,8 @@ def load_config(path: Path) -> CollectConfig:
         ),
         lan_token=_lan_token(where, collect),
         lan_no_auth=bool(collect.get("lan_no_auth", False)),
+        live=_live(f"{where}: [collect]", collect.get("live", "auto")),
+        live_history_step_s=_step(f"{where}: [collect]", collect.get("live_history_step", 10)),
         sinks=sinks,
     )
 

@@ -56,6 +56,7 @@ def live_document(
                 "age_s": age,
                 "error": state.last_error,
                 "flows": flows,
+                "live": state.follows_live,  # following live data now (`live_demand`)
                 "sum_of": None if snap is None else site_members(snap),  # a [[site]]: its serials
             }
         )

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .history_rows import RowMaker, Rows
+from .live_thin import LiveThinner
 from .sqlite_store import HistoryStore, explain
 
 if TYPE_CHECKING:
@@ -60,7 +61,9 @@ class HistorySink:
         keep_live_s: float = 7 * DAY,
         maintain_every_s: float = 60.0,
         busy_timeout_s: float = 5.0,
+        live_step_s: float = 0.0,
     ) -> None:
+        """`live_step_s`: one power row per that many s per gateway (`live_thin`; 0: all)."""
         self.path = Path(path)
         self.store = HistoryStore(self.path, timeout_s=busy_timeout_s)
         self._clock = clock
@@ -70,6 +73,7 @@ class HistorySink:
         self._keep_live_s = keep_live_s
         self._maintain_every_s = maintain_every_s
         self._maker = RowMaker()
+        self._thin = LiveThinner(live_step_s)
         self._pending: Rows = {}
         self._pending_count = 0
         self._held: deque[tuple[Rows, int]] = deque()
@@ -100,8 +104,12 @@ class HistorySink:
         await self._added(before)
 
     async def on_live(self, serial: str, frame: LiveFrame) -> None:
+        kept = self._thin.add(serial, frame)
+        if not kept:
+            return
         before = sum(len(v) for v in self._pending.values())
-        self._maker.frame_rows(serial, frame, self._pending)
+        for one in kept:
+            self._maker.frame_rows(serial, one, self._pending)
         await self._added(before)
 
     async def on_event(self, event: Event) -> None:
@@ -117,6 +125,9 @@ class HistorySink:
             except asyncio.CancelledError:
                 pass
             self._flusher = None
+        for serial, frame in self._thin.drain():  # the buckets still open
+            self._maker.frame_rows(serial, frame, self._pending)
+            self._pending_count += 1 + len(frame.phases)
         await self.flush()
         self.unwritten = self._held_count
         if self._held_count:

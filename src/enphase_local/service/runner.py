@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .collector import Collector, Target
-from .config import CollectConfig, GatewayEntry, default_db_path
+from .config import CollectConfig, GatewayEntry, default_db_path, live_mode
 from .history_sink import DAY, HistorySink
 from .sink_registry import build_sinks
 from .sinks import Sink
@@ -157,13 +157,17 @@ def build(
     if targets is None:
         db = (config.db or default_db_path()) if history else None
         targets = [
-            Target(g.name, envoy_factory(g, clock, probes[g.name], db)) for g in config.gateways
+            Target(g.name, envoy_factory(g, clock, probes[g.name], db), live_mode(config, g))
+            for g in config.gateways
         ]
     sinks: list[Sink] = []
     history_sink = None
     if history:
         history_sink = HistorySink(
-            config.db or default_db_path(), clock=clock, keep_live_s=config.keep_live_days * DAY
+            config.db or default_db_path(),
+            clock=clock,
+            keep_live_s=config.keep_live_days * DAY,
+            live_step_s=config.live_history_step_s,
         )
         sinks.append(history_sink)
     sinks.extend(build_sinks(config.sinks))
@@ -190,11 +194,30 @@ def build(
             history=history_sink,
             stale_after_s=config.stale_after_s,
             token=config.lan_token if config.lan else None,
+            watch=collector.demand.watch,
         )
         collector.sinks.append(web_sink)
     collector.sinks.extend(extra_sinks)
     _add_sites(config, collector)
+    _say_live(collector, web_sink is not None)
     return Built(collector, history_sink, web_sink)
+
+
+def _say_live(collector: Collector, web: bool) -> None:
+    """One line at start: which gateways follow live data, and when (`live_demand`)."""
+    modes = [t.mode for t in collector.targets]
+    on, auto = modes.count("on"), modes.count("auto")
+    if not on and not auto:
+        return
+    _LOGGER.info(
+        "live data: %d gateway(s) always, %d while a dashboard watches%s",
+        on,
+        auto if web else 0,
+        "; MQTT and Prometheus get one power reading per update from the others "
+        "(live = true in the config for 1 Hz)"
+        if auto
+        else "",
+    )
 
 
 def _add_sites(config: CollectConfig, collector: Collector) -> None:
@@ -205,6 +228,8 @@ def _add_sites(config: CollectConfig, collector: Collector) -> None:
     from .sites import SiteSink
 
     members = {g: site.name for site in config.sites for g in site.gateways}
+    # a dashboard showing a site watches the gateways summed into it (`live_demand`)
+    collector.demand.sites = {g: site_serial(members[g]) for g in members}
     members.update({site_serial(site.name): site.name for site in config.sites})
     for sink in collector.sinks:
         use_sites = getattr(sink, "use_sites", None)

@@ -23,6 +23,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,9 +70,17 @@ class WebSink:
         stale_after_s: float = 180.0,
         tick_s: float = 1.0,
         token: str | None = None,
+        watch: Callable[[str | None], AbstractContextManager[None]] | None = None,
     ) -> None:
-        """`token`: the bearer token every request from another machine must carry."""
+        """`token`: the bearer token every request from another machine must carry.
+
+        `watch`: held by each event stream for the gateway it shows
+        (``/events?serial=S``; every gateway without the parameter, none while
+        it is empty, as the dashboard sends before it knows a serial), so that gateways
+        whose live mode is "auto" follow live data while watched (`live_demand`).
+        """
         self._token = token
+        self._watch = watch if watch is not None else (lambda _: contextlib.nullcontext())
         self._states = states
         self.host = host
         self.port = port
@@ -202,14 +211,21 @@ class WebSink:
         )
         await response.prepare(request)
         try:
-            while not self._closing.is_set():
-                doc = dd.live_document(self._states(), self._clock(), self._stale_after_s)
-                await response.write(f"data: {json.dumps(doc)}\n\n".encode())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closing.wait(), self._tick_s)
+            serial = request.query.get("serial")  # absent: every gateway; empty: none yet
+            watching = self._watch(serial or None) if serial != "" else contextlib.nullcontext()
+            with watching:
+                await self._stream(response)
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         return response
+
+    async def _stream(self, response: web.StreamResponse) -> None:
+        """Every gateway's newest flows each tick, until the client or the server goes."""
+        while not self._closing.is_set():
+            doc = dd.live_document(self._states(), self._clock(), self._stale_after_s)
+            await response.write(f"data: {json.dumps(doc)}\n\n".encode())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self._tick_s)
 
     def _state(self, request: web.Request) -> GatewayState | None:
         serial = request.query.get("serial")

@@ -123,6 +123,12 @@ async def _collect(config: Any, demo: tuple[str, ...], speed: float) -> Any:
     help="Days of live-rate power to keep; minutes are kept for ever [7].",
 )
 @click.option("--port", type=click.IntRange(0, 65535), help="Dashboard and /metrics port [8787].")
+@click.option(
+    "--live/--no-live",
+    default=None,
+    help="Follow every gateway's live 1 Hz data always / never [the config's live, else only "
+    "while a dashboard shows the gateway].",
+)
 @click.option("--lan", is_flag=True, help="Listen on every interface, not only 127.0.0.1.")
 @click.option(
     "--lan-token-file",
@@ -154,6 +160,7 @@ def collect(
     interval: float | None,
     keep_live_days: float | None,
     port: int | None,
+    live: bool | None,
     lan: bool,
     lan_token_file: Path | None,
     lan_no_auth: bool,
@@ -165,7 +172,7 @@ def collect(
     **connection: Any,
 ) -> None:
     """Read gateways for as long as it runs: history, dashboard, Prometheus metrics."""
-    from ...service.config import CollectConfig, ConfigError, check_lan, read_secret
+    from ...service.config import CollectConfig, ConfigError, check_lan, forced_live, read_secret
 
     sink_flags = {k: connection.pop(k) for k in list(connection) if k.startswith("sink_")}
     visible = collect_setup.visible_secrets(connection, sink_flags)
@@ -197,6 +204,8 @@ def collect(
     changes: dict[str, Any] = {"db": db, "interval_s": interval, "port": port}
     changes["keep_live_days"] = keep_live_days
     config = replace(config, **{k: v for k, v in changes.items() if v is not None})
+    if live is not None:
+        config = forced_live(config, live)
     if lan:
         config = replace(config, lan=True)
     if lan_token:

@@ -83,11 +83,16 @@ function updateSelect() {
   if (!dash.serial && serials.length) {
     dash.serial = serials[0];
     refreshAll();
+    connect(); // the stream now names the gateway shown: the collector follows its live data
   }
 }
 
+// The stream names the gateway shown (empty until one is known): a gateway whose live mode
+// is "auto" follows live data while a dashboard shows it, and only then.
+let events = null;
 function connect() {
-  const events = new EventSource("/events");
+  if (events) events.close();
+  events = new EventSource("/events?serial=" + encodeURIComponent(dash.serial || ""));
   events.onmessage = (msg) => {
     const doc = JSON.parse(msg.data);
     dash.gateways = doc.gateways;
@@ -236,7 +241,7 @@ async function refreshAll() {
   document.body.dataset.refreshed = String(Date.now());
 }
 
-$("gateway").addEventListener("change", (e) => { dash.serial = e.target.value; refreshAll(); });
+$("gateway").addEventListener("change", (e) => { dash.serial = e.target.value; refreshAll(); connect(); });
 for (const button of document.querySelectorAll(".tabs button")) {
   button.addEventListener("click", () => {
     document.querySelectorAll(".tabs button").forEach((b) => b.classList.toggle("on", b === button));
