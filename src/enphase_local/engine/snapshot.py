@@ -23,6 +23,7 @@ from ..models.gateway import GatewayInfo
 from ..models.meters import CtType, Meter
 from ..models.snapshot import GatewaySummary, Snapshot
 from ..sources.keys import SourceKey
+from ..sources.storage_controller import SC_SCHED
 from ..sources.table import (
     DEVICE_DATA,
     DPEL,
@@ -48,6 +49,7 @@ from ..sources.table import (
     TARIFF,
 )
 from .balance import cache_flow
+from .battery_settings import compose_battery_settings
 from .cache import SourceCache
 from .counters import site_ceiling_w
 from .diagnosis import inverter_watts, reversal_text
@@ -101,6 +103,7 @@ _SECTIONS: dict[str, tuple[SourceKey | None, ...]] = {
     ),
     "dry_contacts": (SourceKey.DRY_CONTACTS, SourceKey.DRY_CONTACT_SETTINGS),
     "tariff": (SourceKey.TARIFF,),
+    "battery_settings": (SourceKey.TARIFF, SourceKey.ENSEMBLE_SECCTRL),  # and sc_sched, unmarked
     "live": (SourceKey.LIVEDATA,),
     "power_export_limit": (SourceKey.PEL_SETTINGS,),
     "export_limit": (),  # its sources name it (Source.section): dpel, production_power
@@ -252,6 +255,9 @@ def build_snapshot(
         ),
         dry_contacts=compose_contacts(get(DRY_CONTACTS), get(DRY_CONTACT_SETTINGS)),
         tariff=get(TARIFF),
+        battery_settings=compose_battery_settings(
+            fw, get(TARIFF), get(ENSEMBLE_SECCTRL), get(SC_SCHED)
+        ),
         live=get(LIVEDATA),
         power_flow=power_flow,
         energy=site_energy,
