@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from enphase_local.control import Outcome
 from enphase_local.features import FEATURES, Readings, by_id, instances
 from enphase_local.models.snapshot import Snapshot
+from tests.features.test_table import sim_sleep
 from tests.simkit import envoy_for, gateway
 from tests.support import REAL, needs_real
 
@@ -126,3 +128,26 @@ def test_core_ids_of_the_new_ct_entries() -> None:
         by_id("ct_net_import_phase").core_unique_id == "{serial}_lifetime_net_consumption_{phase}"
     )
     assert by_id("battery_unit_dc_switch").core_unique_id == "{key}_dc_switch"
+
+
+async def test_an_ac_battery_sleeps_and_wakes_through_the_table_confirmed() -> None:
+    async with gateway("acb") as (gw, clock):
+        async with envoy_for(gw, clock, sleep=sim_sleep(clock)) as envoy:
+            snap = await envoy.update(full=True)
+            serial = next(iter(snap.acb.units))  # type: ignore[union-attr]
+            feature = by_id("acb_unit_sleep")
+            assert feature.set is not None
+            assert feature.value(Readings(snap), serial) is False
+            asleep = await feature.set(envoy.control, serial, True, Readings(snap))
+            assert asleep.outcome is Outcome.CONFIRMED, asleep.message
+            unit = snap.acb.units[serial]  # type: ignore[union-attr]
+            window = [unit.sleep_min_soc_percent, unit.sleep_max_soc_percent]
+            assert None not in window  # the preset keeps a window: the switch uses it
+            assert asleep.after == {serial: window}
+            snap = await envoy.update(full=True)
+            assert feature.value(Readings(snap), serial) is True
+            assert snap.to_dict()["acb"]["units"][serial]["sleep_enabled"] is True
+            awake = await feature.set(envoy.control, serial, False, Readings(snap))
+            assert awake.outcome is Outcome.CONFIRMED, awake.message
+            snap = await envoy.update(full=True)
+            assert feature.value(Readings(snap), serial) is False

@@ -83,6 +83,18 @@ async def _acb_wake(c: Control, _k: str, _value: Any, r: Readings) -> WriteResul
     return await c.clear_acb_sleep(_acb_units(r))
 
 
+async def _acb_sleep(c: Control, key: str, value: Any, r: Readings) -> WriteResult:
+    """On: sleep within the unit's window when it has one, else at any charge; off: wake."""
+    if not value:
+        return await c.clear_acb_sleep([key])
+    unit = r.snapshot.acb.units.get(key) if r.snapshot.acb is not None else None
+    low = None if unit is None else unit.sleep_min_soc_percent
+    high = None if unit is None else unit.sleep_max_soc_percent
+    if low is None or high is None or low > high:
+        low, high = 0, 100
+    return await c.set_acb_sleep(key, int(low), int(high))
+
+
 def _on(path: str, on: str) -> Any:
     """A switch state from a relay-like enum: True when it reads `on`, None when unknown."""
 
@@ -280,6 +292,17 @@ CONTROLS: tuple[Feature, ...] = (
         unit="min",
         core_unique_id="{serial}_generator_exercise_start_time",
         doc="minutes after local midnight; a time entity shows it as HH:MM",
+        **_CONFIG,
+    ),
+    Feature(
+        "acb_unit_sleep",
+        "Sleep",
+        Kind.SWITCH,
+        item("acb.units", "sleep_enabled"),
+        scope=Scope.ACB,
+        set=_acb_sleep,
+        icon="mdi:sleep",
+        doc="an AC Battery asleep moves no power; on: its window, else 0 to 100 %; off: wake",
         **_CONFIG,
     ),
     Feature(
