@@ -47,7 +47,7 @@ async def test_zero_export_through_the_table_is_confirmed_and_shown() -> None:
         snap = await envoy.update(full=True)
         found = _found(snap)
         assert found["export_limit_enabled"] is False
-        assert "export_limit" not in found and "export_limit_mode" not in found  # no limit
+        assert found["export_limit"] is None and found["export_limit_mode"] is None  # none set
         assert found["production"] is True and found["production_forced_off"] is False
         assert await _set(envoy, snap, "export_limit_watts", 0) is Outcome.CONFIRMED
         clock.advance(3600)  # the controller's status is read again (config cadence)

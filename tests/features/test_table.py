@@ -133,7 +133,7 @@ async def test_every_entry_exists_on_some_site_and_sites_differ() -> None:
     if energy_landed:
         missing.discard("energy_generator_lifetime")  # no preset runs its generator yet
     # with an owner token and no limit set: test_export_limit_features.py has them
-    missing -= {"export_limit_mode", "export_limit", "production", "production_forced_off"}
+    missing -= {"production", "production_forced_off"}
     assert missing == set()
     assert "storage_mode" not in per_site["standard"]  # no battery, no storage control
     assert "live_battery_power" not in per_site["metered-3phase"]

@@ -7,19 +7,25 @@ controls are set through Home Assistant's own service calls.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import yaml
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 
 from custom_components.enphase_local.const import DOMAIN
 from enphase_local.features import Kind
 from tests.hass.helpers import add_entry, unload
 from tests.hass.simthread import SimThread
 from tests.hass.test_entities import _entity_id, check_every_entry
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "export-limit.md"
 
 
 async def test_the_collar_and_combiner_are_devices_with_their_state(
@@ -78,36 +84,54 @@ async def _enable(hass: HomeAssistant, entry_id: str, *entity_ids: str) -> None:
     await hass.async_block_till_done()
 
 
-async def test_zero_export_from_home_assistant_with_an_installer_token(
+def _recipe() -> tuple[str, set[str]]:
+    """docs/export-limit.md's automation YAML, and every gateway entity id the section names."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("### With the native integration")[1].split("### With a shell command")[0]
+    block = section.split("<!-- ha-automation -->")[1].split("<!-- /ha-automation -->")[0]
+    yaml_text = block.strip().removeprefix("```yaml").removesuffix("```")
+    return yaml_text, set(re.findall(r"\b[a-z_]+\.enphase_gateway_\w+", section))
+
+
+async def test_the_documented_zero_export_automation_works_with_an_installer_token(
     hass: HomeAssistant, sim_of: Callable[[str], SimThread]
 ) -> None:
+    """The recipe's automation, loaded as written: a negative price sets 0 W, a positive clears."""
     sim = sim_of("export-limit")
     assert sim.gw is not None
     entry = await add_entry(hass, sim, token=sim.gw.installer_token())
     serial = entry.unique_id
+    assert serial == "122313005528"  # the serial the doc's entity ids name
+    yaml_text, named = _recipe()
+    registry = er.async_get(hass)
+    for entity_id in named:  # every id the doc names is this integration's
+        found = registry.async_get(entity_id)
+        assert found is not None and found.platform == DOMAIN, entity_id
     number = _entity_id(hass, Kind.NUMBER, f"{serial}_export_limit_watts")
     limiting = _entity_id(hass, Kind.SWITCH, f"{serial}_export_limiting")
-    production = _entity_id(hass, Kind.SWITCH, f"{serial}_production")
-    assert number is not None and limiting is not None and production is not None
+    assert number is not None and limiting is not None and {number, limiting} <= named
     assert hass.states.get(number) is None  # registered, off by default
     await _enable(hass, entry.entry_id, number, limiting)
-    await hass.services.async_call(
-        "number", "set_value", {"entity_id": number, "value": 0}, blocking=True
-    )
+    hass.states.async_set("sensor.electricity_price", "0.08")
+    config = yaml.safe_load(yaml_text)
+    assert await async_setup_component(hass, "automation", {"automation": config})
+    await hass.async_block_till_done()
+    hass.states.async_set("sensor.electricity_price", "-0.02")
+    await hass.async_block_till_done()
     state = hass.states.get(number)
-    assert state is not None and state.attributes["last_write"] == "confirmed"
+    assert state is not None and state.attributes.get("last_write") == "confirmed"
     assert float(state.state) == 0.0
-    switch = hass.states.get(limiting)
-    assert switch is not None and switch.state == "on"
-    enabled = _entity_id(hass, Kind.BINARY_SENSOR, f"{serial}_export_limit_enabled")
-    shown = hass.states.get(enabled or "")
+    shown = hass.states.get(f"binary_sensor.enphase_gateway_{serial}_export_limiting_on")
     assert shown is not None and shown.state == "on"
     after = await hass.async_add_executor_job(sim.snapshot)
     assert after.export_limit is not None and after.export_limit.limit_watts == 0.0
-    await hass.services.async_call("switch", "turn_off", {"entity_id": limiting}, blocking=True)
+    hass.states.async_set("sensor.electricity_price", "0.05")
+    await hass.async_block_till_done()
     switch = hass.states.get(limiting)
     assert switch is not None and switch.state == "off"
     assert switch.attributes["last_write"] == "confirmed"
+    cleared = await hass.async_add_executor_job(sim.snapshot)
+    assert cleared.export_limit is not None and cleared.export_limit.enabled is False
     await unload(hass, entry)
 
 

@@ -9,8 +9,9 @@ gateway has no consumption CT. The controls are disabled by default: they
 need an installer token, and the production switch may leave the
 microinverters off until the next morning (`SWITCH_WARNING`).
 
-The readings exist where the gateway let this token read the section; a
-value that is unknown (None) makes no entity.
+The limit's entries exist where the gateway let this token read it
+(``/ivp/ss/dpel``): while limiting is off the limit and its mode are
+unknown, not absent, so an automation can rely on their entities.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ EXPORT_LIMIT_SENSORS: tuple[Feature, ...] = (
         "Export limit mode",
         Kind.SENSOR,
         snap("export_limit.mode"),
+        exists=_readable,
         device_class="enum",
         options=(LimitMode.EXPORT.value, LimitMode.PRODUCTION.value),
         doc="export: caps what goes to the grid; production: caps production itself",
@@ -89,10 +91,11 @@ EXPORT_LIMIT_SENSORS: tuple[Feature, ...] = (
         "Export limit in force",
         Kind.SENSOR,
         snap("export_limit.limit_watts"),
+        exists=_readable,
         unit="W",
         device_class="power",
         precision=0,
-        doc="the limit in force (no value while limiting is off)",
+        doc="the limit in force (unknown while limiting is off)",
     ),
     Feature(
         "export_limit_active",
