@@ -151,3 +151,24 @@ async def test_an_owner_token_is_told_to_get_an_installer_token(
     assert sim.gw is not None
     assert not [e for e in sim.gw.log.entries if e.method in ("PUT", "POST", "DELETE")]
     await unload(hass, entry)
+
+
+async def test_an_ac_battery_sleeps_from_its_switch(
+    hass: HomeAssistant, sim_of: Callable[[str], SimThread]
+) -> None:
+    sim = sim_of("acb")
+    entry = await add_entry(hass, sim)
+    expected = await hass.async_add_executor_job(sim.snapshot)
+    assert expected.acb is not None
+    unit = next(iter(expected.acb.units))
+    switch = _entity_id(hass, Kind.SWITCH, f"{entry.unique_id}_acb_unit_sleep_{unit}")
+    assert switch is not None
+    state = hass.states.get(switch)
+    assert state is not None and state.state == "off"
+    await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
+    state = hass.states.get(switch)
+    assert state is not None and state.state == "on"
+    assert state.attributes["last_write"] == "confirmed"
+    after = await hass.async_add_executor_job(sim.snapshot)
+    assert after.acb is not None and after.acb.units[unit].sleep_enabled is True
+    await unload(hass, entry)
