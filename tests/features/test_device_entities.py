@@ -16,7 +16,7 @@ from enphase_local.features import FEATURES, Readings, by_id, instances
 from enphase_local.models.snapshot import Snapshot
 from tests.features.test_table import sim_sleep
 from tests.simkit import envoy_for, gateway
-from tests.support import REAL, needs_real
+from tests.support import REAL, needs_real, real_folders
 
 COLLAR = ("collar_grid", "collar_state", "collar_mid_state", "collar_temperature")
 C6 = ("c6_state", "c6_communicating", "c6_last_report")
@@ -151,3 +151,17 @@ async def test_an_ac_battery_sleeps_and_wakes_through_the_table_confirmed() -> N
             assert awake.outcome is Outcome.CONFIRMED, awake.message
             snap = await envoy.update(full=True)
             assert feature.value(Readings(snap), serial) is False
+
+
+@needs_real
+@pytest.mark.parametrize("folder", real_folders())
+async def test_every_entry_on_every_real_capture_is_well_formed(folder: str) -> None:
+    """Home Assistant refuses an enum state outside its options, and a number that is not one."""
+    snap = await _snapshot(folder=folder)
+    r = Readings(snap)
+    for inst in instances(FEATURES, r):
+        value, f = inst.value(r), inst.feature
+        if f.device_class == "enum" and value is not None:
+            assert value in f.options, (inst.uid, value)
+        if f.unit is not None and value is not None and f.device_class != "timestamp":
+            assert isinstance(value, int | float) and not isinstance(value, bool), inst.uid
