@@ -88,6 +88,11 @@ async def test_ct_diagnostics_and_the_net_ct_per_phase() -> None:
         assert found[f"ct_net_power_phase_{phase.lower()}"] == ch["watts"]
         assert found[f"ct_net_import_phase_{phase.lower()}"] == ch["wh_delivered"]
         assert found[f"ct_net_export_phase_{phase.lower()}"] == ch["wh_received"]
+        assert found[f"ct_net_voltage_phase_{phase.lower()}"] == ch["volts"]
+        assert found[f"ct_net_current_phase_{phase.lower()}"] == ch["amps"]
+        assert found[f"ct_net_frequency_phase_{phase.lower()}"] == ch["hz"]
+        assert found[f"ct_net_power_factor_phase_{phase.lower()}"] == ch["power_factor"]
+    assert not any(uid.startswith("ct_storage_") for uid in found)  # no storage CT here
     standard = {i.feature.id for i in instances(FEATURES, Readings(await _snapshot("standard")))}
     assert not {"ct_current", "ct_power_factor", "ct_net_power_phase"} & standard
 
@@ -100,6 +105,12 @@ async def test_battery_units_reserve_energy_and_firmware() -> None:
     for serial, unit in units.items():
         assert found[f"battery_unit_communicating_{serial}"] == unit["communicating"] is True
         assert found[f"battery_unit_dc_switch_{serial}"] == (not unit["dc_switch_off"])
+    storage = doc["meters"]["storage"]["phases"]
+    assert storage
+    for phase, ch in storage.items():
+        assert found[f"ct_storage_power_phase_{phase.lower()}"] == ch["watts"]
+        assert found[f"ct_storage_discharged_phase_{phase.lower()}"] == ch["wh_delivered"]
+        assert found[f"ct_storage_charged_phase_{phase.lower()}"] == ch["wh_received"]
     assert doc["battery"]["reserve_wh"] is not None
     assert found["battery_reserve_energy"] == doc["battery"]["reserve_wh"]
     assert found["firmware"] == doc["gateway"]["firmware"] == "D8.3.5167"

@@ -6,10 +6,11 @@ counters, voltage, current, frequency, power factor, metering status and
 status flags), with its unique ids so a user moving over keeps the history.
 The storage CT's two counters are its battery charge and discharge energy.
 
-Per phase (`Scope.PHASE`): the net-consumption CT's channels, power and the
-two counters (grid import, grid export) on each phase, as the core
-integration's ``..._l1`` entities. Diagnostics are disabled by default, as
-there.
+Per phase (`Scope.PHASE`): the net-consumption CT's channels (power, grid
+import and export, voltage, current, frequency, power factor) and the
+storage CT's (power, battery discharged and charged) on each phase, as the
+core integration's ``..._l1`` entities. All of these are disabled by
+default, as there.
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ def _reading(attr: str) -> Any:
     return get
 
 
-def _net_channel(attr: str) -> Any:
-    """One value of the net-consumption CT's channel on this phase."""
+def _channel(meter_key: str, attr: str) -> Any:
+    """One value of a CT's channel on this phase."""
 
     def get(r: Readings, key: str) -> Any:
-        meter = _meter(_NET, r.snapshot)
+        meter = _meter(meter_key, r.snapshot)
         reading = None if meter is None else meter.reading
         for channel in () if reading is None else reading.channels:
             if channel.phase == key:
@@ -88,17 +89,24 @@ def _ct_diag(fid: str, name: str, attr: str, core: Mapping[str, str], **kw: Any)
     )
 
 
-def _phase(fid: str, name: str, attr: str, core: str, style: dict[str, Any]) -> Feature:
+def _phase(
+    fid: str, name: str, attr: str, core: str, style: dict[str, Any], *, ct: str = _NET
+) -> Feature:
+    """One value of a CT per phase, disabled by default as in the core integration."""
     return Feature(
         fid,
         name,
         Kind.SENSOR,
-        _net_channel(attr),
+        _channel(ct, attr),
         scope=Scope.PHASE,
         core_unique_id=f"{{serial}}_{core}_{{phase}}",
         enabled_by_default=False,
         **style,
     )
+
+
+def _phase_diag(fid: str, name: str, attr: str, core: str, **kw: Any) -> Feature:
+    return _phase(fid, name, attr, core, {"state_class": "measurement", **DIAG, **kw})
 
 
 METERS: tuple[Feature, ...] = (
@@ -192,5 +200,64 @@ METERS: tuple[Feature, ...] = (
         "wh_received",
         "lifetime_net_production",
         COUNTER,
+    ),
+    _phase_diag(
+        "ct_net_voltage_phase",
+        "Net CT voltage",
+        "volts",
+        "voltage",
+        unit="V",
+        device_class="voltage",
+        precision=1,
+    ),
+    _phase_diag(
+        "ct_net_current_phase",
+        "Net CT current",
+        "amps",
+        "net_ct_current",
+        unit="A",
+        device_class="current",
+        precision=3,
+    ),
+    _phase_diag(
+        "ct_net_frequency_phase",
+        "Net CT frequency",
+        "hz",
+        "frequency",
+        unit="Hz",
+        device_class="frequency",
+        precision=1,
+    ),
+    _phase_diag(
+        "ct_net_power_factor_phase",
+        "Net CT power factor",
+        "power_factor",
+        "net_ct_powerfactor",
+        device_class="power_factor",
+        precision=2,
+    ),
+    _phase(
+        "ct_storage_power_phase",
+        "Storage CT power",
+        "watts",
+        "battery_discharge",
+        POWER,
+        ct="storage",
+    ),
+    _phase(
+        "ct_storage_discharged_phase",
+        "Battery discharged (storage CT)",
+        "wh_delivered",
+        "lifetime_battery_discharged",
+        COUNTER,
+        ct="storage",
+    ),
+    _phase(
+        "ct_storage_charged_phase",
+        "Battery charged (storage CT)",
+        "wh_received",
+        "lifetime_battery_charged",
+        COUNTER,
+        ct="storage",
     ),
 )
