@@ -24,11 +24,15 @@ class ControlEntity(FeatureEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The feature's own attributes (where its value was read), and the last write's."""
+        extra = dict(super().extra_state_attributes or {})
         result = self.coordinator.last_writes.get(self.inst.uid)
-        if result is None:
-            return None
-        return {
-            "last_write": result.outcome.value,
-            "last_write_message": result.message,
-            "last_write_requested": result.requested,
-        }
+        if result is not None:
+            extra.update(
+                {
+                    "last_write": result.outcome.value,
+                    "last_write_message": result.message,
+                    "last_write_requested": result.requested,
+                }
+            )
+        return extra or None

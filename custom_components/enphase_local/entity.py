@@ -30,6 +30,8 @@ _SUB_DEVICES = {
     Scope.BATTERY: ("Battery", "IQ Battery"),
     Scope.ACB: ("AC Battery", "AC Battery"),
     Scope.ENPOWER: ("System controller", "IQ System Controller"),
+    Scope.COLLAR: ("Meter collar", "IQ Meter Collar"),
+    Scope.C6: ("Combiner", "IQ Combiner 6C"),
 }
 
 
@@ -135,6 +137,12 @@ class FeatureEntity(CoordinatorEntity[EnphaseCoordinator], Entity):
     @property
     def feature_value(self) -> Any:
         return self.inst.value(self.coordinator.readings())
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """More about the value (an energy counter derived, where a setting was read)."""
+        extra = self.feature.extra(self.coordinator.readings(), self.inst.key)
+        return dict(extra) if extra else None
 
     @property
     def available(self) -> bool:

@@ -28,11 +28,6 @@ class FeatureSensor(FeatureEntity, SensorEntity):
             self._attr_options = list(f.options)
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        extra = self.feature.extra(self.coordinator.readings(), self.inst.key)
-        return dict(extra) if extra else None
-
-    @property
     def native_value(self) -> Any:
         value = self.feature_value
         if self.feature.device_class == "timestamp":

@@ -21,7 +21,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 
 from enphase_local.control import Outcome, WriteResult
-from enphase_local.errors import EnvoyError, EnvoyFeatureUnavailable
+from enphase_local.errors import EnvoyAuthError, EnvoyError, EnvoyFeatureUnavailable
 from enphase_local.features import Instance
 
 from .const import DOMAIN, VERIFY_AFTER_S
@@ -44,7 +44,9 @@ async def async_write(
         result = await feature.set(
             coordinator.envoy.control, inst.key, value, coordinator.readings()
         )
-    except (ValueError, EnvoyFeatureUnavailable) as err:
+    except (ValueError, EnvoyFeatureUnavailable, EnvoyAuthError) as err:
+        # refused before anything was sent (a value out of range, no CTs, not an installer
+        # token): the user's to fix, said in one line
         raise ServiceValidationError(f"{name}: {err}") from err
     except EnvoyError as err:
         raise HomeAssistantError(f"{name}: the gateway did not take the change: {err}") from err

@@ -29,6 +29,7 @@ TOP: dict[str, tuple[type, ...]] = {
     "generator": (dict, type(None)),
     "dry_contacts": (dict,),
     "tariff": (dict, type(None)),
+    "battery_settings": (dict, type(None)),
     "live": (dict, type(None)),
     "power_export_limit": (dict, type(None)),
     "freshness": (dict,),

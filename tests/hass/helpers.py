@@ -26,10 +26,12 @@ async def make_entry(
     *,
     options: dict[str, Any] | None = None,
     fingerprint: str | None = None,
+    token: str | None = None,
 ) -> MockConfigEntry:
     """A config entry as the config flow makes it (token, pinned certificate), not set up.
 
-    `fingerprint`: pin this one instead of the certificate the simulator presents.
+    `fingerprint`: pin this one instead of the certificate the simulator presents;
+    `token`: this one (an installer's, say) instead of the owner's.
     """
     assert sim.gw is not None
     entry = MockConfigEntry(
@@ -40,7 +42,7 @@ async def make_entry(
             CONF_HOST: sim.host,
             CONF_SERIAL: sim.gw.serial,
             CONF_AUTH: "token",
-            CONF_TOKEN: sim.token(),
+            CONF_TOKEN: token or sim.token(),
             CONF_FINGERPRINT: fingerprint or await fetch_fingerprint(sim.host),
         },
         options={OPT_LIVE: False} if options is None else options,
@@ -50,10 +52,14 @@ async def make_entry(
 
 
 async def add_entry(
-    hass: HomeAssistant, sim: SimThread, *, options: dict[str, Any] | None = None
+    hass: HomeAssistant,
+    sim: SimThread,
+    *,
+    options: dict[str, Any] | None = None,
+    token: str | None = None,
 ) -> MockConfigEntry:
     """`make_entry`, set up."""
-    entry = await make_entry(hass, sim, options=options)
+    entry = await make_entry(hass, sim, options=options, token=token)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry

@@ -37,8 +37,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..capabilities import Capability
-from ..errors import EnvoyFeatureUnavailable
+from ..errors import EnvoyError, EnvoyFeatureUnavailable
 from ..models.tariff import StorageMode, Tariff
+from ..sources.ensemble import ENSEMBLE_SECCTRL
+from ..sources.registry import Source
+from ..sources.storage_controller import SC_SCHED
 from ..sources.table import TARIFF
 from ..sources.tariff import TARIFF_PATH, tariff_write_body, tariff_writes_ignored
 from ._core import Poll
@@ -257,7 +260,7 @@ class StorageActions(CloudStorageActions):
         cleared = clear_opt_schedules and "opt_schedules" in settings
         if cleared:
             settings["opt_schedules"] = False
-        return await self.write(
+        result = await self.write(
             action=action,
             request=WriteRequest("PUT", TARIFF_PATH, body),
             check=check,
@@ -268,6 +271,25 @@ class StorageActions(CloudStorageActions):
             unchanged=Outcome.IGNORED,
             notes=self._tariff_notes(tariff, mode_write="mode" in changes, cleared=cleared),
         )
+        if not dry_run and tariff_writes_ignored(self.firmware):
+            await self._reread_in_effect()
+        return result
+
+    async def _reread_in_effect(self) -> None:
+        """Read the controller's settings again after a tariff write on 8.2.4225 and later.
+
+        The snapshot shows these settings from the controller on such firmware
+        (`engine.battery_settings`), whose sources are otherwise read every
+        30 minutes or so: without this the next snapshot would show the value
+        from before the write, whatever the write did. Best effort: a source
+        this gateway does not answer is simply left as it was.
+        """
+        sources: tuple[Source[Any], ...] = (ENSEMBLE_SECCTRL, SC_SCHED)
+        for source in sources:
+            try:
+                await self._read(source)
+            except EnvoyError:
+                continue
 
     def _reverted_note(self) -> str:
         """Why a confirmed storage setting may read differently later, for this firmware."""

@@ -43,6 +43,8 @@ def _join_units(
             watts=live.watts if live is not None else None,
             temperature_c=unit.temperature_c,
             capacity_wh=unit.capacity_wh,
+            communicating=unit.communicating,
+            dc_switch_off=unit.dc_switch_off,
         )
     for serial, live in power.items():
         if serial not in units:
@@ -109,6 +111,7 @@ def summarize_encharge(
         reserve = secctrl.adjusted_backup_soc_percent
         if reserve is None:
             reserve = secctrl.configured_backup_soc_percent
+    reserve_wh = trusted.backup_wh if trusted is not None else None
     if capacity and units_live and unit_soc is not None:
         return BatterySummary(
             soc_percent=float(math.floor(unit_soc + 1e-9)),
@@ -116,6 +119,7 @@ def summarize_encharge(
             capacity_wh=capacity,
             reserve_soc_percent=reserve,
             units=units,
+            reserve_wh=reserve_wh,
         )
     if trusted is None:
         return BatterySummary(
@@ -124,6 +128,7 @@ def summarize_encharge(
             capacity_wh=unit_capacity,
             reserve_soc_percent=reserve,
             units=units,
+            reserve_wh=reserve_wh,
         )
     return BatterySummary(
         soc_percent=trusted.soc_percent if trusted.soc_percent is not None else unit_soc,
@@ -131,6 +136,7 @@ def summarize_encharge(
         capacity_wh=capacity,
         reserve_soc_percent=reserve,
         units=units,
+        reserve_wh=reserve_wh,
     )
 
 

@@ -48,6 +48,7 @@ _SECTIONS: dict[str, tuple[SourceKey | None, ...]] = {
     ),
     "dry_contacts": (SourceKey.DRY_CONTACTS, SourceKey.DRY_CONTACT_SETTINGS),
     "tariff": (SourceKey.TARIFF,),
+    "battery_settings": (SourceKey.TARIFF, SourceKey.ENSEMBLE_SECCTRL),  # and sc_sched, unmarked
     "live": (SourceKey.LIVEDATA,),
     "power_export_limit": (SourceKey.PEL_SETTINGS,),
     "export_limit": (),  # its sources name it (Source.section): dpel, production_power

@@ -19,6 +19,7 @@ from __future__ import annotations
 from ..models.meters import Meter
 from ..models.production import ProductionReport
 from ..sources.keys import SourceKey
+from ..sources.storage_controller import SC_SCHED
 from ..sources.table import (
     DEVICE_DATA,
     DPEL,
@@ -31,13 +32,16 @@ from ..sources.table import (
     GEN_MODE,
     GEN_SCHEDULE,
     GENERATOR,
+    INFO,
     INVENTORY,
     INVERTERS_V1,
     METERS,
     METERS_READINGS,
     PRODUCTION_POWER,
     SC_STATUS,
+    TARIFF,
 )
+from .battery_settings import compose_battery_settings
 from .cache import SourceCache
 from .export_limit import compose_export_limit
 from .joins import (
@@ -78,7 +82,8 @@ class Sections:
     """
 
     __slots__ = (
-        "acb", "battery", "dry_contacts", "export_limit", "generator", "inverters", "rated_w",
+        "acb", "battery", "battery_settings", "dry_contacts", "export_limit", "generator",
+        "inverters", "rated_w",
     )  # fmt: skip
 
     def __init__(self, cache: SourceCache, report: ProductionReport | None) -> None:
@@ -97,6 +102,12 @@ class Sections:
         self.generator = memo.get("generator", gen, lambda: compose_generator(*gen))
         contacts = (get(DRY_CONTACTS), get(DRY_CONTACT_SETTINGS))
         self.dry_contacts = memo.get("dry_contacts", contacts, lambda: compose_contacts(*contacts))
+        info, settings = get(INFO), (get(TARIFF), get(ENSEMBLE_SECCTRL), get(SC_SCHED))
+        self.battery_settings = memo.get(
+            "battery_settings",
+            (info, *settings),
+            lambda: compose_battery_settings(info.fw if info else None, *settings),
+        )
         limit = (get(DPEL), get(PRODUCTION_POWER), get(SC_STATUS))
         self.export_limit = memo.get(
             "export_limit",

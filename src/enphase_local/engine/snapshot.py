@@ -150,6 +150,7 @@ def build_snapshot(
         generator=kept.generator,
         dry_contacts=kept.dry_contacts,
         tariff=get(TARIFF),
+        battery_settings=kept.battery_settings,
         live=get(LIVEDATA),
         power_flow=power_flow,
         energy=site_energy,

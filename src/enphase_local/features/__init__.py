@@ -9,8 +9,9 @@ Home Assistant (the native integration, and later MQTT discovery), Prometheus,
 the dashboard and the CLI tables are generated from it, so they cannot
 disagree about what exists, what it is called or what its value is.
 
-`FEATURES` is the table: site readings (`sensors`), per-device readings
-(`devices`), then the controls (`controls`). The order is the order entities,
+`FEATURES` is the table: site readings (`sensors`, then the export limit's
+state), per-device readings (`devices`, `meters`, `equipment`), then the
+controls (`controls`, then the export limit's). The order is the order entities,
 metrics and table rows appear in. Ids are stable: renaming one renames an
 entity in every user's Home Assistant.
 """
@@ -22,6 +23,7 @@ from types import MappingProxyType
 
 from .controls import CONTROLS
 from .devices import DEVICE_FEATURES
+from .export_limit import EXPORT_LIMIT_CONTROLS, EXPORT_LIMIT_SENSORS
 from .model import Category, Feature, Instance, Kind, Readings, Scope, Source, instances, scope_keys
 from .sensors import SITE_SENSORS
 
@@ -39,7 +41,13 @@ __all__ = [
     "scope_keys",
 ]
 
-FEATURES: tuple[Feature, ...] = (*SITE_SENSORS, *DEVICE_FEATURES, *CONTROLS)
+FEATURES: tuple[Feature, ...] = (
+    *SITE_SENSORS,
+    *EXPORT_LIMIT_SENSORS,
+    *DEVICE_FEATURES,
+    *CONTROLS,
+    *EXPORT_LIMIT_CONTROLS,
+)
 
 _BY_ID: Mapping[str, Feature] = MappingProxyType({f.id: f for f in FEATURES})
 

@@ -44,6 +44,10 @@ async def _charge_from_grid(c: Control, _k: str, value: Any, _r: Readings) -> Wr
     return await c.set_charge_from_grid(bool(value))
 
 
+async def _shutdown(c: Control, _k: str, value: Any, _r: Readings) -> WriteResult:
+    return await c.set_shutdown_soc(float(value))
+
+
 async def _grid_relay(c: Control, _k: str, value: Any, _r: Readings) -> WriteResult:
     return await (c.go_on_grid() if value else c.go_off_grid())
 
@@ -79,6 +83,18 @@ async def _acb_wake(c: Control, _k: str, _value: Any, r: Readings) -> WriteResul
     return await c.clear_acb_sleep(_acb_units(r))
 
 
+async def _acb_sleep(c: Control, key: str, value: Any, r: Readings) -> WriteResult:
+    """On: sleep within the unit's window when it has one, else at any charge; off: wake."""
+    if not value:
+        return await c.clear_acb_sleep([key])
+    unit = r.snapshot.acb.units.get(key) if r.snapshot.acb is not None else None
+    low = None if unit is None else unit.sleep_min_soc_percent
+    high = None if unit is None else unit.sleep_max_soc_percent
+    if low is None or high is None or low > high:
+        low, high = 0, 100
+    return await c.set_acb_sleep(key, int(low), int(high))
+
+
 def _on(path: str, on: str) -> Any:
     """A switch state from a relay-like enum: True when it reads `on`, None when unknown."""
 
@@ -89,6 +105,29 @@ def _on(path: str, on: str) -> Any:
         return bool(value == on)
 
     return get
+
+
+def _battery_setting(name: str) -> Any:
+    """Exists on a battery site whose settings section shows this setting."""
+
+    def exists(r: Readings, _key: str) -> bool:
+        return (
+            r.snapshot.battery is not None
+            and at(r.snapshot, f"battery_settings.{name}") is not None
+        )
+
+    return exists
+
+
+def _origin(name: str) -> Any:
+    """``{"read_from": "controller" | "tariff"}``: which source the value in effect came from."""
+
+    def attributes(r: Readings, _key: str) -> dict[str, Any]:
+        settings = r.snapshot.battery_settings
+        origin = None if settings is None else settings.origins.get(name)
+        return {} if origin is None else {"read_from": origin.value}
+
+    return attributes
 
 
 def _contact_closed(r: Readings, key: str) -> bool | None:
@@ -112,14 +151,16 @@ def _minute(value: Any) -> int | None:
 _CONFIG: dict[str, Any] = {"category": Category.CONFIG}
 _PERCENT: dict[str, Any] = {"unit": "%", "minimum": 0, "maximum": 100, "step": 1}
 _RELAY = "{enpower}_relay_{key}_"
+SHUTDOWN_MIN, SHUTDOWN_MAX = 5, 25  # the cloud's veryLowSocMin / veryLowSocMax (cloud.md)
 
 CONTROLS: tuple[Feature, ...] = (
     Feature(
         "storage_mode",
         "Storage mode",
         Kind.SELECT,
-        lambda r, _k: at(r.snapshot, "tariff.storage_mode"),
+        lambda r, _k: at(r.snapshot, "battery_settings.storage_mode"),
         set=_storage_mode,
+        attributes=_origin("storage_mode"),
         options=_choices(StorageMode),
         core_unique_id="{enpower}_storage_mode",
         icon="mdi:battery-sync",
@@ -128,19 +169,38 @@ CONTROLS: tuple[Feature, ...] = (
         "reserve_soc",
         "Battery reserve",
         Kind.NUMBER,
-        lambda r, _k: at(r.snapshot, "tariff.reserve_soc_percent"),
+        lambda r, _k: at(r.snapshot, "battery_settings.reserve_soc_percent"),
         set=_reserve,
         device_class="battery",
         core_unique_id="{enpower}_reserve_soc",
-        exists=lambda r, _k: r.snapshot.battery is not None and r.snapshot.tariff is not None,
+        exists=_battery_setting("reserve_soc_percent"),
+        attributes=_origin("reserve_soc_percent"),
         **_PERCENT,
+    ),
+    Feature(
+        "shutdown_soc",
+        "Battery shutdown level",
+        Kind.NUMBER,
+        lambda r, _k: at(r.snapshot, "battery_settings.shutdown_soc_percent"),
+        set=_shutdown,
+        device_class="battery",
+        unit="%",
+        minimum=SHUTDOWN_MIN,
+        maximum=SHUTDOWN_MAX,
+        step=1,
+        exists=_battery_setting("shutdown_soc_percent"),
+        attributes=_origin("shutdown_soc_percent"),
+        enabled_by_default=False,
+        doc="veryLowSoc: set through the Enphase cloud only (Control.use_cloud), 5 to 25 %",
+        **_CONFIG,
     ),
     Feature(
         "charge_from_grid",
         "Charge from grid",
         Kind.SWITCH,
-        lambda r, _k: at(r.snapshot, "tariff.charge_from_grid"),
+        lambda r, _k: at(r.snapshot, "battery_settings.charge_from_grid"),
         set=_charge_from_grid,
+        attributes=_origin("charge_from_grid"),
         core_unique_id="{enpower}_charge_from_grid",
         icon="mdi:transmission-tower-import",
     ),
@@ -232,6 +292,17 @@ CONTROLS: tuple[Feature, ...] = (
         unit="min",
         core_unique_id="{serial}_generator_exercise_start_time",
         doc="minutes after local midnight; a time entity shows it as HH:MM",
+        **_CONFIG,
+    ),
+    Feature(
+        "acb_unit_sleep",
+        "Sleep",
+        Kind.SWITCH,
+        item("acb.units", "sleep_enabled"),
+        scope=Scope.ACB,
+        set=_acb_sleep,
+        icon="mdi:sleep",
+        doc="an AC Battery asleep moves no power; on: its window, else 0 to 100 %; off: wake",
         **_CONFIG,
     ),
     Feature(

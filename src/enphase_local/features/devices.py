@@ -1,146 +1,24 @@
-"""Readings of one device each: CT meters, microinverters, batteries, the system controller.
+"""Readings of one device each: microinverters, batteries, the system controller.
 
-Per-item features (`Scope` other than SITE): one entity per meter, inverter,
-battery unit. The CT meter diagnostics (metering status, flags, voltage,
-frequency) are what the core integration shows per CT; the storage CT's two
-counters are its battery charge/discharge energy.
+Per-item features (`Scope` other than SITE): one entity per inverter and
+battery unit. The CT meters are in `features.meters`, the IQ Meter Collar
+and the IQ Combiner 6C in `features.equipment`; all of them are collected
+into `DEVICE_FEATURES` here, in the table's order.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..models.meters import MeteringStatus
-from ..models.snapshot import Snapshot
-from .model import Category, Feature, Kind, Readings, Scope
+from .equipment import EQUIPMENT
+from .meters import METERS
+from .model import Feature, Kind, Readings, Scope
 from .read import at, item
+from .styles import COUNTER, DIAG, POWER, SOC, TEMP
 
 __all__ = ["DEVICE_FEATURES"]
 
-_POWER: dict[str, Any] = {
-    "unit": "W",
-    "device_class": "power",
-    "state_class": "measurement",
-    "precision": 0,
-}
-_COUNTER: dict[str, Any] = {
-    "unit": "Wh",
-    "device_class": "energy",
-    "state_class": "total_increasing",
-}
-_TEMP: dict[str, Any] = {"unit": "°C", "device_class": "temperature", "state_class": "measurement"}
-_SOC: dict[str, Any] = {
-    "unit": "%",
-    "device_class": "battery",
-    "state_class": "measurement",
-    "precision": 0,
-}
-_DIAG: dict[str, Any] = {"category": Category.DIAGNOSTIC}
-
-_CORE_CT = {"net-consumption": "net_consumption", "production": "production", "storage": "storage"}
-
-
-def _meter(key: str, snapshot: Snapshot) -> Any:
-    meter = snapshot.meters.get(key)
-    return meter if meter is not None and meter.enabled else None
-
-
-def _reading(attr: str) -> Any:
-    def get(r: Readings, key: str) -> Any:
-        meter = _meter(key, r.snapshot)
-        reading = None if meter is None else meter.reading
-        return None if reading is None else getattr(reading, attr)
-
-    return get
-
-
-def _flags(r: Readings, key: str) -> int | None:
-    meter = r.snapshot.meters.get(key)
-    return None if meter is None else len(meter.config.status_flags)
-
-
-def _status(r: Readings, key: str) -> str | None:
-    meter = r.snapshot.meters.get(key)
-    return None if meter is None else meter.config.metering_status.value
-
-
-def _meter_feature(fid: str, name: str, get: Any, core: Any, **kw: Any) -> Feature:
-    return Feature(fid, name, Kind.SENSOR, get, scope=Scope.METER, core_unique_id=core, **kw)
-
-
-METERS: tuple[Feature, ...] = (
-    _meter_feature(
-        "ct_power",
-        "CT power",
-        _reading("watts"),
-        {"net-consumption": "{serial}_net_consumption", "storage": "{serial}_battery_discharge"},
-        **_POWER,
-    ),
-    _meter_feature(
-        "ct_energy_delivered",
-        "CT energy delivered",
-        _reading("wh_delivered"),
-        {
-            "net-consumption": "{serial}_lifetime_net_consumption",
-            "storage": "{serial}_lifetime_battery_discharged",
-        },
-        doc="net-consumption CT: grid import; storage CT: battery discharge",
-        **_COUNTER,
-    ),
-    _meter_feature(
-        "ct_energy_received",
-        "CT energy received",
-        _reading("wh_received"),
-        {
-            "net-consumption": "{serial}_lifetime_net_production",
-            "storage": "{serial}_lifetime_battery_charged",
-        },
-        doc="net-consumption CT: grid export; storage CT: battery charge",
-        **_COUNTER,
-    ),
-    _meter_feature(
-        "ct_voltage",
-        "CT voltage",
-        _reading("volts"),
-        {"net-consumption": "{serial}_voltage", "storage": "{serial}_storage_voltage"},
-        unit="V",
-        device_class="voltage",
-        state_class="measurement",
-        precision=1,
-        enabled_by_default=False,
-        **_DIAG,
-    ),
-    _meter_feature(
-        "ct_frequency",
-        "CT frequency",
-        _reading("hz"),
-        {"net-consumption": "{serial}_frequency"},
-        unit="Hz",
-        device_class="frequency",
-        state_class="measurement",
-        precision=1,
-        enabled_by_default=False,
-        **_DIAG,
-    ),
-    _meter_feature(
-        "ct_metering_status",
-        "CT metering status",
-        _status,
-        "{serial}_{key_}_ct_metering_status",
-        device_class="enum",
-        options=tuple(m.value for m in MeteringStatus),
-        enabled_by_default=False,
-        **_DIAG,
-    ),
-    _meter_feature(
-        "ct_status_flags",
-        "CT status flags",
-        _flags,
-        "{serial}_{key_}_ct_status_flags",
-        enabled_by_default=False,
-        **_DIAG,
-    ),
-)
+_POWER, _COUNTER, _TEMP, _SOC, _DIAG = POWER, COUNTER, TEMP, SOC, DIAG
 
 INVERTERS: tuple[Feature, ...] = (
     Feature(
@@ -204,6 +82,12 @@ INVERTERS: tuple[Feature, ...] = (
     ),
 )
 
+
+def _dc_switch_on(r: Readings, key: str) -> bool | None:
+    off = item("battery.units", "dc_switch_off")(r, key)
+    return None if off is None else not off
+
+
 BATTERIES: tuple[Feature, ...] = (
     Feature(
         "battery_unit_level",
@@ -240,6 +124,26 @@ BATTERIES: tuple[Feature, ...] = (
         scope=Scope.BATTERY,
         unit="Wh",
         device_class="energy_storage",
+        **_DIAG,
+    ),
+    Feature(
+        "battery_unit_communicating",
+        "Communicating",
+        Kind.BINARY_SENSOR,
+        item("battery.units", "communicating"),
+        scope=Scope.BATTERY,
+        device_class="connectivity",
+        core_unique_id="{key}_communicating",
+        **_DIAG,
+    ),
+    Feature(
+        "battery_unit_dc_switch",
+        "DC switch",
+        Kind.BINARY_SENSOR,
+        _dc_switch_on,
+        scope=Scope.BATTERY,
+        core_unique_id="{key}_dc_switch",
+        doc="on: the unit's DC switch is on (the core integration's dc_switch)",
         **_DIAG,
     ),
     Feature(
@@ -314,4 +218,4 @@ ENPOWER: tuple[Feature, ...] = (
     ),
 )
 
-DEVICE_FEATURES: tuple[Feature, ...] = (*METERS, *INVERTERS, *BATTERIES, *ENPOWER)
+DEVICE_FEATURES: tuple[Feature, ...] = (*METERS, *INVERTERS, *BATTERIES, *ENPOWER, *EQUIPMENT)

@@ -62,6 +62,8 @@ class Scope(enum.StrEnum):
     BATTERY = "battery"  # snapshot.battery.units (IQ Battery / Encharge), by serial
     ACB = "acb"  # snapshot.acb.units (AC Battery), by serial
     ENPOWER = "enpower"  # the IQ System Controller, by serial (at most one)
+    COLLAR = "collar"  # the IQ Meter Collar, by serial (at most one)
+    C6 = "c6"  # the IQ Combiner 6C controller, by serial (at most one)
     DRY_CONTACT = "dry_contact"  # snapshot.dry_contacts, by contact id (NC1, NO1, ...)
     SECTION = "section"  # snapshot.freshness, by section name
 
@@ -219,6 +221,10 @@ def scope_keys(scope: Scope, readings: Readings) -> tuple[str, ...]:
             return tuple(snap.acb.units) if snap.acb is not None else ()
         case Scope.ENPOWER:
             return (snap.enpower.serial,) if snap.enpower is not None else ()
+        case Scope.COLLAR:
+            return (snap.collar.serial,) if snap.collar is not None else ()
+        case Scope.C6:
+            return (snap.c6cc.serial,) if snap.c6cc is not None else ()
         case Scope.DRY_CONTACT:
             return tuple(snap.dry_contacts)
         case Scope.SECTION:

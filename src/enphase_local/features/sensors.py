@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..models.battery import AcbState
 from .model import Category, Feature, Kind, Readings, Scope, Source
 from .read import item, live, live_phase, snap
 
@@ -194,6 +195,10 @@ def _errors(r: Readings, _key: str) -> int:
     return len(r.snapshot.errors)
 
 
+def _has_acb(r: Readings, _key: str) -> bool:
+    return r.snapshot.acb is not None and r.snapshot.acb.count > 0
+
+
 _DIAG: dict[str, Any] = {"category": Category.DIAGNOSTIC}
 
 SITE_SENSORS: tuple[Feature, ...] = (
@@ -246,23 +251,54 @@ SITE_SENSORS: tuple[Feature, ...] = (
         precision=0,
         **_STORED,
     ),
-    _power("acb_power", "AC Battery power", "acb.watts"),
+    Feature(
+        "battery_reserve_energy",
+        "Battery reserve energy",
+        Kind.SENSOR,
+        snap("battery.reserve_wh"),
+        core_unique_id="{serial}_reserve_energy",
+        precision=0,
+        doc="energy kept for outages (secctrl ENC_agg_backup_energy)",
+        **_STORED,
+    ),
+    _power("acb_power", "AC Battery power", "acb.watts", "{serial}_acb_power"),
     Feature(
         "acb_level",
         "AC Battery",
         Kind.SENSOR,
         snap("acb.soc_percent"),
-        exists=lambda r, _k: r.snapshot.acb is not None and r.snapshot.acb.count > 0,
+        exists=_has_acb,
+        core_unique_id="{serial}_acb_soc",
         **_SOC,
+    ),
+    Feature(
+        "acb_state",
+        "AC Battery state",
+        Kind.SENSOR,
+        snap("acb.state"),
+        exists=_has_acb,
+        device_class="enum",
+        options=tuple(m.value for m in AcbState),
+        core_unique_id="{serial}_acb_battery_state",
     ),
     Feature(
         "acb_available_energy",
         "AC Battery available energy",
         Kind.SENSOR,
         snap("acb.wh_now"),
-        exists=lambda r, _k: r.snapshot.acb is not None and r.snapshot.acb.count > 0,
+        exists=_has_acb,
         precision=0,
+        core_unique_id="{serial}_acb_available_energy",
         **_STORED,
+    ),
+    Feature(
+        "firmware",
+        "Firmware",
+        Kind.SENSOR,
+        snap("gateway.firmware"),
+        icon="mdi:chip",
+        doc="the gateway's firmware as it reports it (D8.2.4345): what the quirks depend on",
+        **_DIAG,
     ),
     Feature(
         "last_update",

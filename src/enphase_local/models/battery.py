@@ -128,6 +128,8 @@ class BatteryUnit(Model):
     watts: float | None
     temperature_c: float | None
     capacity_wh: float | None
+    communicating: bool | None = None  # ensemble inventory
+    dc_switch_off: bool | None = None  # the unit's DC switch is off (ensemble inventory)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -139,6 +141,7 @@ class BatterySummary(Model):
     capacity_wh: float | None
     reserve_soc_percent: float | None
     units: Mapping[str, BatteryUnit]
+    reserve_wh: float | None = None  # energy kept for outages (secctrl ENC_agg_backup_energy)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._base import Model, to_plain
 from .battery import AcbSummary, BatterySummary
+from .battery_settings import BatterySettings
 from .dry_contacts import DryContact
 from .energy import EnergyReading, PhaseReadings
 from .energy_flows import SiteEnergy
@@ -94,6 +95,7 @@ class Snapshot(Model):
     generator: Generator | None = None
     dry_contacts: Mapping[str, DryContact] = field(default_factory=dict)
     tariff: Tariff | None = None
+    battery_settings: BatterySettings | None = None  # in effect (engine.battery_settings)
     live: LiveData | None = None
     power_flow: LiveFrame | None = None  # balanced power flows (engine.balance)
     power_export_limit: PowerExportLimit | None = None
@@ -130,6 +132,7 @@ class Snapshot(Model):
             "generator": _generator(self.generator),
             "dry_contacts": {cid: _contact(c) for cid, c in self.dry_contacts.items()},
             "tariff": to_plain(self.tariff),
+            "battery_settings": to_plain(self.battery_settings),
             "live": to_plain(self.live),
             "power_flow": None if self.power_flow is None else self.power_flow.to_dict(),
             "power_export_limit": to_plain(self.power_export_limit),
