@@ -110,7 +110,9 @@ async def test_the_documented_evcc_meters_read_the_collector(mqtt_url: str) -> N
         ("enphase_pv", "power"): 4012.5,
         ("enphase_pv", "energy"): energy["production_wh"] / 1000,
         ("enphase_battery", "power"): -50.0,
-        ("enphase_battery", "soc"): 55.0,
+        # the battery level entity's value: the snapshot's SoC (the feature table's), not the
+        # frame's copy of it
+        ("enphase_battery", "soc"): snap.battery.soc_percent,  # type: ignore[union-attr]
     }
     assert got[("enphase_grid", "energy")] > 0
     assert snap.production.wh_lifetime is not None

@@ -15,7 +15,7 @@ from enphase_local.service.postgres import PostgresSink
 from enphase_local.service.site_sum import sum_snapshots
 from tests.simkit import envoy_for, gateway
 
-from .hass_schema import check
+from .hass_schema import check_device
 from .helpers import TinyHub, recorder
 from .influx_server import InfluxServer
 
@@ -50,9 +50,13 @@ async def test_the_site_is_a_home_assistant_device_with_summed_values(mqtt_url: 
         if t.startswith(f"{prefix}/") and p and "site-house" in t
     }
     assert configs, "no discovery config for the site"
-    assert [p for t, c in configs.items() for p in check(t, c)] == []
-    device = next(iter(configs.values()))["device"]
+    assert [p for t, c in configs.items() for p in check_device(t, c)] == []
+    device = configs[f"{prefix}/device/enphase_site-house/config"]["dev"]
     assert device["identifiers"] == ["enphase_site-house"]
+    # the site's items are the gateways' devices, under configs of their own: the gateways'
+    # device configs are never overwritten by the site's
+    inverter = next(iter(next(iter(snaps.values())).inverters))
+    assert f"{prefix}/device/enphase_site-house_{inverter}/config" in configs
     assert site.production is not None
     wanted = sum(s.production.wh_lifetime or 0 for s in snaps.values() if s.production)
     assert abs(energy["production_wh"] - wanted) < 0.1  # the payload's rounding
