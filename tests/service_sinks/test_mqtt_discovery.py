@@ -36,7 +36,7 @@ async def settle(rec: Recorder, predicate: Any, within: float = 10.0) -> None:
 def configs_of(rec: Recorder, prefix: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for topic, payload, _ in rec.messages:
-        if topic.startswith(f"{prefix}/"):
+        if topic.startswith(f"{prefix}/") and "barrier" not in topic:
             if payload:
                 out[topic] = orjson.loads(payload)
             else:

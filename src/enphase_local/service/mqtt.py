@@ -54,6 +54,7 @@ from .hass_migrate import LegacyTopics, migration_messages
 from .mqtt_commands import (
     CommandRefused,
     entity_value,
+    find_control,
     parse_command,
     result_doc,
     write_event,
@@ -344,7 +345,7 @@ class MqttSink:
         try:
             if self._hub is None or serial not in self._hub.serials():
                 raise CommandRefused(f"gateway {serial[:20]!r} is not read by this collector")
-            target = self._control(serial, control)
+            target = find_control(self._places.get(serial, {}), control)
             command = parse_command(target, payload, self._readings[serial])
             if not self.settings.command_enabled(control, target.feature.id):
                 raise CommandRefused(
@@ -359,26 +360,6 @@ class MqttSink:
             self._spawn(self._report(serial, control, refused, None))
             return
         self._queue.submit(serial, envoy.control, command)
-
-    def _control(self, serial: str, control: str) -> Placement:
-        """The control `control` names on this gateway, or a refusal saying what is wrong.
-
-        Before the queue: made-up names must not each get a queue slot.
-        """
-        found = self._places.get(serial, {}).get(control)
-        if found is not None and found.feature.writable:
-            return found
-        for feature in FEATURES:
-            if not feature.writable:
-                continue
-            if control == feature.id:
-                raise CommandRefused(f"this gateway has no {feature.name.lower()} ({control})")
-            if feature.scope.value != "site" and control.startswith(f"{feature.id}_"):
-                item = control.removeprefix(f"{feature.id}_")
-                what = feature.scope.value.replace("_", " ")
-                raise CommandRefused(f"unknown {what} {item[:20]!r} on this gateway")
-        known = ", ".join(k for k, p in self._places.get(serial, {}).items() if p.feature.writable)
-        raise CommandRefused(f"unknown control {control[:60]!r}; this gateway's: {known}")
 
     def _has_control(self, serial: str, control: str) -> bool:
         """Whether `control` is one of this gateway's controls."""

@@ -34,7 +34,7 @@ from typing import Any
 
 from ..control import Control, WriteResult
 from ..errors import EnvoyError, EnvoyFeatureUnavailable
-from ..features import Kind, Readings
+from ..features import FEATURES, Kind, Readings, Scope
 from .hass_entities import Placement
 from .mqtt_payloads import PAYLOAD_SCHEMA, encode
 from .sinks import Event
@@ -43,6 +43,7 @@ __all__ = [
     "Command",
     "CommandRefused",
     "entity_value",
+    "find_control",
     "parse_command",
     "result_doc",
     "run_command",
@@ -120,6 +121,27 @@ def _value(place: Placement, control: str, payload: str) -> Any:
         case Kind.BUTTON:
             return True
     raise CommandRefused(f"{control} is a reading, not a control")
+
+
+def find_control(places: Mapping[str, Placement], control: str) -> Placement:
+    """The control a command names among a gateway's entities, or a refusal saying why not.
+
+    Checked before the queue: made-up names must not each get a queue slot.
+    """
+    found = places.get(control)
+    if found is not None and found.feature.writable:
+        return found
+    for feature in FEATURES:
+        if not feature.writable:
+            continue
+        if control == feature.id:
+            raise CommandRefused(f"this gateway has no {feature.name.lower()} ({control})")
+        if feature.scope is not Scope.SITE and control.startswith(f"{feature.id}_"):
+            item = control.removeprefix(f"{feature.id}_")
+            what = feature.scope.value.replace("_", " ")
+            raise CommandRefused(f"unknown {what} {item[:20]!r} on this gateway")
+    known = ", ".join(k for k, p in places.items() if p.feature.writable)
+    raise CommandRefused(f"unknown control {control[:60]!r}; this gateway's: {known}")
 
 
 def parse_command(place: Placement, raw: bytes, readings: Readings) -> Command:
