@@ -71,6 +71,7 @@ async def test_device_discovery_follows_home_assistant_schema(mqtt_url: str) -> 
                 await live.wait_for(f"{base}/{serial}/state")
                 expected = len(sink._discovery[serial])
                 placements = sink.placements(serial)
+                expires = envoy.token_expires_at
                 # a subscriber arriving later gets every config, retained, and every document
                 async with recorder(mqtt_url, f"{prefix}/#", f"{base}/{serial}/#") as late:
                     await late.barrier(f"{base}/{serial}/test-barrier")
@@ -144,6 +145,9 @@ async def test_device_discovery_follows_home_assistant_schema(mqtt_url: str) -> 
     assert readings["house_wh"] == energy.lifetime_wh.house
     assert readings["soc_percent"] == snap.battery.soc_percent  # type: ignore[union-attr]
     assert docs[f"{base}/{serial}/control"]["reserve_soc"] == 20.0
+    # the session's feature: the token's days left at the time of the read
+    assert expires is not None and by_id["token_days_left"]["entity_category"] == "diagnostic"
+    assert readings["token_days_left"] == round((expires - snap.taken_at) / 86400, 1) > 0
     # device documents are retained: known right after a Home Assistant restart
     for inv, view in snap.inverters.items():
         assert docs[f"{base}/{serial}/inverter/{inv}"]["watts"] == view.watts

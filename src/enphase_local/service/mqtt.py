@@ -147,8 +147,10 @@ class MqttSink:
                 return
             readings = dataclasses.replace(readings, frame=frame)
             self._readings[serial] = readings
-            docs = documents(serial, readings, self._live_places.get(serial, ()))
-            self._state[serial] = docs["state"]
+            state = documents(serial, readings, self._live_places.get(serial, ()))["state"]
+            for key, value in self._state.get(serial, {}).items():  # the snapshot's readings
+                state.setdefault(key, value)
+            self._state[serial] = state
             await self._offer_state(serial)
         except Exception:
             _LOG.exception("MQTT: could not publish a live frame of %s", serial)
@@ -228,7 +230,9 @@ class MqttSink:
         old = self._readings.get(serial)
         fresh = live_at is not None and self._clock() - live_at <= _LIVE_FRESH_S
         frame = old.frame if old is not None and fresh else None
-        return Readings(snapshot, frame)
+        envoy = self._hub.envoy(serial) if self._hub and serial in self._hub.serials() else None
+        expires = getattr(envoy, "token_expires_at", None)  # token days left, as of the read
+        return Readings(snapshot, frame, token_expires_at=expires, now=snapshot.taken_at)
 
     async def _snapshot(self, serial: str, snapshot: Snapshot) -> None:
         if serial not in self._available:  # later changes come as the collector's events
@@ -237,7 +241,7 @@ class MqttSink:
         placed = [place(serial, inst) for inst in instances(FEATURES, readings)]
         self._readings[serial] = readings
         self._places[serial] = {p.component: p for p in placed}
-        self._live_places[serial] = [p for p in placed if p.leaf in ("state", "energy")]
+        self._live_places[serial] = [p for p in placed if p.leaf == "state"]
         await self._discover(serial, readings, placed)
         docs = documents(serial, readings, placed)
         self._state[serial] = docs.pop("state")
