@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -21,16 +23,22 @@ from homeassistant.components.mqtt.discovery import (
     _replace_all_abbreviations,
 )
 from homeassistant.components.mqtt.schemas import DEVICE_DISCOVERY_SCHEMA
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.template import Template
 
 from enphase_local.features import FEATURES, Readings, instances
 from enphase_local.service.hass_discovery import HassNaming, device_configs
 from enphase_local.service.hass_entities import place
+from enphase_local.service.mqtt_payloads import documents
 from tests.simkit import envoy_for, gateway
 
 SHARED = ("availability", "availability_mode")
 
 
-async def _configs(preset: str, entity_ids: str) -> dict[str, dict[str, Any]]:
+async def _site(
+    preset: str, entity_ids: str = "native"
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The device configs of a simulated `preset` site, and its documents by topic."""
     async with gateway(preset) as (gw, clock):
         async with envoy_for(gw, clock) as envoy:
             snap = await envoy.update()
@@ -38,7 +46,13 @@ async def _configs(preset: str, entity_ids: str) -> dict[str, dict[str, Any]]:
     readings = Readings(snap)
     placed = [place(serial, inst) for inst in instances(FEATURES, readings)]
     naming = HassNaming(prefix="homeassistant", entity_ids=entity_ids)
-    return device_configs(naming, serial, readings, placed)
+    docs = documents(serial, readings, placed)
+    by_topic = {naming.topic(serial, leaf): doc for leaf, doc in docs.items()}
+    return device_configs(naming, serial, readings, placed), by_topic
+
+
+async def _configs(preset: str, entity_ids: str) -> dict[str, dict[str, Any]]:
+    return (await _site(preset, entity_ids))[0]
 
 
 @pytest.mark.parametrize(
@@ -77,3 +91,47 @@ async def test_every_device_config_passes_home_assistants_schemas(
             checked += 1
     assert checked > 20
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def _accepts(component: dict[str, Any], shown: str) -> bool:
+    """Whether the platform takes `shown` (a rendered template) without a warning."""
+    platform = component["p"]
+    if shown in ("None", "") and platform in ("sensor", "binary_sensor", "select", "switch"):
+        return shown == "None"  # "None" is unknown; an empty payload is ignored with a log
+    if platform == "sensor":
+        if component.get("device_class") == "timestamp":
+            return datetime.fromisoformat(shown).tzinfo is not None
+        if component.get("device_class") == "enum":
+            return shown in component["options"]
+        if "unit_of_measurement" in component or "state_class" in component:
+            float(shown)
+        return True
+    if platform in ("binary_sensor", "switch"):
+        return shown in ("ON", "OFF")
+    if platform == "select":
+        return shown in component["options"]
+    if platform == "number":
+        return shown == "" or component["min"] <= float(shown) <= component["max"]
+    if platform == "text":
+        return shown == "" or re.fullmatch(component["pattern"], shown) is not None
+    return False
+
+
+@pytest.mark.parametrize("preset", ["battery-backup", "generator", "acb", "metered-3phase"])
+async def test_every_template_renders_a_value_its_platform_takes(
+    hass: HomeAssistant, preset: str
+) -> None:
+    """Each value template, rendered by Home Assistant on the document it reads."""
+    configs, docs = await _site(preset)
+    rendered = 0
+    for config in configs.values():
+        for key, component in config["cmps"].items():
+            topic = component.get("state_topic", "")
+            if topic not in docs:  # command results: documents of their own
+                continue
+            template = Template(component["value_template"], hass)
+            payload = orjson.dumps(docs[topic]).decode()
+            shown = str(template.async_render_with_possible_json_value(payload, ""))
+            assert _accepts(component, shown), (key, shown)
+            rendered += 1
+    assert rendered > 20

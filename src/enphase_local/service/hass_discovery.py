@@ -113,8 +113,10 @@ def _template(place: Placement) -> str:
         return f"{{{{ none if {ref} is none else ({ref} | timestamp_custom({fmt})) }}}}"
     if place.feature.kind is Kind.BINARY_SENSOR:
         return f"{{{{ none if {ref} is none else ('ON' if {ref} else 'OFF') }}}}"
-    if place.feature.kind is Kind.NUMBER:  # a number takes no "None": empty is "no value"
+    if place.feature.kind in (Kind.NUMBER, Kind.TIME):  # these take no "None": empty is none
         return f"{{{{ '' if {ref} is none else {ref} }}}}"
+    if place.feature.kind is Kind.SELECT:  # a value outside the options is no option (no warning)
+        return f"{{{{ {ref} if {ref} in {list(place.feature.options)!r} else none }}}}"
     return f"{{{{ {ref} }}}}"
 
 
@@ -184,7 +186,7 @@ def _shape(config: dict[str, Any], place: Placement) -> None:
     elif kind is Kind.BUTTON:
         config["payload_press"] = "PRESS"
     elif kind is Kind.TIME:
-        config.update(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", min=5, max=5)
+        config.update(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", max=5)
 
 
 def _result(naming: HassNaming, serial: str, place: Placement) -> dict[str, Any]:
