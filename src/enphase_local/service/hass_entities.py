@@ -70,14 +70,16 @@ LEGACY_ITEM_KEYS: dict[str, tuple[str | None, str]] = {
 }
 """Item features published before: feature id -> (old component key, old document key)."""
 
-_DEVICES: dict[Scope, tuple[str, str, str]] = {
-    Scope.INVERTER: ("inverter", "Microinverter", "IQ Microinverter"),
-    Scope.BATTERY: ("battery", "Battery", "IQ Battery"),
-    Scope.ACB: ("battery", "Battery", "AC Battery"),
-    Scope.ENPOWER: ("enpower", "System controller", "IQ System Controller"),
-    Scope.METER: ("meter", "CT", "Current transformer"),
+_DEVICES: dict[str, tuple[str, str, str]] = {
+    Scope.INVERTER.value: ("inverter", "Microinverter", "IQ Microinverter"),
+    Scope.BATTERY.value: ("battery", "Battery", "IQ Battery"),
+    Scope.ACB.value: ("battery", "Battery", "AC Battery"),
+    Scope.ENPOWER.value: ("enpower", "System controller", "IQ System Controller"),
+    Scope.METER.value: ("meter", "CT", "Current transformer"),
+    "collar": ("collar", "Meter collar", "IQ Meter Collar"),
+    "c6": ("c6", "Combiner", "IQ Combiner 6C"),
 }
-"""Scopes whose items are devices of their own: (document leaf, name, model)."""
+"""Scopes (by value) whose items are devices of their own: (document leaf, name, model)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +108,11 @@ class Placement:
 
     @property
     def gateway(self) -> bool:
-        return self.inst.feature.scope not in _DEVICES
+        return self.inst.feature.scope.value not in _DEVICES
 
     def sub_device(self) -> tuple[str, str] | None:
         """(name prefix, model) of the item's own device, or None for the gateway."""
-        found = _DEVICES.get(self.inst.feature.scope)
+        found = _DEVICES.get(self.inst.feature.scope.value)
         return None if found is None else found[1:]
 
 
@@ -124,7 +126,7 @@ def place(serial: str, inst: Instance) -> Placement:
     """Where `inst` of gateway `serial` lives (see the module docstring)."""
     feature = inst.feature
     platform = PLATFORMS[feature.kind]
-    scoped = _DEVICES.get(feature.scope)
+    scoped = _DEVICES.get(feature.scope.value)
     legacy_component, legacy_key = LEGACY_ITEM_KEYS.get(feature.id, (None, None))
     node = f"enphase_{serial}"
     if scoped is not None:
