@@ -158,6 +158,8 @@ UNITS: dict[str, set[str | None]] = {
     "duration": {"d", "h", "min", "s", "ms"},
     "energy_storage": {"J", "kJ", "MJ", "GJ", "mWh", "Wh", "kWh", "MWh", "GWh", "TWh"},
     "timestamp": {None},
+    "current": {"A", "mA"},
+    "power_factor": {None, "%"},
 }
 BINARY_SENSOR_CLASSES = {"connectivity", "power", "problem", "running", "plug", "battery"}
 ENERGY_DASHBOARD_STATE_CLASSES = {"total", "total_increasing"}
