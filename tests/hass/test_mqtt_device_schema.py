@@ -133,5 +133,9 @@ async def test_every_template_renders_a_value_its_platform_takes(
             payload = orjson.dumps(docs[topic]).decode()
             shown = str(template.async_render_with_possible_json_value(payload, ""))
             assert _accepts(component, shown), (key, shown)
+            if "json_attributes_template" in component:  # the attributes: a JSON object
+                attributes = Template(component["json_attributes_template"], hass)
+                shown = attributes.async_render_with_possible_json_value(payload, "")
+                assert isinstance(orjson.loads(str(shown)), dict), (key, shown)
             rendered += 1
     assert rendered > 20

@@ -143,6 +143,10 @@ async def test_device_discovery_follows_home_assistant_schema(mqtt_url: str) -> 
     assert readings["grid_import_wh"] == energy.lifetime_wh.grid_import
     assert readings["battery_charge_wh"] == energy.lifetime_wh.battery_charge
     assert readings["house_wh"] == energy.lifetime_wh.house
+    # a counter says whether the engine derived it (shown as the entity's attribute)
+    derived = "battery_charge" in energy.derived
+    assert readings["battery_charge_wh_attributes"] == {"derived": derived}
+    assert "battery_charge_wh_attributes" in by_id["battery_charge_wh"]["json_attributes_template"]
     assert readings["soc_percent"] == snap.battery.soc_percent  # type: ignore[union-attr]
     assert docs[f"{base}/{serial}/control"]["reserve_soc"] == 20.0
     # the session's feature: the token's days left at the time of the read

@@ -152,6 +152,11 @@ def _component(
     if feature.kind is not Kind.BUTTON:
         config["state_topic"] = naming.topic(serial, place.leaf)
         config["value_template"] = _template(place)
+    if feature.attributes is not None and "state_topic" in config:  # e.g. a counter derived
+        config["json_attributes_topic"] = config["state_topic"]
+        config["json_attributes_template"] = (
+            f"{{{{ value_json[{place.key + '_attributes'!r}] | tojson }}}}"
+        )
     if feature.writable:
         config["command_topic"] = naming.topic(serial, f"set/{place.component}")
     _shape(config, place)

@@ -79,6 +79,8 @@ def documents(
             else:
                 doc["serial"] = place.inst.key
         doc[place.key] = encode(place.feature.kind, place.inst.value(readings))
+        if place.feature.attributes is not None:  # e.g. whether a counter is derived
+            doc[f"{place.key}_attributes"] = dict(place.feature.extra(readings, place.inst.key))
     state = out.setdefault("state", {"schema": PAYLOAD_SCHEMA, "serial": serial})
     state.update(
         taken_at=frame.taken_at if frame is not None else snap.taken_at,
