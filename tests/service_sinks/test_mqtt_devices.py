@@ -4,6 +4,7 @@ and house power that is the engine's (not a second derivation), on simulated sit
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from enphase_local.simulator import PRESETS
 from tests.simkit import envoy_for, gateway
 
 from .helpers import recorder, start_for_one
+from .test_collect_process import collect, live_gateway, process_env
 from .test_mqtt_discovery import components, configs_of, names
 
 
@@ -142,3 +144,29 @@ async def test_house_power_is_the_engines_at_night(mqtt_url: str, preset: str) -
         assert doc["house_w"] == flow.house_watts
         assert doc["battery_w"] == flow.battery_watts
         assert doc["grid_w"] == flow.grid_watts
+
+
+async def test_the_collect_process_takes_entity_ids_from_its_config(
+    tmp_path: Path, mqtt_url: str
+) -> None:
+    """`enphase collect --config` with ``entity_ids = "core"`` in ``[sinks.mqtt]``."""
+    base, prefix = names()
+    async with live_gateway("battery-backup") as gw:
+        config = tmp_path / "collect.toml"
+        config.write_text(
+            f'[collect]\ninterval = 1\nport = 0\ndb = "{tmp_path / "h.db"}"\n\n'
+            f'[[gateway]]\nname = "house"\nhost = "{gw.https_host}"\n'
+            f'token = "{gw.owner_token()}"\ntoken_store = "{tmp_path / "tokens.json"}"\n\n'
+            f'[sinks.mqtt]\nurl = "{mqtt_url}"\nbase = "{base}"\n'
+            f'discovery_prefix = "{prefix}"\nentity_ids = "core"\n'
+        )
+        config.chmod(0o600)
+        topic = f"{prefix}/device/enphase_{gw.serial}/config"
+        async with recorder(mqtt_url, topic) as rec:
+            async with collect(["--config", str(config)], process_env(tmp_path), tmp_path):
+                raw = await rec.wait_for(topic, bool, 60)
+    ids = {c["default_entity_id"] for c in orjson.loads(raw)["cmps"].values()}
+    assert f"sensor.envoy_{gw.serial}_lifetime_energy_production" in ids
+    assert any(
+        i.startswith("number.enpower_") and i.endswith("_reserve_battery_level") for i in ids
+    )
