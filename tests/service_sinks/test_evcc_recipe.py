@@ -22,7 +22,7 @@ from enphase_local.models.live_frame import LiveFrame
 from enphase_local.service.mqtt import MqttSink
 from tests.simkit import envoy_for, gateway
 
-from .helpers import recorder, start_for_one
+from .helpers import mqtt_collect_config, recorder, start_for_one
 from .services import unavailable
 from .test_collect_process import collect, live_gateway, process_env
 
@@ -126,14 +126,7 @@ async def test_the_recipe_reads_the_real_collect_process(tmp_path: Path, mqtt_ur
         unavailable("no jq program: install jq (.ci/services.sh does)")
     assert jq is not None
     async with live_gateway("battery-backup") as gw:
-        config = tmp_path / "collect.toml"
-        config.write_text(
-            f'[collect]\ninterval = 1\nport = 0\ndb = "{tmp_path / "h.db"}"\n\n'
-            f'[[gateway]]\nname = "house"\nhost = "{gw.https_host}"\n'
-            f'token = "{gw.owner_token()}"\ntoken_store = "{tmp_path / "tokens.json"}"\n\n'
-            f'[sinks.mqtt]\nurl = "{mqtt_url}"\n'
-        )
-        config.chmod(0o600)
+        config = mqtt_collect_config(tmp_path, gw, f'url = "{mqtt_url}"\n')
         state = f"enphase/{gw.serial}/state"
         async with recorder(mqtt_url, state) as rec:
             run = collect(["--config", str(config)], process_env(tmp_path), tmp_path)

@@ -17,7 +17,7 @@ from enphase_local.service.mqtt import MqttSink
 from enphase_local.simulator import PRESETS
 from tests.simkit import envoy_for, gateway
 
-from .helpers import recorder, start_for_one
+from .helpers import mqtt_collect_config, recorder, start_for_one
 from .test_collect_process import collect, live_gateway, process_env
 from .test_mqtt_discovery import components, configs_of, names
 
@@ -152,15 +152,8 @@ async def test_the_collect_process_takes_entity_ids_from_its_config(
     """`enphase collect --config` with ``entity_ids = "core"`` in ``[sinks.mqtt]``."""
     base, prefix = names()
     async with live_gateway("battery-backup") as gw:
-        config = tmp_path / "collect.toml"
-        config.write_text(
-            f'[collect]\ninterval = 1\nport = 0\ndb = "{tmp_path / "h.db"}"\n\n'
-            f'[[gateway]]\nname = "house"\nhost = "{gw.https_host}"\n'
-            f'token = "{gw.owner_token()}"\ntoken_store = "{tmp_path / "tokens.json"}"\n\n'
-            f'[sinks.mqtt]\nurl = "{mqtt_url}"\nbase = "{base}"\n'
-            f'discovery_prefix = "{prefix}"\nentity_ids = "core"\n'
-        )
-        config.chmod(0o600)
+        sink = f'url = "{mqtt_url}"\nbase = "{base}"\ndiscovery_prefix = "{prefix}"\n'
+        config = mqtt_collect_config(tmp_path, gw, sink + 'entity_ids = "core"\n')
         topic = f"{prefix}/device/enphase_{gw.serial}/config"
         async with recorder(mqtt_url, topic) as rec:
             async with collect(["--config", str(config)], process_env(tmp_path), tmp_path):
