@@ -261,7 +261,7 @@ class MqttSink:
         for topic, payload in migrate:  # Home Assistant lets go of the old configs ...
             await self._publish(topic, payload, retain=True)
         for topic, config in configs.items():  # ... takes the devices, same unique ids ...
-            await self._retain(topic, config)
+            await self._retain(topic, config, force=bool(legacy))  # (sent before? again)
         for topic, payload in clear:  # ... and the old topics are emptied
             await self._publish(topic, payload, retain=True)
         if legacy:
