@@ -10,11 +10,12 @@ import orjson
 import pytest
 
 from enphase_local.client import Envoy
-from enphase_local.features import FEATURES, Readings, instances
+from enphase_local.features import FEATURES, Instance, Kind, Readings, by_id, instances
 from enphase_local.models.snapshot import Snapshot
 from enphase_local.service.hass_entities import place
 from enphase_local.service.mqtt import MqttSink
 from enphase_local.service.mqtt_commands import CommandRefused, parse_command
+from enphase_local.service.mqtt_payloads import encode, options
 from tests.simkit import envoy_for, gateway
 
 from .helpers import Recorder, recorder, sim_sleep, start_for_one
@@ -174,6 +175,13 @@ async def test_parse_command_by_the_kind_of_control_refuses_before_anything_is_b
     assert parse("charge_from_generator", b"OFF") is False
     assert parse("generator_mode", b"Auto") == "auto"  # a select, from the feature's options
     assert parse("generator_exercise_start", b"06:30") == 390  # a time: minutes after midnight
+    # Home Assistant's MQTT select reads "none" as no option: that option is "(none)" there
+    contact = place("s", Instance(by_id("dry_contact_grid_action"), "NC1"))
+    readings = next(iter(controls.values()))[1]
+    assert "(none)" in options(contact.feature.options) and "none" in contact.feature.options
+    assert encode(Kind.SELECT, "none") == "(none)" and encode(Kind.SELECT, "apply") == "apply"
+    assert parse_command(contact, b"(none)", readings).value == "none"
+    assert parse_command(contact, b"none", readings).value == "none"
     for control, payload, why in (
         ("reserve_soc", b"nan", "between 0 and 100"),
         ("reserve_soc", b"-1", "between 0 and 100"),

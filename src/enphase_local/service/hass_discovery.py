@@ -32,6 +32,7 @@ from typing import Any
 from ..features import Kind, Readings, Scope
 from .hass_entities import Placement
 from .hass_entity_ids import core_object_id, native_object_id
+from .mqtt_payloads import options
 
 __all__ = ["OUTCOMES", "HassNaming", "device_configs"]
 
@@ -116,7 +117,7 @@ def _template(place: Placement) -> str:
     if place.feature.kind in (Kind.NUMBER, Kind.TIME):  # these take no "None": empty is none
         return f"{{{{ '' if {ref} is none else {ref} }}}}"
     if place.feature.kind is Kind.SELECT:  # a value outside the options is no option (no warning)
-        return f"{{{{ {ref} if {ref} in {list(place.feature.options)!r} else none }}}}"
+        return f"{{{{ {ref} if {ref} in {options(place.feature.options)!r} else none }}}}"
     return f"{{{{ {ref} }}}}"
 
 
@@ -179,7 +180,7 @@ def _shape(config: dict[str, Any], place: Placement) -> None:
         if feature.device_class == "enum" and feature.options:
             config["options"] = list(feature.options)
     elif kind is Kind.SELECT:
-        config["options"] = list(feature.options)
+        config["options"] = options(feature.options)
     elif kind is Kind.NUMBER:
         for key, value in (("min", feature.minimum), ("max", feature.maximum)):
             if value is not None:

@@ -53,6 +53,9 @@ LEGACY_KEYS: dict[str, str] = {
 }
 """Gateway features the sink published before the feature table: feature id -> old key."""
 
+_DOCUMENT_ONLY = frozenset({"production_today", "consumption_today", "energy_house_today"})
+"""Old keys that were in the documents but never entities: their entities are new (uid)."""
+
 LEGACY_ITEM_KEYS: dict[str, tuple[str | None, str]] = {
     "inverter_power": ("inverter_{key}_power", "watts"),
     "inverter_energy_lifetime": ("inverter_{key}_energy", "wh_lifetime"),
@@ -146,7 +149,8 @@ def place(serial: str, inst: Instance) -> Placement:
         old = LEGACY_KEYS.get(feature.id)
         if legacy_key is not None:
             old = legacy_key.format(key=inst.key)
-        component = key = old or inst.uid
+        key = old or inst.uid
+        component = inst.uid if feature.id in _DOCUMENT_ONLY else key
     uid = f"enphase_{serial}_{component}"
     return Placement(inst, platform, device, node, leaf, key, component, uid)
 

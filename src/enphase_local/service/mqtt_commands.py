@@ -36,7 +36,7 @@ from ..control import Control, WriteResult
 from ..errors import EnvoyError, EnvoyFeatureUnavailable
 from ..features import FEATURES, Kind, Readings, Scope
 from .hass_entities import Placement
-from .mqtt_payloads import PAYLOAD_SCHEMA, encode
+from .mqtt_payloads import PAYLOAD_SCHEMA, encode, option
 from .sinks import Event
 
 __all__ = [
@@ -80,6 +80,7 @@ def _switch(payload: str, control: str) -> bool:
 
 def _choice(payload: str, control: str, options: tuple[str, ...]) -> str:
     word = payload.strip().lower()
+    word = {option(o).lower(): o for o in options}.get(word, word)  # "(none)" is "none"
     if word not in options:
         raise CommandRefused(f"{control} must be one of {', '.join(options)}; got {payload[:40]!r}")
     return word

@@ -26,7 +26,7 @@ from typing import Any
 from ..features import Kind, Readings
 from .hass_entities import Placement
 
-__all__ = ["PAYLOAD_SCHEMA", "Throttle", "documents", "encode", "minutes_text"]
+__all__ = ["PAYLOAD_SCHEMA", "Throttle", "documents", "encode", "minutes_text", "option", "options"]
 
 PAYLOAD_SCHEMA = 1
 
@@ -37,6 +37,16 @@ def minutes_text(value: Any) -> str | None:
         return None
     minutes = int(value) % 1440
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def option(value: str) -> str:
+    """A select option as MQTT shows it: Home Assistant's MQTT select reads ``none`` (any
+    case) as "no option", so an option of that name is shown as ``(none)``."""
+    return f"({value})" if value.lower() == "none" else value
+
+
+def options(values: Iterable[str]) -> list[str]:
+    return [option(v) for v in values]
 
 
 def encode(kind: Kind, value: Any) -> Any:
@@ -52,6 +62,8 @@ def encode(kind: Kind, value: Any) -> Any:
         return minutes_text(value)
     if kind is Kind.BINARY_SENSOR:
         return bool(value)
+    if kind is Kind.SELECT and isinstance(value, str):
+        return option(value)
     return value
 
 
