@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 import asyncpg
@@ -53,10 +54,16 @@ async def test_the_site_is_a_home_assistant_device_with_summed_values(mqtt_url: 
     assert [p for t, c in configs.items() for p in check_device(t, c)] == []
     device = configs[f"{prefix}/device/enphase_site-house/config"]["dev"]
     assert device["identifiers"] == ["enphase_site-house"]
-    # the site's items are the gateways' devices, under configs of their own: the gateways'
-    # device configs are never overwritten by the site's
-    inverter = next(iter(next(iter(snaps.values())).inverters))
-    assert f"{prefix}/device/enphase_site-house_{inverter}/config" in configs
+    # a sum, said so; no address of its own (not a URL made of its members' serials)
+    assert device["model"] == f"Sum of 2 gateways ({', '.join(sorted(snaps))})"
+    assert "configuration_url" not in device and "sw_version" not in device
+    # only the sums: the members' batteries, inverters and controls stay on their own devices
+    assert list(configs) == [f"{prefix}/device/enphase_site-house/config"]
+    objects = set(configs[f"{prefix}/device/enphase_site-house/config"]["cmps"])
+    assert {"production_wh", "solar_w", "battery_charge_wh", "soc_percent"} <= objects
+    controls = ("storage_mode", "reserve_soc", "charge_from_grid", "grid_relay", "dry_contact")
+    assert not [o for o in objects if re.match(r"(battery|inverter)_\d", o) or o in controls]
+    assert not [o for o in objects if o.startswith(("dry_contact", "ct_"))]
     assert site.production is not None
     wanted = sum(s.production.wh_lifetime or 0 for s in snaps.values() if s.production)
     assert abs(energy["production_wh"] - wanted) < 0.1  # the payload's rounding

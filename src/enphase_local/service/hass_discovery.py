@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from ..features import Kind, Readings, Scope
+from ..features import FEATURES, Kind, Readings, Scope, instances
 from .hass_entities import Placement
+from .hass_entities import place as placed_at
 from .hass_entity_ids import core_object_id, native_object_id
 from .mqtt_payloads import options
+from .site_discovery import site_device
 
-__all__ = ["OUTCOMES", "HassNaming", "device_configs"]
+__all__ = ["OUTCOMES", "HassNaming", "device_configs", "published"]
 
 OUTCOMES = ("confirmed", "pending", "ignored", "reverted", "refused", "failed", "superseded")
 """States of the command-result sensors (see docs/mqtt.md)."""
@@ -80,6 +82,9 @@ def _config_url(host: str) -> str:
 
 
 def _gateway_device(serial: str, readings: Readings) -> dict[str, Any]:
+    site = site_device(serial, readings.snapshot)  # a [[site]]'s sums: a device of their own
+    if site is not None:
+        return site
     gw = readings.snapshot.gateway
     return {
         "identifiers": [f"enphase_{serial}"],
@@ -213,6 +218,16 @@ def _result(naming: HassNaming, serial: str, place: Placement) -> dict[str, Any]
         "entity_category": "diagnostic",
         "icon": "mdi:check-decagram",
     }
+
+
+def published(serial: str, readings: Readings) -> list[Placement]:
+    """Every feature instance the sink publishes for this snapshot, placed: all of a
+    gateway's; of a ``[[site]]``'s sums only the site's own readings (its members'
+    batteries, inverters and controls are theirs, on their devices: `site_discovery`)."""
+    placed = [placed_at(serial, inst) for inst in instances(FEATURES, readings)]
+    if site_device(serial, readings.snapshot) is None:
+        return placed
+    return [p for p in placed if p.gateway and not p.feature.writable]
 
 
 def device_configs(

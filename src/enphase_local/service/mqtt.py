@@ -15,10 +15,9 @@ Topics (docs/mqtt.md has the payloads):
     <base>/<serial>/result/<control>         each command's outcome (retained)
     <prefix>/device/<device>/config          Home Assistant discovery, one per device
 
-Everything published comes from the feature table (`enphase_local.features`):
-`hass_entities` places each instance, `mqtt_payloads` writes the documents,
-`hass_discovery` the device configs, `mqtt_commands` parses the commands;
-`hass_migrate` moves Home Assistant from the old per-entity configs.
+All from the feature table: `hass_entities` places each instance, `mqtt_payloads`
+writes the documents, `hass_discovery` the device configs, `mqtt_commands` parses
+commands; `hass_migrate` moves Home Assistant off the old per-entity configs.
 
 One connection per collector, so one last will: the collector's bridge topic.
 Every Home Assistant entity lists it and its gateway's availability topic
@@ -45,11 +44,11 @@ from typing import Any
 import orjson
 
 from ..control import WriteResult
-from ..features import FEATURES, Readings, instances
+from ..features import Readings
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
-from .hass_discovery import HassNaming, device_configs
-from .hass_entities import Placement, place
+from .hass_discovery import HassNaming, device_configs, published
+from .hass_entities import Placement
 from .hass_migrate import LegacyTopics, migration_messages
 from .mqtt_commands import (
     CommandRefused,
@@ -230,15 +229,17 @@ class MqttSink:
         old = self._readings.get(serial)
         fresh = live_at is not None and self._clock() - live_at <= _LIVE_FRESH_S
         frame = old.frame if old is not None and fresh else None
-        envoy = self._hub.envoy(serial) if self._hub and serial in self._hub.serials() else None
-        expires = getattr(envoy, "token_expires_at", None)  # token days left, as of the read
+        try:  # the token's days left, as of the read (a [[site]]'s sums have no envoy)
+            expires = self._hub.envoy(serial).token_expires_at if self._hub else None
+        except (KeyError, AttributeError):
+            expires = None
         return Readings(snapshot, frame, token_expires_at=expires, now=snapshot.taken_at)
 
     async def _snapshot(self, serial: str, snapshot: Snapshot) -> None:
         if serial not in self._available:  # later changes come as the collector's events
             await self._availability(serial, "online")
         readings = self._readings_of(serial, snapshot)
-        placed = [place(serial, inst) for inst in instances(FEATURES, readings)]
+        placed = published(serial, readings)
         self._readings[serial] = readings
         self._places[serial] = {p.component: p for p in placed}
         self._live_places[serial] = [p for p in placed if p.leaf == "state"]
