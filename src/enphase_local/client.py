@@ -179,6 +179,14 @@ class Envoy:
             return None if self._auth.claims is None else self._auth.claims.role
         return self._digest_role
 
+    @property
+    def token_expires_at(self) -> float | None:
+        """When the token in use expires (epoch s): None without a token or an expiry claim."""
+        if isinstance(self._auth, TokenAuth) and self._auth.claims is not None:
+            expires = self._auth.claims.expires_at
+            return None if expires is None else float(expires)
+        return None
+
     @bounded_by_budget("connecting to")
     async def connect(self, *, probe: bool = True) -> None:
         """Read identity, set up authentication, and probe what the gateway has.

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from enphase_local.service.mqtt_payloads import energy_payload, snapshot_power
+from enphase_local.features import FEATURES, Readings, instances
+from enphase_local.service.hass_entities import place
+from enphase_local.service.mqtt_payloads import documents
 from enphase_local.simulator import PRESETS
 from tests.energy_day import run_day
 from tests.service.helpers import collecting, run_for, web_for
@@ -32,10 +34,11 @@ async def test_mqtt_house_is_the_balanced_load_and_energy_has_the_derived_batter
     assert snap is not None and snap.power_flow is not None and snap.consumption is not None
     battery = snap.power_flow.battery_watts or 0.0
     assert abs(battery) > 100  # charging or discharging: the two figures differ
-    power = snapshot_power(snap)
-    assert power["house_w"] == pytest.approx(snap.power_flow.house_watts, abs=0.1)
+    readings = Readings(snap)
+    docs = documents("s", readings, [place("s", i) for i in instances(FEATURES, readings)])
+    power, energy = docs["state"], docs["energy"]
+    assert power["house_w"] == snap.power_flow.house_watts  # the engine's, not a second sum
     assert abs(power["house_w"] - snap.consumption.watts) > 50
-    energy = energy_payload("s", snap)
     assert snap.energy is not None
     assert energy["battery_charge_wh"] == pytest.approx(snap.energy.lifetime_wh.battery_charge)
     assert energy["battery_discharge_wh"] > 0  # no storage CT: derived, no longer missing

@@ -1,9 +1,13 @@
 """Home Assistant's documented MQTT discovery schema, per platform, as a checker.
 
-Written from the Home Assistant documentation (MQTT discovery, and the
-MQTT Sensor, Select, Number and Switch platform pages, and the sensor
-device-class / unit table), not from our own builder, so that a config our
-code gets wrong fails here. Returns a list of problems (empty: valid).
+Written from the Home Assistant documentation (MQTT discovery, device-based
+discovery, and the MQTT Sensor, Binary sensor, Select, Number, Switch, Button
+and Text platform pages, and the sensor device-class / unit table), not from
+our own builder, so that a config our code gets wrong fails here. Returns a
+list of problems (empty: valid). `check_device` takes a device config
+(``<prefix>/device/<id>/config``: ``dev``, ``o``, ``cmps``) and checks each
+component as Home Assistant sees it: with the device, origin and shared
+availability merged in.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ DISCOVERY_TOPIC = re.compile(
     r"^(?P<prefix>[^/+#]+)/(?P<component>[a-z_]+)/(?:(?P<node>[a-zA-Z0-9_-]+)/)?"
     r"(?P<object>[a-zA-Z0-9_-]+)/config$"
 )
+
+DEVICE_TOPIC = re.compile(r"^(?P<prefix>[^/+#]+)/device/(?P<object>[a-zA-Z0-9_-]+)/config$")
+SHARED = {"availability", "availability_mode", "availability_topic", "qos", "state_topic"}
+"""Options a device config may give once for all its components."""
 
 COMMON = {
     "availability",
@@ -78,6 +86,35 @@ PLATFORMS: dict[str, dict[str, set[str]]] = {
             "value_template",
         },
     },
+    "binary_sensor": {
+        "required": {"state_topic"},
+        "optional": {
+            "device_class",
+            "expire_after",
+            "force_update",
+            "off_delay",
+            "payload_off",
+            "payload_on",
+            "value_template",
+        },
+    },
+    "button": {
+        "required": {"command_topic"},
+        "optional": {"command_template", "device_class", "payload_press", "retain"},
+    },
+    "text": {
+        "required": {"command_topic"},
+        "optional": {
+            "command_template",
+            "max",
+            "min",
+            "mode",
+            "pattern",
+            "retain",
+            "state_topic",
+            "value_template",
+        },
+    },
     "switch": {
         "required": {"command_topic"},
         "optional": {
@@ -111,12 +148,20 @@ DEVICE_KEYS = {
 ORIGIN_KEYS = {"name", "sw_version", "support_url"}
 STATE_CLASSES = {"measurement", "total", "total_increasing"}
 # Units Home Assistant accepts for the device classes we use (sensor documentation table).
-UNITS = {
+UNITS: dict[str, set[str | None]] = {
     "power": {"mW", "W", "kW", "MW", "GW", "TW", "BTU/h"},
     "energy": {"J", "kJ", "MJ", "GJ", "mWh", "Wh", "kWh", "MWh", "GWh", "TWh", "cal", "kcal"},
     "battery": {"%"},
     "temperature": {"°C", "°F", "K"},
+    "voltage": {"V", "mV", "µV", "kV", "MV"},
+    "frequency": {"Hz", "kHz", "MHz", "GHz"},
+    "duration": {"d", "h", "min", "s", "ms"},
+    "energy_storage": {"J", "kJ", "MJ", "GJ", "mWh", "Wh", "kWh", "MWh", "GWh", "TWh"},
+    "timestamp": {None},
+    "current": {"A", "mA"},
+    "power_factor": {None, "%"},
 }
+BINARY_SENSOR_CLASSES = {"connectivity", "power", "problem", "running", "plug", "battery"}
 ENERGY_DASHBOARD_STATE_CLASSES = {"total", "total_increasing"}
 
 
@@ -155,6 +200,16 @@ def check(topic: str, config: dict[str, Any]) -> list[str]:
             or not all(isinstance(o, str) for o in options)
         ):
             problems.append(f"{topic}: select options must be a non-empty list of strings")
+    elif component == "binary_sensor":
+        if config.get("device_class") not in (None, *BINARY_SENSOR_CLASSES):
+            problems.append(f"{topic}: binary_sensor device_class {config['device_class']!r}")
+    elif component == "text":
+        pattern = config.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error:
+                problems.append(f"{topic}: text pattern is not a regular expression")
     elif component == "number":
         if config.get("mode", "auto") not in ("auto", "box", "slider"):
             problems.append(f"{topic}: number mode {config['mode']!r}")
@@ -210,10 +265,36 @@ def _sensor(topic: str, config: dict[str, Any]) -> list[str]:
             problems.append(f"{topic}: unit {unit!r} is not valid for {device_class}")
     elif device_class is not None:
         problems.append(f"{topic}: device_class {device_class!r} is not one we expect")
-    if device_class == "energy" and state_class not in ENERGY_DASHBOARD_STATE_CLASSES:
-        problems.append(f"{topic}: the Energy dashboard needs total or total_increasing")
+    # no state class: a plain figure (last 7 days), no statistics
+    if device_class == "energy" and state_class not in (None, *ENERGY_DASHBOARD_STATE_CLASSES):
+        problems.append(f"{topic}: an energy sensor is total or total_increasing")
     if device_class in ("power", "battery", "temperature") and state_class != "measurement":
         problems.append(f"{topic}: {device_class} should be a measurement")
     if "options" in config and device_class != "enum":
         problems.append(f"{topic}: options only with device_class enum")
+    return problems
+
+
+def check_device(topic: str, config: dict[str, Any]) -> list[str]:
+    """Problems of one device discovery config, and of each of its components."""
+    match = DEVICE_TOPIC.match(topic)
+    if match is None:
+        return [f"{topic}: not <prefix>/device/<object_id>/config"]
+    problems = [
+        f"{topic}: unknown device config key {k!r}"
+        for k in sorted(set(config) - {"dev", "o", "cmps", *SHARED})
+    ]
+    problems += [f"{topic}: missing {k!r}" for k in ("dev", "o", "cmps") if k not in config]
+    components = config.get("cmps")
+    if not isinstance(components, dict) or not components:
+        return [*problems, f"{topic}: cmps must map component keys to configs"]
+    shared = {k: v for k, v in config.items() if k in SHARED}
+    for key, component in components.items():
+        if not re.fullmatch(r"[a-zA-Z0-9_-]+", key):
+            problems.append(f"{topic}: component key {key!r}")
+            continue
+        platform = component.get("p", component.get("platform"))
+        single = {k: v for k, v in component.items() if k not in ("p", "platform")}
+        merged = {**shared, **single, "device": config.get("dev"), "origin": config.get("o")}
+        problems += check(f"{match['prefix']}/{platform}/{match['object']}/{key}/config", merged)
     return problems

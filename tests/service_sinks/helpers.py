@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -136,3 +137,17 @@ async def recorder(url: str, *topics: str, **options: Any) -> AsyncIterator[Reco
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
                 await task
+
+
+def mqtt_collect_config(tmp_path: Path, gw: Any, mqtt: str) -> Path:
+    """An ``enphase collect`` config file (0600) reading `gw` every second, with the
+    ``[sinks.mqtt]`` table `mqtt` (its lines, ``url`` first)."""
+    config = tmp_path / "collect.toml"
+    config.write_text(
+        f'[collect]\ninterval = 1\nport = 0\ndb = "{tmp_path / "h.db"}"\n\n'
+        f'[[gateway]]\nname = "house"\nhost = "{gw.https_host}"\n'
+        f'token = "{gw.owner_token()}"\ntoken_store = "{tmp_path / "tokens.json"}"\n\n'
+        f"[sinks.mqtt]\n{mqtt}"
+    )
+    config.chmod(0o600)
+    return config

@@ -22,7 +22,7 @@ from enphase_local.models.live_frame import LiveFrame
 from enphase_local.service.mqtt import MqttSink
 from tests.simkit import envoy_for, gateway
 
-from .helpers import recorder, start_for_one
+from .helpers import mqtt_collect_config, recorder, start_for_one
 from .services import unavailable
 from .test_collect_process import collect, live_gateway, process_env
 
@@ -110,7 +110,9 @@ async def test_the_documented_evcc_meters_read_the_collector(mqtt_url: str) -> N
         ("enphase_pv", "power"): 4012.5,
         ("enphase_pv", "energy"): energy["production_wh"] / 1000,
         ("enphase_battery", "power"): -50.0,
-        ("enphase_battery", "soc"): 55.0,
+        # the battery level entity's value: the snapshot's SoC (the feature table's), not the
+        # frame's copy of it
+        ("enphase_battery", "soc"): snap.battery.soc_percent,  # type: ignore[union-attr]
     }
     assert got[("enphase_grid", "energy")] > 0
     assert snap.production.wh_lifetime is not None
@@ -124,14 +126,7 @@ async def test_the_recipe_reads_the_real_collect_process(tmp_path: Path, mqtt_ur
         unavailable("no jq program: install jq (.ci/services.sh does)")
     assert jq is not None
     async with live_gateway("battery-backup") as gw:
-        config = tmp_path / "collect.toml"
-        config.write_text(
-            f'[collect]\ninterval = 1\nport = 0\ndb = "{tmp_path / "h.db"}"\n\n'
-            f'[[gateway]]\nname = "house"\nhost = "{gw.https_host}"\n'
-            f'token = "{gw.owner_token()}"\ntoken_store = "{tmp_path / "tokens.json"}"\n\n'
-            f'[sinks.mqtt]\nurl = "{mqtt_url}"\n'
-        )
-        config.chmod(0o600)
+        config = mqtt_collect_config(tmp_path, gw, f'url = "{mqtt_url}"\n')
         state = f"enphase/{gw.serial}/state"
         async with recorder(mqtt_url, state) as rec:
             run = collect(["--config", str(config)], process_env(tmp_path), tmp_path)

@@ -10,9 +10,12 @@ import orjson
 import pytest
 
 from enphase_local.client import Envoy
+from enphase_local.features import FEATURES, Instance, Kind, Readings, by_id, instances
 from enphase_local.models.snapshot import Snapshot
+from enphase_local.service.hass_entities import place
 from enphase_local.service.mqtt import MqttSink
 from enphase_local.service.mqtt_commands import CommandRefused, parse_command
+from enphase_local.service.mqtt_payloads import encode, options
 from tests.simkit import envoy_for, gateway
 
 from .helpers import Recorder, recorder, sim_sleep, start_for_one
@@ -150,18 +153,42 @@ async def test_cloud_overwrite_is_reported_reverted(mqtt_url: str) -> None:
     assert reverted["after"] == "self-consumption" and "app" in reverted["message"].lower()
 
 
-def test_parse_command_refuses_before_anything_is_built() -> None:
-    assert parse_command("reserve_soc", b" 35 ").value == 35.0
-    assert parse_command("charge_from_grid", b"on").value is True
-    assert parse_command("grid_relay", b"OFF").value == "open"  # the result's own vocabulary
-    assert parse_command("grid_relay", b"on").value == "closed"
-    assert parse_command("dry_contact_NO1", b"ON").value == "closed"
-    for control, payload in (
-        ("reserve_soc", b"nan"),
-        ("reserve_soc", b"-1"),
-        ("charge_from_grid", b"maybe"),
-        ("storage_mode", b"\xff\xfe"),
-        ("dry_contact_", b"ON"),
+async def test_parse_command_by_the_kind_of_control_refuses_before_anything_is_built() -> None:
+    controls: dict[str, tuple[Any, Readings]] = {}
+    for preset in ("generator", "battery-backup"):  # between them, every kind of control
+        async with gateway(preset) as (gw, clock):
+            async with envoy_for(gw, clock) as envoy:
+                snap = await envoy.update()
+        readings = Readings(snap)
+        for inst in instances(FEATURES, readings):
+            placed = place(snap.gateway.serial, inst)
+            if placed.feature.writable:
+                controls[placed.component] = (placed, readings)
+    assert {"generator_mode", "charge_from_generator", "generator_exercise_start"} <= set(controls)
+
+    def parse(control: str, payload: bytes) -> Any:
+        placed, readings = controls[control]
+        return parse_command(placed, payload, readings).value
+
+    assert parse("reserve_soc", b" 35 ") == 35.0  # a number, in the feature's range
+    assert parse("charge_from_grid", b"on") is True  # a switch
+    assert parse("charge_from_generator", b"OFF") is False
+    assert parse("generator_mode", b"Auto") == "auto"  # a select, from the feature's options
+    assert parse("generator_exercise_start", b"06:30") == 390  # a time: minutes after midnight
+    # Home Assistant's MQTT select reads "none" as no option: that option is "(none)" there
+    contact = place("s", Instance(by_id("dry_contact_grid_action"), "NC1"))
+    readings = next(iter(controls.values()))[1]
+    assert "(none)" in options(contact.feature.options) and "none" in contact.feature.options
+    assert encode(Kind.SELECT, "none") == "(none)" and encode(Kind.SELECT, "apply") == "apply"
+    assert parse_command(contact, b"(none)", readings).value == "none"
+    assert parse_command(contact, b"none", readings).value == "none"
+    for control, payload, why in (
+        ("reserve_soc", b"nan", "between 0 and 100"),
+        ("reserve_soc", b"-1", "between 0 and 100"),
+        ("charge_from_grid", b"maybe", "ON or OFF"),
+        ("storage_mode", b"\xff\xfe", "UTF-8"),
+        ("storage_mode", b"turbo", "must be one of"),
+        ("generator_exercise_start", b"25:00", "HH:MM"),
     ):
-        with pytest.raises(CommandRefused):
-            parse_command(control, payload)
+        with pytest.raises(CommandRefused, match=why):
+            parse(control, payload)

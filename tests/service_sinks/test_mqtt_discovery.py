@@ -1,4 +1,5 @@
-"""The MQTT sink against a real broker: retained discovery configs, state payloads, removal."""
+"""The MQTT sink against a real broker: device discovery from the feature table, documents,
+removal. Values are checked against the snapshot's own models (the engine's numbers)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from enphase_local.models.live_frame import LiveFrame
 from enphase_local.service.mqtt import MqttSink
 from tests.simkit import envoy_for, gateway
 
-from .hass_schema import check
+from .hass_schema import check_device
 from .helpers import Recorder, TinyHub, recorder, start_for_one
 
 
@@ -35,7 +36,7 @@ async def settle(rec: Recorder, predicate: Any, within: float = 10.0) -> None:
 def configs_of(rec: Recorder, prefix: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for topic, payload, _ in rec.messages:
-        if topic.startswith(f"{prefix}/"):
+        if topic.startswith(f"{prefix}/") and "barrier" not in topic:
             if payload:
                 out[topic] = orjson.loads(payload)
             else:
@@ -43,7 +44,22 @@ def configs_of(rec: Recorder, prefix: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-async def test_retained_discovery_follows_home_assistant_schema(mqtt_url: str) -> None:
+def components(configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every component of every device config, by unique id, with its device."""
+    out: dict[str, dict[str, Any]] = {}
+    for config in configs.values():
+        for comp in config["cmps"].values():
+            out[comp["unique_id"]] = {**comp, "dev": config["dev"]}
+    return out
+
+
+def template_key(config: dict[str, Any]) -> str:
+    found = re.search(r"value_json\.(\w+)", config["value_template"])
+    assert found is not None, config
+    return found[1]
+
+
+async def test_device_discovery_follows_home_assistant_schema(mqtt_url: str) -> None:
     base, prefix = names()
     async with gateway("battery-backup") as (gw, clock):
         async with envoy_for(gw, clock) as envoy:
@@ -54,80 +70,93 @@ async def test_retained_discovery_follows_home_assistant_schema(mqtt_url: str) -
                 await start_for_one(sink, envoy, snap)
                 await live.wait_for(f"{base}/{serial}/state")
                 expected = len(sink._discovery[serial])
-                # a subscriber arriving later gets every config, retained
-                async with recorder(mqtt_url, f"{prefix}/#") as late:
-                    await settle(late, lambda r: len(configs_of(r, prefix)) == expected)
-                    assert all(retain for _, _, retain in late.messages)
+                placements = sink.placements(serial)
+                expires = envoy.token_expires_at
+                # a subscriber arriving later gets every config, retained, and every document
+                async with recorder(mqtt_url, f"{prefix}/#", f"{base}/{serial}/#") as late:
+                    await late.barrier(f"{base}/{serial}/test-barrier")
+                    assert all(retain for t, _, retain in late.messages if "barrier" not in t)
                     configs = configs_of(late, prefix)
             await sink.stop()
-
-    problems = [p for topic, config in configs.items() for p in check(topic, config)]
-    assert problems == []
-    assert len({c["unique_id"] for c in configs.values()}) == len(configs)
-
-    by_id = {c["unique_id"].removeprefix(f"enphase_{serial}_"): c for c in configs.values()}
-    device = by_id["solar_w"]["device"]
+    assert len(configs) == expected == 1 + 3 + 35 + 3 + 1  # gateway, CTs, inverters, batteries
+    assert all(t.startswith(f"{prefix}/device/") for t in configs)
+    assert [p for topic, config in configs.items() for p in check_device(topic, config)] == []
+    every = components(configs)
+    assert len(every) == sum(len(c["cmps"]) for c in configs.values())  # unique ids unique
+    gateway_config = configs[f"{prefix}/device/enphase_{serial}/config"]
+    assert gateway_config["o"]["name"] == "enphase-local" and gateway_config["o"]["support_url"]
+    device = gateway_config["dev"]
     assert device["serial_number"] == serial == "122232000127"
     assert device["sw_version"] == "D8.3.5167" and "800-00654-r08" in device["model"]
     assert device["configuration_url"] == f"https://{gw.https_host}/"
-    # the Energy dashboard's six counters, lifetime, in Wh, total_increasing
-    for key in ("production_wh", "consumption_wh", "grid_import_wh", "grid_export_wh"):
-        assert by_id[key]["device_class"] == "energy"
-        assert by_id[key]["state_class"] == "total_increasing"
-        assert by_id[key]["unit_of_measurement"] == "Wh"
-    assert {"battery_charge_wh", "battery_discharge_wh"} <= by_id.keys()
-    assert by_id["soc_percent"]["state_class"] == "measurement"
-    assert by_id["grid_w"]["device_class"] == "power"
-    # controls of this site (no generator), each with its result sensor
+    assert {a["topic"] for a in gateway_config["availability"]} == {
+        f"{base}/bridge/t1/availability",
+        f"{base}/{serial}/availability",
+    }
+    assert gateway_config["availability_mode"] == "all"
+
+    # the entities the sink had before the feature table keep their unique ids
+    by_id = {uid.removeprefix(f"enphase_{serial}_"): c for uid, c in every.items()}
+    for old in ("solar_w", "house_w", "grid_w", "battery_w", "soc_percent", "storage_mode"):
+        assert old in by_id, old
+    assert "grid_relay" in by_id and "dry_contact_NC1" in by_id and "generator_mode" not in by_id
+    # the six energy counters, lifetime, in Wh, total_increasing: the Energy dashboard's
+    for key in ("grid_import_wh", "grid_export_wh", "battery_charge_wh", "battery_discharge_wh"):
+        assert by_id[key]["device_class"] == "energy", key
+        assert by_id[key]["state_class"] == "total_increasing", key
+        assert by_id[key]["unit_of_measurement"] == "Wh", key
+    assert {"energy_solar_lifetime", "house_wh", "production_wh"} <= by_id.keys()
     assert by_id["storage_mode"]["options"] == ["backup", "self-consumption", "economy"]
     assert by_id["reserve_soc"]["command_topic"] == f"{base}/{serial}/set/reserve_soc"
-    contacts = sorted(k for k in by_id if re.fullmatch(r"dry_contact_\w+?\d", k))
-    assert contacts == ["dry_contact_NC1", "dry_contact_NC2", "dry_contact_NO1", "dry_contact_NO2"]
-    assert "generator_mode" not in by_id and "grid_relay" in by_id
     assert by_id["storage_mode_result"]["device_class"] == "enum"
-    # three battery sub-devices, 35 inverters: their entities disabled by default
-    batteries = {
-        c["device"]["identifiers"][0]
-        for k, c in by_id.items()
-        if k.startswith("battery_") and "via_device" in c["device"]
-    }
-    assert len(batteries) == 3
+    # entity categories as the table says
+    assert by_id["ct_voltage_net_consumption"]["entity_category"] == "diagnostic"
+    for key, placed in placements.items():
+        category = placed.feature.category
+        assert by_id[key].get("entity_category") == (category and category.value), key
+    # items are devices of their own, via the gateway; 35 inverters: disabled by default
+    vias = {c["dev"]["identifiers"][0]: c["dev"].get("via_device") for c in every.values()}
+    assert {v for k, v in vias.items() if k != f"enphase_{serial}"} == {f"enphase_{serial}"}
     inverters = [c for k, c in by_id.items() if k.startswith("inverter_") and k.endswith("_power")]
-    assert len(inverters) == 35 and not any(c["enabled_by_default"] for c in inverters)
-    assert all(c["device"]["via_device"] == f"enphase_{serial}" for c in inverters)
-    assert all(
-        {a["topic"] for a in c["availability"]}
-        == {f"{base}/bridge/t1/availability", f"{base}/{serial}/availability"}
-        for c in configs.values()
-    )
+    assert len(inverters) == 35 and not any(c.get("enabled_by_default", True) for c in inverters)
+    for comp in every.values():
+        assert comp["default_entity_id"] == f"{comp['p']}.{comp['object_id']}"
 
-    # every template reads a key that the payload on its state topic has
-    for config in configs.values():
-        topic = config["state_topic"]
-        if "/result/" in topic:
-            continue
-        doc = live.last(topic)
-        key = re.fullmatch(r"\{\{ value_json\.(\w+) \}\}", config["value_template"])
-        assert doc is not None and key is not None and key[1] in doc, config["unique_id"]
-        assert doc[key[1]] is not None, config["unique_id"]
-
-    # payload values, checked against the snapshot's own models
-    state = live.last(f"{base}/{serial}/state")
-    energy = live.last(f"{base}/{serial}/energy")
-    assert state["schema"] == 1 and state["source"] == "snapshot"
-    assert state["solar_w"] == round(snap.production.watts, 1)  # type: ignore[union-attr]
-    assert state["grid_w"] == round(snap.net_consumption.watts, 1)  # type: ignore[union-attr]
-    assert energy["production_wh"] == round(snap.production.wh_lifetime, 1)  # type: ignore[union-attr,arg-type]
-    net = snap.meters["net-consumption"].reading
-    assert net is not None and energy["grid_import_wh"] == round(net.wh_delivered, 1)
-    assert energy["grid_export_wh"] == round(net.wh_received, 1)
-    assert live.last(f"{base}/{serial}/control")["reserve_soc"] == 20.0
-    assert live.payloads(f"{base}/{serial}/availability") == [b"online"]
-    first_inv = next(iter(snap.inverters))
-    assert (
-        live.last(f"{base}/{serial}/inverter/{first_inv}")["watts"]
-        == snap.inverters[first_inv].watts
-    )
+    # every template reads a key of the document on its state topic ...
+    docs = {
+        t: orjson.loads(p)
+        for t, p, _ in late.messages
+        if p and t.startswith(f"{base}/") and "barrier" not in t and not t.endswith("availability")
+    }
+    docs[f"{base}/{serial}/state"] = live.last(f"{base}/{serial}/state")
+    for comp in every.values():
+        if "state_topic" in comp and "/result/" not in comp["state_topic"]:
+            assert template_key(comp) in docs[comp["state_topic"]], comp["unique_id"]
+    # ... and the numbers are the engine's
+    flow, energy = snap.power_flow, snap.energy
+    assert flow is not None and energy is not None
+    state = docs[f"{base}/{serial}/state"]
+    assert state["schema"] == 1 and state["source"] == flow.source
+    assert (state["solar_w"], state["house_w"]) == (flow.solar_watts, flow.house_watts)
+    assert (state["grid_w"], state["battery_w"]) == (flow.grid_watts, flow.battery_watts)
+    readings = docs[f"{base}/{serial}/energy"]
+    assert readings["grid_import_wh"] == energy.lifetime_wh.grid_import
+    assert readings["battery_charge_wh"] == energy.lifetime_wh.battery_charge
+    assert readings["house_wh"] == energy.lifetime_wh.house
+    # a counter says whether the engine derived it (shown as the entity's attribute)
+    derived = "battery_charge" in energy.derived
+    assert readings["battery_charge_wh_attributes"] == {"derived": derived}
+    assert "battery_charge_wh_attributes" in by_id["battery_charge_wh"]["json_attributes_template"]
+    assert readings["soc_percent"] == snap.battery.soc_percent  # type: ignore[union-attr]
+    assert docs[f"{base}/{serial}/control"]["reserve_soc"] == 20.0
+    # the session's feature: the token's days left at the time of the read
+    assert expires is not None and by_id["token_days_left"]["entity_category"] == "diagnostic"
+    assert readings["token_days_left"] == round((expires - snap.taken_at) / 86400, 1) > 0
+    # device documents are retained: known right after a Home Assistant restart
+    for inv, view in snap.inverters.items():
+        assert docs[f"{base}/{serial}/inverter/{inv}"]["watts"] == view.watts
+    for bat, unit in snap.battery.units.items():  # type: ignore[union-attr]
+        assert docs[f"{base}/{serial}/battery/{bat}"]["soc_percent"] == unit.soc_percent
 
 
 async def test_live_frames_throttled_deduplicated_and_merged_with_energy(mqtt_url: str) -> None:
@@ -162,13 +191,13 @@ async def test_live_frames_throttled_deduplicated_and_merged_with_energy(mqtt_ur
                 await rec.wait_json(f"{base}/{serial}/state", lambda d: d["solar_w"] == 5100.0)
             await sink.stop()
     docs = [orjson.loads(p) for p in rec.payloads(f"{base}/{serial}/state")]
-    assert [d["source"] for d in docs] == ["snapshot", "livedata", "livedata"]
+    assert [d["source"] for d in docs] == ["meters_readings", "livedata", "livedata"]
     assert [d["solar_w"] for d in docs[1:]] == [5000.0, 5100.0]
     assert docs[1]["grid_w"] == -4000.0 and docs[1]["stale"] is False
-    assert docs[1]["production_wh"] == round(snap.production.wh_lifetime, 1)  # type: ignore[union-attr,arg-type]
+    assert docs[1]["production_wh"] == snap.production.wh_lifetime  # type: ignore[union-attr]
 
 
-async def test_entities_of_a_device_that_went_away_are_removed(mqtt_url: str) -> None:
+async def test_devices_that_went_away_are_removed(mqtt_url: str) -> None:
     base, prefix = names()
     async with gateway("battery-backup") as (gw, clock):
         async with envoy_for(gw, clock) as envoy:
@@ -181,7 +210,7 @@ async def test_entities_of_a_device_that_went_away_are_removed(mqtt_url: str) ->
             sink = MqttSink(url=mqtt_url, base=base, discovery_prefix=prefix, collector="t3")
             await sink.start(TinyHub({serial: envoy}))
             await sink.wait_connected()
-            gone_topic = f"{prefix}/sensor/enphase_{serial}/inverter_{gone_inv}_power/config"
+            gone_topic = f"{prefix}/device/enphase_{serial}_{gone_inv}/config"
             async with recorder(mqtt_url, f"{prefix}/#") as rec:
                 await sink.on_snapshot(serial, snap)
                 await rec.wait_for(gone_topic, bool)

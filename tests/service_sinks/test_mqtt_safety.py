@@ -124,10 +124,18 @@ async def test_made_up_gateways_and_controls_leave_nothing_retained(mqtt_url: st
 def test_the_command_list_is_checked_and_the_relay_needs_its_own_name() -> None:
     assert MqttSettings().commands == ()
     s = MqttSettings.from_config({"commands": ["storage_mode", "dry_contact_*"]})
-    assert s.command_enabled("storage_mode") and s.command_enabled("dry_contact_NO1")
-    assert not s.command_enabled("grid_relay") and not s.command_enabled("reserve_soc")
-    assert MqttSettings(commands=("grid_relay",)).command_enabled("grid_relay")
-    for bad in (["*"], ["grid_*"], "storage_mode", ["self_destruct"], [1]):
+    assert s.command_enabled("storage_mode", "storage_mode")
+    assert s.command_enabled("dry_contact_NO1", "dry_contact")
+    # a pattern reaches only its own feature's items, never another control's
+    assert not s.command_enabled("dry_contact_mode_no1", "dry_contact_mode")
+    assert not s.command_enabled("grid_relay", "grid_enabled")
+    assert not s.command_enabled("reserve_soc", "reserve_soc")
+    assert MqttSettings(commands=("grid_relay",)).command_enabled("grid_relay", "grid_enabled")
+    assert MqttSettings(commands=("grid_enabled",)).command_enabled("grid_relay", "grid_enabled")
+    one = MqttSettings(commands=("dry_contact_NC1",))
+    assert one.command_enabled("dry_contact_NC1", "dry_contact")
+    assert not one.command_enabled("dry_contact_NO1", "dry_contact")
+    for bad in (["*"], ["grid_*"], ["grid_enabled_*"], "storage_mode", ["self_destruct"], [1]):
         with pytest.raises(ValueError, match="commands"):
             MqttSettings.from_config({"commands": bad})
     with pytest.raises(ValueError, match="command_spacing_s"):

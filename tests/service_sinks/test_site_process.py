@@ -114,10 +114,10 @@ async def test_a_two_gateway_site_is_in_every_sink_of_the_collect_process(
         for t, p, _r in rec.messages
         if t.startswith(f"{base}ha/") and "enphase_site-house/" in t and p
     ]
-    assert configs and {c["device"]["model"] for c in configs} == {
+    assert configs and {c["dev"]["model"] for c in configs} == {
         f"Sum of 2 gateways ({', '.join(serials)})"
     }
-    assert not [c for c in configs if "configuration_url" in c["device"]]
+    assert not [c for c in configs if "configuration_url" in c["dev"]]
     assert energy["battery_charge_wh"] is not None  # the garage has no battery: the house's
     # docs/evcc.md's recipe "for a site, the serial is site-<name>": every meter reads a number
     state = [p for p in rec.payloads(f"{base}/site-house/state") if p]

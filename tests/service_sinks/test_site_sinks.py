@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 import asyncpg
@@ -15,7 +16,7 @@ from enphase_local.service.postgres import PostgresSink
 from enphase_local.service.site_sum import sum_snapshots
 from tests.simkit import envoy_for, gateway
 
-from .hass_schema import check
+from .hass_schema import check_device
 from .helpers import TinyHub, recorder
 from .influx_server import InfluxServer
 
@@ -50,22 +51,19 @@ async def test_the_site_is_a_home_assistant_device_with_summed_values(mqtt_url: 
         if t.startswith(f"{prefix}/") and p and "site-house" in t
     }
     assert configs, "no discovery config for the site"
-    assert [p for t, c in configs.items() for p in check(t, c)] == []
-    device = next(iter(configs.values()))["device"]
+    assert [p for t, c in configs.items() for p in check_device(t, c)] == []
+    device = configs[f"{prefix}/device/enphase_site-house/config"]["dev"]
     assert device["identifiers"] == ["enphase_site-house"]
     # a sum, said so; no address of its own (not a URL made of its members' serials)
     assert device["model"] == f"Sum of 2 gateways ({', '.join(sorted(snaps))})"
     assert "configuration_url" not in device and "sw_version" not in device
     # only the sums: the members' batteries, inverters and controls stay on their own devices
-    assert all(c["device"] == device for c in configs.values())
-    objects = {t.split("/")[-2] for t in configs}
+    assert list(configs) == [f"{prefix}/device/enphase_site-house/config"]
+    objects = set(configs[f"{prefix}/device/enphase_site-house/config"]["cmps"])
     assert {"production_wh", "solar_w", "battery_charge_wh", "soc_percent"} <= objects
-    assert not [
-        o
-        for o in objects
-        if o.startswith(("battery_", "inverter_", "reserve_soc"))
-        and o not in ("battery_w", "battery_charge_wh", "battery_discharge_wh")
-    ]
+    controls = ("storage_mode", "reserve_soc", "charge_from_grid", "grid_relay", "dry_contact")
+    assert not [o for o in objects if re.match(r"(battery|inverter)_\d", o) or o in controls]
+    assert not [o for o in objects if o.startswith(("dry_contact", "ct_"))]
     assert site.production is not None
     wanted = sum(s.production.wh_lifetime or 0 for s in snaps.values() if s.production)
     assert abs(energy["production_wh"] - wanted) < 0.1  # the payload's rounding

@@ -1,41 +1,47 @@
-"""Home Assistant MQTT discovery: the retained configs that make entities appear.
+"""Home Assistant MQTT discovery: one retained config per device, made from the feature table.
 
-One device per gateway (model, serial, firmware, configuration URL), one
-sub-device per battery and per microinverter (``via_device`` the gateway).
-Entities carry the `device_class`, `state_class` and units that the Energy
-dashboard accepts: lifetime counters are ``energy`` / ``total_increasing`` in
-Wh, power and SoC ``measurement``. Controls (select, number, switch) send to
-command topics that the MQTT sink passes through the confirmed-write path;
-each control has a companion ``enum`` sensor showing the last command's
-outcome.
+Device-based discovery (Home Assistant 2024.11+): ``<prefix>/device/<id>/config``
+holds the device (``dev``), the origin (``o``: name, version, support URL), the
+availability every component shares, and the components (``cmps``) keyed by
+their component key (`hass_entities.place`). One device per gateway; each
+microinverter, battery, system controller and CT meter is a device of its own
+``via_device`` the gateway. Removing a component is leaving it out of ``cmps``
+(Home Assistant removes the entity); removing a device is an empty retained
+config (the sink does both, see `mqtt`).
 
-`discovery_configs` is pure: snapshot in, ``{topic: config}`` out. The sink
-diffs successive results and publishes an empty retained config for every
-topic that disappeared, which is how Home Assistant removes an entity.
+Every component comes from a feature-table instance: its name, unit, device
+and state class, entity category, display precision, icon, options and range;
+a control also gets a companion ``enum`` sensor showing its last command's
+outcome. Entity ids: `hass_entity_ids` (``default_entity_id`` for Home
+Assistant 2025.10+, ``object_id`` for older ones).
 
-Availability: every entity lists the collector's availability topic (its MQTT
-last will) and the gateway's, with ``availability_mode: all``, so a killed
-collector or an unreachable gateway both show the entities unavailable.
+Availability: the collector's topic (its MQTT last will) and the gateway's,
+``availability_mode: all``, so a killed collector or an unreachable gateway
+both show the entities unavailable.
+
+`device_configs` is pure: placements in, ``{topic: config}`` out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from ..models.snapshot import Snapshot
-from .mqtt_payloads import battery_payloads, control_payload, energy_payload, snapshot_power
+from ..features import FEATURES, Kind, Readings, Scope, instances
+from .hass_entities import Placement
+from .hass_entities import place as placed_at
+from .hass_entity_ids import core_object_id, native_object_id
+from .mqtt_payloads import options
 from .site_discovery import site_device
 
-__all__ = ["OUTCOMES", "HassNaming", "discovery_configs"]
+__all__ = ["OUTCOMES", "HassNaming", "device_configs", "published"]
 
 OUTCOMES = ("confirmed", "pending", "ignored", "reverted", "refused", "failed", "superseded")
 """States of the command-result sensors (see docs/mqtt.md)."""
 
-STORAGE_MODES = ("backup", "self-consumption", "economy")
-GENERATOR_MODES = ("off", "on", "auto")
+SUPPORT_URL = "https://github.com/enphase-local/enphase-local"
 
 
 def _version() -> str:
@@ -45,7 +51,7 @@ def _version() -> str:
         return "unknown"
 
 
-_ORIGIN = {"name": "enphase-local", "sw_version": _version()}
+ORIGIN = {"name": "enphase-local", "sw_version": _version(), "support_url": SUPPORT_URL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,54 +63,31 @@ class HassNaming:
     bridge_availability: str = "enphase/bridge/availability"
     inverter_entities_limit: int = 16
     """Above this many microinverters their entities are created disabled (HA users enable some)."""
+    entity_ids: str = "native"
+    """``native`` or ``core`` (see `hass_entity_ids`)."""
 
     def topic(self, serial: str, leaf: str) -> str:
         return f"{self.base}/{serial}/{leaf}"
 
-    def config_topic(self, component: str, serial: str, object_id: str) -> str:
-        return f"{self.prefix}/{component}/enphase_{serial}/{object_id}/config"
+    def device_topic(self, device: str) -> str:
+        return f"{self.prefix}/device/{device}/config"
+
+    def legacy_filter(self, serial: str) -> str:
+        """The per-entity discovery topics this sink used before device discovery."""
+        return f"{self.prefix}/+/enphase_{serial}/+/config"
 
 
-_Add = Callable[..., None]
-"""Adds one entity config: (component, key, name, device, **config)."""
-
-_POWER = {"device_class": "power", "state_class": "measurement", "unit_of_measurement": "W"}
-_ENERGY = {"device_class": "energy", "state_class": "total_increasing", "unit_of_measurement": "Wh"}
-_SOC = {"device_class": "battery", "state_class": "measurement", "unit_of_measurement": "%"}
-_TEMP = {"device_class": "temperature", "state_class": "measurement", "unit_of_measurement": "°C"}
-
-_POWER_SENSORS = (
-    ("solar_w", "Solar power"),
-    ("house_w", "House power"),
-    ("grid_w", "Grid power"),
-    ("battery_w", "Battery power"),
-    ("generator_w", "Generator power"),
-)
-_ENERGY_SENSORS = (
-    ("production_wh", "Lifetime production"),
-    ("consumption_wh", "Lifetime consumption"),
-    ("grid_import_wh", "Grid import"),
-    ("grid_export_wh", "Grid export"),
-    ("battery_charge_wh", "Battery charge energy"),
-    ("battery_discharge_wh", "Battery discharge energy"),
-    ("house_wh", "House energy"),
-)
+def _config_url(host: str) -> str:
+    return host if host.startswith(("http://", "https://")) else f"https://{host}/"
 
 
-def discovery_configs(
-    naming: HassNaming, serial: str, snapshot: Snapshot, *, has_live: bool = False
-) -> dict[str, dict[str, Any]]:
-    """Every retained discovery config for one gateway, by topic.
-
-    Only entities with a value on this site are made (a site without a
-    consumption CT gets no consumption sensor); `has_live` adds the flows a
-    live source measures even when the snapshot lacks them.
-    """
-    gateway_id = f"enphase_{serial}"
-    gw = snapshot.gateway
-    site = site_device(serial, snapshot)  # a [[site]]'s sums: their own device, nothing more
-    device: dict[str, Any] = site or {
-        "identifiers": [gateway_id],
+def _gateway_device(serial: str, readings: Readings) -> dict[str, Any]:
+    site = site_device(serial, readings.snapshot)  # a [[site]]'s sums: a device of their own
+    if site is not None:
+        return site
+    gw = readings.snapshot.gateway
+    return {
+        "identifiers": [f"enphase_{serial}"],
         "name": f"Enphase gateway {serial}",
         "manufacturer": "Enphase Energy",
         "model": "IQ Gateway" if gw.part_number is None else f"IQ Gateway ({gw.part_number})",
@@ -112,191 +95,168 @@ def discovery_configs(
         "sw_version": gw.firmware,
         "configuration_url": _config_url(gw.host),
     }
+
+
+def _item_device(serial: str, place: Placement) -> dict[str, Any]:
+    label, model = place.sub_device() or ("", "")
+    dev: dict[str, Any] = {
+        "identifiers": [place.device],
+        "name": f"{label} {place.inst.key}",
+        "manufacturer": "Enphase Energy",
+        "model": model,
+        "via_device": f"enphase_{serial}",
+    }
+    if place.feature.scope is not Scope.METER:
+        dev["serial_number"] = place.inst.key
+    return dev
+
+
+def _template(place: Placement) -> str:
+    """The value template: the document key; timestamps (epoch seconds) as ISO 8601."""
+    ref = f"value_json.{place.key}" if place.key.isidentifier() else f"value_json[{place.key!r}]"
+    if place.feature.device_class == "timestamp":
+        fmt = "'%Y-%m-%dT%H:%M:%S+00:00', false"
+        return f"{{{{ none if {ref} is none else ({ref} | timestamp_custom({fmt})) }}}}"
+    if place.feature.kind is Kind.BINARY_SENSOR:
+        return f"{{{{ none if {ref} is none else ('ON' if {ref} else 'OFF') }}}}"
+    if place.feature.kind in (Kind.NUMBER, Kind.TIME):  # these take no "None": empty is none
+        return f"{{{{ '' if {ref} is none else {ref} }}}}"
+    if place.feature.kind is Kind.SELECT:  # a value outside the options is no option (no warning)
+        return f"{{{{ {ref} if {ref} in {options(place.feature.options)!r} else none }}}}"
+    return f"{{{{ {ref} }}}}"
+
+
+def _entity_ids(naming: HassNaming, serial: str, place: Placement, readings: Readings) -> str:
+    if naming.entity_ids == "core":
+        core = core_object_id(place.platform, serial, place.inst, readings.snapshot)
+        if core is not None:
+            return core
+    return native_object_id(serial, place.component)
+
+
+def _component(
+    naming: HassNaming, serial: str, place: Placement, readings: Readings, enabled: bool
+) -> dict[str, Any]:
+    feature = place.feature
+    object_id = _entity_ids(naming, serial, place, readings)
+    name = feature.name
+    if place.inst.key and place.gateway:
+        name = f"{name} {place.inst.key}"
+    config: dict[str, Any] = {
+        "p": place.platform,
+        "name": name,
+        "unique_id": place.unique_id,
+        "object_id": object_id,
+        "default_entity_id": f"{place.platform}.{object_id}",
+    }
+    if not (enabled and feature.enabled_by_default):
+        config["enabled_by_default"] = False
+    if feature.category is not None:
+        config["entity_category"] = feature.category.value
+    if feature.icon is not None:
+        config["icon"] = feature.icon
+    if feature.kind is not Kind.BUTTON:
+        config["state_topic"] = naming.topic(serial, place.leaf)
+        config["value_template"] = _template(place)
+    if feature.attributes is not None and "state_topic" in config:  # e.g. a counter derived
+        config["json_attributes_topic"] = config["state_topic"]
+        config["json_attributes_template"] = (
+            f"{{{{ value_json[{place.key + '_attributes'!r}] | tojson }}}}"
+        )
+    if feature.writable:
+        config["command_topic"] = naming.topic(serial, f"set/{place.component}")
+    _shape(config, place)
+    return config
+
+
+def _shape(config: dict[str, Any], place: Placement) -> None:
+    """What each platform takes: units and classes, options, range, payloads."""
+    feature = place.feature
+    kind = feature.kind
+    if kind in (Kind.SENSOR, Kind.NUMBER) and feature.unit is not None:
+        config["unit_of_measurement"] = feature.unit
+    if kind in (Kind.SENSOR, Kind.BINARY_SENSOR, Kind.NUMBER) and feature.device_class:
+        config["device_class"] = feature.device_class
+    if kind is Kind.SENSOR:
+        if feature.state_class is not None:
+            config["state_class"] = feature.state_class
+        if feature.precision is not None:
+            config["suggested_display_precision"] = feature.precision
+        if feature.device_class == "enum" and feature.options:
+            config["options"] = list(feature.options)
+    elif kind is Kind.SELECT:
+        config["options"] = options(feature.options)
+    elif kind is Kind.NUMBER:
+        for key, value in (("min", feature.minimum), ("max", feature.maximum)):
+            if value is not None:
+                config[key] = value
+        config["step"] = feature.step if feature.step is not None else 1
+        config["mode"] = "box"
+    elif kind is Kind.SWITCH:
+        config.update(payload_on="ON", payload_off="OFF")
+    elif kind is Kind.BUTTON:
+        config["payload_press"] = "PRESS"
+    elif kind is Kind.TIME:
+        config.update(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", max=5)
+
+
+def _result(naming: HassNaming, serial: str, place: Placement) -> dict[str, Any]:
+    """The companion sensor of a control: its last command's outcome."""
+    topic = naming.topic(serial, f"result/{place.component}")
+    object_id = native_object_id(serial, f"{place.component}_result")
+    return {
+        "p": "sensor",
+        "name": f"{place.feature.name} command",
+        "unique_id": f"{place.unique_id}_result",
+        "object_id": object_id,
+        "default_entity_id": f"sensor.{object_id}",
+        "state_topic": topic,
+        "value_template": "{{ value_json.outcome }}",
+        "json_attributes_topic": topic,
+        "device_class": "enum",
+        "options": list(OUTCOMES),
+        "entity_category": "diagnostic",
+        "icon": "mdi:check-decagram",
+    }
+
+
+def published(serial: str, readings: Readings) -> list[Placement]:
+    """Every feature instance the sink publishes for this snapshot, placed: all of a
+    gateway's; of a ``[[site]]``'s sums only the site's own readings (its members'
+    batteries, inverters and controls are theirs, on their devices: `site_discovery`)."""
+    placed = [placed_at(serial, inst) for inst in instances(FEATURES, readings)]
+    if site_device(serial, readings.snapshot) is None:
+        return placed
+    return [p for p in placed if p.gateway and not p.feature.writable]
+
+
+def device_configs(
+    naming: HassNaming, serial: str, readings: Readings, placements: Iterable[Placement]
+) -> dict[str, dict[str, Any]]:
+    """Every retained device discovery config of one gateway, by topic."""
+    placed = list(placements)
+    inverters = {p.inst.key for p in placed if p.feature.scope is Scope.INVERTER}
+    enabled = len(inverters) <= naming.inverter_entities_limit
     availability = [
         {"topic": naming.bridge_availability},
         {"topic": naming.topic(serial, "availability")},
     ]
-    common: dict[str, Any] = {
-        "availability": availability,
-        "availability_mode": "all",
-        "origin": _ORIGIN,
-    }
     out: dict[str, dict[str, Any]] = {}
-
-    def add(component: str, key: str, name: str, dev: dict[str, Any], **extra: Any) -> None:
-        object_id = key.replace("-", "_")
-        config: dict[str, Any] = {
-            "name": name,
-            "unique_id": f"{gateway_id}_{object_id}",
-            "device": dev,
-        }
-        config.update(common)
-        config.update(extra)
-        out[naming.config_topic(component, serial, object_id)] = config
-
-    power = snapshot_power(snapshot)
-    state = naming.topic(serial, "state")
-    for key, name in _POWER_SENSORS:
-        measured = power[key] is not None or (has_live and key in ("solar_w", "grid_w", "house_w"))
-        if measured:
-            add("sensor", key, name, device, state_topic=state, **_value(key), **_POWER)
-    if power["soc_percent"] is not None:
-        soc = _value("soc_percent") | _SOC
-        add("sensor", "soc_percent", "Battery", device, state_topic=state, **soc)
-    energy = energy_payload(serial, snapshot)
-    for key, name in _ENERGY_SENSORS:
-        if energy[key] is not None:
-            topic = naming.topic(serial, "energy")
-            add("sensor", key, name, device, state_topic=topic, **_value(key), **_ENERGY)
-    if site is None:  # a site's controls, batteries and inverters are its gateways' own
-        _controls(naming, serial, snapshot, device, add)
-        _batteries(naming, serial, snapshot, gateway_id, add)
-        _inverters(naming, serial, snapshot, gateway_id, add)
+    for place in placed:
+        topic = naming.device_topic(place.node)
+        config = out.get(topic)
+        if config is None:
+            gateway = place.gateway
+            dev = _gateway_device(serial, readings) if gateway else _item_device(serial, place)
+            config = out[topic] = {
+                "dev": dev,
+                "o": ORIGIN,
+                "availability": availability,
+                "availability_mode": "all",
+                "cmps": {},
+            }
+        on = enabled or place.feature.scope is not Scope.INVERTER
+        config["cmps"][place.component] = _component(naming, serial, place, readings, on)
+        if place.feature.writable:
+            config["cmps"][f"{place.component}_result"] = _result(naming, serial, place)
     return out
-
-
-def _value(key: str) -> dict[str, str]:
-    return {"value_template": f"{{{{ value_json.{key} }}}}"}
-
-
-def _config_url(host: str) -> str:
-    return host if host.startswith(("http://", "https://")) else f"https://{host}/"
-
-
-def _controls(
-    naming: HassNaming, serial: str, snapshot: Snapshot, device: dict[str, Any], add: _Add
-) -> None:
-    controls = control_payload(snapshot)
-    state = naming.topic(serial, "control")
-
-    def control(component: str, key: str, name: str, **extra: Any) -> None:
-        add(
-            component,
-            key,
-            name,
-            device,
-            state_topic=state,
-            command_topic=naming.topic(serial, f"set/{key}"),
-            **_value(key),
-            **extra,
-        )
-        result = naming.topic(serial, f"result/{key}")
-        add(
-            "sensor",
-            f"{key}_result",
-            f"{name} command",
-            device,
-            state_topic=result,
-            value_template="{{ value_json.outcome }}",
-            json_attributes_topic=result,
-            device_class="enum",
-            options=list(OUTCOMES),
-            entity_category="diagnostic",
-            icon="mdi:check-decagram",
-        )
-
-    if "storage_mode" in controls:
-        control("select", "storage_mode", "Storage mode", options=list(STORAGE_MODES))
-    if "reserve_soc" in controls:
-        control(
-            "number",
-            "reserve_soc",
-            "Battery reserve",
-            min=0,
-            max=100,
-            step=1,
-            mode="box",
-            unit_of_measurement="%",
-        )
-    if "charge_from_grid" in controls:
-        control(
-            "switch", "charge_from_grid", "Charge from grid", payload_on="ON", payload_off="OFF"
-        )
-    if "grid_relay" in controls:
-        control("switch", "grid_relay", "On grid", payload_on="ON", payload_off="OFF")
-    for cid, contact in snapshot.dry_contacts.items():
-        label = contact.settings.load_name if contact.settings else ""
-        name = f"Dry contact {cid}" + (f" ({label})" if label else "")
-        control("switch", f"dry_contact_{cid}", name, payload_on="ON", payload_off="OFF")
-    if "generator_mode" in controls:
-        control("select", "generator_mode", "Generator mode", options=list(GENERATOR_MODES))
-
-
-def _sub_device(kind: str, serial: str, gateway_id: str, model: str) -> dict[str, Any]:
-    return {
-        "identifiers": [f"enphase_{serial}"],
-        "name": f"{kind} {serial}",
-        "manufacturer": "Enphase Energy",
-        "model": model,
-        "serial_number": serial,
-        "via_device": gateway_id,
-    }
-
-
-def _batteries(
-    naming: HassNaming, serial: str, snapshot: Snapshot, gateway_id: str, add: _Add
-) -> None:
-    for bat, doc in battery_payloads(snapshot).items():
-        model = "IQ Battery" if doc["kind"] == "encharge" else "AC Battery"
-        dev = _sub_device("Battery", bat, gateway_id, model)
-        state = naming.topic(serial, f"battery/{bat}")
-        add(
-            "sensor",
-            f"battery_{bat}_soc",
-            "State of charge",
-            dev,
-            state_topic=state,
-            **_value("soc_percent"),
-            **_SOC,
-        )
-        if doc["watts"] is not None:
-            add(
-                "sensor",
-                f"battery_{bat}_power",
-                "Power",
-                dev,
-                state_topic=state,
-                **_value("watts"),
-                **_POWER,
-            )
-        if doc["temperature_c"] is not None:
-            add(
-                "sensor",
-                f"battery_{bat}_temperature",
-                "Temperature",
-                dev,
-                state_topic=state,
-                entity_category="diagnostic",
-                **_value("temperature_c"),
-                **_TEMP,
-            )
-
-
-def _inverters(
-    naming: HassNaming, serial: str, snapshot: Snapshot, gateway_id: str, add: _Add
-) -> None:
-    enabled = len(snapshot.inverters) <= naming.inverter_entities_limit
-    for inv, view in snapshot.inverters.items():
-        dev = _sub_device("Microinverter", inv, gateway_id, "IQ Microinverter")
-        state = naming.topic(serial, f"inverter/{inv}")
-        add(
-            "sensor",
-            f"inverter_{inv}_power",
-            "Power",
-            dev,
-            state_topic=state,
-            enabled_by_default=enabled,
-            **_value("watts"),
-            **_POWER,
-        )
-        if view.detail is not None and view.detail.wh_lifetime is not None:
-            add(
-                "sensor",
-                f"inverter_{inv}_energy",
-                "Lifetime energy",
-                dev,
-                state_topic=state,
-                enabled_by_default=enabled,
-                **_value("wh_lifetime"),
-                **_ENERGY,
-            )

@@ -4,13 +4,20 @@ Topics (docs/mqtt.md has the payloads):
 
     <base>/bridge/<collector>/availability   online / offline (the last will)
     <base>/<serial>/availability             online / offline (gateway reachable)
-    <base>/<serial>/state                    power, SoC and energy, <= 1 per second
-    <base>/<serial>/energy                   lifetime counters, at each read (retained)
+    <base>/<serial>/state                    live power and every reading, <= 1 per second
+    <base>/<serial>/energy                   the gateway's readings, at each read (retained)
     <base>/<serial>/control                  current value of every control (retained)
-    <base>/<serial>/inverter/<serial>        one microinverter, when it reports
-    <base>/<serial>/battery/<serial>         one battery, when it changes
+    <base>/<serial>/inverter/<serial>        one microinverter (retained)
+    <base>/<serial>/battery/<serial>         one battery (retained)
+    <base>/<serial>/enpower/<serial>         the system controller (retained)
+    <base>/<serial>/meter/<name>             one CT meter (retained)
     <base>/<serial>/set/<control>            commands (in)
     <base>/<serial>/result/<control>         each command's outcome (retained)
+    <prefix>/device/<device>/config          Home Assistant discovery, one per device
+
+All from the feature table: `hass_entities` places each instance, `mqtt_payloads`
+writes the documents, `hass_discovery` the device configs, `mqtt_commands` parses
+commands; `hass_migrate` moves Home Assistant off the old per-entity configs.
 
 One connection per collector, so one last will: the collector's bridge topic.
 Every Home Assistant entity lists it and its gateway's availability topic
@@ -27,6 +34,7 @@ and the latest state, so only the outage window is lost.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -36,36 +44,30 @@ from typing import Any
 import orjson
 
 from ..control import WriteResult
+from ..features import Readings
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
-from .hass_discovery import HassNaming, discovery_configs
+from .hass_discovery import HassNaming, device_configs, published
+from .hass_entities import Placement
+from .hass_migrate import LegacyTopics, migration_messages
 from .mqtt_commands import (
     CommandRefused,
     entity_value,
+    find_control,
     parse_command,
     result_doc,
     write_event,
 )
 from .mqtt_config import MqttSettings
 from .mqtt_link import MqttLink
-from .mqtt_payloads import (
-    ENERGY_KEYS,
-    PAYLOAD_SCHEMA,
-    Throttle,
-    battery_payloads,
-    control_payload,
-    energy_payload,
-    frame_power,
-    inverter_payloads,
-    snapshot_power,
-)
+from .mqtt_payloads import Throttle, documents
 from .mqtt_queue import CommandQueue
 from .sinks import Event, Hub
 
 __all__ = ["MqttSink"]
 
 _LOG = logging.getLogger("enphase_local.service.mqtt")
-_LIVE_FRESH_S = 10.0  # a live frame this recent wins over the snapshot's power
+_LIVE_FRESH_S = 10.0  # a live frame this recent is the live value; older: the snapshot's flow
 
 
 class MqttSink:
@@ -89,6 +91,7 @@ class MqttSink:
             prefix=s.discovery_prefix,
             bridge_availability=s.bridge_availability,
             inverter_entities_limit=s.inverter_entities_limit,
+            entity_ids=s.entity_ids,
         )
         self._clock = clock
         self._throttle = Throttle(s.state_interval_s, clock)
@@ -103,14 +106,16 @@ class MqttSink:
             clock=clock,
             sleep=sleep,
         )
+        self._legacy = LegacyTopics(self.naming)
         # what a reconnect republishes, and what the next message is compared with
         self._discovery: dict[str, dict[str, dict[str, Any]]] = {}
         self._retained: dict[str, bytes] = {}
         self._available: dict[str, str] = {}
-        self._energy: dict[str, dict[str, Any]] = {}
-        self._power: dict[str, tuple[float, str, bool, dict[str, Any]]] = {}
+        self._readings: dict[str, Readings] = {}
+        self._places: dict[str, dict[str, Placement]] = {}
+        self._live_places: dict[str, list[Placement]] = {}
+        self._state: dict[str, dict[str, Any]] = {}
         self._live_at: dict[str, float] = {}
-        self._devices: dict[tuple[str, str], Any] = {}
         self.published = 0
         self.dropped = 0
 
@@ -136,7 +141,15 @@ class MqttSink:
     async def on_live(self, serial: str, frame: LiveFrame) -> None:
         try:
             self._live_at[serial] = self._clock()
-            self._power[serial] = (frame.taken_at, frame.source, frame.stale, frame_power(frame))
+            readings = self._readings.get(serial)
+            if readings is None:  # nothing to place the flows on before the first snapshot
+                return
+            readings = dataclasses.replace(readings, frame=frame)
+            self._readings[serial] = readings
+            state = documents(serial, readings, self._live_places.get(serial, ()))["state"]
+            for key, value in self._state.get(serial, {}).items():  # the snapshot's readings
+                state.setdefault(key, value)
+            self._state[serial] = state
             await self._offer_state(serial)
         except Exception:
             _LOG.exception("MQTT: could not publish a live frame of %s", serial)
@@ -170,19 +183,21 @@ class MqttSink:
         """How many times the broker connection was established (1 + reconnections)."""
         return self._link.connections
 
+    def placements(self, serial: str) -> dict[str, Placement]:
+        """The entities of one gateway as published now, by component key."""
+        return dict(self._places.get(serial, {}))
+
     async def forget(self, serial: str) -> None:
-        """A gateway left this collector: remove its entities and retained topics."""
+        """A gateway left this collector: remove its devices and retained topics."""
         for topic in self._discovery.pop(serial, {}):
+            self._retained.pop(topic, None)
             await self._publish(topic, b"", retain=True)
         for topic in [t for t in self._retained if t.startswith(f"{self.settings.base}/{serial}/")]:
             del self._retained[topic]
             await self._publish(topic, b"", retain=True)
-        self._available.pop(serial, None)
-        self._live_at.pop(serial, None)
-        for key in [k for k in self._devices if k[0] == serial]:
-            del self._devices[key]
-        self._energy.pop(serial, None)
-        self._power.pop(serial, None)
+        for store in (self._available, self._live_at, self._readings, self._places, self._state):
+            store.pop(serial, None)
+        self._live_places.pop(serial, None)
         self._throttle.forget(serial)
 
     # -- publishing ------------------------------------------------------------
@@ -208,55 +223,53 @@ class MqttSink:
         self._available[serial] = state
         await self._retain(self.naming.topic(serial, "availability"), state)
 
+    def _readings_of(self, serial: str, snapshot: Snapshot) -> Readings:
+        """The snapshot, with the newest live frame while it is fresh (else its own flow)."""
+        live_at = self._live_at.get(serial)
+        old = self._readings.get(serial)
+        fresh = live_at is not None and self._clock() - live_at <= _LIVE_FRESH_S
+        frame = old.frame if old is not None and fresh else None
+        try:  # the token's days left, as of the read (a [[site]]'s sums have no envoy)
+            expires = self._hub.envoy(serial).token_expires_at if self._hub else None
+        except (KeyError, AttributeError):
+            expires = None
+        return Readings(snapshot, frame, token_expires_at=expires, now=snapshot.taken_at)
+
     async def _snapshot(self, serial: str, snapshot: Snapshot) -> None:
         if serial not in self._available:  # later changes come as the collector's events
             await self._availability(serial, "online")
-        await self._discover(serial, snapshot)
-        energy = energy_payload(serial, snapshot)
-        self._energy[serial] = energy
-        await self._retain(self.naming.topic(serial, "energy"), energy)
-        await self._retain(self.naming.topic(serial, "control"), control_payload(snapshot))
-        live_at = self._live_at.get(serial)
-        if live_at is None or self._clock() - live_at > _LIVE_FRESH_S:
-            self._power[serial] = (snapshot.taken_at, "snapshot", False, snapshot_power(snapshot))
+        readings = self._readings_of(serial, snapshot)
+        placed = published(serial, readings)
+        self._readings[serial] = readings
+        self._places[serial] = {p.component: p for p in placed}
+        self._live_places[serial] = [p for p in placed if p.leaf == "state"]
+        await self._discover(serial, readings, placed)
+        docs = documents(serial, readings, placed)
+        self._state[serial] = docs.pop("state")
+        for leaf, doc in docs.items():
+            await self._retain(self.naming.topic(serial, leaf), doc)
         await self._offer_state(serial)
-        for inv, doc in inverter_payloads(snapshot).items():
-            key = f"inverter/{inv}"
-            if self._devices.get((serial, key)) != doc["last_report"]:
-                self._devices[(serial, key)] = doc["last_report"]
-                await self._publish(self.naming.topic(serial, key), orjson.dumps(doc))
-        for bat, doc in battery_payloads(snapshot).items():
-            await self._retain(self.naming.topic(serial, f"battery/{bat}"), doc)
 
-    async def _discover(self, serial: str, snapshot: Snapshot) -> None:
-        configs = discovery_configs(self.naming, serial, snapshot, has_live=serial in self._live_at)
+    async def _discover(self, serial: str, readings: Readings, placed: list[Placement]) -> None:
+        configs = device_configs(self.naming, serial, readings, placed)
         old = self._discovery.get(serial, {})
         self._discovery[serial] = configs
-        for topic in old.keys() - configs.keys():  # the device went away: remove its entities
+        legacy = await self._legacy.find(self._link, serial) if self._link.up else []
+        for topic in old.keys() - configs.keys():  # the device went away: remove it
             self._retained.pop(topic, None)
             await self._publish(topic, b"", retain=True)
-        for topic, config in configs.items():
-            await self._retain(topic, config)
-
-    def _state_doc(self, serial: str) -> dict[str, Any] | None:
-        power = self._power.get(serial)
-        if power is None:
-            return None
-        taken_at, source, stale, values = power
-        energy = self._energy.get(serial, {})
-        doc: dict[str, Any] = {
-            "schema": PAYLOAD_SCHEMA,
-            "serial": serial,
-            "taken_at": taken_at,
-            "source": source,
-            "stale": stale,
-        }
-        doc.update(values)
-        doc.update({key: energy.get(key) for key in ENERGY_KEYS})
-        return doc
+        migrate, clear = migration_messages(legacy)
+        for topic, payload in migrate:  # Home Assistant lets go of the old configs ...
+            await self._publish(topic, payload, retain=True)
+        for topic, config in configs.items():  # ... takes the devices, same unique ids ...
+            await self._retain(topic, config, force=bool(legacy))  # (sent before? again)
+        for topic, payload in clear:  # ... and the old topics are emptied
+            await self._publish(topic, payload, retain=True)
+        if legacy:
+            _LOG.info("MQTT: moved %d discovery configs of %s to devices", len(legacy), serial)
 
     async def _offer_state(self, serial: str) -> None:
-        doc = self._state_doc(serial)
+        doc = self._state.get(serial)
         if doc is None:
             return
         ready = self._throttle.offer(serial, doc)
@@ -287,15 +300,15 @@ class MqttSink:
         await self._link.subscribe(f"{self.settings.discovery_prefix}/status")
         for topic, payload in list(self._retained.items()):
             await self._link.publish(topic, payload, retain=True)
-        for serial in list(self._power):
-            doc = self._state_doc(serial)
-            if doc is not None:
-                await self._link.publish(self.naming.topic(serial, "state"), orjson.dumps(doc))
+        for serial, doc in list(self._state.items()):
+            await self._link.publish(self.naming.topic(serial, "state"), orjson.dumps(doc))
 
     def _dispatch(self, topic: str, payload: bytes, retained: bool) -> None:
         if topic == f"{self.settings.discovery_prefix}/status":
             if payload == b"online":  # Home Assistant restarted: give it the configs again
                 self._spawn(self._republish_discovery())
+            return
+        if self._legacy.seen(topic, payload):
             return
         parts = topic.removeprefix(f"{self.settings.base}/").split("/")
         if len(parts) != 3 or parts[1] != "set" or not payload:
@@ -335,18 +348,15 @@ class MqttSink:
     def _command(self, serial: str, control: str, payload: bytes) -> None:
         """Check one command and queue it; a refusal is its result at once (nothing is sent)."""
         try:
-            command = parse_command(control, payload)
-            if not self.settings.command_enabled(control):
+            if self._hub is None or serial not in self._hub.serials():
+                raise CommandRefused(f"gateway {serial[:20]!r} is not read by this collector")
+            target = find_control(self._places.get(serial, {}), control)
+            command = parse_command(target, payload, self._readings[serial])
+            if not self.settings.command_enabled(control, target.feature.id):
                 raise CommandRefused(
                     f"MQTT commands for {control} are off in this collector: list it in "
                     "commands = [...] of [sinks.mqtt] to allow them"
                 )
-            if self._hub is None or serial not in self._hub.serials():
-                raise CommandRefused(f"gateway {serial[:20]!r} is not read by this collector")
-            if control.startswith("dry_contact_") and not self._has_control(serial, control):
-                # before the queue: made-up contact ids must not each get a queue slot
-                cid = control.removeprefix("dry_contact_")
-                raise CommandRefused(f"unknown dry contact {cid[:20]!r} on this gateway")
             envoy = self._hub.envoy(serial)
         except (CommandRefused, KeyError) as err:
             message = str(err.args[0]) if err.args else str(err)
@@ -357,11 +367,11 @@ class MqttSink:
         self._queue.submit(serial, envoy.control, command)
 
     def _has_control(self, serial: str, control: str) -> bool:
-        """Whether `control` is one of this gateway's controls (in its control document)."""
+        """Whether `control` is one of this gateway's controls."""
         if self._hub is None or serial not in self._hub.serials():
             return False
-        raw = self._retained.get(self.naming.topic(serial, "control"))
-        return raw is not None and control in orjson.loads(raw)
+        found = self._places.get(serial, {}).get(control)
+        return found is not None and found.feature.writable
 
     async def _report(
         self, serial: str, control: str, doc: dict[str, Any], result: WriteResult | None
@@ -374,15 +384,17 @@ class MqttSink:
         retained store or this collector's memory.
         """
         topic = self.naming.topic(serial, f"result/{control}")
-        if self._has_control(serial, control):
+        known = self._has_control(serial, control)
+        if known:
             await self._retain(topic, doc, force=True)
         else:
             await self._publish(topic, orjson.dumps(doc))
         if self._hub is not None and serial in self._hub.serials():
             await self._hub.record(write_event(serial, control, doc))
-        if result is not None and result.after is not None:
+        if known and result is not None and result.after is not None:
             # the control's entity shows the value read back, without waiting for the next read
-            topic = self.naming.topic(serial, "control")
+            target = self._places[serial][control]
+            topic = self.naming.topic(serial, target.leaf)
             current = orjson.loads(self._retained.get(topic, b"{}"))
-            current[control] = entity_value(control, result.after)
+            current[target.key] = entity_value(target.feature.kind, result.after)
             await self._retain(topic, current)

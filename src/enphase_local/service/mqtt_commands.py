@@ -1,9 +1,13 @@
 """Commands from MQTT (Home Assistant controls) through the confirmed-write path.
 
-A message on ``<base>/<serial>/set/<control>`` becomes one `envoy.control`
-action. The payload is checked here first, and the action checks it again
-(range, capability, known contact id) before anything is sent, so an invalid
-command is *refused* with a message and never reaches the gateway.
+A message on ``<base>/<serial>/set/<control>`` becomes one call of the
+control's feature `set` (the feature table: `enphase_local.features`), which
+is one `envoy.control` action. ``<control>`` is the control's component key
+(`hass_entities.place`). The payload is checked here first, by the kind of
+control (switch, select, number, time, button) and its declared options and
+range, and the action checks it again (range, capability, known contact id)
+before anything is sent, so an invalid command is *refused* with a message
+and never reaches the gateway.
 
 Every command ends in one result document on ``<base>/<serial>/result/<control>``:
 the write's outcome (``confirmed``, ``pending``, ``ignored``), ``refused``
@@ -22,6 +26,7 @@ number, the modes a string. Why: the relay's command used to carry
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -29,13 +34,16 @@ from typing import Any
 
 from ..control import Control, WriteResult
 from ..errors import EnvoyError, EnvoyFeatureUnavailable
-from .mqtt_payloads import PAYLOAD_SCHEMA
+from ..features import FEATURES, Kind, Readings, Scope
+from .hass_entities import Placement
+from .mqtt_payloads import PAYLOAD_SCHEMA, encode, option
 from .sinks import Event
 
 __all__ = [
     "Command",
     "CommandRefused",
     "entity_value",
+    "find_control",
     "parse_command",
     "result_doc",
     "run_command",
@@ -45,6 +53,7 @@ __all__ = [
 _ON = {"on", "true", "1", "yes"}
 _OFF = {"off", "false", "0", "no"}
 STORAGE_CONTROLS = frozenset({"storage_mode", "reserve_soc", "charge_from_grid"})
+"""Controls re-read `verify_after_s` after a confirmed write (`mqtt_queue`)."""
 
 
 class CommandRefused(ValueError):
@@ -71,52 +80,88 @@ def _switch(payload: str, control: str) -> bool:
 
 def _choice(payload: str, control: str, options: tuple[str, ...]) -> str:
     word = payload.strip().lower()
+    word = {option(o).lower(): o for o in options}.get(word, word)  # "(none)" is "none"
     if word not in options:
         raise CommandRefused(f"{control} must be one of {', '.join(options)}; got {payload[:40]!r}")
     return word
 
 
-def _percent(payload: str, control: str) -> float:
+def _number(payload: str, control: str, place: Placement) -> float:
+    feature = place.feature
+    low = feature.minimum if feature.minimum is not None else -math.inf
+    high = feature.maximum if feature.maximum is not None else math.inf
+    unit = f" {feature.unit}" if feature.unit else ""
     try:
         value = float(payload.strip())
     except ValueError:
-        raise CommandRefused(f"{control} takes a number of percent; got {payload[:40]!r}") from None
-    if not math.isfinite(value) or not 0 <= value <= 100:
-        raise CommandRefused(f"{control} must be between 0 and 100 percent; got {payload[:40]!r}")
+        raise CommandRefused(f"{control} takes a number{unit}; got {payload[:40]!r}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise CommandRefused(
+            f"{control} must be between {low:g} and {high:g}{unit}; got {payload[:40]!r}"
+        )
     return value
 
 
-def parse_command(control: str, raw: bytes) -> Command:
-    """Turn a command topic's last part and its payload into a `Command`, or refuse it."""
+def _minutes(payload: str, control: str) -> int:
+    found = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", payload)
+    if found is None:
+        raise CommandRefused(f"{control} takes a time as HH:MM; got {payload[:40]!r}")
+    return int(found[1]) * 60 + int(found[2])
+
+
+def _value(place: Placement, control: str, payload: str) -> Any:
+    match place.feature.kind:
+        case Kind.SWITCH:
+            return _switch(payload, control)
+        case Kind.SELECT:
+            return _choice(payload, control, place.feature.options)
+        case Kind.NUMBER:
+            return _number(payload, control, place)
+        case Kind.TIME:
+            return _minutes(payload, control)
+        case Kind.BUTTON:
+            return True
+    raise CommandRefused(f"{control} is a reading, not a control")
+
+
+def find_control(places: Mapping[str, Placement], control: str) -> Placement:
+    """The control a command names among a gateway's entities, or a refusal saying why not.
+
+    Checked before the queue: made-up names must not each get a queue slot.
+    """
+    found = places.get(control)
+    if found is not None and found.feature.writable:
+        return found
+    for feature in FEATURES:
+        if not feature.writable:
+            continue
+        if control == feature.id:
+            raise CommandRefused(f"this gateway has no {feature.name.lower()} ({control})")
+        if feature.scope is not Scope.SITE and control.startswith(f"{feature.id}_"):
+            item = control.removeprefix(f"{feature.id}_")
+            what = feature.scope.value.replace("_", " ")
+            raise CommandRefused(f"unknown {what} {item[:20]!r} on this gateway")
+    known = ", ".join(k for k, p in places.items() if p.feature.writable)
+    raise CommandRefused(f"unknown control {control[:60]!r}; this gateway's: {known}")
+
+
+def parse_command(place: Placement, raw: bytes, readings: Readings) -> Command:
+    """Turn a command's payload into a `Command` for the control at `place`, or refuse it.
+
+    The call is the feature's own `set` with the readings the command was checked
+    against (a setter may need them, e.g. which AC Batteries to wake).
+    """
+    control = place.component
     try:
         payload = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise CommandRefused(f"{control}: the payload is not UTF-8 text") from None
-    if control == "storage_mode":
-        mode = _choice(payload, control, ("backup", "self-consumption", "economy"))
-        return Command(control, mode, lambda c: c.set_storage_mode(mode))
-    if control == "reserve_soc":
-        pct = _percent(payload, control)
-        return Command(control, pct, lambda c: c.set_reserve_soc(pct))
-    if control == "charge_from_grid":
-        on = _switch(payload, control)
-        return Command(control, on, lambda c: c.set_charge_from_grid(on))
-    if control == "grid_relay":
-        relay = "closed" if _switch(payload, control) else "open"  # closed = on grid
-        return Command(
-            control, relay, lambda c: c.go_on_grid() if relay == "closed" else c.go_off_grid()
-        )
-    if control.startswith("dry_contact_") and len(control) > len("dry_contact_"):
-        cid = control.removeprefix("dry_contact_")
-        state = "closed" if _switch(payload, control) else "open"
-        return Command(control, state, lambda c: c.set_dry_contact(cid, state))
-    if control == "generator_mode":
-        gen = _choice(payload, control, ("off", "on", "auto"))
-        return Command(control, gen, lambda c: c.set_generator_mode(gen))
-    raise CommandRefused(
-        f"unknown control {control[:60]!r}; known: storage_mode, reserve_soc, charge_from_grid, "
-        "grid_relay, dry_contact_<id>, generator_mode"
-    )
+    value = _value(place, control, payload)
+    setter = place.feature.set
+    if setter is None:
+        raise CommandRefused(f"{control} is a reading, not a control")
+    key = place.inst.key
+    return Command(control, value, lambda c: setter(c, key, value, readings))
 
 
 def result_doc(
@@ -168,10 +213,6 @@ def write_event(serial: str, control: str, doc: Mapping[str, Any]) -> Event:
     )
 
 
-def entity_value(control: str, after: Any) -> Any:
+def entity_value(kind: Kind, after: Any) -> Any:
     """A value read back, as the control document (and its Home Assistant entity) says it."""
-    if control == "grid_relay" or control.startswith("dry_contact_"):
-        return "ON" if after == "closed" else "OFF"
-    if control == "charge_from_grid":
-        return "ON" if after else "OFF"
-    return after
+    return encode(kind, after)

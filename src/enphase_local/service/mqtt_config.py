@@ -10,6 +10,7 @@
     ca_file = "/etc/ssl/certs/my-ca.pem"
     cert_file = "/etc/enphase/client.pem"   # TLS client certificate (and key_file)
     commands = ["storage_mode", "reserve_soc"]  # off unless listed; grid_relay only by name
+    entity_ids = "native"            # or "core": Home Assistant core enphase_envoy's entity ids
     command_spacing_s = 10.0         # per gateway and control: at least this between writes
 
 The password never appears in a log line, an error or `repr`: `redacted_url`
@@ -31,19 +32,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ..features import FEATURES
 from .config import sink_settings
+from .hass_entities import LEGACY_KEYS, writable_names
+from .hass_entity_ids import ENTITY_ID_MODES
 
 __all__ = ["COMMAND_CONTROLS", "MqttSettings"]
 
-COMMAND_CONTROLS = (
-    "storage_mode",
-    "reserve_soc",
-    "charge_from_grid",
-    "grid_relay",
-    "generator_mode",
-    "dry_contact_*",
-)
-"""What ``commands`` may list: these names, or ``dry_contact_<id>`` for one contact."""
+_EXACT, _PREFIXES = writable_names(FEATURES)
+COMMAND_CONTROLS: tuple[str, ...] = _EXACT
+"""What ``commands`` may list: a control's feature id (every item of it), its old name
+(``grid_relay``), ``<feature id>_*``, or ``<feature id>_<item>`` for one item
+(``dry_contact_NC1``): all from the feature table (`hass_entities.writable_names`)."""
 
 _SCHEMES = {"mqtt": (1883, False), "tcp": (1883, False), "mqtts": (8883, True), "ssl": (8883, True)}
 _TOPIC_FORBIDDEN = set("+#\0")
@@ -54,13 +54,12 @@ def _check_commands(names: object) -> tuple[str, ...]:
         raise ValueError(f"commands must be a list of control names; got {names!r:.60}")
     for name in names:
         ok = isinstance(name, str) and (
-            name in COMMAND_CONTROLS
-            or (name.startswith("dry_contact_") and len(name) > len("dry_contact_"))
+            name in _EXACT or any(name.startswith(p) and len(name) > len(p) for p in _PREFIXES)
         )
         if not ok:
             raise ValueError(
-                f"commands: unknown control {name!r:.60}; known: {', '.join(COMMAND_CONTROLS)}, "
-                "or dry_contact_<id>"
+                f"commands: unknown control {name!r:.60}; known: {', '.join(_EXACT)}, "
+                "or <control>_<item> for one item"
             )
     return tuple(names)
 
@@ -110,6 +109,7 @@ class MqttSettings:
     commands: tuple[str, ...] = ()
     command_spacing_s: float = 10.0
     session_expiry_s: int = 60
+    entity_ids: str = "native"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "commands", _check_commands(self.commands))
@@ -141,14 +141,27 @@ class MqttSettings:
             )
         if not 0 <= self.session_expiry_s <= 86400:
             raise ValueError(f"session_expiry_s must be 0 to 86400; got {self.session_expiry_s!r}")
+        if self.entity_ids not in ENTITY_ID_MODES:
+            raise ValueError(
+                f"entity_ids must be one of {', '.join(ENTITY_ID_MODES)}; "
+                f"got {self.entity_ids!r:.40}"
+            )
         if not self.command_spacing_s >= 0:
             raise ValueError(f"command_spacing_s must be >= 0; got {self.command_spacing_s!r}")
 
-    def command_enabled(self, control: str) -> bool:
-        """Whether the config lets MQTT commands change `control` (off unless listed)."""
+    def command_enabled(self, control: str, feature_id: str | None = None) -> bool:
+        """Whether the config lets MQTT commands change `control` (off unless listed).
+
+        `control` is the command's name (its component key); `feature_id` the
+        feature it sets, which enables all its items (``dry_contact``), as does
+        ``<feature id>_*``. No pattern reaches another feature's controls.
+        """
         if control in self.commands:
             return True
-        return control.startswith("dry_contact_") and "dry_contact_*" in self.commands
+        if feature_id is None:
+            return False
+        names = {feature_id, f"{feature_id}_*", LEGACY_KEYS.get(feature_id)}
+        return any(name in self.commands for name in names)
 
     @property
     def host(self) -> str:

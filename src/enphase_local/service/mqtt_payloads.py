@@ -1,13 +1,14 @@
-"""The MQTT payloads (schema 1): what a gateway's snapshots and live frames become.
+"""The MQTT documents (schema 1): the feature table's values, gateway by gateway.
 
-Written out key by key, like `Snapshot.to_dict`, so that an internal rename
-can never change what a Home Assistant template or a Node-RED flow reads;
-docs/mqtt.md documents every key. Adding keys is fine; renaming or removing
-one needs a new `PAYLOAD_SCHEMA`.
-
-All payloads are flat JSON objects with units in the key names (``_w``,
-``_wh``, ``_percent``), None where the site has no such value, so a template
-is always ``{{ value_json.<key> }}``.
+Every value is a feature's (`enphase_local.features`), read from the engine's
+snapshot or live frame through `Readings`; nothing here computes a number.
+Where each value goes (document and key) is `hass_entities.place`; this
+module writes the documents: flat JSON objects, None where the site has no
+value, so a template is always ``{{ value_json.<key> }}``. Keys of the
+entities the sink had before the feature table are kept (``solar_w``,
+``grid_import_wh``, ``soc_percent`` ...) so that a Home Assistant template or a
+Node-RED flow still reads; docs/mqtt.md lists the documents. Adding keys is
+fine; renaming or removing one needs a new `PAYLOAD_SCHEMA`.
 
 `Throttle` keeps the state topic to at most one message a second per gateway
 (live frames arrive about once a second, several sources may feed one
@@ -16,209 +17,91 @@ gateway) and drops documents identical to the last one sent.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models.live_frame import LiveFrame
-from ..models.snapshot import Snapshot
+from ..features import Kind, Readings
+from .hass_entities import Placement
 
-__all__ = [
-    "ENERGY_KEYS",
-    "PAYLOAD_SCHEMA",
-    "POWER_KEYS",
-    "Throttle",
-    "battery_payloads",
-    "control_payload",
-    "energy_payload",
-    "frame_power",
-    "inverter_payloads",
-    "snapshot_power",
-]
+__all__ = ["PAYLOAD_SCHEMA", "Throttle", "documents", "encode", "minutes_text", "option", "options"]
 
 PAYLOAD_SCHEMA = 1
 
-POWER_KEYS = ("solar_w", "house_w", "grid_w", "battery_w", "generator_w", "soc_percent")
-ENERGY_KEYS = (
-    "production_wh",
-    "consumption_wh",
-    "grid_import_wh",
-    "grid_export_wh",
-    "battery_charge_wh",
-    "battery_discharge_wh",
-    "production_today_wh",
-    "consumption_today_wh",
-    "house_wh",  # the real house load's lifetime (Snapshot.energy), not the gateway's counter
-    "house_today_wh",
-)
 
-
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
-def frame_power(frame: LiveFrame) -> dict[str, Any]:
-    """The power keys of a live frame (signs as `LiveFrame`: grid + import, battery + discharge)."""
-    return {
-        "solar_w": _round(frame.solar_watts),
-        "house_w": _round(frame.house_watts),
-        "grid_w": _round(frame.grid_watts),
-        "battery_w": _round(frame.battery_watts),
-        "generator_w": _round(frame.generator_watts),
-        "soc_percent": _round(frame.soc_percent),
-    }
-
-
-def snapshot_power(snapshot: Snapshot) -> dict[str, Any]:
-    """The power keys from a snapshot, for sites (or moments) without live frames."""
-    battery_w: float | None = None
-    soc: float | None = None
-    if snapshot.battery is not None:
-        soc = snapshot.battery.soc_percent
-        unit_watts = [u.watts for u in snapshot.battery.units.values() if u.watts is not None]
-        battery_w = sum(unit_watts) if unit_watts else None
-    if snapshot.acb is not None and snapshot.acb.watts is not None:
-        battery_w = (battery_w or 0.0) + snapshot.acb.watts
-        if soc is None:
-            soc = snapshot.acb.soc_percent
-    prod, net = snapshot.production, snapshot.net_consumption
-    return {
-        "solar_w": _round(prod.watts if prod else None),
-        "house_w": _round(_house_watts(snapshot)),
-        "grid_w": _round(net.watts if net else None),
-        "battery_w": _round(battery_w),
-        "generator_w": None,
-        "soc_percent": _round(soc),
-    }
-
-
-def _house_watts(snapshot: Snapshot) -> float | None:
-    """The real house load (the balanced flow): the gateway's consumption counts charging."""
-    flow, cons = snapshot.power_flow, snapshot.consumption
-    if flow is not None and flow.house_watts is not None:
-        return flow.house_watts
-    return cons.watts if cons else None
-
-
-def _meter_counter(snapshot: Snapshot, key: str, name: str) -> float | None:
-    meter = snapshot.meters.get(key)
-    if meter is None or meter.reading is None or not meter.enabled:
+def minutes_text(value: Any) -> str | None:
+    """Minutes after midnight as ``HH:MM`` (a time control's text), None when not a time."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         return None
-    value = getattr(meter.reading, name)
-    return None if value is None else float(value)
+    minutes = int(value) % 1440
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def energy_payload(serial: str, snapshot: Snapshot) -> dict[str, Any]:
-    """Lifetime and daily counters in Wh, as the Home Assistant Energy dashboard wants them.
-
-    Grid import/export come from the net-consumption CT (delivered = import,
-    received = export), battery discharge/charge from the storage CT
-    (delivered = discharge, received = charge): the gateway's own lifetime
-    counters, which only grow, so ``total_increasing`` holds.
-    """
-    prod, cons = snapshot.production, snapshot.consumption
-    doc = {
-        "schema": PAYLOAD_SCHEMA,
-        "serial": serial,
-        "taken_at": snapshot.taken_at,
-        "production_wh": _round(prod.wh_lifetime if prod else None),
-        "consumption_wh": _round(cons.wh_lifetime if cons else None),
-        "grid_import_wh": _round(_meter_counter(snapshot, "net-consumption", "wh_delivered")),
-        "grid_export_wh": _round(_meter_counter(snapshot, "net-consumption", "wh_received")),
-        "battery_charge_wh": _round(_meter_counter(snapshot, "storage", "wh_received")),
-        "battery_discharge_wh": _round(_meter_counter(snapshot, "storage", "wh_delivered")),
-        "production_today_wh": _round(prod.wh_today if prod else None),
-        "consumption_today_wh": _round(cons.wh_today if cons else None),
-        "house_wh": None,
-        "house_today_wh": None,
-    }
-    energy = snapshot.energy
-    if energy is not None:  # the six flows: derived battery energy where no storage CT
-        for name in ("grid_import", "grid_export", "battery_charge", "battery_discharge"):
-            value = energy.lifetime_wh.get(name)
-            if value is not None:
-                doc[f"{name}_wh"] = _round(value)
-        doc["house_wh"] = _round(energy.lifetime_wh.house)
-        doc["house_today_wh"] = _round(energy.today_wh.house)
-    return doc
+def option(value: str) -> str:
+    """A select option as MQTT shows it: Home Assistant's MQTT select reads ``none`` (any
+    case) as "no option", so an option of that name is shown as ``(none)``."""
+    return f"({value})" if value.lower() == "none" else value
 
 
-def inverter_payloads(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
-    """One document per microinverter, keyed by its serial."""
-    out: dict[str, dict[str, Any]] = {}
-    for serial, inv in snapshot.inverters.items():
-        detail = inv.detail
-        out[serial] = {
-            "schema": PAYLOAD_SCHEMA,
-            "serial": serial,
-            "watts": inv.watts,
-            "max_watts": inv.max_watts,
-            "last_report": inv.last_report,
-            "wh_today": detail.wh_today if detail else None,
-            "wh_lifetime": _round(detail.wh_lifetime if detail else None),
-            "temperature_c": detail.temperature_c if detail else None,
-            "dc_volts": detail.dc_volts if detail else None,
-            "ac_volts": detail.ac_volts if detail else None,
-        }
-    return out
+def options(values: Iterable[str]) -> list[str]:
+    return [option(v) for v in values]
 
 
-def battery_payloads(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
-    """One document per battery (Encharge / IQ Battery unit, or AC Battery), keyed by serial."""
-    out: dict[str, dict[str, Any]] = {}
-    if snapshot.battery is not None:
-        for serial, unit in snapshot.battery.units.items():
-            out[serial] = {
-                "schema": PAYLOAD_SCHEMA,
-                "serial": serial,
-                "kind": "encharge",
-                "soc_percent": unit.soc_percent,
-                "watts": unit.watts,
-                "temperature_c": unit.temperature_c,
-                "capacity_wh": unit.capacity_wh,
-            }
-    if snapshot.acb is not None:
-        for serial, acb in snapshot.acb.units.items():
-            out[serial] = {
-                "schema": PAYLOAD_SCHEMA,
-                "serial": serial,
-                "kind": "acb",
-                "soc_percent": acb.soc_percent,
-                "watts": None,
-                "temperature_c": acb.max_cell_temp_c,
-                "capacity_wh": None,
-            }
-    return out
-
-
-def control_payload(snapshot: Snapshot) -> dict[str, Any]:
-    """The current value of every control, as the Home Assistant entities show it.
-
-    Switches are ``"ON"``/``"OFF"`` (grid relay ON = closed = on grid; a dry
-    contact ON = closed); keys are absent for controls the site lacks.
-    """
-    out: dict[str, Any] = {"schema": PAYLOAD_SCHEMA}
-    tariff = snapshot.tariff
-    if tariff is not None:
-        out["storage_mode"] = None if tariff.storage_mode is None else tariff.storage_mode.value
-        out["reserve_soc"] = tariff.reserve_soc_percent
-        if tariff.charge_from_grid is not None:
-            out["charge_from_grid"] = "ON" if tariff.charge_from_grid else "OFF"
-    if snapshot.enpower is not None:
-        out["grid_relay"] = _on_off(snapshot.enpower.mains_oper_state.value, "closed")
-    for cid, contact in snapshot.dry_contacts.items():
-        out[f"dry_contact_{cid}"] = _on_off(contact.status.value, "closed")
-    gen = snapshot.generator
-    if gen is not None and gen.mode is not None:
-        out["generator_mode"] = gen.mode.mode.value
-    return out
-
-
-def _on_off(value: str, on: str) -> str | None:
-    if value == "unknown":
+def encode(kind: Kind, value: Any) -> Any:
+    """A feature's value as its document carries it: switches ``"ON"``/``"OFF"``, times
+    ``HH:MM``, everything else as the feature gives it (None stays None)."""
+    if value is None:
         return None
-    return "ON" if value == on else "OFF"
+    if kind is Kind.SWITCH:
+        if isinstance(value, str):  # a relay-like word read back from a write
+            return "ON" if value == "closed" else "OFF"
+        return "ON" if value else "OFF"
+    if kind is Kind.TIME:
+        return minutes_text(value)
+    if kind is Kind.BINARY_SENSOR:
+        return bool(value)
+    if kind is Kind.SELECT and isinstance(value, str):
+        return option(value)
+    return value
+
+
+def documents(
+    serial: str, readings: Readings, placements: Iterable[Placement]
+) -> dict[str, dict[str, Any]]:
+    """Every document of one gateway, by topic leaf (``state``, ``energy``, ``control``,
+    ``inverter/<serial>`` ...).
+
+    The gateway's ``state`` also carries its ``energy`` readings (one message has
+    power and counters, as schema 1 always had). Item documents carry no time, so
+    an unchanged microinverter is not sent again.
+    """
+    snap = readings.snapshot
+    frame = readings.live
+    out: dict[str, dict[str, Any]] = {}
+    for place in placements:
+        if place.feature.kind is Kind.BUTTON:
+            continue
+        doc = out.get(place.leaf)
+        if doc is None:
+            doc = out[place.leaf] = {"schema": PAYLOAD_SCHEMA}
+            if place.gateway:
+                doc.update(serial=serial, taken_at=snap.taken_at)
+            else:
+                doc["serial"] = place.inst.key
+        doc[place.key] = encode(place.feature.kind, place.inst.value(readings))
+        if place.feature.attributes is not None:  # e.g. whether a counter is derived
+            doc[f"{place.key}_attributes"] = dict(place.feature.extra(readings, place.inst.key))
+    state = out.setdefault("state", {"schema": PAYLOAD_SCHEMA, "serial": serial})
+    state.update(
+        taken_at=frame.taken_at if frame is not None else snap.taken_at,
+        source=frame.source if frame is not None else "snapshot",
+        stale=frame.stale if frame is not None else False,
+    )
+    for key, value in out.get("energy", {}).items():
+        state.setdefault(key, value)
+    return out
 
 
 @dataclass(slots=True)
