@@ -66,6 +66,7 @@ from .probe import is_metered
 from .production import fallback_report, late_warning
 from .quirks import blank_half_storage_ct, repair_total_consumption
 from .recovery import demotion_warning
+from .rhythm import SAMPLED
 from .schedule import Schedule
 from .site_day import SiteZone, without_today
 
@@ -346,6 +347,8 @@ def current_as_of(
         return None
     if fetched >= now:
         return now
+    if key in SAMPLED:
+        return fetched  # read less often than it changes (engine.rhythm)
     failed = schedule.state(key).failed_at
     if failed is not None and failed > fetched:
         return fetched  # asked since and failed: what we hold is as old as its read
