@@ -28,7 +28,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "/production.json?details=1": ("8.3.1598_collar", "production_json"),
     "/ivp/meters/readings": ("8.3.1598_collar", "meters_readings"),
     "/ivp/pdm/device_data": ("8.3.5169_with_generator", "device_data"),
-    "/api/v1/production/inverters": ("8.3.5169_with_generator", "inverters_v1"),
+    "/api/v1/production/inverters": ("8.3.1598_collar", "inverters_v1"),
     "/ivp/ensemble/inventory": ("8.3.1598_collar", "ensemble_inventory"),
     "/ivp/ensemble/secctrl": ("8.3.1598_collar", "ensemble_secctrl"),
     "/ivp/ensemble/power": ("8.3.1598_collar", "ensemble_power"),
@@ -54,12 +54,14 @@ def _theirs(endpoint: str, body: bytes, meters: bytes | None) -> Any:
     from pyenphase.models.enpower import EnvoyEnpower
     from pyenphase.models.home import EnvoyInterfaceInformation
     from pyenphase.models.meters import EnvoyMeterData
+    from pyenphase.updaters.meters import _meter_data_for_phases
 
-    def readings() -> None:  # updaters/meters.py, the readings' part (statuses decoded apart)
+    def readings() -> None:  # updaters/meters.py update(), the readings' part
         status_by_eid = {ct["eid"]: ct for ct in statuses}
         for meter in json_loads(endpoint, body):
-            if status := status_by_eid.get(meter["eid"]):
+            if (status := status_by_eid.get(meter["eid"])) and meter["eid"] in enabled:
                 EnvoyMeterData.from_api(meter, status)
+                _meter_data_for_phases(phase_range, meter, status)
 
     def inventory() -> None:  # updaters/ensemble.py, the inventory's part
         for item in json_loads(endpoint, body):
@@ -91,6 +93,10 @@ def _theirs(endpoint: str, body: bytes, meters: bytes | None) -> Any:
                 device.find(tag)
 
     statuses = json_loads("/ivp/meters", meters) if meters else []
+    # what its probe keeps of /ivp/meters: the enabled CTs and the phase count
+    enabled = {ct["eid"] for ct in statuses if ct["state"] == "enabled"}
+    phase_count = max([1] + [ct["phaseCount"] for ct in statuses if ct["eid"] in enabled])
+    phase_range = phase_count if phase_count > 1 else 0
     return {
         "/ivp/meters/readings": readings,
         "/ivp/ensemble/inventory": inventory,
