@@ -254,7 +254,7 @@ async def test_battery_capture_after_four_hours_asks_a_third_of_pyenphase(
         assert hour["/ivp/sc/sched"] <= 1 and hour["/ivp/sc/status"] <= 1, hour
         assert sum(hour.values()) - controller <= 60 * pyenphase_per_update / 3, hour
         assert hour["/ivp/ensemble/secctrl"] <= 2, hour
-        assert hour["/ivp/ensemble/power"] in (units, 0), hour  # 0: a capture without it
+        assert hour["/ivp/ensemble/power"] == units, hour
 
 
 async def test_standard_site_over_a_whole_day() -> None:
