@@ -3,7 +3,10 @@
 
     python3 dev.py demo    set up .venv if needed (runtime + cli + simulator only), run the demo
     python3 dev.py test    set up .venv with everything (dev tools, all extras), lint,
-                           type-check and run every test (two pytest workers)
+                           type-check and run every test (two pytest workers), then
+                           tests/hass in .venv-hass and the library's tests on
+                           Python 3.12 and 3.13 (each skipped in one line outside CI
+                           when its environment is not built)
     python3 dev.py test --under-load
                            the same beside two CPU-bound processes (started, then
                            stopped by pid): the suite must stay green on a busy machine
@@ -163,7 +166,9 @@ def test(extra: list[str]) -> int:
     if rc == 5:
         print("pytest collected no tests: treating as a failure", file=sys.stderr)
         return 1
-    return rc or (hass_tests() if not extra else 0)
+    if rc or extra:
+        return rc
+    return hass_tests() or python_versions_tests()
 
 
 def hass_tests() -> int:
@@ -179,6 +184,27 @@ def hass_tests() -> int:
         print("tests/hass: skipped: no .venv-hass (build it once: bash .ci/hass.sh)")
         return 0
     return _run("bash", ROOT / ".ci" / "hass.sh", "test")
+
+
+PYTHONS = {"3.12": ".venv-py312", "3.13": ".venv-py313"}
+"""The other Pythons the library's tests run on (Home Assistant's), built by `.ci/pythons.sh`."""
+
+
+def python_versions_tests() -> int:
+    """The library's tests on Python 3.12 and 3.13 (`.ci/pythons.sh test`).
+
+    As with tests/hass: outside CI a missing environment skips them with one
+    line; under CI=true, where `.ci/run` builds them, that is a failure.
+    """
+    missing = [v for v, d in PYTHONS.items() if not (ROOT / d / "bin" / "python").exists()]
+    if missing:
+        names = " and ".join(missing)
+        if os.environ.get("CI") == "true":
+            print(f"python {names}: no environment under CI=true: `bash .ci/pythons.sh` builds it")
+            return 1
+        print(f"python {names}: skipped: no environment (build once: bash .ci/pythons.sh)")
+        return 0
+    return _run("bash", ROOT / ".ci" / "pythons.sh", "test")
 
 
 def demo(extra: list[str]) -> int:

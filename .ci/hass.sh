@@ -5,6 +5,9 @@
 #   bash .ci/hass.sh          build it (once: reused while its stamp matches), print its python
 #   bash .ci/hass.sh test ... build it, then run tests/hass in it (extra args go to pytest)
 #
+# tests/hass/test_real_hass_mqtt.py runs the real `enphase collect` (this library with its
+# mqtt extra) against a real Home Assistant whose MQTT integration needs paho-mqtt.
+#
 # Why a separate environment: Home Assistant pins hundreds of packages (its constraints file,
 # shipped inside its wheel) and needs Python 3.13; the main .venv stays on the project's own
 # pins. Why aiohttp is lifted above Home Assistant 2025.4's pin (3.11.16): the library sends
@@ -53,24 +56,31 @@ if [ "$(cat "$VENV/.hass-stamp" 2>/dev/null)" != "$want_env" ] || [ ! -x "$VENV/
     trap 'rm -rf "$work"' EXIT
     quiet "${pip[@]}" download --no-deps "homeassistant==$HA_VERSION" -d "$work"
     quiet "$VENV/bin/python" -c '
-import sys, zipfile, pathlib
+import json, sys, zipfile, pathlib
 work = pathlib.Path(sys.argv[1])
 wheel = next(work.glob("homeassistant-*.whl"))
-text = zipfile.ZipFile(wheel).read("homeassistant/package_constraints.txt").decode()
+zipped = zipfile.ZipFile(wheel)
+text = zipped.read("homeassistant/package_constraints.txt").decode()
 (work / "constraints.txt").write_text(text)
+manifest = json.loads(zipped.read("homeassistant/components/mqtt/manifest.json"))
+(work / "mqtt.txt").write_text("\n".join(manifest["requirements"]) + "\n")
 ' "$work"
     # the frontend too: a real `hass -c DIR` (tests/hass/test_real_hass.py) will not start
     # without it (it falls back to recovery mode)
+    # the MQTT integration's requirements (paho-mqtt) as its manifest pins them: `hass
+    # --skip-pip` (tests/hass/test_real_hass_mqtt.py) would not install them when the MQTT
+    # entry is added
     quiet "${pip[@]}" install -c "$work/constraints.txt" "homeassistant==$HA_VERSION" \
         "pytest-homeassistant-custom-component==$PHCC_VERSION" home-assistant-frontend \
-        "mypy==$MYPY_VERSION"
+        "mypy==$MYPY_VERSION" -r "$work/mqtt.txt"
     quiet "${pip[@]}" install "aiohttp==$AIOHTTP_VERSION"
     echo "$want_env" > "$VENV/.hass-stamp"
     rm -f "$VENV/.lib-stamp"
     echo "hass.sh: built $VENV in $(( $(date +%s) - start )) s" >&2
 fi
 if [ "$(cat "$VENV/.lib-stamp" 2>/dev/null)" != "$want_lib" ]; then
-    quiet "$VENV/bin/python" -m pip --disable-pip-version-check install -e ".[simulator]"
+    # the MQTT extra: the real `enphase collect` that test_real_hass_mqtt.py runs
+    quiet "$VENV/bin/python" -m pip --disable-pip-version-check install -e ".[mqtt,simulator]"
     echo "$want_lib" > "$VENV/.lib-stamp"
 fi
 if [ "${1:-}" = "test" ]; then

@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument(
         "--only",
-        default="requests,wall,cpu,parse,cold,memory,fleet,faults",
+        default="requests,wall,cpu,parse,cold,memory,fleet,faults,steady",
         help="comma-separated figures to run (default: all)",
     )
     parser.add_argument("--no-report", action="store_true", help="do not rewrite RESULTS.md")
@@ -157,6 +157,14 @@ def run_all(opts: argparse.Namespace) -> dict:
         print("(6) robustness under faults", flush=True)
         hang = [] if quick else ["--hang"]
         out["faults"] = {c: worker("faults", "--client", c, *hang) for c in ("ours", "pyenphase")}
+    if "steady" in only:
+        print("(8) steady update, first connect, first snapshot (issue 31 items 2-4)", flush=True)
+        cmd = [str(VPY), str(BENCH / "steady.py"), "all", *(["--quick"] if quick else [])]
+        if opts.no_report:
+            cmd.append("--no-report")
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=BENCH, check=False)
+        lines = proc.stdout.strip().splitlines()  # the section is written by steady.py itself
+        out["steady"] = json.loads(lines[-1]) if lines else {"error": proc.stderr[-1500:]}
     out["finished"] = time.time()
     return out
 

@@ -7,7 +7,7 @@ manifest), plus one knob the command lacks, a path that hangs for a chosen
 time (the "endpoint that times out" fault), which needs a custom latency rule.
 
     python bench/simserver.py --preset battery-backup --manifest m.json [--fleet N]
-        [--fixtures DIR] [--latency realistic|none] [--hang PATH=SECONDS]
+        [--fixtures DIR] [--latency realistic|fixed|none] [--hang PATH=SECONDS]
 """
 
 from __future__ import annotations
@@ -76,8 +76,16 @@ class HangLatency:
         return HangLatency(self.base, self.pattern, self.seconds, scale)
 
 
+def _fixed(profile: LatencyProfile) -> LatencyProfile:
+    """`profile` at the middle of each range: the same delay every time, no random draws."""
+    rules = tuple((pattern, (lo + hi) / 2, (lo + hi) / 2) for pattern, lo, hi in profile.rules)
+    mid = sum(profile.default) / 2
+    return LatencyProfile("fixed-mid", rules, (mid, mid))
+
+
 def _latency(args: argparse.Namespace) -> LatencyProfile | HangLatency:
-    base = REALISTIC_LATENCY if args.latency == "realistic" else NO_LATENCY
+    profiles = {"realistic": REALISTIC_LATENCY, "fixed": _fixed(REALISTIC_LATENCY)}
+    base = profiles.get(args.latency, NO_LATENCY)
     if not args.hang:
         return base
     path, _, seconds = args.hang.partition("=")
@@ -125,7 +133,7 @@ def main() -> None:
     parser.add_argument("--preset", default="battery-backup")
     parser.add_argument("--fixtures")
     parser.add_argument("--fleet", type=int, default=1)
-    parser.add_argument("--latency", choices=["realistic", "none"], default="none")
+    parser.add_argument("--latency", choices=["realistic", "fixed", "none"], default="none")
     parser.add_argument("--hang")
     parser.add_argument("--start", type=float, default=NOON)
     parser.add_argument("--manifest", required=True)

@@ -18,12 +18,11 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import aiohttp
 
 from .capabilities import Capability, SourceStatus
-from .control import Control
 from .engine.state import GatewayState, UpdateBudget, ZoneLike, bounded_by_budget, default_budget
 from .errors import (
     EnvoyBadCredentialsError,
@@ -38,6 +37,7 @@ from .models.gateway import GatewayInfo, HomeInfo
 from .models.snapshot import Snapshot
 from .net.backoff import RetryPolicy
 from .net.credentials import CloudUrls, Credentials, choose_authenticator
+from .net.deadline import Deadline
 from .net.digest import DigestAuth
 from .net.exchange import Authenticator, HttpResult, Timeouts
 from .net.probe_cache import ProbeCache, ProbeRecord, gone
@@ -49,6 +49,9 @@ from .net.transport import CertificateTrust, Transport, Verify
 from .sources.keys import SourceKey
 from .sources.registry import Source, Speed
 from .sources.table import INFO, SOURCES
+
+if TYPE_CHECKING:  # loaded on first use of `Envoy.control`: a fifth of importing the client
+    from .control import Control
 
 __all__ = ["CloudUrls", "Envoy"]
 
@@ -159,6 +162,8 @@ class Envoy:
     def control(self) -> Control:
         """Write actions (storage mode, reserve, relay, contacts, generator, ACB), read back."""
         if self._control is None:
+            from .control import Control  # lazy (issue 31 item 3)
+
             self._control = Control(self, clock=self._clock, sleep=self._sleep)
         return self._control
 
@@ -346,17 +351,21 @@ class Envoy:
         now, state = self._clock(), self._state
         window = state.window(now)
         budget = UpdateBudget.start(self.update_budget_s, gentle=window.gentle)
-        if state.info_due(now):
-            await self._refresh_info(now, budget)
-        if state.reprobe_due(now) and not budget.stopped:
-            await self._reprobe(now)
-        for source in state.due(now, window.tz, full=full, sections=sections):
-            if budget.stopped is not None:
-                state.not_asked(source, budget.stopped)
-            elif self._live_feed.serves(source.key, now):
-                continue  # live() keeps it fresh
-            elif state.planned(source.key):
-                await self._update_one(source, now, budget)
+        deadline = self._transport.begin_update(budget.left())  # one timer for the reads
+        try:
+            if state.info_due(now):
+                await self._refresh_info(now, budget, deadline)
+            if state.reprobe_due(now) and not budget.stopped:
+                await self._reprobe(now)
+            for source in state.due(now, window.tz, full=full, sections=sections):
+                if budget.stopped is not None:
+                    state.not_asked(source, budget.stopped)
+                elif self._live_feed.serves(source.key, now):
+                    continue  # live() keeps it fresh
+                elif state.planned(source.key):
+                    await self._update_one(source, now, budget, deadline)
+        finally:
+            self._transport.end_update(deadline)
         if self._recalled is not None and gone(self._recalled, state.status, state.cache.read_at):
             await self.probe()  # a source the remembered probe relied on is gone: probe for real
         state.finish(now, budget)
@@ -370,22 +379,25 @@ class Envoy:
             window=window,
         )
 
-    async def _refresh_info(self, now: float, budget: UpdateBudget) -> None:
+    async def _refresh_info(self, now: float, budget: UpdateBudget, deadline: Deadline) -> None:
         """Re-read /info on its cadence (a firmware change triggers a new probe)."""
         error: EnvoyError | None = None
         try:
-            await budget.run(self._read_info())
+            await budget.run(self._read_info(), deadline)
         except EnvoyError as err:
             error = err
         budget.record(error)
         self._state.info_read(now, error)
 
-    async def _update_one(self, source: Source[Any], now: float, budget: UpdateBudget) -> None:
+    async def _update_one(
+        self, source: Source[Any], now: float, budget: UpdateBudget, deadline: Deadline
+    ) -> None:
         key, state = source.key, self._state
         error: Exception
         retry = budget.retry() and not state.first_read(key)  # first read: once, no retries
         try:
-            value = await budget.run(read_source(self._transport, self._auth, source, retry=retry))
+            read = read_source(self._transport, self._auth, source, retry=retry)
+            value = await budget.run(read, deadline)
         except SourceRefused as refused:
             state.refused(key, refused.status, now)
             error, message = refused, f"{source.path}: {refused}"

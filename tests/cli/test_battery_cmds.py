@@ -7,9 +7,11 @@ so `--wait 1` sees the result without racing the wall clock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +44,29 @@ def account(ignoring: SimThread, monkeypatch: pytest.MonkeyPatch) -> SimThread:
     return ignoring
 
 
+@pytest.fixture
+def owner(account: SimThread, monkeypatch: pytest.MonkeyPatch) -> SimThread:
+    """The account, with the owner's password in the environment (as a user sets it)."""
+    monkeypatch.setenv("ENPHASE_PASSWORD", "owner-password")
+    return account
+
+
+def as_owner(*args: str, wait: str = "1") -> Any:
+    """`enphase ARGS -u owner@example.com --wait WAIT` (the password from the environment)."""
+    return enphase(*args, "-u", "owner@example.com", "--wait", wait)
+
+
+@contextlib.contextmanager
+def gateway_offline(sim: SimThread) -> Iterator[None]:
+    """The gateway stops reaching Enphase: the cloud accepts changes it cannot deliver yet."""
+    site = sim.call(lambda: _cloud(sim).battery.site(sim.gw.serial))
+    sim.call(lambda: setattr(site, "online", False))
+    try:
+        yield
+    finally:
+        sim.call(lambda: setattr(site, "online", True))
+
+
 def secctrl(sim: SimThread) -> dict[str, object]:
     raw = enphase("raw", sim.host, "/ivp/ensemble/secctrl")
     assert raw.exit_code == 0, raw.stderr
@@ -49,33 +74,20 @@ def secctrl(sim: SimThread) -> dict[str, object]:
     return doc
 
 
-def test_reserve_30_is_confirmed_through_the_cloud(
-    account: SimThread, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ENPHASE_PASSWORD", "owner-password")
-    result = enphase(
-        "battery",
-        "reserve",
-        account.host,
-        "30",
-        "-u",
-        "owner@example.com",
-        "--wait",
-        "1",
-        "--json",
-    )
+def test_reserve_30_is_confirmed_through_the_cloud(owner: SimThread) -> None:
+    result = as_owner("battery", "reserve", owner.host, "30", "--json")
     assert result.exit_code == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
     assert data["outcome"] == "confirmed" and data["route"] == "cloud"
     assert data["after"] == 30.0
-    assert secctrl(account)["configured_backup_soc"] == 30  # read back on the gateway
+    assert secctrl(owner)["configured_backup_soc"] == 30  # read back on the gateway
     assert "owner-password" not in result.stdout + result.stderr
 
 
 def test_mode_shutdown_and_charge_from_grid(
-    account: SimThread, monkeypatch: pytest.MonkeyPatch
+    owner: SimThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ENPHASE_PASSWORD", "owner-password")
+    account = owner
     monkeypatch.setenv("ENPHASE_USERNAME", "owner@example.com")
     mode = enphase("battery", "mode", account.host, "economy", "--wait", "1")
     assert mode.exit_code == 0, mode.stdout + mode.stderr
@@ -105,25 +117,9 @@ def test_without_an_account_the_local_write_is_ignored(account: SimThread) -> No
     assert "ignored" in result.stdout and "cloud" in result.stdout
 
 
-def test_pending_that_never_arrives_exits_13(
-    account: SimThread, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ENPHASE_PASSWORD", "owner-password")
-    site = account.call(lambda: _cloud(account).battery.site(account.gw.serial))
-    account.call(lambda: setattr(site, "online", False))
-    try:
-        result = enphase(
-            "battery",
-            "shutdown-level",
-            account.host,
-            "20",
-            "-u",
-            "owner@example.com",
-            "--wait",
-            "1",
-        )
-    finally:
-        account.call(lambda: setattr(site, "online", True))
+def test_pending_that_never_arrives_exits_13(owner: SimThread) -> None:
+    with gateway_offline(owner):
+        result = as_owner("battery", "shutdown-level", owner.host, "20")
     assert result.exit_code == 13, result.stdout + result.stderr
     assert "accepted by Enphase, waiting for the gateway" in result.stdout
 
@@ -157,44 +153,29 @@ def test_token_with_a_one_time_code_stores_the_session(
     assert "confirmed" in reserve.stdout
 
 
-def test_set_reserve_takes_the_route_too(
-    account: SimThread, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ENPHASE_PASSWORD", "owner-password")
-    result = enphase(
-        "set",
-        "reserve",
-        account.host,
-        "45",
-        "--route",
-        "cloud",
-        "-u",
-        "owner@example.com",
-        "--wait",
-        "1",
-        "--json",
-    )
+def test_set_reserve_takes_the_route_too(owner: SimThread) -> None:
+    result = as_owner("set", "reserve", owner.host, "45", "--route", "cloud", "--json")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["route"] == "cloud"
-    assert secctrl(account)["configured_backup_soc"] == 45
+    assert secctrl(owner)["configured_backup_soc"] == 45
 
 
 def test_cloud_unreachable_or_refusing_is_one_line(
-    account: SimThread, monkeypatch: pytest.MonkeyPatch
+    owner: SimThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ENPHASE_PASSWORD", "owner-password")
+    account = owner
     monkeypatch.setenv("ENPHASE_ENLIGHTEN_URL", "http://127.0.0.1:9")  # nothing listens there
-    args = ("battery", "reserve", account.host, "30", "-u", "owner@example.com", "--wait", "1")
-    down = enphase(*args)
+    args = ("battery", "reserve", account.host, "30")
+    down = as_owner(*args)
     assert down.exit_code == 3, down.stdout + down.stderr
     assert "Enphase cloud" in down.stderr and "Traceback" not in down.stderr
     assert len(down.stderr.strip().splitlines()) == 1
     monkeypatch.setenv("ENPHASE_ENLIGHTEN_URL", "http://cloud.example.com")
-    clear = enphase(*args)
+    clear = as_owner(*args)
     assert clear.exit_code == 4 and "https" in clear.stderr  # never a password in clear
     monkeypatch.setenv("ENPHASE_ENLIGHTEN_URL", account.gw.cloud_base_url.enlighten)
     monkeypatch.setenv("ENPHASE_PASSWORD", "wrong")
-    wrong = enphase(*args)
+    wrong = as_owner(*args)
     assert wrong.exit_code == 4 and "wrong" not in wrong.stdout + wrong.stderr
 
 
@@ -214,29 +195,10 @@ def test_token_asks_for_the_code_on_a_terminal(
     assert store.enlighten_session("mfa@example.com") is not None
 
 
-def test_verify_after_settles_an_accepted_change(
-    account: SimThread, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ENPHASE_PASSWORD", "owner-password")
-    cloud = _cloud(account)
-    site = account.call(lambda: cloud.battery.site(account.gw.serial))
-    account.call(lambda: setattr(site, "online", False))
-    try:
-        result = enphase(
-            "battery",
-            "reserve",
-            account.host,
-            "55",
-            "-u",
-            "owner@example.com",
-            "--wait",
-            "0",
-            "--verify-after",
-            "0.5",
-            "--json",
-        )
-    finally:
-        account.call(lambda: setattr(site, "online", True))
+def test_verify_after_settles_an_accepted_change(owner: SimThread) -> None:
+    with gateway_offline(owner):
+        args = ("battery", "reserve", owner.host, "55", "--verify-after", "0.5", "--json")
+        result = as_owner(*args, wait="0")
     assert result.exit_code == 13, result.stdout + result.stderr
     data = json.loads(result.stdout)
     assert data["outcome"] == "accepted" and data["route"] == "cloud"

@@ -9,6 +9,7 @@ from enphase_local.errors import EnvoyAuthError, EnvoyHTTPError, EnvoyMFARequire
 from enphase_local.models.cloud_battery import CloudProfile
 from enphase_local.net.battery_cloud import BatteryCloud
 from enphase_local.net.cloud_http import CLOUD_USER_AGENT
+from enphase_local.net.enlighten import EnlightenSession
 from enphase_local.net.token_store import TokenStore
 from enphase_local.simulator import SimulatedGateway
 from enphase_local.simulator.serve.cloud import CloudAccount
@@ -23,7 +24,7 @@ def client(gw: SimulatedGateway, **kwargs: object) -> BatteryCloud:
         "enlighten_url": gw.cloud_base_url.enlighten,
     }
     options.update(kwargs)
-    return BatteryCloud(**options)  # type: ignore[arg-type]
+    return BatteryCloud(EnlightenSession(**options))  # type: ignore[arg-type]
 
 
 async def test_reads_the_sites_settings() -> None:

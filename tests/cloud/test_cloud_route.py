@@ -16,6 +16,7 @@ from enphase_local.control import Outcome
 from enphase_local.control.cloud_route import PENDING_BOUND_S
 from enphase_local.errors import EnvoyFeatureUnavailable, EnvoyHTTPError
 from enphase_local.net.battery_cloud import BatteryCloud
+from enphase_local.net.enlighten import EnlightenSession
 from enphase_local.simulator import SimClock, SimulatedGateway
 from tests.simkit import envoy_for, gateway
 
@@ -31,10 +32,12 @@ def sim_sleep(clock: SimClock):  # type: ignore[no-untyped-def]
 
 def owner_cloud(gw: SimulatedGateway) -> BatteryCloud:
     return BatteryCloud(
-        username="owner@example.com",
-        password=PASSWORD,
-        serial=gw.serial,
-        enlighten_url=gw.cloud_base_url.enlighten,
+        EnlightenSession(
+            username="owner@example.com",
+            password=PASSWORD,
+            serial=gw.serial,
+            enlighten_url=gw.cloud_base_url.enlighten,
+        )
     )
 
 

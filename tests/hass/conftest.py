@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # custom_components/ and tests/ importable
 
+from enphase_local.simulator import SimClock  # noqa: E402
 from tests.hass.simthread import SimThread  # noqa: E402
 
 pytest_plugins = ["pytest_homeassistant_custom_component"]
@@ -31,8 +32,8 @@ def loopback(socket_enabled: None) -> None:
     """Sockets on: the simulator is a real server. pytest-socket still allows only 127.0.0.1."""
 
 
-def _sim(preset: str) -> Iterator[SimThread]:
-    sim = SimThread(preset)
+def _sim(preset: str, clock: SimClock | None = None) -> Iterator[SimThread]:
+    sim = SimThread(preset, clock=clock)
     sim.start()
     try:
         yield sim
@@ -44,6 +45,12 @@ def _sim(preset: str) -> Iterator[SimThread]:
 def sim() -> Iterator[SimThread]:
     """A battery site with a system controller, dry contacts and three CTs."""
     yield from _sim("battery-backup")
+
+
+@pytest.fixture
+def live_sim() -> Iterator[SimThread]:
+    """The battery site on real time: a collector process judges the data's age by its clock."""
+    yield from _sim("battery-backup", SimClock())
 
 
 @pytest.fixture

@@ -28,12 +28,13 @@ NOON = 1_781_546_400.0
 class SimThread:
     """``sim = SimThread("battery-backup"); sim.start(); ...; sim.stop()``."""
 
-    def __init__(self, preset: str, *, seed: int = 1) -> None:
+    def __init__(self, preset: str, *, seed: int = 1, clock: SimClock | None = None) -> None:
+        """`clock`: frozen at `NOON` unless given (a collector process wants real time)."""
         self.preset, self.seed = preset, seed
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name=f"sim-{preset}")
         self.gw: SimulatedGateway | None = None
-        self.clock = SimClock(start=NOON, speed=0)
+        self.clock = clock if clock is not None else SimClock(start=NOON, speed=0)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
         fut: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)

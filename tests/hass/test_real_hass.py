@@ -12,8 +12,6 @@ simulated gateway is asked whether it holds the new value.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,122 +19,10 @@ import aiohttp
 import pytest
 
 from enphase_local.features import FEATURES, Kind, Readings, instances
+from tests.hass.realhass import RealHass
 from tests.hass.simthread import SimThread
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFIG = """\
-homeassistant:
-  name: Test
-  time_zone: UTC
-  country: US
-  unit_system: metric
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
-api:
-config:
-onboarding:
-logger:
-  default: warning
-"""
 SKIP = {"data_age", "token_days_left", "last_update", "section_freshness"}  # when each side read
-
-
-async def _json(resp: aiohttp.ClientResponse) -> Any:
-    assert resp.status < 300, f"{resp.method} {resp.url}: {resp.status} {await resp.text()}"
-    return await resp.json()
-
-
-class RealHass:
-    """One Home Assistant process on a free port, and an authenticated client for it."""
-
-    def __init__(self, config: Path, port: int) -> None:
-        self.config, self.port = config, port
-        self.base = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.headers: dict[str, str] = {}
-
-    def start(self) -> None:
-        (self.config / "custom_components").mkdir(parents=True)
-        (self.config / "custom_components" / "enphase_local").symlink_to(
-            ROOT / "custom_components" / "enphase_local"
-        )
-        (self.config / "configuration.yaml").write_text(CONFIG.format(port=self.port))
-        hass = Path(sys.executable).parent / "hass"
-        log = (self.config / "process.log").open("wb")
-        self.proc = subprocess.Popen(
-            [str(hass), "-c", str(self.config), "--skip-pip"], stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-    def log_tail(self) -> str:
-        return (self.config / "process.log").read_text(errors="replace")[-4000:]
-
-    async def wait_ready(self, http: aiohttp.ClientSession) -> None:
-        async with asyncio.timeout(180):
-            while True:
-                assert self.proc is not None and self.proc.poll() is None, self.log_tail()
-                try:
-                    async with http.get(f"{self.base}/api/onboarding") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.5)  # polling a process that is starting up
-
-    async def onboard(self, http: aiohttp.ClientSession) -> None:
-        client_id = f"{self.base}/"
-        user = {
-            "client_id": client_id,
-            "name": "Test",
-            "username": "test",
-            "password": "test-password-42",
-            "language": "en",
-        }
-        async with http.post(f"{self.base}/api/onboarding/users", json=user) as resp:
-            code = (await _json(resp))["auth_code"]
-        form = {"grant_type": "authorization_code", "code": code, "client_id": client_id}
-        async with http.post(f"{self.base}/auth/token", data=form) as resp:
-            token = (await _json(resp))["access_token"]
-        self.headers = {"Authorization": f"Bearer {token}"}
-        for step, body in (
-            ("core_config", {}),
-            ("analytics", {}),
-            (
-                "integration",
-                {"client_id": client_id, "redirect_uri": f"{client_id}?auth_callback=1"},
-            ),
-        ):
-            async with http.post(
-                f"{self.base}/api/onboarding/{step}", json=body, headers=self.headers
-            ) as resp:
-                await _json(resp)
-
-    async def post(self, http: aiohttp.ClientSession, path: str, body: Any) -> Any:
-        async with http.post(f"{self.base}{path}", json=body, headers=self.headers) as resp:
-            return await _json(resp)
-
-    async def get(self, http: aiohttp.ClientSession, path: str) -> Any:
-        async with http.get(f"{self.base}{path}", headers=self.headers) as resp:
-            return await _json(resp)
-
-    async def registry(self, http: aiohttp.ClientSession) -> list[dict[str, Any]]:
-        async with http.ws_connect(f"{self.base}/api/websocket") as ws:
-            assert (await ws.receive_json())["type"] == "auth_required"
-            await ws.send_json({"type": "auth", "access_token": self.headers["Authorization"][7:]})
-            assert (await ws.receive_json())["type"] == "auth_ok"
-            await ws.send_json({"id": 1, "type": "config/entity_registry/list"})
-            answer = await ws.receive_json()
-            assert answer["success"], answer
-            return list(answer["result"])
 
 
 @pytest.fixture

@@ -210,3 +210,45 @@ async def test_a_gateway_never_reached_says_so_without_a_class_name(
     finally:
         await collector.close_envoys()
         await collector.stop_sinks()
+
+
+async def test_a_site_is_listed_as_the_sum_of_its_gateways(tmp_path: Path, driver: Any) -> None:
+    """A [[site]] in the gateway list says what it is: "house: sum of 2 gateways"."""
+    from enphase_local.service.config import CollectConfig, SiteEntry
+    from enphase_local.service.runner import build
+    from enphase_local.simulator import SimClock, SimulatedGateway, SiteBackend
+
+    clock = SimClock(start=NOON, speed=0)
+    main = SiteBackend.from_preset("battery-backup", clock=clock, seed=1)
+    garage = SiteBackend.from_preset("metered-split", clock=clock, seed=2)
+    async with (
+        SimulatedGateway(main, clock=clock) as gw1,
+        SimulatedGateway(garage, clock=clock) as gw2,
+    ):
+        config = CollectConfig(gateways=(), sites=(SiteEntry("house", ("main", "garage")),))
+        made = [target_for(gw1, clock), target_for(gw2, clock)]
+        targets = [type(t)(n, t.make) for n, t in zip(("main", "garage"), made, strict=True)]
+        history = HistorySink(tmp_path / "h.db", clock=clock, flush_every_s=3600)
+        built = build(config, clock=clock, targets=targets, web=False, extra_sinks=(history,))
+        collector = built.collector
+        web = WebSink(lambda: collector.states, port=0, clock=clock, history=history)
+        collector.sinks.append(web)
+        await collector.start_sinks()
+        try:
+            await collector.poll_once()
+            await asyncio.to_thread(driver.get, web.url)
+            options = """return [...document.querySelectorAll('#gateway option')]
+                .map((o) => [o.value, o.textContent]);"""
+            shown = await wait_for(
+                lambda: len(driver.execute_script(options)) == 3 and driver.execute_script(options),
+                10,
+                "three entries in the gateway list",
+            )
+        finally:
+            await collector.close_envoys()
+            await collector.stop_sinks()
+    assert dict(shown) == {
+        gw1.serial: gw1.serial,
+        gw2.serial: gw2.serial,
+        "site-house": "house: sum of 2 gateways",
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from pathlib import Path
@@ -19,6 +20,7 @@ from enphase_local.service.metrics import exposition
 from enphase_local.service.runner import build
 from enphase_local.service.sinks import Event, Hub
 from enphase_local.simulator import SimClock, SimulatedGateway, SiteBackend
+from enphase_local.simulator.site.presets import PRESETS
 
 from .helpers import MIDNIGHT, target_for
 
@@ -99,8 +101,13 @@ async def test_two_gateways_are_summed_into_every_sink(tmp_path: Path) -> None:
     shown = {g["serial"]: g for g in doc["gateways"]}
     assert shown["site-house"]["name"] == "house" and not shown["site-house"]["stale"]
     assert shown["site-house"]["flows"]["solar"] == pytest.approx(solar)
+    assert shown["site-house"]["sum_of"] == sorted(members)  # marked as a sum, of whom
+    assert [shown[m]["sum_of"] for m in members] == [None, None]
     metrics = exposition(lambda: collector.states, clock.now)().decode()
     assert 'serial="site-house"' in metrics
+    for member in members:  # the site's series are marked as sums, of whom
+        assert f'enphase_site_gateway{{gateway="{member}",serial="site-house"}} 1.0' in metrics
+    assert metrics.count("enphase_site_gateway{") == 2
     # the SQLite history holds the site's rows beside the gateways'
     db = sqlite3.connect(tmp_path / "h.db")
     rows = db.execute(
@@ -150,3 +157,90 @@ def test_site_config_is_read_and_checked(tmp_path: Path) -> None:
     for text, words in bad:
         with pytest.raises(ConfigError, match=words):
             load_config(_config(tmp_path, text))
+
+
+def _sum_or_gap(values: list[float | None]) -> float | None:
+    """A flow every gateway counts: the sum, or a gap when one gateway does not know it."""
+    return None if None in values else sum(v for v in values if v is not None)
+
+
+async def _site_round(
+    gateways: tuple[tuple[str, str], tuple[str, str]], start: float, rounds: int
+) -> tuple[list[Snapshot], Snapshot]:
+    """Two gateways (preset, time zone) as the site "house", `rounds` polls 600 s apart.
+
+    Returns the last snapshot of each gateway and the site's last sum (made from them).
+    """
+    clock = SimClock(start=start, speed=0)
+    keeper = Keeper()
+    backends = [
+        SiteBackend(dataclasses.replace(PRESETS[preset], timezone=zone), clock, seed)
+        for seed, (preset, zone) in enumerate(gateways, 1)
+    ]
+    async with (
+        SimulatedGateway(backends[0], clock=clock) as gw1,
+        SimulatedGateway(backends[1], clock=clock) as gw2,
+    ):
+        config = CollectConfig(gateways=(), sites=(SiteEntry("house", ("main", "garage")),))
+        made = [target_for(gw1, clock), target_for(gw2, clock)]
+        targets = [type(t)(n, t.make) for n, t in zip(("main", "garage"), made, strict=True)]
+        built = build(config, clock=clock, targets=targets, web=False, extra_sinks=(keeper,))
+        await built.collector.start_sinks()
+        try:
+            for _ in range(rounds):
+                await built.collector.poll_once()
+                clock.advance(600)
+        finally:
+            await built.collector.close_envoys()
+            await built.collector.stop_sinks()
+        last = dict(keeper.snapshots)
+    return [last[gw1.serial], last[gw2.serial]], last["site-house"]
+
+
+async def test_the_site_energy_is_the_sum_of_its_gateways_six_flows() -> None:
+    # 23:40 in Denver: the last rounds are past midnight, so today's values are known
+    start = MIDNIGHT + 6 * 3600 - 1200
+    denver = "US/Mountain"
+    parts, site = await _site_round(
+        (("battery-backup", denver), ("metered-split", denver)), start, 4
+    )
+    battery, garage = (p.energy for p in parts)
+    assert battery is not None and garage is not None and site.energy is not None
+    total = site.energy
+    for flow in ("solar", "house", "grid_import", "grid_export"):
+        for counter in ("lifetime_wh", "today_wh"):
+            values = [getattr(e, counter).get(flow) for e in (battery, garage)]
+            assert None not in values, (flow, counter)
+            assert getattr(total, counter).get(flow) == pytest.approx(sum(values)), (flow, counter)
+    # the garage has no battery: the site's battery energy is the house's battery
+    assert garage.lifetime_wh.battery_charge is None
+    for flow in ("battery_charge", "battery_discharge"):
+        assert total.lifetime_wh.get(flow) == battery.lifetime_wh.get(flow) is not None
+        assert total.today_wh.get(flow) == battery.today_wh.get(flow) is not None
+    assert total.lifetime_wh.generator is None  # neither has one
+    assert "house" in battery.derived and total.derived == battery.derived + garage.derived
+    assert total.zone == denver and total.gaps_s == battery.gaps_s + garage.gaps_s
+    # per phase where the phases line up (both split phase: L1 and L2)
+    assert set(site.phases) == set(parts[0].phases) == set(parts[1].phases) == {"L1", "L2"}
+    for name, phase in site.phases.items():
+        each = [p.phases[name].production for p in parts]
+        assert phase.production is not None and all(r is not None for r in each)
+        assert phase.production.wh_lifetime == pytest.approx(
+            sum(r.wh_lifetime or 0.0 for r in each if r is not None)
+        )
+        assert phase.production.source.startswith("site:")
+
+
+async def test_a_flow_one_gateway_lacks_is_a_gap_and_two_zones_have_no_today() -> None:
+    gateways = (("battery-backup", "US/Mountain"), ("standard", "US/Eastern"))
+    parts, site = await _site_round(gateways, MIDNIGHT + 12 * 3600, 2)
+    energies = [p.energy for p in parts]
+    assert site.energy is not None and energies[0] is not None and energies[1] is not None
+    for flow in ("solar", "house", "grid_import", "grid_export"):
+        values = [e.lifetime_wh.get(flow) for e in energies if e is not None]
+        assert site.energy.lifetime_wh.get(flow) == _sum_or_gap(values), flow
+    assert site.energy.lifetime_wh.solar is not None  # both count solar
+    assert energies[1].lifetime_wh.grid_import is None  # no CTs: a gap in the sum
+    assert site.energy.lifetime_wh.grid_import is None and site.energy.lifetime_wh.house is None
+    assert site.energy.zone is None and set(site.energy.today_wh.to_dict().values()) == {None}
+    assert site.phases == {}  # split phase beside a gateway without phases: none line up

@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .services import end_process, free_port
+from .services import end_process, free_ports
 
 __all__ = ["InfluxServer", "find_influxd"]
 
@@ -33,8 +33,7 @@ class InfluxServer:
 
     def __init__(self, binary: str) -> None:
         self.binary = binary
-        self.port = free_port()
-        self.rpc_port = free_port()
+        self.port, self.rpc_port = free_ports(2)
         self.dir = Path(tempfile.mkdtemp(prefix="enphase-influx-"))
         self.config = self.dir / "influxdb.conf"
         self.config.write_text(

@@ -10,6 +10,7 @@ reason, except under ``CI=true`` where it fails: CI must run them
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -49,10 +50,21 @@ def mosquitto_binary(why: str) -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports on 127.0.0.1, chosen together.
+
+    Chosen one at a time (bound, closed, bound again), the kernel hands out
+    the same port again about one time in three: a server given two such
+    ports (influxd's HTTP and RPC) then fails to start.
+    """
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 def wait_port(port: int, timeout_s: float = 10.0) -> None:

@@ -18,7 +18,7 @@ import orjson
 
 from .helpers import recorder
 from .test_collect_process import collect, live_gateway, process_env
-from .test_mqtt_security import _broker, _documented_acl, _passwd
+from .test_mqtt_security import acl_broker
 
 
 def _results(rec: Any, topic: str) -> list[dict[str, Any]]:
@@ -32,21 +32,11 @@ async def _next_result(rec: Any, topic: str, seen: int, within: float = 30.0) ->
 
 async def test_commands_through_the_collect_process_as_documented(tmp_path: Path) -> None:
     users = {"enphase": "c-pw-41", "homeassistant": "ha-pw-42", "viewer": "v-pw-43"}
-    broker = _broker("")
-    passwd = _passwd(broker.dir, users)
-    acl = broker.dir / "acl"
-    acl.write_text(_documented_acl())
-    acl.chmod(0o644)
-    broker.config.write_text(
-        f"listener {broker.port} 127.0.0.1\nallow_anonymous false\npersistence false\n"
-        f"password_file {passwd}\nacl_file {acl}\n"
-    )
-    broker.start()
     secret = tmp_path / "mqtt-password"
     secret.write_text(users["enphase"] + "\n")
     secret.chmod(0o600)
     as_ha = {"username": "homeassistant", "password": users["homeassistant"]}
-    try:
+    with acl_broker(users) as broker:
         async with live_gateway("battery-backup") as gw:
             serial = gw.serial
             config = tmp_path / "collect.toml"
@@ -91,8 +81,6 @@ async def test_commands_through_the_collect_process_as_documented(tmp_path: Path
                     mode = _results(ha, f"{base}/result/storage_mode")
                 assert proc.returncode == 0, "".join(lines)
         text = "".join(lines)
-    finally:
-        broker.close()
     assert (first["outcome"], first["requested"]) == ("confirmed", 31.0), first  # not 90
     assert refused["outcome"] == "refused" and "off in this collector" in refused["message"]
     outcomes = [d["outcome"] for d in burst]

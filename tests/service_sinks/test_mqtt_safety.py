@@ -333,6 +333,12 @@ async def test_a_command_sent_before_the_collector_reconnects_is_not_lost() -> N
         broker.close()
 
 
+def _ids_in_flight(sink: MqttSink) -> set[int]:
+    """The packet ids gmqtt holds for messages the broker has not acknowledged yet."""
+    used: set[int] = sink._link._client._package_handler.id_generator._used_ids
+    return used
+
+
 async def test_messages_lost_in_flight_do_not_block_the_next_connection() -> None:
     """MQTT 5 caps packet ids (Mosquitto: 20 in flight); ones lost with a broker must be freed."""
     broker = LoggedBroker(_mosquitto())
@@ -349,10 +355,15 @@ async def test_messages_lost_in_flight_do_not_block_the_next_connection() -> Non
         )
         await sink.start(TinyHub())
         await sink.wait_connected()
+        # `connected` is set once ``online`` is sent, not acknowledged: on a busy machine its
+        # PUBACK is still on the way here, and stopping the broker now would keep its id taken
+        # (one of the 19 below would then wait for a free id in vain). Nothing else publishes.
+        await _until(lambda: not _ids_in_flight(sink), "the broker did not acknowledge online")
         assert broker.proc is not None
         broker.proc.send_signal(signal.SIGSTOP)  # no acknowledgement comes back from now on
         for n in range(19):  # every id the broker's receive maximum allows
             assert await sink._link.publish(f"{base}/x/{n}", b"1", retain=True)
+        assert len(_ids_in_flight(sink)) == 19  # all taken: without freeing, nothing more goes
         broker.proc.send_signal(signal.SIGKILL)
         broker.proc.wait()
         broker.proc = None

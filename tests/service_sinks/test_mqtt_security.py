@@ -8,12 +8,14 @@ the tested one.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import logging
 import shutil
 import ssl
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aiomqtt
@@ -36,11 +38,34 @@ from .test_mqtt_discovery import names
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _broker(conf: str) -> Broker:
-    """A Mosquitto of this test with `conf` after its listener line (files readable to it)."""
+@contextlib.contextmanager
+def running_broker(conf: Callable[[Path], str]) -> Iterator[Broker]:
+    """A Mosquitto of this test, started, then closed: `conf(its folder)` after its listener.
+
+    `conf` writes the files the settings name into the broker's folder (readable to it).
+    """
     broker = Broker(mosquitto_binary("the TLS and ACL tests need their own broker"))
-    broker.config.write_text(f"listener {broker.port} 127.0.0.1\n{conf}persistence false\n")
-    return broker
+    try:
+        broker.config.write_text(
+            f"listener {broker.port} 127.0.0.1\n{conf(broker.dir)}persistence false\n"
+        )
+        broker.start()
+        yield broker
+    finally:
+        broker.close()
+
+
+def acl_broker(users: dict[str, str]) -> contextlib.AbstractContextManager[Broker]:
+    """A running broker with these users and the ACL docs/mqtt.md shows; no anonymous."""
+
+    def conf(folder: Path) -> str:
+        acl = folder / "acl"
+        acl.write_text(_documented_acl())
+        acl.chmod(0o644)
+        passwd = _passwd(folder, users)
+        return f"allow_anonymous false\npassword_file {passwd}\nacl_file {acl}\n"
+
+    return running_broker(conf)
 
 
 # -- certificates -------------------------------------------------------------------------
@@ -122,19 +147,19 @@ def _pki(folder: Path) -> None:
         _write(folder / name, _cert(name, key, (ca.subject, ca_key), ip=ip), key)
 
 
+def _tls(d: Path) -> str:
+    _pki(d)
+    return (
+        f"allow_anonymous true\ncafile {d / 'ca.pem'}\ncertfile {d / 'broker.pem'}\n"
+        f"keyfile {d / 'broker.key'}\nrequire_certificate true\n"
+    )
+
+
 async def test_tls_with_a_client_certificate_against_require_certificate() -> None:
     base, prefix = names()
-    broker = _broker("")
-    _pki(broker.dir)
-    d = broker.dir
-    broker.config.write_text(
-        f"listener {broker.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        f"cafile {d / 'ca.pem'}\ncertfile {d / 'broker.pem'}\nkeyfile {d / 'broker.key'}\n"
-        "require_certificate true\n"
-    )
-    broker.start()
-    url = f"mqtts://127.0.0.1:{broker.port}"
-    try:
+    with running_broker(_tls) as broker:
+        d = broker.dir
+        url = f"mqtts://127.0.0.1:{broker.port}"
         settings = MqttSettings(
             url=url,
             base=base,
@@ -161,8 +186,6 @@ async def test_tls_with_a_client_certificate_against_require_certificate() -> No
         with pytest.raises(aiomqtt.MqttError):
             async with recorder(url, bridge, tls_context=bare):
                 pass
-    finally:
-        broker.close()
 
 
 def test_tls_settings_fail_at_start_with_one_line(tmp_path: Path) -> None:
@@ -210,22 +233,12 @@ async def test_the_documented_acl_lets_only_home_assistant_command(
 ) -> None:
     base = "enphase"  # the base topic the documented ACL names
     users = {"enphase": "collector-pw-1", "homeassistant": "ha-pw-2", "viewer": "viewer-pw-3"}
-    broker = _broker("")
-    passwd = _passwd(broker.dir, users)
-    acl = broker.dir / "acl"
-    acl.write_text(_documented_acl())
-    acl.chmod(0o644)
-    broker.config.write_text(
-        f"listener {broker.port} 127.0.0.1\nallow_anonymous false\npersistence false\n"
-        f"password_file {passwd}\nacl_file {acl}\n"
-    )
-    broker.start()
-    url = broker.url
     secret = tmp_path / "mqtt-password"
     secret.write_text("collector-pw-1\n")
     secret.chmod(0o600)
     as_ha = {"username": "homeassistant", "password": users["homeassistant"]}
-    try:
+    with acl_broker(users) as broker:
+        url = broker.url
         caplog.set_level(logging.DEBUG, logger="enphase_local")
         async with gateway("battery-backup") as (gw, clock):
             async with envoy_for(gw, clock) as envoy:
@@ -260,5 +273,3 @@ async def test_the_documented_acl_lets_only_home_assistant_command(
         assert writes(gw) == ["/admin/lib/tariff"]  # only Home Assistant's command
         assert gw.backend.state()["reserved_soc"] == 33  # type: ignore[attr-defined]
         assert all("collector-pw-1" not in r.getMessage() for r in caplog.records)
-    finally:
-        broker.close()

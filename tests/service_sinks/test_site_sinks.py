@@ -53,6 +53,19 @@ async def test_the_site_is_a_home_assistant_device_with_summed_values(mqtt_url: 
     assert [p for t, c in configs.items() for p in check(t, c)] == []
     device = next(iter(configs.values()))["device"]
     assert device["identifiers"] == ["enphase_site-house"]
+    # a sum, said so; no address of its own (not a URL made of its members' serials)
+    assert device["model"] == f"Sum of 2 gateways ({', '.join(sorted(snaps))})"
+    assert "configuration_url" not in device and "sw_version" not in device
+    # only the sums: the members' batteries, inverters and controls stay on their own devices
+    assert all(c["device"] == device for c in configs.values())
+    objects = {t.split("/")[-2] for t in configs}
+    assert {"production_wh", "solar_w", "battery_charge_wh", "soc_percent"} <= objects
+    assert not [
+        o
+        for o in objects
+        if o.startswith(("battery_", "inverter_", "reserve_soc"))
+        and o not in ("battery_w", "battery_charge_wh", "battery_discharge_wh")
+    ]
     assert site.production is not None
     wanted = sum(s.production.wh_lifetime or 0 for s in snaps.values() if s.production)
     assert abs(energy["production_wh"] - wanted) < 0.1  # the payload's rounding

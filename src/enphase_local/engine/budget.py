@@ -31,7 +31,14 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from ..errors import EnvoyConnectionError, EnvoyError, EnvoyHTTPError, EnvoyTimeoutError
 
-__all__ = ["BUDGET_FACTOR", "STOP_AFTER", "UpdateBudget", "bounded_by_budget", "default_budget"]
+__all__ = [
+    "BUDGET_FACTOR",
+    "STOP_AFTER",
+    "Cutter",
+    "UpdateBudget",
+    "bounded_by_budget",
+    "default_budget",
+]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -81,13 +88,35 @@ class UpdateBudget:
         """Whether reads may be retried now (not in the nightly window, not once hanging)."""
         return not self.gentle and self.unreachable_in_row == 0
 
-    async def run(self, read: Awaitable[T]) -> T:
-        """`read`, cut at the time left (less the reserve): `EnvoyTimeoutError` when out."""
-        left = self.remaining() - self.reserve()
+    def left(self) -> float:
+        """Seconds the reads may still take (the reserve kept back)."""
+        return self.remaining() - self.reserve()
+
+    async def run(self, read: Awaitable[T], deadline: Cutter | None = None) -> T:
+        """`read`, cut at the time left (less the reserve): `EnvoyTimeoutError` when out.
+
+        With the update's `deadline` (`net.deadline.Deadline`, its `end` set
+        from `left`), the cut is its timer, shared by every read of the
+        update; without one, `asyncio.wait_for` (a task and a timer per read).
+        """
         try:
-            if left <= 0:
+            if self.left() <= 0:
                 raise TimeoutError
-            return await asyncio.wait_for(read, timeout=left)
+            if deadline is None:
+                return await asyncio.wait_for(read, timeout=self.left())
+            deadline.enter()
+            try:
+                return await read
+            except asyncio.CancelledError as err:
+                if deadline.expired(err):
+                    raise TimeoutError from None
+                raise
+            except EnvoyTimeoutError:
+                if deadline.passed():  # the read was cut by the update's end, not its own
+                    raise TimeoutError from None
+                raise
+            finally:
+                deadline.leave()
         except TimeoutError:
             if asyncio.iscoroutine(read):
                 read.close()  # never started: no "was never awaited" warning
@@ -116,6 +145,15 @@ class UpdateBudget:
                 f"{self.unreachable_in_row} reads in a row {kind}: the gateway is not "
                 "answering, the rest were not asked"
             )
+
+
+class Cutter(Protocol):
+    """The update's deadline as the budget sees it (`net.deadline.Deadline`)."""
+
+    def enter(self) -> None: ...
+    def leave(self) -> None: ...
+    def expired(self, error: BaseException) -> bool: ...
+    def passed(self) -> bool: ...
 
 
 class _Budgeted(Protocol):

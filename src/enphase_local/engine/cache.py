@@ -13,7 +13,8 @@ stale (its freshness says since when), never missing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -42,6 +43,26 @@ __all__ = ["SourceCache"]
 T = TypeVar("T")
 
 
+class SectionMemo:
+    """The last value of each section, with the objects it was composed from."""
+
+    __slots__ = ("_kept",)
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[tuple[object, ...], object]] = {}
+
+    def get(self, name: str, inputs: tuple[object, ...], build: Callable[[], T]) -> T:
+        """`build()`, unless `inputs` are the same objects as last time: then its last value."""
+        kept = self._kept.get(name)
+        if kept is not None:
+            before, value = kept
+            if len(before) == len(inputs) and all(map(operator.is_, before, inputs)):
+                return cast("T", value)
+        value = build()
+        self._kept[name] = (inputs, value)
+        return value
+
+
 @dataclass(slots=True)
 class SourceCache:
     """Per source key: value, read time and error; plus production's source and guards."""
@@ -62,6 +83,7 @@ class SourceCache:
     notes: dict[SourceKey, str] = field(default_factory=dict)  # answers set aside, as warnings
     set_aside_since: dict[SourceKey, tuple[float, int]] = field(default_factory=dict)
     ct_watch: CtReversalWatch = field(default_factory=CtReversalWatch)  # CTs read backwards
+    sections: SectionMemo = field(default_factory=SectionMemo)  # composed, kept while unchanged
 
     def put(self, key: SourceKey, value: object, now: float) -> None:
         """A successful read: the new value, read `now`; its error, if any, is over."""

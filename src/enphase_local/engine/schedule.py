@@ -65,6 +65,10 @@ class SourceState:
     newest_report: float | None = None  # REPORT sources: newest device report time seen
     forced: bool = False  # ask on the next update whatever the cadence
     reuse_until: float | None = None  # a probe read: not due before this
+    # `Schedule.next_due`'s last answer and the period it used: asked once per source and
+    # update, not by every snapshot section again (issue 31); any change above clears it
+    due: float | None = None
+    due_period: float = -1.0
 
 
 @dataclass(slots=True)
@@ -92,7 +96,8 @@ class Schedule:
         for key in plan:
             if key in read_at:
                 schedule.record_success(key, read_at[key], report_time(key))
-                schedule.state(key).reuse_until = read_at[key] + PROBE_REUSE_S
+                st = schedule.state(key)
+                st.reuse_until, st.due = read_at[key] + PROBE_REUSE_S, None
         return schedule
 
     def state(self, key: SourceKey) -> SourceState:
@@ -106,9 +111,19 @@ class Schedule:
         return self.overrides.get(source.key, float(source.cadence.seconds))
 
     def next_due(self, source: Source[object]) -> float:
-        """Epoch seconds from which `source` is worth asking again (0: now)."""
+        """Epoch seconds from which `source` is worth asking again (0: now).
+
+        Remembered until the source's state or period changes: the update
+        asks it (`due_in`), then the snapshot's freshness asks it again.
+        """
         st = self.state(source.key)
         period = self.period(source)
+        if st.due is not None and st.due_period == period:
+            return st.due
+        st.due, st.due_period = self._next_due(source, st, period), period
+        return st.due
+
+    def _next_due(self, source: Source[object], st: SourceState, period: float) -> float:
         if st.forced:
             return 0.0
         if st.failed_at is not None and (st.fetched_at is None or st.failed_at > st.fetched_at):
@@ -163,20 +178,20 @@ class Schedule:
         st.fetched_at = now
         st.failures = 0
         st.forced = False
-        st.reuse_until = None
+        st.reuse_until = st.due = None
         if newest_report is not None:
             st.newest_report = newest_report
 
     def record_failure(self, key: SourceKey, now: float) -> None:
         st = self.state(key)
-        st.failed_at = now
+        st.failed_at, st.due = now, None
         st.failures += 1
 
     def force(self, *keys: SourceKey) -> None:
         """Ask these sources on the next update whatever their cadence (after a write, say)."""
         for key in keys:
             st = self.state(key)
-            st.forced, st.reuse_until = True, None
+            st.forced, st.reuse_until, st.due = True, None, None
 
 
 def newest_report(key: SourceKey, value: object, production_key: SourceKey | None) -> float | None:

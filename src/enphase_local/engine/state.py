@@ -46,11 +46,12 @@ from .balance import Known, battery_known
 from .budget import UpdateBudget, bounded_by_budget, default_budget
 from .cache import SourceCache
 from .energy import EnergyBook
+from .freshness import not_asked
 from .joins import compose_acb, compose_battery
 from .outage import in_outage_window
 from .schedule import Schedule, new_local_day
 from .site_day import SiteDay, ZoneLike
-from .snapshot import build_snapshot, gateway_summary, not_asked
+from .snapshot import build_snapshot, gateway_summary
 
 __all__ = [
     "GatewayState",

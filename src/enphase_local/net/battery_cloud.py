@@ -19,8 +19,6 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import aiohttp
-
 from ..errors import EnvoyHTTPError
 from ..models.cloud_battery import BatterySettings, CloudSchedules, CloudSiteSettings
 from ..sources.cloud_battery import (
@@ -28,10 +26,8 @@ from ..sources.cloud_battery import (
     parse_cloud_schedules,
     parse_site_settings,
 )
-from .cloud import OtpPrompt
 from .cloud_http import CloudAnswer
 from .enlighten import EnlightenSession
-from .token_store import TokenStore
 
 __all__ = ["API", "XSRF_COOKIE", "BatteryCloud"]
 
@@ -43,33 +39,15 @@ _SNIPPET = 120
 class BatteryCloud:
     """Reads and writes of one gateway's battery settings through the Enphase cloud.
 
-    ``async with BatteryCloud(username=..., password=..., serial=...) as cloud:``.
-    `serial` chooses the site on multi-site accounts and is the gateway
-    whose pending state the control layer watches.
+    ``async with BatteryCloud(EnlightenSession(username=..., password=..., serial=...))``.
+    The session's `serial` chooses the site on multi-site accounts and is the
+    gateway whose pending state the control layer watches. The session is
+    taken whole (one home for the login's settings: `net.enlighten`), and
+    closed with this object.
     """
 
-    def __init__(
-        self,
-        *,
-        username: str,
-        password: str | None,
-        serial: str,
-        enlighten_url: str | None = None,
-        otp: str | OtpPrompt | None = None,
-        store: TokenStore | None = None,
-        site_id: str | None = None,
-        session: aiohttp.ClientSession | None = None,
-    ) -> None:
-        self.enlighten = EnlightenSession(
-            username=username,
-            password=password,
-            serial=serial,
-            enlighten_url=enlighten_url,
-            otp=otp,
-            store=store,
-            site_id=site_id,
-            session=session,
-        )
+    def __init__(self, enlighten: EnlightenSession) -> None:
+        self.enlighten = enlighten
         self._xsrf_cookie: dict[str, str] = {}
         self._writing = asyncio.Lock()  # one XSRF token, one write: never two interleaved
         self.writes = 0  # writes sent (each once)

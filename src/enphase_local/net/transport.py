@@ -1,4 +1,4 @@
-"""HTTP to one gateway: session, TLS, timeouts, retries, one request at a time, errors.
+"""HTTP to one gateway: timeouts, retries, one request at a time, errors (over a `GatewayLink`).
 
 Why so careful: gateways are slow and fragile (gateway.md section 6).
 Overlapping requests or quick retries can freeze or reboot them, so a
@@ -17,39 +17,31 @@ token or session cookie never leaves over plain HTTP, answers are read
 within a cap per endpoint (`net.bounded`), redirects are not followed, and
 writes are never resent by aiohttp either (`net.writes`).
 
-Nothing here needs a running event loop at construction: the session and
-the semaphore are created on first use.
+The gateway's address, session, trust and connection lifetime are
+`net.link.GatewayLink`'s, which `Transport` extends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 import aiohttp
 import orjson
-from multidict import CIMultiDict
-from yarl import URL
 
-from ..errors import (
-    EnvoyConnectionError,
-    EnvoyInsecureConnectionError,
-    EnvoyParseError,
-    EnvoyTimeoutError,
-)
+from ..errors import EnvoyConnectionError, EnvoyParseError
 from ..sources.registry import DEFAULT_MAX_BYTES, Speed
 from .address import SCHEMES, carries_secret, parse_host
-from .backoff import RetryPolicy
 from .bounded import read_bounded
-from .connector import KEEP_IDLE_S, gateway_session
+from .deadline import Deadline
 from .exchange import Authenticator, HttpResult, Timeouts
+from .failures import clear_text_refusal, translate
+from .link import GatewayLink
 from .stats import PathStats, TransportStats
-from .trust import CertificateTrust, Verify, certificate_changed, fetch_certificate
+from .trust import CertificateTrust, Verify, fetch_certificate
 from .writes import NO_RETRY
 
 __all__ = [
@@ -71,75 +63,17 @@ _LOGGER = logging.getLogger("enphase_local.transport")
 _MAX_AUTH_ROUNDS = 3
 
 
-DEFAULT_TIMEOUTS = Timeouts()
-DEFAULT_RETRY = RetryPolicy()
-
-# Jitter needs no generator per gateway: a Mersenne Twister holds 2.5 KB (2.5 MB a 1,000 fleet).
-_JITTER = random.Random()
+# aiohttp sets up no timer of its own: the read's limit is kept by a `Deadline`
+_NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_read=None)
 
 
-class Transport:
-    """Requests to one gateway. Use one per gateway; close it when done (or ``async with``)."""
+class Transport(GatewayLink):
+    """Requests to one gateway. Use one per gateway; close it when done (or ``async with``).
 
-    def __init__(
-        self,
-        host: str,
-        *,
-        session: aiohttp.ClientSession | None = None,
-        scheme: str | None = None,
-        keepalive: bool = True,
-        max_in_flight: int = 1,
-        timeouts: Timeouts = DEFAULT_TIMEOUTS,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-        rng: random.Random | None = None,
-        trust: CertificateTrust | None = None,
-    ) -> None:
-        self.hostname, self.port, url_scheme = parse_host(host)
-        scheme = scheme or url_scheme
-        if scheme is not None and scheme not in SCHEMES:
-            raise ValueError(f"scheme must be 'https', 'http' or None (detect), not {scheme!r}")
-        if max_in_flight < 1:
-            raise ValueError("max_in_flight must be at least 1")
-        self._scheme = scheme
-        self._detected_info: HttpResult | None = None  # /info as scheme detection read it
-        self._session = session
-        self._owns_session = session is None
-        self.keepalive = keepalive
-        self._last_update_end: float | None = None  # clock at the end of the last update
-        self._fingerprint: aiohttp.Fingerprint | None = None  # see `_ssl`
-        self.max_in_flight = max_in_flight
-        self.timeouts = timeouts
-        self.retry_policy = retry
-        self.clock = clock
-        self._sleep = sleep
-        self._rng = rng or _JITTER
-        self._semaphore: asyncio.Semaphore | None = None
-        self._detect_lock: asyncio.Lock | None = None
-        self._closed = False
-        self.stats = TransportStats()
-        self.trust = trust or CertificateTrust()
-
-    # -- addressing -------------------------------------------------------
-
-    @property
-    def netloc(self) -> str:
-        """``host[:port]`` as it appears in a URL (IPv6 in brackets)."""
-        name = f"[{self.hostname}]" if ":" in self.hostname else self.hostname
-        return name if self.port is None else f"{name}:{self.port}"
-
-    @property
-    def scheme(self) -> str | None:
-        """``"https"`` or ``"http"``; None until `detect_scheme` has run."""
-        return self._scheme
-
-    def url(self, path: str, scheme: str | None = None) -> URL:
-        """The URL of `path` (which may carry a query) on this gateway."""
-        use = scheme or self._scheme or "https"
-        if not path.startswith("/"):
-            path = "/" + path
-        return URL(f"{use}://{self.netloc}{path}", encoded=True)
+    Its address, session, trust and connection lifetime are `GatewayLink`'s;
+    what is here is the request path: scheme detection, authentication
+    rounds, retries, one exchange and what its failure means.
+    """
 
     async def detect_scheme(self) -> str:
         """Find out whether the gateway speaks HTTPS (firmware 7+) or HTTP, and remember it.
@@ -280,41 +214,43 @@ class Transport:
         retried: bool = False,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> HttpResult:
-        """Exactly one HTTP exchange, under the in-flight limit, with error translation."""
+        """Exactly one HTTP exchange, under the in-flight limit, with error translation.
+
+        Its time limit is kept by the update's `Deadline` when this task has
+        one (`deadline`), else by one of its own: no aiohttp timer, no task.
+        """
         if self._closed:
             raise EnvoyConnectionError("this transport is closed: create a new one")
         if scheme == "http" and carries_secret(headers):
-            raise self._refuse_clear_text(path)
+            raise clear_text_refusal(self.netloc, path)
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_in_flight)
         session = self._get_session()
-        send_headers = CIMultiDict(headers)
-        send_headers["Accept-Encoding"] = "identity"  # compressed answers are read bounded anyway
-        if not self.keepalive and not self._owns_session:
-            send_headers["Connection"] = "close"
+        send_headers = {**self._base_headers, **headers} if headers else self._base_headers
         data: bytes | None = None
         if json is not None:
             data = orjson.dumps(json)
-            send_headers["Content-Type"] = "application/json"
+            send_headers = {**send_headers, "Content-Type": "application/json"}
         timeout_s = self.timeouts.for_speed(speed)
         stats = self.stats.for_path(path)
+        deadline = self.deadline
+        own = deadline is None or not deadline.owned()
+        if deadline is None or own:
+            deadline = Deadline.for_read()
         async with self._semaphore:
             stats.requests += 1
             stats.retries += int(retried)
             stats.last_at = self.clock()
             started = time.perf_counter()
-            if scheme == "https" and self.trust.learning:
-                try:
+            deadline.start_read(timeout_s)
+            try:
+                if scheme == "https" and self.trust.learning:
                     self.trust.observe(
                         await fetch_certificate(self.hostname, self.port or 443, timeout_s)
                     )
-                except EnvoyConnectionError as err:
-                    self._record_failure(stats, started, method, path, type(err).__name__)
-                    raise
-            try:
                 async with session.request(
                     method,
-                    self.url(path, scheme),
+                    self._url(path, scheme),
                     headers=send_headers,
                     data=data,
                     ssl=self._ssl() if scheme == "https" else False,
@@ -322,7 +258,7 @@ class Transport:
                     auto_decompress=False,
                     # aiohttp resends PUT/DELETE on a dropped connection by itself: never a write
                     middlewares=NO_RETRY if method.upper() != "GET" else None,
-                    timeout=aiohttp.ClientTimeout(total=timeout_s),
+                    timeout=_NO_AIOHTTP_TIMEOUT,  # the deadline keeps the time
                 ) as response:
                     try:
                         body = await read_bounded(response, cap=max_bytes, path=path)
@@ -330,33 +266,14 @@ class Transport:
                         response.close()  # drop the connection and what it still holds
                         raise
                     status, answer_headers = response.status, response.headers
-            except EnvoyParseError:
-                self._record_failure(stats, started, method, path, "answer refused")
-                raise
-            except TimeoutError as err:  # aiohttp's timeouts derive from it too
-                self._record_failure(stats, started, method, path, "timeout")
-                raise EnvoyTimeoutError(
-                    f"the gateway at {self.netloc} did not answer {method} {path} within "
-                    f"{timeout_s:g} s: it may be busy, rebooting or restarting services "
-                    "(daily shortly after 23:00); try again later or allow a longer timeout"
-                ) from err
-            except aiohttp.ServerFingerprintMismatch as err:
-                self._record_failure(stats, started, method, path, "certificate changed")
-                raise certificate_changed(self.netloc, err.expected, err.got) from err
-            except aiohttp.ClientConnectorCertificateError as err:  # verify= was asked for
-                self._record_failure(stats, started, method, path, "certificate refused")
-                raise EnvoyInsecureConnectionError(
-                    f"the certificate of the gateway at {self.netloc} failed verification "
-                    f"({err.certificate_error}); nothing was sent. Gateways use self-signed "
-                    "certificates: leave verify= unset to trust on first use, or pin= one"
-                ) from err
-            except aiohttp.ClientError as err:
-                self._record_failure(stats, started, method, path, type(err).__name__)
-                raise EnvoyConnectionError(
-                    f"could not talk to the gateway at {self.netloc} ({scheme}, "
-                    f"{type(err).__name__}): check the address, the network and that it is "
-                    "powered; it restarts services daily shortly after 23:00"
-                ) from err
+            except (asyncio.CancelledError, TimeoutError, EnvoyParseError, EnvoyConnectionError,
+                    aiohttp.ClientError) as err:  # fmt: skip
+                self._failed(err, deadline, stats, started, (method, path, scheme, timeout_s))
+                raise  # unreachable: `_failed` raises
+            finally:
+                deadline.end_read()
+                if own:
+                    deadline.close()
         elapsed = time.perf_counter() - started
         stats.record(elapsed, status, failed=status >= 400)
         if scheme == "https" and path == "/info" and status == 200:
@@ -364,28 +281,31 @@ class Transport:
         _LOGGER.debug("%s %s -> %d in %.3f s", method, path, status, elapsed)
         return HttpResult(status, body, answer_headers, elapsed, path)
 
-    def _refuse_clear_text(self, path: str) -> EnvoyInsecureConnectionError:
-        return EnvoyInsecureConnectionError(
-            f"refusing to send the gateway token to {self.netloc} over plain HTTP ({path}): "
-            "gateways on firmware 7 and later always serve HTTPS, so HTTPS being unreachable "
-            "means something on the network is blocking or intercepting it. Check that port "
-            "443 of the gateway is reachable from here, then try again"
+    def _failed(
+        self,
+        err: BaseException,
+        deadline: Deadline,
+        stats: PathStats,
+        started: float,
+        what: tuple[str, str, str, float],
+    ) -> NoReturn:
+        """Record a failed exchange and raise what it means (`net.failures`)."""
+        method, path, scheme, timeout_s = what
+        if isinstance(err, asyncio.CancelledError):
+            if not deadline.expired(err):
+                raise err  # cancelled by someone else: not ours to judge
+            err = TimeoutError()  # the deadline's cut, as `asyncio.timeout` reports it
+        if isinstance(err, EnvoyConnectionError):
+            self._record_failure(stats, started, method, path, type(err).__name__)
+            raise err  # the certificate could not be fetched: already said
+        failure = translate(
+            err, netloc=self.netloc, method=method, path=path, scheme=scheme, timeout_s=timeout_s
         )
-
-    def _ssl(self) -> ssl.SSLContext | aiohttp.Fingerprint | bool:
-        """The trust's ``ssl=``, one `Fingerprint` object per pin.
-
-        aiohttp pools connections by their ``ssl=`` object, and a Fingerprint
-        equals only itself: a new one per request meant a new TLS connection
-        per request, each left open for the keep-alive time.
-        """
-        wanted = self.trust.ssl_for_request()
-        kept = self._fingerprint
-        if not isinstance(wanted, aiohttp.Fingerprint):
-            return wanted
-        if kept is None or kept.fingerprint != wanted.fingerprint:
-            self._fingerprint = kept = wanted
-        return kept
+        assert failure is not None  # each type `_exchange` catches is translated
+        self._record_failure(stats, started, method, path, failure.reason)
+        if failure.error is err:
+            raise err
+        raise failure.error from err
 
     def _record_failure(
         self, stats: PathStats, started: float, method: str, path: str, reason: str
@@ -393,61 +313,3 @@ class Transport:
         elapsed = time.perf_counter() - started
         stats.record(elapsed, None, failed=True)
         _LOGGER.debug("%s %s -> %s after %.3f s", method, path, reason, elapsed)
-
-    def slot(self) -> asyncio.Semaphore:
-        """The in-flight limit itself, for opening a long-lived response (``/stream/meter``).
-
-        Hold it while the request goes out and its headers come back, not while
-        the events are read: a stream is one slow answer, not many requests.
-        """
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.max_in_flight)
-        return self._semaphore
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None:  # the fleet's session, for one gateway (no cookie jar either)
-            self._session = gateway_session(
-                limit=self.max_in_flight, force_close=not self.keepalive
-            )
-        return self._session
-
-    # -- lifetime -----------------------------------------------------------
-
-    async def between_updates(self) -> None:
-        """Connection policy at the end of an update: keep it unless updates are far apart.
-
-        A new TLS connection per update doubled the client CPU of an update
-        (bench/RESULTS.md (3)), so our session keeps its connection
-        `KEEP_IDLE_S` (under the gateway's 75 s) with a small TLS buffer
-        (`net.connector`). After an update that came more than that after
-        the previous one (by the injected clock) the session is closed at
-        once, as it would never be reused, and reopened by the next update.
-        A caller's session is the caller's policy (`gateway_session` for a fleet).
-        """
-        now = self.clock()
-        last, self._last_update_end = self._last_update_end, now
-        if not self._owns_session or self._session is None:
-            return
-        if last is not None and now - last > KEEP_IDLE_S:
-            session, self._session = self._session, None
-            await session.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    async def close(self) -> None:
-        """Close the session if this transport created it; a caller's session is left open."""
-        self._closed = True
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-        self._session = None if self._owns_session else self._session
-
-    async def __aenter__(self) -> Transport:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def __repr__(self) -> str:
-        return f"Transport({self.netloc!r}, scheme={self._scheme!r})"

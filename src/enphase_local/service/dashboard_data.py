@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ..models.energy_flows import ENERGY_FLOWS
 from . import history_query as hq
+from .site_sum import site_members
 
 if TYPE_CHECKING:
     from .collector import GatewayState
@@ -45,6 +46,7 @@ def live_document(
                 "taken_at": frame.taken_at,
             }
         stale = state.state != "connected" or age is None or age > stale_after_s
+        snap = state.snapshot
         gateways.append(
             {
                 "name": state.name,
@@ -54,6 +56,7 @@ def live_document(
                 "age_s": age,
                 "error": state.last_error,
                 "flows": flows,
+                "sum_of": None if snap is None else site_members(snap),  # a [[site]]: its serials
             }
         )
     return {"now": now, "gateways": gateways}

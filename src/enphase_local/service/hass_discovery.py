@@ -27,6 +27,7 @@ from typing import Any
 
 from ..models.snapshot import Snapshot
 from .mqtt_payloads import battery_payloads, control_payload, energy_payload, snapshot_power
+from .site_discovery import site_device
 
 __all__ = ["OUTCOMES", "HassNaming", "discovery_configs"]
 
@@ -101,7 +102,8 @@ def discovery_configs(
     """
     gateway_id = f"enphase_{serial}"
     gw = snapshot.gateway
-    device: dict[str, Any] = {
+    site = site_device(serial, snapshot)  # a [[site]]'s sums: their own device, nothing more
+    device: dict[str, Any] = site or {
         "identifiers": [gateway_id],
         "name": f"Enphase gateway {serial}",
         "manufacturer": "Enphase Energy",
@@ -146,9 +148,10 @@ def discovery_configs(
         if energy[key] is not None:
             topic = naming.topic(serial, "energy")
             add("sensor", key, name, device, state_topic=topic, **_value(key), **_ENERGY)
-    _controls(naming, serial, snapshot, device, add)
-    _batteries(naming, serial, snapshot, gateway_id, add)
-    _inverters(naming, serial, snapshot, gateway_id, add)
+    if site is None:  # a site's controls, batteries and inverters are its gateways' own
+        _controls(naming, serial, snapshot, device, add)
+        _batteries(naming, serial, snapshot, gateway_id, add)
+        _inverters(naming, serial, snapshot, gateway_id, add)
     return out
 
 

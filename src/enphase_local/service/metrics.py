@@ -29,6 +29,7 @@ from prometheus_client.registry import Collector
 
 from .history_rows import COUNTER_FLOWS
 from .history_schema import FLOWS
+from .site_sum import site_members
 
 if TYPE_CHECKING:
     from .collector import GatewayState
@@ -153,6 +154,11 @@ class CollectorMetrics(Collector):
         retries = CounterMetricFamily(
             "enphase_request_retries", "Retried exchanges", labels=["serial", "path"]
         )
+        site_of = GaugeMetricFamily(
+            "enphase_site_gateway",
+            "1 for each gateway a [[site]]'s series sum (serial: the site's)",
+            labels=["serial", "gateway"],
+        )
         for state in self._states().values():
             serial = state.serial
             if serial is None:
@@ -171,6 +177,8 @@ class CollectorMetrics(Collector):
                         if value is not None:
                             power.add_metric([serial, flow, phase], value)
             snap = state.snapshot
+            for member in (site_members(snap) or []) if snap is not None else []:
+                site_of.add_metric([serial, member], 1.0)  # a sum, and of whom: not one more roof
             if snap is not None:
                 readings = [("total", snap)] + [(ph, r) for ph, r in snap.phases.items()]
                 for phase, holder in readings:
@@ -216,7 +224,7 @@ class CollectorMetrics(Collector):
                     retries.add_metric([serial, path], float(stats.retries))
         yield from (up, age, power, energy, net, today, six, flows_today)
         yield from (inverter, report, soc, section)
-        yield from (requests, failures, retries)
+        yield from (requests, failures, retries, site_of)
         yield from self._history_metrics()
 
 

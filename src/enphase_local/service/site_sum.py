@@ -12,7 +12,8 @@ What is summed, and what is not:
   measure them (a partial sum would be wrong); battery and generator sum the
   gateways that have one (a gateway without a battery adds nothing).
 - Counters (Wh lifetime, today, last 7 days): None when any gateway lacks
-  the counter, for the same reason.
+  the counter, for the same reason; the six flows (`sum_energy`) follow the
+  power's rule: battery and generator energy sum the gateways that have them.
 - Phases are summed per phase only where every gateway reports the same
   phases; otherwise the site has none (L1 of one is not L1 of the other).
 - Battery state of charge: weighted by capacity where every bank gives one,
@@ -24,11 +25,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..models.battery import BatterySummary
 from ..models.energy import EnergyReading, PhaseReadings
-from ..models.energy_flows import ENERGY_FLOWS
+from ..models.energy_flows import ENERGY_FLOWS, EnergyFlows, SiteEnergy
 from ..models.live_frame import LiveFrame, LivePhase
 from ..models.snapshot import GatewaySummary, Snapshot
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SITE_SOURCE",
+    "site_members",
     "site_serial",
     "sum_energy",
     "sum_frames",
@@ -45,12 +47,21 @@ __all__ = [
 ]
 
 SITE_SOURCE = "site"
+_EVERY_GATEWAY = ("solar", "house", "grid_import", "grid_export")  # a gateway without: unknown
 
 
 def site_serial(name: str) -> str:
     """The serial a site goes by in every sink: ``site-<name>``, in topic-safe letters."""
     slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-") or "site"
     return f"site-{slug}"
+
+
+def site_members(snapshot: Snapshot) -> list[str] | None:
+    """The serials a site's snapshot sums (`sum_snapshots` marks it); None for a gateway's own."""
+    gw = snapshot.gateway
+    if gw.firmware != SITE_SOURCE or not gw.serial.startswith("site-"):
+        return None
+    return sorted(m for m in gw.host.split("+") if m)
 
 
 def _all(values: Sequence[float | None]) -> float | None:
@@ -163,35 +174,34 @@ def _sum_battery(snapshots: Sequence[Snapshot]) -> BatterySummary | None:
     )
 
 
-def sum_energy(energies: Sequence[Any]) -> Any:
-    """The site's six flows (`Snapshot.energy`) from each gateway's; None when any lacks them.
+def sum_energy(energies: Sequence[SiteEnergy | None]) -> SiteEnergy | None:
+    """The site's flows (`Snapshot.energy`) from each gateway's; None when any lacks them.
 
-    Each flow is the sum, unknown when a gateway does not know it; today's
-    values only when every gateway counts its day in the same zone. `derived`
-    names the flows any gateway derived. (Written against the energy model's
-    shape, `lifetime_wh` / `today_wh` with a `get(flow)`, so that this module
-    does not pin its import.)
+    Solar, house and grid are counted by every gateway: the sum is unknown
+    when one gateway does not know its part. Battery and generator flows are
+    summed over the gateways that have them (a lifetime value; a garage
+    without a battery adds nothing), as the power is. Today's values only when
+    every gateway counts its day in the same zone. `derived` names the flows
+    any gateway derived (the sum is as derived as its parts).
     """
     if not energies or any(e is None for e in energies):
         return None
-    first = energies[0]
-    flows_type = type(first.lifetime_wh)
-    zones = {e.zone for e in energies}
-    same_day = len(zones) == 1
-
-    def flows(attr: str, known: bool) -> Any:
-        values = {
-            flow: _all([getattr(e, attr).get(flow) for e in energies]) if known else None
-            for flow in ENERGY_FLOWS
-        }
-        return flows_type(**values)
-
-    return type(first)(
-        lifetime_wh=flows("lifetime_wh", True),
-        today_wh=flows("today_wh", same_day),
-        derived=tuple(sorted({d for e in energies for d in e.derived})),
-        zone=first.zone if same_day else None,
-        gaps_s=sum(e.gaps_s for e in energies),
+    parts = [e for e in energies if e is not None]
+    same_day = len({e.zone for e in parts}) == 1
+    lifetime: dict[str, float | None] = {}
+    today: dict[str, float | None] = {}
+    for flow in ENERGY_FLOWS:
+        having = parts
+        if flow not in _EVERY_GATEWAY:
+            having = [e for e in parts if e.lifetime_wh.get(flow) is not None]
+        lifetime[flow] = _all([e.lifetime_wh.get(flow) for e in having])
+        today[flow] = _all([e.today_wh.get(flow) for e in having]) if same_day else None
+    return SiteEnergy(
+        lifetime_wh=EnergyFlows(**lifetime),
+        today_wh=EnergyFlows(**today),
+        derived=tuple(f for f in ENERGY_FLOWS if any(f in e.derived for e in parts)),
+        zone=parts[0].zone if same_day else None,
+        gaps_s=sum(e.gaps_s for e in parts),
     )
 
 
@@ -217,11 +227,8 @@ def sum_snapshots(name: str, snapshots: Mapping[str, Snapshot]) -> Snapshot:
     inverters: dict[str, InverterView] = {}
     for s in parts:
         inverters.update(s.inverters)
-    extra: dict[str, Any] = {}
-    if any(getattr(s, "energy", None) is not None for s in parts):  # the six flows, once there
-        extra["energy"] = sum_energy([getattr(s, "energy", None) for s in parts])
     return Snapshot(
-        **extra,
+        energy=sum_energy([s.energy for s in parts]),
         taken_at=min(s.taken_at for s in parts),
         gateway=GatewaySummary(
             host="+".join(sorted(snapshots)),

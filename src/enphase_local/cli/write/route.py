@@ -30,6 +30,7 @@ def cloud_attacher(route: str, otp: str | None, site_id: str | None) -> Attach:
     @contextlib.asynccontextmanager
     async def attach(envoy: Any, options: dict[str, Any]) -> AsyncIterator[None]:
         from ...net.battery_cloud import BatteryCloud
+        from ...net.enlighten import EnlightenSession
         from ...net.token_store import TokenStore
         from ..config import ENV, resolve
 
@@ -44,13 +45,15 @@ def cloud_attacher(route: str, otp: str | None, site_id: str | None) -> Attach:
             return str(click.prompt("one-time code Enphase e-mailed you", hide_input=True)).strip()
 
         cloud = BatteryCloud(
-            username=username,
-            password=settings.password,
-            serial=envoy.info.serial,
-            enlighten_url=settings.enlighten_url,
-            otp=code or (ask if interactive() else None),
-            store=TokenStore(settings.token_store),
-            site_id=site_id,
+            EnlightenSession(
+                username=username,
+                password=settings.password,
+                serial=envoy.info.serial,
+                enlighten_url=settings.enlighten_url,
+                otp=code or (ask if interactive() else None),
+                store=TokenStore(settings.token_store),
+                site_id=site_id,
+            )
         )
         try:
             envoy.control.use_cloud(cloud)

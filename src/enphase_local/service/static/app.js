@@ -57,8 +57,13 @@ const BANNERS = {
   certificate_changed: "presents a new certificate: check it, then `enphase trust`",
 };
 
+// A [[site]] of several gateways is shown as what it is: a sum of theirs.
+function label(gw) {
+  return gw.sum_of ? `${gw.name}: sum of ${gw.sum_of.length} gateways` : gw.serial;
+}
+
 function bannerText(gw) {
-  const who = `Gateway ${gw.serial || gw.name}`;
+  const who = gw.sum_of ? `Site ${gw.name}` : `Gateway ${gw.serial || gw.name}`;
   const what = BANNERS[gw.state] || BANNERS.stale;
   const age = gw.age_s == null ? "" : ` (data ${ago(gw.age_s)} old)`;
   // the reason, without a Python or aiohttp class name a reader cannot act on
@@ -68,10 +73,11 @@ function bannerText(gw) {
 
 function updateSelect() {
   const select = $("gateway");
-  const serials = dash.gateways.map((g) => g.serial).filter(Boolean);
+  const shown = dash.gateways.filter((g) => g.serial);
+  const serials = shown.map((g) => g.serial);
   if (select.options.length !== serials.length) {
     select.innerHTML = "";
-    for (const s of serials) select.add(new Option(s, s));
+    for (const g of shown) select.add(new Option(label(g), g.serial));
     select.hidden = serials.length < 2;
   }
   if (!dash.serial && serials.length) {
