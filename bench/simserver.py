@@ -8,6 +8,13 @@ time (the "endpoint that times out" fault), which needs a custom latency rule.
 
     python bench/simserver.py --preset battery-backup --manifest m.json [--fleet N]
         [--fixtures DIR] [--latency realistic|fixed|none] [--hang PATH=SECONDS]
+        [--first K] [--speed S] [--tokens]
+
+A fleet larger than one process serves well is split over several of these
+(`bench/fleet_sim.py`): `--first` numbers this process's serials from K so
+the serials stay unique across processes, and `--tokens` writes an owner
+token per gateway into the manifest (10,000 control calls would take longer
+than the run).
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ def _backends(args: argparse.Namespace, clock: SimClock) -> list:
             return [first]
         return [
             ReplayBackend(Path(args.fixtures), serial=f"{first.serial[:6]}{i + 1:06d}")
-            for i in range(args.fleet)
+            for i in range(args.first, args.first + args.fleet)
         ]
     config = PRESETS[args.preset]
     if args.fleet == 1:
@@ -51,7 +58,7 @@ def _backends(args: argparse.Namespace, clock: SimClock) -> list:
         SiteBackend(
             dataclasses.replace(config, serial=f"{config.serial[:6]}{i + 1:06d}"), clock, seed=i
         )
-        for i in range(args.fleet)
+        for i in range(args.first, args.first + args.fleet)
     ]
 
 
@@ -100,7 +107,7 @@ def _write(path: Path, text: str) -> None:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    clock = SimClock(start=args.start, speed=0)
+    clock = SimClock(start=args.start, speed=args.speed)
     fleet = SimulatedFleet(_backends(args, clock), clock=clock, latency=_latency(args), seed=1)  # type: ignore[arg-type]
     await fleet.start()
     try:
@@ -115,6 +122,11 @@ async def serve(args: argparse.Namespace) -> None:
                 "token_scheme": g.core.personality.scheme,
                 "timezone": str(g.core.timezone),
                 "passwords": dict(g.passwords),
+                **(
+                    {"token": g.core.token("owner")}
+                    if args.tokens and g.core.personality.scheme == "token"
+                    else {}
+                ),
             }
             for g in fleet
         ]
@@ -137,6 +149,9 @@ def main() -> None:
     parser.add_argument("--hang")
     parser.add_argument("--start", type=float, default=NOON)
     parser.add_argument("--manifest", required=True)
+    parser.add_argument("--first", type=int, default=0, help="number serials from this index")
+    parser.add_argument("--speed", type=float, default=0.0, help="simulated s per real s")
+    parser.add_argument("--tokens", action="store_true", help="an owner token per gateway")
     asyncio.run(serve(parser.parse_args()))
 
 

@@ -23,6 +23,7 @@ import zoneinfo
 from typing import Any
 
 from common import FIXTURES, NOON, Gateway, Sim, emit, median, rss_mb
+from fleet_sim import connect_all
 
 
 def _sim_for(target: str, **kwargs: Any) -> Sim:
@@ -273,15 +274,7 @@ async def fleet(args: argparse.Namespace) -> dict[str, Any]:
             Envoy(g.entry["https_host"], token=t, session=session, clock=clock)
             for g, t in zip(sim.gateways, tokens, strict=True)
         ]
-        gate = asyncio.Semaphore(args.connect_at_once)
-
-        async def connect(env: Envoy) -> None:
-            async with gate:
-                await env.connect()
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(connect(e) for e in envs))
-        connect_s = time.perf_counter() - t0
+        connect_s = await connect_all(envs, args.connect_at_once)
         rss_connected = rss_mb()
         tick_real = 60.0 / args.accel
         errors = 0
