@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +82,47 @@ def _pair(py_run: Any, ours_run: Any, batches: int = 7) -> tuple[float, float]:
     return best_py, best_ours
 
 
-async def _folder(folder: Path) -> list[dict[str, Any]]:
+async def probed_updaters(backend: Any, request: Any) -> AsyncIterator[tuple[type, Any]]:
+    """Each pyenphase updater whose probe finds its endpoints on `backend`'s capture,
+    probed in pyenphase's order over `request` (an in-memory fake)."""
     from awesomeversion import AwesomeVersion
     from pyenphase.const import SupportedFeatures
     from pyenphase.envoy import get_updaters
     from pyenphase.models.common import CommonProperties
+
+    version = AwesomeVersion(backend.firmware.lstrip("DRS"))
+    common = CommonProperties()
+    common.reset_probe_properties(is_metered=bool(getattr(backend, "metered", True)))
+    features = SupportedFeatures(0)
+    for klass in get_updaters():
+        updater = klass(version, request, request, common)
+        try:
+            found = await updater.probe(features)
+        except Exception:
+            continue
+        if found:
+            features |= found
+            yield klass, updater
+
+
+def _updater_run(updater: Any) -> Any:
+    """`updater.update()` as a plain call: the fake request never suspends, so one
+    send() runs the update to the end."""
+    from pyenphase.models.envoy import EnvoyData
+
+    def run() -> None:
+        coro = updater.update(EnvoyData())
+        try:
+            coro.send(None)
+        except StopIteration:
+            return
+        coro.close()
+        raise RuntimeError("pyenphase update suspended: not a pure parse")
+
+    return run
+
+
+async def _folder(folder: Path) -> list[dict[str, Any]]:
     from pyenphase.models.envoy import EnvoyData
 
     from enphase_local.sources.table import SOURCES
@@ -99,20 +136,8 @@ async def _folder(folder: Path) -> list[dict[str, Any]]:
         status, body = get(endpoint)
         return _Resp(status, body, endpoint)
 
-    version = AwesomeVersion(backend.firmware.lstrip("DRS"))
-    common = CommonProperties()
-    common.reset_probe_properties(is_metered=bool(getattr(backend, "metered", True)))
-    features = SupportedFeatures(0)
     rows = []
-    for klass in get_updaters():
-        updater = klass(version, request, request, common)
-        try:
-            found = await updater.probe(features)
-        except Exception:
-            continue
-        if not found:
-            continue
-        features |= found
+    async for klass, updater in probed_updaters(backend, request):
         asked.clear()
         try:
             await updater.update(EnvoyData())
@@ -128,15 +153,7 @@ async def _folder(folder: Path) -> list[dict[str, Any]]:
             continue
         bodies = [(s, get(e)[1]) for e, s in ours]
 
-        def py_run(updater: Any = updater) -> None:
-            # The fake request never suspends, so one send() runs the update to the end.
-            coro = updater.update(EnvoyData())
-            try:
-                coro.send(None)
-            except StopIteration:
-                return
-            coro.close()
-            raise RuntimeError("pyenphase update suspended: not a pure parse")
+        py_run = _updater_run(updater)
 
         def ours_run(bodies: list[tuple[Any, bytes]] = bodies) -> None:
             for source, body in bodies:

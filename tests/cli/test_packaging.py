@@ -4,7 +4,7 @@ Builds the wheel and the sdist from this tree (hatchling, no network), then
 installs the wheel into a fresh virtual environment without extras and
 checks that the library imports while click, rich and cryptography are
 absent, and that the `enphase` script names the extra to install. The
-install fetches aiohttp, orjson, msgspec and defusedxml from the package registry
+install fetches aiohttp, orjson and msgspec from the package registry
 (pip's cache makes it quick after the first run); without network it skips
 outside CI and fails under CI.
 """
@@ -24,7 +24,7 @@ import pytest
 import enphase_local
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = {"aiohttp", "orjson", "msgspec", "defusedxml"}
+CORE = {"aiohttp", "orjson", "msgspec"}
 
 
 def _run(*cmd: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -52,13 +52,14 @@ async def test_garbage_body_leaves_a_stale_section_and_an_error() -> None:
     async with gateway("battery-backup") as (gw, clock):
         async with envoy_for(gw, clock, sleep=Sleeps()) as envoy:
             first = await envoy.update()
-            clock.advance(60)
-            gw.faults.garbage_next(1, path="/ivp/ensemble/power")  # the live battery source
+            # the units: every 5 minutes where a storage CT gives the bank's power (rhythm.py)
+            clock.advance(300)
+            gw.faults.garbage_next(1, path="/ivp/ensemble/power")
             snap = await envoy.update()
             assert "battery" in snap.errors
             assert snap.battery is not None  # last good data kept
             assert snap.freshness["battery"] == first.taken_at  # and marked as older
-            clock.advance(60)
+            clock.advance(300)
             healed = await envoy.update()
     assert "battery" not in healed.errors
 
@@ -90,8 +91,8 @@ async def test_slow_endpoint_times_out_but_others_arrive() -> None:
             gw, clock, sleep=Sleeps(), timeouts=Timeouts(fast_s=0.3, slow_s=0.3)
         ) as envoy:
             await envoy.update()
-            clock.advance(60)
-            slow = (("ensemble/power", 1.0, 1.0),)  # the live battery source
+            clock.advance(300)  # the units are due (every 5 minutes beside a storage CT)
+            slow = (("ensemble/power", 1.0, 1.0),)
             gw.faults.latency = LatencyProfile("slow ensemble power", slow)
             snap = await envoy.update()
     assert "battery" in snap.errors and "time" in snap.errors["battery"].lower()

@@ -48,21 +48,35 @@ async def test_live_data_is_as_old_as_its_last_update() -> None:
         assert snap.freshness["live"] == snap.live.last_update
 
 
-async def test_battery_soc_is_live_while_secctrl_is_read_every_30_minutes() -> None:
-    """The bank's SoC follows the units (ensemble/power) each minute, not secctrl's last read."""
+async def test_battery_units_every_5_minutes_say_how_old_they_are() -> None:
+    """With a storage CT the units (ensemble/power) are read every 5 minutes, not each
+    minute (issue 31): the battery section is as fresh as their last read, and its
+    SoC is the bank's true SoC at that read, not secctrl's 30-minute-old figure.
+    """
     evening = datetime(2026, 6, 15, 20, tzinfo=ZoneInfo("America/Los_Angeles")).timestamp()
     async with gateway("battery-backup", start=evening) as (gw, clock):
         async with envoy_for(gw, clock) as envoy:
             first = await envoy.update()
+            truth_at = {clock(): gw.backend.state()["soc_percent"]}
             gw.log.reset()
             socs: list[float] = []
+            ages: set[float] = set()
             for _ in range(40):
                 clock.advance(60)
+                truth_at[clock()] = gw.backend.state()["soc_percent"]
+                reads = gw.log.count("/ivp/ensemble/power")
                 snap = await envoy.update()
                 assert snap.battery is not None and snap.battery.soc_percent is not None
-                truth = gw.backend.state()["soc_percent"]
-                assert abs(snap.battery.soc_percent - truth) < 1.5, (snap.battery, truth)
-                assert snap.freshness["battery"] == clock()
+                fresh = snap.freshness["battery"]
+                if gw.log.count("/ivp/ensemble/power") > reads:
+                    assert fresh == clock()  # read now
+                ages.add(clock() - fresh)
+                assert abs(snap.battery.soc_percent - truth_at[fresh]) < 1.5, (snap.battery, fresh)
+                flow = snap.power_flow  # the bank's power: the storage CT, this minute
+                assert flow is not None and flow.battery_watts is not None
+                assert flow.as_of.get("battery", flow.taken_at) == clock()
                 socs.append(snap.battery.soc_percent)
+    assert gw.log.count("/ivp/ensemble/power") <= 9  # 40 minutes: 8, plus a re-read
+    assert max(ages) >= 240 and max(ages) < 300  # as old as the last read, never "now"
     assert gw.log.count("/ivp/ensemble/secctrl") <= 2
     assert first.battery is not None and socs[-1] < first.battery.soc_percent  # discharging

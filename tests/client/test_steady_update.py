@@ -44,6 +44,7 @@ async def test_one_timer_for_all_the_reads_of_an_update(monkeypatch: pytest.Monk
         async with envoy_for(gw, clock) as envoy:
             await envoy.update()
             timers = Timers(monkeypatch)
+            several = 0
             for _ in range(5):
                 clock.advance(60)
                 before = envoy.stats.requests
@@ -52,12 +53,15 @@ async def test_one_timer_for_all_the_reads_of_an_update(monkeypatch: pytest.Monk
                 await envoy.update()
                 timers.counting = False
                 reads = envoy.stats.requests - before
-                assert reads >= 2  # the CT readings and the battery at least
+                assert reads >= 1  # the CT readings at least
                 assert timers.deadline == 1, timers.deadline
                 # no timer per read: at most aiohttp's own keep-alive sweep besides ours
                 assert timers.total - timers.deadline <= 1, (timers.total, reads)
+                # the battery units come every 5 minutes beside the storage CT (engine.rhythm)
+                several += reads >= 2
                 assert len(asyncio.all_tasks()) == tasks_before
                 timers.deadline = timers.total = 0
+            assert several >= 1  # an update of several reads among the five
 
 
 async def test_an_unchanged_section_keeps_its_identity() -> None:

@@ -46,6 +46,27 @@ def test_battery_units_are_live_and_secctrl_is_a_setting() -> None:
     assert periods[SourceKey.ENSEMBLE_INVENTORY] == 300  # the Enpower's grid relay
 
 
+def test_a_storage_ct_leaves_the_units_to_the_report_rhythm() -> None:
+    """Issue 31: the storage CT gives the bank's power every minute with the other
+    flows; the units' SoC and share then follow every 5 minutes (48 requests an
+    hour fewer). Without CT readings the units stay the battery's live source."""
+    with_ct = plan(
+        BATTERY_SITE,
+        production_key=SourceKey.PRODUCTION_JSON,
+        ensemble_probed=True,
+        storage_ct=True,
+    )
+    assert with_ct[SourceKey.ENSEMBLE_POWER] == 300
+    assert with_ct[SourceKey.METERS_READINGS] == 0  # the storage CT itself: every update
+    no_readings = plan(
+        BATTERY_SITE - {Capability.METERS},
+        production_key=SourceKey.PRODUCTION_JSON,
+        ensemble_probed=True,
+        storage_ct=True,
+    )
+    assert no_readings[SourceKey.ENSEMBLE_POWER] == 0
+
+
 def test_production_json_with_ct_re_anchors_counters_every_15_minutes() -> None:
     assert _plan(BATTERY_SITE)[SourceKey.PRODUCTION_JSON] == 15 * 60
     # ... but an AC Battery's bank is only there: the report rhythm.

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from enphase_local import Snapshot
 from enphase_local.client import Envoy
+from enphase_local.engine.rhythm import BATTERY_UNITS_WITH_CT
 from enphase_local.net.credentials import CloudUrls
 from enphase_local.net.exchange import Timeouts
 from enphase_local.simulator import LatencyProfile, SimClock, SimulatedGateway, SiteBackend
@@ -164,10 +165,14 @@ def _fresh(snap: Snapshot) -> dict[str, float]:
     """Sections older than the snapshot, with their age in seconds.
 
     Live data is left out: its freshness is the gateway's own `last_update`,
-    hours old whenever the live stream is off, however often it is read.
+    hours old whenever the live stream is off, however often it is read. The
+    battery section is as old as its last per-battery read, every 5 minutes
+    beside a storage CT (engine.rhythm): stale only when older than that.
     """
     ages = {s: snap.taken_at - t for s, t in snap.freshness.items() if t < snap.taken_at}
     ages.pop("live", None)
+    if ages.get("battery", 0.0) < BATTERY_UNITS_WITH_CT:
+        ages.pop("battery", None)
     return ages
 
 

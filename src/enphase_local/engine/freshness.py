@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from ..sources.keys import SourceKey
 from ..sources.table import SOURCES
 from .cache import SourceCache
+from .rhythm import SAMPLED
 from .schedule import Schedule
 
 __all__ = [
@@ -105,6 +106,8 @@ def current_as_of(
         return None
     if fetched >= now:
         return now
+    if key in SAMPLED:
+        return fetched  # read less often than it changes (engine.rhythm)
     failed = schedule.state(key).failed_at
     if failed is not None and failed > fetched:
         return fetched  # asked since and failed: what we hold is as old as its read

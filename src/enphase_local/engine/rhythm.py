@@ -15,19 +15,22 @@ from collections.abc import Mapping
 from ..capabilities import Capability, SourceStatus
 from ..firmware import Firmware
 from ..models.ensemble import EnsembleInventory
+from ..models.meters import CtType
 from ..models.production import ProductionReport
 from ..sources.keys import SourceKey
 from ..sources.registry import Cadence, Readings
-from ..sources.table import ENSEMBLE_INVENTORY, SOURCES
-from .probe import ensemble_candidates
+from ..sources.table import ENSEMBLE_INVENTORY, METERS, SOURCES
+from .probe import enabled_cts, ensemble_candidates
 from .production import as_report
 
 __all__ = [
     "BATTERY_INVENTORY",
+    "BATTERY_UNITS_WITH_CT",
     "CONFIG",
     "IDENTITY",
     "PRODUCTION_WITH_CT",
     "REPORT",
+    "SAMPLED",
     "deferred",
     "described",
     "plan",
@@ -52,6 +55,15 @@ PRODUCTION_WITH_CT = 3 * REPORT
 # power come live from ensemble/power, it adds temperatures and status flags,
 # which follow the units' own reports: every 15 minutes.
 BATTERY_INVENTORY = 3 * REPORT
+# Per-battery power and SoC (ensemble/power) where a storage CT already gives the
+# bank's power with the other flows every minute: the units add their SoC and
+# share, which move a fraction of a percent a minute, so the inverters' report
+# rhythm is enough (12 requests an hour instead of 60; bench/RESULTS.md, issue 31).
+# Without a storage CT they are the battery's only live power: every update.
+BATTERY_UNITS_WITH_CT = REPORT
+SAMPLED: frozenset[SourceKey] = frozenset({SourceKey.ENSEMBLE_POWER})
+"""Sources whose data changes every minute but may be read less often (above):
+their data is as fresh as their last read, never "current until the next one"."""
 
 _DEFERRED_PERIODS: dict[SourceKey, float] = {
     SourceKey.DRY_CONTACT_SETTINGS: CONFIG,
@@ -65,6 +77,7 @@ def plan(
     *,
     production_key: SourceKey,
     ensemble_probed: bool,
+    storage_ct: bool = False,
 ) -> dict[SourceKey, float]:
     """Source key -> seconds between reads (0: every update) for this gateway.
 
@@ -72,7 +85,9 @@ def plan(
     live heartbeat; production.json is read on the inverter report rhythm
     (its inverter figures change only then), every 15 minutes where CTs carry
     the flows forward between reads; the batteries' units (power and SoC)
-    every update; everything configured by people on the CONFIG period.
+    every update, or on the report rhythm where `storage_ct` (an enabled
+    storage CT in ``/ivp/meters``) gives the bank's power every update;
+    everything configured by people on the CONFIG period.
     """
     out: dict[SourceKey, float] = {SourceKey.INFO: IDENTITY}
     live_ct = Capability.METERS in caps
@@ -96,9 +111,10 @@ def plan(
         # (ensemble/power, below), the same mean the gateway's agg_soc is.
         out[SourceKey.ENSEMBLE_SECCTRL] = CONFIG
     if battery:
-        # Per-unit power and SoC: live, whether or not a storage CT measures the flow
-        # (the CT gives the bank's power, not its charge).
-        out[SourceKey.ENSEMBLE_POWER] = 0.0
+        # Per-unit power and SoC: live unless a storage CT measures the bank's flow
+        # every update; then the units' SoC and share follow on the report rhythm,
+        # and the battery section's freshness says how old they are.
+        out[SourceKey.ENSEMBLE_POWER] = BATTERY_UNITS_WITH_CT if storage_ct and live_ct else 0.0
     if Capability.DRY_CONTACTS in caps:
         out[SourceKey.DRY_CONTACTS] = REPORT
         out[SourceKey.DRY_CONTACT_SETTINGS] = CONFIG
@@ -192,6 +208,7 @@ def plan_after_probe(
         caps,
         production_key=production_key,
         ensemble_probed=bool(ensemble_candidates(fw)),
+        storage_ct=CtType.STORAGE in enabled_cts(read.get(METERS)),
     )
     later = deferred(fw, read.get(ENSEMBLE_INVENTORY), read, as_report(read.value(production_key)))
     if awaited is not None:

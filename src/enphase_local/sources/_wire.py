@@ -29,7 +29,7 @@ import msgspec
 
 from ..models.dry_contacts import DryContactAction, DryContactMode, DryContactState, DryContactType
 from ..models.meters import CtType, MeteringStatus, MeterState, PhaseMode
-from ._json import _INT_MAX, _INT_MIN
+from ._obj import _INT_MAX, _INT_MIN
 from .bounds import AMPS, POWER_W, SIGNED_WH, VOLTS, Bound
 
 __all__ = [

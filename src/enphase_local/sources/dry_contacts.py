@@ -28,7 +28,8 @@ from ..models.dry_contacts import (
     DryContactStatus,
     DryContactType,
 )
-from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_obj, json_parser
+from ._json import Obj, ShapeError, as_obj, json_parser
+from ._obj import _INT_MAX, _INT_MIN
 from ._wire import ContactSettingsBody, ContactStatusBody, convert
 from .keys import SourceKey
 from .registry import MAX_DEVICES, Cadence, Role, Source, Speed

@@ -1,20 +1,22 @@
 """``/info``: the gateway's identity, as XML, readable without auth on every firmware.
 
-Why defusedxml with DTDs forbidden: the client talks to whatever answers on
-the address it was given, and a hostile or broken host could send an entity
-expansion bomb ("billion laughs") or external entities. The gateway never
-sends a DTD, so refusing them costs nothing.
+Why DTDs are refused: the client talks to whatever answers on the address it
+was given, and a hostile or broken host could send an entity expansion bomb
+("billion laughs") or external entities. The gateway never sends a DTD, so
+refusing one (at its first byte, before any declaration is read) costs nothing;
+without a DTD no entity can be declared, so none can expand or reach outside.
 
 The body is parsed as bytes so that the XML declaration's encoding is
 honoured. Every failure (bad XML, unsafe XML, unknown encoding, missing
 serial or firmware) surfaces as `EnvoyParseError`, like every other parser.
 
-Why a first pass that only counts: building an ElementTree costs about 300
-bytes per element, so a body of 200,000 nested elements (1.2 MB, well under
-the read cap) cost 56 MB before any check could run. The counting pass keeps
-no tree: it refuses a body deeper than `MAX_DEPTH` or with more than
-`MAX_ELEMENTS` elements (a real ``/info`` is 4 deep with about 40 elements)
-before the tree is built.
+Why the limits are checked while parsing: building a tree of a body of 200,000
+nested elements (1.2 MB, well under the read cap) cost 56 MB before any check
+could run. The parser's target refuses a body deeper than `MAX_DEPTH` or with
+more than `MAX_ELEMENTS` elements (a real ``/info`` is 4 deep with about 40
+elements) at the start tag that crosses the limit. One pass of the C parser
+into small nodes: about 0.7x the CPU of the counting pass and the
+pure-Python parser of defusedxml it replaces (bench/RESULTS.md (3c)).
 
 Old firmware (3.x, and some metered Envoy-S on 4.x) has no ``<imeter>``,
 ``<web-tokens>`` or ``<build_info>``, and lists the children of ``<package>``
@@ -40,6 +42,7 @@ INFO_PATH = "/info"
 # A real /info is 4 levels deep with about 40 elements; these leave room for new firmware.
 MAX_DEPTH = 32
 MAX_ELEMENTS = 5_000
+_CHUNK = 16_384  # a real /info is 2 to 3 KB: one chunk
 
 _SHAPE_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError)
 
@@ -132,67 +135,97 @@ def _info(root: Any) -> GatewayInfo:
 
 
 class _TooLarge(Exception):
-    """The counting pass found more depth or elements than any gateway sends."""
+    """More depth or elements than any gateway sends."""
 
 
-class _Defer(Exception):
-    """A DTD: the counting pass stops before expanding anything; defusedxml refuses it."""
+class _Dtd(Exception):
+    """A DTD: refused before the parser reads a single declaration of it."""
 
 
-def _check_size(body: bytes) -> None:
-    """Refuse, without building a tree, XML deeper or larger than a gateway's ``/info``.
+class _Node:
+    """An element as `_info` reads it: tag, attributes, text and children (no tail)."""
 
-    Raises `_TooLarge` with the reason; leaves every other defect (bad XML, a
-    DTD) to the real parse, which reports it in its own words.
+    __slots__ = ("attrib", "children", "tag", "text")
+
+    def __init__(self, tag: str, attrib: dict[str, str]) -> None:
+        self.tag, self.attrib = tag, attrib
+        self.text: str | None = None
+        self.children: list[_Node] = []
+
+    def __iter__(self) -> Any:
+        return iter(self.children)
+
+    def get(self, key: str) -> str | None:
+        return self.attrib.get(key)
+
+
+class _Builder:
+    """The target of the C XML parser: builds `_Node`s and enforces the limits as it goes.
+
+    One pass: the depth and element limits are checked at each start tag, so a
+    body of 200,000 elements stops at element 5,001 having built at most that
+    many small nodes; a DTD stops the parse at its first byte (no entity is ever
+    declared, so none can expand or reach outside).
     """
-    from xml.parsers import expat
 
-    depth = count = 0
+    __slots__ = ("count", "root", "stack")
 
-    def start(_name: str, _attrs: object) -> None:
-        nonlocal depth, count
-        depth += 1
-        count += 1
-        if depth > MAX_DEPTH:
+    def __init__(self) -> None:
+        self.count = 0
+        self.root: _Node | None = None
+        self.stack: list[_Node] = []
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        self.count += 1
+        if len(self.stack) >= MAX_DEPTH:
             raise _TooLarge(f"XML nested deeper than {MAX_DEPTH} elements")
-        if count > MAX_ELEMENTS:
+        if self.count > MAX_ELEMENTS:
             raise _TooLarge(f"more than {MAX_ELEMENTS} XML elements")
+        node = _Node(tag, attrib)
+        if self.stack:
+            self.stack[-1].children.append(node)
+        else:
+            self.root = node
+        self.stack.append(node)
 
-    def end(_name: str) -> None:
-        nonlocal depth
-        depth -= 1
+    def end(self, _tag: str) -> None:
+        self.stack.pop()
 
-    def dtd(*_args: object) -> None:
-        raise _Defer
+    def data(self, text: str) -> None:
+        node = self.stack[-1] if self.stack else None
+        if node is not None and not node.children:  # text before the first child
+            node.text = text if node.text is None else node.text + text
 
-    parser = expat.ParserCreate()
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.StartDoctypeDeclHandler = dtd
-    try:
-        parser.Parse(body, True)
-    except (expat.ExpatError, _Defer, LookupError, ValueError, UnicodeError):
-        return  # not well-formed, or a DTD: the real parse says so
+    def doctype(self, *_args: object) -> None:
+        raise _Dtd
+
+    def close(self) -> _Node | None:
+        return self.root
 
 
 def parse_info(body: bytes) -> GatewayInfo:
-    """``/info`` XML -> `GatewayInfo`; raises only `EnvoyParseError`."""
+    """``/info`` XML -> `GatewayInfo`; raises only `EnvoyParseError`.
+
+    One pass of the C XML parser (the XML declaration's encoding honoured) into
+    `_Builder`, which refuses a DTD and bodies beyond the limits as it reads.
+    """
     if not body.strip():
         raise EnvoyParseError(INFO_PATH, "", "empty body")
-    # Imported at the first /info, not with the package: the XML parser stack is
-    # 2 to 3 ms of import that a process only needs once it connects.
-    from xml.etree.ElementTree import ParseError
+    # Imported at the first /info, not with the package: a process only needs the
+    # XML parser once it connects.
+    from xml.etree.ElementTree import ParseError, XMLParser
 
-    import defusedxml
-    import defusedxml.ElementTree as SafeET
-
+    builder = _Builder()
     try:
-        _check_size(body)
+        parser = XMLParser(target=builder)
+        # In chunks: the parser reads a whole chunk before a handler's error
+        # surfaces, so a refusal comes within one chunk of the limit.
+        for at in range(0, len(body), _CHUNK):
+            parser.feed(body[at : at + _CHUNK])
+        root = parser.close()
     except _TooLarge as err:
         raise EnvoyParseError(INFO_PATH, snippet(body), f"refused: {err}") from err
-    try:
-        root = SafeET.fromstring(body, forbid_dtd=True)
-    except defusedxml.DefusedXmlException as err:
+    except _Dtd as err:
         raise EnvoyParseError(
             INFO_PATH, snippet(body), "refused unsafe XML (DTD or entity declarations)"
         ) from err

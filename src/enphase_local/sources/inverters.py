@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from ..models.inverters import DEVICE_DATA_LIMIT, DeviceData, Inverter, InverterDetail
-from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser
+from ._json import Obj, ShapeError, as_list, as_obj, json_parser
+from ._obj import _INT_MAX, _INT_MIN
 from ._wire import convert, decode
 from ._wire_devices import (
     DeviceDataBody,

@@ -27,7 +27,8 @@ from ..models.meters import (
     meter_keys,
     per_phase_volts,
 )
-from ._json import _INT_MAX, _INT_MIN, Obj, ShapeError, as_list, as_obj, json_parser, plain_numbers
+from ._json import Obj, ShapeError, as_list, as_obj, json_parser, plain_numbers
+from ._obj import _INT_MAX, _INT_MIN
 from ._wire import (
     MeterConfigRow,
     MeterConfigRows,
