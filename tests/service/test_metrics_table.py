@@ -160,10 +160,26 @@ def test_every_name_the_table_can_make_passes_promtool() -> None:
     promtool_lint(text)
 
 
+USERS_NAMES = {  # docs/service.md and users' panels: renaming one breaks them
+    "enphase_power_watts": ("flow", "phase"),
+    "enphase_energy_joules_total": ("flow", "phase"),
+    "enphase_energy_today_joules": ("flow",),
+    "enphase_energy_flow_joules_total": ("flow",),
+    "enphase_energy_flow_today_joules": ("flow",),
+    "enphase_inverter_power_watts": ("inverter",),
+    "enphase_inverter_last_report_timestamp_seconds": ("inverter",),
+    "enphase_battery_soc_percent": ("unit",),
+}
+
+
 def test_kept_names_are_features_of_the_table() -> None:
+    kept: dict[str, tuple[str, ...]] = {}
     for fid, series in KEPT.items():
         assert is_numeric(by_id(fid)), fid
         assert series.name.startswith("enphase_") and not series.name.endswith("_total")
+        kept[f"{series.name}_total" if series.counter else series.name] = series.labels
+    assert kept == USERS_NAMES
+    assert NET_LIFETIME.name == "enphase_energy_net_joules" and NET_LIFETIME.labels == ("phase",)
 
 
 def test_the_docs_list_every_series_of_the_table() -> None:
