@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the sink tests need when it is missing: the Mosquitto broker, PostgreSQL and
-# InfluxDB server binaries (the tests start their own instances on free ports) and the jq
-# program (the evcc recipe's test). Idempotent: a machine that already has them is left alone. Under CI=true the tests fail, not skip, without them.
+# InfluxDB server binaries (the tests start their own instances on free ports), the jq
+# program (the evcc recipe's test) and promtool (the metrics tests' lint). Idempotent: a machine that already has them is left alone. Under CI=true the tests fail, not skip, without them.
 set -euo pipefail
 
 missing=()
@@ -17,8 +17,11 @@ fi
 if ! command -v jq >/dev/null 2>&1; then
     missing+=(jq)
 fi
+if ! command -v promtool >/dev/null 2>&1; then
+    missing+=(prometheus)  # for promtool: the metrics tests lint /metrics with it
+fi
 if [ "${#missing[@]}" -eq 0 ]; then
-    echo "services.sh: mosquitto, postgresql, influxdb and jq are installed"
+    echo "services.sh: mosquitto, postgresql, influxdb, jq and promtool are installed"
     exit 0
 fi
 echo "services.sh: installing ${missing[*]}"

@@ -4,6 +4,9 @@ Kept apart from the HTTP routes so that each document is a pure function
 of the collector's state or of a read-only database connection, easy to
 test without a browser. History reads open their own short-lived
 connection (WAL readers never block the writer) and run in a thread.
+A gateway's live flows and its inverters' power and report time are read
+through the feature table (`enphase_local.features`), so the page shows the
+numbers MQTT, Home Assistant and /metrics show; the documents keep their keys.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ..features import Readings, by_id
 from ..models.energy_flows import ENERGY_FLOWS
+from ..models.live_frame import LiveFrame
+from ..models.snapshot import Snapshot
 from . import history_query as hq
 from .site_sum import site_members
 
@@ -33,20 +39,9 @@ def live_document(
     gateways = []
     for state in states.values():
         age = None if state.last_ok is None else max(0.0, now - state.last_ok)
-        frame = state.frame
-        flows = None
-        if frame is not None:
-            flows = {
-                "solar": frame.solar_watts,
-                "house": frame.house_watts,
-                "grid": frame.grid_watts,
-                "battery": frame.battery_watts,
-                "generator": frame.generator_watts,
-                "soc": frame.soc_percent,
-                "taken_at": frame.taken_at,
-            }
-        stale = state.state != "connected" or age is None or age > stale_after_s
         snap = state.snapshot
+        flows = None if state.frame is None or snap is None else _flows(snap, state.frame)
+        stale = state.state != "connected" or age is None or age > stale_after_s
         gateways.append(
             {
                 "name": state.name,
@@ -61,6 +56,21 @@ def live_document(
             }
         )
     return {"now": now, "gateways": gateways}
+
+
+_FLOWS = {f: by_id(f"live_{f}_power") for f in ("solar", "house", "grid", "battery", "generator")}
+
+
+def _flows(snap: Snapshot, frame: LiveFrame) -> dict[str, Any]:
+    """The live flow as the feature table reads it (the same numbers as MQTT and /metrics).
+
+    ``soc`` is the frame's own state of charge (the balance's, AC Battery included), which
+    no feature of the table reads; ``taken_at`` says when the frame was measured.
+    """
+    readings = Readings(snap, frame)
+    flows: dict[str, Any] = {key: f.value(readings) for key, f in _FLOWS.items()}
+    flows.update(soc=frame.soc_percent, taken_at=frame.taken_at)
+    return flows
 
 
 def _local_midnight(now: float) -> float:
@@ -142,16 +152,20 @@ def battery_series(db: sqlite3.Connection, serial: str, now: float) -> dict[str,
     return {"t": [r[0] for r in rows], "soc": [r[1] for r in rows]}
 
 
+_INVERTER_POWER, _INVERTER_REPORT = by_id("inverter_power"), by_id("inverter_last_report")
+
+
 def inverter_table(state: GatewayState | None, now: float) -> dict[str, Any]:
     """Every microinverter's last report, highest power first, with the report's age."""
     if state is None or state.snapshot is None:
         return {"inverters": []}
+    readings = Readings(state.snapshot)
     rows: list[dict[str, Any]] = [
         {
             "serial": serial,
-            "watts": inv.watts,
-            "max_watts": inv.max_watts,
-            "age_s": max(0.0, now - inv.last_report),
+            "watts": _INVERTER_POWER.value(readings, serial),
+            "max_watts": inv.max_watts,  # no feature of the table: the dashboard's own column
+            "age_s": max(0.0, now - _INVERTER_REPORT.value(readings, serial)),
         }
         for serial, inv in state.snapshot.inverters.items()
     ]

@@ -7,14 +7,16 @@ them as they are, labels come and go with gateways and inverters without
 stale series, and nothing costs anything between scrapes. The exposition
 text is `prometheus_client`'s own.
 
-Names follow the Prometheus conventions and pass ``promtool check metrics``:
-base units (watts, joules, seconds: the gateway's watt-hours times 3600, as
-Prometheus wants; ``/ 3600000`` in a query gives kWh), ``_total`` for
-counters, ``serial`` on every series. Power, inverter power and SoC are
-exported only while the gateway is ``connected``: a dead gateway's last
-values are not news. The history's health comes from `HistorySink.stats`. The site
-total has ``phase="total"``; net consumption is signed (export lowers it),
-so it is a gauge, not a counter.
+Every numeric value of the feature table (`enphase_local.features`) is a series,
+named, typed and labelled by `metric_names` (one home for those rules, the
+names users already graph kept there): a feature added to the table appears
+here with no edit. Names pass ``promtool check metrics``: base units (watts,
+joules: the gateway's watt-hours times 3600; ``/ 3.6e6`` in a query gives
+kWh), ``_total`` for counters, ``serial`` on every series. A gateway that is
+not ``connected`` keeps only its counters and timestamps: a dead gateway's
+last power is not news. Beside the table: the collector's own state (up, ages,
+requests, the history's health from `HistorySink.stats`, [[site]] members) and
+net consumption's counters, signed (export lowers them), so gauges.
 """
 
 from __future__ import annotations
@@ -27,8 +29,18 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from .history_rows import COUNTER_FLOWS
-from .history_schema import FLOWS
+from ..features import Readings, scope_keys
+from ..models.snapshot import Snapshot
+from .metric_names import (
+    NET_LIFETIME,
+    NET_TODAY,
+    Series,
+    derived,
+    kept_while_stale,
+    numeric_features,
+    scale,
+    series_of,
+)
 from .site_sum import site_members
 
 if TYPE_CHECKING:
@@ -36,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectorMetrics", "exposition"]
 
-_PHASE_FLOWS = ("solar", "house", "grid", "battery")  # a phase has no generator
 _J_PER_WH = 3600.0
 
 
@@ -93,51 +104,6 @@ class CollectorMetrics(Collector):
             "Seconds since the last good update",
             labels=["serial"],
         )
-        power = GaugeMetricFamily(
-            "enphase_power_watts",
-            "Power of each flow (grid: + import; battery: + discharge)",
-            labels=["serial", "flow", "phase"],
-        )
-        energy = CounterMetricFamily(
-            "enphase_energy_joules",
-            "Lifetime energy counters of the gateway",
-            labels=["serial", "flow", "phase"],
-        )
-        net = GaugeMetricFamily(
-            "enphase_energy_net_joules",
-            "Lifetime net consumption (import minus export) as the gateway counts it",
-            labels=["serial", "phase"],
-        )
-        today = GaugeMetricFamily(
-            "enphase_energy_today_joules",
-            "Energy since local midnight",
-            labels=["serial", "flow"],
-        )
-        six = CounterMetricFamily(
-            "enphase_energy_flow_joules",
-            "Where the energy went: solar, house, grid import/export, battery charge/discharge",
-            labels=["serial", "flow"],
-        )
-        flows_today = GaugeMetricFamily(
-            "enphase_energy_flow_today_joules",
-            "Each flow since the site's local midnight",
-            labels=["serial", "flow"],
-        )
-        inverter = GaugeMetricFamily(
-            "enphase_inverter_power_watts",
-            "Power of each microinverter at its last report",
-            labels=["serial", "inverter"],
-        )
-        report = GaugeMetricFamily(
-            "enphase_inverter_last_report_timestamp_seconds",
-            "When each microinverter last reported",
-            labels=["serial", "inverter"],
-        )
-        soc = GaugeMetricFamily(
-            "enphase_battery_soc_percent",
-            "Battery state of charge (unit='' for the whole bank)",
-            labels=["serial", "unit"],
-        )
         section = GaugeMetricFamily(
             "enphase_section_age_seconds",
             "Seconds since each section of the snapshot was fresh",
@@ -159,6 +125,7 @@ class CollectorMetrics(Collector):
             "1 for each gateway a [[site]]'s series sum (serial: the site's)",
             labels=["serial", "gateway"],
         )
+        table = FeatureSeries()
         for state in self._states().values():
             serial = state.serial
             if serial is None:
@@ -166,66 +133,97 @@ class CollectorMetrics(Collector):
             up.add_metric([serial], 1.0 if state.state == "connected" else 0.0)
             if state.last_ok is not None:
                 age.add_metric([serial], max(0.0, now - state.last_ok))
-            current = state.state == "connected"  # old power and SoC are not exported as news
-            frame = state.frame if current else None
-            if frame is not None:
-                holders: list[tuple[str, object, tuple[str, ...]]] = [("total", frame, FLOWS)]
-                holders += [(ph, p, _PHASE_FLOWS) for ph, p in frame.phases.items()]
-                for phase, source, flows in holders:
-                    for flow in flows:
-                        value = getattr(source, f"{flow}_watts")
-                        if value is not None:
-                            power.add_metric([serial, flow, phase], value)
             snap = state.snapshot
-            for member in (site_members(snap) or []) if snap is not None else []:
+            if snap is None:
+                continue
+            for member in site_members(snap) or []:
                 site_of.add_metric([serial, member], 1.0)  # a sum, and of whom: not one more roof
-            if snap is not None:
-                readings = [("total", snap)] + [(ph, r) for ph, r in snap.phases.items()]
-                for phase, holder in readings:
-                    for flow in COUNTER_FLOWS:
-                        reading = getattr(holder, flow)
-                        if reading is None or reading.wh_lifetime is None:
-                            continue
-                        if flow == "net_consumption":
-                            net.add_metric([serial, phase], reading.wh_lifetime * _J_PER_WH)
-                        else:
-                            joules = reading.wh_lifetime * _J_PER_WH
-                            energy.add_metric([serial, flow, phase], joules)
-                        if phase == "total" and reading.wh_today is not None:
-                            today.add_metric([serial, flow], reading.wh_today * _J_PER_WH)
-                if snap.energy is not None:  # the six flows (issue 23)
-                    for family, counted in (
-                        (six, snap.energy.lifetime_wh),
-                        (flows_today, snap.energy.today_wh),
-                    ):
-                        for name, value in counted.to_dict().items():
-                            if value is not None:
-                                family.add_metric([serial, name], value * _J_PER_WH)
-                for inv_serial, inv in snap.inverters.items():
-                    if current:
-                        inverter.add_metric([serial, inv_serial], inv.watts)
-                    report.add_metric([serial, inv_serial], float(inv.last_report))
-                if not current:
-                    pass
-                elif snap.battery is not None:
-                    if snap.battery.soc_percent is not None:
-                        soc.add_metric([serial, ""], snap.battery.soc_percent)
-                    for unit_serial, unit in snap.battery.units.items():
-                        if unit.soc_percent is not None:
-                            soc.add_metric([serial, unit_serial], unit.soc_percent)
-                elif snap.acb is not None and snap.acb.soc_percent is not None:
-                    soc.add_metric([serial, ""], snap.acb.soc_percent)
-                for key, fresh in snap.freshness.items():
-                    section.add_metric([serial, key], max(0.0, now - fresh))
+            expires = state.envoy.token_expires_at if state.envoy is not None else None
+            readings = Readings(snap, state.frame, token_expires_at=expires, now=now)
+            table.add(serial, readings, current=state.state == "connected")
+            _net_energy(table, serial, snap)
+            for key, fresh in snap.freshness.items():
+                section.add_metric([serial, key], max(0.0, now - fresh))
             if state.envoy is not None:
                 for path, stats in state.envoy.stats.paths.items():
                     requests.add_metric([serial, path], float(stats.requests))
                     failures.add_metric([serial, path], float(stats.failures))
                     retries.add_metric([serial, path], float(stats.retries))
-        yield from (up, age, power, energy, net, today, six, flows_today)
-        yield from (inverter, report, soc, section)
+        yield from (up, age, *table.families(), section)
         yield from (requests, failures, retries, site_of)
         yield from self._history_metrics()
+
+
+class FeatureSeries:
+    """The table's numeric features of every gateway as metric families, built per scrape.
+
+    Each instance is one sample of its feature's series (`metric_names.series_of`); where
+    a kept name already holds those labels (an AC Battery bank beside an IQ Battery bank,
+    both ``unit=""``), the later one takes its derived name, so no value is lost.
+    """
+
+    def __init__(self) -> None:
+        self._families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {}
+        self._seen: set[tuple[str, ...]] = set()
+
+    def sample(self, series: Series, serial: str, key: str, value: float) -> bool:
+        """Add one sample; False when its family already has these labels."""
+        labels = series.values(serial, key)
+        mark = (series.name, *labels)
+        if mark in self._seen:
+            return False
+        self._seen.add(mark)
+        family = self._families.get(series.name)
+        if family is None:
+            names = ["serial", *series.labels]
+            if series.counter:
+                family = CounterMetricFamily(series.name, series.help, labels=names)
+            else:
+                family = GaugeMetricFamily(series.name, series.help, labels=names)
+            self._families[series.name] = family
+        family.add_metric(labels, value)
+        return True
+
+    def add(self, serial: str, readings: Readings, *, current: bool) -> None:
+        """Every numeric feature instance of one gateway (only counts and moments if stale)."""
+        for feature, series, fallback, factor, kept in _PLAN:
+            if not (current or kept):
+                continue
+            for key in scope_keys(feature.scope, readings):
+                if feature.exists is not None and not feature.present(readings, key):
+                    continue
+                value = feature.value(readings, key)
+                if isinstance(value, bool):
+                    number = 1.0 if value else 0.0
+                elif isinstance(value, int | float):
+                    number = float(value) * factor
+                else:
+                    continue  # absent here (None), or not a number on this site
+                if not self.sample(series, serial, key, number):
+                    self.sample(fallback, serial, key, number)
+
+    def families(self) -> list[Metric]:
+        return list(self._families.values())
+
+
+_PLAN = tuple(
+    (f, series_of(f), derived(f), scale(f), kept_while_stale(f)) for f in numeric_features()
+)
+
+
+def _net_energy(table: FeatureSeries, serial: str, snap: Snapshot) -> None:
+    """Net consumption's counters, which the feature table has no entry for (yet).
+
+    Signed (export lowers them), so gauges; the site total has ``phase="total"``.
+    """
+    holders = [("total", snap.net_consumption)]
+    holders += [(ph, r.net_consumption) for ph, r in snap.phases.items()]
+    for phase, reading in holders:
+        if reading is None or reading.wh_lifetime is None:
+            continue
+        table.sample(NET_LIFETIME, serial, phase, reading.wh_lifetime * _J_PER_WH)
+        if phase == "total" and reading.wh_today is not None:
+            table.sample(NET_TODAY, serial, "", reading.wh_today * _J_PER_WH)
 
 
 def exposition(
