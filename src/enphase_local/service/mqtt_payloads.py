@@ -26,7 +26,16 @@ from typing import Any
 from ..features import Kind, Readings
 from .hass_entities import Placement
 
-__all__ = ["PAYLOAD_SCHEMA", "Throttle", "documents", "encode", "minutes_text", "option", "options"]
+__all__ = [
+    "PAYLOAD_SCHEMA",
+    "Throttle",
+    "assemble",
+    "documents",
+    "encode",
+    "minutes_text",
+    "option",
+    "options",
+]
 
 PAYLOAD_SCHEMA = 1
 
@@ -77,10 +86,18 @@ def documents(
     power and counters, as schema 1 always had). Item documents carry no time, so
     an unchanged microinverter is not sent again.
     """
+    return assemble(serial, readings, [(p, p.inst.value(readings)) for p in placements])
+
+
+def assemble(
+    serial: str, readings: Readings, evaluated: Iterable[tuple[Placement, Any]]
+) -> dict[str, dict[str, Any]]:
+    """`documents` from instances whose values were read already (each read once per
+    snapshot, shared with discovery and commands: see `mqtt_gateway`)."""
     snap = readings.snapshot
     frame = readings.live
     out: dict[str, dict[str, Any]] = {}
-    for place in placements:
+    for place, value in evaluated:
         if place.feature.kind is Kind.BUTTON:
             continue
         doc = out.get(place.leaf)
@@ -90,7 +107,7 @@ def documents(
                 doc.update(serial=serial, taken_at=snap.taken_at)
             else:
                 doc["serial"] = place.inst.key
-        doc[place.key] = encode(place.feature.kind, place.inst.value(readings))
+        doc[place.key] = encode(place.feature.kind, value)
         if place.feature.attributes is not None:  # e.g. whether a counter is derived
             doc[f"{place.key}_attributes"] = dict(place.feature.extra(readings, place.inst.key))
     state = out.setdefault("state", {"schema": PAYLOAD_SCHEMA, "serial": serial})
@@ -151,8 +168,10 @@ class Throttle:
 
 
 def _same(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> bool:
+    """Equal but for ``taken_at`` (copied in C, not rebuilt key by key: once per live frame)."""
     if a is None:
         return False
-    return {k: v for k, v in a.items() if k != "taken_at"} == {
-        k: v for k, v in b.items() if k != "taken_at"
-    }
+    left, right = dict(a), dict(b)
+    left.pop("taken_at", None)
+    right.pop("taken_at", None)
+    return left == right
