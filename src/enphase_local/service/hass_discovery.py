@@ -255,7 +255,7 @@ def static_key(
     dry contact's load name). Values read on every snapshot are not in it: the
     configs hold none, only where to find them.
     """
-    ids = tuple((p.feature.id, p.inst.key) for p in placed)
+    ids = tuple(placed)  # the sink keeps its placements: compared by identity first, in C
     gateway = tuple(sorted((k, repr(v)) for k, v in _gateway_device(serial, readings).items()))
     core: tuple[str, ...] = ()
     if naming.entity_ids == "core":

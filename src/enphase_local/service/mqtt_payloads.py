@@ -97,8 +97,10 @@ def assemble(
     snap = readings.snapshot
     frame = readings.live
     out: dict[str, dict[str, Any]] = {}
-    for place, value in evaluated:
-        if place.feature.kind is Kind.BUTTON:
+    for place, value in evaluated:  # once per instance per snapshot: locals, no calls
+        feature = place.inst.feature
+        kind = feature.kind
+        if kind is Kind.BUTTON:
             continue
         doc = out.get(place.leaf)
         if doc is None:
@@ -107,9 +109,9 @@ def assemble(
                 doc.update(serial=serial, taken_at=snap.taken_at)
             else:
                 doc["serial"] = place.inst.key
-        doc[place.key] = encode(place.feature.kind, value)
-        if place.feature.attributes is not None:  # e.g. whether a counter is derived
-            doc[f"{place.key}_attributes"] = dict(place.feature.extra(readings, place.inst.key))
+        doc[place.key] = value if kind is Kind.SENSOR else encode(kind, value)  # sensors: as is
+        if feature.attributes is not None:  # e.g. whether a counter is derived
+            doc[f"{place.key}_attributes"] = dict(feature.extra(readings, place.inst.key))
     state = out.setdefault("state", {"schema": PAYLOAD_SCHEMA, "serial": serial})
     state.update(
         taken_at=frame.taken_at if frame is not None else snap.taken_at,
