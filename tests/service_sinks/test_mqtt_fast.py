@@ -142,3 +142,27 @@ async def test_an_unchanged_snapshot_publishes_nothing_new(mqtt_url: str) -> Non
             await rec.wait_for(f"{base}/{serial}/marker", lambda p: p == b"end2")
             assert [t for t, _, _ in rec.messages[seen:]] == [f"{base}/{serial}/marker"]
         await sink.stop()
+
+
+async def test_configs_are_offered_again_after_a_snapshot_failed_to_publish() -> None:
+    """A snapshot whose discovery failed half way must not leave the configs unsent:
+    the next snapshot, though nothing in it changed, offers them again."""
+    snap = (await _snapshots("battery-backup"))[0]
+    serial = snap.gateway.serial
+    sink = MqttSink(state_interval_s=0)  # no broker: what would be sent stays in `_retained`
+    real = sink._retain
+    calls = 0
+
+    async def fails_once(topic: str, doc: Any, *, force: bool = False) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # availability, then the first config, then: the broker link broke
+            raise ConnectionError("injected")
+        await real(topic, doc, force=force)
+
+    sink._retain = fails_once  # type: ignore[method-assign]
+    await sink.on_snapshot(serial, snap)
+    assert calls == 3
+    await sink.on_snapshot(serial, snap)
+    configs = sink._discovery[serial]
+    assert configs and all(topic in sink._retained for topic in configs)

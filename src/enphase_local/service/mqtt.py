@@ -138,6 +138,8 @@ class MqttSink:
             await self._snapshot(serial, snapshot)
         except Exception:  # one bad snapshot must not stop the collector
             _LOG.exception("MQTT: could not publish the snapshot of %s", serial)
+            if (view := self._views.get(serial)) is not None:
+                view.stale()  # the configs are offered again at the next snapshot
 
     async def on_live(self, serial: str, frame: LiveFrame) -> None:
         try:
@@ -237,9 +239,7 @@ class MqttSink:
         if serial not in self._available:  # later changes come as the collector's events
             await self._availability(serial, "online")
         readings = self._readings_of(serial, snapshot)
-        view = self._views.get(serial)
-        if view is None:
-            view = self._views[serial] = GatewayView(self.naming, serial)
+        view = self._views.setdefault(serial, GatewayView(self.naming, serial))
         docs, changed = view.read(readings)
         self._readings[serial] = readings
         await self._discover(serial, view.configs, changed)

@@ -55,12 +55,17 @@ class GatewayView:
         key = static_key(self.naming, self.serial, readings, kept)
         changed = key != self._key
         if changed:
-            self._key = key
             self.configs = device_configs(self.naming, self.serial, readings, kept)
             self.by_component = {p.component: p for p in kept}
             self.live = [p for p in kept if p.leaf == "state"]
             self._places = {(p.feature.id, p.inst.key): p for p in placed}  # the gone: forgotten
+            self._key = key  # last: a failure above builds them all again next time
         return assemble(self.serial, readings, evaluated), changed
+
+    def stale(self) -> None:
+        """The sink could not publish what `read` returned: say `changed` at the next read,
+        so that the configs are offered again (those retained already are not resent)."""
+        self._key = None
 
     def live_state(self, readings: Readings, last: dict[str, Any]) -> dict[str, Any]:
         """The ``state`` document after a live frame: its flows, then `last`'s other keys.
