@@ -25,7 +25,7 @@ from ..features import FEATURES, Instance, Readings, Scope, scope_keys
 from ..features.model import MISSING
 from .hass_discovery import HassNaming, device_configs, site_filter, static_key
 from .hass_entities import Placement, place
-from .mqtt_payloads import assemble
+from .mqtt_payloads import Slot, assemble, slots
 
 __all__ = ["GatewayView"]
 
@@ -43,24 +43,26 @@ class GatewayView:
         """The instances a live frame changes (those on the ``state`` document)."""
         self._key: tuple[Any, ...] | None = None
         self._places: dict[tuple[str, str], Placement] = {}
+        self._slots: list[Slot] = []
+        self._live_slots: list[Slot] = []
 
     def read(self, readings: Readings) -> tuple[dict[str, dict[str, Any]], bool]:
         """The snapshot's documents by topic leaf, and whether `configs` changed."""
-        evaluated = self._evaluate(readings)
-        placed = [p for p, _ in evaluated]
+        placed, values = self._evaluate(readings)
         kept = site_filter(self.serial, readings, placed)
         if kept is not placed:
             chosen = {id(p) for p in kept}
-            evaluated = [(p, v) for p, v in evaluated if id(p) in chosen]
+            values = [v for p, v in zip(placed, values, strict=True) if id(p) in chosen]
         key = static_key(self.naming, self.serial, readings, kept)
         changed = key != self._key
         if changed:
             self.configs = device_configs(self.naming, self.serial, readings, kept)
             self.by_component = {p.component: p for p in kept}
             self.live = [p for p in kept if p.leaf == "state"]
+            self._slots, self._live_slots = slots(kept), slots(self.live)
             self._places = {(p.feature.id, p.inst.key): p for p in placed}  # the gone: forgotten
             self._key = key  # last: a failure above builds them all again next time
-        return assemble(self.serial, readings, evaluated), changed
+        return assemble(self.serial, readings, self._slots, values), changed
 
     def stale(self) -> None:
         """The sink could not publish what `read` returned: say `changed` at the next read,
@@ -77,23 +79,24 @@ class GatewayView:
         values = []
         for p in self.live:
             try:  # `Instance.value`, inlined: about once a second per gateway
-                values.append((p, p.inst.feature.get(readings, p.inst.key)))
+                values.append(p.inst.feature.get(readings, p.inst.key))
             except MISSING:
-                values.append((p, None))
-        state = assemble(self.serial, readings, values)["state"]
+                values.append(None)
+        state = assemble(self.serial, readings, self._live_slots, values)["state"]
         if list(islice(last, len(state))) == list(state):
             return last | state
         for key, value in last.items():
             state.setdefault(key, value)
         return state
 
-    def _evaluate(self, readings: Readings) -> list[tuple[Placement, Any]]:
+    def _evaluate(self, readings: Readings) -> tuple[list[Placement], list[Any]]:
         """Every instance this snapshot has, placed, with its value: each read once.
 
         The same instances, in the same order, as `features.instances` (a feature
         exists where its `exists` says, else where its value is not None).
         """
-        out: list[tuple[Placement, Any]] = []
+        placed: list[Placement] = []
+        values: list[Any] = []
         places = self._places
         scopes: dict[Scope, tuple[str, ...]] = {}  # each scope's items listed once
         for feature in FEATURES:
@@ -112,5 +115,6 @@ class GatewayView:
                 found = places.get((feature.id, key))
                 if found is None:
                     found = places[feature.id, key] = place(self.serial, Instance(feature, key))
-                out.append((found, value))
-        return out
+                placed.append(found)
+                values.append(value)
+        return placed, values

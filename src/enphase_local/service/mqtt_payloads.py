@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..features import Kind, Readings
+from ..features import Feature, Kind, Readings
 from .hass_entities import Placement
 
 __all__ = [
     "PAYLOAD_SCHEMA",
+    "Slot",
     "Throttle",
     "assemble",
     "documents",
@@ -35,6 +36,7 @@ __all__ = [
     "minutes_text",
     "option",
     "options",
+    "slots",
 ]
 
 PAYLOAD_SCHEMA = 1
@@ -86,32 +88,49 @@ def documents(
     power and counters, as schema 1 always had). Item documents carry no time, so
     an unchanged microinverter is not sent again.
     """
-    return assemble(serial, readings, [(p, p.inst.value(readings)) for p in placements])
+    placed = list(placements)
+    return assemble(serial, readings, slots(placed), [p.inst.value(readings) for p in placed])
+
+
+Slot = tuple[str, str, Kind | None, bool, str, Feature | None]
+"""What `assemble` needs of one placement: its document's leaf, its key, its kind (None:
+a sensor, its value as is), whether the document is the gateway's, the item's key, and
+its feature when that has attributes."""
+
+
+def slots(placements: Iterable[Placement]) -> list[Slot]:
+    """Each placement's `Slot`: worked out once per set of instances (`mqtt_gateway`),
+    not once per value per snapshot."""
+    out: list[Slot] = []
+    for p in placements:
+        feature = p.feature
+        kind = None if feature.kind is Kind.SENSOR else feature.kind
+        extra = feature if feature.attributes is not None else None
+        out.append((p.leaf, p.key, kind, p.gateway, p.inst.key, extra))
+    return out
 
 
 def assemble(
-    serial: str, readings: Readings, evaluated: Iterable[tuple[Placement, Any]]
+    serial: str, readings: Readings, layout: Sequence[Slot], values: Sequence[Any]
 ) -> dict[str, dict[str, Any]]:
-    """`documents` from instances whose values were read already (each read once per
-    snapshot, shared with discovery and commands: see `mqtt_gateway`)."""
+    """`documents` from values read already, one per slot of `layout` (each value read
+    once per snapshot, shared with discovery and commands: see `mqtt_gateway`)."""
     snap = readings.snapshot
     frame = readings.live
     out: dict[str, dict[str, Any]] = {}
-    for place, value in evaluated:  # once per instance per snapshot: locals, no calls
-        feature = place.inst.feature
-        kind = feature.kind
+    for (leaf, key, kind, gateway, item, extra), value in zip(layout, values, strict=True):
         if kind is Kind.BUTTON:
             continue
-        doc = out.get(place.leaf)
+        doc = out.get(leaf)
         if doc is None:
-            doc = out[place.leaf] = {"schema": PAYLOAD_SCHEMA}
-            if place.gateway:
+            doc = out[leaf] = {"schema": PAYLOAD_SCHEMA}
+            if gateway:
                 doc.update(serial=serial, taken_at=snap.taken_at)
             else:
-                doc["serial"] = place.inst.key
-        doc[place.key] = value if kind is Kind.SENSOR else encode(kind, value)  # sensors: as is
-        if feature.attributes is not None:  # e.g. whether a counter is derived
-            doc[f"{place.key}_attributes"] = dict(feature.extra(readings, place.inst.key))
+                doc["serial"] = item
+        doc[key] = value if kind is None else encode(kind, value)
+        if extra is not None:  # e.g. whether a counter is derived
+            doc[f"{key}_attributes"] = dict(extra.extra(readings, item))
     state = out.setdefault("state", {"schema": PAYLOAD_SCHEMA, "serial": serial})
     state.update(
         taken_at=frame.taken_at if frame is not None else snap.taken_at,
