@@ -23,7 +23,7 @@ from enphase_local.models.snapshot import Snapshot
 from enphase_local.service.hass_discovery import HassNaming, device_configs, published
 from enphase_local.service.mqtt import MqttSink
 from enphase_local.service.mqtt_gateway import GatewayView
-from enphase_local.service.mqtt_payloads import documents
+from enphase_local.service.mqtt_payloads import Throttle, documents
 from enphase_local.simulator.site.presets import PRESETS
 from tests.simkit import envoy_for, gateway
 from tests.support import REAL, real_folders
@@ -166,3 +166,21 @@ async def test_configs_are_offered_again_after_a_snapshot_failed_to_publish() ->
     await sink.on_snapshot(serial, snap)
     configs = sink._discovery[serial]
     assert configs and all(topic in sink._retained for topic in configs)
+
+
+def test_the_throttle_compares_without_the_time_and_leaves_documents_as_they_were() -> None:
+    now = [0.0]
+    throttle = Throttle(1.0, lambda: now[0])
+    first = {"schema": 1, "taken_at": 1.0, "solar_w": 5}
+    assert throttle.offer("g", first) is first
+    now[0] = 5.0
+    again = {"schema": 1, "taken_at": 2.0, "solar_w": 5}
+    assert throttle.offer("g", again) is None  # only the time differs: not sent
+    assert list(again.items()) == [("schema", 1), ("taken_at", 2.0), ("solar_w", 5)]
+    assert first["taken_at"] == 1.0
+    changed = {"schema": 1, "taken_at": 3.0, "solar_w": 6}
+    assert throttle.offer("g", changed) == {"schema": 1, "taken_at": 3.0, "solar_w": 6}
+    untimed = {"schema": 1, "solar_w": 6}  # no time on one side: compared without it
+    assert throttle.offer("g", untimed) is None
+    now[0] = 10.0
+    assert throttle.offer("g", {"schema": 1, "solar_w": 6, "extra": 1}) is not None

@@ -188,10 +188,18 @@ class Throttle:
         self._slots.pop(key, None)
 
 
-def _same(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> bool:
-    """Equal but for ``taken_at`` (copied in C, not rebuilt key by key: once per live frame)."""
+def _same(a: Mapping[str, Any] | None, b: dict[str, Any]) -> bool:
+    """Equal but for ``taken_at``. Once per live frame, on ~100 keys: `b`'s time is set to
+    `a`'s for one C comparison, then put back (same key, so same order), no copies."""
     if a is None:
         return False
+    if "taken_at" in a and "taken_at" in b:
+        own = b["taken_at"]
+        b["taken_at"] = a["taken_at"]
+        try:
+            return a == b
+        finally:
+            b["taken_at"] = own
     left, right = dict(a), dict(b)
     left.pop("taken_at", None)
     right.pop("taken_at", None)
