@@ -101,6 +101,9 @@ class Readings:
         return self.frame if self.frame is not None else self.snapshot.power_flow
 
 
+MISSING = (AttributeError, KeyError, TypeError)
+"""What a getter raises where the site lacks a section: the value is then None."""
+
 Getter = Callable[[Readings, str], Any]
 """(readings, item key) -> the value, or None where the site has none."""
 
@@ -149,7 +152,7 @@ class Feature:
         """The value now, or None (never raises for a missing section: the site lacks it)."""
         try:
             return self.get(readings, key)
-        except (AttributeError, KeyError, TypeError):
+        except MISSING:
             return None
 
     def extra(self, readings: Readings, key: str = "") -> Mapping[str, Any]:
@@ -158,7 +161,7 @@ class Feature:
             return {}
         try:
             return self.attributes(readings, key)
-        except (AttributeError, KeyError, TypeError):
+        except MISSING:
             return {}
 
     def present(self, readings: Readings, key: str = "") -> bool:
@@ -166,7 +169,7 @@ class Feature:
         if self.exists is not None:
             try:
                 return self.exists(readings, key)
-            except (AttributeError, KeyError, TypeError):
+            except MISSING:
                 return False
         return self.value(readings, key) is not None
 

@@ -19,7 +19,8 @@ Availability: the collector's topic (its MQTT last will) and the gateway's,
 ``availability_mode: all``, so a killed collector or an unreachable gateway
 both show the entities unavailable.
 
-`device_configs` is pure: placements in, ``{topic: config}`` out.
+`device_configs` is pure: placements in, ``{topic: config}`` out; `static_key` says
+when its output may differ, so the sink builds the configs again only then.
 """
 
 from __future__ import annotations
@@ -36,7 +37,14 @@ from .hass_entity_ids import core_object_id, native_object_id
 from .mqtt_payloads import options
 from .site_discovery import site_device
 
-__all__ = ["OUTCOMES", "HassNaming", "device_configs", "published"]
+__all__ = [
+    "OUTCOMES",
+    "HassNaming",
+    "device_configs",
+    "published",
+    "site_filter",
+    "static_key",
+]
 
 OUTCOMES = ("confirmed", "pending", "ignored", "reverted", "refused", "failed", "superseded")
 """States of the command-result sensors (see docs/mqtt.md)."""
@@ -224,10 +232,35 @@ def published(serial: str, readings: Readings) -> list[Placement]:
     """Every feature instance the sink publishes for this snapshot, placed: all of a
     gateway's; of a ``[[site]]``'s sums only the site's own readings (its members'
     batteries, inverters and controls are theirs, on their devices: `site_discovery`)."""
-    placed = [placed_at(serial, inst) for inst in instances(FEATURES, readings)]
+    return site_filter(
+        serial, readings, [placed_at(serial, i) for i in instances(FEATURES, readings)]
+    )
+
+
+def site_filter(serial: str, readings: Readings, placed: list[Placement]) -> list[Placement]:
+    """`placed` as the sink publishes it: all of a gateway's; a site's own readings only."""
     if site_device(serial, readings.snapshot) is None:
         return placed
     return [p for p in placed if p.gateway and not p.feature.writable]
+
+
+def static_key(
+    naming: HassNaming, serial: str, readings: Readings, placed: list[Placement]
+) -> tuple[Any, ...]:
+    """Everything `device_configs` reads, as one comparable value: equal keys, equal configs.
+
+    The instances (which entities, so also how many microinverters), the gateway's
+    device (firmware, part number, host; a site's members) and, for ``core`` entity
+    ids, each entity's object id (those read the snapshot: an enpower's serial, a
+    dry contact's load name). Values read on every snapshot are not in it: the
+    configs hold none, only where to find them.
+    """
+    ids = tuple(placed)  # the sink keeps its placements: compared by identity first, in C
+    gateway = tuple(sorted((k, repr(v)) for k, v in _gateway_device(serial, readings).items()))
+    core: tuple[str, ...] = ()
+    if naming.entity_ids == "core":
+        core = tuple(_entity_ids(naming, serial, p, readings) for p in placed)
+    return (naming, ids, gateway, core)
 
 
 def device_configs(

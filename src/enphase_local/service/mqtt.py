@@ -17,7 +17,9 @@ Topics (docs/mqtt.md has the payloads):
 
 All from the feature table: `hass_entities` places each instance, `mqtt_payloads`
 writes the documents, `hass_discovery` the device configs, `mqtt_commands` parses
-commands; `hass_migrate` moves Home Assistant off the old per-entity configs.
+commands; `hass_migrate` moves Home Assistant off the old per-entity configs;
+`mqtt_gateway` reads each instance once per snapshot and keeps the configs
+until they change.
 
 One connection per collector, so one last will: the collector's bridge topic.
 Every Home Assistant entity lists it and its gateway's availability topic
@@ -34,7 +36,6 @@ and the latest state, so only the outage window is lost.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import random
 import time
@@ -47,7 +48,7 @@ from ..control import WriteResult
 from ..features import Readings
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
-from .hass_discovery import HassNaming, device_configs, published
+from .hass_discovery import HassNaming
 from .hass_entities import Placement
 from .hass_migrate import LegacyTopics, migration_messages
 from .mqtt_commands import (
@@ -59,8 +60,9 @@ from .mqtt_commands import (
     write_event,
 )
 from .mqtt_config import MqttSettings
+from .mqtt_gateway import GatewayView
 from .mqtt_link import MqttLink
-from .mqtt_payloads import Throttle, documents
+from .mqtt_payloads import Throttle
 from .mqtt_queue import CommandQueue
 from .sinks import Event, Hub
 
@@ -112,8 +114,7 @@ class MqttSink:
         self._retained: dict[str, bytes] = {}
         self._available: dict[str, str] = {}
         self._readings: dict[str, Readings] = {}
-        self._places: dict[str, dict[str, Placement]] = {}
-        self._live_places: dict[str, list[Placement]] = {}
+        self._views: dict[str, GatewayView] = {}
         self._state: dict[str, dict[str, Any]] = {}
         self._live_at: dict[str, float] = {}
         self.published = 0
@@ -137,19 +138,18 @@ class MqttSink:
             await self._snapshot(serial, snapshot)
         except Exception:  # one bad snapshot must not stop the collector
             _LOG.exception("MQTT: could not publish the snapshot of %s", serial)
+            if (view := self._views.get(serial)) is not None:
+                view.stale()  # the configs are offered again at the next snapshot
 
     async def on_live(self, serial: str, frame: LiveFrame) -> None:
         try:
             self._live_at[serial] = self._clock()
-            readings = self._readings.get(serial)
-            if readings is None:  # nothing to place the flows on before the first snapshot
+            readings, view = self._readings.get(serial), self._views.get(serial)
+            if readings is None or view is None:  # no flows to place before the first snapshot
                 return
-            readings = dataclasses.replace(readings, frame=frame)
+            readings = Readings(readings.snapshot, frame, readings.token_expires_at, readings.now)
             self._readings[serial] = readings
-            state = documents(serial, readings, self._live_places.get(serial, ()))["state"]
-            for key, value in self._state.get(serial, {}).items():  # the snapshot's readings
-                state.setdefault(key, value)
-            self._state[serial] = state
+            self._state[serial] = view.live_state(readings, self._state.get(serial, {}))
             await self._offer_state(serial)
         except Exception:
             _LOG.exception("MQTT: could not publish a live frame of %s", serial)
@@ -185,7 +185,8 @@ class MqttSink:
 
     def placements(self, serial: str) -> dict[str, Placement]:
         """The entities of one gateway as published now, by component key."""
-        return dict(self._places.get(serial, {}))
+        view = self._views.get(serial)
+        return dict(view.by_component) if view is not None else {}
 
     async def forget(self, serial: str) -> None:
         """A gateway left this collector: remove its devices and retained topics."""
@@ -195,9 +196,8 @@ class MqttSink:
         for topic in [t for t in self._retained if t.startswith(f"{self.settings.base}/{serial}/")]:
             del self._retained[topic]
             await self._publish(topic, b"", retain=True)
-        for store in (self._available, self._live_at, self._readings, self._places, self._state):
+        for store in (self._available, self._live_at, self._readings, self._views, self._state):
             store.pop(serial, None)
-        self._live_places.pop(serial, None)
         self._throttle.forget(serial)
 
     # -- publishing ------------------------------------------------------------
@@ -239,22 +239,21 @@ class MqttSink:
         if serial not in self._available:  # later changes come as the collector's events
             await self._availability(serial, "online")
         readings = self._readings_of(serial, snapshot)
-        placed = published(serial, readings)
+        view = self._views.setdefault(serial, GatewayView(self.naming, serial))
+        docs, changed = view.read(readings)
         self._readings[serial] = readings
-        self._places[serial] = {p.component: p for p in placed}
-        self._live_places[serial] = [p for p in placed if p.leaf == "state"]
-        await self._discover(serial, readings, placed)
-        docs = documents(serial, readings, placed)
+        await self._discover(serial, view.configs, changed)
         self._state[serial] = docs.pop("state")
         for leaf, doc in docs.items():
             await self._retain(self.naming.topic(serial, leaf), doc)
         await self._offer_state(serial)
 
-    async def _discover(self, serial: str, readings: Readings, placed: list[Placement]) -> None:
-        configs = device_configs(self.naming, serial, readings, placed)
+    async def _discover(self, serial: str, configs: dict[str, Any], changed: bool) -> None:
         old = self._discovery.get(serial, {})
         self._discovery[serial] = configs
         legacy = await self._legacy.find(self._link, serial) if self._link.up else []
+        if not changed and not legacy:  # the same configs, already retained
+            return
         for topic in old.keys() - configs.keys():  # the device went away: remove it
             self._retained.pop(topic, None)
             await self._publish(topic, b"", retain=True)
@@ -350,7 +349,7 @@ class MqttSink:
         try:
             if self._hub is None or serial not in self._hub.serials():
                 raise CommandRefused(f"gateway {serial[:20]!r} is not read by this collector")
-            target = find_control(self._places.get(serial, {}), control)
+            target = find_control(self.placements(serial), control)
             command = parse_command(target, payload, self._readings[serial])
             if not self.settings.command_enabled(control, target.feature.id):
                 raise CommandRefused(
@@ -370,7 +369,7 @@ class MqttSink:
         """Whether `control` is one of this gateway's controls."""
         if self._hub is None or serial not in self._hub.serials():
             return False
-        found = self._places.get(serial, {}).get(control)
+        found = self.placements(serial).get(control)
         return found is not None and found.feature.writable
 
     async def _report(
@@ -393,7 +392,7 @@ class MqttSink:
             await self._hub.record(write_event(serial, control, doc))
         if known and result is not None and result.after is not None:
             # the control's entity shows the value read back, without waiting for the next read
-            target = self._places[serial][control]
+            target = self._views[serial].by_component[control]
             topic = self.naming.topic(serial, target.leaf)
             current = orjson.loads(self._retained.get(topic, b"{}"))
             current[target.key] = entity_value(target.feature.kind, result.after)

@@ -19,14 +19,25 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..features import Kind, Readings
+from ..features import Feature, Kind, Readings
 from .hass_entities import Placement
 
-__all__ = ["PAYLOAD_SCHEMA", "Throttle", "documents", "encode", "minutes_text", "option", "options"]
+__all__ = [
+    "PAYLOAD_SCHEMA",
+    "Slot",
+    "Throttle",
+    "assemble",
+    "documents",
+    "encode",
+    "minutes_text",
+    "option",
+    "options",
+    "slots",
+]
 
 PAYLOAD_SCHEMA = 1
 
@@ -77,22 +88,49 @@ def documents(
     power and counters, as schema 1 always had). Item documents carry no time, so
     an unchanged microinverter is not sent again.
     """
+    placed = list(placements)
+    return assemble(serial, readings, slots(placed), [p.inst.value(readings) for p in placed])
+
+
+Slot = tuple[str, str, Kind | None, bool, str, Feature | None]
+"""What `assemble` needs of one placement: its document's leaf, its key, its kind (None:
+a sensor, its value as is), whether the document is the gateway's, the item's key, and
+its feature when that has attributes."""
+
+
+def slots(placements: Iterable[Placement]) -> list[Slot]:
+    """Each placement's `Slot`: worked out once per set of instances (`mqtt_gateway`),
+    not once per value per snapshot."""
+    out: list[Slot] = []
+    for p in placements:
+        feature = p.feature
+        kind = None if feature.kind is Kind.SENSOR else feature.kind
+        extra = feature if feature.attributes is not None else None
+        out.append((p.leaf, p.key, kind, p.gateway, p.inst.key, extra))
+    return out
+
+
+def assemble(
+    serial: str, readings: Readings, layout: Sequence[Slot], values: Sequence[Any]
+) -> dict[str, dict[str, Any]]:
+    """`documents` from values read already, one per slot of `layout` (each value read
+    once per snapshot, shared with discovery and commands: see `mqtt_gateway`)."""
     snap = readings.snapshot
     frame = readings.live
     out: dict[str, dict[str, Any]] = {}
-    for place in placements:
-        if place.feature.kind is Kind.BUTTON:
+    for (leaf, key, kind, gateway, item, extra), value in zip(layout, values, strict=True):
+        if kind is Kind.BUTTON:
             continue
-        doc = out.get(place.leaf)
+        doc = out.get(leaf)
         if doc is None:
-            doc = out[place.leaf] = {"schema": PAYLOAD_SCHEMA}
-            if place.gateway:
+            doc = out[leaf] = {"schema": PAYLOAD_SCHEMA}
+            if gateway:
                 doc.update(serial=serial, taken_at=snap.taken_at)
             else:
-                doc["serial"] = place.inst.key
-        doc[place.key] = encode(place.feature.kind, place.inst.value(readings))
-        if place.feature.attributes is not None:  # e.g. whether a counter is derived
-            doc[f"{place.key}_attributes"] = dict(place.feature.extra(readings, place.inst.key))
+                doc["serial"] = item
+        doc[key] = value if kind is None else encode(kind, value)
+        if extra is not None:  # e.g. whether a counter is derived
+            doc[f"{key}_attributes"] = dict(extra.extra(readings, item))
     state = out.setdefault("state", {"schema": PAYLOAD_SCHEMA, "serial": serial})
     state.update(
         taken_at=frame.taken_at if frame is not None else snap.taken_at,
@@ -150,9 +188,19 @@ class Throttle:
         self._slots.pop(key, None)
 
 
-def _same(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> bool:
+def _same(a: Mapping[str, Any] | None, b: dict[str, Any]) -> bool:
+    """Equal but for ``taken_at``. Once per live frame, on ~100 keys: `b`'s time is set to
+    `a`'s for one C comparison, then put back (same key, so same order), no copies."""
     if a is None:
         return False
-    return {k: v for k, v in a.items() if k != "taken_at"} == {
-        k: v for k, v in b.items() if k != "taken_at"
-    }
+    if "taken_at" in a and "taken_at" in b:
+        own = b["taken_at"]
+        b["taken_at"] = a["taken_at"]
+        try:
+            return a == b
+        finally:
+            b["taken_at"] = own
+    left, right = dict(a), dict(b)
+    left.pop("taken_at", None)
+    right.pop("taken_at", None)
+    return left == right
