@@ -70,6 +70,25 @@ async def test_dead_while_nothing_is_due_is_unreachable_within_three_intervals(
     assert caplog.text.count("unreachable ended after") == 1, caplog.text
 
 
+async def test_a_healthy_gateway_with_nothing_due_is_asked_once_per_gap() -> None:
+    """The question costs one /info per `ask_after_s` of quiet, and an answer is an answer."""
+    async with gateway("battery-backup", start=NOON) as (gw, clock):
+        collector = Collector([target_for(gw, clock)], [], clock=clock, interval_s=INTERVAL)
+        target, state = collector.targets[0], collector.states[gw.serial]
+        try:
+            clock.advance(INTERVAL)
+            await collector.poll_one(target)  # the probe: its reads are reused for 15 s
+            before = info_asks(collector, gw.serial)
+            for _ in range(6):  # 12 s in which no source is due
+                clock.advance(INTERVAL)
+                await collector.poll_one(target)
+                assert state.state == "connected"
+            asked = info_asks(collector, gw.serial) - before
+            assert 1 <= asked <= 12 / collector.ask_after_s, asked
+        finally:
+            await collector.close_envoys()
+
+
 def info_asks(collector: Collector, serial: str) -> int:
     """How often the gateway's client has asked /info (connect, cadence, or unheard)."""
     envoy = collector.states[serial].envoy
