@@ -121,6 +121,9 @@ class Collector:
         self.stale_after_s = stale_after_s
         self.retry_after_s = retry_after_s
         self.unreachable_after_s = unreachable_after_s or 3 * interval_s
+        # unheard this long, a gateway is asked `/info` (health.Silence.unheard_for): a
+        # failure then is seen by the next update at the latest, `unreachable_after_s` in
+        self.ask_after_s = max(interval_s, self.unreachable_after_s - interval_s)
         self.states = {t.name: GatewayState(t.name) for t in self.targets}
         self.demand = LiveDemand()  # who watches which gateway's live data (the dashboard)
         for state in self.states.values():
@@ -265,6 +268,7 @@ class Collector:
             assert state.envoy is not None
             async with self._updating:
                 snapshot = await state.envoy.update()
+                await self._ask_if_unheard(state, state.envoy)
         except EnvoyAuthError as err:
             await self._failed(state, err, drop_client=True)
             return False
@@ -278,6 +282,21 @@ class Collector:
             return False
         await self._succeeded(state, snapshot)
         return True
+
+    async def _ask_if_unheard(self, state: GatewayState, envoy: Envoy) -> None:
+        """One `/info` exchange when the updates have asked nothing for `ask_after_s`.
+
+        Its outcome counts in ``envoy.stats`` like any other, which is the point:
+        a dead gateway is unreachable in time even when no source is due.
+        """
+        now = self.clock()
+        state.silence.observe(envoy, envoy.stats, now)
+        if state.silence.unheard_for(now) < self.ask_after_s:
+            return
+        try:
+            await envoy.request("GET", "/info", retry=False)
+        except EnvoyError as err:  # counted as a failed exchange: `_succeeded` judges it
+            _LOGGER.debug("%s: /info asked while unheard: %s", state.name, reason(err))
 
     async def _connect(self, target: Target, state: GatewayState) -> None:
         envoy = target.make(self.session)

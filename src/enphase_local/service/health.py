@@ -8,6 +8,13 @@ exchanges all failed (no connection, timeout, HTTP 5xx) is silence, and
 silence longer than ``unreachable_after_s`` (3 intervals by default) is
 `unreachable`, whatever the snapshot looks like.
 
+An update that asks nothing (every source between its reads, or backing
+off after failures) is no news either way; but a gateway that died just
+after its last answer would then stay `connected` for as long as nothing
+happens to be due. So the collector asks one cheap question (`/info`) when
+the gateway has been `unheard_for` the silence limit less an interval:
+whether a gateway answers never depends on a request being due.
+
 Each bad state is logged once when it starts, with what to do, and once when
 it ends, with how long it lasted: a collector that runs for years must not
 write the same line every interval.
@@ -63,12 +70,14 @@ class Silence:
 
     `observe` after each update (`stats` is ``envoy.stats``): a successful
     exchange since the last look is an answer; only failed exchanges are
-    silence; no exchange at all (nothing was due) says nothing either way.
+    silence; no exchange at all (nothing was due) says nothing either way,
+    which `unheard_for` measures.
     `failed` notes an update that ended without a client (a refused connect).
     """
 
     answered_at: float | None = None
     silent_since: float | None = None
+    heard_at: float | None = None  # the last exchange of any outcome
     _source: Any = None
     _ok: int = 0
     _failures: int = 0
@@ -81,11 +90,25 @@ class Silence:
             self.answered_at, self.silent_since = now, None
         elif failures > self._failures and self.silent_since is None:
             self.silent_since = now
+        if ok > self._ok or failures > self._failures:
+            self.heard_at = now
         self._ok, self._failures = ok, failures
 
     def failed(self, now: float) -> None:
+        self.heard_at = now
         if self.silent_since is None:
             self.silent_since = now
+
+    def unheard_for(self, now: float) -> float:
+        """Seconds without any exchange while the gateway is thought to answer (else 0).
+
+        Already silent, there is nothing to find out: the engine's own spaced
+        retries (`engine.schedule.retry_delay`) tell when it answers again,
+        and the collector adds no request to a failing gateway.
+        """
+        if self.silent_since is not None or self.heard_at is None:
+            return 0.0
+        return max(0.0, now - self.heard_at)
 
     def silent_for(self, now: float) -> float:
         """Seconds since the last good answer (0 while the gateway answers)."""
