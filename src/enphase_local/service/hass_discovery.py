@@ -24,7 +24,7 @@ both show the entities unavailable.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -36,7 +36,7 @@ from .hass_entity_ids import core_object_id, native_object_id
 from .mqtt_payloads import options
 from .site_discovery import site_device
 
-__all__ = ["OUTCOMES", "HassNaming", "device_configs", "published"]
+__all__ = ["OUTCOMES", "HassNaming", "device_configs", "offered", "published"]
 
 OUTCOMES = ("confirmed", "pending", "ignored", "reverted", "refused", "failed", "superseded")
 """States of the command-result sensors (see docs/mqtt.md)."""
@@ -228,6 +228,26 @@ def published(serial: str, readings: Readings) -> list[Placement]:
     if site_device(serial, readings.snapshot) is None:
         return placed
     return [p for p in placed if p.gateway and not p.feature.writable]
+
+
+def offered(
+    placements: Iterable[Placement], enabled: Callable[[str, str], bool]
+) -> list[Placement]:
+    """What discovery offers: a control the table keeps off by default (it needs an
+    installer token, or the cloud: export limiting, the production switch, the
+    shutdown level) only when `enabled` (the sink's ``commands``) says so.
+
+    Why: such a control does nothing for a user who has not set it up, and the
+    production switch can leave the inverters off until the next morning; the
+    everyday controls stay offered and answer ``refused`` when not enabled.
+    """
+    return [
+        p
+        for p in placements
+        if not p.feature.writable
+        or p.feature.enabled_by_default
+        or enabled(p.component, p.feature.id)
+    ]
 
 
 def device_configs(

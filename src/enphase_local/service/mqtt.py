@@ -47,7 +47,7 @@ from ..control import WriteResult
 from ..features import Readings
 from ..models.live_frame import LiveFrame
 from ..models.snapshot import Snapshot
-from .hass_discovery import HassNaming, device_configs, published
+from .hass_discovery import HassNaming, device_configs, offered, published
 from .hass_entities import Placement
 from .hass_migrate import LegacyTopics, migration_messages
 from .mqtt_commands import (
@@ -251,7 +251,8 @@ class MqttSink:
         await self._offer_state(serial)
 
     async def _discover(self, serial: str, readings: Readings, placed: list[Placement]) -> None:
-        configs = device_configs(self.naming, serial, readings, placed)
+        shown = offered(placed, self.settings.command_enabled)
+        configs = device_configs(self.naming, serial, readings, shown)
         old = self._discovery.get(serial, {})
         self._discovery[serial] = configs
         legacy = await self._legacy.find(self._link, serial) if self._link.up else []
