@@ -179,7 +179,7 @@ async def _run(
     assert step["type"] == "create_entry", step
 
     readings = Readings(await asyncio.to_thread(sim.snapshot))
-    insts = expected_instances(readings)
+    insts = expected_instances(readings, COMMANDS)
 
     async def all_there() -> list[str]:
         found = match(serial, insts, await hass.registry(http))
