@@ -261,6 +261,7 @@ async def test_an_owner_token_is_refused_and_nothing_is_sent(tmp_path: Path) -> 
                     lines,
                 ):
                     await rec.wait_json(f"enphase/{SERIAL}/control", within=30)
+                    cmps = await device(rec)
                     await sim_call(control, "log/reset", {})
                     await publish(set_zero)
                     refused = await rec.wait_json(
@@ -268,6 +269,8 @@ async def test_an_owner_token_is_refused_and_nothing_is_sent(tmp_path: Path) -> 
                     )
                     log = await sim_call(control, "log")
                 assert proc.returncode == 0, "".join(lines)
+    assert {"export_limit_watts", "export_limiting"} <= cmps.keys()  # offered, as the doc says
+    assert "production" not in cmps  # its state needs an installer token
     assert refused["outcome"] == "refused", refused
     assert "installer token" in refused["message"] and "\n" not in refused["message"]
     assert writes(log) == [], writes(log)  # nothing reached the gateway
