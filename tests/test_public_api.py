@@ -25,6 +25,7 @@ EXPECTED = {
     "EnvoyInsecureConnectionError",
     "EnvoyMFARequiredError",
     "EnvoyParseError",
+    "EnvoyRoleError",
     "EnvoyTimeoutError",
     "EnvoyTokenExpiredError",
     "Firmware",

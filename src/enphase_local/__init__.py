@@ -27,6 +27,7 @@ from .errors import (
     EnvoyInsecureConnectionError,
     EnvoyMFARequiredError,
     EnvoyParseError,
+    EnvoyRoleError,
     EnvoyTimeoutError,
     EnvoyTokenExpiredError,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "EnvoyInsecureConnectionError",
     "EnvoyMFARequiredError",
     "EnvoyParseError",
+    "EnvoyRoleError",
     "EnvoyTimeoutError",
     "EnvoyTokenExpiredError",
     "Firmware",

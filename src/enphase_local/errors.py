@@ -7,6 +7,7 @@
     │   ├── EnvoyTokenExpiredError     the token is past its expiry: get a new one
     │   ├── EnvoyBadCredentialsError   username, password or token are wrong
     │   ├── EnvoyMFARequiredError      the Enlighten account uses multi-factor login: paste a token
+    │   ├── EnvoyRoleError             the token's role cannot do this (nothing was sent)
     │   └── EnvoyInsecureConnectionError   credentials withheld: the connection is not private
     │       └── EnvoyCertificateChangedError   the certificate differs from the trusted one
     ├── EnvoyHTTPError                 an unexpected HTTP status (status, path)
@@ -31,6 +32,7 @@ __all__ = [
     "EnvoyInsecureConnectionError",
     "EnvoyMFARequiredError",
     "EnvoyParseError",
+    "EnvoyRoleError",
     "EnvoyTimeoutError",
     "EnvoyTokenExpiredError",
 ]
@@ -66,6 +68,14 @@ class EnvoyBadCredentialsError(EnvoyAuthError):
 
 class EnvoyMFARequiredError(EnvoyAuthError):
     """The account uses multi-factor login, which cannot be automated: paste a token instead."""
+
+
+class EnvoyRoleError(EnvoyAuthError):
+    """The token's role (owner, installer) cannot make this write: refused before sending it.
+
+    Why apart from its parent: a caller that must say whether anything reached
+    the gateway (an MQTT command's ``refused`` against ``failed``) can tell.
+    """
 
 
 class EnvoyInsecureConnectionError(EnvoyAuthError):

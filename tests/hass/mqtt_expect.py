@@ -27,7 +27,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from enphase_local.features import FEATURES, Instance, Kind, Readings, Scope, Source, instances
+from enphase_local.features import (
+    FEATURES,
+    Feature,
+    Instance,
+    Kind,
+    Readings,
+    Scope,
+    Source,
+    instances,
+)
 from enphase_local.service.hass_entities import LEGACY_ITEM_KEYS, LEGACY_KEYS
 from enphase_local.service.mqtt_payloads import option
 
@@ -89,9 +98,16 @@ def _object_ids(inst: Instance) -> set[str]:
     return {i.lower() for i in ids}
 
 
-def expected_instances(readings: Readings) -> list[Instance]:
-    """The instances the MQTT sink should offer for this site: all but the session's own."""
-    return [i for i in instances(FEATURES, readings) if i.feature.source is not Source.SESSION]
+def expected_instances(readings: Readings, commands: Iterable[str] = ()) -> list[Instance]:
+    """The instances the MQTT sink should offer for this site: all but the session's own,
+    and the controls kept off by default only when `commands` enables them."""
+    enabled = set(commands)
+
+    def offered(f: Feature) -> bool:
+        return not f.writable or f.enabled_by_default or f.id in enabled
+
+    found = instances(FEATURES, readings)
+    return [i for i in found if i.feature.source is not Source.SESSION and offered(i.feature)]
 
 
 def match(

@@ -50,7 +50,7 @@ from tests.hass.mqtt_expect import (
 )
 from tests.hass.realhass import RealHass, Websocket, quiet_port
 from tests.hass.simthread import SimThread
-from tests.service_sinks.services import Broker, mosquitto_binary
+from tests.service_sinks.services import Broker, own_broker
 
 HASS_CONFIG = """\
 recorder:
@@ -73,12 +73,8 @@ MQTT_LOG = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) .*(mqtt|template)", re
 
 @pytest.fixture
 def broker() -> Iterator[Broker]:
-    own = Broker(mosquitto_binary("a real Home Assistant over MQTT needs a broker"))
-    own.start()
-    try:
+    with own_broker("a real Home Assistant over MQTT needs a broker") as own:
         yield own
-    finally:
-        own.close()
 
 
 @pytest.fixture
@@ -187,7 +183,7 @@ async def _run(
     assert step["type"] == "create_entry", step
 
     readings = Readings(await asyncio.to_thread(sim.snapshot))
-    insts = expected_instances(readings)
+    insts = expected_instances(readings, COMMANDS)
 
     async def all_there() -> list[str]:
         found = match(serial, insts, await hass.registry(http))

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ __all__ = [
     "find_pg_bin",
     "free_port",
     "mosquitto_binary",
+    "own_broker",
     "unavailable",
 ]
 
@@ -124,6 +126,17 @@ class Broker:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def own_broker(why: str) -> Iterator[Broker]:
+    """A Mosquitto of the test's own, started, closed after; `why` is the skip reason."""
+    broker = Broker(mosquitto_binary(why))
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.close()
 
 
 def find_pg_bin() -> Path | None:

@@ -24,7 +24,7 @@ import math
 from typing import Any
 
 from ..capabilities import Capability
-from ..errors import EnvoyAuthError, EnvoyFeatureUnavailable, EnvoyParseError
+from ..errors import EnvoyFeatureUnavailable, EnvoyParseError, EnvoyRoleError
 from ..models.export_limit import DynamicExportLimit, LimitMode, ProductionPower
 from ..models.meters import CtType, MeterState
 from ..sources.export_limit import (
@@ -173,7 +173,7 @@ class ExportLimitActions(ControlCore):
         role = getattr(self._target, "role", None)
         if role != "installer":
             shown = "an owner token" if role == "owner" else "a token of unknown role"
-            raise EnvoyAuthError(f"cannot {what}: this {_INSTALLER.format(role=shown)}")
+            raise EnvoyRoleError(f"cannot {what}: this {_INSTALLER.format(role=shown)}")
 
     async def _dpel_ready(self, what: str) -> DynamicExportLimit:
         """Check role, CTs and firmware, then read the limit in force (nothing sent before)."""

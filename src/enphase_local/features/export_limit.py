@@ -16,6 +16,8 @@ unknown, not absent, so an automation can rely on their entities.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..models.export_limit import LimitMode
@@ -42,17 +44,44 @@ def _mode(r: Readings) -> str:
     return mode if mode in (LimitMode.EXPORT.value, LimitMode.PRODUCTION.value) else "export"
 
 
+def _as(result: WriteResult, pick: Callable[[dict[str, Any]], Any]) -> WriteResult:
+    """The result in the control's own type (the limit in W, or on/off).
+
+    Why: the control layer reports the whole DPEL setting (a dict); a number
+    entity, its result document and its state shown right after a command
+    need the number (docs/mqtt.md: each value in the control's own type).
+    """
+
+    def one(value: Any) -> Any:
+        return pick(value) if isinstance(value, dict) else value
+
+    return dataclasses.replace(
+        result,
+        requested=one(result.requested),
+        before=one(result.before),
+        after=one(result.after),
+    )
+
+
+def _watts(setting: dict[str, Any]) -> Any:
+    return setting.get("limit_watts") if setting.get("enabled") else None
+
+
+def _enabled(setting: dict[str, Any]) -> Any:
+    return setting.get("enabled")
+
+
 async def _set_limit(c: Control, _k: str, value: Any, r: Readings) -> WriteResult:
     """A new limit keeps the mode in force (export, when limiting is off)."""
-    return await c.set_export_limit(float(value), mode=_mode(r))
+    return _as(await c.set_export_limit(float(value), mode=_mode(r)), _watts)
 
 
 async def _limiting(c: Control, _k: str, value: Any, r: Readings) -> WriteResult:
     """On: the limit in force, else 0 W (zero export); off: limiting cleared."""
     if not value:
-        return await c.clear_export_limit()
+        return _as(await c.clear_export_limit(), _enabled)
     limit = at(r.snapshot, "export_limit.limit_watts")
-    return await c.set_export_limit(float(limit or 0.0), mode=_mode(r))
+    return _as(await c.set_export_limit(float(limit or 0.0), mode=_mode(r)), _enabled)
 
 
 async def _production(c: Control, _k: str, value: Any, _r: Readings) -> WriteResult:

@@ -25,7 +25,7 @@ when its output may differ, so the sink builds the configs again only then.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -41,6 +41,7 @@ __all__ = [
     "OUTCOMES",
     "HassNaming",
     "device_configs",
+    "offered",
     "published",
     "site_filter",
     "static_key",
@@ -261,6 +262,26 @@ def static_key(
     if naming.entity_ids == "core":
         core = tuple(_entity_ids(naming, serial, p, readings) for p in placed)
     return (naming, ids, gateway, core)
+
+
+def offered(
+    placements: Iterable[Placement], enabled: Callable[[str, str], bool]
+) -> list[Placement]:
+    """What discovery offers: a control the table keeps off by default (it needs an
+    installer token, or the cloud: export limiting, the production switch, the
+    shutdown level) only when `enabled` (the sink's ``commands``) says so.
+
+    Why: such a control does nothing for a user who has not set it up, and the
+    production switch can leave the inverters off until the next morning; the
+    everyday controls stay offered and answer ``refused`` when not enabled.
+    """
+    return [
+        p
+        for p in placements
+        if not p.feature.writable
+        or p.feature.enabled_by_default
+        or enabled(p.component, p.feature.id)
+    ]
 
 
 def device_configs(

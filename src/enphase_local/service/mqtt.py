@@ -239,7 +239,11 @@ class MqttSink:
         if serial not in self._available:  # later changes come as the collector's events
             await self._availability(serial, "online")
         readings = self._readings_of(serial, snapshot)
-        view = self._views.setdefault(serial, GatewayView(self.naming, serial))
+        view = self._views.get(serial)
+        if view is None:
+            view = self._views[serial] = GatewayView(
+                self.naming, serial, self.settings.command_enabled
+            )
         docs, changed = view.read(readings)
         self._readings[serial] = readings
         await self._discover(serial, view.configs, changed)

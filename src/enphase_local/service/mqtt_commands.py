@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..control import Control, WriteResult
-from ..errors import EnvoyError, EnvoyFeatureUnavailable
+from ..errors import EnvoyError, EnvoyFeatureUnavailable, EnvoyRoleError
 from ..features import FEATURES, Kind, Readings, Scope
 from .hass_entities import Placement
 from .mqtt_payloads import PAYLOAD_SCHEMA, encode, option
@@ -192,7 +192,7 @@ async def run_command(
     """Perform one command; never raises for the gateway's or the user's mistakes."""
     try:
         result = await command.call(control)
-    except (ValueError, EnvoyFeatureUnavailable) as err:
+    except (ValueError, EnvoyFeatureUnavailable, EnvoyRoleError) as err:  # nothing sent
         return result_doc(command.control, "refused", str(err), requested=command.value), None
     except EnvoyError as err:
         return result_doc(command.control, "failed", str(err), requested=command.value), None

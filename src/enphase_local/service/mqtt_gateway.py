@@ -18,12 +18,13 @@ real capture.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
 from ..features import FEATURES, Instance, Readings, Scope, scope_keys
 from ..features.model import MISSING
-from .hass_discovery import HassNaming, device_configs, site_filter, static_key
+from .hass_discovery import HassNaming, device_configs, offered, site_filter, static_key
 from .hass_entities import Placement, place
 from .mqtt_payloads import Slot, assemble, slots
 
@@ -33,9 +34,17 @@ __all__ = ["GatewayView"]
 class GatewayView:
     """What the sink publishes of one gateway; `read` brings it up to a snapshot."""
 
-    def __init__(self, naming: HassNaming, serial: str) -> None:
+    def __init__(
+        self,
+        naming: HassNaming,
+        serial: str,
+        enabled: Callable[[str, str], bool] = lambda _component, _feature: True,
+    ) -> None:
         self.naming = naming
         self.serial = serial
+        self.enabled = enabled
+        """The sink's ``commands``: which off-by-default controls discovery offers
+        (`hass_discovery.offered`); by default all of them."""
         self.configs: dict[str, dict[str, Any]] = {}
         """The device discovery configs, by topic (`hass_discovery.device_configs`)."""
         self.by_component: dict[str, Placement] = {}
@@ -56,7 +65,8 @@ class GatewayView:
         key = static_key(self.naming, self.serial, readings, kept)
         changed = key != self._key
         if changed:
-            self.configs = device_configs(self.naming, self.serial, readings, kept)
+            shown = offered(kept, self.enabled)
+            self.configs = device_configs(self.naming, self.serial, readings, shown)
             self.by_component = {p.component: p for p in kept}
             self.live = [p for p in kept if p.leaf == "state"]
             self._slots, self._live_slots = slots(kept), slots(self.live)
