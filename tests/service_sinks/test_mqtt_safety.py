@@ -303,14 +303,23 @@ async def test_after_a_broker_restart_online_comes_after_the_subscription() -> N
                 await ha.client.publish(f"{base}/{serial}/set/reserve_soc", b"25", qos=1)
                 done = await ha.wait_json(f"{base}/{serial}/result/reserve_soc")
         assert done["outcome"] == "confirmed" and done["requested"] == 25.0
-        log = broker.logs[-1].read_text().splitlines()
         client = "enphase-local-order"
+        online: int | None = None
+        for _ in range(100):  # the broker's log reaches its file a moment after the delivery
+            log = broker.logs[-1].read_text().splitlines()
+            online = next(
+                (
+                    i
+                    for i, line in enumerate(log)
+                    if f"Received PUBLISH from {client}" in line and f"'{bridge}'" in line
+                ),
+                None,
+            )
+            if online is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert online is not None, "the broker never logged the collector's online"
         subacks = [i for i, line in enumerate(log) if f"Sending SUBACK to {client}" in line]
-        online = next(
-            i
-            for i, line in enumerate(log)
-            if f"Received PUBLISH from {client}" in line and f"'{bridge}'" in line
-        )
         assert len(subacks) == 2, subacks  # the commands and Home Assistant's status
         assert max(subacks) < online, "online was published before the subscriptions held"
     finally:
