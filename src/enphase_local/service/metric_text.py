@@ -1,0 +1,116 @@
+"""The text exposition format written directly, and each gateway's table lines cached.
+
+Why: at a thousand gateways a scrape walked the whole feature table and had
+`prometheus_client` format every sample again, though a gateway's values only
+change with a new snapshot or live frame. Here a gateway's feature-table lines
+are built once per (snapshot, frame, token expiry, connected) and a scrape only
+joins text; the few features that read the clock (`metric_names.CLOCKED`) are
+computed again each scrape. The text is byte for byte what
+`prometheus_client.generate_latest` writes for the same families (gauges and
+counters, no timestamps, labels sorted by name): a test holds the two equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client.core import Metric
+from prometheus_client.utils import floatToGoString
+
+from ..features import Feature, Readings
+
+__all__ = ["GatewayLines", "TableCache", "as_number", "header", "metric_text", "sample_line"]
+
+
+_go_float: Callable[[float], str] = floatToGoString  # Prometheus' float text (+Inf, 1e+06)
+
+
+def as_number(value: Any, factor: float) -> float | None:
+    """A feature's value as a sample (on/off: 1 or 0), None when it is not a number."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value) * factor
+    return None
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+
+
+def header(name: str, documentation: str, counter: bool) -> str:
+    """``# HELP`` and ``# TYPE`` of one family (a counter's name gets ``_total``)."""
+    shown = f"{name}_total" if counter else name
+    doc = documentation.replace("\\", r"\\").replace("\n", r"\n")
+    kind = "counter" if counter else "gauge"
+    return f"# HELP {shown} {doc}\n# TYPE {shown} {kind}\n"
+
+
+def sample_line(name: str, labels: Iterable[tuple[str, str]], value: float) -> str:
+    """One sample; labels in name order, as prometheus_client writes them."""
+    text = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels))
+    return f"{name}{{{text}}} {_go_float(value)}\n" if text else (f"{name} {_go_float(value)}\n")
+
+
+def metric_text(metric: Metric) -> str:
+    """One gauge or counter family built by prometheus_client's classes, as text."""
+    counter = metric.type == "counter"
+    lines = [header(metric.name, metric.documentation, counter)]
+    lines += [sample_line(s.name, s.labels.items(), s.value) for s in metric.samples]
+    return "".join(lines)
+
+
+@dataclass(slots=True)
+class GatewayLines:
+    """One gateway's table families: header and lines, in the order the walk made them.
+
+    `clocked`: (family, sample name, label pairs, feature, item key, factor) of the
+    samples computed again each scrape, placed at the end of their family's lines.
+    """
+
+    key: tuple[Any, ...]
+    families: dict[str, tuple[str, str]] = field(default_factory=dict)
+    clocked: list[tuple[str, str, tuple[tuple[str, str], ...], Feature, str, float]] = field(
+        default_factory=list
+    )
+
+    def texts(self, readings: Readings) -> dict[str, str]:
+        """Family name -> this gateway's lines now (clocked samples computed with `readings`)."""
+        if not self.clocked:
+            return {name: lines for name, (_, lines) in self.families.items()}
+        out = {name: lines for name, (_, lines) in self.families.items()}
+        for family, name, labels, feature, key, factor in self.clocked:
+            number = as_number(feature.value(readings, key), factor)
+            if number is not None:
+                out[family] += sample_line(name, labels, number)
+        return out
+
+
+class TableCache:
+    """Each gateway's `GatewayLines`, kept while its snapshot and frame stay the same objects.
+
+    `walks` counts table walks (a test holds a scrape of unchanged gateways to none).
+    """
+
+    def __init__(self) -> None:
+        self.walks = 0
+        self._entries: dict[str, GatewayLines] = {}
+
+    def get(self, serial: str, key: tuple[Any, ...]) -> GatewayLines | None:
+        entry = self._entries.get(serial)
+        if entry is None:
+            return None
+        old = entry.key  # (snapshot, frame, ...): those two by identity, a new one is news
+        same = old[0] is key[0] and old[1] is key[1] and old[2:] == key[2:]
+        return entry if same else None
+
+    def put(self, serial: str, entry: GatewayLines) -> None:
+        self.walks += 1
+        self._entries[serial] = entry
+
+    def keep_only(self, serials: set[str]) -> None:
+        """Forget gateways gone from the collector (their snapshots with them)."""
+        for serial in [s for s in self._entries if s not in serials]:
+            del self._entries[serial]

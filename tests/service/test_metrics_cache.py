@@ -1,0 +1,97 @@
+"""/metrics from cached gateway lines: the same bytes as prometheus_client's uncached text.
+
+The reference is `exposition(cached=False)`: the feature table walked on every scrape and
+formatted by prometheus_client's `generate_latest`; it is compared within each test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from enphase_local.features import Readings, scope_keys
+from enphase_local.service.metric_names import CLOCKED, numeric_features, series_of
+from enphase_local.service.metric_text import metric_text
+from enphase_local.service.metrics import exposition
+from tests.service.helpers import collecting, run_for
+from tests.service.test_metrics_table import PRESETS, promtool_lint
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+async def test_cached_text_is_the_reference_text(preset: str, tmp_path: Path) -> None:
+    async with collecting(tmp_path / "h.db", preset) as (collector, sink, gw, clock):
+        await run_for(collector, clock, 300, 60)
+        fast = exposition(lambda: collector.states, clock.now, sink.stats)
+        slow = exposition(lambda: collector.states, clock.now, sink.stats, cached=False)
+        first = fast()
+        assert first == slow()
+        assert fast.cache is not None and fast.cache.walks == 1
+        clock.advance(7 * 86_400 / 10)  # the token's days left move; the snapshot does not
+        again = fast()
+        assert fast.cache.walks == 1  # unchanged snapshot: the table is not walked again
+        assert again == slow() and again != first
+        await run_for(collector, clock, 60, 60)  # a new snapshot: walked once more
+        assert fast() == slow()
+        assert fast.cache.walks == 2
+        collector.states[gw.serial].state = "stale"  # kept-while-stale lines only
+        assert fast() == slow()
+        assert fast.cache.walks == 3
+    promtool_lint(first.decode())
+
+
+async def test_one_serial_twice_is_still_the_reference_text(tmp_path: Path) -> None:
+    """Two gateways with one serial share marks; the scrape then walks uncached."""
+    async with collecting(tmp_path / "h.db", "acb") as (collector, _, gw, clock):
+        await run_for(collector, clock, 120, 60)
+        state = collector.states[gw.serial]
+        both = {"a": state, "b": dataclasses.replace(state, name="twin")}
+        fast = exposition(lambda: both, clock.now)
+        text = fast()
+        assert text == exposition(lambda: both, clock.now, cached=False)()
+        assert text.count(b"enphase_up{") == 2
+
+
+class _Families(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> list[Metric]:
+        return self._families
+
+
+def test_text_escapes_as_prometheus_client_does() -> None:
+    gauge = GaugeMetricFamily("g_watts", 'help \\ "quoted"\nnext', labels=["serial", "a"])
+    gauge.add_metric(['x"y', "back\\slash\nline"], 1e21)
+    gauge.add_metric(["z", ""], float("nan"))
+    gauge.add_metric(["z", "inf"], float("-inf"))
+    counter = CounterMetricFamily("c_joules", "a counter", labels=["unit", "serial"])
+    counter.add_metric(["", "s"], 0.1 + 0.2)
+    bare = GaugeMetricFamily("h_seconds", "no labels", value=3.0)
+    families: list[Metric] = [gauge, counter, bare]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(families))
+    assert "".join(metric_text(m) for m in families).encode() == generate_latest(registry)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+async def test_only_the_clocked_features_read_the_clock(preset: str, tmp_path: Path) -> None:
+    """Lines are cached per snapshot: any other feature reading `now` would go stale."""
+    async with collecting(tmp_path / "h.db", preset) as (collector, _, gw, clock):
+        await run_for(collector, clock, 120, 60)
+        state = collector.states[gw.serial]
+        assert state.snapshot is not None and state.envoy is not None
+        expires = state.envoy.token_expires_at
+    early = Readings(state.snapshot, state.frame, token_expires_at=expires, now=clock())
+    late = dataclasses.replace(early, now=clock() + 40 * 86_400)
+    for feature in numeric_features():
+        for key in scope_keys(feature.scope, early):
+            moved = feature.value(early, key) != feature.value(late, key)
+            assert moved == (feature.id in CLOCKED and expires is not None), feature.id
+    names = [series_of(f).name for f in numeric_features()]
+    for fid in CLOCKED:  # its family is its own: its lines go last in it, as walked
+        assert names.count(series_of(next(f for f in numeric_features() if f.id == fid)).name) == 1
