@@ -12,7 +12,7 @@ counters, no timestamps, labels sorted by name): a test holds the two equal.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +20,17 @@ from prometheus_client.core import Metric
 from prometheus_client.utils import floatToGoString
 
 from ..features import Feature, Readings
+from .metric_names import Series
 
-__all__ = ["GatewayLines", "TableCache", "as_number", "header", "metric_text", "sample_line"]
+__all__ = [
+    "GatewayLines",
+    "TableCache",
+    "as_number",
+    "header",
+    "metric_text",
+    "sample_line",
+    "series_line",
+]
 
 
 _go_float: Callable[[float], str] = floatToGoString  # Prometheus' float text (+Inf, 1e+06)
@@ -54,6 +63,22 @@ def sample_line(name: str, labels: Iterable[tuple[str, str]], value: float) -> s
     return f"{name}{{{text}}} {_go_float(value)}\n" if text else (f"{name} {_go_float(value)}\n")
 
 
+_SHAPES: dict[int, tuple[Series, str, tuple[tuple[str, int], ...]]] = {}
+"""id(series) -> (series, sample name, label names sorted with their place): made once."""
+
+
+def series_line(series: Series, labels: Sequence[str], value: float) -> str:
+    """One sample of a table series; `labels` as `Series.values` gives them."""
+    shape = _SHAPES.get(id(series))
+    if shape is None or shape[0] is not series:
+        order = tuple(sorted((n, i) for i, n in enumerate(("serial", *series.labels))))
+        shape = (series, f"{series.name}_total" if series.counter else series.name, order)
+        _SHAPES[id(series)] = shape
+    _, name, order = shape
+    text = ",".join(f'{n}="{_escape(labels[i])}"' for n, i in order)
+    return f"{name}{{{text}}} {_go_float(value)}\n"
+
+
 def metric_text(metric: Metric) -> str:
     """One gauge or counter family built by prometheus_client's classes, as text."""
     counter = metric.type == "counter"
@@ -66,25 +91,23 @@ def metric_text(metric: Metric) -> str:
 class GatewayLines:
     """One gateway's table families: header and lines, in the order the walk made them.
 
-    `clocked`: (family, sample name, label pairs, feature, item key, factor) of the
-    samples computed again each scrape, placed at the end of their family's lines.
+    `clocked`: (series, label values, feature, item key, factor) of the samples computed
+    again each scrape, placed at the end of their family's lines.
     """
 
     key: tuple[Any, ...]
     families: dict[str, tuple[str, str]] = field(default_factory=dict)
-    clocked: list[tuple[str, str, tuple[tuple[str, str], ...], Feature, str, float]] = field(
-        default_factory=list
-    )
+    clocked: list[tuple[Series, list[str], Feature, str, float]] = field(default_factory=list)
 
     def texts(self, readings: Readings) -> dict[str, str]:
         """Family name -> this gateway's lines now (clocked samples computed with `readings`)."""
         if not self.clocked:
             return {name: lines for name, (_, lines) in self.families.items()}
         out = {name: lines for name, (_, lines) in self.families.items()}
-        for family, name, labels, feature, key, factor in self.clocked:
+        for series, labels, feature, key, factor in self.clocked:
             number = as_number(feature.value(readings, key), factor)
             if number is not None:
-                out[family] += sample_line(name, labels, number)
+                out[series.name] += series_line(series, labels, number)
         return out
 
 

@@ -42,7 +42,7 @@ from .metric_names import (
     scale,
     series_of,
 )
-from .metric_text import GatewayLines, TableCache, as_number, header, metric_text, sample_line
+from .metric_text import GatewayLines, TableCache, as_number, header, metric_text, series_line
 from .site_sum import site_members
 
 if TYPE_CHECKING:
@@ -174,11 +174,13 @@ class FeatureSeries:
     both ``unit=""``), the later one takes its derived name, so no value is lost.
     """
 
-    def __init__(self, *, defer: bool = False) -> None:
-        """`defer`: the clocked features' samples go to `deferred`, not their family."""
+    def __init__(self, *, text: bool = False) -> None:
+        """`text`: families as exposition lines (`lines`), the clocked features' samples
+        left in `deferred` (see `CachedTable`); else prometheus_client's families."""
         self._families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {}
+        self.lines: dict[str, list[str]] = {}  # family -> header, then sample lines
         self._seen: set[tuple[str, ...]] = set()
-        self._defer = defer
+        self._text = text
         self.deferred: list[tuple[Series, str, Feature, float]] = []
 
     def sample(
@@ -198,6 +200,16 @@ class FeatureSeries:
         if mark in self._seen:
             return False
         self._seen.add(mark)
+        if self._text:
+            lines = self.lines.get(series.name)
+            if lines is None:
+                lines = [header(series.name, series.help, series.counter)]
+                self.lines[series.name] = lines
+            if defer is None:
+                lines.append(series_line(series, labels, value))
+            else:
+                self.deferred.append((series, key, *defer))
+            return True
         family = self._families.get(series.name)
         if family is None:
             names = ["serial", *series.labels]
@@ -206,10 +218,7 @@ class FeatureSeries:
             else:
                 family = GaugeMetricFamily(series.name, series.help, labels=names)
             self._families[series.name] = family
-        if defer is not None:
-            self.deferred.append((series, key, *defer))
-        else:
-            family.add_metric(labels, value)
+        family.add_metric(labels, value)
         return True
 
     def add(self, serial: str, readings: Readings, *, current: bool) -> None:
@@ -223,7 +232,7 @@ class FeatureSeries:
                 number = as_number(feature.value(readings, key), factor)
                 if number is None:
                     continue  # absent here (None), or not a number on this site
-                defer = (feature, factor) if self._defer and feature.id in CLOCKED else None
+                defer = (feature, factor) if self._text and feature.id in CLOCKED else None
                 if not self.sample(series, serial, key, number, defer):
                     self.sample(fallback, serial, key, number, defer)
         _net_energy(self, serial, readings.snapshot)
@@ -296,16 +305,13 @@ class CachedTable:
 
 def _walk(serial: str, readings: Readings, key: tuple[Any, ...]) -> GatewayLines:
     """One gateway's table as text, its clocked samples left to each scrape."""
-    table = FeatureSeries(defer=True)
+    table = FeatureSeries(text=True)
     table.add(serial, readings, current=key[-1])
     entry = GatewayLines(key)
-    for m in table.families():
-        lines = "".join(sample_line(s.name, s.labels.items(), s.value) for s in m.samples)
-        entry.families[m.name] = (header(m.name, m.documentation, m.type == "counter"), lines)
+    for name, lines in table.lines.items():
+        entry.families[name] = (lines[0], "".join(lines[1:]))
     for series, item, feature, factor in table.deferred:
-        name = f"{series.name}_total" if series.counter else series.name
-        labels = tuple(zip(("serial", *series.labels), series.values(serial, item), strict=True))
-        entry.clocked.append((series.name, name, labels, feature, item, factor))
+        entry.clocked.append((series, series.values(serial, item), feature, item, factor))
     return entry
 
 
