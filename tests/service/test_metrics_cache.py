@@ -95,3 +95,21 @@ async def test_only_the_clocked_features_read_the_clock(preset: str, tmp_path: P
     names = [series_of(f).name for f in numeric_features()]
     for fid in CLOCKED:  # its family is its own: its lines go last in it, as walked
         assert names.count(series_of(next(f for f in numeric_features() if f.id == fid)).name) == 1
+
+
+async def test_a_new_live_frame_is_walked_again(tmp_path: Path) -> None:
+    """The cache key is the frame object too: live power moves without a new snapshot."""
+    async with collecting(tmp_path / "h.db", "battery-backup") as (collector, _, gw, clock):
+        await run_for(collector, clock, 120, 60)
+        state = collector.states[gw.serial]
+        assert state.snapshot is not None and state.snapshot.power_flow is not None
+        fast = exposition(lambda: collector.states, clock.now)
+        slow = exposition(lambda: collector.states, clock.now, cached=False)
+        state.frame = dataclasses.replace(state.snapshot.power_flow, solar_watts=1234.5)
+        first = fast()
+        assert first == slow() and b'flow="solar",phase="total",serial=' in first
+        assert b"} 1234.5\n" in first
+        state.frame = dataclasses.replace(state.frame, solar_watts=4321.0)
+        second = fast()
+        assert second == slow() and b"} 4321.0\n" in second and b"} 1234.5\n" not in second
+        assert fast.cache is not None and fast.cache.walks == 2
