@@ -12,6 +12,7 @@ counters, no timestamps, labels sorted by name): a test holds the two equal.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,8 +50,11 @@ def _escape(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
+@functools.lru_cache(maxsize=1024)
 def header(name: str, documentation: str, counter: bool) -> str:
-    """``# HELP`` and ``# TYPE`` of one family (a counter's name gets ``_total``)."""
+    """``# HELP`` and ``# TYPE`` of one family (a counter's name gets ``_total``).
+
+    Cached: one string per family however many gateways' cached lines hold it."""
     shown = f"{name}_total" if counter else name
     doc = documentation.replace("\\", r"\\").replace("\n", r"\n")
     kind = "counter" if counter else "gauge"
