@@ -15,11 +15,14 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from enphase_local.features import Readings, scope_keys
+from enphase_local.service.collector import GatewayState
 from enphase_local.service.metric_names import CLOCKED, numeric_features, series_of
 from enphase_local.service.metric_text import metric_text
 from enphase_local.service.metrics import exposition
+from tests.conformance.derived import read_settled
 from tests.service.helpers import collecting, run_for
 from tests.service.test_metrics_table import PRESETS, promtool_lint
+from tests.support import REAL, needs_real, real_folders
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -113,3 +116,20 @@ async def test_a_new_live_frame_is_walked_again(tmp_path: Path) -> None:
         second = fast()
         assert second == slow() and b"} 4321.0\n" in second and b"} 1234.5\n" not in second
         assert fast.cache is not None and fast.cache.walks == 2
+
+
+@needs_real
+async def test_a_fleet_of_every_real_capture_is_the_reference_text() -> None:
+    """24 different gateways in one scrape: families merge in the reference's order."""
+    states: dict[str, GatewayState] = {}
+    for folder in real_folders():
+        _, snap = await read_settled(REAL / folder)
+        serial = f"{snap.gateway.serial}-{folder}"  # folders may share a gateway
+        states[folder] = GatewayState(folder, serial, "connected", snapshot=snap)
+    fast = exposition(lambda: states, lambda: 2_000_000_000.0)
+    slow = exposition(lambda: states, lambda: 2_000_000_000.0, cached=False)
+    assert fast() == slow()
+    for folder in list(states)[::2]:  # half go stale: their lines are built again
+        states[folder].state = "stale"
+    assert fast() == slow()
+    assert fast.cache is not None and fast.cache.walks == len(states) + len(list(states)[::2])
