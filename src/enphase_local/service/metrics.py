@@ -4,8 +4,10 @@ Why a custom collector (`prometheus_client.registry.Collector`) rather than
 gauges updated on each snapshot: the values already live in the collector's
 state (latest snapshot, live frame, request statistics), so a scrape reads
 them as they are, labels come and go with gateways and inverters without
-stale series, and nothing costs anything between scrapes. The exposition
-text is `prometheus_client`'s own.
+stale series, and nothing costs anything between scrapes. The text of the
+feature table's families is cached per gateway and snapshot and written
+directly (`metric_text`, `CachedTable`); `exposition(cached=False)` keeps the
+uncached walk with prometheus_client's own text, the reference tests compare to.
 
 Every numeric value of the feature table (`enphase_local.features`) is a series,
 named, typed and labelled by `metric_names` (one home for those rules, the
