@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +182,11 @@ async def _site_round(
         SimulatedGateway(backends[0], clock=clock) as gw1,
         SimulatedGateway(backends[1], clock=clock) as gw2,
     ):
-        config = CollectConfig(gateways=(), sites=(SiteEntry("house", ("main", "garage")),))
+        # a history of its own: the default one is the user's (~/.local/share/enphase-local)
+        history = Path(tempfile.mkdtemp(prefix="site-round-")) / "history.db"
+        config = CollectConfig(
+            gateways=(), sites=(SiteEntry("house", ("main", "garage")),), db=history
+        )
         made = [target_for(gw1, clock), target_for(gw2, clock)]
         targets = [type(t)(n, t.make) for n, t in zip(("main", "garage"), made, strict=True)]
         built = build(config, clock=clock, targets=targets, web=False, extra_sinks=(keeper,))

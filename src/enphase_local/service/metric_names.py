@@ -34,6 +34,7 @@ from ..features import FEATURES, Feature, Kind, Scope
 from ..models.energy_flows import ENERGY_FLOWS
 
 __all__ = [
+    "CLOCKED",
     "KEPT",
     "NET_LIFETIME",
     "NET_TODAY",
@@ -99,6 +100,9 @@ def is_numeric(feature: Feature) -> bool:
 
 
 _UNITLESS_COUNTS = frozenset({"ct_status_flags"})
+CLOCKED = frozenset({"token_days_left"})
+"""Features whose value reads `Readings.now`: /metrics computes them each scrape, since a
+gateway's other lines are cached per snapshot (a test finds every other feature clock-free)."""
 """Sensors that are numbers with no unit, device or state class (so not told apart from text)."""
 
 

@@ -4,8 +4,10 @@ Why a custom collector (`prometheus_client.registry.Collector`) rather than
 gauges updated on each snapshot: the values already live in the collector's
 state (latest snapshot, live frame, request statistics), so a scrape reads
 them as they are, labels come and go with gateways and inverters without
-stale series, and nothing costs anything between scrapes. The exposition
-text is `prometheus_client`'s own.
+stale series, and nothing costs anything between scrapes. The text of the
+feature table's families is cached per gateway and snapshot and written
+directly (`metric_text`, `CachedTable`); `exposition(cached=False)` keeps the
+uncached walk with prometheus_client's own text, the reference tests compare to.
 
 Every numeric value of the feature table (`enphase_local.features`) is a series,
 named, typed and labelled by `metric_names` (one home for those rules, the
@@ -29,9 +31,10 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ..features import Readings, scope_keys
+from ..features import Feature, Readings, scope_keys
 from ..models.snapshot import Snapshot
 from .metric_names import (
+    CLOCKED,
     NET_LIFETIME,
     NET_TODAY,
     Series,
@@ -41,12 +44,13 @@ from .metric_names import (
     scale,
     series_of,
 )
+from .metric_text import GatewayLines, TableCache, as_number, header, metric_text, series_line
 from .site_sum import site_members
 
 if TYPE_CHECKING:
     from .collector import GatewayState
 
-__all__ = ["CollectorMetrics", "exposition"]
+__all__ = ["CachedTable", "CollectorMetrics", "Exposition", "FeatureSeries", "exposition"]
 
 _J_PER_WH = 3600.0
 
@@ -97,6 +101,18 @@ class CollectorMetrics(Collector):
             )
 
     def collect(self) -> Iterator[Metric]:
+        """The families for prometheus_client: the uncached path, kept as the reference."""
+        for part in self.parts(FeatureSeries()):
+            assert isinstance(part, Metric)  # a FeatureSeries' families are Metrics
+            yield part
+
+    def render(self, cache: TableCache) -> bytes:
+        """The exposition text, the table's lines from `cache` (see `metric_text`)."""
+        parts = self.parts(CachedTable(cache))
+        return "".join(p if isinstance(p, str) else metric_text(p) for p in parts).encode()
+
+    def parts(self, table: FeatureSeries | CachedTable) -> Iterator[Metric | str]:
+        """Every family in exposition order; the table's as `table` makes them."""
         now = self._clock()
         up = GaugeMetricFamily("enphase_up", "1 when the last update answered", labels=["serial"])
         age = GaugeMetricFamily(
@@ -125,7 +141,6 @@ class CollectorMetrics(Collector):
             "1 for each gateway a [[site]]'s series sum (serial: the site's)",
             labels=["serial", "gateway"],
         )
-        table = FeatureSeries()
         for state in self._states().values():
             serial = state.serial
             if serial is None:
@@ -141,7 +156,6 @@ class CollectorMetrics(Collector):
             expires = state.envoy.token_expires_at if state.envoy is not None else None
             readings = Readings(snap, state.frame, token_expires_at=expires, now=now)
             table.add(serial, readings, current=state.state == "connected")
-            _net_energy(table, serial, snap)
             for key, fresh in snap.freshness.items():
                 section.add_metric([serial, key], max(0.0, now - fresh))
             if state.envoy is not None:
@@ -162,17 +176,42 @@ class FeatureSeries:
     both ``unit=""``), the later one takes its derived name, so no value is lost.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, text: bool = False) -> None:
+        """`text`: families as exposition lines (`lines`), the clocked features' samples
+        left in `deferred` (see `CachedTable`); else prometheus_client's families."""
         self._families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {}
+        self.lines: dict[str, list[str]] = {}  # family -> header, then sample lines
         self._seen: set[tuple[str, ...]] = set()
+        self._text = text
+        self.deferred: list[tuple[Series, str, Feature, float]] = []
 
-    def sample(self, series: Series, serial: str, key: str, value: float) -> bool:
-        """Add one sample; False when its family already has these labels."""
+    def sample(
+        self,
+        series: Series,
+        serial: str,
+        key: str,
+        value: float,
+        defer: tuple[Feature, float] | None = None,
+    ) -> bool:
+        """Add one sample; False when its family already has these labels.
+
+        With `defer` (feature, factor) the family is made but the sample only noted.
+        """
         labels = series.values(serial, key)
         mark = (series.name, *labels)
         if mark in self._seen:
             return False
         self._seen.add(mark)
+        if self._text:
+            lines = self.lines.get(series.name)
+            if lines is None:
+                lines = [header(series.name, series.help, series.counter)]
+                self.lines[series.name] = lines
+            if defer is None:
+                lines.append(series_line(series, labels, value))
+            else:
+                self.deferred.append((series, key, *defer))
+            return True
         family = self._families.get(series.name)
         if family is None:
             names = ["serial", *series.labels]
@@ -192,15 +231,13 @@ class FeatureSeries:
             for key in scope_keys(feature.scope, readings):
                 if feature.exists is not None and not feature.present(readings, key):
                     continue
-                value = feature.value(readings, key)
-                if isinstance(value, bool):
-                    number = 1.0 if value else 0.0
-                elif isinstance(value, int | float):
-                    number = float(value) * factor
-                else:
+                number = as_number(feature.value(readings, key), factor)
+                if number is None:
                     continue  # absent here (None), or not a number on this site
-                if not self.sample(series, serial, key, number):
-                    self.sample(fallback, serial, key, number)
+                defer = (feature, factor) if self._text and feature.id in CLOCKED else None
+                if not self.sample(series, serial, key, number, defer):
+                    self.sample(fallback, serial, key, number, defer)
+        _net_energy(self, serial, readings.snapshot)
 
     def families(self) -> list[Metric]:
         return list(self._families.values())
@@ -226,12 +263,82 @@ def _net_energy(table: FeatureSeries, serial: str, snap: Snapshot) -> None:
             table.sample(NET_TODAY, serial, "", reading.wh_today * _J_PER_WH)
 
 
+class CachedTable:
+    """One scrape's table families as text, from `TableCache` (a walk per changed gateway).
+
+    Two gateways with one serial (a misconfiguration) share marks in `FeatureSeries`;
+    then the scrape walks them all uncached so the text stays the reference's.
+    """
+
+    def __init__(self, cache: TableCache) -> None:
+        self._cache = cache
+        self._merged: dict[str, list[str]] = {}  # family -> header, then each gateway's lines
+        self._calls: list[tuple[str, Readings, bool]] = []
+        self._serials: set[str] = set()
+        self._collided = False
+
+    def add(self, serial: str, readings: Readings, *, current: bool) -> None:
+        self._calls.append((serial, readings, current))
+        if serial in self._serials:
+            self._collided = True
+            return
+        self._serials.add(serial)
+        key = (readings.snapshot, readings.frame, readings.token_expires_at, current)
+        entry = self._cache.get(serial, key)
+        if entry is None:
+            entry = _walk(serial, readings, key)
+            self._cache.put(serial, entry)
+        for name, text in entry.texts(readings).items():
+            chunks = self._merged.get(name)
+            if chunks is None:
+                self._merged[name] = [entry.families[name][0], text]
+            else:
+                chunks.append(text)
+
+    def families(self) -> list[str]:
+        self._cache.keep_only(self._serials)
+        if self._collided:
+            table = FeatureSeries()
+            for serial, readings, current in self._calls:
+                table.add(serial, readings, current=current)
+            return [metric_text(m) for m in table.families()]
+        return ["".join(chunks) for chunks in self._merged.values() if any(chunks[1:])]
+
+
+def _walk(serial: str, readings: Readings, key: tuple[Any, ...]) -> GatewayLines:
+    """One gateway's table as text, its clocked samples left to each scrape."""
+    table = FeatureSeries(text=True)
+    table.add(serial, readings, current=key[-1])
+    entry = GatewayLines(key)
+    for name, lines in table.lines.items():
+        entry.families[name] = (lines[0], "".join(lines[1:]))
+    for series, item, feature, factor in table.deferred:
+        entry.clocked.append((series, series.values(serial, item), feature, item, factor))
+    return entry
+
+
+class Exposition:
+    """The /metrics body: `render` with this gateway-lines cache, or the reference path."""
+
+    def __init__(self, metrics: CollectorMetrics, *, cached: bool = True) -> None:
+        self.metrics = metrics
+        self.cache = TableCache() if cached else None
+        self._registry = CollectorRegistry(auto_describe=False)
+        self._registry.register(metrics)
+
+    def __call__(self) -> bytes:
+        if self.cache is None:
+            return generate_latest(self._registry)
+        return self.metrics.render(self.cache)
+
+
 def exposition(
     states: Callable[[], Mapping[str, GatewayState]],
     clock: Callable[[], float] = time.time,
     history: Callable[[], Mapping[str, Any]] | None = None,
-) -> Callable[[], bytes]:
-    """A function that renders the text exposition format of the current state."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(CollectorMetrics(states, clock, history))
-    return lambda: generate_latest(registry)
+    *,
+    cached: bool = True,
+) -> Exposition:
+    """What renders the text exposition format of the current state (`cached=False`:
+    prometheus_client's own text of the uncached walk, the reference)."""
+    return Exposition(CollectorMetrics(states, clock, history), cached=cached)
