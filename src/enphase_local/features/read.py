@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from .model import Getter, Readings
@@ -20,10 +21,16 @@ __all__ = ["at", "item", "live", "live_phase", "plain", "snap"]
 _MISSING = object()
 
 
+@cache
+def _names(path: str) -> tuple[str, ...]:
+    """A path's steps, split once: the table's paths are few and read on every snapshot."""
+    return tuple(path.split("."))
+
+
 def at(root: Any, path: str) -> Any:
     """Follow a dotted attribute path from `root`; None when any step is missing."""
     value = root
-    for name in path.split("."):
+    for name in _names(path):
         if value is None:
             return None
         value = getattr(value, name, _MISSING)
